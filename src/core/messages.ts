@@ -1,0 +1,88 @@
+/**
+ * What travels on streams. Workflow streams carry `WorkflowMessage`s (events
+ * for one workflow execution, routed by workflow id); activity streams carry
+ * `ActivityTask`s. Both are plain JSON data, encoded with `encodeMessage`.
+ */
+import type { FailureInfo } from "./failure.ts"
+import type { Payload } from "./payload.ts"
+import type { ResolvedRetryPolicy } from "./retry.ts"
+
+/** Where a child reports back to. */
+export interface ParentRef {
+  readonly workflowId: string
+  readonly runId: string
+  readonly taskQueue: string
+  readonly seq: number
+}
+
+/** Why a durable timer exists; it comes back as a `TimerFired` message. */
+export type TimerPurpose =
+  | { readonly kind: "sleep"; readonly seq: number }
+  | { readonly kind: "activityRetry"; readonly seq: number; readonly attempt: number }
+  | { readonly kind: "activityTimeout"; readonly seq: number; readonly attempt: number }
+  | { readonly kind: "taskRetry"; readonly attempt: number }
+
+/** How a closed execution ended. */
+export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW"
+
+/** An event for one workflow execution. `runId` (when present) fences out messages for older runs. */
+export type WorkflowMessage =
+  | {
+      readonly type: "Start"
+      readonly workflowId: string
+      readonly runId: string
+      readonly workflowType: string
+      readonly taskQueue: string
+      readonly args: ReadonlyArray<Payload>
+      readonly parent?: ParentRef
+    }
+  | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
+  | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }
+  | { readonly type: "TimerFired"; readonly runId: string; readonly timer: TimerPurpose }
+  | { readonly type: "ChildStarted"; readonly runId: string; readonly seq: number; readonly childRunId: string }
+  | { readonly type: "ChildStartFailed"; readonly runId: string; readonly seq: number; readonly failure: FailureInfo }
+  | {
+      readonly type: "ChildClosed"
+      readonly runId: string
+      readonly seq: number
+      readonly status: ClosedStatus
+      readonly result?: Payload
+      readonly failure?: FailureInfo
+    }
+  | { readonly type: "Signal"; readonly runId?: string; readonly signalId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string }
+  | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string }
+  | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+
+/** Timeouts and policy of one activity call, resolved to milliseconds. */
+export interface ActivityOptionsResolved {
+  readonly taskQueue: string
+  readonly startToCloseMs?: number
+  readonly scheduleToCloseMs?: number
+  readonly heartbeatTimeoutMs?: number
+  readonly retry: ResolvedRetryPolicy
+}
+
+/** One attempt of one activity, as an activity worker receives it. */
+export interface ActivityTask {
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowType: string
+  /** Where completions go: the workflow's task queue. */
+  readonly workflowTaskQueue: string
+  readonly seq: number
+  readonly attempt: number
+  readonly activityType: string
+  readonly args: ReadonlyArray<Payload>
+  readonly scheduledAt: number
+  /** Deadline of this attempt (epoch ms by the scheduling step's clock), if any. */
+  readonly deadline?: number
+  readonly heartbeatTimeoutMs?: number
+}
+
+/** Encode a stream message body. */
+export const encodeMessage = (message: WorkflowMessage | ActivityTask): string => JSON.stringify(message)
+/** Decode a workflow stream message body. */
+export const decodeWorkflowMessage = (body: string): WorkflowMessage => JSON.parse(body) as WorkflowMessage
+/** Decode an activity stream message body. */
+export const decodeActivityTask = (body: string): ActivityTask => JSON.parse(body) as ActivityTask

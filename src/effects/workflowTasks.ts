@@ -1,0 +1,141 @@
+/**
+ * The workflow-task interpreter: the life of one durable step.
+ *
+ *   read a message → load state → `reduce` → (run workflow code → `completeTask`)
+ *   → one atomic `commit` of state, journal, messages, timers and the ack.
+ *
+ * A crash anywhere before the commit changes nothing (the message stays
+ * pending and is reclaimed); a lost optimistic-concurrency race
+ * (`CommitConflict`) reloads and recomputes. The loop reads batches, runs the
+ * messages of different workflows concurrently and those of one workflow in
+ * order.
+ */
+import { Clock, Duration, Effect, Option, Schedule } from "effect"
+import { decodeWorkflowMessage } from "../core/messages.ts"
+import type { JournalEntry } from "../core/journal.ts"
+import { completeTask, failTask, reduce, type Transition } from "../core/reduce.ts"
+import { decodeState, type ExecutionState } from "../core/state.ts"
+import { type Delivery, Store, type StoreError } from "../stores/Store.ts"
+import type { WorkflowExecutor } from "./executors.ts"
+import { toCommit } from "./internal/writes.ts"
+
+/** Configuration of a workflow-task loop. */
+export interface WorkflowTaskConfig {
+  readonly taskQueue: string
+  readonly consumer: string
+  readonly executor: WorkflowExecutor
+  /** Messages read per batch. */
+  readonly batchSize: number
+  /** Called after a commit that set timers, with the earliest `fireAt` (wakes the timer loop). */
+  readonly onTimers?: (fireAt: number) => void
+}
+
+/** Back off on store errors: 10 ms doubling to 2 s, forever (until interrupted). */
+export const storeRetry = Schedule.exponential("10 millis").pipe(Schedule.modifyDelay(({ output }) => Effect.succeed(Math.min(Duration.toMillis(output), 2000))))
+
+const MAX_CONFLICTS = 50
+
+const decodeJournal = (entries: ReadonlyArray<string>): Array<JournalEntry> => entries.map((entry) => JSON.parse(entry) as JournalEntry)
+
+const merge = (first: Transition, second: Transition): Transition => ({
+  state: second.state,
+  journal: [...first.journal, ...second.journal],
+  commands: [...first.commands, ...second.commands],
+  activate: false,
+  closed: first.closed || second.closed,
+})
+
+/** Load the journal only when the executor has no live run for this state. */
+const journalFor = Effect.fnUntraced(function* (executor: WorkflowExecutor, state: ExecutionState) {
+  if (!executor.needsJournal(state)) return undefined
+  const store = yield* Store
+  return decodeJournal(yield* store.loadJournal(state.workflowId, state.runId))
+})
+
+/** Process one delivery once. Fails with `CommitConflict` when it lost a race. */
+const attempt = Effect.fn("WorkflowTasks.attempt")(function* (config: WorkflowTaskConfig, delivery: Delivery) {
+  const store = yield* Store
+  const message = decodeWorkflowMessage(delivery.body)
+  const record = yield* store.load(delivery.key)
+  const version = Option.match(record, { onNone: () => 0, onSome: (r) => r.version })
+  const before = Option.match(record, { onNone: () => undefined, onSome: (r) => decodeState(r.state) })
+  const now = yield* Clock.currentTimeMillis
+  const first = reduce(before, message, now)
+
+  if (first.query !== undefined) {
+    const { queryId, name, args } = first.query
+    const answer = before === undefined
+      ? { ok: false as const, failure: { kind: "application" as const, type: "WorkflowNotFoundError", message: `workflow ${delivery.key} not found` } }
+      : yield* Effect.flatMap(journalFor(config.executor, before), (journal) => Effect.promise(() => config.executor.query(before, journal, name, args)))
+    yield* store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery })
+    return
+  }
+
+  let transition = first
+  const activated = first.activate && first.state !== undefined
+  if (activated) {
+    const state = first.state!
+    const journal = yield* journalFor(config.executor, state)
+    const outcome = yield* Effect.promise(() => config.executor.activate(state, journal))
+    transition = merge(first, outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now))
+  }
+  yield* store.commit(toCommit(delivery, version, before, transition)).pipe(
+    Effect.tapError(() => Effect.sync(() => activated && config.executor.evict(delivery.key))),
+  )
+  if (activated && transition.state !== undefined) config.executor.committed(transition.state)
+  if (config.onTimers !== undefined) {
+    let earliest = Infinity
+    for (const command of transition.commands) if (command.type === "SetTimer" && command.fireAt < earliest) earliest = command.fireAt
+    if (earliest !== Infinity) config.onTimers(earliest)
+  }
+})
+
+/**
+ * Process one delivery to completion: retry lost races (reloading state each
+ * time) and store errors (with backoff). A step whose activation was
+ * interrupted leaves its message pending for redelivery.
+ */
+export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, StoreError, Store> =>
+  attempt(config, delivery).pipe(
+    Effect.retry({ while: (error) => error._tag === "CommitConflict" && error.reason === "version", times: MAX_CONFLICTS }),
+    Effect.catchTag("CommitConflict", (conflict) =>
+      // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
+      conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
+    Effect.retry({ schedule: storeRetry, while: (error) => error._tag === "StoreError" }),
+    Effect.onInterrupt(() => Effect.sync(() => config.executor.evict(delivery.key))),
+  )
+
+/** Group deliveries by workflow id, keeping their order. */
+const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
+  const groups = new Map<string, Array<Delivery>>()
+  for (const delivery of deliveries) {
+    const group = groups.get(delivery.key)
+    if (group === undefined) groups.set(delivery.key, [delivery])
+    else group.push(delivery)
+  }
+  return [...groups.values()]
+}
+
+/**
+ * The loop: read a batch, process it (workflows concurrently, each workflow's
+ * messages in order), repeat. A batch in progress is finished before an
+ * interruption (shutdown) takes effect; a blocked read is interrupted at once.
+ */
+export const runWorkflowTasks = (config: WorkflowTaskConfig): Effect.Effect<never, never, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const stream = { kind: "workflow" as const, taskQueue: config.taskQueue }
+    const readBatch = store.read(stream, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }).pipe(
+      Effect.retry(storeRetry),
+      Effect.orDie,
+    )
+    return yield* Effect.forever(
+      Effect.flatMap(readBatch, (deliveries) =>
+        Effect.uninterruptible(
+          Effect.forEach(byKey(deliveries), (group) => Effect.forEach(group, (delivery) => processDelivery(config, delivery), { discard: true }), {
+            concurrency: "unbounded",
+            discard: true,
+          }).pipe(Effect.orDie),
+        )),
+    )
+  })

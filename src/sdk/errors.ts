@@ -1,0 +1,55 @@
+/**
+ * Client- and worker-side errors, under Temporal's names.
+ */
+import type { WorkflowStatus } from "../core/state.ts"
+
+/** `handle.result()` of a workflow that did not complete; `cause` is the workflow's failure. */
+export class WorkflowFailedError extends Error {
+  override readonly name = "WorkflowFailedError"
+  constructor(message: string, override readonly cause: Error | undefined, readonly status: WorkflowStatus) {
+    super(message)
+  }
+}
+
+/** `start` with a workflow id whose execution is still running. */
+export class WorkflowExecutionAlreadyStartedError extends Error {
+  override readonly name = "WorkflowExecutionAlreadyStartedError"
+  constructor(readonly workflowId: string, readonly workflowType: string) {
+    super(`Workflow execution already started: ${workflowId} (${workflowType})`)
+  }
+}
+
+/** No execution with this workflow id (or it is not running, for signals). */
+export class WorkflowNotFoundError extends Error {
+  override readonly name = "WorkflowNotFoundError"
+  constructor(message: string, readonly workflowId: string) {
+    super(message)
+  }
+}
+
+/** A query name the workflow has no handler for. */
+export class QueryNotRegisteredError extends Error {
+  override readonly name = "QueryNotRegisteredError"
+  constructor(message: string, readonly queryName: string) {
+    super(message)
+  }
+}
+
+/** A query failed inside the workflow, or was not answered in time. */
+export class QueryFailedError extends Error {
+  override readonly name = "QueryFailedError"
+}
+
+/**
+ * Replayed workflow code made a different durable call than its journal
+ * records. The workflow is not failed: its task is retried until code that
+ * agrees with the journal is deployed.
+ */
+export class DeterminismViolationError extends Error {
+  override readonly name = "DeterminismViolationError"
+}
+
+/** The workflow's type is not registered on the worker that picked up its task. */
+export class UnknownWorkflowTypeError extends Error {
+  override readonly name = "UnknownWorkflowTypeError"
+}

@@ -1,0 +1,344 @@
+/**
+ * The executable `Store` contract: every backend must pass this suite.
+ *
+ * It uses only `StoreShape`, runs on the live clock (a backend's own clock
+ * is what it tests), never sleeps to synchronise, and gives every test its own
+ * task queues and keys, so it can run against one shared server. Tests run
+ * sequentially; give the layer its own namespace so no other process fires
+ * its timers meanwhile, and a visibility timeout longer than a test (≥ 10 s).
+ *
+ * @example
+ * ```ts
+ * // test/stores/myBackend.test.ts
+ * import { storeConformance } from "hotmesh/testing"
+ * storeConformance("my-backend", layerMyBackend({ maxDeliveries: 3 }), { maxDeliveries: 3 })
+ * ```
+ */
+import { expect, layer } from "@effect/vitest"
+import { Clock, Effect, Fiber, type Layer, Option } from "effect"
+import {
+  type Commit,
+  type CommitConflict,
+  type Delivery,
+  type OutboundMessage,
+  Store,
+  type StoreShape,
+  type StreamAddress,
+} from "../../stores/Store.ts"
+
+/** The backend limits the suite must know about. */
+export interface StoreConformanceOptions {
+  /** The backend's delivery limit: the message is dead-lettered instead of delivery `maxDeliveries + 1`. */
+  readonly maxDeliveries: number
+}
+
+let counter = 0
+const runId = Math.random().toString(36).slice(2, 8)
+
+/** Unique stream names and key for one test. */
+const fixture = (label: string) => {
+  const id = `${label}-${++counter}-${runId}`
+  const key = `wf-${id}`
+  const wf: StreamAddress = { kind: "workflow", taskQueue: `conf-${id}` }
+  const act: StreamAddress = { kind: "activity", taskQueue: `conf-${id}` }
+  const msg = (body: string, stream: StreamAddress = wf): OutboundMessage => ({ stream, key, body })
+  return { id, key, wf, act, msg }
+}
+
+const readNow = (store: StoreShape, stream: StreamAddress, consumer = "c1", count = 1000) =>
+  store.read(stream, { consumer, count, blockMs: 0 })
+
+const bodies = (ds: ReadonlyArray<Delivery>) => ds.map((d) => d.body)
+
+/** Fail the test instead of hanging when something that must complete does not. */
+const guard = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.timeout(self, "5 seconds")
+
+const conflictOf = (self: Effect.Effect<void, unknown>) =>
+  Effect.map(Effect.flip(self), (e) => e as CommitConflict)
+
+/** Register the conformance suite for `layer` (a fresh store; `options` are its configured limits). */
+export const storeConformance = (
+  name: string,
+  storeLayer: Layer.Layer<Store, unknown>,
+  options: StoreConformanceOptions,
+): void =>
+  layer(storeLayer, { excludeTestServices: true })(`Store conformance: ${name}`, (it) => {
+    it.effect("has a name and a clock", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        expect(store.name.length).toBeGreaterThan(0)
+        const a = yield* store.now
+        const b = yield* store.now
+        expect(Number.isFinite(a)).toBe(true)
+        expect(b).toBeGreaterThanOrEqual(a)
+      }))
+
+    it.effect("load/loadJournal of unknown keys are empty", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("empty")
+        expect(Option.isNone(yield* store.load(f.key))).toBe(true)
+        expect(yield* store.loadJournal(f.key, "run-1")).toEqual([])
+        expect(yield* store.deadLetters(f.wf)).toEqual([])
+        expect(yield* readNow(store, f.wf)).toEqual([])
+      }))
+
+    it.effect("commit writes state with version+1; omitting state keeps the version", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("version")
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1" })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, state: "s1" }))
+        yield* store.commit({ key: f.key, expectedVersion: 1, state: "s2" })
+        yield* store.commit({ key: f.key, expectedVersion: 2, messages: [f.msg("m")] })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 2, state: "s2" }))
+        expect(bodies(yield* readNow(store, f.wf))).toEqual(["m"])
+      }))
+
+    it.effect("a version conflict changes nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("conflict")
+        const now = yield* store.now
+        yield* store.append([f.msg("input")])
+        const [input] = yield* readNow(store, f.wf)
+        yield* store.commit({
+          key: f.key, expectedVersion: 0, state: "s1", journal: { id: "run", entries: ["j1"] },
+          timers: [{ id: `${f.id}-keep`, fireAt: now - 1, message: f.msg("timer-keep", f.act) }],
+        })
+        const bad: Commit = {
+          key: f.key, expectedVersion: 0, state: "bad", journal: { id: "run", entries: ["bad"] },
+          messages: [f.msg("bad-msg", f.act)], cancelTimers: [`${f.id}-keep`],
+          timers: [{ id: `${f.id}-new`, fireAt: now - 1, message: f.msg("timer-new", f.act) }],
+          replies: [{ id: `${f.id}-reply`, body: "bad" }], ack: input!, notify: true,
+        }
+        const e = yield* conflictOf(store.commit(bad))
+        expect(e._tag).toBe("CommitConflict")
+        expect({ key: e.key, expectedVersion: e.expectedVersion, actualVersion: e.actualVersion, reason: e.reason })
+          .toEqual({ key: f.key, expectedVersion: 0, actualVersion: 1, reason: "version" })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, state: "s1" }))
+        expect(yield* store.loadJournal(f.key, "run")).toEqual(["j1"])
+        expect(yield* store.takeReply(`${f.id}-reply`, 0)).toEqual(Option.none())
+        expect(yield* readNow(store, f.wf, "other")).toEqual([]) // input still pending, not released
+        expect(yield* store.fireDueTimers(100)).toBe(1)
+        expect(bodies(yield* readNow(store, f.act))).toEqual(["timer-keep"]) // kept, nothing new
+        yield* store.commit({ key: f.key, expectedVersion: 1, ack: input! }) // still pending: ack works
+      }))
+
+    it.effect("journal entries append in order, per key and journal id", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("journal")
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s", journal: { id: "r1", entries: ["a", "b"] } })
+        yield* store.commit({ key: f.key, expectedVersion: 1, journal: { id: "r1", entries: ["c"] } })
+        yield* store.commit({ key: f.key, expectedVersion: 1, journal: { id: "r2", entries: ["x"] } })
+        expect(yield* store.loadJournal(f.key, "r1")).toEqual(["a", "b", "c"])
+        expect(yield* store.loadJournal(f.key, "r2")).toEqual(["x"])
+        expect(yield* store.loadJournal(`${f.key}-other`, "r1")).toEqual([])
+      }))
+
+    it.effect("payloads are stored exactly as given", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("payload")
+        const odd = ["", " ", "\u0000nul", "ünïcødé 🚀", "{\"json\":true}", "x".repeat(100_000), "a\nb\r\n"]
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: odd[3]!, journal: { id: "r", entries: odd } })
+        yield* store.append(odd.map((b) => f.msg(b)))
+        expect(yield* store.loadJournal(f.key, "r")).toEqual(odd)
+        expect(Option.map(yield* store.load(f.key), (r) => r.state)).toEqual(Option.some(odd[3]))
+        const got = yield* readNow(store, f.wf)
+        expect(bodies(got)).toEqual(odd)
+        expect(got.every((d) => d.key === f.key && d.stream.kind === "workflow" && d.stream.taskQueue === f.wf.taskQueue))
+          .toBe(true)
+      }))
+
+    it.effect("append and read are FIFO, respect count, and deliver each message once", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("fifo")
+        yield* store.append([f.msg("1"), f.msg("2"), f.msg("3")])
+        yield* store.append([f.msg("4"), f.msg("a1", f.act), f.msg("5")])
+        const first = yield* readNow(store, f.wf, "c1", 2)
+        const rest = yield* readNow(store, f.wf, "c2")
+        expect(bodies(first)).toEqual(["1", "2"])
+        expect(bodies(rest)).toEqual(["3", "4", "5"])
+        expect([...first, ...rest].every((d) => d.deliveries === 1)).toBe(true)
+        expect(new Set([...first, ...rest].map((d) => d.id)).size).toBe(5)
+        expect(bodies(yield* readNow(store, f.act))).toEqual(["a1"])
+        expect(yield* readNow(store, f.wf, "c3")).toEqual([]) // pending on c1/c2: no second consumer
+      }))
+
+    it.effect("a blocking read wakes on append; concurrent readers never share a message", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("block")
+        const reader = (consumer: string) => store.read(f.wf, { consumer, count: 10, blockMs: 300 })
+        const a = yield* Effect.forkChild(reader("a"))
+        const b = yield* Effect.forkChild(reader("b"))
+        yield* store.append([f.msg("only")])
+        const got = [...(yield* guard(Fiber.join(a))), ...(yield* guard(Fiber.join(b)))]
+        expect(bodies(got)).toEqual(["only"])
+      }))
+
+    it.effect("a blocking read on an empty stream returns [] after blockMs", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("block-timeout")
+        const start = yield* Clock.currentTimeMillis
+        expect(yield* guard(store.read(f.wf, { consumer: "c", count: 1, blockMs: 30 }))).toEqual([])
+        expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
+      }))
+
+    it.effect("release makes a message deliverable again, keeping its delivery count", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("release")
+        yield* store.append([f.msg("m")])
+        const [d1] = yield* readNow(store, f.wf, "a")
+        yield* store.release([d1!])
+        const [d2] = yield* readNow(store, f.wf, "b")
+        expect(d2).toEqual({ ...d1!, deliveries: 2 })
+        expect(yield* readNow(store, f.wf, "c")).toEqual([])
+      }))
+
+    it.effect("touch keeps a message pending with its owner", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("touch")
+        yield* store.append([f.msg("m")])
+        const [d] = yield* readNow(store, f.wf, "a")
+        yield* store.touch(d!)
+        expect(yield* readNow(store, f.wf, "b")).toEqual([])
+        yield* store.complete(d!, [])
+        yield* store.release([d!])
+        expect(yield* readNow(store, f.wf, "b")).toEqual([]) // acked: release does not resurrect it
+      }))
+
+    it.effect("commit acks its input; acking again is CommitConflict not-pending and changes nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("ack-commit")
+        yield* store.append([f.msg("in")])
+        const [d] = yield* readNow(store, f.wf)
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", ack: d! })
+        yield* store.release([d!])
+        expect(yield* readNow(store, f.wf, "other")).toEqual([])
+        const e = yield* conflictOf(store.commit({
+          key: f.key, expectedVersion: 1, state: "s2", ack: d!, messages: [f.msg("out", f.act)],
+          journal: { id: "r", entries: ["j"] },
+        }))
+        expect({ tag: e._tag, reason: e.reason, actualVersion: e.actualVersion })
+          .toEqual({ tag: "CommitConflict", reason: "not-pending", actualVersion: 1 })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, state: "s1" }))
+        expect(yield* store.loadJournal(f.key, "r")).toEqual([])
+        expect(yield* readNow(store, f.act)).toEqual([])
+      }))
+
+    it.effect("complete acks and appends atomically; completing a non-pending message is a no-op", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("complete")
+        yield* store.append([f.msg("task", f.act)])
+        const [d] = yield* readNow(store, f.act, "worker")
+        yield* store.complete(d!, [f.msg("result-1"), f.msg("result-2")])
+        expect(bodies(yield* readNow(store, f.wf))).toEqual(["result-1", "result-2"])
+        yield* store.release([d!])
+        expect(yield* readNow(store, f.act, "worker-2")).toEqual([])
+        // Decision (see Store.complete): a duplicate completion succeeds and appends nothing.
+        yield* store.complete(d!, [f.msg("duplicate")])
+        expect(yield* readNow(store, f.wf)).toEqual([])
+        const e = yield* conflictOf(store.commit({ key: f.key, expectedVersion: 0, ack: d! }))
+        expect(e.reason).toBe("not-pending")
+      }))
+
+    it.effect(`dead-letters a message instead of delivering it more than ${options.maxDeliveries} times`, () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("dlq")
+        yield* store.append([f.msg("poison")])
+        let last: Delivery | undefined
+        for (let i = 1; i <= options.maxDeliveries; i++) {
+          const got = yield* readNow(store, f.wf, `c${i}`)
+          expect(got.map((d) => [d.body, d.deliveries])).toEqual([["poison", i]])
+          last = got[0]
+          yield* store.release(got)
+        }
+        yield* store.append([f.msg("healthy")])
+        expect(bodies(yield* readNow(store, f.wf, "next"))).toEqual(["healthy"])
+        const dead = yield* store.deadLetters(f.wf)
+        expect(dead.length).toBe(1)
+        expect({ ...dead[0]!.delivery }).toEqual({ ...last! })
+        expect(dead[0]!.reason.length).toBeGreaterThan(0)
+        expect(Number.isFinite(dead[0]!.at)).toBe(true)
+        expect((yield* conflictOf(store.commit({ key: f.key, expectedVersion: 0, ack: last! }))).reason)
+          .toBe("not-pending")
+        expect(yield* readNow(store, f.wf, "again")).toEqual([])
+      }))
+
+    it.effect("timers fire once, when due, in fireAt order (ties by insertion)", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("timers")
+        const now = yield* store.now
+        const t = (id: string, fireAt: number) => ({ id: `${f.id}-${id}`, fireAt, message: f.msg(id) })
+        yield* store.commit({ key: f.key, expectedVersion: 0, timers: [t("future", now + 86_400_000)] })
+        yield* store.commit({
+          key: f.key, expectedVersion: 0,
+          timers: [t("A", now - 100), t("B", now - 300), t("C", now - 200), t("D", now - 300)],
+        })
+        const next = yield* store.nextTimerAt
+        expect(Option.isSome(next) && next.value <= now - 300).toBe(true)
+        expect(yield* store.fireDueTimers(2)).toBe(2)
+        expect(yield* store.fireDueTimers(100)).toBe(2)
+        expect(yield* store.fireDueTimers(100)).toBe(0)
+        expect(bodies(yield* readNow(store, f.wf))).toEqual(["B", "D", "C", "A"])
+        yield* store.commit({ key: f.key, expectedVersion: 0, cancelTimers: [`${f.id}-future`] })
+        expect(yield* store.fireDueTimers(100)).toBe(0)
+        expect(yield* readNow(store, f.wf)).toEqual([])
+      }))
+
+    it.effect("a timer with an existing id replaces it; cancelTimers removes it", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("timer-replace")
+        const now = yield* store.now
+        const t = (id: string, fireAt: number, body: string) => ({ id: `${f.id}-${id}`, fireAt, message: f.msg(body) })
+        yield* store.commit({ key: f.key, expectedVersion: 0, timers: [t("x", now - 10, "old"), t("y", now - 10, "y")] })
+        yield* store.commit({ key: f.key, expectedVersion: 0, timers: [t("x", now - 5, "new")] })
+        yield* store.commit({ key: f.key, expectedVersion: 0, cancelTimers: [`${f.id}-y`, `${f.id}-unknown`] })
+        yield* store.commit({ key: f.key, expectedVersion: 0, timers: [t("z", now - 10, "z-old")] })
+        yield* store.commit({ key: f.key, expectedVersion: 0, timers: [t("z", now + 86_400_000, "z-late")] })
+        expect(yield* store.fireDueTimers(100)).toBe(1)
+        expect(bodies(yield* readNow(store, f.wf))).toEqual(["new"])
+        yield* store.commit({ key: f.key, expectedVersion: 0, cancelTimers: [`${f.id}-z`] })
+      }))
+
+    it.effect("replies are taken once; takeReply waits for a reply and times out", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("reply")
+        yield* store.commit({ key: f.key, expectedVersion: 0, replies: [{ id: `${f.id}-q1`, body: "answer" }] })
+        expect(yield* store.takeReply(`${f.id}-q1`, 0)).toEqual(Option.some("answer"))
+        expect(yield* store.takeReply(`${f.id}-q1`, 0)).toEqual(Option.none())
+        const waiting = yield* Effect.forkChild(store.takeReply(`${f.id}-q2`, 10_000))
+        yield* store.commit({ key: f.key, expectedVersion: 0, replies: [{ id: `${f.id}-q2`, body: "later" }] })
+        expect(yield* guard(Fiber.join(waiting))).toEqual(Option.some("later"))
+        const start = yield* Clock.currentTimeMillis
+        expect(yield* guard(store.takeReply(`${f.id}-q3`, 30))).toEqual(Option.none())
+        expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
+      }))
+
+    it.effect("awaitUpdate returns at once when past, wakes on a notify commit, else times out", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("await")
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1" })
+        yield* guard(store.awaitUpdate(f.key, 0, 60_000))
+        const waiter = yield* Effect.forkChild(store.awaitUpdate(f.key, 1, 60_000))
+        yield* store.commit({ key: f.key, expectedVersion: 1, state: "closed", notify: true })
+        yield* guard(Fiber.join(waiter))
+        const start = yield* Clock.currentTimeMillis
+        yield* guard(store.awaitUpdate(f.key, 2, 30))
+        expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
+      }))
+  })

@@ -1,0 +1,181 @@
+/**
+ * The workflow API (`hotmesh/workflow`): what workflow code calls. Every
+ * function here finds its run through the workflow context and turns the
+ * call into a command; none of them does I/O.
+ */
+import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
+import { InvalidArgumentError } from "../../core/errors.ts"
+import type { ActivityOptionsResolved } from "../../core/messages.ts"
+import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
+import { CancellationScope } from "./cancellation.ts"
+import { current } from "./internal/context.ts"
+import { uuidFrom } from "./internal/random.ts"
+import type { WorkflowInfo } from "./internal/run.ts"
+
+/** Options of `proxyActivities` (Temporal's `ActivityOptions`). */
+export interface ActivityOptions {
+  /** Defaults to the workflow's task queue. */
+  readonly taskQueue?: string
+  /** Maximum time of one attempt. This or `scheduleToCloseTimeout` is required. */
+  readonly startToCloseTimeout?: Duration
+  /** Maximum time of all attempts together. */
+  readonly scheduleToCloseTimeout?: Duration
+  readonly heartbeatTimeout?: Duration
+  readonly retry?: RetryPolicy
+}
+
+/** The promise-returning view of an activities object. */
+export type ActivityInterfaceFor<T> = {
+  readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never
+}
+
+/** A workflow function. */
+export type Workflow = (...args: Array<any>) => Promise<unknown>
+
+const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsResolved, "taskQueue"> & { readonly taskQueue?: string } => {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: "proxyActivities(options): options must be an object" })
+  const startToCloseMs = optionalMillis(options.startToCloseTimeout, "startToCloseTimeout")
+  const scheduleToCloseMs = optionalMillis(options.scheduleToCloseTimeout, "scheduleToCloseTimeout")
+  const heartbeatTimeoutMs = optionalMillis(options.heartbeatTimeout, "heartbeatTimeout")
+  if (startToCloseMs === undefined && scheduleToCloseMs === undefined) {
+    throw new InvalidArgumentError({ message: "proxyActivities(options): set startToCloseTimeout or scheduleToCloseTimeout" })
+  }
+  for (const [name, ms] of [["startToCloseTimeout", startToCloseMs], ["scheduleToCloseTimeout", scheduleToCloseMs]] as const) {
+    if (ms === 0) throw new InvalidArgumentError({ message: `proxyActivities(options): ${name} must be greater than 0` })
+  }
+  return {
+    ...(options.taskQueue === undefined ? {} : { taskQueue: options.taskQueue }),
+    ...(startToCloseMs === undefined ? {} : { startToCloseMs }),
+    ...(scheduleToCloseMs === undefined ? {} : { scheduleToCloseMs }),
+    ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
+    retry: resolveRetryPolicy(options.retry),
+  }
+}
+
+/**
+ * Activities as functions that schedule durable activity calls. Options are
+ * validated here, so a bad timeout or retry policy fails when the module loads.
+ */
+export function proxyActivities<A = Record<string, (...args: Array<any>) => any>>(options: ActivityOptions): ActivityInterfaceFor<A> {
+  const resolved = resolveActivityOptions(options)
+  return new Proxy({} as ActivityInterfaceFor<A>, {
+    get(_, activityType) {
+      if (typeof activityType !== "string") return undefined
+      if (activityType === "then") return undefined // not a thenable
+      return (...args: Array<unknown>) => {
+        const { run, scope } = current(`activity ${activityType}`)
+        return run.scheduleActivity(activityType, args, { ...resolved, taskQueue: resolved.taskQueue ?? run.info.taskQueue }, scope)
+      }
+    },
+  })
+}
+
+/** Sleep durably: a timer in the store, not in memory. `"30 days"` or milliseconds. */
+export function sleep(duration: Duration): Promise<void> {
+  const { run, scope } = current("sleep")
+  return run.startTimer(toMillis(duration, "sleep duration"), scope)
+}
+
+/** Wait until `fn()` is true. With a timeout, resolves `true` if it became true, `false` on timeout. */
+export function condition(fn: () => boolean): Promise<void>
+export function condition(fn: () => boolean, timeout: Duration): Promise<boolean>
+export function condition(fn: () => boolean, timeout?: Duration): Promise<void | boolean> {
+  const { run, scope } = current("condition")
+  if (timeout === undefined) return run.waitFor(fn, scope)
+  const ms = toMillis(timeout, "condition timeout")
+  if (fn()) return Promise.resolve(true)
+  return CancellationScope.cancellable(async () => {
+    const inner = CancellationScope.current()
+    try {
+      return await Promise.race([run.startTimer(ms, inner).then(() => false), run.waitFor(fn, inner).then(() => true)])
+    } finally {
+      inner.cancel()
+    }
+  })
+}
+
+/** A signal's name and argument types. */
+export interface SignalDefinition<Args extends Array<any> = []> {
+  readonly type: "signal"
+  readonly name: string
+  /** Type-only marker. */
+  readonly __args?: Args
+}
+
+/** A query's name, result and argument types. */
+export interface QueryDefinition<Ret, Args extends Array<any> = []> {
+  readonly type: "query"
+  readonly name: string
+  /** Type-only markers. */
+  readonly __ret?: Ret
+  readonly __args?: Args
+}
+
+const checkName = (kind: string, name: unknown): string => {
+  if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError({ message: `${kind} name must be a non-empty string` })
+  return name
+}
+
+/** Define a signal. */
+export const defineSignal = <Args extends Array<any> = []>(name: string): SignalDefinition<Args> => ({ type: "signal", name: checkName("signal", name) })
+
+/** Define a query. */
+export const defineQuery = <Ret, Args extends Array<any> = []>(name: string): QueryDefinition<Ret, Args> => ({ type: "query", name: checkName("query", name) })
+
+/** Set (or with `undefined`, remove) the handler of a signal or query. */
+export function setHandler<Args extends Array<any>>(def: SignalDefinition<Args>, handler: ((...args: Args) => void | Promise<void>) | undefined): void
+export function setHandler<Ret, Args extends Array<any>>(def: QueryDefinition<Ret, Args>, handler: ((...args: Args) => Ret) | undefined): void
+export function setHandler(def: SignalDefinition<any> | QueryDefinition<any, any>, handler: ((...args: Array<any>) => any) | undefined): void {
+  const { run } = current("setHandler")
+  if (handler !== undefined && typeof handler !== "function") throw new InvalidArgumentError({ message: `setHandler(${def.name}): handler must be a function` })
+  if (def.type === "signal") run.setSignalHandler(def.name, handler)
+  else run.setQueryHandler(def.name, handler)
+}
+
+/** Information about the running workflow. */
+export const workflowInfo = (): WorkflowInfo => current("workflowInfo").run.info
+
+/** A UUID that is the same on every replay of this run. */
+export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
+
+/** Options of a child workflow. */
+export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> {
+  readonly args?: Args
+  /** Defaults to a deterministic uuid. */
+  readonly workflowId?: string
+  /** Defaults to the parent's task queue. */
+  readonly taskQueue?: string
+}
+
+/** A started child workflow. */
+export interface ChildWorkflowHandle<T extends Workflow> {
+  readonly workflowId: string
+  readonly firstExecutionRunId: string
+  result(): Promise<Awaited<ReturnType<T>>>
+}
+
+const workflowTypeOf = (workflow: Workflow | string): string => {
+  const type = typeof workflow === "string" ? workflow : workflow?.name
+  if (typeof type !== "string" || type.length === 0) throw new InvalidArgumentError({ message: "child workflow: pass a named workflow function or a workflow type name" })
+  return type
+}
+
+/** Start a child workflow and return a handle once it has started. */
+export async function startChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<ChildWorkflowHandle<T>> {
+  const { run, scope } = current("startChild")
+  const workflowType = workflowTypeOf(workflow)
+  const workflowId = options.workflowId ?? uuidFrom(run.random)
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)
+  child.result.catch(() => undefined)
+  const runId = await child.started
+  return { workflowId, firstExecutionRunId: runId, result: () => child.result as Promise<Awaited<ReturnType<T>>> }
+}
+
+/** Start a child workflow and wait for its result. */
+export function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
+  const { run, scope } = current("executeChild")
+  const workflowType = workflowTypeOf(workflow)
+  const workflowId = options.workflowId ?? uuidFrom(run.random)
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)
+  return child.result as Promise<Awaited<ReturnType<T>>>
+}

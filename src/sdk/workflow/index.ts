@@ -1,0 +1,37 @@
+/**
+ * `hotmesh/workflow`: the API for workflow code (Temporal's `@temporalio/workflow`).
+ */
+export {
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type ChildWorkflowHandle,
+  type ChildWorkflowOptions,
+  condition,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  proxyActivities,
+  type QueryDefinition,
+  setHandler,
+  type SignalDefinition,
+  sleep,
+  startChild,
+  uuid4,
+  type Workflow,
+  workflowInfo,
+} from "./api.ts"
+export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
+export type { WorkflowInfo } from "./internal/run.ts"
+export {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  isCancellation,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+} from "../failures.ts"
+export { DeterminismViolationError } from "../errors.ts"
+export type { Duration } from "../../core/duration.ts"
+export type { RetryPolicy } from "../../core/retry.ts"

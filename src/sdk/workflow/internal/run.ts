@@ -1,0 +1,362 @@
+/**
+ * One live workflow run: the suspended async function plus the bookkeeping
+ * that connects its durable calls to jobs.
+ *
+ * `activate(jobs)` delivers a batch of jobs (resolving the promises the code
+ * awaits, calling signal handlers, cancelling the root scope), lets the code
+ * run until it is blocked on durable calls again, and returns the commands
+ * it made. The same batches produce the same commands, which is what replay
+ * relies on: the run never reads the clock, randomness or I/O itself.
+ */
+import type { FailureInfo } from "../../../core/failure.ts"
+import type { Job, WorkflowCommand } from "../../../core/journal.ts"
+import type { ActivityOptionsResolved, ParentRef } from "../../../core/messages.ts"
+import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
+import { QueryNotRegisteredError } from "../../errors.ts"
+import {
+  ActivityFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  fromFailureInfo,
+  isCancellation,
+  isTemporalFailure,
+  toFailureInfo,
+} from "../../failures.ts"
+import { CancellationScope } from "../cancellation.ts"
+import { storage } from "./context.ts"
+import { makeRandom } from "./random.ts"
+
+/** A workflow function as registered on a worker. */
+export type WorkflowFunction = (...args: Array<any>) => Promise<unknown>
+
+/** What `workflowInfo()` returns (Temporal's `WorkflowInfo`, in part). */
+export interface WorkflowInfo {
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowType: string
+  readonly taskQueue: string
+  readonly startTime: Date
+  readonly parent?: { readonly workflowId: string; readonly runId: string }
+  /** Journal entries recorded before the current activation. */
+  historyLength: number
+  /** Time of the current activation (deterministic: taken from the journal). */
+  currentTime: Date
+  readonly continueAsNewSuggested: boolean
+}
+
+interface PendingCall {
+  readonly resolve: (payload: Payload) => void
+  readonly reject: (failure: FailureInfo) => void
+}
+
+interface Condition {
+  readonly fn: () => boolean
+  readonly resolve: () => void
+}
+
+type Handler = (...args: Array<any>) => unknown
+
+const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** A live workflow run. Internal: used by the worker's executor. */
+export class WorkflowRun {
+  readonly info: WorkflowInfo
+  readonly rootScope = new CancellationScope()
+  readonly random: () => number
+  #seq = 0
+  #commands: Array<WorkflowCommand> = []
+  #closed = false
+  #taskError: unknown = undefined
+  readonly #calls = new Map<number, PendingCall>()
+  readonly #childStarts = new Map<number, PendingCall>()
+  readonly #conditions = new Set<Condition>()
+  readonly #signalHandlers = new Map<string, Handler>()
+  readonly #queryHandlers = new Map<string, Handler>()
+  #buffered: Array<{ readonly name: string; readonly args: ReadonlyArray<Payload> }> = []
+
+  constructor(
+    info: Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested">,
+    private readonly fn: WorkflowFunction,
+  ) {
+    this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false }
+    this.random = makeRandom(info.runId)
+  }
+
+  /** Whether the code has completed, failed or been cancelled. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Deliver `jobs`, run the code until it blocks, return the commands it made. Throws a task failure. */
+  async activate(jobs: ReadonlyArray<Job>, historyLength: number): Promise<Array<WorkflowCommand>> {
+    this.info.historyLength = historyLength
+    const first = jobs[0]
+    if (first !== undefined) this.info.currentTime = new Date(first.at)
+    for (const job of jobs) this.#apply(job)
+    await drainMicrotasks()
+    while (this.#checkConditions()) await drainMicrotasks()
+    const commands = this.#commands
+    this.#commands = []
+    if (this.#taskError !== undefined) {
+      const error = this.#taskError
+      this.#taskError = undefined
+      throw error
+    }
+    return commands
+  }
+
+  #apply(job: Job): void {
+    switch (job.type) {
+      case "WorkflowStarted":
+        this.#start(job.args)
+        return
+      case "ActivityCompleted":
+        this.#calls.get(job.seq)?.resolve(job.result)
+        return
+      case "ActivityFailed":
+        this.#calls.get(job.seq)?.reject(job.failure)
+        return
+      case "ChildCompleted":
+      case "ChildFailed":
+        // A child can close before its "started" message is processed: settle the start too.
+        this.#childStarts.get(job.seq)?.resolve(encode(`${this.info.runId}.${job.seq}`, "runId"))
+        if (job.type === "ChildCompleted") this.#calls.get(job.seq)?.resolve(job.result)
+        else this.#calls.get(job.seq)?.reject(job.failure)
+        return
+      case "TimerFired":
+        this.#calls.get(job.seq)?.resolve(undefined)
+        return
+      case "ChildStarted":
+        this.#childStarts.get(job.seq)?.resolve(encode(job.runId, "runId"))
+        return
+      case "ChildStartFailed":
+        this.#childStarts.get(job.seq)?.reject(job.failure)
+        this.#calls.get(job.seq)?.reject(job.failure)
+        return
+      case "SignalReceived": {
+        const handler = this.#signalHandlers.get(job.name)
+        if (handler === undefined) this.#buffered.push({ name: job.name, args: job.args })
+        else this.#callHandler(handler, job.args)
+        return
+      }
+      case "CancelRequested":
+        this.rootScope.cancel(new CancelledFailure(job.reason ?? "Workflow cancelled"))
+        return
+    }
+  }
+
+  #inContext<T>(fn: () => T): T {
+    return storage.run({ run: this, scope: this.rootScope }, fn)
+  }
+
+  #start(args: ReadonlyArray<Payload>): void {
+    const result = this.#inContext(() => {
+      try {
+        return Promise.resolve(this.fn(...decodeArgs(args)))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    })
+    result.then(
+      (value) => this.#finish(() => ({ type: "CompleteWorkflow", result: encode(value, `result of workflow ${this.info.workflowType}`) })),
+      (error) => this.#finish(() => {
+        if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
+        if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
+        throw error
+      }),
+    )
+  }
+
+  #finish(command: () => WorkflowCommand): void {
+    if (this.#closed) return
+    try {
+      this.#push(command())
+      this.#closed = true
+    } catch (error) {
+      // Not a workflow failure (a bug, or an unserializable result): fail the task, retry it.
+      this.#taskError = error
+    }
+  }
+
+  #push(command: WorkflowCommand): void {
+    if (!this.#closed) this.#commands.push(command)
+  }
+
+  #callHandler(handler: Handler, args: ReadonlyArray<Payload>): void {
+    this.#inContext(() => {
+      try {
+        const result = handler(...decodeArgs(args))
+        if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(error))
+      } catch (error) {
+        this.#handlerFailed(error)
+      }
+    })
+  }
+
+  #handlerFailed(error: unknown): void {
+    // Temporal: a failing signal handler fails the workflow (TemporalFailure) or the task (anything else).
+    this.#finish(() => {
+      if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
+      throw error
+    })
+  }
+
+  #checkConditions(): boolean {
+    let fired = false
+    for (const condition of [...this.#conditions]) {
+      if (this.#inContext(condition.fn)) {
+        this.#conditions.delete(condition)
+        condition.resolve()
+        fired = true
+      }
+    }
+    return fired
+  }
+
+  /** Register a pending durable call that the scope can cancel. */
+  #pending<T>(
+    seq: number,
+    scope: CancellationScope,
+    table: Map<number, PendingCall>,
+    decodeResult: (payload: Payload) => T,
+    rebuild: (failure: FailureInfo) => Error,
+    onCancel: (reason: CancelledFailure) => Error,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const unsubscribe = scope.onCancel((reason) => {
+        if (!table.delete(seq)) return
+        reject(onCancel(reason))
+      })
+      table.set(seq, {
+        resolve: (payload) => {
+          table.delete(seq)
+          unsubscribe()
+          resolve(decodeResult(payload))
+        },
+        reject: (failure) => {
+          table.delete(seq)
+          unsubscribe()
+          reject(rebuild(failure))
+        },
+      })
+    })
+  }
+
+  /** Schedule an activity (called by `proxyActivities`). */
+  scheduleActivity(activityType: string, args: ReadonlyArray<unknown>, options: ActivityOptionsResolved, scope: CancellationScope): Promise<unknown> {
+    const payloads = encodeArgs(args, `activity ${activityType} args`)
+    if (scope.consideredCancelled) return Promise.reject(new ActivityFailure("Activity task cancelled", activityType, new CancelledFailure()))
+    const seq = ++this.#seq
+    this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options })
+    return this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, (reason) => {
+      this.#push({ type: "RequestCancelActivity", seq })
+      return new ActivityFailure("Activity task cancelled", activityType, reason)
+    })
+  }
+
+  /** Start a durable timer in `scope`. */
+  startTimer(durationMs: number, scope: CancellationScope): Promise<void> {
+    if (scope.consideredCancelled) return Promise.reject(new CancelledFailure("Timer cancelled"))
+    const seq = ++this.#seq
+    this.#push({ type: "StartTimer", seq, durationMs })
+    return this.#pending(seq, scope, this.#calls, () => undefined, fromFailureInfo, (reason) => {
+      this.#push({ type: "CancelTimer", seq })
+      return reason
+    })
+  }
+
+  /** Start a child workflow; resolves `started` with its run id, `result` with its result. */
+  startChild(
+    workflowType: string,
+    workflowId: string,
+    taskQueue: string,
+    args: ReadonlyArray<unknown>,
+    scope: CancellationScope,
+  ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
+    const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
+    const cancelled = (reason: Error) => new ChildWorkflowFailure("Child Workflow execution cancelled", workflowType, workflowId, reason)
+    if (scope.consideredCancelled) {
+      const failure = cancelled(new CancelledFailure())
+      return { started: Promise.reject(failure), result: Promise.reject(failure) }
+    }
+    const seq = ++this.#seq
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads })
+    let cancelRequested = false
+    const onCancel = (reason: CancelledFailure) => {
+      if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
+      cancelRequested = true
+      return cancelled(reason)
+    }
+    const started = this.#pending(seq, scope, this.#childStarts, (payload) => decode(payload) as string, fromFailureInfo, onCancel)
+    const result = this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, onCancel)
+    started.catch(() => undefined)
+    return { started, result }
+  }
+
+  /** Wait until `fn()` is true (checked after every activation). */
+  waitFor(fn: () => boolean, scope: CancellationScope): Promise<void> {
+    if (scope.consideredCancelled) return Promise.reject(new CancelledFailure("Condition cancelled"))
+    return new Promise<void>((resolve, reject) => {
+      const condition: Condition = { fn, resolve: () => (unsubscribe(), resolve()) }
+      const unsubscribe = scope.onCancel((reason) => {
+        if (this.#conditions.delete(condition)) reject(reason)
+      })
+      this.#conditions.add(condition)
+    })
+  }
+
+  /** Set or remove a signal handler; buffered signals of that name are delivered at once. */
+  setSignalHandler(name: string, handler: Handler | undefined): void {
+    if (handler === undefined) {
+      this.#signalHandlers.delete(name)
+      return
+    }
+    this.#signalHandlers.set(name, handler)
+    const waiting = this.#buffered.filter((signal) => signal.name === name)
+    this.#buffered = this.#buffered.filter((signal) => signal.name !== name)
+    for (const signal of waiting) this.#callHandler(handler, signal.args)
+  }
+
+  /** Set or remove a query handler. */
+  setQueryHandler(name: string, handler: Handler | undefined): void {
+    if (handler === undefined) this.#queryHandlers.delete(name)
+    else this.#queryHandlers.set(name, handler)
+  }
+
+  /** Answer a query from the run's current state. */
+  query(name: string, args: ReadonlyArray<Payload>): Payload {
+    const handler = this.#queryHandlers.get(name)
+    if (handler === undefined) {
+      const known = [...this.#queryHandlers.keys()]
+      throw new QueryNotRegisteredError(
+        `Workflow ${this.info.workflowType} (${this.info.workflowId}) has no query handler for "${name}"; known queries: ${known.length === 0 ? "none" : known.join(", ")}`,
+        name,
+      )
+    }
+    const value = this.#inContext(() => handler(...decodeArgs(args)))
+    if (value instanceof Promise) throw new TypeError(`query handler "${name}" returned a Promise; query handlers must be synchronous`)
+    return encode(value, `result of query ${name}`)
+  }
+
+  /** Names of signals received without a handler (for describe / warnings). */
+  get unhandledSignals(): ReadonlyArray<string> {
+    return this.#buffered.map((signal) => signal.name)
+  }
+}
+
+/** Build a run's info from its start parameters. */
+export const runInfo = (input: {
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowType: string
+  readonly taskQueue: string
+  readonly startTime: number
+  readonly parent?: ParentRef
+}): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
+  workflowId: input.workflowId,
+  runId: input.runId,
+  workflowType: input.workflowType,
+  taskQueue: input.taskQueue,
+  startTime: new Date(input.startTime),
+  ...(input.parent === undefined ? {} : { parent: { workflowId: input.parent.workflowId, runId: input.parent.runId } }),
+})

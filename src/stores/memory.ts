@@ -1,0 +1,471 @@
+/**
+ * The in-memory `Store` backend: the embedded default, and the backend tests
+ * run on with virtual time.
+ *
+ * Every operation runs synchronously inside one `Effect.sync`/`suspend` thunk
+ * and never yields halfway, so each one is atomic. Time comes from the calling
+ * fiber's `Clock` (so a `TestClock` drives visibility timeouts, timers and
+ * `now`); blocking operations park on wakers instead of polling, bounded by
+ * `Effect.sleep`. Wakers are always fired at the *end* of an operation,
+ * because resuming an Effect callback runs the woken fiber synchronously.
+ *
+ * Cost: append, read, ack, release, touch and timers are O(1) or O(log n) in
+ * the number of in-flight messages / timers. Acknowledged messages are freed.
+ */
+import { Clock, Context, Effect, Layer, Option } from "effect"
+import { type Commit, CommitConflict, type DeadLetter, type Delivery, type ExecutionRecord } from "./Store.ts"
+import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type TimerEntry } from "./Store.ts"
+
+/** Tuning for `makeMemoryStore`. */
+export interface MemoryStoreOptions {
+  /** A delivered, unacknowledged message is re-delivered after this long idle. Default 30 000. */
+  readonly visibilityTimeoutMs?: number
+  /** A message is dead-lettered instead of being delivered more often than this. Default 10. */
+  readonly maxDeliveries?: number
+}
+
+/** The memory store plus the control surface the time-skipping test environment uses. */
+export interface MemoryStore extends StoreShape {
+  /** Messages appended but not yet acknowledged (unread + delivered-not-acked), all streams. */
+  readonly pendingMessages: Effect.Effect<number>
+  /** Completes once `pendingMessages` is 0 (at once if it already is). */
+  readonly awaitIdle: Effect.Effect<void>
+}
+
+/** Service tag giving tests (and `TestWorkflowEnvironment`) the `MemoryStore` behind `Store`. */
+export class MemoryStoreControl
+  extends Context.Service<MemoryStoreControl, MemoryStore>()("hotmesh/MemoryStoreControl")
+{}
+
+// ---------------------------------------------------------------------------
+// Internal data structures
+
+/** `at`: visibility deadline or timer `fireAt`; `seq`: insertion order (ties); `heapIndex`: -1 if not in a heap. */
+interface HeapNode { at: number; seq: number; heapIndex: number }
+
+const less = (a: HeapNode, b: HeapNode): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq)
+
+/** A binary min-heap on (`at`, `seq`) whose nodes know their index: O(log n) remove/update. */
+class IndexedHeap<N extends HeapNode> {
+  private readonly nodes: Array<N> = []
+  peek(): N | undefined { return this.nodes[0] }
+  push(node: N): void { this.nodes.push(node); this.up(this.nodes.length - 1, node) }
+  /** Re-position `node` after its `at`/`seq` changed. */
+  update(node: N): void { this.remove(node); this.push(node) }
+  remove(node: N): void {
+    const i = node.heapIndex
+    if (i < 0) return
+    node.heapIndex = -1
+    const last = this.nodes.pop()!
+    if (last === node) return
+    this.down(i, last)
+    if (last.heapIndex === i) this.up(i, last)
+  }
+  private up(i: number, node: N): void {
+    const nodes = this.nodes
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      const parent = nodes[p]!
+      if (!less(node, parent)) break
+      nodes[i] = parent
+      parent.heapIndex = i
+      i = p
+    }
+    nodes[i] = node
+    node.heapIndex = i
+  }
+  private down(i: number, node: N): void {
+    const nodes = this.nodes
+    const n = nodes.length
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) break
+      const r = l + 1
+      const c = r < n && less(nodes[r]!, nodes[l]!) ? r : l
+      const child = nodes[c]!
+      if (!less(child, node)) break
+      nodes[i] = child
+      child.heapIndex = i
+      i = c
+    }
+    nodes[i] = node
+    node.heapIndex = i
+  }
+}
+
+/** Array-backed FIFO queue with amortised O(1) `shift` (compacts when half consumed). */
+class Fifo<T> {
+  private items: Array<T | undefined> = []
+  private head = 0
+  push(item: T): void { this.items.push(item) }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined
+    const item = this.items[this.head]
+    this.items[this.head++] = undefined
+    if (this.head === this.items.length) this.items.length = this.head = 0
+    else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return item
+  }
+}
+
+const FRESH = 0 // appended, never delivered: in `fresh`
+const PENDING = 1 // delivered, not acknowledged: in `inFlight`
+const RELEASED = 2 // given back: in `released`, awaiting re-delivery
+const DONE = 3 // acknowledged or dead-lettered: freed
+
+interface Message extends HeapNode {
+  readonly id: string; readonly key: string; readonly body: string; deliveries: number; status: number
+}
+
+interface StreamState {
+  readonly name: string
+  readonly address: StreamAddress
+  nextId: number
+  /** Every message of the stream not yet acknowledged or dead-lettered, by id. */
+  readonly live: Map<string, Message>
+  readonly fresh: Fifo<Message>
+  readonly released: Fifo<Message>
+  /** Pending messages ordered by visibility deadline. */
+  readonly inFlight: IndexedHeap<Message>
+  readonly deadLetters: Array<DeadLetter>
+  /** Bumped whenever something may have become deliverable (closes the lost-wakeup gap). */
+  signal: number
+}
+
+interface Timer extends HeapNode { readonly id: string; readonly message: OutboundMessage }
+
+type Waker = () => void
+
+/** Parked fibers by key. Wake at the *end* of an operation: resuming runs the fiber synchronously. */
+class Waiters {
+  private readonly byKey = new Map<string, Set<Waker>>()
+  has(key: string): boolean { return this.byKey.has(key) }
+  wake(key: string): void {
+    const set = this.byKey.get(key)
+    if (set === undefined) return
+    this.byKey.delete(key)
+    for (const w of set) w()
+  }
+  /**
+   * Park until `key` is woken or `ready()` holds (checked while registering, so a
+   * wake between the caller's check and the registration is never lost), for at
+   * most `ms` milliseconds of the fiber's clock.
+   */
+  wait(key: string, ready: () => boolean, ms: number): Effect.Effect<void> {
+    const signal = Effect.callback<void>((resume) => {
+      if (ready()) return resume(Effect.void)
+      let set = this.byKey.get(key)
+      if (set === undefined) this.byKey.set(key, (set = new Set()))
+      const w: Waker = () => resume(Effect.void)
+      set.add(w)
+      return Effect.sync(() => {
+        const current = this.byKey.get(key)
+        if (current !== undefined && current.delete(w) && current.size === 0) this.byKey.delete(key)
+      })
+    })
+    return ms === Infinity ? signal : Effect.raceFirst(signal, Effect.sleep(Math.max(0, ms)))
+  }
+}
+
+const copyMessage = (m: OutboundMessage): OutboundMessage =>
+  ({ stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body })
+
+// ---------------------------------------------------------------------------
+
+/** Build a fresh, empty in-memory store. */
+export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<MemoryStore> =>
+  Effect.sync(() => {
+    const visibilityMs = options?.visibilityTimeoutMs ?? 30_000
+    const maxDeliveries = options?.maxDeliveries ?? 10
+
+    const streams = new Map<string, StreamState>()
+    const records = new Map<string, { version: number; state: string }>()
+    const journals = new Map<string, Array<string>>()
+    const timers = new Map<string, Timer>()
+    const timerHeap = new IndexedHeap<Timer>()
+    const replies = new Map<string, string>()
+    const readers = new Waiters() // by stream name
+    const replyWaiters = new Waiters() // by reply id
+    const updateWaiters = new Waiters() // by key
+    const idleWaiters = new Waiters() // one key: ""
+    let pendingCount = 0
+    let seq = 0
+    /** Streams whose readers must be woken when the current operation ends. */
+    const toWake: Array<string> = []
+
+    const streamOf = (address: StreamAddress): StreamState => {
+      const name = address.kind + ":" + address.taskQueue
+      let s = streams.get(name)
+      if (s === undefined) {
+        const frozen = Object.freeze({ kind: address.kind, taskQueue: address.taskQueue })
+        s = { name, address: frozen, nextId: 1, live: new Map(), signal: 0, deadLetters: [] as Array<DeadLetter>,
+          fresh: new Fifo<Message>(), released: new Fifo<Message>(), inFlight: new IndexedHeap<Message>() }
+        streams.set(name, s)
+      }
+      return s
+    }
+
+    const markReadable = (s: StreamState): void => {
+      s.signal++
+      if (readers.has(s.name)) toWake.push(s.name)
+    }
+
+    /** Fire the wakers collected during an operation; call last. */
+    const flush = (): void => {
+      if (pendingCount === 0) idleWaiters.wake("")
+      while (toWake.length > 0) readers.wake(toWake.pop()!)
+    }
+
+    const appendOne = (m: OutboundMessage): void => {
+      const s = streamOf(m.stream)
+      const id = String(s.nextId++)
+      const msg: Message = { id, key: m.key, body: m.body, deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1 }
+      s.live.set(id, msg)
+      s.fresh.push(msg)
+      pendingCount++
+      markReadable(s)
+    }
+
+    /** The live message `d` names, if it has been delivered and not acknowledged. */
+    const findPending = (d: Delivery): Message | undefined => {
+      const m = streams.get(d.stream.kind + ":" + d.stream.taskQueue)?.live.get(d.id)
+      return m !== undefined && m.deliveries > 0 ? m : undefined
+    }
+
+    const free = (s: StreamState, m: Message): void => {
+      s.live.delete(m.id)
+      s.inFlight.remove(m)
+      m.status = DONE
+      pendingCount--
+    }
+
+    const acknowledge = (d: Delivery, m: Message): void => free(streamOf(d.stream), m)
+
+    const deliver = (s: StreamState, m: Message, now: number, out: Array<Delivery>): void => {
+      if (m.deliveries >= maxDeliveries) {
+        free(s, m)
+        const delivery: Delivery = { id: m.id, stream: s.address, key: m.key, body: m.body, deliveries: m.deliveries }
+        s.deadLetters.push(Object.freeze({
+          delivery: Object.freeze(delivery),
+          reason: `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`,
+          at: now,
+        }))
+        return
+      }
+      m.deliveries++
+      m.status = PENDING
+      m.at = now + visibilityMs
+      m.seq = ++seq
+      s.inFlight.push(m)
+      out.push({ id: m.id, stream: s.address, key: m.key, body: m.body, deliveries: m.deliveries })
+    }
+
+    /** Hand out up to `count` messages: stalled ones first, then released, then new (FIFO). */
+    const take = (s: StreamState, count: number, now: number): Array<Delivery> => {
+      const out: Array<Delivery> = []
+      let top: Message | undefined
+      while (out.length < count && (top = s.inFlight.peek()) !== undefined && top.at <= now) {
+        s.inFlight.remove(top)
+        deliver(s, top, now, out)
+      }
+      while (out.length < count) {
+        const m = s.released.shift()
+        if (m === undefined) break
+        if (m.status === RELEASED) deliver(s, m, now, out)
+      }
+      while (out.length < count) {
+        const m = s.fresh.shift()
+        if (m === undefined) break
+        deliver(s, m, now, out)
+      }
+      flush()
+      return out
+    }
+
+    const read: StoreShape["read"] = (address, { blockMs, count }) =>
+      Clock.clockWith((clock) => {
+        const s = streamOf(address)
+        if (count <= 0) return Effect.succeed([])
+        const deadline = clock.currentTimeMillisUnsafe() + Math.max(0, blockMs)
+        const loop: Effect.Effect<ReadonlyArray<Delivery>> = Effect.suspend(() => {
+          const now = clock.currentTimeMillisUnsafe()
+          const got = take(s, count, now)
+          if (got.length > 0 || now >= deadline) return Effect.succeed(got)
+          // Wake on append/release, or when the earliest in-flight message becomes
+          // reclaimable; anything delivered later expires no sooner than now + visibility.
+          const signal = s.signal
+          const wakeAt = Math.min(deadline, s.inFlight.peek()?.at ?? Infinity, now + visibilityMs)
+          return Effect.andThen(readers.wait(s.name, () => s.signal !== signal, wakeAt - now), loop)
+        })
+        return loop
+      })
+
+    const commit: StoreShape["commit"] = (c: Commit) =>
+      Effect.suspend(() => {
+        const record = records.get(c.key)
+        const actualVersion = record?.version ?? 0
+        const conflict = (reason: "version" | "not-pending") =>
+          Effect.fail(new CommitConflict({ key: c.key, expectedVersion: c.expectedVersion, actualVersion, reason }))
+        if (actualVersion !== c.expectedVersion) return conflict("version")
+        const acked = c.ack === undefined ? undefined : findPending(c.ack)
+        if (c.ack !== undefined && acked === undefined) return conflict("not-pending")
+        // Validated: from here on nothing can fail, so the commit is all or nothing.
+        if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, state: c.state })
+        if (c.journal !== undefined && c.journal.entries.length > 0) {
+          const jk = c.key + "\u0000" + c.journal.id
+          let journal = journals.get(jk)
+          if (journal === undefined) journals.set(jk, (journal = []))
+          for (const entry of c.journal.entries) journal.push(entry)
+        }
+        if (c.messages !== undefined) for (const m of c.messages) appendOne(m)
+        // Cancellations apply before new timers: cancelling and setting one id re-arms it.
+        if (c.cancelTimers !== undefined) for (const id of c.cancelTimers) cancelTimer(id)
+        if (c.timers !== undefined) for (const t of c.timers) setTimer(t)
+        if (c.replies !== undefined) for (const r of c.replies) replies.set(r.id, r.body)
+        if (c.ack !== undefined && acked !== undefined) acknowledge(c.ack, acked)
+        // Everything is written; only now wake anyone (woken fibers run synchronously).
+        flush()
+        if (c.replies !== undefined) for (const r of c.replies) replyWaiters.wake(r.id)
+        if (c.notify === true) updateWaiters.wake(c.key)
+        return Effect.void
+      })
+
+    const cancelTimer = (id: string): void => {
+      const t = timers.get(id)
+      if (t !== undefined) { timers.delete(id); timerHeap.remove(t) }
+    }
+
+    const setTimer = (t: TimerEntry): void => {
+      cancelTimer(t.id)
+      const timer: Timer = { id: t.id, at: t.fireAt, seq: ++seq, heapIndex: -1, message: copyMessage(t.message) }
+      timers.set(t.id, timer)
+      timerHeap.push(timer)
+    }
+
+    const store: MemoryStore = {
+      name: "memory",
+      now: Clock.currentTimeMillis,
+
+      load: (key) =>
+        Effect.sync(() => {
+          const r = records.get(key)
+          return r === undefined ? Option.none() : Option.some<ExecutionRecord>({ key, ...r })
+        }),
+
+      loadJournal: (key, journalId) => Effect.sync(() => (journals.get(key + "\u0000" + journalId) ?? []).slice()),
+
+      commit,
+
+      append: (messages) =>
+        Effect.sync(() => {
+          for (const m of messages) appendOne(m)
+          flush()
+        }),
+
+      read,
+
+      // Decision: completing a message that is no longer pending (acknowledged by
+      // another consumer, or dead-lettered) succeeds as a no-op and appends
+      // nothing. Its result is a duplicate of work already recorded (or of a
+      // task operators parked), and failing with `StoreError` would make the
+      // caller retry an operation that can never succeed.
+      complete: (ack, messages) =>
+        Effect.sync(() => {
+          const m = findPending(ack)
+          if (m === undefined) return
+          acknowledge(ack, m)
+          for (const msg of messages) appendOne(msg)
+          flush()
+        }),
+
+      // `release` and `touch` act only on the *current* delivery (same delivery
+      // count), so a zombie consumer cannot disturb the consumer that reclaimed it.
+      release: (deliveries) =>
+        Effect.sync(() => {
+          for (const d of deliveries) {
+            const m = findPending(d)
+            if (m === undefined || m.status !== PENDING || m.deliveries !== d.deliveries) continue
+            const s = streamOf(d.stream)
+            s.inFlight.remove(m)
+            m.status = RELEASED
+            s.released.push(m)
+            markReadable(s)
+          }
+          flush()
+        }),
+
+      touch: (d) =>
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            const m = findPending(d)
+            if (m === undefined || m.status !== PENDING || m.deliveries !== d.deliveries) return
+            m.at = clock.currentTimeMillisUnsafe() + visibilityMs
+            m.seq = ++seq
+            streamOf(d.stream).inFlight.update(m)
+          })
+        ),
+
+      deadLetters: (address) => Effect.sync(() => streamOf(address).deadLetters.slice()),
+
+      fireDueTimers: (limit) =>
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            const now = clock.currentTimeMillisUnsafe()
+            let fired = 0
+            let top: Timer | undefined
+            while (fired < limit && (top = timerHeap.peek()) !== undefined && top.at <= now) {
+              timerHeap.remove(top)
+              timers.delete(top.id)
+              appendOne(top.message)
+              fired++
+            }
+            flush()
+            return fired
+          })
+        ),
+
+      nextTimerAt: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t) => t.at)),
+
+      takeReply: (id, timeoutMs) =>
+        Clock.clockWith((clock) => {
+          const deadline = clock.currentTimeMillisUnsafe() + Math.max(0, timeoutMs)
+          const loop: Effect.Effect<Option.Option<string>> = Effect.suspend(() => {
+            const body = replies.get(id)
+            if (body !== undefined) {
+              replies.delete(id)
+              return Effect.succeed(Option.some(body))
+            }
+            const now = clock.currentTimeMillisUnsafe()
+            if (now >= deadline) return Effect.succeed(Option.none())
+            return Effect.andThen(replyWaiters.wait(id, () => replies.has(id), deadline - now), loop)
+          })
+          return loop
+        }),
+
+      awaitUpdate: (key, afterVersion, timeoutMs) =>
+        Effect.suspend(() => {
+          const moved = () => (records.get(key)?.version ?? 0) > afterVersion
+          if (moved() || timeoutMs <= 0) return Effect.void
+          return updateWaiters.wait(key, moved, timeoutMs)
+        }),
+
+      pendingMessages: Effect.sync(() => pendingCount),
+
+      awaitIdle: Effect.suspend(() => idleWaiters.wait("", () => pendingCount === 0, Infinity)),
+    }
+    return store
+  })
+
+/** A `Store` layer backed by a fresh in-memory store. */
+export const layerMemory = (options?: MemoryStoreOptions): Layer.Layer<Store> =>
+  Layer.effect(Store, makeMemoryStore(options))
+
+/** Provides `Store` and `MemoryStoreControl`, both backed by the same fresh in-memory store. */
+export const layerMemoryWithControl = (options?: MemoryStoreOptions): Layer.Layer<Store | MemoryStoreControl> =>
+  Layer.effectContext(
+    Effect.map(makeMemoryStore(options), (store) =>
+      Context.make(Store, store).pipe(Context.add(MemoryStoreControl, store))),
+  )

@@ -1,0 +1,229 @@
+/**
+ * Reading one logical stream that is split over all partitions, with a
+ * consumer group: stalled-message reclaim (XAUTOCLAIM after the visibility
+ * timeout), dead-lettering, give-back of over-read messages, and NOGROUP
+ * recovery. Used for task-queue streams (`Store.read`) and the outbox (relay).
+ *
+ * A read is: (1) the `read` script on every partition at once (pipelined on
+ * the command connection: one round trip) — each reclaims stalled messages
+ * first, then takes new ones, up to a per-partition quota; partitions that
+ * filled their quota get a second round with what is left of `count`;
+ * (2) only if all that found nothing and `blockMs > 0`, one
+ * `XREADGROUP BLOCK` over the partitions' streams on a pooled blocking
+ * connection, re-checking for reclaimable messages at least once per
+ * visibility timeout. Messages read beyond `count` (quotas round up; a
+ * blocking XREADGROUP counts per stream) are given back with their delivery
+ * count restored, so they are re-delivered at once and nothing is lost.
+ *
+ * Redis Cluster: a multi-key XREADGROUP must stay within one slot, so the
+ * blocking step would become one blocking read per partition (or per node,
+ * with the partitions grouped by slot owner), raced; the scripts are
+ * single-slot already.
+ *
+ * Groups are created at id 0 with MKSTREAM (BUSYGROUP is success). Because
+ * acknowledged entries are deleted (XDEL inside the acknowledging script), a
+ * stream holds exactly its unacknowledged messages, so a group re-created
+ * after Redis lost it re-delivers exactly those: at-least-once survives.
+ */
+import { Effect } from "effect"
+import type { Redis } from "ioredis"
+import type { StoreError } from "../Store.ts"
+import type { BlockingPool } from "./connection.ts"
+import { monotonicNow } from "./realtime.ts"
+import { asStoreError, attempt, interpretReply, type RunScript } from "./scripts.ts"
+
+/** Consumer that released messages are parked on until a read reclaims them. */
+export const RELEASED_CONSUMER = "hotmesh:released"
+
+/** One logical stream: a stream key (and dead-letter key) per partition. */
+export interface PartitionedStream {
+  /** Stream key of each partition, index = partition. */
+  readonly streams: ReadonlyArray<string>
+  /** Dead-letter stream key of each partition (unused when `maxDeliveries` is 0). */
+  readonly dead: ReadonlyArray<string>
+  readonly group: string
+  /** Dead-letter a message instead of delivering it more often than this; 0 = never. */
+  readonly maxDeliveries: number
+}
+
+/** A message handed out by `GroupReader.read`. */
+export interface Entry {
+  readonly partition: number
+  readonly entryId: string
+  readonly deliveries: number
+  readonly key: string
+  readonly body: string
+}
+
+/** Consumer-group reads over partitioned streams. */
+export interface GroupReader {
+  readonly read: (
+    stream: PartitionedStream,
+    options: { readonly consumer: string; readonly count: number; readonly blockMs: number },
+  ) => Effect.Effect<ReadonlyArray<Entry>, StoreError>
+  /** Park `entries` on the released consumer, idle since the epoch; `restore` sets their count back by one. */
+  readonly giveBack: (
+    stream: PartitionedStream,
+    entries: ReadonlyArray<Entry>,
+    restore: boolean,
+  ) => Effect.Effect<void, StoreError>
+  /** Create the group on `key` if missing (BUSYGROUP is success). */
+  readonly ensureGroup: (key: string, group: string) => Effect.Effect<void, StoreError>
+}
+
+/** Dependencies of a `GroupReader`. */
+export interface GroupReaderDeps {
+  readonly client: Redis
+  readonly pool: BlockingPool
+  readonly runScript: RunScript
+  readonly visibilityTimeoutMs: number
+}
+
+/** Parse `[id, n, key, body, id, ...]` from the `read` script. */
+const parseEntries = (partition: number, flat: ReadonlyArray<unknown>): Array<Entry> => {
+  const out: Array<Entry> = []
+  for (let i = 0; i + 3 < flat.length; i += 4) {
+    out.push({
+      partition,
+      entryId: String(flat[i]),
+      deliveries: Number(flat[i + 1]),
+      key: String(flat[i + 2]),
+      body: String(flat[i + 3]),
+    })
+  }
+  return out
+}
+
+const fieldOf = (fields: ReadonlyArray<unknown>, name: string): string => {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return String(fields[i + 1])
+  return ""
+}
+
+/** Make a `GroupReader`. */
+export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
+  const { client, pool, runScript, visibilityTimeoutMs } = deps
+  const ensured = new Set<string>()
+  const cursors = new Map<string, string>()
+  let rotation = 0
+
+  const ensureGroup = (key: string, group: string): Effect.Effect<void, StoreError> =>
+    attempt("ensureGroup", async () => {
+      try {
+        await client.xgroup("CREATE", key, group, "0", "MKSTREAM")
+      } catch (e) {
+        if (!(e instanceof Error && e.message.startsWith("BUSYGROUP"))) throw e
+      }
+      ensured.add(`${group}\u0000${key}`)
+    })
+
+  const ensureAll = (stream: PartitionedStream) =>
+    Effect.forEach(
+      stream.streams.filter((key) => !ensured.has(`${stream.group}\u0000${key}`)),
+      (key) => ensureGroup(key, stream.group),
+      { concurrency: "unbounded", discard: true },
+    )
+
+  /** The `read` script on partition `p`, re-creating the group once on NOGROUP. */
+  const readPartition = (stream: PartitionedStream, p: number, consumer: string, quota: number) => {
+    const key = stream.streams[p]!
+    const once = Effect.gen(function*() {
+      const reply = yield* runScript("read", [key, stream.dead[p]!], [
+        stream.group, consumer, quota, visibilityTimeoutMs, stream.maxDeliveries, cursors.get(key) ?? "0-0",
+      ])
+      const rest = yield* interpretReply(reply, { operation: "read", stream: key })
+      cursors.set(key, String(rest[0]))
+      return parseEntries(p, rest.slice(2))
+    })
+    return once.pipe(
+      Effect.catchTag("MissingGroup", () => Effect.andThen(ensureGroup(key, stream.group), once)),
+      Effect.mapError(asStoreError("read")),
+    )
+  }
+
+  /** Non-blocking: quota rounds over partitions, reclaim first. */
+  const readRounds = (stream: PartitionedStream, consumer: string, count: number) =>
+    Effect.gen(function*() {
+      const partitions = stream.streams.length
+      const start = rotation++ % partitions
+      let active = Array.from({ length: partitions }, (_, i) => (start + i) % partitions)
+      const got: Array<Entry> = []
+      for (let round = 0; round < 3 && active.length > 0 && got.length < count; round++) {
+        const quota = Math.ceil((count - got.length) / active.length)
+        const results = yield* Effect.forEach(active, (p) => readPartition(stream, p, consumer, quota), {
+          concurrency: "unbounded",
+        })
+        const full: Array<number> = []
+        results.forEach((entries, i) => {
+          got.push(...entries)
+          if (entries.length >= quota) full.push(active[i]!)
+        })
+        active = full
+      }
+      return got
+    })
+
+  /** One XREADGROUP BLOCK over all partitions (new messages only). */
+  const blockingRead = (stream: PartitionedStream, consumer: string, count: number, blockMs: number) => {
+    const once = pool.use("read", (c) =>
+      c.call(
+        "XREADGROUP", "GROUP", stream.group, consumer, "COUNT", count, "BLOCK", Math.max(1, Math.round(blockMs)),
+        "STREAMS", ...stream.streams, ...stream.streams.map(() => ">"),
+      ))
+    return once.pipe(
+      Effect.catchIf(
+        (e) => e.message.startsWith("NOGROUP"),
+        () => Effect.andThen(Effect.andThen(Effect.sync(() => ensured.clear()), ensureAll(stream)), once),
+      ),
+      Effect.map((reply) => {
+        const out: Array<Entry> = []
+        if (!Array.isArray(reply)) return out
+        for (const [key, entries] of reply as ReadonlyArray<[string, ReadonlyArray<[string, ReadonlyArray<unknown>]>]>) {
+          const partition = stream.streams.indexOf(key)
+          for (const [entryId, fields] of entries) {
+            if (!Array.isArray(fields)) continue
+            out.push({ partition, entryId, deliveries: 1, key: fieldOf(fields, "k"), body: fieldOf(fields, "b") })
+          }
+        }
+        return out
+      }),
+    )
+  }
+
+  const giveBack: GroupReader["giveBack"] = (stream, entries, restore) => {
+    const byPartition = new Map<number, Array<string | number>>()
+    for (const e of entries) {
+      let args = byPartition.get(e.partition)
+      if (args === undefined) byPartition.set(e.partition, (args = [stream.group, RELEASED_CONSUMER]))
+      args.push(e.entryId, e.deliveries, restore ? e.deliveries - 1 : -1)
+    }
+    return Effect.forEach(
+      byPartition,
+      ([p, args]) => runScript("release", [stream.streams[p]!], args),
+      { concurrency: "unbounded", discard: true },
+    )
+  }
+
+  /** Keep the first `count`, give the rest back with their delivery count restored. */
+  const keep = (stream: PartitionedStream, got: Array<Entry>, count: number) =>
+    got.length <= count
+      ? Effect.succeed(got)
+      : Effect.as(giveBack(stream, got.slice(count), true), got.slice(0, count))
+
+  const read: GroupReader["read"] = (stream, { consumer, count, blockMs }) =>
+    Effect.gen(function*() {
+      if (count <= 0) return []
+      yield* ensureAll(stream)
+      const deadline = monotonicNow() + Math.max(0, blockMs)
+      for (;;) {
+        const got = yield* readRounds(stream, consumer, count)
+        if (got.length > 0) return yield* keep(stream, got, count)
+        const now = monotonicNow()
+        if (now >= deadline) return []
+        const blocked = yield* blockingRead(stream, consumer, count, Math.min(deadline - now, visibilityTimeoutMs))
+        if (blocked.length > 0) return yield* keep(stream, blocked, count)
+        if (monotonicNow() >= deadline) return []
+      }
+    })
+
+  return { read, giveBack, ensureGroup }
+}

@@ -1,0 +1,107 @@
+/**
+ * The Redis key layout of one namespace.
+ *
+ * A namespace has a fixed number of partitions. A routing key (workflow id)
+ * lives in partition `fnv1a32(key) % partitions`, and every key of partition
+ * `p` starts with the hash tag `{<ns>:p<p>}`, so all of them share one Redis
+ * Cluster slot and one Lua script may touch any of them:
+ *
+ * | key                                   | type   | holds                                        |
+ * |---------------------------------------|--------|----------------------------------------------|
+ * | `{ns:pN}:x:<key>`                     | hash   | execution record: `version`, `state`         |
+ * | `{ns:pN}:j:<len(key)>:<key>:<journal>`| list   | journal entries of one run                   |
+ * | `{ns:pN}:s:<kind>:<taskQueue>`        | stream | messages of a task queue (group `hotmesh`)   |
+ * | `{ns:pN}:d:<kind>:<taskQueue>`        | stream | dead letters of that stream                  |
+ * | `{ns:pN}:t`                           | zset   | timers: member = timer id, score = fireAt    |
+ * | `{ns:pN}:td`                          | hash   | timer id -> encoded message (see scripts.ts) |
+ * | `{ns:pN}:o`                           | stream | outbox: messages bound for other partitions  |
+ * | `{ns:pN}:rd`                          | zset   | relay dedupe: `<src>:<entry id>` -> time     |
+ * | `{ns:pN}:r:<replyId>`                 | list   | a query reply, in the committing partition   |
+ * | `{ns:pN}:tn`                          | string | timer insertion counter (tie order)          |
+ * | `{ns}:config`                         | hash   | namespace settings (`partitions`)            |
+ *
+ * Pub/sub channel `<ns>:updates` carries execution keys of notifying commits.
+ * The partition count is part of the namespace's on-Redis format: every
+ * process of a namespace must use the same one (checked at startup).
+ */
+import type { StreamAddress } from "../Store.ts"
+
+/** Consumer group every task-queue stream is read with. */
+export const STREAM_GROUP = "hotmesh"
+/** Consumer group of the outbox streams (read by the relay). */
+export const OUTBOX_GROUP = "relay"
+
+const encoder = new TextEncoder()
+
+/** FNV-1a (32 bit) of the UTF-8 bytes of `text`: the partitioning hash. Stable across versions. */
+export const fnv1a32 = (text: string): number => {
+  let hash = 0x811c9dc5
+  for (const byte of encoder.encode(text)) {
+    hash ^= byte
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash >>> 0
+}
+
+/** Whether `namespace` can be used in keys (no hash-tag braces, no `:`, no whitespace). */
+export const isValidNamespace = (namespace: string): boolean => /^[^{}:\s]+$/.test(namespace)
+
+/** Key names of one namespace. */
+export interface Keys {
+  readonly namespace: string
+  readonly partitions: number
+  /** Partition (0..partitions-1) of a routing key. */
+  readonly partitionOf: (key: string) => number
+  /** Hash tag of partition `p`, braces included. */
+  readonly tag: (p: number) => string
+  readonly exec: (key: string) => string
+  readonly journal: (key: string, journalId: string) => string
+  readonly stream: (p: number, address: StreamAddress) => string
+  readonly dead: (p: number, address: StreamAddress) => string
+  readonly timers: (p: number) => string
+  readonly timerData: (p: number) => string
+  readonly outbox: (p: number) => string
+  readonly relayed: (p: number) => string
+  /** A reply lives in the partition of the commit that wrote it (`takeReply` looks in all). */
+  readonly reply: (p: number, replyId: string) => string
+  readonly timerSeq: (p: number) => string
+  readonly config: string
+  readonly channel: string
+}
+
+/** The key layout of `namespace` with `partitions` partitions. */
+export const makeKeys = (namespace: string, partitions: number): Keys => {
+  const partitionOf = (key: string) => fnv1a32(key) % partitions
+  const tag = (p: number) => `{${namespace}:p${p}}`
+  return {
+    namespace,
+    partitions,
+    partitionOf,
+    tag,
+    exec: (key) => `${tag(partitionOf(key))}:x:${key}`,
+    journal: (key, journalId) => `${tag(partitionOf(key))}:j:${key.length}:${key}:${journalId}`,
+    stream: (p, address) => `${tag(p)}:s:${address.kind}:${address.taskQueue}`,
+    dead: (p, address) => `${tag(p)}:d:${address.kind}:${address.taskQueue}`,
+    timers: (p) => `${tag(p)}:t`,
+    timerData: (p) => `${tag(p)}:td`,
+    outbox: (p) => `${tag(p)}:o`,
+    relayed: (p) => `${tag(p)}:rd`,
+    reply: (p, replyId) => `${tag(p)}:r:${replyId}`,
+    timerSeq: (p) => `${tag(p)}:tn`,
+    config: `{${namespace}}:config`,
+    channel: `${namespace}:updates`,
+  }
+}
+
+/** Delivery ids name the partition and the stream entry: `<p>/<entry id>`. */
+export const deliveryId = (p: number, entryId: string): string => `${p}/${entryId}`
+
+/** Inverse of `deliveryId`; `undefined` for an id this backend did not make. */
+export const parseDeliveryId = (id: string): { readonly partition: number; readonly entryId: string } | undefined => {
+  const slash = id.indexOf("/")
+  if (slash <= 0) return undefined
+  const partition = Number(id.slice(0, slash))
+  const entryId = id.slice(slash + 1)
+  if (!Number.isInteger(partition) || partition < 0 || !/^\d+-\d+$/.test(entryId)) return undefined
+  return { partition, entryId }
+}

@@ -1,0 +1,320 @@
+/**
+ * Lua sources of the Redis store's scripts, one per operation that must be
+ * atomic. Each script touches the keys of ONE partition only (one hash tag,
+ * hence one Redis Cluster slot); the header of each lists KEYS, ARGV and every
+ * return code. `scripts.ts` registers them and maps the codes to typed errors.
+ *
+ * Stream entries carry fields `k` (routing key) and `b` (body). Outbox entries
+ * have the same shape with `k` = the JSON destination `[kind, taskQueue, key]`
+ * (built in TypeScript, opaque to Lua). A timer is a member
+ * `<16-digit sequence>:<id>` of the timers zset (score = fireAt, so ties fire
+ * in insertion order) plus `timerData[id]` = cjson `[member, destination, k, b]`
+ * where destination is the target stream key (same partition) or "" for the
+ * outbox.
+ *
+ * Return codes shared by all scripts (see `ReplyCode` in scripts.ts):
+ * 0 ok, 1 version conflict, 2 not pending, 3 consumer group missing (NOGROUP).
+ */
+
+/** Helpers prepended to every script. */
+const PRELUDE = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function isPending(stream, group, id)
+  local p = redis.pcall('XPENDING', stream, group, id, id, 1)
+  if p.err or #p == 0 then return nil end
+  return p[1]
+end
+local function field(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return ''
+end
+local function removeTimer(timers, data, id)
+  local raw = redis.call('HGET', data, id)
+  if raw then
+    redis.call('ZREM', timers, cjson.decode(raw)[1])
+    redis.call('HDEL', data, id)
+  end
+end
+`
+
+const COMMIT = `
+--[[ commit: one durable step, all or nothing.
+KEYS[1] execution hash         KEYS[2] journal list (KEYS[1] when no journal)
+KEYS[3] timers zset            KEYS[4] timer data hash
+KEYS[5] timer sequence string  KEYS[6] outbox stream
+KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
+KEYS[8 .. 7+L]      target streams of the L local messages, in order
+KEYS[8+L .. 7+L+R]  keys of the R replies, in order
+ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state and version
+ARGV[3] new state            ARGV[4] consumer group
+ARGV[5] acknowledged entry id, '' for none
+ARGV[6] pub/sub channel, '' for no notification    ARGV[7] notification payload (execution key)
+ARGV[8] reply time-to-live ms
+ARGV[9] J journal entries  ARGV[10] L local messages  ARGV[11] O outbox messages
+ARGV[12] T timers          ARGV[13] C cancelled ids   ARGV[14] R replies
+ARGV[15 ..] J x entry; L x (key, body); O x (destination, body);
+            T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body
+Returns {0, version} committed (version after the commit)
+        {1, version} version conflict: nothing written
+        {2, version} ARGV[5] is not pending in KEYS[7]: nothing written
+]]
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version ~= tonumber(ARGV[1]) then return {1, version} end
+if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, version} end
+-- Validated: nothing below can fail on well-formed input.
+local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
+local a = 15
+if ARGV[2] == '1' then
+  version = version + 1
+  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version)
+end
+for _ = 1, J do
+  redis.call('RPUSH', KEYS[2], ARGV[a]); a = a + 1
+end
+for i = 1, L do
+  redis.call('XADD', KEYS[7 + i], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
+end
+for _ = 1, O do
+  redis.call('XADD', KEYS[6], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
+end
+local timerArgs = a
+a = a + 5 * T
+-- Cancellations apply before new timers: cancelling and setting one id re-arms it.
+for _ = 1, C do
+  removeTimer(KEYS[3], KEYS[4], ARGV[a]); a = a + 1
+end
+for _ = 1, T do
+  local b = timerArgs
+  removeTimer(KEYS[3], KEYS[4], ARGV[b])
+  local member = string.format('%016d', redis.call('INCR', KEYS[5])) .. ':' .. ARGV[b]
+  redis.call('ZADD', KEYS[3], ARGV[b + 1], member)
+  redis.call('HSET', KEYS[4], ARGV[b], cjson.encode({member, ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]}))
+  timerArgs = timerArgs + 5
+end
+for i = 1, R do
+  local key = KEYS[7 + L + i]
+  redis.call('DEL', key)
+  redis.call('RPUSH', key, ARGV[a])
+  redis.call('PEXPIRE', key, ARGV[8])
+  a = a + 1
+end
+if ARGV[5] ~= '' then
+  redis.call('XACK', KEYS[7], ARGV[4], ARGV[5])
+  redis.call('XDEL', KEYS[7], ARGV[5])
+end
+if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
+return {0, version}
+`
+
+const COMPLETE = `
+--[[ complete: acknowledge a message and append messages, atomically.
+KEYS[1] stream of the acknowledged message   KEYS[2] outbox stream
+KEYS[3 .. 2+L] target streams of the L local messages, in order
+ARGV[1] consumer group   ARGV[2] acknowledged entry id
+ARGV[3] L local messages ARGV[4] O outbox messages
+ARGV[5 ..] L x (key, body); O x (destination, body)
+Returns {0} done
+        {2} ARGV[2] is not pending: nothing written
+]]
+if not isPending(KEYS[1], ARGV[1], ARGV[2]) then return {2} end
+local L, O = tonumber(ARGV[3]), tonumber(ARGV[4])
+local a = 5
+for i = 1, L do
+  redis.call('XADD', KEYS[2 + i], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
+end
+for _ = 1, O do
+  redis.call('XADD', KEYS[2], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return {0}
+`
+
+const APPEND = `
+--[[ append: add messages to streams of one partition, atomically.
+KEYS[1 .. N] target stream of each message, in order
+ARGV[1 .. 2N] N x (key, body)
+Returns {0}
+]]
+for i = 1, #KEYS do
+  redis.call('XADD', KEYS[i], '*', 'k', ARGV[2 * i - 1], 'b', ARGV[2 * i])
+end
+return {0}
+`
+
+const READ = `
+--[[ read: reclaim stalled messages, then read new ones, from one partition's stream.
+KEYS[1] stream   KEYS[2] dead-letter stream
+ARGV[1] consumer group   ARGV[2] consumer   ARGV[3] count (> 0)
+ARGV[4] visibility timeout ms (min idle time to reclaim)
+ARGV[5] max deliveries, 0 for no limit   ARGV[6] XAUTOCLAIM start cursor
+Reclaimed messages whose delivery count would exceed ARGV[5] are moved to
+KEYS[2] (fields id, k, b, n = deliveries so far, r = reason, at) and acknowledged.
+Returns {0, next cursor, dead-lettered count, id, deliveries, key, body, id, ...}
+        {3} the stream or its group is missing (NOGROUP): nothing done
+]]
+local group, consumer, count, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
+local claimed = redis.pcall('XAUTOCLAIM', KEYS[1], group, consumer, ARGV[4], ARGV[6], 'COUNT', count)
+if claimed.err then
+  if string.find(claimed.err, 'NOGROUP', 1, true) then return {3} end
+  return redis.error_reply(claimed.err)
+end
+local out = {0, claimed[1], 0}
+local got = 0
+for _, e in ipairs(claimed[2]) do
+  local id, fields = e[1], e[2]
+  if fields then
+    local p = isPending(KEYS[1], group, id)
+    local n = p and p[4] or 1
+    if max > 0 and n > max then
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', id, 'k', field(fields, 'k'), 'b', field(fields, 'b'),
+        'n', n - 1, 'r', 'delivered ' .. (n - 1) .. ' times without acknowledgement (maxDeliveries ' .. max .. ')',
+        'at', string.format('%.0f', nowMs()))
+      redis.call('XACK', KEYS[1], group, id)
+      redis.call('XDEL', KEYS[1], id)
+      out[3] = out[3] + 1
+    else
+      table.insert(out, id); table.insert(out, n)
+      table.insert(out, field(fields, 'k')); table.insert(out, field(fields, 'b'))
+      got = got + 1
+    end
+  end
+end
+if got < count then
+  local fresh = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count - got, 'STREAMS', KEYS[1], '>')
+  if fresh then
+    for _, e in ipairs(fresh[1][2]) do
+      table.insert(out, e[1]); table.insert(out, 1)
+      table.insert(out, field(e[2], 'k')); table.insert(out, field(e[2], 'b'))
+    end
+  end
+end
+return out
+`
+
+const RELEASE = `
+--[[ release: make pending messages immediately re-deliverable (next read's XAUTOCLAIM).
+They are claimed by the sentinel consumer ARGV[2] with an idle time of "since
+the epoch", so any reclaim picks them up first.
+KEYS[1] stream
+ARGV[1] consumer group   ARGV[2] sentinel consumer
+ARGV[3 ..] N x (entry id, expected delivery count, new delivery count or -1 to keep)
+An entry is released only while pending with the expected delivery count (a
+zombie consumer cannot release a message someone else has reclaimed).
+Returns {0, released count}
+]]
+local released = 0
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  local p = isPending(KEYS[1], ARGV[1], id)
+  if p and tonumber(p[4]) == tonumber(ARGV[i + 1]) then
+    if ARGV[i + 2] == '-1' then
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'TIME', 0, 'JUSTID')
+    else
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'TIME', 0, 'RETRYCOUNT', ARGV[i + 2], 'JUSTID')
+    end
+    released = released + 1
+  end
+end
+return {0, released}
+`
+
+const TOUCH = `
+--[[ touch: reset the idle time of a pending message, keeping its owner (heartbeat).
+KEYS[1] stream
+ARGV[1] consumer group   ARGV[2] entry id   ARGV[3] expected delivery count
+Returns {0, 1} touched
+        {0, 0} not pending, or pending with another delivery count (reclaimed): nothing done
+]]
+local p = isPending(KEYS[1], ARGV[1], ARGV[2])
+if not p or tonumber(p[4]) ~= tonumber(ARGV[3]) then return {0, 0} end
+redis.call('XCLAIM', KEYS[1], ARGV[1], p[2], 0, ARGV[2], 'JUSTID')
+return {0, 1}
+`
+
+const DUE = `
+--[[ due: how many timers of one partition are due by the Redis clock (read only).
+KEYS[1] timers zset
+Returns {0, due count}
+]]
+return {0, redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.0f', nowMs()))}
+`
+
+const FIRE = `
+--[[ fire: pop at most ARGV[1] due timers of one partition, in (fireAt, insertion) order,
+and append their messages, atomically. "Due" is fireAt <= Redis TIME in ms.
+A message for this partition goes straight to its target stream (key recorded
+at commit time: same hash tag, so same slot); any other goes to the outbox.
+KEYS[1] timers zset   KEYS[2] timer data hash   KEYS[3] outbox stream
+ARGV[1] limit
+Returns {0, fired count}
+]]
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', nowMs()), 'LIMIT', 0, ARGV[1])
+for _, member in ipairs(members) do
+  local id = string.sub(member, 18)
+  local raw = redis.call('HGET', KEYS[2], id)
+  if raw then
+    local m = cjson.decode(raw)
+    local destination = m[2] ~= '' and m[2] or KEYS[3]
+    redis.call('XADD', destination, '*', 'k', m[3], 'b', m[4])
+    redis.call('HDEL', KEYS[2], id)
+  end
+  redis.call('ZREM', KEYS[1], member)
+end
+return {0, #members}
+`
+
+const RELAY = `
+--[[ relay: deliver outbox entries into their target partition, at most once per entry
+while its dedupe mark lives (ARGV[1] ms).
+KEYS[1] relay dedupe zset   KEYS[2 .. 1+N] target stream of each entry
+ARGV[1] dedupe window ms
+ARGV[2 ..] N x (dedupe id '<source partition>/<entry id>', key, body)
+Returns {0, delivered count (duplicates excluded)}
+]]
+local now = nowMs()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - tonumber(ARGV[1])))
+local delivered = 0
+for i = 1, #KEYS - 1 do
+  local a = 2 + (i - 1) * 3
+  if redis.call('ZADD', KEYS[1], 'NX', string.format('%.0f', now), ARGV[a]) == 1 then
+    redis.call('XADD', KEYS[1 + i], '*', 'k', ARGV[a + 1], 'b', ARGV[a + 2])
+    delivered = delivered + 1
+  end
+end
+return {0, delivered}
+`
+
+const ACK = `
+--[[ ack: acknowledge and delete stream entries (the relay's outbox entries).
+KEYS[1] stream
+ARGV[1] consumer group   ARGV[2 ..] entry ids
+Returns {0, acknowledged count}
+]]
+local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+return {0, acked}
+`
+
+/** Script sources by name. Every script is the prelude plus its body. */
+export const LUA = {
+  commit: PRELUDE + COMMIT,
+  complete: PRELUDE + COMPLETE,
+  append: PRELUDE + APPEND,
+  read: PRELUDE + READ,
+  release: PRELUDE + RELEASE,
+  touch: PRELUDE + TOUCH,
+  due: PRELUDE + DUE,
+  fire: PRELUDE + FIRE,
+  relay: PRELUDE + RELAY,
+  ack: PRELUDE + ACK,
+} as const
+
+/** The name of one of the store's scripts. */
+export type ScriptName = keyof typeof LUA
