@@ -30,7 +30,7 @@ import type { Redis } from "ioredis"
 import type { StoreError } from "../Store.ts"
 import type { BlockingPool } from "./connection.ts"
 import { monotonicNow } from "./realtime.ts"
-import { asStoreError, attempt, interpretReply, type RunScript } from "./scripts.ts"
+import { asStoreError, attempt, interpretReply, type RunScript, runOk } from "./scripts.ts"
 
 /** Consumer that released messages are parked on until a read reclaims them. */
 export const RELEASED_CONSUMER = "hotmesh:released"
@@ -116,11 +116,14 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
       ensured.add(`${group}\u0000${key}`)
     })
 
+  /** Create the group on every partition not known to have it (evaluated when run). */
   const ensureAll = (stream: PartitionedStream) =>
-    Effect.forEach(
-      stream.streams.filter((key) => !ensured.has(`${stream.group}\u0000${key}`)),
-      (key) => ensureGroup(key, stream.group),
-      { concurrency: "unbounded", discard: true },
+    Effect.suspend(() =>
+      Effect.forEach(
+        stream.streams.filter((key) => !ensured.has(`${stream.group}\u0000${key}`)),
+        (key) => ensureGroup(key, stream.group),
+        { concurrency: "unbounded", discard: true },
+      )
     )
 
   /** The `read` script on partition `p`, re-creating the group once on NOGROUP. */
@@ -172,7 +175,11 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
     return once.pipe(
       Effect.catchIf(
         (e) => e.message.startsWith("NOGROUP"),
-        () => Effect.andThen(Effect.andThen(Effect.sync(() => ensured.clear()), ensureAll(stream)), once),
+        () =>
+          Effect.suspend(() => {
+            for (const key of stream.streams) ensured.delete(`${stream.group}\u0000${key}`)
+            return Effect.andThen(ensureAll(stream), once)
+          }),
       ),
       Effect.map((reply) => {
         const out: Array<Entry> = []
@@ -198,7 +205,7 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
     }
     return Effect.forEach(
       byPartition,
-      ([p, args]) => runScript("release", [stream.streams[p]!], args),
+      ([p, args]) => runOk(runScript, "release", [stream.streams[p]!], args),
       { concurrency: "unbounded", discard: true },
     )
   }

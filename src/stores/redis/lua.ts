@@ -53,7 +53,7 @@ KEYS[8+L .. 7+L+R]  keys of the R replies, in order
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state and version
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
-ARGV[6] pub/sub channel, '' for no notification    ARGV[7] notification payload (execution key)
+ARGV[6] pub/sub channel, '' for no notification    ARGV[7] execution key (published as '<version>:<key>')
 ARGV[8] reply time-to-live ms
 ARGV[9] J journal entries  ARGV[10] L local messages  ARGV[11] O outbox messages
 ARGV[12] T timers          ARGV[13] C cancelled ids   ARGV[14] R replies
@@ -108,7 +108,7 @@ if ARGV[5] ~= '' then
   redis.call('XACK', KEYS[7], ARGV[4], ARGV[5])
   redis.call('XDEL', KEYS[7], ARGV[5])
 end
-if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
+if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], version .. ':' .. ARGV[7]) end
 return {0, version}
 `
 

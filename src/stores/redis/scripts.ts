@@ -115,3 +115,15 @@ export const interpretReply = (
       )
   }
 }
+
+/** Run a script that only ever returns code 0; yields the reply after the code. */
+export const runOk = (
+  runScript: RunScript,
+  name: ScriptName,
+  keys: ReadonlyArray<string>,
+  args: ReadonlyArray<string | number>,
+): Effect.Effect<ReadonlyArray<unknown>, StoreError> =>
+  runScript(name, keys, args).pipe(
+    Effect.flatMap((reply) => interpretReply(reply, { operation: name })),
+    Effect.mapError(asStoreError(name)),
+  )

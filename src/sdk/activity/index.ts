@@ -1,0 +1,87 @@
+/**
+ * `hotmesh/activity`: what activity code can ask about itself
+ * (Temporal's `@temporalio/activity`).
+ *
+ * Activities run at least once: a worker may die after the side effect but
+ * before recording the result. Make them idempotent, e.g. with
+ * `Context.current().info.idempotencyKey` (`workflowId-activityId`).
+ */
+import { AsyncLocalStorage } from "node:async_hooks"
+import { CancelledFailure } from "../failures.ts"
+
+/** Information about the running activity attempt. */
+export interface ActivityInfo {
+  readonly activityType: string
+  /** The call's sequence number in its workflow, as a string. */
+  readonly activityId: string
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  readonly workflowId: string
+  readonly workflowRunId: string
+  readonly workflowType: string
+  readonly taskQueue: string
+  readonly scheduledTimestampMs: number
+  /** Epoch ms after which this attempt has timed out, if it has a deadline. */
+  readonly deadline?: number
+  /** Stable across attempts: `${workflowId}-${activityId}`. Pass it to the systems you call. */
+  readonly idempotencyKey: string
+}
+
+const storage = new AsyncLocalStorage<Context>()
+
+/** The context of the running activity. */
+export class Context {
+  /** Aborts when the activity is cancelled, times out, or its worker shuts down. */
+  readonly cancellationSignal: AbortSignal
+  /** Rejects with a `CancelledFailure` when `cancellationSignal` aborts. */
+  readonly cancelled: Promise<never>
+  #lastHeartbeat: unknown = undefined
+
+  constructor(
+    readonly info: ActivityInfo,
+    signal: AbortSignal,
+    private readonly onHeartbeat: (details: unknown) => void,
+  ) {
+    this.cancellationSignal = signal
+    this.cancelled = new Promise<never>((_, reject) => {
+      const abort = () => reject(new CancelledFailure(String((signal.reason as Error | undefined)?.message ?? "Activity cancelled")))
+      if (signal.aborted) abort()
+      else signal.addEventListener("abort", abort, { once: true })
+    })
+    this.cancelled.catch(() => undefined)
+  }
+
+  /** The context of the calling activity; throws outside activity code. */
+  static current(): Context {
+    const context = storage.getStore()
+    if (context === undefined) throw new Error("Context.current() can only be called from activity code run by a Worker")
+    return context
+  }
+
+  /** Report progress and keep this attempt's claim on its task alive. */
+  heartbeat(details?: unknown): void {
+    this.#lastHeartbeat = details
+    this.onHeartbeat(details)
+  }
+
+  /** The details of the last `heartbeat` of this attempt. */
+  get lastHeartbeatDetails(): unknown {
+    return this.#lastHeartbeat
+  }
+
+  /** Sleep that ends early (rejecting) when the activity is cancelled. */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms)
+      this.cancelled.catch((error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      })
+    })
+  }
+
+  /** Run `fn` with `context` as `Context.current()`. Internal: used by the worker. */
+  static run<T>(context: Context, fn: () => T): T {
+    return storage.run(context, fn)
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `Client`: start workflows and talk to them (Temporal's `Client`).
+ * Every call is a message on the workflow's stream; nothing here runs
+ * workflow or activity code.
+ */
+import { randomUUID } from "node:crypto"
+import { Effect } from "effect"
+import { InvalidArgumentError } from "../core/errors.ts"
+import type { JournalEntry } from "../core/journal.ts"
+import { decode, encodeArgs } from "../core/payload.ts"
+import type { ExecutionState, WorkflowStatus } from "../core/state.ts"
+import {
+  awaitClosed,
+  describeWorkflow,
+  queryWorkflow,
+  readJournal,
+  sendToRunning,
+  startWorkflow,
+} from "../effects/client.ts"
+import type { Store } from "../stores/Store.ts"
+import type { Connection } from "./connection.ts"
+import {
+  QueryFailedError,
+  QueryNotRegisteredError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+} from "./errors.ts"
+import { fromFailureInfo } from "./failures.ts"
+import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
+
+/** Options of `client.workflow.start` / `execute`. */
+export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
+  readonly taskQueue: string
+  readonly workflowId: string
+  readonly args?: Args
+}
+
+/** What `handle.describe()` returns. */
+export interface WorkflowExecutionDescription {
+  readonly workflowId: string
+  readonly runId: string
+  readonly type: string
+  readonly taskQueue: string
+  readonly status: WorkflowStatus
+  readonly startTime: Date
+  readonly closeTime?: Date
+  readonly historyLength: number
+  /** Activities not yet finished, with their current attempt. */
+  readonly pendingActivities: ReadonlyArray<{ readonly activityId: string; readonly activityType: string; readonly attempt: number }>
+  /** Why the workflow's last task failed (unknown type, a bug, non-determinism); it is being retried. */
+  readonly taskFailure?: { readonly type: string; readonly message: string; readonly attempt: number }
+  readonly parent?: { readonly workflowId: string; readonly runId: string }
+}
+
+type Result<T> = T extends Workflow ? Awaited<ReturnType<T>> : unknown
+
+/** A handle on a workflow execution (Temporal's `WorkflowHandle`). */
+export interface WorkflowHandle<T extends Workflow = Workflow> {
+  readonly workflowId: string
+  /** The run this handle was created for, when known. */
+  readonly firstExecutionRunId: string | undefined
+  /** Wait for the result; throws `WorkflowFailedError` if the workflow did not complete. */
+  result(): Promise<Result<T>>
+  signal<Args extends Array<any>>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void>
+  query<Ret, Args extends Array<any> = []>(def: QueryDefinition<Ret, Args> | string, ...args: Args): Promise<Ret>
+  /** Request cancellation; the workflow sees a `CancelledFailure` it may catch. */
+  cancel(): Promise<void>
+  terminate(reason?: string): Promise<void>
+  describe(): Promise<WorkflowExecutionDescription>
+  /** The run's journal (history) as JSON-serializable data. */
+  fetchHistory(): Promise<{ readonly workflowId: string; readonly runId: string; readonly workflowType: string; readonly events: ReadonlyArray<JournalEntry> }>
+}
+
+const QUERY_TIMEOUT_MS = 10_000
+
+const required = (value: unknown, name: string): string => {
+  if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
+  return value
+}
+
+const workflowTypeOf = (workflow: Workflow | string): string =>
+  required(typeof workflow === "string" ? workflow : typeof workflow === "function" ? workflow.name : undefined, "workflow type (a named function or a string)")
+
+/** Map effect-layer client errors to Temporal's error classes. */
+const temporalError = (error: { readonly _tag: string } & Record<string, any>): Error => {
+  switch (error._tag) {
+    case "WorkflowAlreadyRunning":
+      return new WorkflowExecutionAlreadyStartedError(error.workflowId, error.workflowType)
+    case "WorkflowNotFound":
+      return new WorkflowNotFoundError(error.message, error.workflowId)
+    case "QueryTimedOut":
+      return new QueryFailedError(`query ${error.name} of workflow ${error.workflowId} got no answer within ${error.timeoutMs} ms (is a worker polling its task queue?)`)
+    default:
+      return error as unknown as Error
+  }
+}
+
+const describeState = (state: ExecutionState): WorkflowExecutionDescription => ({
+  workflowId: state.workflowId,
+  runId: state.runId,
+  type: state.workflowType,
+  taskQueue: state.taskQueue,
+  status: state.status,
+  startTime: new Date(state.startTime),
+  ...(state.closeTime === undefined ? {} : { closeTime: new Date(state.closeTime) }),
+  historyLength: state.journalLength,
+  pendingActivities: Object.entries(state.activities).map(([seq, activity]) => ({
+    activityId: seq,
+    activityType: activity.activityType,
+    attempt: activity.attempt,
+  })),
+  ...(state.taskFailure === undefined
+    ? {}
+    : { taskFailure: { type: state.taskFailure.type, message: state.taskFailure.message, attempt: state.taskFailure.attempt } }),
+  ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
+})
+
+/** The result of a closed run, or the `WorkflowFailedError` it ended with. */
+export const outcomeOf = (state: ExecutionState): unknown => {
+  if (state.status === "COMPLETED") return decode(state.result)
+  const cause = state.failure === undefined ? undefined : fromFailureInfo(state.failure)
+  throw new WorkflowFailedError(`Workflow execution ${state.status.toLowerCase()}: ${state.workflowId}`, cause, state.status)
+}
+
+/** Workflow operations (`client.workflow`). */
+export class WorkflowClient {
+  constructor(private readonly connection: Connection) {}
+
+  /** Internal: run a client program, mapping its errors to Temporal's classes. */
+  run<A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>): Promise<A> {
+    return this.connection.run(effect.pipe(Effect.mapError((error) => temporalError(error))))
+  }
+
+  /** Start a workflow. Rejects with `WorkflowExecutionAlreadyStartedError` while one with the same id runs. */
+  async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
+    const workflowType = workflowTypeOf(workflow)
+    const workflowId = required(options?.workflowId, "workflowId")
+    const taskQueue = required(options.taskQueue, "taskQueue")
+    const args = encodeArgs(options.args ?? [])
+    const runId = randomUUID()
+    await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
+    return this.getHandle<T>(workflowId, runId)
+  }
+
+  /** Start a workflow and wait for its result. */
+  async execute<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<Result<T>> {
+    const handle = await this.start(workflow, options)
+    return handle.result()
+  }
+
+  /** A handle on an existing workflow (its latest run). */
+  getHandle<T extends Workflow = Workflow>(workflowId: string, runId?: string): WorkflowHandle<T> {
+    required(workflowId, "workflowId")
+    const connection = this.connection
+    const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
+    return {
+      workflowId,
+      firstExecutionRunId: runId,
+      async result() {
+        connection.resultWaiters++
+        try {
+          return outcomeOf(await run(awaitClosed(workflowId, undefined))) as Result<T>
+        } finally {
+          connection.resultWaiters--
+        }
+      },
+      async signal(def, ...args) {
+        const name = required(typeof def === "string" ? def : def?.name, "signal name")
+        const payloads = encodeArgs(args, `signal ${name} args`)
+        const signalId = randomUUID()
+        await run(sendToRunning(workflowId, (state) => ({ type: "Signal", runId: state.runId, signalId, name, args: payloads })))
+      },
+      async query(def, ...args) {
+        const name = required(typeof def === "string" ? def : def?.name, "query name")
+        const payloads = encodeArgs(args, `query ${name} args`)
+        const outcome = await run(queryWorkflow(workflowId, randomUUID(), name, payloads, QUERY_TIMEOUT_MS))
+        if (outcome.ok) return decode(outcome.result) as any
+        if (outcome.failure.type === "QueryNotRegisteredError") throw new QueryNotRegisteredError(outcome.failure.message, name)
+        if (outcome.failure.type === "WorkflowNotFoundError") throw new WorkflowNotFoundError(outcome.failure.message, workflowId)
+        throw new QueryFailedError(outcome.failure.message, { cause: fromFailureInfo(outcome.failure) })
+      },
+      async cancel() {
+        await run(sendToRunning(workflowId, (state) => ({ type: "CancelRequested", runId: state.runId })))
+      },
+      async terminate(reason = "terminated by client") {
+        await run(sendToRunning(workflowId, (state) => ({ type: "Terminate", runId: state.runId, reason })))
+      },
+      async describe() {
+        return describeState(await run(describeWorkflow(workflowId)))
+      },
+      async fetchHistory() {
+        const state = await run(describeWorkflow(workflowId))
+        const events = await run(readJournal(workflowId, state.runId))
+        return { workflowId, runId: state.runId, workflowType: state.workflowType, events }
+      },
+    }
+  }
+}
+
+/** Options of `new Client`. */
+export interface ClientOptions {
+  readonly connection: Connection
+}
+
+/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`. */
+export class Client {
+  readonly workflow: WorkflowClient
+  readonly connection: Connection
+  constructor(options: ClientOptions) {
+    if (options?.connection === undefined) throw new InvalidArgumentError({ message: "new Client({ connection }): connection is required" })
+    this.connection = options.connection
+    this.workflow = new WorkflowClient(options.connection)
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `Connection`: a process's handle on a store. Every `Client` and `Worker`
+ * built on the same connection shares its store and its Effect runtime.
+ *
+ * `Connection.connect()` with no options uses the embedded in-memory store
+ * (one per namespace per process, so a worker and a client connected
+ * separately in the same process see each other).
+ */
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { makeMemoryStore, type MemoryStore } from "../stores/memory.ts"
+import { Store } from "../stores/Store.ts"
+
+/** Options of `Connection.connect`. */
+export interface ConnectionOptions {
+  /** Isolates tenants sharing one store. Default `"default"`. */
+  readonly namespace?: string
+  /** A custom backend: any layer providing the `Store` service. */
+  readonly store?: Layer.Layer<Store, unknown>
+}
+
+const embedded = new Map<string, MemoryStore>()
+
+/** The shared embedded store of `namespace` in this process. */
+const embeddedStore = (namespace: string): MemoryStore => {
+  let store = embedded.get(namespace)
+  if (store === undefined) {
+    store = Effect.runSync(makeMemoryStore())
+    embedded.set(namespace, store)
+  }
+  return store
+}
+
+/** A connection to a store. */
+export class Connection {
+  #closed = false
+  /** Callers currently waiting in `handle.result()` (the time-skipping test environment watches this). */
+  resultWaiters = 0
+
+  /** Internal: use `Connection.connect`. */
+  constructor(
+    readonly runtime: ManagedRuntime.ManagedRuntime<Store, unknown>,
+    readonly namespace: string,
+  ) {}
+
+  /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
+  static async connect(options: ConnectionOptions = {}): Promise<Connection> {
+    const namespace = options.namespace ?? "default"
+    const layer = options.store ?? Layer.succeed(Store, embeddedStore(namespace))
+    const connection = new Connection(ManagedRuntime.make(layer), namespace)
+    await connection.runtime.context()
+    return connection
+  }
+
+  /** Run a store program on this connection. Internal. */
+  run<A, E>(effect: Effect.Effect<A, E, Store>): Promise<A> {
+    if (this.#closed) return Promise.reject(new Error("Connection is closed"))
+    return this.runtime.runPromise(effect)
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Release the connection's resources (store clients, fibers). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.runtime.dispose()
+  }
+}

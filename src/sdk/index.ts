@@ -1,0 +1,33 @@
+/**
+ * `hotmesh`: durable workflows with Temporal's API and no server.
+ *
+ * Start with `Connection.connect()`, a `Worker` and a `Client`; see README.md
+ * and docs/architecture.md.
+ */
+export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
+export { Connection, type ConnectionOptions } from "./connection.ts"
+export { Worker, type WorkerOptions, type WorkerState } from "./worker.ts"
+export {
+  DeterminismViolationError,
+  QueryFailedError,
+  QueryNotRegisteredError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+} from "./errors.ts"
+export {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  isCancellation,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+} from "./failures.ts"
+export { DataConverterError, InvalidArgumentError } from "../core/errors.ts"
+export type { JournalEntry } from "../core/journal.ts"
+export type { WorkflowStatus } from "../core/state.ts"
+export { Store, type StoreShape, StoreError, CommitConflict } from "../stores/Store.ts"
+export { layerMemory } from "../stores/memory.ts"
+export * as Durable from "./durable.ts"

@@ -1,0 +1,54 @@
+/**
+ * The worker's `ActivityExecutor`: look up the activity function, run it with
+ * its `Context`, and turn its outcome into data.
+ */
+import { decodeArgs, encode } from "../../core/payload.ts"
+import type { ActivityExecutor, ActivityOutcome } from "../../effects/executors.ts"
+import { Context } from "../activity/index.ts"
+import { toFailureInfo } from "../failures.ts"
+
+/** Activity implementations by name. */
+export type Activities = Readonly<Record<string, (...args: Array<any>) => unknown>>
+
+/** Build the executor for one worker's activities. */
+export const makeActivityExecutor = (activities: Activities, taskQueue: string): ActivityExecutor => ({
+  run: async (task, signal, heartbeat): Promise<ActivityOutcome> => {
+    const fn = activities[task.activityType]
+    if (typeof fn !== "function") {
+      return {
+        ok: false,
+        failure: {
+          kind: "application",
+          type: "NotFoundError",
+          message: `Activity function ${task.activityType} is not registered on this worker (task queue ${taskQueue}); registered: ${Object.keys(activities).join(", ") || "none"}`,
+        },
+      }
+    }
+    const context = new Context(
+      {
+        activityType: task.activityType,
+        activityId: String(task.seq),
+        attempt: task.attempt,
+        workflowId: task.workflowId,
+        workflowRunId: task.runId,
+        workflowType: task.workflowType,
+        taskQueue,
+        scheduledTimestampMs: task.scheduledAt,
+        ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
+        idempotencyKey: `${task.workflowId}-${task.seq}`,
+      },
+      signal,
+      heartbeat,
+    )
+    try {
+      const value = await Context.run(context, () => fn.apply(activities, decodeArgs(task.args)))
+      try {
+        return { ok: true, result: encode(value, `result of activity ${task.activityType}`) }
+      } catch (error) {
+        return { ok: false, failure: { ...toFailureInfo(error), type: "DataConverterError", nonRetryable: true } }
+      }
+    } catch (error) {
+      return { ok: false, failure: toFailureInfo(error) }
+    }
+  },
+})

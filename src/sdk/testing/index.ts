@@ -1,0 +1,111 @@
+/**
+ * `hotmesh/testing`: a test environment on the in-memory store
+ * (Temporal's `TestWorkflowEnvironment`).
+ *
+ * `createTimeSkipping()` runs on a virtual clock (a `VirtualClock` provided as Effect's `Clock`).
+ * While some caller awaits a workflow result (or `env.sleep`), and nothing
+ * else can progress — no message is waiting or being processed — the clock
+ * jumps to the next durable timer, so `sleep("30 days")` takes microseconds.
+ * Without a waiter the clock stands still, so a test can signal a workflow
+ * that is sleeping without racing its timer.
+ */
+import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { VirtualClock } from "../../effects/virtualClock.ts"
+import { type Duration, toMillis } from "../../core/duration.ts"
+import { layerMemoryWithControl, MemoryStoreControl } from "../../stores/memory.ts"
+import { Store } from "../../stores/Store.ts"
+import { Client } from "../client.ts"
+import { Connection } from "../connection.ts"
+
+const realTick = () => new Promise<void>((resolve) => setTimeout(resolve, 1))
+
+/** An isolated store (and, for time skipping, a virtual clock) for tests. */
+export class TestWorkflowEnvironment {
+  readonly client: Client
+  #closed = false
+  #sleep: { readonly target: number; readonly done: () => void } | undefined
+  #loop: Promise<void> | undefined
+
+  private constructor(
+    readonly connection: Connection,
+    private readonly clock: VirtualClock | undefined,
+  ) {
+    this.client = new Client({ connection })
+    if (clock !== undefined) this.#loop = this.#skipLoop(clock)
+  }
+
+  /** Temporal's name for the connection workers use. */
+  get nativeConnection(): Connection {
+    return this.connection
+  }
+
+  /** A fresh in-memory store on a virtual clock that skips ahead (see the module comment). */
+  static async createTimeSkipping(): Promise<TestWorkflowEnvironment> {
+    const clock = new VirtualClock(Date.now())
+    const runtime = ManagedRuntime.make(Layer.mergeAll(layerMemoryWithControl(), clock.layer))
+    return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), clock)
+  }
+
+  /** A fresh in-memory store on the real clock. */
+  static async createLocal(): Promise<TestWorkflowEnvironment> {
+    const runtime = ManagedRuntime.make(Layer.mergeAll(layerMemoryWithControl()))
+    return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), undefined)
+  }
+
+  /** The environment's current time (virtual when time-skipping). */
+  currentTimeMs(): Promise<number> {
+    return this.connection.runtime.runPromise(Clock.currentTimeMillis)
+  }
+
+  /** Let `duration` pass: virtual time jumps from timer to timer, letting each one's work finish. */
+  async sleep(duration: Duration): Promise<void> {
+    const ms = toMillis(duration, "env.sleep duration")
+    if (this.clock === undefined) return new Promise((resolve) => setTimeout(resolve, ms))
+    if (this.#sleep !== undefined) throw new Error("env.sleep: another sleep is in progress")
+    const target = (await this.currentTimeMs()) + ms
+    await new Promise<void>((resolve) => {
+      this.#sleep = { target, done: resolve }
+    })
+  }
+
+  /** One decision of the skipper: move the clock if nothing else can progress. Returns whether it moved. */
+  readonly #skipOnce = (clock: VirtualClock) => Effect.gen({ self: this }, function* () {
+    const control = yield* MemoryStoreControl
+    const store = yield* Store
+    if ((yield* control.pendingMessages) > 0) return false
+    const now = yield* Clock.currentTimeMillis
+    const next = Option.getOrUndefined(yield* store.nextTimerAt)
+    if (next !== undefined && next <= now) return false // due: the timer loop is firing it
+    const sleep = this.#sleep
+    if (sleep !== undefined) {
+      if (next !== undefined && next <= sleep.target) {
+        clock.jumpTo(next)
+        return true
+      }
+      clock.jumpTo(sleep.target)
+      this.#sleep = undefined
+      sleep.done()
+      return true
+    }
+    if (this.connection.resultWaiters > 0 && next !== undefined) {
+      clock.jumpTo(next)
+      return true
+    }
+    return false
+  })
+
+  async #skipLoop(clock: VirtualClock): Promise<void> {
+    const runtime = this.connection.runtime as unknown as ManagedRuntime.ManagedRuntime<Store | MemoryStoreControl, never>
+    while (!this.#closed) {
+      const moved = await runtime.runPromise(this.#skipOnce(clock)).catch(() => false)
+      if (!moved) await realTick()
+    }
+  }
+
+  /** Stop the clock and close the connection. */
+  async teardown(): Promise<void> {
+    this.#closed = true
+    await this.#loop
+    await this.connection.close()
+  }
+}

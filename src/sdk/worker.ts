@@ -1,0 +1,156 @@
+/**
+ * `Worker`: runs workflow code and activities for one task queue (Temporal's
+ * `Worker`). A worker is three loops on the connection's runtime — workflow
+ * tasks, activity tasks, timers — and holds nothing that is not also in the
+ * store: kill it at any point and another worker carries on.
+ */
+import { hostname } from "node:os"
+import { pathToFileURL } from "node:url"
+import { Effect, Fiber, Queue } from "effect"
+import { InvalidArgumentError } from "../core/errors.ts"
+import { runActivityTasks } from "../effects/activityTasks.ts"
+import { runTimers } from "../effects/timers.ts"
+import { runWorkflowTasks } from "../effects/workflowTasks.ts"
+import type { Store } from "../stores/Store.ts"
+import { Connection } from "./connection.ts"
+import { type Activities, makeActivityExecutor } from "./internal/activityExecutor.ts"
+import { makeWorkflowExecutor } from "./internal/workflowExecutor.ts"
+import type { WorkflowFunction } from "./workflow/internal/run.ts"
+
+/** Options of `Worker.create` (Temporal's `WorkerOptions`, in part). */
+export interface WorkerOptions {
+  /** Defaults to the embedded in-memory store's connection. */
+  readonly connection?: Connection
+  readonly taskQueue: string
+  /** Workflow functions by type name. */
+  readonly workflows?: Readonly<Record<string, WorkflowFunction>>
+  /** A module whose exported functions are the workflows (e.g. `require.resolve("./workflows")`). */
+  readonly workflowsPath?: string
+  readonly activities?: object
+  /** Default 100. */
+  readonly maxConcurrentActivityTaskExecutions?: number
+  /** Live workflow runs kept in memory; default 1000. */
+  readonly maxCachedWorkflows?: number
+  /** Workflow messages read per batch; default 64. */
+  readonly maxWorkflowTaskBatch?: number
+  /** Names this worker's consumers in the store; default `host-pid-random`. */
+  readonly identity?: string
+}
+
+/** Temporal's worker states. */
+export type WorkerState = "INITIALIZED" | "RUNNING" | "STOPPING" | "STOPPED"
+
+/** The functions of `workflows` and of the `workflowsPath` module; other exports (signal definitions, ...) are ignored. */
+const loadWorkflows = async (options: WorkerOptions): Promise<Record<string, WorkflowFunction>> => {
+  const sources: Array<Record<string, unknown>> = [{ ...(options.workflows ?? {}) }]
+  if (options.workflowsPath !== undefined) {
+    sources.push((await import(pathToFileURL(options.workflowsPath).href)) as Record<string, unknown>)
+  }
+  const workflows: Record<string, WorkflowFunction> = {}
+  for (const source of sources) {
+    for (const [name, value] of Object.entries(source)) if (typeof value === "function") workflows[name] = value as WorkflowFunction
+  }
+  return workflows
+}
+
+const positive = (value: number | undefined, fallback: number, name: string): number => {
+  const result = value ?? fallback
+  if (!Number.isInteger(result) || result < 1) throw new InvalidArgumentError({ message: `${name} must be a positive integer; got ${value}` })
+  return result
+}
+
+/** A worker for one task queue. */
+export class Worker {
+  #state: WorkerState = "INITIALIZED"
+  #fiber: Fiber.Fiber<unknown, unknown> | undefined
+  #stopped: Promise<void> | undefined
+
+  private constructor(
+    readonly connection: Connection,
+    readonly options: WorkerOptions,
+    private readonly program: Effect.Effect<unknown, never, Store>,
+  ) {}
+
+  /** Validate options, load workflows, and build a worker (not yet running). */
+  static async create(options: WorkerOptions): Promise<Worker> {
+    if (typeof options?.taskQueue !== "string" || options.taskQueue.length === 0) {
+      throw new InvalidArgumentError({ message: "Worker.create: taskQueue is required" })
+    }
+    const connection = options.connection ?? (await Connection.connect())
+    const workflows = await loadWorkflows(options)
+    const activities = (options.activities ?? {}) as Activities
+    const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+    const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
+    const maxCachedWorkflows = positive(options.maxCachedWorkflows, 1000, "maxCachedWorkflows")
+    const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
+    const program = Effect.gen(function* () {
+      const wake = yield* Queue.sliding<void>(1)
+      const loops = [runTimers(wake)]
+      if (Object.keys(workflows).length > 0) {
+        loops.push(runWorkflowTasks({
+          taskQueue: options.taskQueue,
+          consumer: `${identity}/wf`,
+          executor: makeWorkflowExecutor({ workflows, maxCachedWorkflows }),
+          batchSize,
+          onTimers: () => void Queue.offerUnsafe(wake, undefined),
+        }))
+      }
+      if (Object.keys(activities).length > 0) {
+        loops.push(runActivityTasks({
+          taskQueue: options.taskQueue,
+          consumer: `${identity}/act`,
+          executor: makeActivityExecutor(activities, options.taskQueue),
+          maxConcurrent,
+          heartbeatThrottleMs: 1000,
+        }))
+      }
+      return yield* Effect.all(loops, { concurrency: "unbounded", discard: true })
+    })
+    return new Worker(connection, options, program)
+  }
+
+  /** Temporal's worker state. */
+  getState(): WorkerState {
+    return this.#state
+  }
+
+  /** Run until `shutdown()`; resolves once shutdown has completed. */
+  run(): Promise<void> {
+    if (this.#state !== "INITIALIZED") return Promise.reject(new Error(`Worker.run(): worker is ${this.#state}; create a new worker`))
+    this.#state = "RUNNING"
+    const fiber = this.connection.runtime.runFork(this.program)
+    this.#fiber = fiber
+    this.#stopped = this.connection.runtime.runPromise(Fiber.await(fiber)).then(() => {
+      this.#state = "STOPPED"
+    })
+    return this.#stopped
+  }
+
+  /** Run while `until` is pending (a promise, or a function returning one), then shut down; returns its result. */
+  async runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const running = this.run()
+    try {
+      return await (typeof until === "function" ? until() : until)
+    } finally {
+      await this.shutdown()
+      await running
+    }
+  }
+
+  /**
+   * Stop polling and stop the loops: a workflow batch in progress is
+   * finished; running activities are aborted (their `cancellationSignal`
+   * fires) and their tasks released for another worker.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#fiber === undefined || this.#state === "STOPPED") {
+      this.#state = "STOPPED"
+      return
+    }
+    if (this.#state === "RUNNING") {
+      this.#state = "STOPPING"
+      await this.connection.runtime.runPromise(Fiber.interrupt(this.#fiber))
+    }
+    await this.#stopped
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Turning `Store` operations into script KEYS and ARGV (the layouts are
+ * documented in the headers in lua.ts), and routing each outgoing message:
+ * straight into its target stream when its key lives in the partition being
+ * written, otherwise into that partition's outbox, from where the relay moves
+ * it (see relay.ts). Pure functions: no I/O.
+ */
+import type { Commit, Delivery, OutboundMessage, StreamAddress } from "../Store.ts"
+import { type Keys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
+
+/** KEYS and ARGV of one script call. */
+export interface ScriptCall {
+  readonly keys: ReadonlyArray<string>
+  readonly args: ReadonlyArray<string | number>
+}
+
+/** The outbox destination of a message, stored as the entry's `k` field. */
+export const encodeDestination = (m: OutboundMessage): string =>
+  JSON.stringify([m.stream.kind, m.stream.taskQueue, m.key])
+
+/** Inverse of `encodeDestination`; `undefined` when malformed. */
+export const decodeDestination = (
+  text: string,
+): { readonly stream: StreamAddress; readonly key: string } | undefined => {
+  try {
+    const value: unknown = JSON.parse(text)
+    if (!Array.isArray(value) || value.length !== 3) return undefined
+    const [kind, taskQueue, key] = value as Array<unknown>
+    if ((kind !== "workflow" && kind !== "activity") || typeof taskQueue !== "string" || typeof key !== "string") {
+      return undefined
+    }
+    return { stream: { kind, taskQueue }, key }
+  } catch {
+    return undefined
+  }
+}
+
+/** Where a delivery lives: its partition and stream entry id; a message when it is not ours. */
+export const locateDelivery = (
+  d: Delivery,
+): { readonly partition: number; readonly entryId: string } | string => {
+  const parsed = parseDeliveryId(d.id)
+  return parsed ?? `"${d.id}" is not a delivery id of the Redis store`
+}
+
+/** Split `messages` into those local to partition `p` (stream key + args) and outbox args. */
+const route = (keys: Keys, p: number, messages: ReadonlyArray<OutboundMessage>) => {
+  const localKeys: Array<string> = []
+  const localArgs: Array<string> = []
+  const outboxArgs: Array<string> = []
+  for (const m of messages) {
+    if (keys.partitionOf(m.key) === p) {
+      localKeys.push(keys.stream(p, m.stream))
+      localArgs.push(m.key, m.body)
+    } else {
+      outboxArgs.push(encodeDestination(m), m.body)
+    }
+  }
+  return { localKeys, localArgs, outboxArgs, local: localKeys.length, outbox: outboxArgs.length / 2 }
+}
+
+/** Options that shape a commit call. */
+export interface CommitEncoding {
+  readonly replyTtlMs: number
+}
+
+/**
+ * The `commit` script call for `c`, or an error message when the commit cannot
+ * be atomic on Redis (its `ack` lives in another partition than `c.key`).
+ */
+export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): ScriptCall | string => {
+  const p = keys.partitionOf(c.key)
+  const exec = keys.exec(c.key)
+  let ackKey = exec
+  let ackId = ""
+  if (c.ack !== undefined) {
+    const at = locateDelivery(c.ack)
+    if (typeof at === "string") return at
+    if (at.partition !== p) {
+      return `commit of "${c.key}" (partition ${p}) cannot acknowledge a message of partition ${at.partition} atomically`
+    }
+    ackKey = keys.stream(p, c.ack.stream)
+    ackId = at.entryId
+  }
+  const journal = c.journal?.entries ?? []
+  const routed = route(keys, p, c.messages ?? [])
+  const timers = c.timers ?? []
+  const cancels = c.cancelTimers ?? []
+  const replies = c.replies ?? []
+  const timerArgs: Array<string | number> = []
+  for (const t of timers) {
+    const local = keys.partitionOf(t.message.key) === p
+    timerArgs.push(
+      t.id,
+      t.fireAt,
+      local ? keys.stream(p, t.message.stream) : "",
+      local ? t.message.key : encodeDestination(t.message),
+      t.message.body,
+    )
+  }
+  return {
+    keys: [
+      exec,
+      c.journal !== undefined ? keys.journal(c.key, c.journal.id) : exec,
+      keys.timers(p),
+      keys.timerData(p),
+      keys.timerSeq(p),
+      keys.outbox(p),
+      ackKey,
+      ...routed.localKeys,
+      ...replies.map((r) => keys.reply(p, r.id)),
+    ],
+    args: [
+      c.expectedVersion,
+      c.state !== undefined ? "1" : "0",
+      c.state ?? "",
+      STREAM_GROUP,
+      ackId,
+      c.notify === true ? keys.channel : "",
+      c.key,
+      options.replyTtlMs,
+      journal.length,
+      routed.local,
+      routed.outbox,
+      timers.length,
+      cancels.length,
+      replies.length,
+      ...journal,
+      ...routed.localArgs,
+      ...routed.outboxArgs,
+      ...timerArgs,
+      ...cancels,
+      ...replies.map((r) => r.body),
+    ],
+  }
+}
+
+/** The `complete` script call: acknowledge `ack`, append `messages` (routed from ack's partition). */
+export const encodeComplete = (keys: Keys, ack: Delivery, messages: ReadonlyArray<OutboundMessage>): ScriptCall | string => {
+  const at = locateDelivery(ack)
+  if (typeof at === "string") return at
+  const routed = route(keys, at.partition, messages)
+  return {
+    keys: [keys.stream(at.partition, ack.stream), keys.outbox(at.partition), ...routed.localKeys],
+    args: [STREAM_GROUP, at.entryId, routed.local, routed.outbox, ...routed.localArgs, ...routed.outboxArgs],
+  }
+}
+
+/** One `append` script call per partition the messages route to. */
+export const encodeAppend = (keys: Keys, messages: ReadonlyArray<OutboundMessage>): ReadonlyArray<ScriptCall> => {
+  const byPartition = new Map<number, { keys: Array<string>; args: Array<string> }>()
+  for (const m of messages) {
+    const p = keys.partitionOf(m.key)
+    let call = byPartition.get(p)
+    if (call === undefined) byPartition.set(p, (call = { keys: [], args: [] }))
+    call.keys.push(keys.stream(p, m.stream))
+    call.args.push(m.key, m.body)
+  }
+  return Array.from(byPartition.values())
+}

@@ -1,0 +1,269 @@
+/**
+ * The Redis backend of the `Store` service (ioredis 5, Redis >= 6.2), ready
+ * for Redis Cluster: every script touches one partition's hash tag only (see
+ * keys.ts for the layout, lua.ts for the scripts, relay.ts for messages that
+ * cross partitions).
+ *
+ * Round trips per operation: `commit`, `complete`, `touch`, `load`,
+ * `loadJournal`, `now`, `append`, `release`, `nextTimerAt`, `deadLetters`: 1
+ * (per-partition calls are issued together and pipelined by ioredis).
+ * `read`: 1 when something is there (a second round only when a partition
+ * filled its quota), plus one blocking XREADGROUP when nothing is.
+ * `fireDueTimers`: 1 when nothing is due, else 2. `takeReply`: 1 (LPOP x P, or
+ * one BLPOP over P keys). `awaitUpdate`: 1 (HGET) plus the wait.
+ *
+ * Delivery semantics: messages are at-least-once (a script re-sent after a
+ * reconnect, a relay crash between deliver and ack). The workflow layer
+ * ignores duplicate events; activities receive an idempotency key.
+ */
+import { Effect, Layer, Option, type Scope } from "effect"
+import type { Redis } from "ioredis"
+import { hostname } from "node:os"
+import type { DeadLetter, Delivery, StoreShape, StreamAddress } from "../Store.ts"
+import { Store, StoreError } from "../Store.ts"
+import { acquireBlockingPool, acquireClient, checkServerVersion, type RedisInput } from "./connection.ts"
+import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
+import { type Entry, makeGroupReader, type PartitionedStream } from "./groupReader.ts"
+import { deliveryId, isValidNamespace, type Keys, makeKeys, STREAM_GROUP } from "./keys.ts"
+import { acquireNotifier } from "./notifier.ts"
+import { runRelay } from "./relay.ts"
+import {
+  asStoreError,
+  attempt,
+  interpretReply,
+  makeRunScript,
+  registerScripts,
+  runOk,
+  type ScriptObserver,
+} from "./scripts.ts"
+import { makeTimers } from "./timers.ts"
+
+/** Options of `layerRedis`. */
+export interface RedisStoreOptions {
+  /** A URL, ioredis options (host, port, username, password, tls, db, ...), or an existing client (never closed by the store). */
+  readonly redis: RedisInput
+  /** Isolates tenants sharing one Redis. Default `"hotmesh"`. No `{`, `}`, `:` or whitespace. */
+  readonly namespace?: string
+  /** Partitions of the namespace; fixed for its lifetime (checked at startup). Default 8. */
+  readonly partitions?: number
+  /** A delivered message not acknowledged for this long is re-delivered. Default 30 000 ms. */
+  readonly visibilityTimeoutMs?: number
+  /** A message is dead-lettered instead of being delivered more often than this. Default 10. */
+  readonly maxDeliveries?: number
+  /** Query replies not taken within this long expire. Default 300 000 ms. */
+  readonly replyTtlMs?: number
+  /** Diagnostics: called with the name and KEYS of every script invocation. */
+  readonly onScript?: ScriptObserver
+}
+
+const configError = (message: string) => new StoreError({ operation: "configure", message })
+
+/** Record the partition count in the namespace, or check it against the recorded one. */
+const checkPartitions = (client: Redis, keys: Keys) =>
+  Effect.flatMap(
+    attempt("configure", async () => {
+      await client.hsetnx(keys.config, "partitions", keys.partitions)
+      return client.hget(keys.config, "partitions")
+    }),
+    (recorded) =>
+      Number(recorded) === keys.partitions
+        ? Effect.void
+        : Effect.fail(configError(
+          `namespace "${keys.namespace}" has ${recorded} partitions; this store is configured with ${keys.partitions}`,
+        )),
+  )
+
+/** Build a Redis store; its connections and relay live as long as the scope. */
+export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreShape, StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const namespace = options.namespace ?? "hotmesh"
+    const partitions = options.partitions ?? 8
+    const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000
+    const maxDeliveries = options.maxDeliveries ?? 10
+    const replyTtlMs = options.replyTtlMs ?? 300_000
+    if (!isValidNamespace(namespace)) return yield* configError(`invalid namespace "${namespace}"`)
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096) {
+      return yield* configError(`partitions must be an integer in 1..4096, got ${partitions}`)
+    }
+    if (!(visibilityTimeoutMs > 0)) return yield* configError("visibilityTimeoutMs must be > 0")
+    if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) return yield* configError("maxDeliveries must be >= 1")
+
+    const keys = makeKeys(namespace, partitions)
+    const client = yield* acquireClient(options.redis)
+    registerScripts(client)
+    yield* checkServerVersion(client)
+    yield* checkPartitions(client, keys)
+    const pool = yield* acquireBlockingPool(client)
+    const notifier = yield* acquireNotifier(client, keys.channel)
+    const runScript = makeRunScript(client, options.onScript)
+    const reader = makeGroupReader({ client, pool, runScript, visibilityTimeoutMs })
+    const timers = makeTimers(client, keys, runScript)
+    const all = Array.from({ length: partitions }, (_, p) => p)
+
+    const taskStream = (address: StreamAddress): PartitionedStream => ({
+      streams: all.map((p) => keys.stream(p, address)),
+      dead: all.map((p) => keys.dead(p, address)),
+      group: STREAM_GROUP,
+      maxDeliveries,
+    })
+    const toDelivery = (address: StreamAddress, e: Entry): Delivery => ({
+      id: deliveryId(e.partition, e.entryId),
+      stream: address,
+      key: e.key,
+      body: e.body,
+      deliveries: e.deliveries,
+    })
+    const toEntry = (d: Delivery): Entry | undefined => {
+      const at = locateDelivery(d)
+      return typeof at === "string"
+        ? undefined
+        : { partition: at.partition, entryId: at.entryId, deliveries: d.deliveries, key: d.key, body: d.body }
+    }
+    const invalid = (operation: string, message: string) => Effect.fail(new StoreError({ operation, message }))
+
+    const instance = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`
+    yield* Effect.forkScoped(runRelay({ keys, reader, runScript, consumer: `relay:${instance}` }))
+
+    const store: StoreShape = {
+      name: "redis",
+
+      now: Effect.map(
+        attempt("now", () => client.time()),
+        ([seconds, micros]) => Number(seconds) * 1000 + Math.floor(Number(micros) / 1000),
+      ),
+
+      load: Effect.fn("RedisStore.load")(function*(key: string) {
+        const [version, state] = yield* attempt("load", () => client.hmget(keys.exec(key), "version", "state"))
+        return version === null || version === undefined
+          ? Option.none()
+          : Option.some({ key, version: Number(version), state: state ?? "" })
+      }),
+
+      loadJournal: (key, journalId) => attempt("loadJournal", () => client.lrange(keys.journal(key, journalId), 0, -1)),
+
+      commit: Effect.fn("RedisStore.commit")(function*(c) {
+        const call = encodeCommit(keys, c, { replyTtlMs })
+        if (typeof call === "string") return yield* invalid("commit", call)
+        const reply = yield* runScript("commit", call.keys, call.args)
+        yield* interpretReply(reply, { operation: "commit", commit: { key: c.key, expectedVersion: c.expectedVersion } })
+          .pipe(Effect.catchTag("MissingGroup", (e) => Effect.fail(asStoreError("commit")(e))))
+      }),
+
+      append: (messages) =>
+        Effect.forEach(encodeAppend(keys, messages), (call) => runOk(runScript, "append", call.keys, call.args), {
+          concurrency: "unbounded",
+          discard: true,
+        }),
+
+      read: (address, options) =>
+        Effect.map(
+          reader.read(taskStream(address), options),
+          (entries) => entries.map((e) => toDelivery(address, e)),
+        ),
+
+      // Completing a message that is no longer pending is a no-op (see the memory store).
+      complete: Effect.fn("RedisStore.complete")(function*(ack, messages) {
+        const call = encodeComplete(keys, ack, messages)
+        if (typeof call === "string") return yield* invalid("complete", call)
+        const reply = yield* runScript("complete", call.keys, call.args)
+        yield* interpretReply(reply, { operation: "complete" }).pipe(
+          Effect.catchTag("CommitConflict", () => Effect.void),
+          Effect.mapError(asStoreError("complete")),
+        )
+      }),
+
+      release: (deliveries) =>
+        Effect.gen(function*() {
+          const byStream = new Map<string, { address: StreamAddress; entries: Array<Entry> }>()
+          for (const d of deliveries) {
+            const entry = toEntry(d)
+            if (entry === undefined) continue
+            const name = `${d.stream.kind}:${d.stream.taskQueue}`
+            let group = byStream.get(name)
+            if (group === undefined) byStream.set(name, (group = { address: d.stream, entries: [] }))
+            group.entries.push(entry)
+          }
+          yield* Effect.forEach(
+            byStream.values(),
+            ({ address, entries }) => reader.giveBack(taskStream(address), entries, false),
+            { concurrency: "unbounded", discard: true },
+          )
+        }),
+
+      touch: (d) => {
+        const entry = toEntry(d)
+        if (entry === undefined) return Effect.void
+        return Effect.asVoid(
+          runOk(runScript, "touch", [keys.stream(entry.partition, d.stream)], [STREAM_GROUP, entry.entryId, d.deliveries]),
+        )
+      },
+
+      deadLetters: (address) =>
+        Effect.map(
+          Effect.forEach(
+            all,
+            (p) =>
+              Effect.map(attempt("deadLetters", () => client.xrange(keys.dead(p, address), "-", "+")), (entries) =>
+                entries.map(([deadId, fields]) => {
+                  const f = new Map<string, string>()
+                  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!)
+                  const letter: DeadLetter = {
+                    delivery: {
+                      id: deliveryId(p, f.get("id") ?? ""),
+                      stream: address,
+                      key: f.get("k") ?? "",
+                      body: f.get("b") ?? "",
+                      deliveries: Number(f.get("n") ?? 0),
+                    },
+                    reason: f.get("r") ?? "",
+                    at: Number(f.get("at") ?? 0),
+                  }
+                  return { deadId, letter }
+                })),
+            { concurrency: "unbounded" },
+          ),
+          (perPartition) =>
+            perPartition.flat().sort((a, b) => a.letter.at - b.letter.at || (a.deadId < b.deadId ? -1 : 1))
+              .map((x) => x.letter),
+        ),
+
+      fireDueTimers: timers.fireDueTimers,
+      nextTimerAt: timers.nextTimerAt,
+
+      // Replies live in the partition of the commit that wrote them, which the
+      // caller does not name: look in every partition (one BLPOP over all of
+      // them on standalone Redis; per-slot BLPOPs, raced, on a cluster).
+      takeReply: (id, timeoutMs) => {
+        const replyKeys = all.map((p) => keys.reply(p, id))
+        if (timeoutMs <= 0) {
+          return Effect.map(
+            Effect.forEach(replyKeys, (key) => attempt("takeReply", () => client.lpop(key)), {
+              concurrency: "unbounded",
+            }),
+            (values) => Option.fromNullishOr(values.find((v) => v !== null && v !== undefined)),
+          )
+        }
+        return Effect.map(
+          pool.use("takeReply", (c) => c.blpop(...replyKeys, Math.max(0.001, timeoutMs / 1000))),
+          (reply) => (reply === null ? Option.none() : Option.some(reply[1])),
+        )
+      },
+
+      awaitUpdate: (key, afterVersion, timeoutMs) =>
+        notifier.wait(
+          key,
+          afterVersion,
+          Effect.map(attempt("awaitUpdate", () => client.hget(keys.exec(key), "version")), (v) => Number(v ?? 0)),
+          timeoutMs,
+        ),
+    }
+    return store
+  })
+
+/**
+ * A `Store` layer on Redis. Acquires a command connection (unless an ioredis
+ * client is passed in), a subscriber connection and a pool of blocking
+ * connections, and runs the outbox relay; all are released with the layer.
+ */
+export const layerRedis = (options: RedisStoreOptions): Layer.Layer<Store, StoreError> =>
+  Layer.effect(Store, makeRedisStore(options))

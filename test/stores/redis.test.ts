@@ -1,0 +1,433 @@
+/**
+ * The Redis store on a real `redis-server`: the shared conformance suite,
+ * then what only Redis has — key slots and hash tags (also checked by a
+ * Redis Cluster node), NOGROUP recovery, the outbox relay, XAUTOCLAIM
+ * reclaim, dead letters, TIME-based timers, namespaces, reconnects.
+ */
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Option, References } from "effect"
+import { Redis } from "ioredis"
+import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
+import type { Delivery, OutboundMessage, StoreShape, StreamAddress } from "../../src/stores/Store.ts"
+import { makeKeys } from "../../src/stores/redis/keys.ts"
+import { layerRedis, makeRedisStore, type RedisStoreOptions } from "../../src/stores/redis/layer.ts"
+import type { ScriptName } from "../../src/stores/redis/lua.ts"
+import { crc16, hashTagOf, keySlot } from "../../src/stores/redis/slot.ts"
+import { startRedis, useRedis } from "../support/redisServer.ts"
+
+const redis = await useRedis()
+const admin = new Redis(redis.url)
+afterAll(() => admin.quit())
+
+/** Every script invocation of every store in this file: checked for single-slot KEYS at the end. */
+const invocations: Array<{ readonly name: ScriptName; readonly keys: ReadonlyArray<string> }> = []
+const onScript = (name: ScriptName, keys: ReadonlyArray<string>) => void invocations.push({ name, keys })
+
+let nsCounter = 0
+const freshNamespace = () => `t${++nsCounter}-${process.pid}`
+
+storeConformance(
+  "redis",
+  layerRedis({ redis: redis.url, namespace: freshNamespace(), maxDeliveries: 3, onScript }),
+  { maxDeliveries: 3 },
+)
+
+/** Run `f` with a fresh store (own namespace unless given), closed afterwards. */
+const withStore = <A, E>(
+  options: Partial<RedisStoreOptions>,
+  f: (store: StoreShape) => Effect.Effect<A, E>,
+) =>
+  Effect.scoped(
+    Effect.flatMap(
+      makeRedisStore({ redis: redis.url, namespace: freshNamespace(), onScript, ...options }),
+      f,
+    ),
+  )
+
+const wf = (taskQueue: string): StreamAddress => ({ kind: "workflow", taskQueue })
+const msg = (stream: StreamAddress, key: string, body: string): OutboundMessage => ({ stream, key, body })
+const bodies = (ds: ReadonlyArray<Delivery>) => ds.map((d) => d.body)
+const readNow = (store: StoreShape, stream: StreamAddress, consumer = "c", count = 100) =>
+  store.read(stream, { consumer, count, blockMs: 0 })
+const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+
+/** A routing key of partition `p` (of `partitions`), distinct per `label`. */
+const keyIn = (p: number, label: string, partitions = 8) => {
+  const keys = makeKeys("x", partitions)
+  for (let i = 0; ; i++) if (keys.partitionOf(`${label}-${i}`) === p) return `${label}-${i}`
+}
+
+describe("keySlot (CRC16/XMODEM, hash tags)", () => {
+  it("matches the Redis Cluster specification's vectors", () => {
+    expect(crc16(new TextEncoder().encode("123456789"))).toBe(0x31c3)
+    expect(keySlot("123456789")).toBe(12739)
+    expect(hashTagOf("{user1000}.following")).toBe("user1000")
+    expect(keySlot("{user1000}.following")).toBe(keySlot("{user1000}.followers"))
+    expect(hashTagOf("foo{}{bar}")).toBe("foo{}{bar}")
+    expect(hashTagOf("foo{{bar}}zap")).toBe("{bar")
+    expect(hashTagOf("foo{bar}{zap}")).toBe("bar")
+    expect(hashTagOf("no-tag")).toBe("no-tag")
+  })
+
+  it("puts every key of a partition in one slot", () => {
+    const keys = makeKeys("shop", 8)
+    const stream = wf("orders")
+    for (let p = 0; p < 8; p++) {
+      const key = keyIn(p, "wf")
+      const slot = keySlot(keys.tag(p))
+      const all = [
+        keys.exec(key), keys.journal(key, "run-1"), keys.stream(p, stream), keys.dead(p, stream),
+        keys.timers(p), keys.timerData(p), keys.timerSeq(p), keys.outbox(p), keys.relayed(p), keys.reply(p, "q"),
+      ]
+      expect(all.map(keySlot)).toEqual(all.map(() => slot))
+    }
+  })
+})
+
+describe("Redis specifics", () => {
+  it.live("NOGROUP: a group deleted or a stream dropped behind the store's back is re-created", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("nogroup")
+        const key = keyIn(3, "ng")
+        const streamKey = makeKeys(`t${nsCounter}-${process.pid}`, 8).stream(3, q)
+        yield* store.append([msg(q, key, "first")])
+        expect(bodies(yield* readNow(store, q))).toEqual(["first"])
+        yield* Effect.promise(() => admin.xgroup("DESTROY", streamKey, "hotmesh"))
+        yield* store.append([msg(q, key, "second")])
+        // Re-created at 0: the unacknowledged "first" comes back, then "second".
+        expect(bodies(yield* readNow(store, q, "other"))).toEqual(["first", "second"])
+        yield* Effect.promise(() => admin.del(streamKey))
+        yield* store.append([msg(q, key, "third")])
+        expect(bodies(yield* readNow(store, q))).toEqual(["third"])
+        // While blocked: Redis unblocks the reader with NOGROUP; it re-creates and goes on.
+        const blocked = yield* Effect.forkChild(store.read(q, { consumer: "b", count: 10, blockMs: 3_000 }))
+        yield* sleep(100)
+        yield* Effect.promise(() => admin.xgroup("DESTROY", streamKey, "hotmesh"))
+        yield* sleep(50)
+        yield* store.append([msg(q, key, "fourth")])
+        const got = bodies(yield* Fiber.join(blocked))
+        expect(got).toContain("fourth")
+      })))
+
+  it.live("outbox relay: messages, timers and completions reach keys of other partitions", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("relay")
+        const act: StreamAddress = { kind: "activity", taskQueue: "relay" }
+        const parent = keyIn(1, "parent")
+        const child = keyIn(6, "child")
+        const odd = "ünï 🚀 \u0000 \"q\" \\ /"
+        const now = yield* store.now
+        yield* store.commit({
+          key: parent, expectedVersion: 0, state: "s",
+          messages: [msg(q, child, `start ${odd}`), msg(act, parent, "task")],
+          timers: [{ id: "t-child", fireAt: now - 1, message: msg(q, child, `timer ${odd}`) }],
+        })
+        const first = yield* store.read(q, { consumer: "c", count: 10, blockMs: 2_000 })
+        expect(first.map((d) => [d.key, d.body])).toEqual([[child, `start ${odd}`]])
+        expect(yield* store.fireDueTimers(10)).toBe(1)
+        const second = yield* store.read(q, { consumer: "c", count: 10, blockMs: 2_000 })
+        expect(second.map((d) => [d.key, d.body])).toEqual([[child, `timer ${odd}`]])
+        const [task] = yield* readNow(store, act)
+        yield* store.complete(task!, [msg(q, child, "result")])
+        expect(bodies(yield* store.read(q, { consumer: "c", count: 10, blockMs: 2_000 }))).toEqual(["result"])
+        // Outboxes are emptied (acknowledged entries deleted).
+        const keys = makeKeys(`t${nsCounter}-${process.pid}`, 8)
+        expect(yield* Effect.promise(() => admin.xlen(keys.outbox(1)))).toBe(0)
+      })))
+
+  it.live("outbox relay: two stores relay each entry once; a re-relayed entry is deduplicated", () =>
+    Effect.gen(function*() {
+      const namespace = freshNamespace()
+      const q = wf("relay2")
+      const from = keyIn(0, "from")
+      const targets = Array.from({ length: 20 }, (_, i) => keyIn(1 + (i % 7), `to${i}`))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const a = yield* makeRedisStore({ redis: redis.url, namespace, onScript })
+        yield* makeRedisStore({ redis: redis.url, namespace, onScript })
+        yield* a.commit({ key: from, expectedVersion: 0, messages: targets.map((k) => msg(q, k, k)) })
+        const got: Array<string> = []
+        while (got.length < targets.length) {
+          const ds = yield* a.read(q, { consumer: "c", count: 100, blockMs: 2_000 })
+          if (ds.length === 0) break
+          got.push(...bodies(ds))
+        }
+        expect(got.sort()).toEqual([...targets].sort())
+        // An entry relayed before (its dedupe mark is in the target partition), as
+        // when a relay crashed between deliver and ack, is acknowledged and dropped.
+        const keys = makeKeys(namespace, 8)
+        const destination = JSON.stringify(["workflow", "relay2", targets[0]])
+        const base = Date.now() + 60_000
+        yield* Effect.promise(() => admin.zadd(keys.relayed(keys.partitionOf(targets[0]!)), Date.now(), `0/${base}-1`))
+        yield* Effect.promise(() => admin.xadd(keys.outbox(0), `${base}-1`, "k", destination, "b", "duplicate"))
+        yield* Effect.promise(() => admin.xadd(keys.outbox(0), `${base}-2`, "k", destination, "b", "fresh"))
+        expect(bodies(yield* a.read(q, { consumer: "c", count: 100, blockMs: 2_000 }))).toEqual(["fresh"])
+        yield* sleep(100)
+        expect(yield* readNow(a, q)).toEqual([])
+        expect(yield* Effect.promise(() => admin.xlen(keys.outbox(0)))).toBe(0)
+      }))
+    }))
+
+  it.live("reclaim: XAUTOCLAIM re-delivers after the visibility timeout; touch extends it", () =>
+    withStore({ visibilityTimeoutMs: 300 }, (store) =>
+      Effect.gen(function*() {
+        const q = wf("reclaim")
+        const key = keyIn(2, "rc")
+        yield* store.append([msg(q, key, "stalled"), msg(q, key, "alive")])
+        const [stalled, alive] = yield* readNow(store, q, "crashed")
+        expect(yield* readNow(store, q, "other")).toEqual([])
+        yield* sleep(200)
+        yield* store.touch(alive!)
+        yield* sleep(150)
+        const again = yield* readNow(store, q, "other")
+        expect(again).toEqual([{ ...stalled!, deliveries: 2 }])
+        // A blocked reader notices reclaimable messages within about one visibility timeout.
+        const start = Date.now()
+        const late: Array<Delivery> = []
+        while (late.length < 2 && Date.now() - start < 3_000) {
+          late.push(...(yield* store.read(q, { consumer: "third", count: 10, blockMs: 5_000 })))
+        }
+        expect(late.map((d) => [d.body, d.deliveries]).sort()).toEqual([["alive", 2], ["stalled", 3]])
+        expect(Date.now() - start).toBeLessThan(1_500)
+        // A zombie (the first consumer) cannot touch or release what was reclaimed.
+        yield* store.release([stalled!])
+        expect(yield* readNow(store, q, "fourth")).toEqual([])
+      })))
+
+  it.live("dead letters: over-delivered messages are parked with a reason; the stream keeps flowing", () =>
+    withStore({ visibilityTimeoutMs: 100, maxDeliveries: 2 }, (store) =>
+      Effect.gen(function*() {
+        const q = wf("dead")
+        const key = keyIn(4, "dl")
+        yield* store.append([msg(q, key, "poison")])
+        expect(bodies(yield* readNow(store, q, "a"))).toEqual(["poison"])
+        yield* sleep(150)
+        expect((yield* readNow(store, q, "b")).map((d) => d.deliveries)).toEqual([2])
+        yield* sleep(150)
+        yield* store.append([msg(q, key, "fine")])
+        expect(bodies(yield* readNow(store, q, "c"))).toEqual(["fine"])
+        const dead = yield* store.deadLetters(q)
+        expect(dead.map((d) => [d.delivery.body, d.delivery.deliveries, d.delivery.key])).toEqual([["poison", 2, key]])
+        expect(dead[0]!.reason).toMatch(/delivered 2 times.*maxDeliveries 2/)
+        expect(Math.abs(dead[0]!.at - (yield* store.now))).toBeLessThan(5_000)
+      })))
+
+  it.live("read respects count across partitions: over-read messages are given back intact", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("count")
+        const messages = Array.from({ length: 16 }, (_, i) => msg(q, keyIn(i % 8, `k${i}`), `m${i}`))
+        yield* store.append(messages)
+        const got: Array<Delivery> = []
+        for (let i = 0; i < 16; i++) {
+          const one = yield* readNow(store, q, `c${i}`, 1)
+          expect(one.length).toBe(1)
+          got.push(...one)
+        }
+        expect(yield* readNow(store, q, "last")).toEqual([])
+        expect(bodies(got).sort()).toEqual(messages.map((m) => m.body).sort())
+        expect(got.every((d) => d.deliveries === 1)).toBe(true)
+      })))
+
+  it.live("timers fire by Redis TIME: never early, late by milliseconds", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("timers")
+        const lateness: Array<number> = []
+        for (let i = 0; i < 5; i++) {
+          const key = keyIn(i, "tm")
+          const fireAt = (yield* store.now) + 150 + 10 * i
+          yield* store.commit({ key, expectedVersion: 0, timers: [{ id: `t${i}`, fireAt, message: msg(q, key, `t${i}`) }] })
+          // The interpreter's loop: sleep until nextTimerAt by the store clock, then fire.
+          for (;;) {
+            const next = yield* store.nextTimerAt
+            const now = yield* store.now
+            if (Option.isSome(next) && next.value > now) yield* sleep(next.value - now)
+            if ((yield* store.fireDueTimers(10)) > 0) break
+          }
+          const [d] = yield* readNow(store, q)
+          const firedAt = Number(d!.id.split("/")[1]!.split("-")[0]) // XADD '*' id = Redis ms clock
+          expect(firedAt).toBeGreaterThanOrEqual(fireAt)
+          lateness.push(firedAt - fireAt)
+        }
+        expect(Math.max(...lateness)).toBeLessThan(50)
+      })))
+
+  it.live("replies: found in any partition, blocking take, expire after replyTtlMs", () =>
+    withStore({ replyTtlMs: 200 }, (store) =>
+      Effect.gen(function*() {
+        const key = keyIn(5, "rp")
+        const waiting = yield* Effect.forkChild(store.takeReply("q-blocking", 5_000))
+        yield* sleep(50)
+        yield* store.commit({ key, expectedVersion: 0, replies: [{ id: "q-blocking", body: "late" }, { id: "q-exp", body: "x" }] })
+        expect(yield* Fiber.join(waiting)).toEqual(Option.some("late"))
+        yield* sleep(300)
+        expect(yield* store.takeReply("q-exp", 0)).toEqual(Option.none())
+      })))
+
+  it.live("namespaces isolate tenants; a namespace's partition count is fixed", () =>
+    Effect.gen(function*() {
+      const a = freshNamespace()
+      const b = freshNamespace()
+      const q = wf("tenant")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const sa = yield* makeRedisStore({ redis: redis.url, namespace: a, onScript })
+        const sb = yield* makeRedisStore({ redis: redis.url, namespace: b, onScript })
+        const now = yield* sa.now
+        yield* sa.commit({
+          key: "k", expectedVersion: 0, state: "a-state", journal: { id: "r", entries: ["j"] },
+          messages: [msg(q, "k", "a-msg")], timers: [{ id: "t", fireAt: now - 1, message: msg(q, "k", "a-timer") }],
+        })
+        expect(yield* sb.load("k")).toEqual(Option.none())
+        expect(yield* sb.loadJournal("k", "r")).toEqual([])
+        expect(yield* sb.nextTimerAt).toEqual(Option.none())
+        expect(yield* sb.fireDueTimers(10)).toBe(0)
+        expect(yield* readNow(sb, q)).toEqual([])
+        const waiter = yield* Effect.forkChild(sb.awaitUpdate("k", 0, 300))
+        yield* sa.commit({ key: "k", expectedVersion: 1, state: "closed", notify: true })
+        const start = Date.now()
+        yield* Fiber.join(waiter)
+        expect(Date.now() - start).toBeGreaterThan(150) // b's waiter was not woken by a's commit
+        expect(bodies(yield* readNow(sa, q))).toEqual(["a-msg"])
+      }))
+      const mismatch = yield* Effect.flip(Effect.scoped(makeRedisStore({ redis: redis.url, namespace: a, partitions: 4 })))
+      expect(mismatch.message).toMatch(/has 8 partitions; this store is configured with 4/)
+    }))
+
+  it.live("a commit cannot acknowledge a message of another partition (not atomic): StoreError", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("crossack")
+        yield* store.append([msg(q, keyIn(0, "ca"), "m")])
+        const [d] = yield* readNow(store, q)
+        const error = yield* Effect.flip(store.commit({ key: keyIn(1, "cb"), expectedVersion: 0, ack: d! }))
+        expect(error._tag).toBe("StoreError")
+      })))
+
+  it.live("a commit is one round trip; acknowledged entries are deleted from the stream", () =>
+    Effect.gen(function*() {
+      const client = new Redis(redis.url)
+      const sent: Array<string> = []
+      const original = client.sendCommand.bind(client)
+      client.sendCommand = ((command: { name: string; args: Array<unknown> }) => {
+        if (command.args.some((a) => String(a).includes("one-rt"))) sent.push(command.name)
+        return original(command as never)
+      }) as typeof client.sendCommand
+      yield* withStore({ redis: client }, (store) =>
+        Effect.gen(function*() {
+          const q = wf("one-rt")
+          yield* store.append([msg(q, "one-rt", "in")])
+          const [d] = yield* readNow(store, q)
+          sent.length = 0
+          yield* store.commit({
+            key: "one-rt", expectedVersion: 0, state: "s", journal: { id: "r", entries: ["a", "b"] },
+            messages: [msg(q, "one-rt", "out")], ack: d!, notify: true,
+          })
+          expect(sent).toEqual(["evalsha"])
+          const keys = makeKeys(`t${nsCounter}-${process.pid}`, 8)
+          const len = yield* Effect.promise(() => admin.xlen(keys.stream(keys.partitionOf("one-rt"), q)))
+          expect(len).toBe(1) // only "out" is left
+        }))
+      expect(client.status).toBe("ready") // a client passed in is not closed by the store
+      yield* Effect.promise(() => client.quit())
+    }))
+
+  it.live("connection trouble: a blocked read survives a killed connection and a Redis restart", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("reconnect")
+        const key = keyIn(7, "rc")
+        const blocked = yield* Effect.forkChild(store.read(q, { consumer: "c", count: 10, blockMs: 4_000 }))
+        yield* sleep(100)
+        yield* Effect.promise(() => admin.client("KILL", "TYPE", "normal"))
+        yield* sleep(200)
+        yield* store.append([msg(q, key, "after-kill")])
+        expect(bodies(yield* Fiber.join(blocked))).toEqual(["after-kill"])
+        if (redis.port === undefined) return // REDIS_URL: cannot restart someone else's server
+        yield* Effect.promise(() => redis.restart())
+        // Everything is gone (no persistence): scripts reload (NOSCRIPT), groups re-create (NOGROUP).
+        yield* Effect.retry(store.append([msg(q, key, "after-restart")]), { times: 20 })
+        expect(bodies(yield* readNow(store, q))).toEqual(["after-restart"])
+      })).pipe(Effect.provideService(References.MinimumLogLevel, "Error")))
+
+  it.live("closing the store interrupts its blocking reads; an unreachable Redis is a StoreError", () =>
+    Effect.gen(function*() {
+      const result = yield* Effect.scoped(Effect.gen(function*() {
+        const store = yield* makeRedisStore({ redis: redis.url, namespace: freshNamespace(), onScript })
+        const fiber = yield* Effect.forkDetach(store.read(wf("close"), { consumer: "c", count: 1, blockMs: 20_000 }))
+        yield* sleep(100)
+        return fiber
+      }))
+      const start = Date.now()
+      const exit = yield* Fiber.await(result)
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(Date.now() - start).toBeLessThan(2_000)
+      const unreachable = yield* Effect.flip(
+        Effect.scoped(makeRedisStore({ redis: "redis://127.0.0.1:1", namespace: "x" })),
+      )
+      expect(unreachable._tag).toBe("StoreError")
+    }))
+})
+
+describe("on a Redis Cluster node", () => {
+  it.live("CLUSTER KEYSLOT agrees with keySlot, and every script runs with real slot checks", () =>
+    Effect.gen(function*() {
+      const node = yield* Effect.promise(() => startRedis({ extraArgs: ["--cluster-enabled", "yes"] }))
+      yield* Effect.addFinalizer(() => Effect.promise(() => node.stop()))
+      const client = new Redis(node.url)
+      yield* Effect.addFinalizer(() => Effect.promise(() => client.quit()))
+      yield* Effect.promise(() => client.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383"))
+      for (let i = 0; i < 250; i++) {
+        if (String(yield* Effect.promise(() => client.call("CLUSTER", "INFO"))).includes("cluster_state:ok")) break
+        yield* sleep(20)
+      }
+      const keys = makeKeys("shop", 8)
+      const samples = ["a", "{x}y", "foo{}{bar}", "ünïcødé", ...Array.from({ length: 8 }, (_, p) => keys.exec(keyIn(p, "s")))]
+      for (const k of samples) {
+        expect(Number(yield* Effect.promise(() => client.call("CLUSTER", "KEYSLOT", k)))).toBe(keySlot(k))
+      }
+      // The non-blocking paths on a cluster node (blocking multi-partition reads are standalone-only).
+      const store = yield* makeRedisStore({ redis: node.url, namespace: "cl", onScript })
+      const q = wf("cluster")
+      const a = keyIn(0, "ca")
+      const b = keyIn(5, "cb")
+      const now = yield* store.now
+      yield* store.append([msg(q, a, "in"), msg(q, b, "other")])
+      const first = yield* readNow(store, q)
+      const input = first.find((d) => d.body === "in")
+      const other = first.find((d) => d.body === "other")
+      yield* store.touch(other!)
+      yield* store.release([other!])
+      yield* store.commit({
+        key: a, expectedVersion: 0, state: "s", journal: { id: "r", entries: ["j"] }, ack: input!, notify: true,
+        messages: [msg(q, a, "local")], replies: [{ id: "q", body: "r" }],
+        timers: [
+          { id: "ta", fireAt: now - 1, message: msg(q, a, "timer-local") },
+          { id: "tb", fireAt: now - 1, message: msg(q, b, "timer-remote") },
+        ],
+      })
+      expect(yield* store.takeReply("q", 0)).toEqual(Option.some("r"))
+      expect(yield* store.fireDueTimers(10)).toBe(2)
+      const got: Array<string> = []
+      for (let i = 0; i < 200 && got.length < 4; i++) {
+        got.push(...bodies(yield* readNow(store, q, "c2")))
+        if (got.length < 4) yield* sleep(25)
+      }
+      expect(got.sort()).toEqual(["local", "other", "timer-local", "timer-remote"])
+    }).pipe(Effect.scoped, Effect.provideService(References.MinimumLogLevel, "None")), 30_000)
+})
+
+describe("slot discipline", () => {
+  it.live("every script invocation of this file touched keys of one slot only", () =>
+    Effect.sync(() => {
+      const names = new Set(invocations.map((i) => i.name))
+      expect([...names].sort()).toEqual(
+        ["ack", "append", "commit", "complete", "due", "fire", "read", "relay", "release", "touch"],
+      )
+      for (const { name, keys } of invocations) {
+        const slots = new Set(keys.map(keySlot))
+        expect({ name, slots: slots.size }).toEqual({ name, slots: 1 })
+      }
+    }))
+})
