@@ -22,8 +22,8 @@ export interface WorkerOptions {
   /** Defaults to the embedded in-memory store's connection. */
   readonly connection?: Connection
   readonly taskQueue: string
-  /** Workflow functions by type name. */
-  readonly workflows?: Readonly<Record<string, WorkflowFunction>>
+  /** Workflow functions by type name (a module namespace works: non-functions are ignored). */
+  readonly workflows?: Readonly<Record<string, unknown>>
   /** A module whose exported functions are the workflows (e.g. `require.resolve("./workflows")`). */
   readonly workflowsPath?: string
   readonly activities?: object

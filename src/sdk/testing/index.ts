@@ -12,10 +12,18 @@
 import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { VirtualClock } from "../../effects/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
-import { layerMemoryWithControl, MemoryStoreControl } from "../../stores/memory.ts"
-import { Store } from "../../stores/Store.ts"
+import { layerMemoryWithControl, makeMemoryStore, type MemoryStore, type MemoryStoreOptions, MemoryStoreControl } from "../../stores/memory.ts"
+import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
 import { Connection } from "../connection.ts"
+
+/** Options of the test environments. */
+export interface TestEnvironmentOptions {
+  /** Options of the in-memory store (visibility timeout, delivery limit). */
+  readonly store?: MemoryStoreOptions
+  /** Decorate the store that workers and clients see (fault injection). */
+  readonly wrapStore?: (store: MemoryStore) => StoreShape
+}
 
 const realTick = () => new Promise<void>((resolve) => setTimeout(resolve, 1))
 
@@ -39,16 +47,24 @@ export class TestWorkflowEnvironment {
     return this.connection
   }
 
-  /** A fresh in-memory store on a virtual clock that skips ahead (see the module comment). */
-  static async createTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  /**
+   * A fresh in-memory store on a virtual clock that skips ahead (see the
+   * module comment). `wrapStore` decorates the store the workers and clients
+   * use — e.g. a fault injector in property tests.
+   */
+  static async createTimeSkipping(options: TestEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
     const clock = new VirtualClock(Date.now())
-    const runtime = ManagedRuntime.make(Layer.mergeAll(layerMemoryWithControl(), clock.layer))
+    const memory = Effect.runSync(makeMemoryStore(options.store))
+    const store = options.wrapStore === undefined ? memory : options.wrapStore(memory)
+    const runtime = ManagedRuntime.make(
+      Layer.mergeAll(Layer.succeed(Store, store), Layer.succeed(MemoryStoreControl, memory), clock.layer),
+    )
     return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), clock)
   }
 
   /** A fresh in-memory store on the real clock. */
-  static async createLocal(): Promise<TestWorkflowEnvironment> {
-    const runtime = ManagedRuntime.make(Layer.mergeAll(layerMemoryWithControl()))
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store"> = {}): Promise<TestWorkflowEnvironment> {
+    const runtime = ManagedRuntime.make(layerMemoryWithControl(options.store))
     return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), undefined)
   }
 
