@@ -6,7 +6,7 @@
  */
 export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
 export { Connection, type ConnectionOptions } from "./connection.ts"
-export { Worker, type WorkerOptions, type WorkerState } from "./worker.ts"
+export { Worker, type WorkerOptions, type WorkerState, type WorkflowHistory } from "./worker.ts"
 export {
   DeterminismViolationError,
   QueryFailedError,

@@ -14,7 +14,18 @@ import { runWorkflowTasks } from "../effects/workflowTasks.ts"
 import type { Store } from "../stores/Store.ts"
 import { Connection } from "./connection.ts"
 import { type Activities, makeActivityExecutor } from "./internal/activityExecutor.ts"
-import { makeWorkflowExecutor } from "./internal/workflowExecutor.ts"
+import { makeWorkflowExecutor, replayRun } from "./internal/workflowExecutor.ts"
+import { UnknownWorkflowTypeError } from "./errors.ts"
+import { initialState } from "../core/state.ts"
+import type { JournalEntry } from "../core/journal.ts"
+
+/** A recorded history, as `handle.fetchHistory()` returns it. */
+export interface WorkflowHistory {
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowType: string
+  readonly events: ReadonlyArray<JournalEntry>
+}
 import type { WorkflowFunction } from "./workflow/internal/run.ts"
 
 /** Options of `Worker.create` (Temporal's `WorkerOptions`, in part). */
@@ -41,7 +52,7 @@ export interface WorkerOptions {
 export type WorkerState = "INITIALIZED" | "RUNNING" | "STOPPING" | "STOPPED"
 
 /** The functions of `workflows` and of the `workflowsPath` module; other exports (signal definitions, ...) are ignored. */
-const loadWorkflows = async (options: WorkerOptions): Promise<Record<string, WorkflowFunction>> => {
+const loadWorkflows = async (options: Pick<WorkerOptions, "workflows" | "workflowsPath">): Promise<Record<string, WorkflowFunction>> => {
   const sources: Array<Record<string, unknown>> = [{ ...(options.workflows ?? {}) }]
   if (options.workflowsPath !== undefined) {
     sources.push((await import(pathToFileURL(options.workflowsPath).href)) as Record<string, unknown>)
@@ -107,6 +118,42 @@ export class Worker {
       return yield* Effect.all(loops, { concurrency: "unbounded", discard: true })
     })
     return new Worker(connection, options, program)
+  }
+
+  /**
+   * Replay a recorded history (from `handle.fetchHistory()`) against the
+   * current workflow code, without a store. Throws
+   * `DeterminismViolationError` if the code no longer makes the recorded calls.
+   */
+  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath">, history: WorkflowHistory): Promise<void> {
+    const workflows = await loadWorkflows(options)
+    const fn = workflows[history.workflowType]
+    if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)
+    const started = history.events.find((entry) => entry.type === "WorkflowStarted")
+    await replayRun(
+      {
+        ...initialState({ workflowId: history.workflowId, runId: history.runId, workflowType: history.workflowType, taskQueue: "replay", args: [] }, started?.at ?? 0),
+      },
+      fn,
+      history.events,
+    )
+  }
+
+  /** Replay many histories; resolves to one result per history (Temporal's `runReplayHistories`). */
+  static async runReplayHistories(
+    options: Pick<WorkerOptions, "workflows" | "workflowsPath">,
+    histories: Iterable<WorkflowHistory>,
+  ): Promise<Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }>> {
+    const results: Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }> = []
+    for (const history of histories) {
+      try {
+        await Worker.runReplayHistory(options, history)
+        results.push({ workflowId: history.workflowId, runId: history.runId })
+      } catch (error) {
+        results.push({ workflowId: history.workflowId, runId: history.runId, error: error as Error })
+      }
+    }
+    return results
   }
 
   /** Temporal's worker state. */

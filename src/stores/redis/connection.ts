@@ -102,7 +102,18 @@ export const acquireBlockingPool = (base: Redis, maxIdle = 8): Effect.Effect<Blo
     const take = (operation: string): Effect.Effect<Redis, StoreError> =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(new StoreError({ operation, message: "the store is closed" }))
-        const c = idle.pop() ?? quiet(base.duplicate())
+        let c = idle.pop()
+        while (c !== undefined && c.status === "end") {
+          all.delete(c)
+          c = idle.pop()
+        }
+        if (c === undefined) {
+          try {
+            c = quiet(base.duplicate())
+          } catch (cause) {
+            return Effect.fail(storeError(operation)(cause))
+          }
+        }
         all.add(c)
         return Effect.succeed(c)
       })
