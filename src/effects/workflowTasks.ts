@@ -77,6 +77,9 @@ const attempt = Effect.fn("WorkflowTasks.attempt")(function* (config: WorkflowTa
     const state = first.state!
     const journal = yield* journalFor(config.executor, state)
     const outcome = yield* Effect.promise(() => config.executor.activate(state, journal))
+    if (!outcome.ok) {
+      yield* Effect.logWarning(`workflow ${state.workflowId} (${state.workflowType}): task failed, will retry: ${outcome.failure.type}: ${outcome.failure.message}`)
+    }
     transition = merge(first, outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now))
   }
   yield* store.commit(toCommit(delivery, version, before, transition)).pipe(

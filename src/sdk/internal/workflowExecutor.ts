@@ -85,13 +85,15 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
     needsJournal: (state) => cached(state) === undefined,
 
     activate: async (state, journal): Promise<ActivationOutcome> => {
-      cache.delete(state.workflowId)
       try {
         const run = await liveRun(state, journal)
+        // Out of the cache while it runs: it is valid again only once this step commits.
+        cache.delete(state.workflowId)
         const commands = await run.activate(state.pendingJobs, state.journalLength)
         inflight.set(state.workflowId, run)
         return { ok: true, commands }
       } catch (error) {
+        cache.delete(state.workflowId)
         return { ok: false, failure: describeError(error) }
       }
     },
