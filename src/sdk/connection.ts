@@ -8,17 +8,46 @@
  */
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeMemoryStore, type MemoryStore } from "../stores/memory.ts"
+import type { RedisInput } from "../stores/redis/connection.ts"
+import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
 
 /** Options of `Connection.connect`. */
 export interface ConnectionOptions {
   /** Isolates tenants sharing one store. Default `"default"`. */
   readonly namespace?: string
+  /**
+   * Use Redis: a URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS),
+   * ioredis options (`{ host, port, username, password, tls, db }`), or an
+   * existing ioredis client (which `close()` leaves open).
+   */
+  readonly redis?: RedisInput
+  /** Redis: partitions of the namespace (fixed for its lifetime). Default 8. */
+  readonly partitions?: number
+  /** A delivered message not acknowledged for this long is re-delivered to another consumer. Default 30 s. */
+  readonly visibilityTimeoutMs?: number
+  /** A message delivered more often than this goes to the dead-letter list. Default 10. */
+  readonly maxDeliveries?: number
   /** A custom backend: any layer providing the `Store` service. */
   readonly store?: Layer.Layer<Store, unknown>
 }
 
+const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<Store, unknown> => {
+  if (options.store !== undefined) return options.store
+  if (options.redis !== undefined) {
+    return layerRedis({
+      redis: options.redis,
+      namespace,
+      ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+      ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
+      ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
+    })
+  }
+  return Layer.succeed(Store, embeddedStore(namespace))
+}
+
 const embedded = new Map<string, MemoryStore>()
+
 
 /** The shared embedded store of `namespace` in this process. */
 const embeddedStore = (namespace: string): MemoryStore => {
@@ -45,9 +74,13 @@ export class Connection {
   /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
   static async connect(options: ConnectionOptions = {}): Promise<Connection> {
     const namespace = options.namespace ?? "default"
-    const layer = options.store ?? Layer.succeed(Store, embeddedStore(namespace))
-    const connection = new Connection(ManagedRuntime.make(layer), namespace)
-    await connection.runtime.context()
+    const connection = new Connection(ManagedRuntime.make(storeLayer(options, namespace)), namespace)
+    try {
+      await connection.runtime.context()
+    } catch (error) {
+      await connection.runtime.dispose()
+      throw error
+    }
     return connection
   }
 

@@ -40,7 +40,7 @@ export interface WorkerOptions {
   readonly activities?: object
   /** Default 100. */
   readonly maxConcurrentActivityTaskExecutions?: number
-  /** Live workflow runs kept in memory; default 1000. */
+  /** Live workflow runs kept in memory; default 10,000 (least recently used are evicted and later replayed). */
   readonly maxCachedWorkflows?: number
   /** Workflow messages read per batch; default 64. */
   readonly maxWorkflowTaskBatch?: number
@@ -92,7 +92,7 @@ export class Worker {
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
-    const maxCachedWorkflows = positive(options.maxCachedWorkflows, 1000, "maxCachedWorkflows")
+    const maxCachedWorkflows = positive(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
     const program = Effect.gen(function* () {
       const wake = yield* Queue.sliding<void>(1)

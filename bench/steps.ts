@@ -1,0 +1,59 @@
+/**
+ * `npm run bench`: durable steps per second and end-to-end latency of a
+ * 10-activity workflow, on the embedded in-memory store, in one process.
+ *
+ * A durable step is one message read, one transition, one atomic commit:
+ * a 10-activity workflow takes 21 (11 workflow tasks — start + 10 results —
+ * and 10 activity tasks).
+ *
+ *   npm run bench -- [--workflows N] [--latency-runs N]
+ */
+import { Client, Connection, Worker } from "hotmesh"
+import * as activities from "./activities.ts"
+import * as workflows from "./workflows.ts"
+
+const flag = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(name)
+  return index === -1 ? fallback : Number(process.argv[index + 1])
+}
+const concurrentWorkflows = flag("--workflows", 2000)
+const latencyRuns = flag("--latency-runs", 200)
+const STEPS_PER_WORKFLOW = 21
+
+const connection = await Connection.connect({ namespace: "bench" })
+const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
+const client = new Client({ connection })
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+
+await worker.runUntil(async () => {
+  // Warm-up (JIT, caches).
+  await Promise.all(Array.from({ length: 200 }, (_, i) => client.workflow.execute(workflows.tenSteps, { taskQueue: "bench", workflowId: `warm-${i}`, args: [i] })))
+
+  // Throughput: many workflows at once.
+  const t0 = performance.now()
+  const results = await Promise.all(
+    Array.from({ length: concurrentWorkflows }, (_, i) =>
+      client.workflow.execute(workflows.tenSteps, { taskQueue: "bench", workflowId: `tp-${i}`, args: [i] })),
+  )
+  const seconds = (performance.now() - t0) / 1000
+  const wrong = results.filter((value, i) => value !== i + 10).length
+  if (wrong > 0) throw new Error(`${wrong} workflows returned a wrong result`)
+  const steps = concurrentWorkflows * STEPS_PER_WORKFLOW
+  console.log(`throughput: ${concurrentWorkflows} concurrent 10-activity workflows, ${steps} durable steps in ${seconds.toFixed(2)} s`)
+  console.log(`            ${Math.round(steps / seconds).toLocaleString("en-US")} durable steps/s, ${Math.round(concurrentWorkflows / seconds).toLocaleString("en-US")} workflows/s`)
+
+  // Latency: one workflow at a time.
+  const latencies: Array<number> = []
+  for (let i = 0; i < latencyRuns; i++) {
+    const start = performance.now()
+    await client.workflow.execute(workflows.tenSteps, { taskQueue: "bench", workflowId: `lat-${i}`, args: [i] })
+    latencies.push(performance.now() - start)
+  }
+  latencies.sort((a, b) => a - b)
+  console.log(`latency:    one 10-activity workflow end to end (${latencyRuns} runs, sequential):`)
+  console.log(`            p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p95 ${percentile(latencies, 0.95).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms`)
+  const memory = process.memoryUsage()
+  console.log(`memory:     rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB`)
+})
+await connection.close()
