@@ -21,7 +21,7 @@ export interface ActivityTaskConfig {
   readonly heartbeatThrottleMs: number
 }
 
-const runOne = Effect.fn("ActivityTasks.run")(function* (config: ActivityTaskConfig, delivery: Delivery) {
+const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery: Delivery) {
   const store = yield* Store
   const context = yield* Effect.context<Store>()
   const task = decodeActivityTask(delivery.body)

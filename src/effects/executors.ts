@@ -17,21 +17,36 @@ export type ActivationOutcome =
 /** A query's answer, or why there is none. */
 export type QueryOutcome = { readonly ok: true; readonly result: Payload } | { readonly ok: false; readonly failure: FailureInfo }
 
-/** Runs workflow code. Keeps live runs cached between steps; replays from the journal on a miss. */
+/** A workflow's state as of a store version. */
+export interface VersionedState {
+  readonly state: ExecutionState
+  readonly version: number
+}
+
+/**
+ * Runs workflow code. Keeps live runs — and the state they belong to —
+ * cached between steps, so a step on a cached workflow skips loading and
+ * decoding its state and its journal; replays from the journal on a miss.
+ * The cache is only a guess: every commit checks the version, and a
+ * conflict evicts the entry.
+ */
 export interface WorkflowExecutor {
-  /** Whether `activate`/`query` for this state needs the run's journal (cache miss). */
-  readonly needsJournal: (state: ExecutionState) => boolean
+  /** The cached state of `workflowId`, if any (possibly stale: the commit decides). */
+  readonly peek: (workflowId: string) => VersionedState | undefined
+  /** Whether `activate`/`query` needs the run's journal (no live run for this state and version). */
+  readonly needsJournal: (state: ExecutionState, version: number) => boolean
   /** Run the code on `state.pendingJobs`. Never rejects: failures come back as outcomes. */
-  readonly activate: (state: ExecutionState, journal: ReadonlyArray<JournalEntry> | undefined) => Promise<ActivationOutcome>
+  readonly activate: (state: ExecutionState, version: number, journal: ReadonlyArray<JournalEntry> | undefined) => Promise<ActivationOutcome>
   readonly query: (
     state: ExecutionState,
+    version: number,
     journal: ReadonlyArray<JournalEntry> | undefined,
     name: string,
     args: ReadonlyArray<Payload>,
   ) => Promise<QueryOutcome>
-  /** The step that last activated this run committed `state`. */
-  readonly committed: (state: ExecutionState) => void
-  /** The step that last activated this workflow did not commit: forget its live run. */
+  /** A step on this workflow committed: `state` is now stored at `version` (`previous` was the step's base). */
+  readonly committed: (state: ExecutionState, previous: number, version: number) => void
+  /** A step on this workflow did not commit: forget its live run and state. */
   readonly evict: (workflowId: string) => void
 }
 

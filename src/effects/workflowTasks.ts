@@ -46,19 +46,27 @@ const merge = (first: Transition, second: Transition): Transition => ({
 })
 
 /** Load the journal only when the executor has no live run for this state. */
-const journalFor = Effect.fnUntraced(function* (executor: WorkflowExecutor, state: ExecutionState) {
-  if (!executor.needsJournal(state)) return undefined
+const journalFor = Effect.fnUntraced(function* (executor: WorkflowExecutor, state: ExecutionState, version: number) {
+  if (!executor.needsJournal(state, version)) return undefined
   const store = yield* Store
   return decodeJournal(yield* store.loadJournal(state.workflowId, state.runId))
 })
 
+/** The stored state of `key` (undefined, version 0, when there is none). */
+const loadVersioned = Effect.fnUntraced(function* (key: string) {
+  const store = yield* Store
+  const record = yield* store.load(key)
+  return Option.match(record, {
+    onNone: () => ({ version: 0, state: undefined }),
+    onSome: (r) => ({ version: r.version, state: decodeState(r.state) as ExecutionState | undefined }),
+  })
+})
+
 /** Process one delivery once. Fails with `CommitConflict` when it lost a race. */
-const attempt = Effect.fn("WorkflowTasks.attempt")(function* (config: WorkflowTaskConfig, delivery: Delivery) {
+const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, delivery: Delivery) {
   const store = yield* Store
   const message = decodeWorkflowMessage(delivery.body)
-  const record = yield* store.load(delivery.key)
-  const version = Option.match(record, { onNone: () => 0, onSome: (r) => r.version })
-  const before = Option.match(record, { onNone: () => undefined, onSome: (r) => decodeState(r.state) })
+  const { version, state: before } = config.executor.peek(delivery.key) ?? (yield* loadVersioned(delivery.key))
   const now = yield* Clock.currentTimeMillis
   const first = reduce(before, message, now)
 
@@ -66,7 +74,8 @@ const attempt = Effect.fn("WorkflowTasks.attempt")(function* (config: WorkflowTa
     const { queryId, name, args } = first.query
     const answer = before === undefined
       ? { ok: false as const, failure: { kind: "application" as const, type: "WorkflowNotFoundError", message: `workflow ${delivery.key} not found` } }
-      : yield* Effect.flatMap(journalFor(config.executor, before), (journal) => Effect.promise(() => config.executor.query(before, journal, name, args)))
+      : yield* Effect.flatMap(journalFor(config.executor, before, version), (journal) =>
+        Effect.promise(() => config.executor.query(before, version, journal, name, args)))
     yield* store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery })
     return
   }
@@ -75,17 +84,18 @@ const attempt = Effect.fn("WorkflowTasks.attempt")(function* (config: WorkflowTa
   const activated = first.activate && first.state !== undefined
   if (activated) {
     const state = first.state!
-    const journal = yield* journalFor(config.executor, state)
-    const outcome = yield* Effect.promise(() => config.executor.activate(state, journal))
+    const journal = yield* journalFor(config.executor, state, version)
+    const outcome = yield* Effect.promise(() => config.executor.activate(state, version, journal))
     if (!outcome.ok) {
       yield* Effect.logWarning(`workflow ${state.workflowId} (${state.workflowType}): task failed, will retry: ${outcome.failure.type}: ${outcome.failure.message}`)
     }
     transition = merge(first, outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now))
   }
-  yield* store.commit(toCommit(delivery, version, before, transition)).pipe(
-    Effect.tapError(() => Effect.sync(() => activated && config.executor.evict(delivery.key))),
-  )
-  if (activated && transition.state !== undefined) config.executor.committed(transition.state)
+  const commit = toCommit(delivery, version, before, transition)
+  yield* store.commit(commit).pipe(Effect.tapError(() => Effect.sync(() => config.executor.evict(delivery.key))))
+  if (transition.state !== undefined) {
+    config.executor.committed(transition.state, version, commit.state === undefined ? version : version + 1)
+  }
   if (config.onTimers !== undefined) {
     let earliest = Infinity
     for (const command of transition.commands) if (command.type === "SetTimer" && command.fireAt < earliest) earliest = command.fireAt
@@ -100,12 +110,18 @@ const attempt = Effect.fn("WorkflowTasks.attempt")(function* (config: WorkflowTa
  */
 export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, StoreError, Store> =>
   attempt(config, delivery).pipe(
+    // The common case succeeds first time; only a failure pays for the retry machinery.
+    Effect.catch(() => retrying(config, delivery)),
+    Effect.onInterrupt(() => Effect.sync(() => config.executor.evict(delivery.key))),
+  )
+
+const retrying = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, StoreError, Store> =>
+  attempt(config, delivery).pipe(
     Effect.retry({ while: (error) => error._tag === "CommitConflict" && error.reason === "version", times: MAX_CONFLICTS }),
     Effect.catchTag("CommitConflict", (conflict) =>
       // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
       conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
     Effect.retry({ schedule: storeRetry, while: (error) => error._tag === "StoreError" }),
-    Effect.onInterrupt(() => Effect.sync(() => config.executor.evict(delivery.key))),
   )
 
 /** Group deliveries by workflow id, keeping their order. */

@@ -211,6 +211,28 @@ describe("timeouts and heartbeats", () => {
     })
   })
 
+  it("reports a startToCloseTimeout as a TimeoutFailure, never as a cancellation (real clock)", { timeout: 10_000 }, async () => {
+    // On the real clock, so that the worker's local deadline (which aborts the
+    // activity's cancellationSignal) races the durable timeout timer. Many
+    // workflows at once, so the race is run many times.
+    const local = await TestWorkflowEnvironment.createLocal()
+    try {
+      const { activities } = recordingActivities()
+      const taskQueue = unique("deadline-race")
+      const worker = await Worker.create({ connection: local.connection, taskQueue, workflows, activities })
+      const timeouts = Array.from({ length: 60 }, (_, i) => 100 + i * 15)
+      const causes = await worker.runUntil(() =>
+        Promise.all(timeouts.map(async (ms) => {
+          const error = await rejectionOf(local.client.workflow.execute(workflows.hangFor, { taskQueue, workflowId: unique(`deadline-${ms}`), args: [ms] }))
+          return `${ms}ms: ${causeChain(error).map((link) => link.name).join(" → ")}`
+        })))
+      const wrong = causes.filter((line) => !line.endsWith("WorkflowFailedError → ActivityFailure → TimeoutFailure"))
+      expect(wrong).toEqual([])
+    } finally {
+      await local.teardown()
+    }
+  })
+
   it("fails an activity that stops heartbeating after heartbeatTimeout", { timeout: 10_000 }, async () => {
     const { activities } = recordingActivities()
     await run({ activities }, async (taskQueue) => {

@@ -18,8 +18,8 @@ import { toFailureInfo } from "../failures.ts"
 import { runInfo, type WorkflowFunction, WorkflowRun } from "../workflow/internal/run.ts"
 
 interface Cached {
-  readonly runId: string
-  readonly journalLength: number
+  readonly state: ExecutionState
+  readonly version: number
   readonly run: WorkflowRun
 }
 
@@ -53,12 +53,12 @@ export const replayRun = async (state: ExecutionState, fn: WorkflowFunction, jou
 /** Build the executor for one worker. */
 export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): WorkflowExecutor => {
   const cache = new Map<string, Cached>()
+  /** Runs activated by a step that has not committed yet. */
   const inflight = new Map<string, WorkflowRun>()
 
-  const cached = (state: ExecutionState): WorkflowRun | undefined => {
+  const cachedRun = (state: ExecutionState, version: number): WorkflowRun | undefined => {
     const entry = cache.get(state.workflowId)
-    if (entry === undefined || entry.runId !== state.runId || entry.journalLength !== state.journalLength) return undefined
-    return entry.run
+    return entry !== undefined && entry.version === version && entry.state.runId === state.runId ? entry.run : undefined
   }
 
   const workflowFor = (type: string): WorkflowFunction => {
@@ -74,19 +74,30 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
     return fn
   }
 
-  const liveRun = async (state: ExecutionState, journal: ReadonlyArray<JournalEntry> | undefined): Promise<WorkflowRun> => {
-    const hit = cached(state)
+  const liveRun = async (state: ExecutionState, version: number, journal: ReadonlyArray<JournalEntry> | undefined): Promise<WorkflowRun> => {
+    const hit = cachedRun(state, version)
     if (hit !== undefined) return hit
     if (journal === undefined) throw new Error(`internal: journal of ${state.workflowId} was not loaded for a replay`)
     return replayRun(state, workflowFor(state.workflowType), journal)
   }
 
-  return {
-    needsJournal: (state) => cached(state) === undefined,
+  const remember = (entry: Cached) => {
+    cache.delete(entry.state.workflowId)
+    cache.set(entry.state.workflowId, entry)
+    if (cache.size > options.maxCachedWorkflows) {
+      const oldest = cache.keys().next()
+      if (!oldest.done) cache.delete(oldest.value)
+    }
+  }
 
-    activate: async (state, journal): Promise<ActivationOutcome> => {
+  return {
+    peek: (workflowId) => cache.get(workflowId),
+
+    needsJournal: (state, version) => cachedRun(state, version) === undefined,
+
+    activate: async (state, version, journal): Promise<ActivationOutcome> => {
       try {
-        const run = await liveRun(state, journal)
+        const run = await liveRun(state, version, journal)
         // Out of the cache while it runs: it is valid again only once this step commits.
         cache.delete(state.workflowId)
         const commands = await run.activate(state.pendingJobs, state.journalLength)
@@ -98,11 +109,11 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
       }
     },
 
-    query: async (state, journal, name, args: ReadonlyArray<Payload>): Promise<QueryOutcome> => {
+    query: async (state, version, journal, name, args: ReadonlyArray<Payload>): Promise<QueryOutcome> => {
       try {
-        const run = await liveRun(state, journal)
-        if (cached(state) === undefined && state.status === "RUNNING" && state.pendingJobs.length === 0) {
-          cache.set(state.workflowId, { runId: state.runId, journalLength: state.journalLength, run })
+        const run = await liveRun(state, version, journal)
+        if (!cache.has(state.workflowId) && state.status === "RUNNING" && state.pendingJobs.length === 0) {
+          remember({ state, version, run })
         }
         return { ok: true, result: run.query(name, args) }
       } catch (error) {
@@ -110,16 +121,16 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
       }
     },
 
-    committed: (state) => {
-      const run = inflight.get(state.workflowId)
+    committed: (state, previous, version) => {
+      const activated = inflight.get(state.workflowId)
       inflight.delete(state.workflowId)
-      if (run === undefined || state.status !== "RUNNING" || state.taskFailure !== undefined) return
-      cache.delete(state.workflowId)
-      cache.set(state.workflowId, { runId: state.runId, journalLength: state.journalLength, run })
-      if (cache.size > options.maxCachedWorkflows) {
-        const oldest = cache.keys().next()
-        if (!oldest.done) cache.delete(oldest.value)
+      const entry = cache.get(state.workflowId)
+      const run = activated ?? (entry !== undefined && entry.version === previous ? entry.run : undefined)
+      if (run === undefined || state.status !== "RUNNING" || state.taskFailure !== undefined) {
+        cache.delete(state.workflowId)
+        return
       }
+      remember({ state, version, run })
     },
 
     evict: (workflowId) => {

@@ -1,0 +1,240 @@
+/**
+ * `completeTask` and `failTask`: what workflow code did in one activation in,
+ * the next state, journal entries and commands out.
+ */
+import { describe, expect, it } from "vitest"
+import type { FailureInfo } from "../../src/core/failure.ts"
+import type { WorkflowCommand } from "../../src/core/journal.ts"
+import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
+import { type Command, completeTask, failTask, reduce, taskRetryDelay } from "../../src/core/reduce.ts"
+import type { ExecutionState } from "../../src/core/state.ts"
+import {
+  activity, cancelTimer, child, closed, earlierJob, expectUnchanged, options, PARENT, running, setTimer, T0, T1, toParent,
+} from "./reduceFixtures.ts"
+
+const schedule = (seq: number, opts: ActivityOptionsResolved): WorkflowCommand =>
+  ({ type: "ScheduleActivity", seq, activityType: "charge", args: ["1"], options: opts })
+const sendActivity = (seq: number, extra: { deadline?: number; heartbeatTimeoutMs?: number }): Command => ({
+  type: "SendActivity",
+  taskQueue: "acts",
+  key: "wf",
+  task: { workflowId: "wf", runId: "r1", workflowType: "order", workflowTaskQueue: "q", seq, attempt: 1, activityType: "charge", args: ["1"], scheduledAt: T1, ...extra },
+})
+
+describe("completeTask: journal", () => {
+  it("journals the pending jobs with the task number, then the command entries", () => {
+    const state = running({ tasks: 2, journalLength: 5, pendingJobs: [earlierJob, { type: "TimerFired", at: T0 + 2, seq: 1 }] })
+    const t = completeTask(state, [{ type: "StartTimer", seq: 2, durationMs: 500 }, schedule(3, options())], T1)
+    expect(t.journal).toStrictEqual([
+      { ...earlierJob, task: 3 },
+      { type: "TimerFired", at: T0 + 2, seq: 1, task: 3 },
+      { type: "TimerStarted", at: T1, seq: 2, durationMs: 500 },
+      { type: "ActivityScheduled", at: T1, seq: 3, activityType: "charge", args: ["1"] },
+    ])
+    expect(t.state).toMatchObject({ tasks: 3, journalLength: 9, pendingJobs: [] })
+    expect(t.activate).toBe(false)
+    expect(t.closed).toBe(false)
+  })
+
+  it("journals the jobs even when the code made no command", () => {
+    const t = completeTask(running({ pendingJobs: [earlierJob] }), [], T1)
+    expect(t.journal).toStrictEqual([{ ...earlierJob, task: 2 }])
+    expect(t.commands).toStrictEqual([])
+    expect(t.state).toMatchObject({ tasks: 2, journalLength: 2, pendingJobs: [] })
+  })
+})
+
+describe("completeTask: commands", () => {
+  it.each<[string, Partial<ActivityOptionsResolved>, number | undefined]>([
+    ["startToClose only", { startToCloseMs: 10_000 }, T1 + 10_000],
+    ["scheduleToClose nearer", { startToCloseMs: 10_000, scheduleToCloseMs: 4000 }, T1 + 4000],
+    ["startToClose nearer", { startToCloseMs: 3000, scheduleToCloseMs: 4000 }, T1 + 3000],
+    ["scheduleToClose only", { scheduleToCloseMs: 60_000 }, T1 + 60_000],
+    ["no timeout", {}, undefined],
+  ])("ScheduleActivity (%s) → SendActivity and an activityTimeout timer at min(startToClose, scheduleToClose)", (_name, patch, deadline) => {
+    const opts = options(patch)
+    const t = completeTask(running(), [schedule(1, opts)], T1)
+    expect(t.commands).toStrictEqual(deadline === undefined
+      ? [sendActivity(1, {})]
+      : [sendActivity(1, { deadline }), setTimer("timeout:1", deadline, { kind: "activityTimeout", seq: 1, attempt: 1 })])
+    expect(t.state?.activities).toStrictEqual({ 1: activity({ options: opts, scheduledAt: T1 }) })
+  })
+
+  it("passes the heartbeat timeout to the task", () => {
+    const t = completeTask(running(), [schedule(2, options({ heartbeatTimeoutMs: 2000 }))], T1)
+    expect(t.commands).toStrictEqual([sendActivity(2, { heartbeatTimeoutMs: 2000 })])
+  })
+
+  it("StartTimer → pending timer and a sleep timer at now + duration", () => {
+    const t = completeTask(running({ timers: [1] }), [{ type: "StartTimer", seq: 2, durationMs: 30_000 }], T1)
+    expect(t.state?.timers).toStrictEqual([1, 2])
+    expect(t.commands).toStrictEqual([setTimer("sleep:2", T1 + 30_000, { kind: "sleep", seq: 2 })])
+  })
+
+  it("CancelTimer → timer dropped and its store timer cancelled; when it fires anyway it is ignored", () => {
+    const t = completeTask(running({ timers: [1, 2] }), [{ type: "CancelTimer", seq: 2 }], T1)
+    expect(t.state?.timers).toStrictEqual([1])
+    expect(t.journal).toStrictEqual([{ type: "TimerCancelled", at: T1, seq: 2 }])
+    expect(t.commands).toStrictEqual([cancelTimer("sleep:2")])
+    expectUnchanged(reduce(t.state, { type: "TimerFired", runId: "r1", timer: { kind: "sleep", seq: 2 } }, T1 + 1), t.state)
+  })
+
+  it("RequestCancelActivity → activity dropped, its timeout and retry timers cancelled", () => {
+    const t = completeTask(running({ activities: { 1: activity(), 2: activity() } }), [{ type: "RequestCancelActivity", seq: 1 }], T1)
+    expect(t.state?.activities).toStrictEqual({ 2: activity() })
+    expect(t.commands).toStrictEqual([cancelTimer("timeout:1"), cancelTimer("retry:1")])
+  })
+
+  it("StartChild → Start message to the child's key with the parent ref and a derived run id", () => {
+    const t = completeTask(running(), [{ type: "StartChild", seq: 3, workflowType: "ship", workflowId: "kid", taskQueue: "cq", args: ['"box"'] }], T1)
+    expect(t.state?.children).toStrictEqual({ 3: child() })
+    expect(t.journal).toStrictEqual([{ type: "ChildStartInitiated", at: T1, seq: 3, workflowType: "ship", workflowId: "kid", args: ['"box"'] }])
+    expect(t.commands).toStrictEqual([{
+      type: "SendWorkflow",
+      taskQueue: "cq",
+      key: "kid",
+      message: {
+        type: "Start",
+        workflowId: "kid",
+        runId: "r1.3",
+        workflowType: "ship",
+        taskQueue: "cq",
+        args: ['"box"'],
+        parent: { workflowId: "wf", runId: "r1", taskQueue: "q", seq: 3 },
+      },
+    }])
+    // The child's own Start then reports back to this run, and its ChildStarted is accepted.
+    const message = (t.commands[0] as Extract<Command, { type: "SendWorkflow" }>).message
+    const childStart = reduce(undefined, message, T1 + 1)
+    const back = (childStart.commands[0] as Extract<Command, { type: "SendWorkflow" }>).message
+    expect(reduce(t.state, back, T1 + 2).state?.pendingJobs).toStrictEqual([{ type: "ChildStarted", at: T1 + 2, seq: 3, runId: "r1.3" }])
+  })
+
+  it("RequestCancelChild → CancelRequested to the child's run, child no longer awaited", () => {
+    const t = completeTask(running({ children: { 3: child() } }), [{ type: "RequestCancelChild", seq: 3 }], T1)
+    expect(t.state?.children).toStrictEqual({})
+    expect(t.commands).toStrictEqual([
+      { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "CancelRequested", runId: "r1.3", reason: "parent cancelled the child" } },
+    ])
+  })
+})
+
+describe("completeTask: closing commands", () => {
+  const failure: FailureInfo = { kind: "application", message: "no stock", type: "OutOfStock" }
+  const cancelled: FailureInfo = { kind: "cancelled", message: "Workflow cancelled" }
+  it.each<[string, WorkflowCommand, ClosedStatus, { result?: string; failure?: FailureInfo }]>([
+    ["CompleteWorkflow", { type: "CompleteWorkflow", result: '"done"' }, "COMPLETED", { result: '"done"' }],
+    ["CompleteWorkflow with no result", { type: "CompleteWorkflow", result: undefined }, "COMPLETED", {}],
+    ["FailWorkflow", { type: "FailWorkflow", failure }, "FAILED", { failure }],
+    ["CancelWorkflow", { type: "CancelWorkflow" }, "CANCELLED", { failure: cancelled }],
+  ])("%s → %s, parent notified, closed", (_name, command, status, outcome) => {
+    const state = running({ parent: PARENT, pendingJobs: [earlierJob] })
+    const t = completeTask(state, [command], T1)
+    expect(t.state).toStrictEqual({ ...state, tasks: 2, journalLength: 3, pendingJobs: [], status, closeTime: T1, ...outcome })
+    expect(t.journal).toHaveLength(2)
+    expect(t.journal[1]?.type).toBe({ COMPLETED: "WorkflowCompleted", FAILED: "WorkflowFailed", CANCELLED: "WorkflowCancelled" }[status as string])
+    expect(t.commands).toStrictEqual([toParent({ type: "ChildClosed", runId: "pr", seq: 4, status, ...outcome })])
+    expect(t.closed).toBe(true)
+    expect(t.activate).toBe(false)
+  })
+
+  it("ignores commands after the close in the same batch", () => {
+    const t = completeTask(running(), [{ type: "CompleteWorkflow", result: "1" }, { type: "StartTimer", seq: 9, durationMs: 1 }, schedule(10, options())], T1)
+    expect(t.journal.map((entry) => entry.type)).toStrictEqual(["WorkflowCompleted"])
+    expect(t.commands).toStrictEqual([])
+    expect(t.state).toMatchObject({ status: "COMPLETED", timers: [], activities: {}, journalLength: 2 })
+  })
+
+  it("cancels what the same batch started before closing", () => {
+    const t = completeTask(running(), [schedule(1, options({ startToCloseMs: 1000 })), { type: "StartTimer", seq: 2, durationMs: 5 }, { type: "CancelWorkflow" }], T1)
+    expect(t.commands).toStrictEqual([
+      sendActivity(1, { deadline: T1 + 1000 }),
+      setTimer("timeout:1", T1 + 1000, { kind: "activityTimeout", seq: 1, attempt: 1 }),
+      setTimer("sleep:2", T1 + 5, { kind: "sleep", seq: 2 }),
+      cancelTimer("sleep:2"),
+      cancelTimer("timeout:1"),
+    ])
+    expect(t.state).toMatchObject({ status: "CANCELLED", activities: {}, timers: [] })
+  })
+
+  it("terminates open children when closing", () => {
+    const t = completeTask(running({ children: { 3: child() } }), [{ type: "CompleteWorkflow", result: undefined }], T1)
+    expect(t.commands).toStrictEqual([
+      { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "Terminate", runId: "r1.3", reason: "parent workflow closed" } },
+    ])
+  })
+})
+
+describe("failTask and task retries", () => {
+  const failing = (attempt: number, patch: Partial<ExecutionState> = {}) =>
+    running({ pendingJobs: [earlierJob], taskFailure: { type: "Error", message: "bug", attempt, at: T0 }, ...patch })
+  const retryTimer = (attempt: number): WorkflowMessage => ({ type: "TimerFired", runId: "r1", timer: { kind: "taskRetry", attempt } })
+
+  it("records the failure, keeps the jobs, and arms a taskRetry timer", () => {
+    const state = running({ pendingJobs: [earlierJob] })
+    expect(failTask(state, { type: "DeterminismViolationError", message: "replay diverged" }, T1)).toStrictEqual({
+      state: { ...state, taskFailure: { type: "DeterminismViolationError", message: "replay diverged", attempt: 1, at: T1 } },
+      journal: [],
+      commands: [setTimer("task-retry", T1 + 1000, { kind: "taskRetry", attempt: 1 })],
+      activate: false,
+      closed: false,
+    })
+  })
+
+  it.each<[number, number]>([[1, 1000], [2, 2000], [3, 4000], [4, 8000], [5, 10_000], [9, 10_000]])("attempt %i retries after %i ms", (attempt, delay) => {
+    expect(taskRetryDelay(attempt)).toBe(delay)
+    const state = attempt === 1 ? running({ pendingJobs: [earlierJob] }) : failing(attempt - 1)
+    const t = failTask(state, { type: "Error", message: "again" }, T1)
+    expect(t.state?.taskFailure).toStrictEqual({ type: "Error", message: "again", attempt, at: T1 })
+    expect(t.commands).toStrictEqual([setTimer("task-retry", T1 + delay, { kind: "taskRetry", attempt })])
+  })
+
+  it("queues new jobs without activation while the task is failing", () => {
+    const t = reduce(failing(2), { type: "Signal", signalId: "s9", name: "go", args: [] }, T1)
+    expect(t.state?.pendingJobs).toStrictEqual([earlierJob, { type: "SignalReceived", at: T1, name: "go", args: [] }])
+    expect(t.activate).toBe(false)
+    expect(t.commands).toStrictEqual([])
+  })
+
+  it("the taskRetry timer of the current attempt activates, changing nothing else", () => {
+    const state = failing(2)
+    const t = reduce(state, retryTimer(2), T1)
+    expect(t).toStrictEqual({ state, journal: [], commands: [], activate: true, closed: false })
+  })
+
+  it.each<[string, ExecutionState]>([
+    ["a stale attempt", failing(3)],
+    ["a run that is no longer failing", running({ pendingJobs: [earlierJob] })],
+  ])("ignores a taskRetry timer for %s", (_name, state) => {
+    expectUnchanged(reduce(state, retryTimer(2), T1), state)
+  })
+
+  it("completeTask clears the failure and cancels its retry timer", () => {
+    const t = completeTask(failing(2), [{ type: "StartTimer", seq: 1, durationMs: 10 }], T1)
+    expect(t.state).not.toHaveProperty("taskFailure")
+    expect(t.state).toMatchObject({ tasks: 2, pendingJobs: [] })
+    expect(t.journal[0]).toStrictEqual({ ...earlierJob, task: 2 })
+    expect(t.commands).toStrictEqual([cancelTimer("task-retry"), setTimer("sleep:1", T1 + 10, { kind: "sleep", seq: 1 })])
+  })
+
+  it("closing cancels the pending task retry", () => {
+    const t = completeTask(failing(1), [{ type: "FailWorkflow", failure: { kind: "application", message: "x" } }], T1)
+    expect(t.state).not.toHaveProperty("taskFailure")
+    expect(t.commands).toStrictEqual([cancelTimer("task-retry")])
+  })
+})
+
+describe("a closed run", () => {
+  it.each<[string, ExecutionState]>([
+    ["completed", closed({ pendingJobs: [earlierJob] })],
+    ["terminated", running({ status: "TERMINATED", closeTime: T1 })],
+  ])("ignores completeTask and failTask (%s)", (_name, state) => {
+    expectUnchanged(completeTask(state, [{ type: "StartTimer", seq: 1, durationMs: 1 }], T1), state)
+    expectUnchanged(failTask(state, { type: "Error", message: "x" }, T1), state)
+  })
+
+  it("is replaced only by a Start of a new run, not by activity messages", () => {
+    const state = closed({ activities: { 1: activity() } })
+    expectUnchanged(reduce(state, { type: "ActivityFailed", runId: "r1", seq: 1, attempt: 1, failure: { kind: "application", message: "m" } }, T1), state)
+  })
+})
