@@ -28,6 +28,9 @@ export type WorkflowCommand =
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
   | { readonly type: "CancelWorkflow" }
+  | { readonly type: "ContinueAsNew"; readonly runId: string; readonly workflowType: string; readonly taskQueue: string; readonly args: ReadonlyArray<Payload> }
+  /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
+  | { readonly type: "Patch"; readonly patchId: string }
 
 /** An event delivered to workflow code. */
 export type Job =
@@ -56,6 +59,8 @@ export type CommandEntry =
   | { readonly type: "WorkflowCompleted"; readonly at: number; readonly result: Payload }
   | { readonly type: "WorkflowFailed"; readonly at: number; readonly failure: FailureInfo }
   | { readonly type: "WorkflowCancelled"; readonly at: number }
+  | { readonly type: "WorkflowContinuedAsNew"; readonly at: number; readonly newRunId: string; readonly workflowType: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "PatchMarker"; readonly at: number; readonly patchId: string }
 
 /** A fact recorded for people; replay skips it. */
 export type NoteEntry =
@@ -99,6 +104,10 @@ export const commandEntry = (command: WorkflowCommand, at: number): CommandEntry
       return { type: "WorkflowFailed", at, failure: command.failure }
     case "CancelWorkflow":
       return { type: "WorkflowCancelled", at }
+    case "ContinueAsNew":
+      return { type: "WorkflowContinuedAsNew", at, newRunId: command.runId, workflowType: command.workflowType, args: command.args }
+    case "Patch":
+      return { type: "PatchMarker", at, patchId: command.patchId }
   }
 }
 
@@ -123,6 +132,10 @@ export const describeCall = (entry: CommandEntry): string => {
       return "workflow failure"
     case "WorkflowCancelled":
       return "workflow cancellation"
+    case "WorkflowContinuedAsNew":
+      return `continue-as-new (${entry.workflowType})`
+    case "PatchMarker":
+      return `patch marker ${entry.patchId}`
   }
 }
 
@@ -145,6 +158,9 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
     case "WorkflowCompleted":
     case "WorkflowFailed":
     case "WorkflowCancelled":
+    case "WorkflowContinuedAsNew":
       return true
+    case "PatchMarker":
+      return made.type === "PatchMarker" && recorded.patchId === made.patchId
   }
 }

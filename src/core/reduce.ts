@@ -38,6 +38,8 @@ export interface Transition {
   readonly query?: { readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
   /** The run closed in this transition (wake result waiters). */
   readonly closed: boolean
+  /** The run whose journal `journal` extends (a continue-as-new replaces `state` with the next run). */
+  readonly journalRunId?: string
 }
 
 /** Workflow-task retry backoff: 1 s doubling to 10 s, unlimited (like Temporal's). */
@@ -61,6 +63,7 @@ export const timerId = (state: Pick<ExecutionState, "workflowId" | "runId">, pur
 /** A builder that accumulates one transition's outputs over an evolving state. */
 class Step {
   journal: Array<JournalEntry> = []
+  journalRunId: string | undefined = undefined
   commands: Array<Command> = []
   activate = false
   closed = false
@@ -73,6 +76,7 @@ class Step {
     this.state = { ...this.state, ...patch }
   }
   record(entry: JournalEntry): void {
+    this.journalRunId ??= this.state.runId
     this.journal.push(entry)
     this.update({ journalLength: this.state.journalLength + 1 })
   }
@@ -99,7 +103,14 @@ class Step {
     if (this.state.started && this.state.taskFailure === undefined) this.activate = true
   }
   done(): Transition {
-    return { state: this.state, journal: this.journal, commands: this.commands, activate: this.activate, closed: this.closed }
+    return {
+      state: this.state,
+      journal: this.journal,
+      commands: this.commands,
+      activate: this.activate,
+      closed: this.closed,
+      ...(this.journalRunId === undefined ? {} : { journalRunId: this.journalRunId }),
+    }
   }
 }
 
@@ -139,7 +150,8 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       return timerFired(step, message.timer)
     case "ChildStarted": {
       const child = state.children[message.seq]
-      if (child === undefined || child.runId !== message.childRunId) return unchanged(state)
+      if (child === undefined || child.runId !== message.childRunId || child.started === true) return unchanged(state)
+      step.update({ children: { ...state.children, [message.seq]: { ...child, started: true } } })
       step.job({ type: "ChildStarted", at: now, seq: message.seq, runId: message.childRunId })
       return step.done()
     }
@@ -397,6 +409,23 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
     case "CancelWorkflow":
       close(step, "CANCELLED", { failure: { kind: "cancelled", message: "Workflow cancelled" } })
       return
+    case "ContinueAsNew": {
+      // Close this run without telling the parent; the next run inherits the parent and reports to it.
+      close(step, "CONTINUED_AS_NEW", {}, { notifyParent: false })
+      const next = {
+        workflowId: state.workflowId,
+        runId: command.runId,
+        workflowType: command.workflowType,
+        taskQueue: command.taskQueue,
+        args: command.args,
+        ...(state.parent === undefined ? {} : { parent: state.parent }),
+      }
+      step.state = initialState(next, now)
+      step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })
+      return
+    }
+    case "Patch":
+      return
   }
 }
 
@@ -414,7 +443,12 @@ export const failTask = (state: ExecutionState, failure: { readonly type: string
   return step.done()
 }
 
-const close = (step: Step, status: ClosedStatus, outcome: { readonly result?: Payload; readonly failure?: FailureInfo }): void => {
+const close = (
+  step: Step,
+  status: ClosedStatus,
+  outcome: { readonly result?: Payload; readonly failure?: FailureInfo },
+  options: { readonly notifyParent: boolean } = { notifyParent: true },
+): void => {
   const { state, now } = step
   for (const seq of state.timers) step.cancelTimer({ kind: "sleep", seq })
   for (const [seq, activity] of Object.entries(state.activities)) {
@@ -425,7 +459,7 @@ const close = (step: Step, status: ClosedStatus, outcome: { readonly result?: Pa
   for (const child of Object.values(state.children)) {
     step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", runId: child.runId, reason: "parent workflow closed" })
   }
-  if (state.parent !== undefined) {
+  if (state.parent !== undefined && options.notifyParent) {
     step.sendWorkflow(state.parent.taskQueue, state.parent.workflowId, {
       type: "ChildClosed",
       runId: state.parent.runId,

@@ -14,6 +14,10 @@ export interface RecordedTask {
   readonly historyLength: number
 }
 
+/** The patch ids recorded in a task's commands. */
+export const patchesOf = (commands: ReadonlyArray<CommandEntry>): Set<string> =>
+  new Set(commands.flatMap((entry) => (entry.type === "PatchMarker" ? [entry.patchId] : [])))
+
 /** The journal's tasks, in order. Notes are skipped. */
 export const splitTasks = (journal: ReadonlyArray<JournalEntry>): Array<RecordedTask> => {
   const tasks: Array<{ task: number; jobs: Array<Job>; commands: Array<CommandEntry>; historyLength: number }> = []
@@ -34,7 +38,10 @@ export const splitTasks = (journal: ReadonlyArray<JournalEntry>): Array<Recorded
  * The first disagreement between recorded and replayed commands of one task,
  * as a sentence a user can act on, or `undefined` when they agree.
  */
-export const findMismatch = (recorded: ReadonlyArray<CommandEntry>, made: ReadonlyArray<CommandEntry>): string | undefined => {
+export const findMismatch = (recordedAll: ReadonlyArray<CommandEntry>, madeAll: ReadonlyArray<CommandEntry>): string | undefined => {
+  // Patch markers steer `patched()` during replay; they are not calls to compare.
+  const recorded = recordedAll.filter((entry) => entry.type !== "PatchMarker")
+  const made = madeAll.filter((entry) => entry.type !== "PatchMarker")
   const length = Math.max(recorded.length, made.length)
   for (let i = 0; i < length; i++) {
     const was = recorded[i]

@@ -29,6 +29,8 @@ export interface ChildState {
   readonly workflowType: string
   readonly taskQueue: string
   readonly runId: string
+  /** Its `ChildStarted` has been applied (a redelivered one is ignored). */
+  readonly started?: boolean
 }
 
 /** Why the last workflow task failed (unknown type, code error, ...); it is being retried. */

@@ -38,6 +38,7 @@ const MAX_CONFLICTS = 50
 const decodeJournal = (entries: ReadonlyArray<string>): Array<JournalEntry> => entries.map((entry) => JSON.parse(entry) as JournalEntry)
 
 const merge = (first: Transition, second: Transition): Transition => ({
+  ...((first.journalRunId ?? second.journalRunId) === undefined ? {} : { journalRunId: (first.journalRunId ?? second.journalRunId)! }),
   state: second.state,
   journal: [...first.journal, ...second.journal],
   commands: [...first.commands, ...second.commands],

@@ -26,6 +26,7 @@ export interface WorkflowHistory {
   readonly workflowType: string
   readonly events: ReadonlyArray<JournalEntry>
 }
+import { installDeterminism } from "./workflow/internal/determinism.ts"
 import type { WorkflowFunction } from "./workflow/internal/run.ts"
 
 /** Options of `Worker.create` (Temporal's `WorkerOptions`, in part). */
@@ -87,6 +88,7 @@ export class Worker {
     if (typeof options?.taskQueue !== "string" || options.taskQueue.length === 0) {
       throw new InvalidArgumentError({ message: "Worker.create: taskQueue is required" })
     }
+    installDeterminism()
     const connection = options.connection ?? (await Connection.connect())
     const workflows = await loadWorkflows(options)
     const activities = (options.activities ?? {}) as Activities
@@ -126,6 +128,7 @@ export class Worker {
    * `DeterminismViolationError` if the code no longer makes the recorded calls.
    */
   static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath">, history: WorkflowHistory): Promise<void> {
+    installDeterminism()
     const workflows = await loadWorkflows(options)
     const fn = workflows[history.workflowType]
     if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)

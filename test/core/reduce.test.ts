@@ -112,8 +112,6 @@ describe("messages that become jobs", () => {
     ["ActivityCompleted (attempt 2)", running({ activities: { 1: activity({ attempt: 2 }) } }),
       { type: "ActivityCompleted", runId: "r1", seq: 1, attempt: 2, result: undefined },
       { type: "ActivityCompleted", at: T1, seq: 1, result: undefined }, { activities: {} }, [cancelTimer("timeout:1")]],
-    ["ChildStarted", withChild, { type: "ChildStarted", runId: "r1", seq: 3, childRunId: "r1.3" },
-      { type: "ChildStarted", at: T1, seq: 3, runId: "r1.3" }, {}, []],
     ["ChildStartFailed", withChild, { type: "ChildStartFailed", runId: "r1", seq: 3, failure: boom },
       { type: "ChildStartFailed", at: T1, seq: 3, failure: boom }, { children: {} }, []],
     ["ChildClosed COMPLETED", withChild, { type: "ChildClosed", runId: "r1", seq: 3, status: "COMPLETED", result: '"shipped"' },
@@ -174,6 +172,15 @@ describe("messages that become jobs", () => {
     expectUnchanged(reduce(state, message, T1), state)
   })
 
+  it("ChildStarted → job, activation; the child is still awaited", () => {
+    const state = running({ pendingJobs: [earlierJob], children: { 3: child(), 5: child({ workflowId: "other", runId: "r1.5" }) } })
+    const t = reduce(state, { type: "ChildStarted", runId: "r1", seq: 3, childRunId: "r1.3" }, T1)
+    expect(t.state?.pendingJobs).toStrictEqual([earlierJob, { type: "ChildStarted", at: T1, seq: 3, runId: "r1.3" }])
+    expect(t.state?.children[3]).toMatchObject(child())
+    expect(t.state?.children[5]).toStrictEqual(child({ workflowId: "other", runId: "r1.5" }))
+    expect(t).toMatchObject({ journal: [], commands: [], activate: true, closed: false })
+  })
+
   it("a duplicate ChildStarted is ignored (invariant 2: at-least-once delivery)", () => {
     const first = reduce(running({ children: { 3: child() } }), { type: "ChildStarted", runId: "r1", seq: 3, childRunId: "r1.3" }, T1)
     expect(first.activate).toBe(true)
@@ -194,6 +201,7 @@ describe("activity failures, retries and timeouts", () => {
       commands: [cancelTimer("timeout:1"), setTimer("retry:1", at + delay, { kind: "activityRetry", seq: 1, attempt: attempt + 1 })],
       activate: false,
       closed: false,
+      journalRunId: "r1",
     })
   })
 
@@ -308,6 +316,7 @@ describe("Terminate", () => {
       ],
       activate: false,
       closed: true,
+      journalRunId: "r1",
     })
   })
 

@@ -47,7 +47,7 @@ export const toCommit = (
     expectedVersion,
     ...(state !== undefined && state !== before ? { state: encodeState(state) } : {}),
     ...(state !== undefined && transition.journal.length > 0
-      ? { journal: { id: state.runId, entries: transition.journal.map((entry) => JSON.stringify(entry)) } }
+      ? { journal: { id: transition.journalRunId ?? state.runId, entries: transition.journal.map((entry) => JSON.stringify(entry)) } }
       : {}),
     ...(messages.length > 0 ? { messages } : {}),
     ...(timers.length > 0 ? { timers } : {}),
