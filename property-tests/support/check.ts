@@ -2,7 +2,7 @@
  * Running fast-check properties inside vitest: `NUM_RUNS` and `SEED` come
  * from the environment, and a failure message starts with the command that
  * replays it (fast-check's own report, with seed, path and counterexample,
- * follows).
+ * follows). `NO_SHRINK=1` reports the first counterexample without shrinking.
  */
 import fc from "fast-check"
 
@@ -25,7 +25,8 @@ export const assertProperty = async <T>(
   const seed = process.env.SEED === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0 : Number(process.env.SEED)
   const path = process.env.FC_PATH
   try {
-    await fc.assert(property, { ...params, numRuns: runs, seed, ...(path === undefined ? {} : { path }) })
+    const noShrink = process.env.NO_SHRINK === undefined ? {} : { endOnFailure: true }
+    await fc.assert(property, { ...params, ...noShrink, numRuns: runs, seed, ...(path === undefined ? {} : { path }) })
   } catch (error) {
     const reproduce = `Reproduce: SEED=${seed} NUM_RUNS=${runs} npx vitest run property-tests/${file}` +
       " (add FC_PATH=<path from the report below> to replay only the shrunk counterexample)"

@@ -60,6 +60,10 @@ export const describeEntry = (entry: JournalEntry): string => {
       return "■ cancelled"
     case "WorkflowTerminated":
       return `■ terminated: ${entry.reason}`
+    case "WorkflowContinuedAsNew":
+      return `■ continued as new: run ${entry.newRunId} with ${list(entry.args)}`
+    case "PatchMarker":
+      return `⚐ patch ${entry.patchId}`
   }
 }
 

@@ -43,6 +43,8 @@ export interface WorkerOptions {
   readonly maxConcurrentActivityTaskExecutions?: number
   /** Live workflow runs kept in memory; default 10,000 (least recently used are evicted and later replayed). */
   readonly maxCachedWorkflows?: number
+  /** History length from which `workflowInfo().continueAsNewSuggested` is true; default 10,000. */
+  readonly continueAsNewSuggestedAt?: number
   /** Workflow messages read per batch; default 64. */
   readonly maxWorkflowTaskBatch?: number
   /** Names this worker's consumers in the store; default `host-pid-random`. */
@@ -103,7 +105,11 @@ export class Worker {
         loops.push(runWorkflowTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/wf`,
-          executor: makeWorkflowExecutor({ workflows, maxCachedWorkflows }),
+          executor: makeWorkflowExecutor({
+            workflows,
+            maxCachedWorkflows,
+            ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
+          }),
           batchSize,
           onTimers: () => void Queue.offerUnsafe(wake, undefined),
         }))

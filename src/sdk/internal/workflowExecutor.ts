@@ -10,7 +10,7 @@
  */
 import { commandEntry, type JournalEntry } from "../../core/journal.ts"
 import type { Payload } from "../../core/payload.ts"
-import { findMismatch, splitTasks } from "../../core/replay.ts"
+import { findMismatch, patchesOf, splitTasks } from "../../core/replay.ts"
 import type { ExecutionState } from "../../core/state.ts"
 import type { ActivationOutcome, QueryOutcome, WorkflowExecutor } from "../../effects/executors.ts"
 import { DeterminismViolationError } from "../errors.ts"
@@ -28,16 +28,23 @@ export interface WorkflowExecutorOptions {
   readonly workflows: Readonly<Record<string, WorkflowFunction>>
   /** Live runs kept in memory (Temporal's `maxCachedWorkflows`). */
   readonly maxCachedWorkflows: number
+  /** History length from which `workflowInfo().continueAsNewSuggested` is true. */
+  readonly continueAsNewSuggestedAt?: number
 }
 
 const describeError = (error: unknown): { type: string; message: string } =>
   error instanceof Error ? { type: error.name, message: error.message } : { type: "Error", message: String(error) }
 
 /** Replay `journal` into a fresh run. Throws `DeterminismViolationError` on a mismatch. */
-export const replayRun = async (state: ExecutionState, fn: WorkflowFunction, journal: ReadonlyArray<JournalEntry>): Promise<WorkflowRun> => {
-  const run = new WorkflowRun(runInfo(state), fn)
+export const replayRun = async (
+  state: ExecutionState,
+  fn: WorkflowFunction,
+  journal: ReadonlyArray<JournalEntry>,
+  continueAsNewSuggestedAt?: number,
+): Promise<WorkflowRun> => {
+  const run = new WorkflowRun(runInfo(state), fn, continueAsNewSuggestedAt)
   for (const task of splitTasks(journal)) {
-    const made = await run.activate(task.jobs, task.historyLength)
+    const made = await run.activate(task.jobs, task.historyLength, patchesOf(task.commands))
     const at = task.jobs[0]?.at ?? 0
     const mismatch = findMismatch(task.commands, made.map((command) => commandEntry(command, at)))
     if (mismatch !== undefined) {
@@ -78,7 +85,7 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
     const hit = cachedRun(state, version)
     if (hit !== undefined) return hit
     if (journal === undefined) throw new Error(`internal: journal of ${state.workflowId} was not loaded for a replay`)
-    return replayRun(state, workflowFor(state.workflowType), journal)
+    return replayRun(state, workflowFor(state.workflowType), journal, options.continueAsNewSuggestedAt)
   }
 
   const remember = (entry: Cached) => {
@@ -126,7 +133,8 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
       inflight.delete(state.workflowId)
       const entry = cache.get(state.workflowId)
       const run = activated ?? (entry !== undefined && entry.version === previous ? entry.run : undefined)
-      if (run === undefined || state.status !== "RUNNING" || state.taskFailure !== undefined) {
+      // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
+      if (run === undefined || run.info.runId !== state.runId || state.status !== "RUNNING" || state.taskFailure !== undefined) {
         cache.delete(state.workflowId)
         return
       }

@@ -10,7 +10,7 @@ import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
-import type { WorkflowInfo } from "./internal/run.ts"
+import { ContinueAsNew, type WorkflowInfo } from "./internal/run.ts"
 
 /** Options of `proxyActivities` (Temporal's `ActivityOptions`). */
 export interface ActivityOptions {
@@ -179,3 +179,23 @@ export function executeChild<T extends Workflow>(workflow: T | string, options: 
   const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)
   return child.result as Promise<Awaited<ReturnType<T>>>
 }
+
+/**
+ * Close this run as CONTINUED_AS_NEW and start a fresh run of the same
+ * workflow id with `args` and an empty journal (Temporal's `continueAsNew`).
+ * Use it to bound history: see `workflowInfo().continueAsNewSuggested`.
+ */
+export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promise<never> {
+  const { run } = current("continueAsNew")
+  return Promise.reject(new ContinueAsNew(args, run.info.workflowType, run.info.taskQueue))
+}
+
+/**
+ * Temporal's versioning: `if (patched("v2")) { new code } else { old code }`.
+ * True for executions that reach this point with the new code; false when
+ * replaying a history recorded before the patch existed.
+ */
+export const patched = (patchId: string): boolean => current("patched").run.patched(checkName("patch", patchId))
+
+/** Once no execution from before `patched(id)` remains: keep only the new code, call this instead. */
+export const deprecatePatch = (patchId: string): void => current("deprecatePatch").run.deprecatePatch(checkName("patch", patchId))

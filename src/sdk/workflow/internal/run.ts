@@ -24,7 +24,7 @@ import {
 } from "../../failures.ts"
 import { CancellationScope } from "../cancellation.ts"
 import { storage } from "./context.ts"
-import { makeRandom } from "./random.ts"
+import { makeRandom, uuidFrom } from "./random.ts"
 
 /** A workflow function as registered on a worker. */
 export type WorkflowFunction = (...args: Array<any>) => Promise<unknown>
@@ -41,7 +41,16 @@ export interface WorkflowInfo {
   historyLength: number
   /** Time of the current activation (deterministic: taken from the journal). */
   currentTime: Date
-  readonly continueAsNewSuggested: boolean
+  /** True once the history is long enough that the workflow should `continueAsNew`. */
+  continueAsNewSuggested: boolean
+}
+
+/** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
+export class ContinueAsNew extends Error {
+  override readonly name = "ContinueAsNew"
+  constructor(readonly args: ReadonlyArray<unknown>, readonly workflowType: string, readonly taskQueue: string) {
+    super("Workflow continued as new")
+  }
 }
 
 interface PendingCall {
@@ -73,10 +82,14 @@ export class WorkflowRun {
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
   #buffered: Array<{ readonly name: string; readonly args: ReadonlyArray<Payload> }> = []
+  readonly #patches = new Map<string, boolean>()
+  /** During a replayed activation: the patch markers that task recorded. */
+  #replayPatches: ReadonlySet<string> | undefined = undefined
 
   constructor(
     info: Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested">,
     private readonly fn: WorkflowFunction,
+    private readonly continueAsNewSuggestedAt = 10_000,
   ) {
     this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false }
     this.random = makeRandom(info.runId)
@@ -88,8 +101,10 @@ export class WorkflowRun {
   }
 
   /** Deliver `jobs`, run the code until it blocks, return the commands it made. Throws a task failure. */
-  async activate(jobs: ReadonlyArray<Job>, historyLength: number): Promise<Array<WorkflowCommand>> {
+  async activate(jobs: ReadonlyArray<Job>, historyLength: number, replayPatches?: ReadonlySet<string>): Promise<Array<WorkflowCommand>> {
     this.info.historyLength = historyLength
+    this.info.continueAsNewSuggested = historyLength >= this.continueAsNewSuggestedAt
+    this.#replayPatches = replayPatches
     const first = jobs[0]
     if (first !== undefined) this.info.currentTime = new Date(first.at)
     for (const job of jobs) this.#apply(job)
@@ -160,6 +175,15 @@ export class WorkflowRun {
     result.then(
       (value) => this.#finish(() => ({ type: "CompleteWorkflow", result: encode(value, `result of workflow ${this.info.workflowType}`) })),
       (error) => this.#finish(() => {
+        if (error instanceof ContinueAsNew) {
+          return {
+            type: "ContinueAsNew",
+            runId: uuidFrom(this.random),
+            workflowType: error.workflowType,
+            taskQueue: error.taskQueue,
+            args: encodeArgs(error.args, "continueAsNew args"),
+          }
+        }
         if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
         if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
         throw error
@@ -303,6 +327,26 @@ export class WorkflowRun {
       })
       this.#conditions.add(condition)
     })
+  }
+
+  /**
+   * Temporal's `patched(id)`: true on new executions (recording a marker);
+   * during replay, true only where the journal has the marker. Memoized per id.
+   */
+  patched(patchId: string): boolean {
+    const known = this.#patches.get(patchId)
+    if (known !== undefined) return known
+    const value = this.#replayPatches === undefined || this.#replayPatches.has(patchId)
+    if (value) this.#push({ type: "Patch", patchId })
+    this.#patches.set(patchId, value)
+    return value
+  }
+
+  /** Temporal's `deprecatePatch(id)`: the old path is gone; record the marker, never fail replay. */
+  deprecatePatch(patchId: string): void {
+    if (this.#patches.has(patchId)) return
+    if (this.#replayPatches === undefined || this.#replayPatches.has(patchId)) this.#push({ type: "Patch", patchId })
+    this.#patches.set(patchId, true)
   }
 
   /** Set or remove a signal handler; buffered signals of that name are delivered at once. */
