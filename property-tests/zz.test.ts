@@ -14,7 +14,8 @@ it("debug", async () => {
       commit: (c) => Effect.tap(Effect.sync(() => log(`commit ${c.key} v${c.expectedVersion} ack=${c.ack?.id}:${c.ack?.deliveries} ${c.ack?.body.slice(0,80)} timers=${JSON.stringify(c.timers?.map(t=>[t.id,t.fireAt]))} cancel=${c.cancelTimers}`)), () => f.commit(c)).pipe(Effect.tapError((e) => Effect.sync(() => log("  -> " + e._tag)))),
       complete: (a, m) => Effect.tap(Effect.sync(() => log(`complete ${a.id} ${m[0]?.body.slice(0,90)}`)), () => f.complete(a, m)),
       read: (s, o) => Effect.tap(f.read(s, o), (ds) => Effect.sync(() => ds.length && log(`read ${s.kind} ${ds.map(d => d.id + ":" + d.deliveries + ":" + d.body.slice(0, 60)).join(" | ")}`))),
-      fireDueTimers: (l) => Effect.tap(f.fireDueTimers(l), (n) => Effect.sync(() => n && log(`fired ${n}`))),
+      fireDueTimers: (l) => Effect.tap(f.fireDueTimers(l), (n) => Effect.flatMap(f.now, (t) => Effect.sync(() => log(`fired ${n} at ${t}`)))),
+      now: Effect.tap(f.now, (t) => Effect.sync(() => log(`timer loop now ${t}`))),
     }
   } })
   console.log(JSON.stringify(r.outcome))

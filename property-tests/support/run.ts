@@ -82,7 +82,11 @@ export const runProgram = async (program: Node, expected: Expected, rootId: stri
               (d) => `${w.workflowId}: ${d.status}${d.taskFailure ? ` task failure ${d.taskFailure.type}: ${d.taskFailure.message}` : ""} pending ${JSON.stringify(d.pendingActivities)}`,
               (e: unknown) => `${w.workflowId}: ${String(e)}`,
             )))
-          throw new Error(`stuck: no store progress for ${limit} ms (real time)\n${states.join("\n")}`)
+          const store = await env.connection.runtime.runPromise(Effect.gen(function* () {
+            const next = yield* memory!.nextTimerAt
+            return `store: ${yield* memory!.pendingMessages} pending messages, now ${yield* memory!.now}, next timer ${JSON.stringify(next)}`
+          })).catch((e: unknown) => String(e))
+          throw new Error(`stuck: no store progress for ${limit} ms (real time)\n${store}\n${states.join("\n")}`)
         }
       }
     })()
