@@ -8,6 +8,7 @@
  */
 import fc from "fast-check"
 import { describe, it } from "vitest"
+import type { StoreShape } from "../src/stores/Store.ts"
 import { assertProperty, numRuns, timeoutFor } from "./support/check.ts"
 import { type FaultCounts, faultScheduleArb, faultyStore } from "./support/faultyStore.ts"
 import { evaluate, programArb } from "./support/programs.ts"
@@ -33,17 +34,19 @@ describe("generated programs under faults", () => {
     if (process.env.FAULT_STATS !== undefined) console.log("faults applied:", totals)
   }, timeoutFor(RUNS, 2000))
 
-  // The worker retries a `StoreError` with backoff on Effect's clock. Under the
-  // time-skipping environment that clock is virtual and only moves when no
-  // message is pending — and the failed step's message is pending — so one
-  // injected StoreError stops the run for good (see the report in issue 4).
-  it(`absorb StoreErrors on commit, complete and read (${Math.min(RUNS, 20)} programs × schedules)`, async () => {
+  // Known failure (reported on issue 4): the time-skipping environment moves its
+  // virtual clock only when no message is pending, and assumes a due timer is
+  // being fired. A worker waiting out a StoreError backoff (its message still
+  // pending), or a timer loop never woken for a timer whose commit reply was
+  // lost, sleeps on that virtual clock forever.
+  it(`absorb StoreErrors and lost commit replies under time skipping (${Math.min(RUNS, 20)} programs × schedules)`, async () => {
     await assertProperty(
       "faults.test.ts",
       fc.asyncProperty(programArb, faultScheduleArb({ storeErrors: true }), async (program, schedule) => {
         const rootId = freshId("storeerror")
         const expected = evaluate(program, rootId)
-        const run = await runProgram(program, expected, rootId, { wrapStore: (store) => faultyStore(store, schedule), stuckAfterMs: 2000 })
+        const wrapStore = (store: StoreShape) => faultyStore(store, schedule, {}, { lostRepliesOnTimers: true })
+        const run = await runProgram(program, expected, rootId, { wrapStore, stuckAfterMs: 2000 })
         checkJournals(expected, run, false)
       }),
       Math.min(RUNS, 20),

@@ -45,12 +45,12 @@ export interface FaultSchedule {
 const pick = <T>(none: T, faults: ReadonlyArray<T>, noneWeight: number) =>
   fc.oneof({ weight: noneWeight, arbitrary: fc.constant(none) }, ...faults.map((f) => ({ weight: 1, arbitrary: fc.constant(f) })))
 
-/** Fault schedules; `storeErrors` adds `StoreError` faults (retried by the worker with backoff). */
+/** Fault schedules; `storeErrors` adds `StoreError` faults (the worker retries them with backoff on Effect's clock). */
 export const faultScheduleArb = (options: { readonly storeErrors?: boolean } = {}): fc.Arbitrary<FaultSchedule> => {
   const errors = options.storeErrors === true ? (["storeError"] as const) : []
   return fc.record({
-    commits: fc.array(pick<CommitFault>("none", ["duplicate", "lostAck", "lostResponse", "crash", ...errors], 3), { maxLength: 40 }),
-    completes: fc.array(pick<CompleteFault>("none", ["duplicate", "lostAck", "crash", ...errors], 3), { maxLength: 20 }),
+    commits: fc.array(pick<CommitFault>("none", ["duplicate", "lostAck", "lostResponse", "crash", ...errors], 2), { maxLength: 40 }),
+    completes: fc.array(pick<CompleteFault>("none", ["duplicate", "lostAck", "crash", ...errors], 2), { maxLength: 20 }),
     appends: fc.array(pick<"none" | "duplicate">("none", ["duplicate"], 1), { maxLength: 5 }),
     reads: fc.array(fc.record({ fault: pick<ReadFault>("none", ["shuffle", "shuffleKeys", "redeliver", "delay", ...errors], 2), rand: fc.nat() }), { maxLength: 40 }),
     timers: fc.array(fc.constantFrom(0, 0, 1, 1000, 60_000, 86_400_000), { maxLength: 20 }),
@@ -79,8 +79,18 @@ const shuffled = <T>(items: ReadonlyArray<T>, rand: () => number): Array<T> => {
   return out
 }
 
+/** Options of `faultyStore`. */
+export interface FaultyStoreOptions {
+  /**
+   * Also lose the reply of commits that set timers. The worker then never wakes
+   * its timer loop for those timers; on a real clock the loop still polls within
+   * a second, but the time-skipping environment waits forever for it. Default false.
+   */
+  readonly lostRepliesOnTimers?: boolean
+}
+
 /** Decorate `inner` with the faults of `schedule`; `counts` tallies the faults applied. */
-export const faultyStore = (inner: StoreShape, schedule: FaultSchedule, counts: FaultCounts = {}): StoreShape => {
+export const faultyStore = (inner: StoreShape, schedule: FaultSchedule, counts: FaultCounts = {}, options: FaultyStoreOptions = {}): StoreShape => {
   const cursor = { commits: 0, completes: 0, appends: 0, reads: 0, timers: 0, fires: 0 }
   const next = <K extends keyof typeof cursor>(kind: K): FaultSchedule[K][number] | undefined =>
     (schedule[kind] as ReadonlyArray<FaultSchedule[K][number]>)[cursor[kind]++]
@@ -99,7 +109,8 @@ export const faultyStore = (inner: StoreShape, schedule: FaultSchedule, counts: 
       })
       const commit = timers === undefined ? c : { ...c, timers }
       const ack = c.ack
-      const fault = ack === undefined ? "none" : next("commits") ?? "none"
+      const scheduled = ack === undefined ? "none" : next("commits") ?? "none"
+      const fault = scheduled === "lostResponse" && timers !== undefined && options.lostRepliesOnTimers !== true ? "none" : scheduled
       if (fault !== "none") count(`commit ${fault}`)
       if (ack === undefined) return yield* inner.commit(commit)
       switch (fault) {
