@@ -5,7 +5,7 @@
  * Lua scripts cost no round trip).
  *
  *   npx tsx --conditions=hotmesh-source bench/redis.ts --redis redis://127.0.0.1:6379 \
- *     [--workflows N] [--latency-runs N] [--monitor-workflows N] [--partitions N]
+ *     [--workflows N] [--latency-runs N] [--monitor-workflows N] [--partitions N] [--auto-pipelining]
  *
  * A durable step is one message read, one transition, one atomic commit: a
  * 10-activity workflow takes 21 (11 workflow tasks — start + 10 results — and
@@ -42,13 +42,29 @@ const concurrentWorkflows = number("--workflows", 1000)
 const latencyRuns = number("--latency-runs", 100)
 const monitorWorkflows = number("--monitor-workflows", 200)
 const partitions = number("--partitions", 8)
+/** `--auto-pipelining`: ioredis batches the commands issued in one tick into one socket write. */
+const autoPipelining = argv.includes("--auto-pipelining")
 const STEPS_PER_WORKFLOW = 21
 const TASK_QUEUE = "bench"
 
+/** ioredis options equivalent to a redis:// URL (host, port, username, password, db). */
+function redisOptionsOf(redisUrl: string) {
+  const parsed = new URL(redisUrl)
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    ...(parsed.username === "" ? {} : { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.pathname.length > 1 ? { db: Number(parsed.pathname.slice(1)) } : {}),
+    ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
+  }
+}
+
 const namespace = flag("--namespace") ?? `bench-${Date.now().toString(36)}`
 const admin = new Redis(url)
-const workerConnection = await Connection.connect({ redis: url, namespace, partitions })
-const clientConnection = await Connection.connect({ redis: url, namespace, partitions })
+const redisInput = autoPipelining ? { ...redisOptionsOf(url), enableAutoPipelining: true } : url
+const workerConnection = await Connection.connect({ redis: redisInput, namespace, partitions })
+const clientConnection = await Connection.connect({ redis: redisInput, namespace, partitions })
 const worker = await Worker.create({
   connection: workerConnection,
   taskQueue: TASK_QUEUE,
@@ -106,7 +122,7 @@ const monitored = async (phase: () => Promise<void>) => {
   return { roundTrips, inScripts }
 }
 
-console.log(`redis bench: ${url.replace(/\/\/[^@/]*@/, "//***@")}, namespace ${namespace}, ${partitions} partitions, one worker + one client`)
+console.log(`redis bench: ${url.replace(/\/\/[^@/]*@/, "//***@")}, namespace ${namespace}, ${partitions} partitions, one worker + one client${autoPipelining ? ", ioredis auto-pipelining" : ""}`)
 await worker.runUntil(async () => {
   // Warm-up (JIT, caches, consumer groups, script cache).
   await concurrently(100)

@@ -32,16 +32,20 @@ await worker.runUntil(async () => {
 
   // Throughput: many workflows at once.
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const results = await Promise.all(
     Array.from({ length: concurrentWorkflows }, (_, i) =>
       client.workflow.execute(workflows.tenSteps, { taskQueue: "bench", workflowId: `tp-${i}`, args: [i] })),
   )
   const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
   const wrong = results.filter((value, i) => value !== i + 10).length
   if (wrong > 0) throw new Error(`${wrong} workflows returned a wrong result`)
   const steps = concurrentWorkflows * STEPS_PER_WORKFLOW
   console.log(`throughput: ${concurrentWorkflows} concurrent 10-activity workflows, ${steps} durable steps in ${seconds.toFixed(2)} s`)
   console.log(`            ${Math.round(steps / seconds).toLocaleString("en-US")} durable steps/s, ${Math.round(concurrentWorkflows / seconds).toLocaleString("en-US")} workflows/s`)
+  const cpuMicros = cpu.user + cpu.system
+  console.log(`            ${(cpuMicros / steps).toFixed(1)} µs of CPU per durable step (${Math.round(steps / (cpuMicros / 1e6)).toLocaleString("en-US")} steps per CPU-second)`)
 
   // Latency: one workflow at a time.
   const latencies: Array<number> = []

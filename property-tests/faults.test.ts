@@ -20,7 +20,7 @@ const totals: FaultCounts = {}
 describe("generated programs under faults", () => {
   it(`keep their result and record each fact once (${RUNS} programs × fault schedules)`, async () => {
     await assertProperty(
-      "faults.test.ts",
+      { file: "faults.test.ts", test: "keep their result and record each fact once" },
       fc.asyncProperty(programArb, faultScheduleArb(), async (program, schedule) => {
         const rootId = freshId("fault")
         const expected = evaluate(program, rootId)
@@ -41,7 +41,7 @@ describe("generated programs under faults", () => {
   // lost, sleeps on that virtual clock forever.
   it(`absorb StoreErrors and lost commit replies under time skipping (${Math.min(RUNS, 20)} programs × schedules)`, async () => {
     await assertProperty(
-      "faults.test.ts",
+      { file: "faults.test.ts", test: "absorb StoreErrors and lost commit replies" },
       fc.asyncProperty(programArb, faultScheduleArb({ storeErrors: true }), async (program, schedule) => {
         const rootId = freshId("storeerror")
         const expected = evaluate(program, rootId)

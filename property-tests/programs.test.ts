@@ -15,7 +15,7 @@ const RUNS = numRuns(50)
 describe("generated programs", () => {
   it(`run to the reference result (${RUNS} programs)`, async () => {
     await assertProperty(
-      "programs.test.ts",
+      { file: "programs.test.ts", test: "run to the reference result" },
       fc.asyncProperty(programArb, async (program) => {
         const rootId = freshId("prog")
         const expected = evaluate(program, rootId)

@@ -44,9 +44,10 @@ const sleepValue = (ms: number): number => ms % 997
 // ---------------------------------------------------------------------------
 // Arbitrary
 
-type Raw = Node extends infer N ? (N extends { readonly id: number } ? Omit<N, "id"> : never) : never
+/** A node before numbering: ids (if any) are ignored, children are drafts too. */
+export type Draft = { readonly kind: Node["kind"] } & Record<string, unknown>
 
-const leafArb: fc.Arbitrary<Raw> = fc.oneof(
+const leafArb: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("value" as const), value: fc.nat(99) }) },
   {
     weight: 6,
@@ -63,28 +64,28 @@ const leafArb: fc.Arbitrary<Raw> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("signal" as const), value: fc.nat(99) }) },
 )
 
-const { raw } = fc.letrec<{ raw: Raw; seq: Raw; all: Raw; catch: Raw; child: Raw }>((tie) => ({
-  raw: fc.oneof({ maxDepth: 3, depthIdentifier: "program", withCrossShrink: true }, leafArb, tie("seq"), tie("all"), tie("catch"), tie("child")),
-  seq: fc.record({ kind: fc.constant("seq" as const), seed: fc.nat(99), steps: fc.array(tie("raw"), { minLength: 1, maxLength: 3 }) }),
-  all: fc.record({ kind: fc.constant("all" as const), seed: fc.nat(99), branches: fc.array(tie("raw"), { minLength: 1, maxLength: 3 }) }),
-  catch: fc.record({ kind: fc.constant("catch" as const), fallback: fc.nat(99), body: tie("raw") }),
-  child: fc.record({ kind: fc.constant("child" as const), program: tie("raw") }),
+const { draft } = fc.letrec((tie) => ({
+  draft: fc.oneof({ maxDepth: 3, depthIdentifier: "program", withCrossShrink: true }, leafArb, tie("seq"), tie("all"), tie("catch"), tie("child")),
+  seq: fc.record({ kind: fc.constant("seq" as const), seed: fc.nat(99), steps: fc.array(tie("draft"), { minLength: 1, maxLength: 3 }) }),
+  all: fc.record({ kind: fc.constant("all" as const), seed: fc.nat(99), branches: fc.array(tie("draft"), { minLength: 1, maxLength: 3 }) }),
+  catch: fc.record({ kind: fc.constant("catch" as const), fallback: fc.nat(99), body: tie("draft") }),
+  child: fc.record({ kind: fc.constant("child" as const), program: tie("draft") }),
 }))
 
 /** Give every node a unique id (depth-first order, from 1). */
-export const numbered = (root: Raw): Node => {
+export const numbered = (root: Draft): Node => {
   let next = 0
-  const go = (n: Raw): Node => {
+  const go = (n: Draft): Node => {
     const id = ++next
     switch (n.kind) {
       case "seq":
-        return { ...n, id, steps: (n.steps as ReadonlyArray<Raw>).map(go) }
+        return { ...n, id, steps: (n.steps as ReadonlyArray<Draft>).map(go) } as unknown as Node
       case "all":
-        return { ...n, id, branches: (n.branches as ReadonlyArray<Raw>).map(go) }
+        return { ...n, id, branches: (n.branches as ReadonlyArray<Draft>).map(go) } as unknown as Node
       case "catch":
-        return { ...n, id, body: go(n.body as Raw) }
+        return { ...n, id, body: go(n.body as Draft) } as Node
       case "child":
-        return { ...n, id, program: go(n.program as Raw) }
+        return { ...n, id, program: go(n.program as Draft) } as Node
       default:
         return { ...n, id } as Node
     }
@@ -94,8 +95,8 @@ export const numbered = (root: Raw): Node => {
 
 /** Programs: a root sequence of up to four steps. */
 export const programArb: fc.Arbitrary<Node> = fc
-  .record({ kind: fc.constant("seq" as const), seed: fc.nat(99), steps: fc.array(raw, { minLength: 1, maxLength: 4 }) })
-  .map((root) => numbered(root as Raw))
+  .record({ kind: fc.constant("seq" as const), seed: fc.nat(99), steps: fc.array(draft as fc.Arbitrary<Draft>, { minLength: 1, maxLength: 4 }) })
+  .map(numbered)
 
 /** All nodes of a program, depth-first. */
 export const nodesOf = (node: Node): Array<Node> => {
@@ -218,8 +219,8 @@ export interface Expected {
   readonly workflows: ReadonlyArray<ExpectedWorkflow>
   /** Signals the test must send (the reached signal nodes). */
   readonly signals: ReadonlyArray<{ readonly workflowId: string; readonly name: string; readonly value: number }>
-  /** Node ids of the durable calls the program reaches (activity, sleep, child). */
-  readonly reached: ReadonlySet<number>
+  /** The durable calls the program reaches (activity, sleep, child nodes): node id → id of the workflow that makes the call. */
+  readonly reached: ReadonlyMap<number, string>
 }
 
 class Failed extends Error {
@@ -232,7 +233,7 @@ class Failed extends Error {
 export const evaluate = (program: Node, rootId: string): Expected => {
   const workflows: Array<ExpectedWorkflow> = []
   const signals: Array<{ workflowId: string; name: string; value: number }> = []
-  const reached = new Set<number>()
+  const reached = new Map<number, string>()
 
   const runWorkflow = (root: Node, workflowId: string): Outcome => {
     const calls: Array<string> = []
@@ -242,7 +243,7 @@ export const evaluate = (program: Node, rootId: string): Expected => {
         case "value":
           return node.value
         case "activity": {
-          reached.add(node.id)
+          reached.set(node.id, workflowId)
           calls.push(`activity ${node.name}`)
           const policy = POLICIES[node.policy]
           const retryable = node.mode === "retryable" || (node.mode === "fatalType" && !(policy.nonRetryableErrorTypes as ReadonlyArray<string>).includes("Fatal"))
@@ -252,7 +253,7 @@ export const evaluate = (program: Node, rootId: string): Expected => {
           throw new Failed({ chain: ["ActivityFailure", "ApplicationFailure"], message: failureMessage(node.name, node.id, last) })
         }
         case "sleep":
-          reached.add(node.id)
+          reached.set(node.id, workflowId)
           calls.push("timer")
           return sleepValue(node.ms)
         case "signal":
@@ -283,7 +284,7 @@ export const evaluate = (program: Node, rootId: string): Expected => {
             throw error
           }
         case "child": {
-          reached.add(node.id)
+          reached.set(node.id, workflowId)
           const id = childId(workflowId, node.id)
           calls.push(`child ${id}`)
           const outcome = runWorkflow(node.program, id)

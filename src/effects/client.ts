@@ -23,7 +23,7 @@ export class WorkflowNotFound extends Data.TaggedError("WorkflowNotFound")<{ rea
 export class QueryTimedOut extends Data.TaggedError("QueryTimedOut")<{ readonly workflowId: string; readonly name: string; readonly timeoutMs: number }> {}
 
 /** Load and decode an execution's state. */
-export const loadState = Effect.fn("Client.loadState")(function* (workflowId: string) {
+export const loadState = Effect.fnUntraced(function* (workflowId: string) {
   const store = yield* Store
   const record = yield* store.load(workflowId)
   return Option.map(record, (r) => ({ version: r.version, state: decodeState(r.state) }))

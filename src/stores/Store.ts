@@ -5,13 +5,21 @@
  * opaque string produced by `src/core` codecs, so a backend never needs to
  * understand workflow semantics. Each operation is specified so that a backend
  * can implement it as **one atomic round trip** (on Redis: one Lua script or
- * one command). The conformance suite (`test/stores/conformance.ts`, exported
- * from `hotmesh/testing`) is the executable version of this contract.
+ * one command). The conformance suite (`src/sdk/testing/storeConformance.ts`,
+ * exported as `hotmesh/testing/conformance`) is the executable version of
+ * this contract.
  *
  * Addressing: streams are logical (`StreamAddress` + a routing `key`, the
  * workflow id). A backend maps them onto partitions however it likes, as long
  * as every key a single `commit` touches can be written atomically (Redis:
  * one hash slot — see design.md "Redis layout").
+ *
+ * What a partitioned backend may relax, and the interpreter tolerates:
+ * - messages of one commit routed to *another* key's partition may become
+ *   visible a little later than the commit (an outbox relayed at least once;
+ *   the reducer ignores duplicates), and `append` is atomic per partition;
+ * - FIFO order holds per key, not across the keys of one stream;
+ * - timer ids are scoped to the key whose commits set them.
  */
 import { Context, Data, type Effect, type Option } from "effect"
 
@@ -74,11 +82,13 @@ export interface Commit {
   /** Journal entries appended to `journalId` (the run id), in order. */
   readonly journal?: { readonly id: string; readonly entries: ReadonlyArray<string> }
   readonly messages?: ReadonlyArray<OutboundMessage>
+  /** Timers to set (an existing id is replaced). Applied after `cancelTimers`. */
   readonly timers?: ReadonlyArray<TimerEntry>
+  /** Timer ids to cancel; unknown ids are ignored. */
   readonly cancelTimers?: ReadonlyArray<string>
   /** Query answers: `replyId -> encoded answer`, readable once with `takeReply`. */
   readonly replies?: ReadonlyArray<{ readonly id: string; readonly body: string }>
-  /** The message this step consumed. */
+  /** The message this step consumed. Its `key` must be the commit's `key` (one partition). */
   readonly ack?: Delivery
   /** Wake `awaitUpdate` callers for this key (set when an execution closes). */
   readonly notify?: boolean
@@ -90,7 +100,7 @@ export interface ReadOptions {
   readonly consumer: string
   /** At most this many deliveries. */
   readonly count: number
-  /** Wait at most this long for a first message; 0 returns at once. */
+  /** Wait at most this long for a first message; 0 returns at once (never "forever"). */
   readonly blockMs: number
 }
 
@@ -136,9 +146,17 @@ export interface StoreShape {
    * goes to the dead-letter list instead of being delivered.
    */
   readonly read: (stream: StreamAddress, options: ReadOptions) => Effect.Effect<ReadonlyArray<Delivery>, StoreError>
-  /** Acknowledge `ack` and append `messages`, atomically (activity completions). */
+  /**
+   * Acknowledge `ack` and append `messages`, atomically (activity completions).
+   * If `ack` is no longer pending (another consumer finished it, or it was
+   * dead-lettered) nothing is written and the call succeeds: the work was a duplicate.
+   */
   readonly complete: (ack: Delivery, messages: ReadonlyArray<OutboundMessage>) => Effect.Effect<void, StoreError>
-  /** Give pending messages back for immediate re-delivery (clean shutdown). */
+  /**
+   * Give pending messages back for immediate re-delivery (clean shutdown).
+   * `release` and `touch` ignore a delivery that has since been re-delivered
+   * (its `deliveries` count is stale), so a zombie cannot disturb the new owner.
+   */
   readonly release: (deliveries: ReadonlyArray<Delivery>) => Effect.Effect<void, StoreError>
   /** Reset a pending message's visibility timeout (activity heartbeat). */
   readonly touch: (delivery: Delivery) => Effect.Effect<void, StoreError>

@@ -48,6 +48,7 @@ describe("loading workflows", () => {
       expect(failure.message).toContain("slowStep")
       expect(failure.message).not.toContain("VERSION")
       await handle.terminate("not a workflow")
+      expect((await rejectionOf(handle.result())).status).toBe("TERMINATED")
     })
   })
 })
