@@ -60,20 +60,37 @@ export const timerId = (state: Pick<ExecutionState, "workflowId" | "runId">, pur
   }
 }
 
-/** A builder that accumulates one transition's outputs over an evolving state. */
+/**
+ * A builder that accumulates one transition's outputs over an evolving state.
+ * The input state is never mutated: the first `update` takes a private copy,
+ * later ones patch that copy (one allocation per transition, not per field).
+ */
 class Step {
   journal: Array<JournalEntry> = []
   journalRunId: string | undefined = undefined
   commands: Array<Command> = []
   activate = false
   closed = false
+  #state: ExecutionState
+  #owned = false
   constructor(
-    public state: ExecutionState,
+    state: ExecutionState,
     readonly now: number,
-  ) {}
+  ) {
+    this.#state = state
+  }
 
+  get state(): ExecutionState {
+    return this.#state
+  }
+  /** Replace the state with an object this step owns. */
+  set state(next: ExecutionState) {
+    this.#state = next
+    this.#owned = true
+  }
   update(patch: Partial<ExecutionState>): void {
-    this.state = { ...this.state, ...patch }
+    if (!this.#owned) this.state = { ...this.#state }
+    Object.assign(this.#state, patch)
   }
   record(entry: JournalEntry): void {
     this.journalRunId ??= this.state.runId

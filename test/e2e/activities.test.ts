@@ -72,10 +72,29 @@ const recordingActivities = () => {
   return { activities, attempts, aborted, meeting }
 }
 
-const run = async <T>(options: Omit<WorkerOptions, "connection" | "taskQueue" | "workflows">, fn: (taskQueue: string) => Promise<T>): Promise<T> => {
+/** Run `fn` with a worker for these workflows and `options.activities` on a fresh task queue of `on`. */
+const run = async <T>(
+  options: Omit<WorkerOptions, "connection" | "taskQueue" | "workflows">,
+  fn: (taskQueue: string) => Promise<T>,
+  on: TestWorkflowEnvironment = env,
+): Promise<T> => {
   const taskQueue = unique("activities")
-  const worker = await Worker.create({ connection: env.connection, taskQueue, workflows, ...options })
+  const worker = await Worker.create({ connection: on.connection, taskQueue, workflows, ...options })
   return await worker.runUntil(() => fn(taskQueue))
+}
+
+/**
+ * A time-skipping environment of its own, for a test that may leave an
+ * activity task behind (one that hangs until its worker shuts down) and so
+ * must not share its clock with the other tests.
+ */
+const isolated = async <T>(fn: (own: TestWorkflowEnvironment) => Promise<T>): Promise<T> => {
+  const own = await TestWorkflowEnvironment.createTimeSkipping()
+  try {
+    return await fn(own)
+  } finally {
+    await own.teardown()
+  }
 }
 
 describe("retries", () => {
@@ -178,6 +197,19 @@ describe("retries", () => {
     })
   })
 
+  it("stops retrying at the scheduleToCloseTimeout and fails with the last attempt's failure", async () => {
+    const { activities, attempts } = recordingActivities()
+    await run({ activities }, async (taskQueue) => {
+      const handle = await env.client.workflow.start(workflows.failUntilDeadline, { taskQueue, workflowId: unique("deadline") })
+      const error = await rejectionOf(handle.result())
+      // attempts at 0 s, 1 s and 3 s; the next (at 7 s) would be past the 5 s deadline
+      expect(attempts).toEqual([1, 2, 3])
+      expect(entriesOf(await historyOf(handle), "ActivityRetrying").map((entry) => entry.delayMs)).toEqual([1000, 2000])
+      expect(causeChain(error).map((link) => link.name)).toEqual(["WorkflowFailedError", "ActivityFailure", "ApplicationFailure"])
+      expect(error.cause.cause.type).toBe("Flaky")
+    })
+  })
+
   it("lets workflow code catch an ActivityFailure and inspect its ApplicationFailure cause", async () => {
     const { activities, attempts } = recordingActivities()
     await run({ activities }, async (taskQueue) => {
@@ -199,8 +231,8 @@ describe("retries", () => {
 describe("timeouts and heartbeats", () => {
   it("times out a hanging activity after startToCloseTimeout and aborts its cancellationSignal", { timeout: 10_000 }, async () => {
     const { activities, attempts, aborted } = recordingActivities()
-    await run({ activities }, async (taskQueue) => {
-      const handle = await env.client.workflow.start(workflows.hangWithTimeout, { taskQueue, workflowId: unique("hang") })
+    await isolated((own) => run({ activities }, async (taskQueue) => {
+      const handle = await own.client.workflow.start(workflows.hangWithTimeout, { taskQueue, workflowId: unique("hang") })
       const error = await within(rejectionOf(handle.result()), 5000, "the activity's startToCloseTimeout to fail the workflow")
       expect(attempts).toEqual([1])
       expect(error.name).toBe("WorkflowFailedError")
@@ -208,7 +240,7 @@ describe("timeouts and heartbeats", () => {
       expect(error.cause.cause.name).toBe("TimeoutFailure")
       expect(error.cause.cause.timeoutType).toBe("START_TO_CLOSE")
       await within(aborted.promise, 2000, "the hanging activity's cancellationSignal to abort")
-    })
+    }, own))
   })
 
   it("reports a startToCloseTimeout as a TimeoutFailure, never as a cancellation (real clock)", { timeout: 10_000 }, async () => {
@@ -235,12 +267,12 @@ describe("timeouts and heartbeats", () => {
 
   it("fails an activity that stops heartbeating after heartbeatTimeout", { timeout: 10_000 }, async () => {
     const { activities } = recordingActivities()
-    await run({ activities }, async (taskQueue) => {
-      const handle = await env.client.workflow.start(workflows.hangWithHeartbeatTimeout, { taskQueue, workflowId: unique("hb-timeout") })
+    await isolated((own) => run({ activities }, async (taskQueue) => {
+      const handle = await own.client.workflow.start(workflows.hangWithHeartbeatTimeout, { taskQueue, workflowId: unique("hb-timeout") })
       const error = await within(rejectionOf(handle.result()), 5000, "the activity's heartbeatTimeout to fail the workflow")
       expect(error.cause.cause.name).toBe("TimeoutFailure")
       expect(error.cause.cause.timeoutType).toBe("HEARTBEAT")
-    })
+    }, own))
   })
 
   it("records heartbeat details on the activity Context", async () => {

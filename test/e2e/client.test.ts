@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { ClientActivities } from "../fixtures/client-workflows.ts"
 import * as workflows from "../fixtures/client-workflows.ts"
-import { type Deferred, deferred, entriesOf, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
+import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
 
 let env: TestWorkflowEnvironment
 let worker: Worker
@@ -238,6 +238,25 @@ describe("invalid input is rejected at the call with a typed error, and nothing 
     expect(result).not.toBe("no error")
     expect(result).toMatchObject({ name })
     expect((result as { message: string }).message).toContain(mention)
+  })
+
+  it("a workflow result that cannot be serialized fails the workflow task (retried), not the workflow", async () => {
+    const handle = await env.client.workflow.start(workflows.unserializableResult, { taskQueue, workflowId: unique("bad-result") })
+    const failure = await eventually(async () => (await handle.describe()).taskFailure, "the task failure")
+    expect(failure.type).toBe("DataConverterError")
+    expect(failure.message).toContain("result of workflow unserializableResult")
+    expect((await handle.describe()).status).toBe("RUNNING")
+    await handle.terminate("cleanup")
+    expect((await rejectionOf(handle.result())).status).toBe("TERMINATED")
+  })
+
+  it("a plain error thrown by workflow code (a bug) fails the task, not the workflow", async () => {
+    const handle = await env.client.workflow.start(workflows.buggy, { taskQueue, workflowId: unique("buggy") })
+    const failure = await eventually(async () => (await handle.describe()).taskFailure, "the task failure")
+    expect(failure.type).toBe("TypeError")
+    expect((await handle.describe()).status).toBe("RUNNING")
+    await handle.terminate("cleanup")
+    expect((await rejectionOf(handle.result())).status).toBe("TERMINATED")
   })
 
   it("a workflows module whose proxyActivities options are invalid fails Worker.create", async () => {

@@ -70,6 +70,16 @@ describe("signals", () => {
     expect((await handle.describe()).status).toBe("COMPLETED")
   })
 
+  it("fails the workflow when a signal handler throws an ApplicationFailure", async () => {
+    const handle = await env.client.workflow.start(workflows.failingHandler, { taskQueue, workflowId: unique("bad-handler") })
+    await handle.signal(workflows.explode, "on purpose")
+    const error = await rejectionOf(handle.result())
+    expect(error.status).toBe("FAILED")
+    expect(error.cause.name).toBe("ApplicationFailure")
+    expect(error.cause.type).toBe("HandlerFailed")
+    expect(error.cause.message).toBe("handler failed: on purpose")
+  })
+
   it("rejects a signal to a completed workflow with WorkflowNotFoundError", async () => {
     const handle = await env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("done") })
     await handle.signal(workflows.approve, "x")
