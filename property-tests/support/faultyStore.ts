@@ -49,8 +49,8 @@ const pick = <T>(none: T, faults: ReadonlyArray<T>, noneWeight: number) =>
 export const faultScheduleArb = (options: { readonly storeErrors?: boolean } = {}): fc.Arbitrary<FaultSchedule> => {
   const errors = options.storeErrors === true ? (["storeError"] as const) : []
   return fc.record({
-    commits: fc.array(pick<CommitFault>("none", ["duplicate", "lostAck", "lostResponse", "crash", ...errors], 2), { maxLength: 40 }),
-    completes: fc.array(pick<CompleteFault>("none", ["duplicate", "lostAck", "crash", ...errors], 2), { maxLength: 20 }),
+    commits: fc.array(pick<CommitFault>("none", ["duplicate", "lostAck", "lostResponse", "crash", ...errors], 1), { maxLength: 40 }),
+    completes: fc.array(pick<CompleteFault>("none", ["duplicate", "lostAck", "crash", ...errors], 1), { maxLength: 20 }),
     appends: fc.array(pick<"none" | "duplicate">("none", ["duplicate"], 1), { maxLength: 5 }),
     reads: fc.array(fc.record({ fault: pick<ReadFault>("none", ["shuffle", "shuffleKeys", "redeliver", "delay", ...errors], 2), rand: fc.nat() }), { maxLength: 40 }),
     timers: fc.array(fc.constantFrom(0, 0, 1, 1000, 60_000, 86_400_000), { maxLength: 20 }),

@@ -28,6 +28,7 @@ import {
 import { Context } from "hotmesh/activity"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeKeys } from "../../src/stores/redis/keys.ts"
 import { makeRedisStore } from "../../src/stores/redis/layer.ts"
 import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
 import * as workflows from "../redis/fixtures/workflows.ts"
@@ -41,15 +42,34 @@ const connect = () => Connection.connect({ redis: redis.url, namespace })
 let workerConnection: Connection
 let clientConnection: Connection
 let client: Client
+let admin: Redis
 beforeAll(async () => {
   workerConnection = await connect()
   clientConnection = await connect()
   client = new Client({ connection: clientConnection })
+  admin = new Redis(redis.url)
 })
 afterAll(async () => {
   await clientConnection?.close()
   await workerConnection?.close()
+  admin?.disconnect()
 })
+
+/**
+ * Wait until every message of `taskQueue` has been processed. Acknowledged
+ * entries are deleted from their stream (see groupReader.ts), so the queue's
+ * workflow and activity streams are empty exactly when nothing is pending
+ * or unread (default layout: 8 partitions).
+ */
+const drained = (taskQueue: string) => {
+  const keys = makeKeys(namespace, 8)
+  const streams = Array.from({ length: keys.partitions }, (_, p) =>
+    (["workflow", "activity"] as const).map((kind) => keys.stream(p, { kind, taskQueue }))).flat()
+  return eventually(async () => {
+    const lengths = await Promise.all(streams.map((key) => admin.xlen(key)))
+    return lengths.every((n) => n === 0) ? true : undefined
+  }, `the streams of ${taskQueue} to drain`)
+}
 
 /** Activities that record their calls; `gate(label)` waits until the test opens that gate. */
 const testActivities = () => {
@@ -252,9 +272,12 @@ describe("cancellation and termination", () => {
       expect(error.status).toBe("TERMINATED")
       expect(error.cause).toBeInstanceOf(TerminatedFailure)
       expect(error.cause.message).toBe("enough")
+      const length = (await historyOf(handle)).length
       open(gate)
+      await drained(taskQueue)
       expect(await rejectionOf(handle.signal(workflows.approve, "late"))).toBeInstanceOf(WorkflowNotFoundError)
       const history = await historyOf(handle)
+      expect(history).toHaveLength(length)
       expect(entriesOf(history, "WorkflowTerminated").map((e) => e.reason)).toEqual(["enough"])
       expect(entriesOf(history, "ActivityCompleted")).toHaveLength(0)
       expect(history.at(-1)?.type).toBe("WorkflowTerminated")
