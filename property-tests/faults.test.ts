@@ -1,7 +1,8 @@
 /**
  * The generated programs under generated fault schedules (duplicate
  * deliveries, lost acknowledgements, lost replies, crashes between read and
- * commit, reordered batches, late timers) still produce the reference result
+ * commit, reordered batches, late timers), on one worker or two competing
+ * ones with small or large caches, still produce the reference result
  * — the same result as without faults — and their journals record every job,
  * command and activity outcome exactly once. Activities may run more than
  * once (at least once), but only for attempts the journal records.
@@ -11,21 +12,22 @@ import { describe, it } from "vitest"
 import type { StoreShape } from "../src/stores/Store.ts"
 import { assertProperty, numRuns, timeoutFor } from "./support/check.ts"
 import { type FaultCounts, type FaultSchedule, faultScheduleArb, faultyStore, type FaultyStoreOptions } from "./support/faultyStore.ts"
-import { evaluate, programArb } from "./support/programs.ts"
-import { checkJournals, freshId, runProgram } from "./support/run.ts"
+import { evaluate, type Node, numbered, programArb } from "./support/programs.ts"
+import { checkJournals, freshId, runProgram, topologyArb } from "./support/run.ts"
 
 const RUNS = numRuns(40)
+
 const totals: FaultCounts = {}
 
 describe("generated programs under faults", () => {
   it(`keep their result and record each fact once (${RUNS} programs × fault schedules)`, async () => {
     await assertProperty(
       { file: "faults.test.ts", test: "keep their result and record each fact once" },
-      fc.asyncProperty(programArb, faultScheduleArb(), async (program, schedule) => {
+      fc.asyncProperty(programArb, faultScheduleArb(), topologyArb, async (program, schedule, workers) => {
         const rootId = freshId("fault")
         const expected = evaluate(program, rootId)
         const counts: FaultCounts = {}
-        const run = await runProgram(program, expected, rootId, { wrapStore: (store) => faultyStore(store, schedule, counts) })
+        const run = await runProgram(program, expected, rootId, { wrapStore: (store) => faultyStore(store, schedule, counts), workers })
         for (const [k, n] of Object.entries(counts)) totals[k] = (totals[k] ?? 0) + n
         checkJournals(expected, run, false)
       }),
@@ -41,11 +43,11 @@ describe("generated programs under faults", () => {
   // (2) A commit that applied but whose reply was lost never wakes the timer
   // loop for the timers it set: once such a timer is due the skipper waits for
   // the loop, and the loop sleeps on the virtual clock until a time never reached.
-  const stuckWith = (label: string, test: string, schedules: fc.Arbitrary<FaultSchedule>, options: FaultyStoreOptions) =>
+  const stuckWith = (label: string, test: string, cases: fc.Arbitrary<readonly [Node, FaultSchedule]>, options: FaultyStoreOptions) =>
     it(`${test} (${RUNS} programs × fault schedules)`, async () => {
       await assertProperty(
         { file: "faults.test.ts", test },
-        fc.asyncProperty(programArb, schedules, async (program, schedule) => {
+        fc.asyncProperty(cases, async ([program, schedule]) => {
           const rootId = freshId(label)
           const expected = evaluate(program, rootId)
           const wrapStore = (store: StoreShape) => faultyStore(store, schedule, {}, options)
@@ -56,6 +58,12 @@ describe("generated programs under faults", () => {
       )
     }, timeoutFor(RUNS, 3000))
 
-  stuckWith("storeerror", "absorb StoreErrors on commit, complete and read under time skipping", faultScheduleArb({ storeErrors: true }), {})
-  stuckWith("lostreply", "absorb lost replies of commits that set timers under time skipping", faultScheduleArb(), { lostRepliesOnTimers: true })
+  stuckWith("storeerror", "absorb StoreErrors on commit, complete and read under time skipping", fc.tuple(programArb, faultScheduleArb({ storeErrors: true })), {})
+  // (2) needs a timer due before the timer loop's next poll (≤ 1 s): start every program with a 1 ms sleep
+  // and lose the reply of its first step.
+  const sleepFirst = fc.tuple(programArb, faultScheduleArb()).map(([program, schedule]) => [
+    program.kind === "seq" ? numbered({ ...program, steps: [{ kind: "sleep", ms: 1 }, ...program.steps] }) : program,
+    { ...schedule, commits: ["lostResponse", ...schedule.commits] },
+  ] as const)
+  stuckWith("lostreply", "absorb lost replies of commits that set timers under time skipping", sleepFirst, { lostRepliesOnTimers: true })
 })

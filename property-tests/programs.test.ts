@@ -1,6 +1,7 @@
 /**
  * Generated workflow programs, run on the in-memory store with time
- * skipping, produce the result the reference evaluator computes without the
+ * skipping (by one worker or two competing ones, caching many live runs or
+ * one), produce the result the reference evaluator computes without the
  * runtime — and their journals record each fact once, every activity attempt
  * invoked exactly once.
  */
@@ -8,7 +9,7 @@ import fc from "fast-check"
 import { describe, it } from "vitest"
 import { assertProperty, numRuns, timeoutFor } from "./support/check.ts"
 import { evaluate, programArb } from "./support/programs.ts"
-import { checkJournals, freshId, runProgram } from "./support/run.ts"
+import { checkJournals, freshId, runProgram, topologyArb } from "./support/run.ts"
 
 const RUNS = numRuns(50)
 
@@ -16,10 +17,10 @@ describe("generated programs", () => {
   it(`run to the reference result (${RUNS} programs)`, async () => {
     await assertProperty(
       { file: "programs.test.ts", test: "run to the reference result" },
-      fc.asyncProperty(programArb, async (program) => {
+      fc.asyncProperty(programArb, topologyArb, async (program, workers) => {
         const rootId = freshId("prog")
         const expected = evaluate(program, rootId)
-        const run = await runProgram(program, expected, rootId)
+        const run = await runProgram(program, expected, rootId, { workers })
         checkJournals(expected, run, true)
       }),
       RUNS,

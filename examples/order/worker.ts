@@ -24,13 +24,17 @@ const worker = await Worker.create({ connection, taskQueue: "orders", workflows,
 const running = worker.run()
 console.log(`worker ${process.pid}: task queue "orders", namespace "${namespace}" on ${typeof redis === "string" ? redis.replace(/\/\/[^@/]*@/, "//***@") : "redis"}; Ctrl-C to stop`)
 
-let stopping = false
+// Ctrl-C in a terminal may reach this process twice within milliseconds (from the
+// terminal, and relayed by a wrapper such as tsx): only a second signal at least
+// a second after the first means "stop waiting and exit now".
+let stoppingSince: number | undefined
 const stop = async (signal: NodeJS.Signals) => {
-  if (stopping) {
+  if (stoppingSince !== undefined) {
+    if (Date.now() - stoppingSince < 1000) return
     console.log(`worker ${process.pid}: ${signal} again, exiting at once`)
     process.exit(130)
   }
-  stopping = true
+  stoppingSince = Date.now()
   console.log(`worker ${process.pid}: ${signal}: shutting down (running activities are released to other workers)`)
   await worker.shutdown()
 }

@@ -38,7 +38,8 @@ export const assertProperty = async <T>(
     await fc.assert(property, { ...params, ...noShrink, numRuns: runs, seed, ...(path === undefined ? {} : { path }) })
   } catch (error) {
     const env = process.env.NUM_RUNS === undefined ? "" : ` NUM_RUNS=${process.env.NUM_RUNS}`
-    const reproduce = `Reproduce: SEED=${seed}${env} npx vitest run property-tests/${name.file} -t "${name.test}"` +
+    const pattern = name.test.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    const reproduce = `Reproduce: SEED=${seed}${env} npx vitest run property-tests/${name.file} -t "${pattern}"` +
       "  (prefix FC_PATH=<path> with the path fast-check reports below to replay only the shrunk counterexample)"
     if (error instanceof Error) {
       error.message = `${reproduce}\n${error.message}`

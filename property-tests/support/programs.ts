@@ -10,7 +10,7 @@
 import fc from "fast-check"
 import { ApplicationFailure } from "hotmesh"
 import { Context } from "hotmesh/activity"
-import { condition, defineSignal, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from "hotmesh/workflow"
+import { condition, defineSignal, executeChild, proxyActivities, setHandler, sleep, uuid4, workflowInfo } from "hotmesh/workflow"
 
 export const WORKFLOW_TYPE = "programWorkflow"
 export const ACTIVITY_NAMES = ["alpha", "beta", "gamma"] as const
@@ -135,7 +135,7 @@ export interface Mutation {
   readonly insertSleepBefore?: number
 }
 
-type Proxy = Record<string, (script: ActivityScript) => Promise<number>>
+type Proxy = Record<string, (script: ActivityScript, salt: string) => Promise<number>>
 const proxies: ReadonlyArray<Proxy> = POLICIES.map((policy) =>
   proxyActivities<Proxy>({ startToCloseTimeout: "1 minute", retry: { initialInterval: "1s", backoffCoefficient: 2, ...policy } }))
 
@@ -148,7 +148,9 @@ const interpret = async (node: Node, mutation: Mutation): Promise<number> => {
       return node.value
     case "activity": {
       const name = mutation.rename?.id === node.id ? mutation.rename.to : node.name
-      return proxies[node.policy]![name]!({ id: node.id, failures: node.failures, mode: node.mode, value: node.value })
+      // Ignored by the activity; recorded in the journal, so replay checks that time, randomness and ids repeat.
+      const salt = `${Math.random()}|${Date.now()}|${new Date().toISOString()}|${uuid4()}`
+      return proxies[node.policy]![name]!({ id: node.id, failures: node.failures, mode: node.mode, value: node.value }, salt)
     }
     case "sleep":
       await sleep(node.ms)

@@ -4,6 +4,7 @@
  */
 import { deepStrictEqual } from "node:assert/strict"
 import { Effect } from "effect"
+import fc from "fast-check"
 import { type JournalEntry, type WorkflowHistory, Worker, WorkflowNotFoundError } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import type { MemoryStore, MemoryStoreOptions } from "../../src/stores/memory.ts"
@@ -17,7 +18,20 @@ export interface RunOptions {
   readonly store?: MemoryStoreOptions
   /** Declare the run stuck after this long (real ms) without store progress. Default 5000. */
   readonly stuckAfterMs?: number
+  /** Workers polling the task queue (competing consumers) and their limits. Default one worker, default limits. */
+  readonly workers?: Topology
 }
+
+/** How many workers, how many live runs each caches (1 forces replays), how many messages each reads at once. */
+export interface Topology { readonly count: number; readonly maxCachedWorkflows?: number; readonly maxWorkflowTaskBatch?: number }
+
+/** One worker or two competing ones; a cache of one run (replay on almost every step) or the default; batches of 1 or 64. */
+export const topologyArb: fc.Arbitrary<Topology> = fc.record({
+  count: fc.constantFrom(1, 2),
+  maxCachedWorkflows: fc.constantFrom(1, 1000),
+  maxWorkflowTaskBatch: fc.constantFrom(1, 64),
+})
+
 
 export interface RunResult {
   readonly outcome: Outcome
@@ -55,8 +69,14 @@ export const runProgram = async (program: Node, expected: Expected, rootId: stri
     },
   })
   const invocations: Array<Invocation> = []
-  const worker = await Worker.create({ connection: env.connection, taskQueue: TASK_QUEUE, workflows, activities: makeActivities(invocations) })
-  const running = worker.run()
+  const topology = options.workers ?? { count: 1 }
+  const workers = await Promise.all(Array.from({ length: topology.count }, (_, i) =>
+    Worker.create({
+      connection: env.connection, taskQueue: TASK_QUEUE, workflows, activities: makeActivities(invocations), identity: `worker-${i}`,
+      ...(topology.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: topology.maxCachedWorkflows }),
+      ...(topology.maxWorkflowTaskBatch === undefined ? {} : { maxWorkflowTaskBatch: topology.maxWorkflowTaskBatch }),
+    })))
+  const running = workers.map((worker) => worker.run())
   let stuck = false
   let done = false
   try {
@@ -108,11 +128,11 @@ export const runProgram = async (program: Node, expected: Expected, rootId: stri
     done = true
     if (stuck) {
       // A stuck batch may be uninterruptible: do not wait for it (the skip loop stops at once).
-      void worker.shutdown().catch(() => undefined)
+      for (const worker of workers) void worker.shutdown().catch(() => undefined)
       void env.teardown().catch(() => undefined)
     } else {
-      await worker.shutdown()
-      await running
+      await Promise.all(workers.map((worker) => worker.shutdown()))
+      await Promise.all(running)
       await env.teardown()
     }
   }

@@ -20,7 +20,9 @@
 import { deepStrictEqual, ok } from "node:assert/strict"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import fc from "fast-check"
+import { describe, it } from "vitest"
 import { VirtualClock } from "../../src/effects/virtualClock.ts"
+import { assertProperty, numRuns, timeoutFor } from "./check.ts"
 import { type Commit, type Delivery, type OutboundMessage, Store, type StoreShape, type StreamAddress } from "../../src/stores/Store.ts"
 
 export interface StoreModelTarget {
@@ -354,4 +356,20 @@ export const runStoreModel = async (target: StoreModelTarget, commands: Iterable
   } finally {
     await runtime.dispose()
   }
+}
+
+/** Register the model test of one backend (`file`: the test file under property-tests/, for the reproduction command). */
+export const storeModelSuite = (name: string, target: StoreModelTarget, file = "storeModel.test.ts"): void => {
+  const RUNS = numRuns(50)
+  describe(`Store model: ${name}`, () => {
+    it(`agrees with the model (${RUNS} command sequences)`, async () => {
+      for (const key of Object.keys(storeModelStats)) delete storeModelStats[key]
+      await assertProperty(
+        { file, test: `Store model: ${name}` },
+        fc.asyncProperty(storeCommands(target), (commands) => runStoreModel(target, commands)),
+        RUNS,
+      )
+      if (process.env.STORE_STATS !== undefined) console.log(name, storeModelStats)
+    }, timeoutFor(RUNS, 500))
+  })
 }

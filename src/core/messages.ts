@@ -20,6 +20,7 @@ export type TimerPurpose =
   | { readonly kind: "sleep"; readonly seq: number }
   | { readonly kind: "activityRetry"; readonly seq: number; readonly attempt: number }
   | { readonly kind: "activityTimeout"; readonly seq: number; readonly attempt: number }
+  | { readonly kind: "activityHeartbeat"; readonly seq: number; readonly attempt: number }
   | { readonly kind: "taskRetry"; readonly attempt: number }
 
 /** How a closed execution ended. */
@@ -39,6 +40,7 @@ export type WorkflowMessage =
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }
   | { readonly type: "TimerFired"; readonly runId: string; readonly timer: TimerPurpose }
+  | { readonly type: "ActivityHeartbeat"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly details: Payload }
   | { readonly type: "ChildStarted"; readonly runId: string; readonly seq: number; readonly childRunId: string }
   | { readonly type: "ChildStartFailed"; readonly runId: string; readonly seq: number; readonly failure: FailureInfo }
   | {
@@ -78,6 +80,8 @@ export interface ActivityTask {
   /** Deadline of this attempt (epoch ms by the scheduling step's clock), if any. */
   readonly deadline?: number
   readonly heartbeatTimeoutMs?: number
+  /** Details of the last heartbeat of an earlier attempt (Temporal's `heartbeatDetails`). */
+  readonly heartbeatDetails?: Payload
 }
 
 /** Encode a stream message body. */

@@ -55,6 +55,8 @@ export const timerId = (state: Pick<ExecutionState, "workflowId" | "runId">, pur
       return `${base}:retry:${purpose.seq}`
     case "activityTimeout":
       return `${base}:timeout:${purpose.seq}`
+    case "activityHeartbeat":
+      return `${base}:heartbeat:${purpose.seq}`
     case "taskRetry":
       return `${base}:task-retry`
   }
@@ -155,7 +157,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       const activity = currentAttempt(state, message.seq, message.attempt)
       if (activity === undefined) return unchanged(state)
       if (message.type === "ActivityCompleted") {
-        step.cancelTimer({ kind: "activityTimeout", seq: message.seq, attempt: message.attempt })
+        cancelAttemptTimers(step, message.seq, activity)
         removeActivity(step, message.seq)
         step.job({ type: "ActivityCompleted", at: now, seq: message.seq, result: message.result })
       } else {
@@ -165,6 +167,14 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     }
     case "TimerFired":
       return timerFired(step, message.timer)
+    case "ActivityHeartbeat": {
+      const activity = currentAttempt(state, message.seq, message.attempt)
+      if (activity === undefined) return unchanged(state)
+      step.update({ activities: { ...state.activities, [message.seq]: { ...activity, heartbeatDetails: message.details } } })
+      const timeout = activity.options.heartbeatTimeoutMs
+      if (timeout !== undefined) step.timer({ kind: "activityHeartbeat", seq: message.seq, attempt: message.attempt }, now + timeout)
+      return step.done()
+    }
     case "ChildStarted": {
       const child = state.children[message.seq]
       if (child === undefined || child.runId !== message.childRunId || child.started === true) return unchanged(state)
@@ -260,7 +270,7 @@ const removeActivity = (step: Step, seq: number): void => {
 
 const activityAttemptFailed = (step: Step, seq: number, activity: ActivityState, failure: FailureInfo): void => {
   const { now } = step
-  step.cancelTimer({ kind: "activityTimeout", seq, attempt: activity.attempt })
+  cancelAttemptTimers(step, seq, activity)
   const delay = nextDelay(activity.options.retry, activity.attempt, failure)
   const deadline = activity.options.scheduleToCloseMs === undefined ? Infinity : activity.scheduledAt + activity.options.scheduleToCloseMs
   if (delay !== undefined && now + delay < deadline) {
@@ -291,6 +301,12 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
       const activity = state.activities[purpose.seq]
       if (activity === undefined || activity.attempt !== purpose.attempt || activity.dispatched) return unchanged(state)
       dispatchActivity(step, purpose.seq, { ...activity, dispatched: true })
+      return step.done()
+    }
+    case "activityHeartbeat": {
+      const activity = currentAttempt(state, purpose.seq, purpose.attempt)
+      if (activity === undefined) return unchanged(state)
+      activityAttemptFailed(step, purpose.seq, activity, { kind: "timeout", message: "Activity heartbeat timed out", timeoutType: "HEARTBEAT" })
       return step.done()
     }
     case "activityTimeout": {
@@ -338,9 +354,17 @@ const dispatchActivity = (step: Step, seq: number, activity: ActivityState): voi
       scheduledAt: activity.scheduledAt,
       ...(deadline === Infinity ? {} : { deadline }),
       ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
+      ...(activity.heartbeatDetails === undefined ? {} : { heartbeatDetails: activity.heartbeatDetails }),
     },
   })
   if (deadline !== Infinity) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, deadline)
+  if (heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + heartbeatTimeoutMs)
+}
+
+/** Cancel the timeout timers of an activity's current attempt. */
+const cancelAttemptTimers = (step: Step, seq: number, activity: ActivityState): void => {
+  step.cancelTimer({ kind: "activityTimeout", seq, attempt: activity.attempt })
+  if (activity.options.heartbeatTimeoutMs !== undefined) step.cancelTimer({ kind: "activityHeartbeat", seq, attempt: activity.attempt })
 }
 
 /**
@@ -389,7 +413,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       const activity = state.activities[command.seq]
       if (activity === undefined) return
       removeActivity(step, command.seq)
-      step.cancelTimer({ kind: "activityTimeout", seq: command.seq, attempt: activity.attempt })
+      cancelAttemptTimers(step, command.seq, activity)
       step.cancelTimer({ kind: "activityRetry", seq: command.seq, attempt: activity.attempt })
       return
     }
@@ -469,7 +493,8 @@ const close = (
   const { state, now } = step
   for (const seq of state.timers) step.cancelTimer({ kind: "sleep", seq })
   for (const [seq, activity] of Object.entries(state.activities)) {
-    step.cancelTimer({ kind: activity.dispatched ? "activityTimeout" : "activityRetry", seq: Number(seq), attempt: activity.attempt })
+    if (activity.dispatched) cancelAttemptTimers(step, Number(seq), activity)
+    else step.cancelTimer({ kind: "activityRetry", seq: Number(seq), attempt: activity.attempt })
   }
   if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
   // Parent-close policy TERMINATE (Temporal's default): open children end with their parent.

@@ -21,6 +21,8 @@ export interface ActivityState {
   readonly scheduledAt: number
   /** False while waiting for a retry timer. */
   readonly dispatched: boolean
+  /** Details of the last heartbeat (any attempt), handed to the next attempt. */
+  readonly heartbeatDetails?: Payload
 }
 
 /** A child workflow the execution started and still waits on. */

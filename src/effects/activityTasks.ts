@@ -4,8 +4,10 @@
  * atomic `complete`. Activities run at least once: a worker that dies
  * mid-activity leaves the task pending, and it is re-delivered.
  */
-import { Clock, Effect, Latch } from "effect"
-import { decodeActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
+import { Clock, Effect, Latch, Option } from "effect"
+import { type ActivityTask, decodeActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
+import type { Payload } from "../core/payload.ts"
+import { decodeState, type ExecutionState } from "../core/state.ts"
 import { type Delivery, Store } from "../stores/Store.ts"
 import type { ActivityExecutor } from "./executors.ts"
 import { storeRetry } from "./workflowTasks.ts"
@@ -17,8 +19,14 @@ export interface ActivityTaskConfig {
   readonly executor: ActivityExecutor
   /** Activities run at once by this loop (Temporal's `maxConcurrentActivityTaskExecutions`). */
   readonly maxConcurrent: number
-  /** Minimum time between two claim-extending heartbeats of one task. */
+  /** Minimum time between two heartbeats of one task sent to the store (lower when the heartbeat timeout needs it). */
   readonly heartbeatThrottleMs: number
+}
+
+/** Is the attempt `task` describes still the one its workflow waits for? */
+const stillWanted = (state: ExecutionState | undefined, task: ActivityTask): boolean => {
+  const activity = state?.activities[task.seq]
+  return state !== undefined && state.status === "RUNNING" && state.runId === task.runId && activity?.attempt === task.attempt && activity.dispatched
 }
 
 const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery: Delivery) {
@@ -26,24 +34,48 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   const context = yield* Effect.context<Store>()
   const task = decodeActivityTask(delivery.body)
   const controller = new AbortController()
-  let lastTouch = 0
-  const heartbeat = () => {
-    const now = Date.now()
-    if (now - lastTouch < config.heartbeatThrottleMs) return
-    lastTouch = now
-    Effect.runForkWith(context)(store.touch(delivery).pipe(Effect.ignore))
+  // Set when the workflow no longer waits for this attempt (cancelled, timed out, closed),
+  // or the local deadline passed: the outcome is then not reported — the workflow's own
+  // timers and state are the authority.
+  let abandoned = false
+  const workflowStream = { kind: "workflow" as const, taskQueue: task.workflowTaskQueue }
+  const interval = Math.min(config.heartbeatThrottleMs, task.heartbeatTimeoutMs === undefined ? Infinity : task.heartbeatTimeoutMs * 0.8)
+  let lastSent = -Infinity
+  /** A heartbeat keeps the task's claim, re-arms the heartbeat timeout, and learns of cancellation. */
+  const sendHeartbeat = (details: Payload) =>
+    Effect.gen(function* () {
+      yield* store.touch(delivery)
+      if (task.heartbeatTimeoutMs !== undefined) {
+        const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
+        yield* store.append([{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }])
+      }
+      const record = yield* store.load(task.workflowId)
+      const state = Option.getOrUndefined(Option.map(record, (r) => decodeState(r.state)))
+      if (!stillWanted(state, task)) {
+        abandoned = true
+        controller.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
+      }
+    }).pipe(Effect.ignore)
+  const heartbeat = (details: Payload) => {
+    const now = performance.now()
+    if (now - lastSent < interval) return
+    lastSent = now
+    Effect.runForkWith(context)(sendHeartbeat(details))
   }
   if (task.deadline !== undefined) {
     // Cooperative local timeout; the durable timeout is the workflow's timer.
     const now = yield* Clock.currentTimeMillis
     yield* Effect.sleep(Math.max(0, task.deadline - now)).pipe(
-      Effect.andThen(Effect.sync(() => controller.abort(new Error("activity deadline passed")))),
+      Effect.andThen(Effect.sync(() => {
+        abandoned = true
+        controller.abort(new Error("Activity deadline passed"))
+      })),
       Effect.forkChild,
     )
   }
   const outcome = yield* Effect.promise(() => config.executor.run(task, controller.signal, heartbeat)).pipe(
     Effect.onInterrupt(() =>
-      Effect.sync(() => controller.abort(new Error("worker shutting down"))).pipe(
+      Effect.sync(() => controller.abort(new Error("Worker shutting down"))).pipe(
         Effect.andThen(store.release([delivery])),
         Effect.ignore,
       )),
@@ -51,9 +83,8 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   const message: WorkflowMessage = outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
-  yield* store
-    .complete(delivery, [{ stream: { kind: "workflow", taskQueue: task.workflowTaskQueue }, key: task.workflowId, body: encodeMessage(message) }])
-    .pipe(Effect.retry(storeRetry), Effect.orDie)
+  const report = abandoned ? [] : [{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }]
+  yield* store.complete(delivery, report).pipe(Effect.retry(storeRetry), Effect.orDie)
 })
 
 /**

@@ -11,7 +11,9 @@ import { encodeMessage, type WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import { decodeState, encodeState, type ExecutionState, initialState, isRunning, type NewRun } from "../core/state.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
+import { reduce } from "../core/reduce.ts"
 import type { QueryOutcome } from "./executors.ts"
+import { toCommit } from "./internal/writes.ts"
 
 /** `start` found a running execution with the same workflow id. */
 export class WorkflowAlreadyRunning extends Data.TaggedError("WorkflowAlreadyRunning")<{ readonly workflowId: string; readonly workflowType: string }> {}
@@ -64,6 +66,28 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
     return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} is not running (status ${state.status})` })
   }
   yield* store.append([{ stream: { kind: "workflow", taskQueue: state.taskQueue }, key: workflowId, body: encodeMessage(message(state)) }])
+})
+
+/**
+ * Terminate a running execution at once: the client runs the same pure
+ * transition a worker would (`reduce(state, Terminate)`) and commits it with
+ * the version it loaded, so it works with no worker polling and is done when
+ * it returns. A worker racing it loses on the version and sees TERMINATED.
+ */
+export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workflowId: string, reason: string) {
+  const store = yield* Store
+  const attempt = Effect.gen(function* () {
+    const current = yield* loadState(workflowId)
+    if (Option.isNone(current)) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
+    const { state, version } = current.value
+    if (state.status !== "RUNNING") {
+      return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} is not running (status ${state.status})` })
+    }
+    const now = yield* Clock.currentTimeMillis
+    const transition = reduce(state, { type: "Terminate", runId: state.runId, reason }, now)
+    yield* store.commit(toCommit(undefined, version, state, transition))
+  })
+  return yield* attempt.pipe(Effect.retry({ while: (error) => error._tag === "CommitConflict", times: 20 }))
 })
 
 /** Ask the workflow a query and wait for the answer from a worker. */

@@ -59,5 +59,5 @@ export interface ActivityExecutor {
    * Run one attempt. `signal` aborts on cancellation, timeout or worker
    * shutdown; `heartbeat` keeps the task's claim alive. Never rejects.
    */
-  readonly run: (task: ActivityTask, signal: AbortSignal, heartbeat: (details: unknown) => void) => Promise<ActivityOutcome>
+  readonly run: (task: ActivityTask, signal: AbortSignal, heartbeat: (details: Payload) => void) => Promise<ActivityOutcome>
 }

@@ -16,6 +16,7 @@ import {
   readJournal,
   sendToRunning,
   startWorkflow,
+  terminateWorkflow,
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
 import type { Connection } from "./connection.ts"
@@ -174,7 +175,15 @@ export class WorkflowClient {
       async query(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "query name")
         const payloads = encodeArgs(args, `query ${name} args`)
-        const outcome = await run(queryWorkflow(workflowId, randomUUID(), name, payloads, QUERY_TIMEOUT_MS))
+        // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
+        const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
+        const outcome = await connection.run(
+          queryWorkflow(workflowId, randomUUID(), name, payloads, 2 ** 31 - 1).pipe(Effect.mapError((error) => temporalError(error))),
+          deadline,
+        ).catch((error: unknown) => {
+          if (!deadline.aborted) throw error
+          throw new QueryFailedError(`query ${name} of workflow ${workflowId} got no answer within ${QUERY_TIMEOUT_MS} ms (is a worker polling its task queue?)`)
+        })
         if (outcome.ok) return decode(outcome.result) as any
         if (outcome.failure.type === "QueryNotRegisteredError") throw new QueryNotRegisteredError(outcome.failure.message, name)
         if (outcome.failure.type === "WorkflowNotFoundError") throw new WorkflowNotFoundError(outcome.failure.message, workflowId)
@@ -184,7 +193,7 @@ export class WorkflowClient {
         await run(sendToRunning(workflowId, (state) => ({ type: "CancelRequested", runId: state.runId })))
       },
       async terminate(reason = "terminated by client") {
-        await run(sendToRunning(workflowId, (state) => ({ type: "Terminate", runId: state.runId, reason })))
+        await run(terminateWorkflow(workflowId, reason))
       },
       async describe() {
         return describeState(await run(describeWorkflow(workflowId)))

@@ -85,9 +85,9 @@ export class Connection {
   }
 
   /** Run a store program on this connection. Internal. */
-  run<A, E>(effect: Effect.Effect<A, E, Store>): Promise<A> {
+  run<A, E>(effect: Effect.Effect<A, E, Store>, signal?: AbortSignal): Promise<A> {
     if (this.#closed) return Promise.reject(new Error("Connection is closed"))
-    return this.runtime.runPromise(effect)
+    return this.runtime.runPromise(effect, signal === undefined ? undefined : { signal })
   }
 
   /** Whether `close()` was called. */

@@ -104,7 +104,15 @@ export const isCancellation = (error: unknown): boolean => {
 /** True for the Temporal failure classes (which fail a workflow rather than its task). */
 export const isTemporalFailure = (error: unknown): error is TemporalFailure =>
   error instanceof Error &&
-  ["ApplicationFailure", "ActivityFailure", "ChildWorkflowFailure", "CancelledFailure", "TerminatedFailure", "TimeoutFailure"].includes(error.name)
+  [
+    "ApplicationFailure",
+    "ActivityFailure",
+    "ChildWorkflowFailure",
+    "CancelledFailure",
+    "TerminatedFailure",
+    "TimeoutFailure",
+    "WorkflowExecutionAlreadyStartedError",
+  ].includes(error.name)
 
 const safeDetails = (details: ReadonlyArray<unknown>) =>
   details.map((detail, index) => {

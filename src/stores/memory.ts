@@ -24,8 +24,22 @@ export interface MemoryStoreOptions {
   readonly maxDeliveries?: number
 }
 
+/** What could still happen without time passing (see `MemoryStore.progress`). */
+export interface MemoryProgress {
+  /** Messages a consumer is about to take or is processing: unread on a stream whose reader waits in `read`, or a delivered workflow message. */
+  readonly runnable: number
+  /** Delivered activity tasks: activities running. */
+  readonly running: number
+  /** Unread messages on streams no reader is waiting on (busy or absent consumers). */
+  readonly stranded: number
+  /** Operations so far; unchanged across a pause means nothing moved. */
+  readonly operations: number
+}
+
 /** The memory store plus the control surface the time-skipping test environment uses. */
 export interface MemoryStore extends StoreShape {
+  /** A snapshot of what could progress without time passing. */
+  readonly progress: Effect.Effect<MemoryProgress>
   /** Messages appended but not yet acknowledged (unread + delivered-not-acked), all streams. */
   readonly pendingMessages: Effect.Effect<number>
   /** Completes once `pendingMessages` is 0 (at once if it already is). */
@@ -49,6 +63,7 @@ const less = (a: HeapNode, b: HeapNode): boolean => a.at < b.at || (a.at === b.a
 class IndexedHeap<N extends HeapNode> {
   private readonly nodes: Array<N> = []
   peek(): N | undefined { return this.nodes[0] }
+  get size(): number { return this.nodes.length }
   push(node: N): void { this.nodes.push(node); this.up(this.nodes.length - 1, node) }
   /** Re-position `node` after its `at`/`seq` changed. */
   update(node: N): void { this.remove(node); this.push(node) }
@@ -213,8 +228,11 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       if (readers.has(s.name)) toWake.push(s.name)
     }
 
+    let operations = 0
+
     /** Fire the wakers collected during an operation; call last. */
     const flush = (): void => {
+      operations++
       if (pendingCount === 0) idleWaiters.wake("")
       while (toWake.length > 0) readers.wake(toWake.pop()!)
     }
@@ -453,6 +471,20 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         }),
 
       pendingMessages: Effect.sync(() => pendingCount),
+      progress: Effect.sync(() => {
+        let runnable = 0
+        let running = 0
+        let stranded = 0
+        for (const s of streams.values()) {
+          const delivered = s.inFlight.size
+          const unread = s.live.size - delivered
+          if (readers.has(s.name)) runnable += unread
+          else stranded += unread
+          if (s.address.kind === "workflow") runnable += delivered
+          else running += delivered
+        }
+        return { runnable, running, stranded, operations }
+      }),
 
       awaitIdle: Effect.suspend(() => idleWaiters.wait("", () => pendingCount === 0, Infinity)),
     }

@@ -60,9 +60,23 @@ describe("completeTask: commands", () => {
     expect(t.state?.activities).toStrictEqual({ 1: activity({ options: opts, scheduledAt: T1 }) })
   })
 
-  it("passes the heartbeat timeout to the task", () => {
+  it("passes the heartbeat timeout to the task and arms the heartbeat timer", () => {
     const t = completeTask(running(), [schedule(2, options({ heartbeatTimeoutMs: 2000 }))], T1)
-    expect(t.commands).toStrictEqual([sendActivity(2, { heartbeatTimeoutMs: 2000 })])
+    expect(t.commands).toStrictEqual([
+      sendActivity(2, { heartbeatTimeoutMs: 2000 }),
+      setTimer("heartbeat:2", T1 + 2000, { kind: "activityHeartbeat", seq: 2, attempt: 1 }),
+    ])
+  })
+
+  it("a heartbeat re-arms the heartbeat timer and keeps its details for the next attempt; a missed one times the attempt out", () => {
+    const scheduled = completeTask(running(), [schedule(2, options({ heartbeatTimeoutMs: 2000 }))], T1).state
+    const beat = reduce(scheduled, { type: "ActivityHeartbeat", runId: "r1", seq: 2, attempt: 1, details: '"half"' }, T1 + 1500)
+    expect(beat.commands).toStrictEqual([setTimer("heartbeat:2", T1 + 3500, { kind: "activityHeartbeat", seq: 2, attempt: 1 })])
+    expect(beat.state?.activities[2]?.heartbeatDetails).toBe('"half"')
+    const missed = reduce(beat.state, { type: "TimerFired", runId: "r1", timer: { kind: "activityHeartbeat", seq: 2, attempt: 1 } }, T1 + 3500)
+    expect(missed.journal).toMatchObject([{ type: "ActivityRetrying", seq: 2, attempt: 2, failure: { kind: "timeout", timeoutType: "HEARTBEAT" } }])
+    // A heartbeat from a stale attempt changes nothing.
+    expectUnchanged(reduce(missed.state, { type: "ActivityHeartbeat", runId: "r1", seq: 2, attempt: 1, details: undefined }, T1 + 3600), missed.state)
   })
 
   it("StartTimer → pending timer and a sleep timer at now + duration", () => {

@@ -25,13 +25,18 @@ export interface ActivityInfo {
   readonly deadline?: number
   /** Stable across attempts: `${workflowId}-${activityId}`. Pass it to the systems you call. */
   readonly idempotencyKey: string
+  /** Details of the last heartbeat of an earlier attempt (resume from there), if any. */
+  readonly heartbeatDetails: unknown
 }
 
 const storage = new AsyncLocalStorage<Context>()
 
 /** The context of the running activity. */
 export class Context {
-  /** Aborts when the activity is cancelled, times out, or its worker shuts down. */
+  /**
+   * Aborts when the activity times out, its worker shuts down, or — learnt at
+   * the next heartbeat — the workflow cancelled it or no longer waits for it.
+   */
   readonly cancellationSignal: AbortSignal
   /** Rejects with a `CancelledFailure` when `cancellationSignal` aborts. */
   readonly cancelled: Promise<never>
@@ -58,7 +63,11 @@ export class Context {
     return context
   }
 
-  /** Report progress and keep this attempt's claim on its task alive. */
+  /**
+   * Report progress: keeps this attempt's claim on its task alive, resets its
+   * `heartbeatTimeout`, hands `details` to a retry, and lets a cancellation
+   * reach `cancellationSignal`. Throttled; call it as often as you like.
+   */
   heartbeat(details?: unknown): void {
     this.#lastHeartbeat = details
     this.onHeartbeat(details)

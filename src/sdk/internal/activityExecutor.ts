@@ -2,7 +2,7 @@
  * The worker's `ActivityExecutor`: look up the activity function, run it with
  * its `Context`, and turn its outcome into data.
  */
-import { decodeArgs, encode } from "../../core/payload.ts"
+import { decode, decodeArgs, encode } from "../../core/payload.ts"
 import type { ActivityExecutor, ActivityOutcome } from "../../effects/executors.ts"
 import { Context } from "../activity/index.ts"
 import { toFailureInfo } from "../failures.ts"
@@ -36,9 +36,10 @@ export const makeActivityExecutor = (activities: Activities, taskQueue: string):
         scheduledTimestampMs: task.scheduledAt,
         ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
         idempotencyKey: `${task.workflowId}-${task.seq}`,
+        heartbeatDetails: decode(task.heartbeatDetails),
       },
       signal,
-      heartbeat,
+      (details) => heartbeat(encode(details, "heartbeat details")),
     )
     try {
       const value = await Context.run(context, () => fn.apply(activities, decodeArgs(task.args)))

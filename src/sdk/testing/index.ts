@@ -4,15 +4,23 @@
  *
  * `createTimeSkipping()` runs on a virtual clock (a `VirtualClock` provided as Effect's `Clock`).
  * While some caller awaits a workflow result (or `env.sleep`), and nothing
- * else can progress — no message is waiting or being processed — the clock
- * jumps to the next durable timer, so `sleep("30 days")` takes microseconds.
+ * else can progress — no message is about to be processed, and the store has
+ * been still for a moment if activities are running — the clock jumps to the
+ * next durable timer, so `sleep("30 days")` takes microseconds.
  * Without a waiter the clock stands still, so a test can signal a workflow
  * that is sleeping without racing its timer.
  */
 import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { VirtualClock } from "../../effects/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
-import { layerMemoryWithControl, makeMemoryStore, type MemoryStore, type MemoryStoreOptions, MemoryStoreControl } from "../../stores/memory.ts"
+import {
+  layerMemoryWithControl,
+  makeMemoryStore,
+  type MemoryProgress,
+  type MemoryStore,
+  type MemoryStoreOptions,
+  MemoryStoreControl,
+} from "../../stores/memory.ts"
 import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
 import { Connection } from "../connection.ts"
@@ -24,6 +32,9 @@ export interface TestEnvironmentOptions {
   /** Decorate the store that workers and clients see (fault injection). */
   readonly wrapStore?: (store: MemoryStore) => StoreShape
 }
+
+/** Real time the store must be still, with activities running, before the clock may jump. */
+const ACTIVITY_GRACE_MS = 50
 
 const realTick = () => new Promise<void>((resolve) => setTimeout(resolve, 1))
 
@@ -88,7 +99,7 @@ export class TestWorkflowEnvironment {
   readonly #skipOnce = (clock: VirtualClock) => Effect.gen({ self: this }, function* () {
     const control = yield* MemoryStoreControl
     const store = yield* Store
-    if ((yield* control.pendingMessages) > 0) return false
+    if (!this.#quiescent(yield* control.progress)) return false
     const now = yield* Clock.currentTimeMillis
     const next = Option.getOrUndefined(yield* store.nextTimerAt)
     if (next !== undefined && next <= now) return false // due: the timer loop is firing it
@@ -109,6 +120,28 @@ export class TestWorkflowEnvironment {
     }
     return false
   })
+
+  #lastOperations = -1
+  #quietSince = 0
+
+  /**
+   * Nothing can progress without time passing: no message is about to be
+   * taken or being processed by a workflow worker, and — if activities are
+   * running or messages wait on queues nobody is reading — the store has seen
+   * no operation for a short real-time grace (running activities do not hold
+   * the clock, as in Temporal's test server).
+   */
+  #quiescent(progress: MemoryProgress): boolean {
+    if (progress.runnable > 0) return false
+    if (progress.running === 0 && progress.stranded === 0) return true
+    const now = performance.now()
+    if (progress.operations !== this.#lastOperations) {
+      this.#lastOperations = progress.operations
+      this.#quietSince = now
+      return false
+    }
+    return now - this.#quietSince >= ACTIVITY_GRACE_MS
+  }
 
   async #skipLoop(clock: VirtualClock): Promise<void> {
     const runtime = this.connection.runtime as unknown as ManagedRuntime.ManagedRuntime<Store | MemoryStoreControl, never>

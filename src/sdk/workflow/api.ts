@@ -123,8 +123,8 @@ export const defineSignal = <Args extends Array<any> = []>(name: string): Signal
 export const defineQuery = <Ret, Args extends Array<any> = []>(name: string): QueryDefinition<Ret, Args> => ({ type: "query", name: checkName("query", name) })
 
 /** Set (or with `undefined`, remove) the handler of a signal or query. */
-export function setHandler<Args extends Array<any>>(def: SignalDefinition<Args>, handler: ((...args: Args) => void | Promise<void>) | undefined): void
-export function setHandler<Ret, Args extends Array<any>>(def: QueryDefinition<Ret, Args>, handler: ((...args: Args) => Ret) | undefined): void
+export function setHandler<Args extends Array<any>>(def: SignalDefinition<Args>, handler: ((...args: NoInfer<Args>) => void | Promise<void>) | undefined): void
+export function setHandler<Ret, Args extends Array<any>>(def: QueryDefinition<Ret, Args>, handler: ((...args: NoInfer<Args>) => NoInfer<Ret>) | undefined): void
 export function setHandler(def: SignalDefinition<any> | QueryDefinition<any, any>, handler: ((...args: Array<any>) => any) | undefined): void {
   const { run } = current("setHandler")
   if (handler !== undefined && typeof handler !== "function") throw new InvalidArgumentError({ message: `setHandler(${def.name}): handler must be a function` })

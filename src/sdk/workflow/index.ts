@@ -35,6 +35,6 @@ export {
   TerminatedFailure,
   TimeoutFailure,
 } from "../failures.ts"
-export { DeterminismViolationError } from "../errors.ts"
+export { DeterminismViolationError, WorkflowExecutionAlreadyStartedError } from "../errors.ts"
 export type { Duration } from "../../core/duration.ts"
 export type { RetryPolicy } from "../../core/retry.ts"

@@ -12,7 +12,7 @@ import type { FailureInfo } from "../../../core/failure.ts"
 import type { Job, WorkflowCommand } from "../../../core/journal.ts"
 import type { ActivityOptionsResolved, ParentRef } from "../../../core/messages.ts"
 import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
-import { QueryNotRegisteredError } from "../../errors.ts"
+import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError } from "../../errors.ts"
 import {
   ActivityFailure,
   CancelledFailure,
@@ -311,8 +311,11 @@ export class WorkflowRun {
       cancelRequested = true
       return cancelled(reason)
     }
-    const started = this.#pending(seq, scope, this.#childStarts, (payload) => decode(payload) as string, fromFailureInfo, onCancel)
-    const result = this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, onCancel)
+    // Temporal: a child id that is already running rejects with WorkflowExecutionAlreadyStartedError.
+    const rebuild = (failure: FailureInfo): Error =>
+      failure.type === "WorkflowExecutionAlreadyStartedError" ? new WorkflowExecutionAlreadyStartedError(workflowId, workflowType) : fromFailureInfo(failure)
+    const started = this.#pending(seq, scope, this.#childStarts, (payload) => decode(payload) as string, rebuild, onCancel)
+    const result = this.#pending(seq, scope, this.#calls, decode, rebuild, onCancel)
     started.catch(() => undefined)
     return { started, result }
   }
