@@ -39,12 +39,15 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   // timers and state are the authority.
   let abandoned = false
   const workflowStream = { kind: "workflow" as const, taskQueue: task.workflowTaskQueue }
-  const interval = Math.min(config.heartbeatThrottleMs, task.heartbeatTimeoutMs === undefined ? Infinity : task.heartbeatTimeoutMs * 0.8)
+  const interval = Math.min(
+    config.heartbeatThrottleMs,
+    store.visibilityTimeoutMs / 3,
+    task.heartbeatTimeoutMs === undefined ? Infinity : task.heartbeatTimeoutMs * 0.8,
+  )
   let lastSent = -Infinity
-  /** A heartbeat keeps the task's claim, re-arms the heartbeat timeout, and learns of cancellation. */
+  /** A heartbeat re-arms the heartbeat timeout, records its details, and learns of cancellation. */
   const sendHeartbeat = (details: Payload) =>
     Effect.gen(function* () {
-      yield* store.touch(delivery)
       if (task.heartbeatTimeoutMs !== undefined) {
         const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
         yield* store.append([{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }])
@@ -62,6 +65,11 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
     lastSent = now
     Effect.runForkWith(context)(sendHeartbeat(details))
   }
+  // While the activity runs, keep its claim: a live worker's task is never re-delivered
+  // (a dead or frozen worker stops touching, and the task is reclaimed).
+  yield* Effect.forever(Effect.sleep(store.visibilityTimeoutMs / 3).pipe(Effect.andThen(store.touch(delivery)), Effect.ignore)).pipe(
+    Effect.forkChild,
+  )
   if (task.deadline !== undefined) {
     // Cooperative local timeout; the durable timeout is the workflow's timer.
     const now = yield* Clock.currentTimeMillis

@@ -6,10 +6,10 @@
  */
 import { hostname } from "node:os"
 import { pathToFileURL } from "node:url"
-import { Effect, Fiber, Queue } from "effect"
+import { Effect, Fiber } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
-import { runTimers } from "../effects/timers.ts"
+import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
 import type { Store } from "../stores/Store.ts"
 import { Connection } from "./connection.ts"
@@ -99,8 +99,8 @@ export class Worker {
     const maxCachedWorkflows = positive(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
     const program = Effect.gen(function* () {
-      const wake = yield* Queue.sliding<void>(1)
-      const loops = [runTimers(wake)]
+      const alarm = yield* makeTimerAlarm
+      const loops = [alarm.run]
       if (Object.keys(workflows).length > 0) {
         loops.push(runWorkflowTasks({
           taskQueue: options.taskQueue,
@@ -111,7 +111,7 @@ export class Worker {
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
           }),
           batchSize,
-          onTimers: () => void Queue.offerUnsafe(wake, undefined),
+          onTimers: alarm.nudge,
         }))
       }
       if (Object.keys(activities).length > 0) {

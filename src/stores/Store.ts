@@ -130,6 +130,8 @@ export class CommitConflict extends Data.TaggedError("CommitConflict")<{
 export interface StoreShape {
   /** A short backend name for logs and docs ("memory", "redis"). */
   readonly name: string
+  /** A delivered message not acknowledged (or touched) for this long is re-delivered. Workers touch sooner. */
+  readonly visibilityTimeoutMs: number
   /** The store's clock (epoch ms). Timers fire by this clock. */
   readonly now: Effect.Effect<number, StoreError>
 

@@ -365,6 +365,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
     const store: MemoryStore = {
       name: "memory",
+      visibilityTimeoutMs: visibilityMs,
       now: Clock.currentTimeMillis,
 
       load: (key) =>

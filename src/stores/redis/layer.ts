@@ -126,6 +126,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
 
     const store: StoreShape = {
       name: "redis",
+      visibilityTimeoutMs,
 
       now: Effect.map(
         attempt("now", () => client.time()),
