@@ -216,17 +216,34 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
       ? Effect.succeed(got)
       : Effect.as(giveBack(stream, got.slice(count), true), got.slice(0, count))
 
+  /**
+   * When each stream's last partition scan (reclaim, released, new) came back
+   * empty. Until `scanInterval` has passed, reads go straight to the blocking
+   * XREADGROUP (new messages): stalled or released messages then wait at most
+   * that long, and an idle reader costs one command per read, not one per partition.
+   */
+  const emptyScanAt = new Map<string, number>()
+  const scanInterval = Math.min(1000, visibilityTimeoutMs / 2)
+
   const read: GroupReader["read"] = (stream, { consumer, count, blockMs }) =>
     Effect.gen(function*() {
       if (count <= 0) return []
       yield* ensureAll(stream)
       const deadline = monotonicNow() + Math.max(0, blockMs)
+      const name = stream.streams[0] ?? ""
       for (;;) {
-        const got = yield* readRounds(stream, consumer, count)
-        if (got.length > 0) return yield* keep(stream, got, count)
+        const lastEmpty = emptyScanAt.get(name)
+        if (lastEmpty === undefined || monotonicNow() - lastEmpty >= scanInterval || blockMs === 0) {
+          const got = yield* readRounds(stream, consumer, count)
+          if (got.length > 0) {
+            emptyScanAt.delete(name)
+            return yield* keep(stream, got, count)
+          }
+          emptyScanAt.set(name, monotonicNow())
+        }
         const now = monotonicNow()
         if (now >= deadline) return []
-        const blocked = yield* blockingRead(stream, consumer, count, Math.min(deadline - now, visibilityTimeoutMs))
+        const blocked = yield* blockingRead(stream, consumer, count, Math.min(deadline - now, scanInterval))
         if (blocked.length > 0) return yield* keep(stream, blocked, count)
         if (monotonicNow() >= deadline) return []
       }
