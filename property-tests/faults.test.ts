@@ -5,14 +5,17 @@
  * ones with small or large caches, still produce the reference result
  * — the same result as without faults — and their journals record every job,
  * command and activity outcome exactly once. Activities may run more than
- * once (at least once), but only for attempts the journal records.
+ * once (at least once), but only for attempts the journal records. And the
+ * journals replay against the code.
  */
+import { deepStrictEqual } from "node:assert/strict"
 import fc from "fast-check"
+import { Worker } from "hotmesh"
 import { describe, it } from "vitest"
 import type { StoreShape } from "../src/stores/Store.ts"
 import { assertProperty, numRuns, timeoutFor } from "./support/check.ts"
 import { type FaultCounts, type FaultSchedule, faultScheduleArb, faultyStore, type FaultyStoreOptions } from "./support/faultyStore.ts"
-import { evaluate, type Node, numbered, programArb } from "./support/programs.ts"
+import { evaluate, type Node, numbered, programArb, workflows } from "./support/programs.ts"
 import { checkJournals, freshId, runProgram, topologyArb } from "./support/run.ts"
 
 const RUNS = numRuns(40)
@@ -30,6 +33,9 @@ describe("generated programs under faults", () => {
         const run = await runProgram(program, expected, rootId, { wrapStore: (store) => faultyStore(store, schedule, counts), workers })
         for (const [k, n] of Object.entries(counts)) totals[k] = (totals[k] ?? 0) + n
         checkJournals(expected, run, false)
+        // Journals written under faults replay against the code like any other.
+        const replays = await Worker.runReplayHistories({ workflows }, run.histories.values())
+        deepStrictEqual(replays.filter((r) => r.error !== undefined), [], "journals written under faults do not replay")
       }),
       RUNS,
     )
@@ -51,10 +57,12 @@ describe("generated programs under faults", () => {
           const rootId = freshId(label)
           const expected = evaluate(program, rootId)
           const wrapStore = (store: StoreShape) => faultyStore(store, schedule, {}, options)
-          const run = await runProgram(program, expected, rootId, { wrapStore, stuckAfterMs: 1500 })
+          const run = await runProgram(program, expected, rootId, { wrapStore, stuckAfterMs: 1000 })
           checkJournals(expected, run, false)
         }),
         RUNS,
+        // Each stuck run costs a second: bound the shrinking (FC_PATH resumes it).
+        { skipAllAfterTimeLimit: Math.max(15_000, RUNS * 100) },
       )
     }, timeoutFor(RUNS, 3000))
 

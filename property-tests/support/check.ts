@@ -37,7 +37,7 @@ export const assertProperty = async <T>(
   try {
     await fc.assert(property, { ...params, ...noShrink, numRuns: runs, seed, ...(path === undefined ? {} : { path }) })
   } catch (error) {
-    const env = process.env.NUM_RUNS === undefined ? "" : ` NUM_RUNS=${process.env.NUM_RUNS}`
+    const env = ` NUM_RUNS=${process.env.NUM_RUNS ?? runs}`
     const pattern = name.test.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
     const reproduce = `Reproduce: SEED=${seed}${env} npx vitest run property-tests/${name.file} -t "${pattern}"` +
       "  (prefix FC_PATH=<path> with the path fast-check reports below to replay only the shrunk counterexample)"

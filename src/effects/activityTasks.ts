@@ -10,7 +10,7 @@ import type { Payload } from "../core/payload.ts"
 import { decodeState, type ExecutionState } from "../core/state.ts"
 import { type Delivery, Store } from "../stores/Store.ts"
 import type { ActivityExecutor } from "./executors.ts"
-import { storeRetry } from "./workflowTasks.ts"
+import { retryStoreErrors } from "./storeRetry.ts"
 
 /** Configuration of an activity-task loop. */
 export interface ActivityTaskConfig {
@@ -92,7 +92,7 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
   const report = abandoned ? [] : [{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }]
-  yield* store.complete(delivery, report).pipe(Effect.retry(storeRetry), Effect.orDie)
+  yield* retryStoreErrors("activity completion", store.complete(delivery, report))
 })
 
 /**
@@ -113,9 +113,10 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
           yield* slotFree.close
           if (active >= config.maxConcurrent) yield* slotFree.await
         }
-        const deliveries = yield* store
-          .read(stream, { consumer: config.consumer, count: config.maxConcurrent - active, blockMs: 5000 })
-          .pipe(Effect.retry(storeRetry), Effect.orDie)
+        const deliveries = yield* retryStoreErrors(
+          "activity read",
+          store.read(stream, { consumer: config.consumer, count: config.maxConcurrent - active, blockMs: 5000 }),
+        )
         for (const delivery of deliveries) {
           active++
           yield* runOne(config, delivery).pipe(

@@ -6,7 +6,7 @@
  */
 import { Effect, Option, Queue } from "effect"
 import { Store } from "../stores/Store.ts"
-import { storeRetry } from "./workflowTasks.ts"
+import { retryStoreErrors } from "./storeRetry.ts"
 
 const BATCH = 256
 /** Upper bound of one sleep: timers set by other processes are seen at least this often. */
@@ -35,7 +35,7 @@ export const makeTimerAlarm: Effect.Effect<TimerAlarm> = Effect.map(Queue.slidin
       sleepingUntil = now + delay
       yield* Effect.raceFirst(Effect.sleep(delay), Queue.take(wake))
     })
-    return yield* Effect.forever(step.pipe(Effect.retry(storeRetry), Effect.orDie))
+    return yield* Effect.forever(retryStoreErrors("timers", step))
   })
   return {
     nudge: (fireAt) => {

@@ -10,14 +10,15 @@
  * messages of different workflows concurrently and those of one workflow in
  * order.
  */
-import { Clock, Duration, Effect, Option, Schedule } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { decodeWorkflowMessage } from "../core/messages.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { completeTask, failTask, reduce, type Transition } from "../core/reduce.ts"
 import { decodeState, type ExecutionState } from "../core/state.ts"
-import { type Delivery, Store, type StoreError } from "../stores/Store.ts"
+import { type Delivery, Store } from "../stores/Store.ts"
 import type { WorkflowExecutor } from "./executors.ts"
 import { toCommit } from "./internal/writes.ts"
+import { retryStoreErrors } from "./storeRetry.ts"
 
 /** Configuration of a workflow-task loop. */
 export interface WorkflowTaskConfig {
@@ -29,9 +30,6 @@ export interface WorkflowTaskConfig {
   /** Called after a commit that set timers, with the earliest `fireAt` (wakes the timer loop). */
   readonly onTimers?: (fireAt: number) => void
 }
-
-/** Back off on store errors: 10 ms doubling to 2 s, forever (until interrupted). */
-export const storeRetry = Schedule.exponential("10 millis").pipe(Schedule.modifyDelay(({ output }) => Effect.succeed(Math.min(Duration.toMillis(output), 2000))))
 
 const MAX_CONFLICTS = 50
 
@@ -109,20 +107,22 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
  * time) and store errors (with backoff). A step whose activation was
  * interrupted leaves its message pending for redelivery.
  */
-export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, StoreError, Store> =>
+export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, never, Store> =>
   attempt(config, delivery).pipe(
     // The common case succeeds first time; only a failure pays for the retry machinery.
     Effect.catch(() => retrying(config, delivery)),
     Effect.onInterrupt(() => Effect.sync(() => config.executor.evict(delivery.key))),
   )
 
-const retrying = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, StoreError, Store> =>
-  attempt(config, delivery).pipe(
-    Effect.retry({ while: (error) => error._tag === "CommitConflict" && error.reason === "version", times: MAX_CONFLICTS }),
-    Effect.catchTag("CommitConflict", (conflict) =>
-      // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
-      conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
-    Effect.retry({ schedule: storeRetry, while: (error) => error._tag === "StoreError" }),
+const retrying = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, never, Store> =>
+  retryStoreErrors(
+    `workflow ${delivery.key}`,
+    attempt(config, delivery).pipe(
+      Effect.retry({ while: (error) => error._tag === "CommitConflict" && error.reason === "version", times: MAX_CONFLICTS }),
+      Effect.catchTag("CommitConflict", (conflict) =>
+        // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
+        conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
+    ),
   )
 
 /** Group deliveries by workflow id, keeping their order. */
@@ -145,17 +145,14 @@ export const runWorkflowTasks = (config: WorkflowTaskConfig): Effect.Effect<neve
   Effect.gen(function* () {
     const store = yield* Store
     const stream = { kind: "workflow" as const, taskQueue: config.taskQueue }
-    const readBatch = store.read(stream, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }).pipe(
-      Effect.retry(storeRetry),
-      Effect.orDie,
-    )
+    const readBatch = retryStoreErrors("workflow read", store.read(stream, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }))
     return yield* Effect.forever(
       Effect.flatMap(readBatch, (deliveries) =>
         Effect.uninterruptible(
           Effect.forEach(byKey(deliveries), (group) => Effect.forEach(group, (delivery) => processDelivery(config, delivery), { discard: true }), {
             concurrency: "unbounded",
             discard: true,
-          }).pipe(Effect.orDie),
+          }),
         )),
     )
   })

@@ -11,6 +11,7 @@
  * that is sleeping without racing its timer.
  */
 import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { storeRetriesWaiting } from "../../effects/storeRetry.ts"
 import { VirtualClock } from "../../effects/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
 import {
@@ -102,7 +103,8 @@ export class TestWorkflowEnvironment {
     if (!this.#quiescent(yield* control.progress)) return false
     const now = yield* Clock.currentTimeMillis
     const next = Option.getOrUndefined(yield* store.nextTimerAt)
-    if (next !== undefined && next <= now) return false // due: the timer loop is firing it
+    // Due but not fired (a worker's timer loop may sleep past it): fire it here — any process may.
+    if (next !== undefined && next <= now) return (yield* store.fireDueTimers(256)) > 0
     const sleep = this.#sleep
     if (sleep !== undefined) {
       if (next !== undefined && next <= sleep.target) {
@@ -129,10 +131,11 @@ export class TestWorkflowEnvironment {
    * taken or being processed by a workflow worker, and — if activities are
    * running or messages wait on queues nobody is reading — the store has seen
    * no operation for a short real-time grace (running activities do not hold
-   * the clock, as in Temporal's test server).
+   * the clock, as in Temporal's test server). A store retry waiting out its
+   * backoff holds the clock.
    */
   #quiescent(progress: MemoryProgress): boolean {
-    if (progress.runnable > 0) return false
+    if (progress.runnable > 0 || storeRetriesWaiting() > 0) return false
     if (progress.running === 0 && progress.stranded === 0) return true
     const now = performance.now()
     if (progress.operations !== this.#lastOperations) {

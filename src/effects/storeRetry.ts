@@ -1,0 +1,52 @@
+/**
+ * Retrying what the store failed to do. A store error (connection lost,
+ * failover, script error) says nothing about workflow time, so the backoff
+ * runs on real time — never on the runtime's `Clock`, which a test
+ * environment may hold still — and each wait can be interrupted (shutdown).
+ */
+import { Effect } from "effect"
+import type { StoreError } from "../stores/Store.ts"
+
+/** Backoff before retry `attempt` (0-based): 10 ms doubling to 2 s. */
+export const storeBackoff = (attempt: number): number => Math.min(10 * 2 ** attempt, 2000)
+
+let backingOff = 0
+
+/** How many store retries are waiting out their backoff in this process (a test environment does not skip time meanwhile). */
+export const storeRetriesWaiting = (): number => backingOff
+
+/** Sleep `ms` of real time; interruptible. */
+export const sleepReal = (ms: number): Effect.Effect<void> =>
+  Effect.interruptible(
+    Effect.callback<void>((resume) => {
+      backingOff++
+      const timer = setTimeout(() => {
+        backingOff--
+        resume(Effect.void)
+      }, ms)
+      return Effect.sync(() => {
+        backingOff--
+        clearTimeout(timer)
+      })
+    }),
+  )
+
+/**
+ * Run `effect`, retrying on `StoreError` forever (until interrupted) with
+ * real-time backoff; other errors pass through. The first failure of a
+ * streak, and every tenth after it, is logged as a warning.
+ */
+export const retryStoreErrors = <A, E, R>(operation: string, effect: Effect.Effect<A, E | StoreError, R>): Effect.Effect<A, Exclude<E, StoreError>, R> => {
+  const loop = (attempt: number): Effect.Effect<A, Exclude<E, StoreError>, R> =>
+    effect.pipe(
+      Effect.catchIf(
+        (error): error is StoreError => (error as { _tag?: string })._tag === "StoreError",
+        (error) =>
+          (attempt % 10 === 0 ? Effect.logWarning(`${operation}: store error, retrying (attempt ${attempt + 1}): ${error.message}`) : Effect.void).pipe(
+            Effect.andThen(sleepReal(storeBackoff(attempt))),
+            Effect.andThen(Effect.suspend(() => loop(attempt + 1))),
+          ),
+      ),
+    ) as Effect.Effect<A, Exclude<E, StoreError>, R>
+  return loop(0)
+}
