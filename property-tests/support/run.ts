@@ -61,6 +61,8 @@ export const runProgram = async (program: Node, expected: Expected, rootId: stri
   const progress = { at: Date.now() }
   let memory: MemoryStore | undefined
   const env = await TestWorkflowEnvironment.createTimeSkipping({
+    // Injected faults make the runtime warn (store errors, failed tasks): expected here, so not printed.
+    logLevel: "Error",
     store: options.store ?? { maxDeliveries: 1000 },
     wrapStore: (store) => {
       memory = store

@@ -6,7 +6,7 @@
  * (one per namespace per process, so a worker and a client connected
  * separately in the same process see each other).
  */
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { makeMemoryStore, type MemoryStore } from "../stores/memory.ts"
 import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
@@ -30,7 +30,16 @@ export interface ConnectionOptions {
   readonly maxDeliveries?: number
   /** A custom backend: any layer providing the `Store` service. */
   readonly store?: Layer.Layer<Store, unknown>
+  /** The least severe log entries this connection's workers print (Effect's logger). Default `"Info"`. */
+  readonly logLevel?: LogLevel
 }
+
+/** Log levels (Effect's). */
+export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace" | "None"
+
+/** The runtime layer of a connection: its store plus its logging threshold. */
+export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLevel | undefined): Layer.Layer<Store, E> =>
+  logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
 
 const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<Store, unknown> => {
   if (options.store !== undefined) return options.store
@@ -74,7 +83,7 @@ export class Connection {
   /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
   static async connect(options: ConnectionOptions = {}): Promise<Connection> {
     const namespace = options.namespace ?? "default"
-    const connection = new Connection(ManagedRuntime.make(storeLayer(options, namespace)), namespace)
+    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace)
     try {
       await connection.runtime.context()
     } catch (error) {

@@ -5,7 +5,7 @@
  * and docs/architecture.md.
  */
 export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
-export { Connection, type ConnectionOptions } from "./connection.ts"
+export { Connection, type ConnectionOptions, type LogLevel } from "./connection.ts"
 export { Worker, type WorkerOptions, type WorkerState, type WorkflowHistory } from "./worker.ts"
 export {
   DeterminismViolationError,

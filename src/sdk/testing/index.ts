@@ -24,7 +24,7 @@ import {
 } from "../../stores/memory.ts"
 import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
-import { Connection } from "../connection.ts"
+import { Connection, connectionLayer, type LogLevel } from "../connection.ts"
 
 /** Options of the test environments. */
 export interface TestEnvironmentOptions {
@@ -32,6 +32,8 @@ export interface TestEnvironmentOptions {
   readonly store?: MemoryStoreOptions
   /** Decorate the store that workers and clients see (fault injection). */
   readonly wrapStore?: (store: MemoryStore) => StoreShape
+  /** The least severe log entries printed; default `"Info"`. */
+  readonly logLevel?: LogLevel
 }
 
 /** Real time the store must be still, with activities running, before the clock may jump. */
@@ -69,14 +71,14 @@ export class TestWorkflowEnvironment {
     const memory = Effect.runSync(makeMemoryStore(options.store))
     const store = options.wrapStore === undefined ? memory : options.wrapStore(memory)
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(Layer.succeed(Store, store), Layer.succeed(MemoryStoreControl, memory), clock.layer),
+      connectionLayer(Layer.mergeAll(Layer.succeed(Store, store), Layer.succeed(MemoryStoreControl, memory), clock.layer), options.logLevel),
     )
     return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), clock)
   }
 
   /** A fresh in-memory store on the real clock. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store"> = {}): Promise<TestWorkflowEnvironment> {
-    const runtime = ManagedRuntime.make(layerMemoryWithControl(options.store))
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel"> = {}): Promise<TestWorkflowEnvironment> {
+    const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
     return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), undefined)
   }
 
