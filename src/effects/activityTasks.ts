@@ -9,7 +9,7 @@ import { type ActivityTask, decodeActivityTask, encodeMessage, type WorkflowMess
 import type { Payload } from "../core/payload.ts"
 import { decodeState, type ExecutionState } from "../core/state.ts"
 import { type Delivery, Store } from "../stores/Store.ts"
-import type { ActivityExecutor } from "./executors.ts"
+import { type ActivityExecutor, Cancellation } from "./executors.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
 
 /** Configuration of an activity-task loop. */
@@ -29,15 +29,23 @@ const stillWanted = (state: ExecutionState | undefined, task: ActivityTask): boo
   return state !== undefined && state.status === "RUNNING" && state.runId === task.runId && activity?.attempt === task.attempt && activity.dispatched
 }
 
-const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery: Delivery) {
+/** An attempt in progress, as the worker's ticker sees it. */
+interface Running {
+  readonly delivery: Delivery
+  readonly cancellation: Cancellation
+  /** Local deadline (store clock), if the attempt has one. */
+  readonly deadline: number
+  lastTouch: number
+  /** The workflow no longer waits for this attempt, or its deadline passed: do not report an outcome. */
+  abandoned: boolean
+}
+
+const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>) {
   const store = yield* Store
   const context = yield* Effect.context<Store>()
   const task = decodeActivityTask(delivery.body)
-  const controller = new AbortController()
-  // Set when the workflow no longer waits for this attempt (cancelled, timed out, closed),
-  // or the local deadline passed: the outcome is then not reported — the workflow's own
-  // timers and state are the authority.
-  let abandoned = false
+  const cancellation = new Cancellation()
+  const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: yield* Clock.currentTimeMillis, abandoned: false }
   const workflowStream = { kind: "workflow" as const, taskQueue: task.workflowTaskQueue }
   const interval = Math.min(
     config.heartbeatThrottleMs,
@@ -55,8 +63,8 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
       const record = yield* store.load(task.workflowId)
       const state = Option.getOrUndefined(Option.map(record, (r) => decodeState(r.state)))
       if (!stillWanted(state, task)) {
-        abandoned = true
-        controller.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
+        entry.abandoned = true
+        cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
       }
     }).pipe(Effect.ignore)
   const heartbeat = (details: Payload) => {
@@ -65,25 +73,11 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
     lastSent = now
     Effect.runForkWith(context)(sendHeartbeat(details))
   }
-  // While the activity runs, keep its claim: a live worker's task is never re-delivered
-  // (a dead or frozen worker stops touching, and the task is reclaimed).
-  yield* Effect.forever(Effect.sleep(store.visibilityTimeoutMs / 3).pipe(Effect.andThen(store.touch(delivery)), Effect.ignore)).pipe(
-    Effect.forkChild,
-  )
-  if (task.deadline !== undefined) {
-    // Cooperative local timeout; the durable timeout is the workflow's timer.
-    const now = yield* Clock.currentTimeMillis
-    yield* Effect.sleep(Math.max(0, task.deadline - now)).pipe(
-      Effect.andThen(Effect.sync(() => {
-        abandoned = true
-        controller.abort(new Error("Activity deadline passed"))
-      })),
-      Effect.forkChild,
-    )
-  }
-  const outcome = yield* Effect.promise(() => config.executor.run(task, controller.signal, heartbeat)).pipe(
+  running.add(entry)
+  const outcome = yield* Effect.promise(() => config.executor.run(task, cancellation, heartbeat)).pipe(
+    Effect.ensuring(Effect.sync(() => running.delete(entry))),
     Effect.onInterrupt(() =>
-      Effect.sync(() => controller.abort(new Error("Worker shutting down"))).pipe(
+      Effect.sync(() => cancellation.abort(new Error("Worker shutting down"))).pipe(
         Effect.andThen(store.release([delivery])),
         Effect.ignore,
       )),
@@ -91,9 +85,42 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   const message: WorkflowMessage = outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
-  const report = abandoned ? [] : [{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }]
+  const report = entry.abandoned ? [] : [{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }]
   yield* retryStoreErrors("activity completion", store.complete(delivery, report))
 })
+
+/**
+ * One timer per worker, not per activity: every tick, touch each running
+ * attempt's task that was last touched a third of the visibility timeout ago
+ * (a live worker keeps its claim however long an activity runs; a dead or
+ * frozen one stops, and the task is reclaimed), and abort attempts whose
+ * local deadline passed (cooperative: the durable timeout is the
+ * workflow's timer).
+ */
+const tick = (running: Set<Running>) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const touchEvery = store.visibilityTimeoutMs / 3
+    const period = Math.min(1000, touchEvery)
+    return yield* Effect.forever(
+      Effect.gen(function* () {
+        yield* Effect.sleep(period)
+        const now = yield* Clock.currentTimeMillis
+        const touches: Array<Delivery> = []
+        for (const entry of running) {
+          if (now >= entry.deadline && !entry.abandoned) {
+            entry.abandoned = true
+            entry.cancellation.abort(new Error("Activity deadline passed"))
+          }
+          if (now - entry.lastTouch >= touchEvery - period) {
+            entry.lastTouch = now
+            touches.push(entry.delivery)
+          }
+        }
+        yield* Effect.forEach(touches, (delivery) => Effect.ignore(store.touch(delivery)), { concurrency: 16, discard: true })
+      }),
+    )
+  })
 
 /**
  * The loop: keep up to `maxConcurrent` activities running, reading as many
@@ -106,6 +133,8 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
     const store = yield* Store
     const stream = { kind: "activity" as const, taskQueue: config.taskQueue }
     const slotFree = yield* Latch.make(true)
+    const running = new Set<Running>()
+    yield* Effect.forkChild(tick(running))
     let active = 0
     return yield* Effect.forever(
       Effect.gen(function* () {
@@ -119,7 +148,7 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
         )
         for (const delivery of deliveries) {
           active++
-          yield* runOne(config, delivery).pipe(
+          yield* runOne(config, delivery, running).pipe(
             Effect.ensuring(Effect.sync(() => {
               active--
               slotFree.openUnsafe()

@@ -53,11 +53,39 @@ export interface WorkflowExecutor {
 /** The outcome of one activity attempt. */
 export type ActivityOutcome = { readonly ok: true; readonly result: Payload } | { readonly ok: false; readonly failure: FailureInfo }
 
+/**
+ * How an attempt learns it should stop. The `AbortSignal` is created only if
+ * the activity asks for it (most never do), so an attempt that ends normally
+ * costs no controller, listener or promise.
+ */
+export class Cancellation {
+  #controller: AbortController | undefined
+  #reason: Error | undefined
+  /** Abort with `reason` (the first reason wins). */
+  abort(reason: Error): void {
+    if (this.#reason !== undefined) return
+    this.#reason = reason
+    this.#controller?.abort(reason)
+  }
+  /** Whether `abort` was called. */
+  get aborted(): boolean {
+    return this.#reason !== undefined
+  }
+  /** The signal, created on first use (already aborted if `abort` came first). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+}
+
 /** Runs activities. */
 export interface ActivityExecutor {
   /**
-   * Run one attempt. `signal` aborts on cancellation, timeout or worker
-   * shutdown; `heartbeat` keeps the task's claim alive. Never rejects.
+   * Run one attempt. `cancellation` aborts on cancellation, timeout or worker
+   * shutdown; `heartbeat` sends progress (throttled by the caller). Never rejects.
    */
-  readonly run: (task: ActivityTask, signal: AbortSignal, heartbeat: (details: Payload) => void) => Promise<ActivityOutcome>
+  readonly run: (task: ActivityTask, cancellation: Cancellation, heartbeat: (details: Payload) => void) => Promise<ActivityOutcome>
 }

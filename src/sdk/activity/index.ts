@@ -33,27 +33,35 @@ const storage = new AsyncLocalStorage<Context>()
 
 /** The context of the running activity. */
 export class Context {
+  #lastHeartbeat: unknown = undefined
+  #cancelled: Promise<never> | undefined
+
+  constructor(
+    readonly info: ActivityInfo,
+    private readonly cancellation: { readonly signal: AbortSignal },
+    private readonly onHeartbeat: (details: unknown) => void,
+  ) {}
+
   /**
    * Aborts when the activity times out, its worker shuts down, or — learnt at
    * the next heartbeat — the workflow cancelled it or no longer waits for it.
    */
-  readonly cancellationSignal: AbortSignal
-  /** Rejects with a `CancelledFailure` when `cancellationSignal` aborts. */
-  readonly cancelled: Promise<never>
-  #lastHeartbeat: unknown = undefined
+  get cancellationSignal(): AbortSignal {
+    return this.cancellation.signal
+  }
 
-  constructor(
-    readonly info: ActivityInfo,
-    signal: AbortSignal,
-    private readonly onHeartbeat: (details: unknown) => void,
-  ) {
-    this.cancellationSignal = signal
-    this.cancelled = new Promise<never>((_, reject) => {
-      const abort = () => reject(new CancelledFailure(String((signal.reason as Error | undefined)?.message ?? "Activity cancelled")))
-      if (signal.aborted) abort()
-      else signal.addEventListener("abort", abort, { once: true })
-    })
-    this.cancelled.catch(() => undefined)
+  /** Rejects with a `CancelledFailure` when `cancellationSignal` aborts. */
+  get cancelled(): Promise<never> {
+    if (this.#cancelled === undefined) {
+      const signal = this.cancellation.signal
+      this.#cancelled = new Promise<never>((_, reject) => {
+        const abort = () => reject(new CancelledFailure(String((signal.reason as Error | undefined)?.message ?? "Activity cancelled")))
+        if (signal.aborted) abort()
+        else signal.addEventListener("abort", abort, { once: true })
+      })
+      this.#cancelled.catch(() => undefined)
+    }
+    return this.#cancelled
   }
 
   /** The context of the calling activity; throws outside activity code. */

@@ -12,7 +12,7 @@ export type Activities = Readonly<Record<string, (...args: Array<any>) => unknow
 
 /** Build the executor for one worker's activities. */
 export const makeActivityExecutor = (activities: Activities, taskQueue: string): ActivityExecutor => ({
-  run: async (task, signal, heartbeat): Promise<ActivityOutcome> => {
+  run: async (task, cancellation, heartbeat): Promise<ActivityOutcome> => {
     const fn = activities[task.activityType]
     if (typeof fn !== "function") {
       return {
@@ -38,7 +38,7 @@ export const makeActivityExecutor = (activities: Activities, taskQueue: string):
         idempotencyKey: `${task.workflowId}-${task.seq}`,
         heartbeatDetails: decode(task.heartbeatDetails),
       },
-      signal,
+      cancellation,
       (details) => heartbeat(encode(details, "heartbeat details")),
     )
     try {
