@@ -23,7 +23,7 @@ import type { DeadLetter, Delivery, StoreShape, StreamAddress } from "../Store.t
 import { Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServerVersion, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
-import { type Entry, makeGroupReader, type PartitionedStream } from "./groupReader.ts"
+import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
 import { deliveryId, isValidNamespace, type Keys, makeKeys, STREAM_GROUP } from "./keys.ts"
 import { acquireNotifier } from "./notifier.ts"
 import { runRelay } from "./relay.ts"
@@ -195,7 +195,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         const entry = toEntry(d)
         if (entry === undefined) return Effect.void
         return Effect.asVoid(
-          runOk(runScript, "touch", [keys.stream(entry.partition, d.stream)], [STREAM_GROUP, entry.entryId, d.deliveries]),
+          runOk(runScript, "touch", [keys.stream(entry.partition, d.stream)], [STREAM_GROUP, entry.entryId, d.deliveries, RELEASED_CONSUMER]),
         )
       },
 

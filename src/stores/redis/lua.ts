@@ -160,31 +160,39 @@ Returns {0, next cursor, dead-lettered count, id, deliveries, key, body, id, ...
         {3} the stream or its group is missing (NOGROUP): nothing done
 ]]
 local group, consumer, count, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
-local claimed = redis.pcall('XAUTOCLAIM', KEYS[1], group, consumer, ARGV[4], ARGV[6], 'COUNT', count)
-if claimed.err then
-  if string.find(claimed.err, 'NOGROUP', 1, true) then return {3} end
-  return redis.error_reply(claimed.err)
-end
-local out = {0, claimed[1], 0}
+local out = {0, '0-0', 0}
 local got = 0
-for _, e in ipairs(claimed[2]) do
-  local id, fields = e[1], e[2]
-  if fields then
-    local p = isPending(KEYS[1], group, id)
-    local n = p and p[4] or 1
-    if max > 0 and n > max then
-      redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', id, 'k', field(fields, 'k'), 'b', field(fields, 'b'),
-        'n', n - 1, 'r', 'delivered ' .. (n - 1) .. ' times without acknowledgement (maxDeliveries ' .. max .. ')',
-        'at', string.format('%.0f', nowMs()))
-      redis.call('XACK', KEYS[1], group, id)
-      redis.call('XDEL', KEYS[1], id)
-      out[3] = out[3] + 1
-    else
-      table.insert(out, id); table.insert(out, n)
-      table.insert(out, field(fields, 'k')); table.insert(out, field(fields, 'b'))
-      got = got + 1
+-- Scan from the cursor; if that reaches the end before filling the quota, wrap around once
+-- from 0-0, so a message released behind the cursor is found by this read, not a later one.
+local cursor = ARGV[6]
+for pass = 1, 2 do
+  local claimed = redis.pcall('XAUTOCLAIM', KEYS[1], group, consumer, ARGV[4], cursor, 'COUNT', count - got)
+  if claimed.err then
+    if string.find(claimed.err, 'NOGROUP', 1, true) then return {3} end
+    return redis.error_reply(claimed.err)
+  end
+  out[2] = claimed[1]
+  for _, e in ipairs(claimed[2]) do
+    local id, fields = e[1], e[2]
+    if fields then
+      local p = isPending(KEYS[1], group, id)
+      local n = p and p[4] or 1
+      if max > 0 and n > max then
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', id, 'k', field(fields, 'k'), 'b', field(fields, 'b'),
+          'n', n - 1, 'r', 'delivered ' .. (n - 1) .. ' times without acknowledgement (maxDeliveries ' .. max .. ')',
+          'at', string.format('%.0f', nowMs()))
+        redis.call('XACK', KEYS[1], group, id)
+        redis.call('XDEL', KEYS[1], id)
+        out[3] = out[3] + 1
+      else
+        table.insert(out, id); table.insert(out, n)
+        table.insert(out, field(fields, 'k')); table.insert(out, field(fields, 'b'))
+        got = got + 1
+      end
     end
   end
+  if got >= count or cursor == '0-0' or claimed[1] ~= '0-0' then break end
+  cursor = '0-0'
 end
 if got < count then
   local fresh = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count - got, 'STREAMS', KEYS[1], '>')
@@ -228,12 +236,12 @@ return {0, released}
 const TOUCH = `
 --[[ touch: reset the idle time of a pending message, keeping its owner (heartbeat).
 KEYS[1] stream
-ARGV[1] consumer group   ARGV[2] entry id   ARGV[3] expected delivery count
+ARGV[1] consumer group   ARGV[2] entry id   ARGV[3] expected delivery count   ARGV[4] the released-messages consumer
 Returns {0, 1} touched
-        {0, 0} not pending, or pending with another delivery count (reclaimed): nothing done
+        {0, 0} not pending, pending with another delivery count (reclaimed), or released: nothing done
 ]]
 local p = isPending(KEYS[1], ARGV[1], ARGV[2])
-if not p or tonumber(p[4]) ~= tonumber(ARGV[3]) then return {0, 0} end
+if not p or tonumber(p[4]) ~= tonumber(ARGV[3]) or p[2] == ARGV[4] then return {0, 0} end
 redis.call('XCLAIM', KEYS[1], ARGV[1], p[2], 0, ARGV[2], 'JUSTID')
 return {0, 1}
 `
