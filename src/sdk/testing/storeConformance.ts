@@ -201,6 +201,22 @@ export const storeConformance = (
         expect(yield* readNow(store, f.wf, "c")).toEqual([])
       }))
 
+    it.effect("a touch after release does not take the message back; a released message behind others is delivered by the next read", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("release-touch")
+        yield* store.append([f.msg("m1"), f.msg("m2")])
+        const [d1, d2] = yield* store.read(f.wf, { consumer: "a", count: 2, blockMs: 0 })
+        yield* store.release([d1!])
+        yield* store.touch(d1!) // a late heartbeat of the consumer that gave it back
+        const [again] = yield* readNow(store, f.wf, "b")
+        expect(again?.body).toBe(d1!.body)
+        // Released again after a later message was handed out: still found at once.
+        yield* store.release([again!, d2!])
+        const bodies = (yield* store.read(f.wf, { consumer: "c", count: 2, blockMs: 0 })).map((d) => d.body)
+        expect(bodies.sort()).toEqual([d1!.body, d2!.body].sort())
+      }))
+
     it.effect("touch keeps a message pending with its owner", () =>
       Effect.gen(function*() {
         const store = yield* Store
