@@ -52,7 +52,8 @@ const waitForPing = async (port: number, timeoutMs = 10_000): Promise<void> => {
       socket.on("connect", () => socket.write("PING\r\n"))
       socket.on("data", (data) => {
         socket.destroy()
-        resolve(data.toString().startsWith("+PONG"))
+        // +PONG, or -NOAUTH from a server that requires a password: either way it is up.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()))
       })
       socket.on("error", () => resolve(false))
       socket.on("timeout", () => {
