@@ -13,7 +13,7 @@ import type { Payload } from "../../core/payload.ts"
 import { findMismatch, patchesOf, splitTasks } from "../../core/replay.ts"
 import type { ExecutionState } from "../../core/state.ts"
 import type { ActivationOutcome, QueryOutcome, WorkflowExecutor } from "../../effects/executors.ts"
-import { DeterminismViolationError } from "../errors.ts"
+import { DeterminismViolationError, UnknownWorkflowTypeError } from "../errors.ts"
 import { toFailureInfo } from "../failures.ts"
 import { runInfo, type WorkflowFunction, WorkflowRun } from "../workflow/internal/run.ts"
 
@@ -71,12 +71,10 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
   const workflowFor = (type: string): WorkflowFunction => {
     const fn = options.workflows[type]
     if (fn === undefined) {
-      const error = new Error(
+      throw new UnknownWorkflowTypeError(
         `Workflow type "${type}" is not registered on this worker (registered: ${Object.keys(options.workflows).join(", ") || "none"}); ` +
           "the workflow waits until a worker that knows it polls this task queue",
       )
-      error.name = "UnknownWorkflowTypeError"
-      throw error
     }
     return fn
   }
