@@ -74,7 +74,7 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
  * the version it loaded, so it works with no worker polling and is done when
  * it returns. A worker racing it loses on the version and sees TERMINATED.
  */
-export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workflowId: string, reason: string) {
+export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workflowId: string, reason: string, retentionMs: number) {
   const store = yield* Store
   const attempt = Effect.gen(function* () {
     const current = yield* loadState(workflowId)
@@ -85,7 +85,7 @@ export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workfl
     }
     const now = yield* Clock.currentTimeMillis
     const transition = reduce(state, { type: "Terminate", runId: state.runId, reason }, now)
-    yield* store.commit(toCommit(undefined, version, state, transition))
+    yield* store.commit(toCommit(undefined, version, state, transition, { now, retentionMs }))
   })
   return yield* attempt.pipe(Effect.retry({ while: (error) => error._tag === "CommitConflict", times: 20 }))
 })

@@ -27,6 +27,8 @@ export interface WorkflowTaskConfig {
   readonly executor: WorkflowExecutor
   /** Messages read per batch. */
   readonly batchSize: number
+  /** How long closed runs are kept in the store (`Infinity`: forever). */
+  readonly retentionMs: number
   /** Called after a commit that set timers, with the earliest `fireAt` (wakes the timer loop). */
   readonly onTimers?: (fireAt: number) => void
 }
@@ -90,7 +92,7 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
     }
     transition = merge(first, outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now))
   }
-  const commit = toCommit(delivery, version, before, transition)
+  const commit = toCommit(delivery, version, before, transition, { now, retentionMs: config.retentionMs })
   yield* store.commit(commit).pipe(Effect.tapError(() => Effect.sync(() => config.executor.evict(delivery.key))))
   if (transition.state !== undefined) {
     config.executor.committed(transition.state, version, commit.state === undefined ? version : version + 1)

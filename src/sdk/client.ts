@@ -193,7 +193,7 @@ export class WorkflowClient {
         await run(sendToRunning(workflowId, (state) => ({ type: "CancelRequested", runId: state.runId })))
       },
       async terminate(reason = "terminated by client") {
-        await run(terminateWorkflow(workflowId, reason))
+        await run(terminateWorkflow(workflowId, reason, connection.retentionMs))
       },
       async describe() {
         return describeState(await run(describeWorkflow(workflowId)))

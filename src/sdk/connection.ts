@@ -7,6 +7,7 @@
  * separately in the same process see each other).
  */
 import { Effect, Layer, ManagedRuntime, References } from "effect"
+import { type Duration, toMillis } from "../core/duration.ts"
 import { makeMemoryStore, type MemoryStore } from "../stores/memory.ts"
 import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
@@ -32,7 +33,17 @@ export interface ConnectionOptions {
   readonly store?: Layer.Layer<Store, unknown>
   /** The least severe log entries this connection's workers print (Effect's logger). Default `"Info"`. */
   readonly logLevel?: LogLevel
+  /**
+   * How long a closed execution (its record and journal) is kept before the
+   * store deletes it (Temporal's namespace retention). Default `"7 days"`;
+   * `Infinity` keeps everything.
+   */
+  readonly retention?: Duration | typeof Infinity
 }
+
+/** The retention of `options` in ms (`Infinity`: forever). */
+export const retentionOf = (retention: Duration | undefined, fallback: number): number =>
+  retention === undefined ? fallback : retention === Infinity ? Infinity : toMillis(retention, "retention")
 
 /** Log levels (Effect's). */
 export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace" | "None"
@@ -54,6 +65,8 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
   }
   return Layer.succeed(Store, embeddedStore(namespace))
 }
+
+const SEVEN_DAYS = 7 * 86_400_000
 
 const embedded = new Map<string, MemoryStore>()
 
@@ -78,12 +91,15 @@ export class Connection {
   constructor(
     readonly runtime: ManagedRuntime.ManagedRuntime<Store, unknown>,
     readonly namespace: string,
+    /** How long closed executions are kept (ms; `Infinity`: forever). */
+    readonly retentionMs: number = SEVEN_DAYS,
   ) {}
 
   /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
   static async connect(options: ConnectionOptions = {}): Promise<Connection> {
     const namespace = options.namespace ?? "default"
-    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace)
+    const retentionMs = retentionOf(options.retention, SEVEN_DAYS)
+    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace, retentionMs)
     try {
       await connection.runtime.context()
     } catch (error) {

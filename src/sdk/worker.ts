@@ -111,6 +111,7 @@ export class Worker {
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
           }),
           batchSize,
+          retentionMs: connection.retentionMs,
           onTimers: alarm.nudge,
         }))
       }

@@ -92,6 +92,15 @@ export interface Commit {
   readonly ack?: Delivery
   /** Wake `awaitUpdate` callers for this key (set when an execution closes). */
   readonly notify?: boolean
+  /**
+   * Retention of what this commit closed: after `at` (store clock) the
+   * backend deletes the journal `journal.id` (required with `expire`) and,
+   * when `record` is set, the record — unless a later commit has written the
+   * record's state by then. Deletion happens no later than the next
+   * `fireDueTimers` after `at`. A commit that writes state without
+   * `expire.record` cancels a pending record expiry.
+   */
+  readonly expire?: { readonly at: number; readonly record: boolean }
 }
 
 /** Options for `read`. */

@@ -152,6 +152,9 @@ interface StreamState {
 
 interface Timer extends HeapNode { readonly id: string; readonly message: OutboundMessage }
 
+/** A closed run's journal (and maybe its record, if still at `recordVersion`) to delete at `at`. */
+interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordVersion: number | undefined }
+
 type Waker = () => void
 
 /** Parked fibers by key. Wake at the *end* of an operation: resuming runs the fiber synchronously. */
@@ -201,6 +204,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const journals = new Map<string, Array<string>>()
     const timers = new Map<string, Timer>()
     const timerHeap = new IndexedHeap<Timer>()
+    const expirations = new IndexedHeap<Expiration>()
     const replies = new Map<string, string>()
     const readers = new Waiters() // by stream name
     const replyWaiters = new Waiters() // by reply id
@@ -332,6 +336,11 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (c.ack !== undefined && acked === undefined) return conflict("not-pending")
         // Validated: from here on nothing can fail, so the commit is all or nothing.
         if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, state: c.state })
+        if (c.expire !== undefined && c.journal !== undefined) {
+          // The record expires only if no later commit has written it (its version moves on).
+          const recordVersion = c.expire.record ? records.get(c.key)?.version : undefined
+          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordVersion })
+        }
         if (c.journal !== undefined && c.journal.entries.length > 0) {
           const jk = c.key + "\u0000" + c.journal.id
           let journal = journals.get(jk)
@@ -433,6 +442,12 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         Clock.clockWith((clock) =>
           Effect.sync(() => {
             const now = clock.currentTimeMillisUnsafe()
+            let expired: Expiration | undefined
+            while ((expired = expirations.peek()) !== undefined && expired.at <= now) {
+              expirations.remove(expired)
+              journals.delete(expired.key + "\u0000" + expired.journalId)
+              if (expired.recordVersion !== undefined && records.get(expired.key)?.version === expired.recordVersion) records.delete(expired.key)
+            }
             let fired = 0
             let top: Timer | undefined
             while (fired < limit && (top = timerHeap.peek()) !== undefined && top.at <= now) {

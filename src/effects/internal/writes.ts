@@ -12,12 +12,24 @@ export const outbound = (command: Extract<Command, { type: "SendWorkflow" | "Sen
     ? { stream: { kind: "workflow", taskQueue: command.taskQueue }, key: command.key, body: encodeMessage(command.message) }
     : { stream: { kind: "activity", taskQueue: command.taskQueue }, key: command.key, body: encodeMessage(command.task) }
 
-/** The atomic commit of one step: everything `transition` writes plus the ack of `delivery`. */
+/** How long closed runs are kept, and the step's time. */
+export interface Retention {
+  readonly now: number
+  /** `Infinity`: keep forever. */
+  readonly retentionMs: number
+}
+
+/**
+ * The atomic commit of one step: everything `transition` writes plus the ack
+ * of `delivery`. A run that closes here expires `retentionMs` later (its
+ * journal, and the record unless the workflow continued as new).
+ */
 export const toCommit = (
   delivery: Delivery | undefined,
   expectedVersion: number,
   before: ExecutionState | undefined,
   transition: Transition,
+  retention?: Retention,
 ): Commit => {
   const messages: Array<OutboundMessage> = []
   const timers: Array<TimerEntry> = []
@@ -54,5 +66,8 @@ export const toCommit = (
     ...(cancelTimers.length > 0 ? { cancelTimers } : {}),
     ...(delivery === undefined ? {} : { ack: delivery }),
     ...(transition.closed ? { notify: true } : {}),
+    ...(transition.closed && transition.journal.length > 0 && retention !== undefined && Number.isFinite(retention.retentionMs)
+      ? { expire: { at: retention.now + retention.retentionMs, record: state?.status !== "RUNNING" } }
+      : {}),
   }
 }

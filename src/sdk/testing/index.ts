@@ -24,7 +24,7 @@ import {
 } from "../../stores/memory.ts"
 import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
-import { Connection, connectionLayer, type LogLevel } from "../connection.ts"
+import { Connection, connectionLayer, type LogLevel, retentionOf } from "../connection.ts"
 
 /** Options of the test environments. */
 export interface TestEnvironmentOptions {
@@ -34,6 +34,8 @@ export interface TestEnvironmentOptions {
   readonly wrapStore?: (store: MemoryStore) => StoreShape
   /** The least severe log entries printed; default `"Info"`. */
   readonly logLevel?: LogLevel
+  /** How long closed executions are kept; default `Infinity` (tests usually inspect them later). */
+  readonly retention?: Duration | typeof Infinity
 }
 
 /** Real time the store must be still, with activities running, before the clock may jump. */
@@ -73,13 +75,23 @@ export class TestWorkflowEnvironment {
     const runtime = ManagedRuntime.make(
       connectionLayer(Layer.mergeAll(Layer.succeed(Store, store), Layer.succeed(MemoryStoreControl, memory), clock.layer), options.logLevel),
     )
-    return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), clock)
+    const connection = new Connection(
+      runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
+      `test-${Math.random().toString(36).slice(2)}`,
+      retentionOf(options.retention, Infinity),
+    )
+    return new TestWorkflowEnvironment(connection, clock)
   }
 
   /** A fresh in-memory store on the real clock. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel"> = {}): Promise<TestWorkflowEnvironment> {
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
     const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
-    return new TestWorkflowEnvironment(new Connection(runtime as ManagedRuntime.ManagedRuntime<Store, unknown>, `test-${Math.random().toString(36).slice(2)}`), undefined)
+    const connection = new Connection(
+      runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
+      `test-${Math.random().toString(36).slice(2)}`,
+      retentionOf(options.retention, Infinity),
+    )
+    return new TestWorkflowEnvironment(connection, undefined)
   }
 
   /** The environment's current time (virtual when time-skipping). */

@@ -125,6 +125,30 @@ export const storeConformance = (
         yield* store.commit({ key: f.key, expectedVersion: 1, ack: input! }) // still pending: ack works
       }))
 
+    it.effect("retention: an expired commit's journal goes, and its record unless rewritten since", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("expire")
+        const other = `${f.key}-other`
+        const now = yield* store.now
+        // Closed run of f.key: journal and record expire.
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "closed", journal: { id: "r1", entries: ["a"] }, expire: { at: now - 1, record: true } })
+        // Continued run of `other`: the old journal expires, the record (next run) stays.
+        yield* store.commit({ key: other, expectedVersion: 0, state: "next", journal: { id: "r1", entries: ["b"] }, expire: { at: now - 1, record: false } })
+        // A record written again after its expiry was set survives it.
+        const third = `${f.key}-third`
+        yield* store.commit({ key: third, expectedVersion: 0, state: "closed", journal: { id: "r1", entries: ["c"] }, expire: { at: now + 150, record: true } })
+        yield* store.commit({ key: third, expectedVersion: 1, state: "restarted", journal: { id: "r2", entries: ["d"] } })
+        yield* Effect.sleep(200)
+        yield* store.fireDueTimers(10)
+        expect(Option.isNone(yield* store.load(f.key))).toBe(true)
+        expect(yield* store.loadJournal(f.key, "r1")).toEqual([])
+        expect(Option.map(yield* store.load(other), (r) => r.state)).toEqual(Option.some("next"))
+        expect(yield* store.loadJournal(other, "r1")).toEqual([])
+        expect(Option.map(yield* store.load(third), (r) => r.state)).toEqual(Option.some("restarted"))
+        expect(yield* store.loadJournal(third, "r2")).toEqual(["d"])
+      }))
+
     it.effect("journal entries append in order, per key and journal id", () =>
       Effect.gen(function*() {
         const store = yield* Store

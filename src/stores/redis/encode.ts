@@ -125,6 +125,8 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       timers.length,
       cancels.length,
       replies.length,
+      c.expire !== undefined && c.journal !== undefined ? Math.round(c.expire.at) : "",
+      c.expire?.record === true ? "1" : "0",
       ...journal,
       ...routed.localArgs,
       ...routed.outboxArgs,

@@ -57,7 +57,9 @@ ARGV[6] pub/sub channel, '' for no notification    ARGV[7] execution key (publis
 ARGV[8] reply time-to-live ms
 ARGV[9] J journal entries  ARGV[10] L local messages  ARGV[11] O outbox messages
 ARGV[12] T timers          ARGV[13] C cancelled ids   ARGV[14] R replies
-ARGV[15 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[15] retention: epoch ms at which KEYS[2] expires, '' for none
+ARGV[16] '1': the record (KEYS[1]) expires at ARGV[15] too; '0': a state write clears its expiry
+ARGV[17 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body
 Returns {0, version} committed (version after the commit)
         {1, version} version conflict: nothing written
@@ -69,13 +71,18 @@ if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, ve
 -- Validated: nothing below can fail on well-formed input.
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local a = 15
+local a = 17
 if ARGV[2] == '1' then
   version = version + 1
   redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version)
+  if ARGV[16] ~= '1' then redis.call('PERSIST', KEYS[1]) end
 end
 for _ = 1, J do
   redis.call('RPUSH', KEYS[2], ARGV[a]); a = a + 1
+end
+if ARGV[15] ~= '' then
+  redis.call('PEXPIREAT', KEYS[2], ARGV[15])
+  if ARGV[16] == '1' then redis.call('PEXPIREAT', KEYS[1], ARGV[15]) end
 end
 for i = 1, L do
   redis.call('XADD', KEYS[7 + i], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
