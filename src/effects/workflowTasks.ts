@@ -1,8 +1,9 @@
 /**
  * The workflow-task interpreter: the life of one durable step.
  *
- *   read a message → load state → `reduce` → (run workflow code → `completeTask`)
- *   → one atomic `commit` of state, journal, messages, timers and the ack.
+ *   read a message → load state (or take it from the executor's cache) → `reduce`
+ *   → (run workflow code → `completeTask`) → one atomic `commit` of state,
+ *   journal, messages, timers and the ack.
  *
  * A crash anywhere before the commit changes nothing (the message stays
  * pending and is reclaimed); a lost optimistic-concurrency race
@@ -37,14 +38,17 @@ const MAX_CONFLICTS = 50
 
 const decodeJournal = (entries: ReadonlyArray<string>): Array<JournalEntry> => entries.map((entry) => JSON.parse(entry) as JournalEntry)
 
-const merge = (first: Transition, second: Transition): Transition => ({
-  ...((first.journalRunId ?? second.journalRunId) === undefined ? {} : { journalRunId: (first.journalRunId ?? second.journalRunId)! }),
-  state: second.state,
-  journal: [...first.journal, ...second.journal],
-  commands: [...first.commands, ...second.commands],
-  activate: false,
-  closed: first.closed || second.closed,
-})
+const merge = (first: Transition, second: Transition): Transition => {
+  const journalRunId = first.journalRunId ?? second.journalRunId
+  return {
+    ...(journalRunId === undefined ? {} : { journalRunId }),
+    state: second.state,
+    journal: [...first.journal, ...second.journal],
+    commands: [...first.commands, ...second.commands],
+    activate: false,
+    closed: first.closed || second.closed,
+  }
+}
 
 /** Load the journal only when the executor has no live run for this state. */
 const journalFor = Effect.fnUntraced(function* (executor: WorkflowExecutor, state: ExecutionState, version: number) {
