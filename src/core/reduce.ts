@@ -14,7 +14,7 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import { commandEntry, type Job, type JournalEntry, type WorkflowCommand } from "./journal.ts"
-import type { ActivityTask, ClosedStatus, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning } from "./state.ts"
@@ -41,6 +41,12 @@ export interface Transition {
   /** The run whose journal `journal` extends (a continue-as-new replaces `state` with the next run). */
   readonly journalRunId?: string
 }
+
+/** How many recent signal ids a run remembers to drop redeliveries (state stays bounded). */
+export const SIGNAL_DEDUPE_WINDOW = 256
+
+const sameParent = (parent: ParentRef | undefined, from: ParentRef): boolean =>
+  parent !== undefined && parent.workflowId === from.workflowId && parent.runId === from.runId && parent.seq === from.seq
 
 /** Workflow-task retry backoff: 1 s doubling to 10 s, unlimited (like Temporal's). */
 export const taskRetryDelay = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 10_000)
@@ -150,6 +156,9 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
   }
   if (!isRunning(state)) return unchanged(state)
   if ("runId" in message && message.runId !== undefined && message.runId !== state.runId) return unchanged(state)
+  // A parent's terminate/cancel follows its child across continue-as-new, but never reaches
+  // another execution that has since taken the child's workflow id.
+  if ("fromParent" in message && message.fromParent !== undefined && !sameParent(state.parent, message.fromParent)) return unchanged(state)
   const step = new Step(state, now)
   switch (message.type) {
     case "ActivityCompleted":
@@ -205,7 +214,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     }
     case "Signal":
       if (state.signalIds.includes(message.signalId)) return unchanged(state)
-      step.update({ signalIds: [...state.signalIds, message.signalId] })
+      step.update({ signalIds: [...state.signalIds.slice(-(SIGNAL_DEDUPE_WINDOW - 1)), message.signalId] })
       step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args })
       return step.done()
     case "CancelRequested":
@@ -217,6 +226,9 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       step.record({ type: "WorkflowTerminated", at: now, reason: message.reason })
       close(step, "TERMINATED", { failure: { kind: "terminated", message: message.reason } })
       return step.done()
+    default:
+      // A message type this version does not know (written by a newer one): leave it to that version.
+      return unchanged(state)
   }
 }
 
@@ -329,6 +341,14 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
   }
 }
 
+/** How this run names itself to its child `seq`. */
+const parentRef = (state: ExecutionState, seq: number): ParentRef => ({
+  workflowId: state.workflowId,
+  runId: state.runId,
+  taskQueue: state.taskQueue,
+  seq,
+})
+
 /** Send one attempt of an activity and arm its timeout. */
 const dispatchActivity = (step: Step, seq: number, activity: ActivityState): void => {
   const { state, now } = step
@@ -429,16 +449,17 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         workflowType: command.workflowType,
         taskQueue: command.taskQueue,
         args: command.args,
-        parent: { workflowId: state.workflowId, runId: state.runId, taskQueue: state.taskQueue, seq: command.seq },
+        parent: parentRef(state, command.seq),
       })
       return
     }
     case "RequestCancelChild": {
       const child = state.children[command.seq]
-      if (child === undefined) return
-      const { [command.seq]: _, ...children } = state.children
-      step.update({ children })
-      step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", runId: child.runId, reason: "parent cancelled the child" })
+      if (child === undefined || child.cancelRequested === true) return
+      // The child stays listed until it closes: if it catches the cancellation and runs on,
+      // the parent's close still terminates it.
+      step.update({ children: { ...state.children, [command.seq]: { ...child, cancelRequested: true } } })
+      step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
       return
     }
     case "CompleteWorkflow":
@@ -498,8 +519,8 @@ const close = (
   }
   if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
   // Parent-close policy TERMINATE (Temporal's default): open children end with their parent.
-  for (const child of Object.values(state.children)) {
-    step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", runId: child.runId, reason: "parent workflow closed" })
+  for (const [seq, child] of Object.entries(state.children)) {
+    step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", reason: "parent workflow closed", fromParent: parentRef(state, Number(seq)) })
   }
   if (state.parent !== undefined && options.notifyParent) {
     step.sendWorkflow(state.parent.taskQueue, state.parent.workflowId, {

@@ -33,6 +33,8 @@ export interface ChildState {
   readonly runId: string
   /** Its `ChildStarted` has been applied (a redelivered one is ignored). */
   readonly started?: boolean
+  /** The parent asked it to cancel; it stays here (and is terminated with the parent) until it closes. */
+  readonly cancelRequested?: boolean
 }
 
 /** Why the last workflow task failed (unknown type, code error, ...); it is being retried. */
@@ -65,6 +67,7 @@ export interface ExecutionState {
   readonly timers: ReadonlyArray<number>
   readonly children: Readonly<Record<string, ChildState>>
   readonly cancelRequested: boolean
+  /** Ids of the most recent signals (a bounded window), to drop redelivered ones. */
   readonly signalIds: ReadonlyArray<string>
   /** Jobs not yet delivered to workflow code (waiting for start or a task retry). */
   readonly pendingJobs: ReadonlyArray<Job>

@@ -44,6 +44,10 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   const store = yield* Store
   const context = yield* Effect.context<Store>()
   const task = decodeActivityTask(delivery.body)
+  if (task === undefined) {
+    yield* Effect.logError(`activity task ${delivery.id} (workflow ${delivery.key}) cannot be read; leaving it for the dead-letter list`)
+    return
+  }
   const cancellation = new Cancellation()
   const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: yield* Clock.currentTimeMillis, abandoned: false }
   const workflowStream = { kind: "workflow" as const, taskQueue: task.workflowTaskQueue }
@@ -53,13 +57,16 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
     task.heartbeatTimeoutMs === undefined ? Infinity : task.heartbeatTimeoutMs * 0.8,
   )
   let lastSent = -Infinity
-  /** A heartbeat re-arms the heartbeat timeout, records its details, and learns of cancellation. */
+  let finished = false
+  let trailing: { details: Payload } | undefined
+  /**
+   * A heartbeat records its details for the next attempt, re-arms the heartbeat
+   * timeout (if any), and learns whether the workflow still waits for this attempt.
+   */
   const sendHeartbeat = (details: Payload) =>
     Effect.gen(function* () {
-      if (task.heartbeatTimeoutMs !== undefined) {
-        const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
-        yield* store.append([{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }])
-      }
+      const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
+      yield* store.append([{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }])
       const record = yield* store.load(task.workflowId)
       const state = Option.getOrUndefined(Option.map(record, (r) => decodeState(r.state)))
       if (!stillWanted(state, task)) {
@@ -67,15 +74,31 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
         cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
       }
     }).pipe(Effect.ignore)
-  const heartbeat = (details: Payload) => {
-    const now = performance.now()
-    if (now - lastSent < interval) return
-    lastSent = now
+  const send = (details: Payload) => {
+    lastSent = performance.now()
     Effect.runForkWith(context)(sendHeartbeat(details))
+  }
+  /** Throttled: at most one send per `interval`; the last details of a window are sent at its end. */
+  const heartbeat = (details: Payload) => {
+    const wait = interval - (performance.now() - lastSent)
+    if (wait <= 0) return send(details)
+    if (trailing !== undefined) {
+      trailing.details = details
+      return
+    }
+    trailing = { details }
+    setTimeout(() => {
+      const last = trailing
+      trailing = undefined
+      if (!finished && last !== undefined) send(last.details)
+    }, wait)
   }
   running.add(entry)
   const outcome = yield* Effect.promise(() => config.executor.run(task, cancellation, heartbeat)).pipe(
-    Effect.ensuring(Effect.sync(() => running.delete(entry))),
+    Effect.ensuring(Effect.sync(() => {
+      finished = true
+      running.delete(entry)
+    })),
     Effect.onInterrupt(() =>
       Effect.sync(() => cancellation.abort(new Error("Worker shutting down"))).pipe(
         Effect.andThen(store.release([delivery])),
@@ -149,6 +172,7 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
         for (const delivery of deliveries) {
           active++
           yield* runOne(config, delivery, running).pipe(
+            Effect.catchDefect((defect) => Effect.logError(`activity task ${delivery.id}: failed unexpectedly; it will be re-delivered`, defect)),
             Effect.ensuring(Effect.sync(() => {
               active--
               slotFree.openUnsafe()

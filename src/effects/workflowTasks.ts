@@ -68,11 +68,19 @@ const loadVersioned = Effect.fnUntraced(function* (key: string) {
 })
 
 /** Process one delivery once. Fails with `CommitConflict` when it lost a race. */
-const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, delivery: Delivery) {
+const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, delivery: Delivery, clockOffset: number) {
   const store = yield* Store
   const message = decodeWorkflowMessage(delivery.body)
+  if (message === undefined) {
+    // Unreadable here (corrupt, or from a newer version): leave it pending. It is re-delivered
+    // after the visibility timeout — perhaps to a newer worker — and dead-lettered after
+    // `maxDeliveries`, visible to operators; nothing else is held up.
+    yield* Effect.logError(`workflow ${delivery.key}: cannot read message ${delivery.id}; leaving it for another worker or the dead-letter list`)
+    return
+  }
   const { version, state: before } = config.executor.peek(delivery.key) ?? (yield* loadVersioned(delivery.key))
-  const now = yield* Clock.currentTimeMillis
+  // The step's time is the store's clock (timers fire by it), read locally plus the batch's offset.
+  const now = (yield* Clock.currentTimeMillis) + clockOffset
   const first = reduce(before, message, now)
 
   if (first.query !== undefined) {
@@ -113,17 +121,23 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
  * time) and store errors (with backoff). A step whose activation was
  * interrupted leaves its message pending for redelivery.
  */
-export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, never, Store> =>
-  attempt(config, delivery).pipe(
+export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery, clockOffset = 0): Effect.Effect<void, never, Store> =>
+  attempt(config, delivery, clockOffset).pipe(
     // The common case succeeds first time; only a failure pays for the retry machinery.
-    Effect.catch(() => retrying(config, delivery)),
+    Effect.catch(() => retrying(config, delivery, clockOffset)),
+    // A bug must not stop the worker: log it, forget the live run, and leave the message
+    // pending (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
+    Effect.catchDefect((defect) =>
+      Effect.sync(() => config.executor.evict(delivery.key)).pipe(
+        Effect.andThen(Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
+      )),
     Effect.onInterrupt(() => Effect.sync(() => config.executor.evict(delivery.key))),
   )
 
-const retrying = (config: WorkflowTaskConfig, delivery: Delivery): Effect.Effect<void, never, Store> =>
+const retrying = (config: WorkflowTaskConfig, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
   retryStoreErrors(
     `workflow ${delivery.key}`,
-    attempt(config, delivery).pipe(
+    attempt(config, delivery, clockOffset).pipe(
       Effect.retry({ while: (error) => error._tag === "CommitConflict" && error.reason === "version", times: MAX_CONFLICTS }),
       Effect.catchTag("CommitConflict", (conflict) =>
         // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
@@ -151,14 +165,22 @@ export const runWorkflowTasks = (config: WorkflowTaskConfig): Effect.Effect<neve
   Effect.gen(function* () {
     const store = yield* Store
     const stream = { kind: "workflow" as const, taskQueue: config.taskQueue }
+    // Durable timers fire by the store's clock (Redis: TIME); steps compute their deadlines by
+    // it too, so a worker whose clock is skewed does not shift them. One reading per batch.
+    const clockOffset = Effect.gen(function* () {
+      const local = yield* Clock.currentTimeMillis
+      const remote = yield* retryStoreErrors("store clock", store.now)
+      return remote - local
+    })
     const readBatch = retryStoreErrors("workflow read", store.read(stream, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }))
     return yield* Effect.forever(
       Effect.flatMap(readBatch, (deliveries) =>
         Effect.uninterruptible(
-          Effect.forEach(byKey(deliveries), (group) => Effect.forEach(group, (delivery) => processDelivery(config, delivery), { discard: true }), {
+          Effect.flatMap(clockOffset, (offset) =>
+          Effect.forEach(byKey(deliveries), (group) => Effect.forEach(group, (delivery) => processDelivery(config, delivery, offset), { discard: true }), {
             concurrency: "unbounded",
             discard: true,
-          }),
+          })),
         )),
     )
   })

@@ -59,7 +59,9 @@ type Result<T> = T extends Workflow ? Awaited<ReturnType<T>> : unknown
 /** A handle on a workflow execution (Temporal's `WorkflowHandle`). */
 export interface WorkflowHandle<T extends Workflow = Workflow> {
   readonly workflowId: string
-  /** The run this handle was created for, when known. */
+  /** The run this handle is pinned to (`getHandle(id, runId)`), or undefined for the current run. */
+  readonly runId: string | undefined
+  /** The run `start` created, when known. */
   readonly firstExecutionRunId: string | undefined
   /** Wait for the result; throws `WorkflowFailedError` if the workflow did not complete. */
   result(): Promise<Result<T>>
@@ -141,7 +143,7 @@ export class WorkflowClient {
     const args = encodeArgs(options.args ?? [])
     const runId = randomUUID()
     await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
-    return this.getHandle<T>(workflowId, runId)
+    return this.getHandle<T>(workflowId, undefined, { firstExecutionRunId: runId })
   }
 
   /** Start a workflow and wait for its result. */
@@ -150,14 +152,24 @@ export class WorkflowClient {
     return handle.result()
   }
 
-  /** A handle on an existing workflow (its latest run). */
-  getHandle<T extends Workflow = Workflow>(workflowId: string, runId?: string): WorkflowHandle<T> {
+  /**
+   * A handle on a workflow. Without `runId` it addresses the current run —
+   * signals and cancellations follow the workflow across continue-as-new;
+   * with `runId` they reach that run only (and are dropped if it has ended).
+   */
+  getHandle<T extends Workflow = Workflow>(
+    workflowId: string,
+    runId?: string,
+    options?: { readonly firstExecutionRunId?: string },
+  ): WorkflowHandle<T> {
     required(workflowId, "workflowId")
     const connection = this.connection
     const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
+    const pinned = runId === undefined ? {} : { runId }
     return {
       workflowId,
-      firstExecutionRunId: runId,
+      runId,
+      firstExecutionRunId: options?.firstExecutionRunId ?? runId,
       async result() {
         connection.resultWaiters++
         try {
@@ -170,7 +182,7 @@ export class WorkflowClient {
         const name = required(typeof def === "string" ? def : def?.name, "signal name")
         const payloads = encodeArgs(args, `signal ${name} args`)
         const signalId = randomUUID()
-        await run(sendToRunning(workflowId, (state) => ({ type: "Signal", runId: state.runId, signalId, name, args: payloads })))
+        await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads })))
       },
       async query(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "query name")
@@ -190,7 +202,7 @@ export class WorkflowClient {
         throw new QueryFailedError(outcome.failure.message, { cause: fromFailureInfo(outcome.failure) })
       },
       async cancel() {
-        await run(sendToRunning(workflowId, (state) => ({ type: "CancelRequested", runId: state.runId })))
+        await run(sendToRunning(workflowId, () => ({ type: "CancelRequested", ...pinned })))
       },
       async terminate(reason = "terminated by client") {
         await run(terminateWorkflow(workflowId, reason, connection.retentionMs))

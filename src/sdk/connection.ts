@@ -63,7 +63,7 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
       ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
     })
   }
-  return Layer.succeed(Store, embeddedStore(namespace))
+  return Layer.succeed(Store, embeddedStore(namespace, options))
 }
 
 const SEVEN_DAYS = 7 * 86_400_000
@@ -71,11 +71,14 @@ const SEVEN_DAYS = 7 * 86_400_000
 const embedded = new Map<string, MemoryStore>()
 
 
-/** The shared embedded store of `namespace` in this process. */
-const embeddedStore = (namespace: string): MemoryStore => {
+/** The shared embedded store of `namespace` in this process (its options are those of the first connection). */
+const embeddedStore = (namespace: string, options: ConnectionOptions): MemoryStore => {
   let store = embedded.get(namespace)
   if (store === undefined) {
-    store = Effect.runSync(makeMemoryStore())
+    store = Effect.runSync(makeMemoryStore({
+      ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
+      ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
+    }))
     embedded.set(namespace, store)
   }
   return store

@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os"
 import { pathToFileURL } from "node:url"
-import { Effect, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
@@ -177,8 +177,10 @@ export class Worker {
     this.#state = "RUNNING"
     const fiber = this.connection.runtime.runFork(this.program)
     this.#fiber = fiber
-    this.#stopped = this.connection.runtime.runPromise(Fiber.await(fiber)).then(() => {
+    this.#stopped = this.connection.runtime.runPromise(Fiber.await(fiber)).then((exit) => {
       this.#state = "STOPPED"
+      // Shutdown interrupts the loops; anything else ending them is a failure the caller must see.
+      if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) throw Cause.squash(exit.cause)
     })
     return this.#stopped
   }
@@ -208,6 +210,6 @@ export class Worker {
       this.#state = "STOPPING"
       await this.connection.runtime.runPromise(Fiber.interrupt(this.#fiber))
     }
-    await this.#stopped
+    await this.#stopped?.catch(() => undefined)
   }
 }

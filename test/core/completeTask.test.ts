@@ -124,12 +124,26 @@ describe("completeTask: commands", () => {
     expect(reduce(t.state, back, T1 + 2).state?.pendingJobs).toStrictEqual([{ type: "ChildStarted", at: T1 + 2, seq: 3, runId: "r1.3" }])
   })
 
-  it("RequestCancelChild → CancelRequested to the child's run, child no longer awaited", () => {
+  it("RequestCancelChild → CancelRequested from this parent; the child stays listed (and is terminated with the parent) until it closes", () => {
     const t = completeTask(running({ children: { 3: child() } }), [{ type: "RequestCancelChild", seq: 3 }], T1)
-    expect(t.state?.children).toStrictEqual({})
+    expect(t.state?.children).toStrictEqual({ 3: child({ cancelRequested: true }) })
+    const fromParent = { workflowId: "wf", runId: "r1", taskQueue: "q", seq: 3 }
     expect(t.commands).toStrictEqual([
-      { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "CancelRequested", runId: "r1.3", reason: "parent cancelled the child" } },
+      { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "CancelRequested", reason: "parent cancelled the child", fromParent } },
     ])
+    // Asked once: a second request sends nothing.
+    expect(completeTask(t.state!, [{ type: "RequestCancelChild", seq: 3 }], T1).commands).toStrictEqual([])
+    // Closing the parent still terminates it.
+    const closed = completeTask(t.state!, [{ type: "CompleteWorkflow", result: undefined }], T1)
+    expect(closed.commands).toContainEqual({ type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "Terminate", reason: "parent workflow closed", fromParent } })
+  })
+
+  it("a parent's message reaches the child's current run, not an unrelated execution with the same id", () => {
+    const fromParent = { workflowId: "wf", runId: "r1", taskQueue: "q", seq: 3 }
+    const childRun = running({ workflowId: "kid", runId: "kid-run-2", parent: fromParent })
+    expect(reduce(childRun, { type: "Terminate", reason: "parent workflow closed", fromParent }, T1).state?.status).toBe("TERMINATED")
+    const stranger = running({ workflowId: "kid", runId: "other", parent: { ...fromParent, runId: "someone-else" } })
+    expectUnchanged(reduce(stranger, { type: "Terminate", reason: "parent workflow closed", fromParent }, T1), stranger)
   })
 })
 
@@ -174,7 +188,7 @@ describe("completeTask: closing commands", () => {
   it("terminates open children when closing", () => {
     const t = completeTask(running({ children: { 3: child() } }), [{ type: "CompleteWorkflow", result: undefined }], T1)
     expect(t.commands).toStrictEqual([
-      { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "Terminate", runId: "r1.3", reason: "parent workflow closed" } },
+      { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "Terminate", reason: "parent workflow closed", fromParent: { workflowId: "wf", runId: "r1", taskQueue: "q", seq: 3 } } },
     ])
   })
 })

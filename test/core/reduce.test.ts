@@ -311,7 +311,7 @@ describe("Terminate", () => {
         cancelTimer("timeout:1"),
         cancelTimer("retry:4"),
         cancelTimer("task-retry"),
-        { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "Terminate", runId: "r1.3", reason: "parent workflow closed" } },
+        { type: "SendWorkflow", taskQueue: "cq", key: "kid", message: { type: "Terminate", reason: "parent workflow closed", fromParent: { workflowId: "wf", runId: "r1", taskQueue: "q", seq: 3 } } },
         toParent({ type: "ChildClosed", runId: "pr", seq: 4, status: "TERMINATED", failure }),
       ],
       activate: false,

@@ -333,7 +333,7 @@ describe("parallelism and lookup", () => {
         workflowType: "activityInfo",
         taskQueue,
       })
-      expect(info.idempotencyKey).toBe(`${workflowId}-${String(info.activityId)}`)
+      expect(info.idempotencyKey).toBe(`${workflowId}-${runId}-${String(info.activityId)}`)
       // the second call of the workflow: its activity id is its sequence number in the journal
       expect(info.activityId).toBe(String(entriesOf(await historyOf(handle), "ActivityScheduled")[1]!.seq))
     })

@@ -4,7 +4,7 @@
  *
  * Activities run at least once: a worker may die after the side effect but
  * before recording the result. Make them idempotent, e.g. with
- * `Context.current().info.idempotencyKey` (`workflowId-activityId`).
+ * `Context.current().info.idempotencyKey` (`workflowId-runId-activityId`).
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import { CancelledFailure } from "../failures.ts"
@@ -23,7 +23,11 @@ export interface ActivityInfo {
   readonly scheduledTimestampMs: number
   /** Epoch ms after which this attempt has timed out, if it has a deadline. */
   readonly deadline?: number
-  /** Stable across attempts: `${workflowId}-${activityId}`. Pass it to the systems you call. */
+  /**
+   * Stable across the attempts of this call, unique across calls — also across
+   * runs of one workflow id (continue-as-new, id reuse):
+   * `${workflowId}-${workflowRunId}-${activityId}`. Pass it to the systems you call.
+   */
   readonly idempotencyKey: string
   /** Details of the last heartbeat of an earlier attempt (resume from there), if any. */
   readonly heartbeatDetails: unknown

@@ -35,7 +35,7 @@ export const makeActivityExecutor = (activities: Activities, taskQueue: string):
         taskQueue,
         scheduledTimestampMs: task.scheduledAt,
         ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
-        idempotencyKey: `${task.workflowId}-${task.seq}`,
+        idempotencyKey: `${task.workflowId}-${task.runId}-${task.seq}`,
         heartbeatDetails: decode(task.heartbeatDetails),
       },
       cancellation,

@@ -28,6 +28,8 @@ export class CancellationScope {
   #cancelled = false
   #reason: CancelledFailure | undefined
   readonly #listeners = new Set<(reason: CancelledFailure) => void>()
+  /** Stops listening to the parent (once this scope's work has settled). */
+  readonly #detach: () => void
   /** Rejects with a `CancelledFailure` when this scope is cancelled. */
   readonly cancelRequested: Promise<never>
 
@@ -37,9 +39,13 @@ export class CancellationScope {
     this.timeout = options.timeout
     this.cancelRequested = new Promise<never>((_, reject) => this.#listeners.add(reject))
     this.cancelRequested.catch(() => undefined)
+    let detach = () => {}
     if (this.parent !== undefined && this.cancellable) {
       if (this.parent.consideredCancelled) this.#cancelled = true
-      else this.parent.onCancel((reason) => this.cancel(reason))
+      else detach = this.parent.onCancel((reason) => this.cancel(reason))
+    }
+    this.#detach = () => {
+      detach()
     }
   }
 
@@ -71,7 +77,11 @@ export class CancellationScope {
   /** Run `fn` with this scope as the current one. */
   run<T>(fn: () => Promise<T>): Promise<T> {
     const context = current("CancellationScope.run")
-    if (this.timeout === undefined) return storage.run({ run: context.run, scope: this }, fn)
+    if (this.timeout === undefined) {
+      const result = storage.run({ run: context.run, scope: this }, fn)
+      result.then(this.#detach, this.#detach)
+      return result
+    }
     // The timeout is a durable timer in its own scope, cancelled once `fn` settles.
     const timerScope = new CancellationScope({ parent: this.parent ?? context.scope })
     context.run.startTimer(toMillis(this.timeout, "scope timeout"), timerScope).then(
@@ -79,7 +89,10 @@ export class CancellationScope {
       () => undefined,
     )
     const result = storage.run({ run: context.run, scope: this }, fn)
-    const stopTimer = () => timerScope.cancel()
+    const stopTimer = () => {
+      timerScope.cancel()
+      this.#detach()
+    }
     result.then(stopTimer, stopTimer)
     return result
   }

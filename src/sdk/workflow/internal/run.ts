@@ -67,6 +67,9 @@ type Handler = (...args: Array<any>) => unknown
 
 const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
+/** Satisfied conditions one activation may resume before it is considered stuck. */
+const MAX_CONDITION_PASSES = 10_000
+
 /** A live workflow run. Internal: used by the worker's executor. */
 export class WorkflowRun {
   readonly info: WorkflowInfo
@@ -109,7 +112,16 @@ export class WorkflowRun {
     if (first !== undefined) this.info.currentTime = new Date(first.at)
     for (const job of jobs) this.#apply(job)
     await drainMicrotasks()
-    while (this.#checkConditions()) await drainMicrotasks()
+    let passes = 0
+    while (this.#checkConditions()) {
+      // Code that never blocks on a durable call (e.g. `while (x) await condition(() => true)`)
+      // would hold the worker forever: fail the task instead (deterministic: passes are counted).
+      if (++passes > MAX_CONDITION_PASSES) {
+        this.#commands = []
+        throw new Error(`workflow ${this.info.workflowType} (${this.info.workflowId}) did not block on a durable call after ${MAX_CONDITION_PASSES} condition passes in one activation: a condition loop that never waits?`)
+      }
+      await drainMicrotasks()
+    }
     const commands = this.#commands
     this.#commands = []
     if (this.#taskError !== undefined) {
@@ -385,10 +397,6 @@ export class WorkflowRun {
     return encode(value, `result of query ${name}`)
   }
 
-  /** Names of signals received without a handler (for describe / warnings). */
-  get unhandledSignals(): ReadonlyArray<string> {
-    return this.#buffered.map((signal) => signal.name)
-  }
 }
 
 /** Build a run's info from its start parameters. */
