@@ -63,7 +63,10 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
   readonly runId: string | undefined
   /** The run `start` created, when known. */
   readonly firstExecutionRunId: string | undefined
-  /** Wait for the result; throws `WorkflowFailedError` if the workflow did not complete. */
+  /**
+   * Wait for the result — of the workflow's latest run, following continue-as-new
+   * (Temporal's `followRuns`); throws `WorkflowFailedError` if it did not complete.
+   */
   result(): Promise<Result<T>>
   signal<Args extends Array<any>>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void>
   query<Ret, Args extends Array<any> = []>(def: QueryDefinition<Ret, Args> | string, ...args: Args): Promise<Ret>
