@@ -166,11 +166,19 @@ export const runWorkflowTasks = (config: WorkflowTaskConfig): Effect.Effect<neve
     const store = yield* Store
     const stream = { kind: "workflow" as const, taskQueue: config.taskQueue }
     // Durable timers fire by the store's clock (Redis: TIME); steps compute their deadlines by
-    // it too, so a worker whose clock is skewed does not shift them. One reading per batch.
-    const clockOffset = Effect.gen(function* () {
-      const local = yield* Clock.currentTimeMillis
-      const remote = yield* retryStoreErrors("store clock", store.now)
-      return remote - local
+    // it too, so a worker whose clock is skewed does not shift them. The offset between the
+    // two clocks drifts slowly: it is measured again at most every 10 s of real time.
+    let offset = 0
+    let measuredAt = -Infinity
+    const clockOffset = Effect.suspend(() => {
+      if (performance.now() - measuredAt < 10_000) return Effect.succeed(offset)
+      return Effect.gen(function* () {
+        const local = yield* Clock.currentTimeMillis
+        const remote = yield* retryStoreErrors("store clock", store.now)
+        offset = remote - local
+        measuredAt = performance.now()
+        return offset
+      })
     })
     const readBatch = retryStoreErrors("workflow read", store.read(stream, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }))
     return yield* Effect.forever(
