@@ -9,6 +9,12 @@ import type { ActivityTask } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState } from "../core/state.ts"
 
+/**
+ * The failure type of an activation or query that found no live run and got
+ * no journal (the run was evicted after `needsJournal`): load it and call again.
+ */
+export const JOURNAL_REQUIRED = "JournalRequired"
+
 /** What running workflow code on a run's pending jobs produced. */
 export type ActivationOutcome =
   | { readonly ok: true; readonly commands: ReadonlyArray<WorkflowCommand> }

@@ -17,7 +17,7 @@ import type { JournalEntry } from "../core/journal.ts"
 import { completeTask, failTask, reduce, type Transition } from "../core/reduce.ts"
 import { decodeState, type ExecutionState } from "../core/state.ts"
 import { type Delivery, Store } from "../stores/Store.ts"
-import type { WorkflowExecutor } from "./executors.ts"
+import { JOURNAL_REQUIRED, type WorkflowExecutor } from "./executors.ts"
 import { toCommit } from "./internal/writes.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
 
@@ -57,6 +57,25 @@ const journalFor = Effect.fnUntraced(function* (executor: WorkflowExecutor, stat
   return decodeJournal(yield* store.loadJournal(state.workflowId, state.runId))
 })
 
+/**
+ * Call the executor with the journal it needs: none when its live run is
+ * cached, else loaded — and loaded anyway if the run was evicted meanwhile.
+ */
+const withJournal = <A extends { readonly ok: boolean; readonly failure?: { readonly type?: string } }>(
+  executor: WorkflowExecutor,
+  state: ExecutionState,
+  version: number,
+  call: (journal: ReadonlyArray<JournalEntry> | undefined) => Promise<A>,
+) =>
+  Effect.gen(function* () {
+    const journal = yield* journalFor(executor, state, version)
+    const outcome = yield* Effect.promise(() => call(journal))
+    if (outcome.ok || outcome.failure?.type !== JOURNAL_REQUIRED) return outcome
+    const store = yield* Store
+    const loaded = decodeJournal(yield* store.loadJournal(state.workflowId, state.runId))
+    return yield* Effect.promise(() => call(loaded))
+  })
+
 /** The stored state of `key` (undefined, version 0, when there is none). */
 const loadVersioned = Effect.fnUntraced(function* (key: string) {
   const store = yield* Store
@@ -87,8 +106,7 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
     const { queryId, name, args } = first.query
     const answer = before === undefined
       ? { ok: false as const, failure: { kind: "application" as const, type: "WorkflowNotFoundError", message: `workflow ${delivery.key} not found` } }
-      : yield* Effect.flatMap(journalFor(config.executor, before, version), (journal) =>
-        Effect.promise(() => config.executor.query(before, version, journal, name, args)))
+      : yield* withJournal(config.executor, before, version, (journal) => config.executor.query(before, version, journal, name, args))
     yield* store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery })
     return
   }
@@ -97,8 +115,7 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
   const activated = first.activate && first.state !== undefined
   if (activated) {
     const state = first.state!
-    const journal = yield* journalFor(config.executor, state, version)
-    const outcome = yield* Effect.promise(() => config.executor.activate(state, version, journal))
+    const outcome = yield* withJournal(config.executor, state, version, (journal) => config.executor.activate(state, version, journal))
     if (!outcome.ok) {
       yield* Effect.logWarning(`workflow ${state.workflowId} (${state.workflowType}): task failed, will retry: ${outcome.failure.type}: ${outcome.failure.message}`)
     }

@@ -12,7 +12,7 @@ import { commandEntry, type JournalEntry } from "../../core/journal.ts"
 import type { Payload } from "../../core/payload.ts"
 import { findMismatch, patchesOf, splitTasks } from "../../core/replay.ts"
 import type { ExecutionState } from "../../core/state.ts"
-import type { ActivationOutcome, QueryOutcome, WorkflowExecutor } from "../../effects/executors.ts"
+import { type ActivationOutcome, JOURNAL_REQUIRED, type QueryOutcome, type WorkflowExecutor } from "../../effects/executors.ts"
 import { DeterminismViolationError, UnknownWorkflowTypeError } from "../errors.ts"
 import { toFailureInfo } from "../failures.ts"
 import { runInfo, type WorkflowFunction, WorkflowRun } from "../workflow/internal/run.ts"
@@ -21,6 +21,12 @@ interface Cached {
   readonly state: ExecutionState
   readonly version: number
   readonly run: WorkflowRun
+}
+
+class JournalRequired extends Error {
+  constructor() {
+    super("the live run is no longer cached; the journal is needed to replay it")
+  }
 }
 
 /** Options of the executor. */
@@ -82,7 +88,8 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
   const liveRun = async (state: ExecutionState, version: number, journal: ReadonlyArray<JournalEntry> | undefined): Promise<WorkflowRun> => {
     const hit = cachedRun(state, version)
     if (hit !== undefined) return hit
-    if (journal === undefined) throw new Error(`internal: journal of ${state.workflowId} was not loaded for a replay`)
+    // The live run was evicted since `needsJournal` said it was cached: ask for the journal.
+    if (journal === undefined) throw new JournalRequired()
     return replayRun(state, workflowFor(state.workflowType), journal, options.continueAsNewSuggestedAt)
   }
 
@@ -110,6 +117,7 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
         return { ok: true, commands }
       } catch (error) {
         cache.delete(state.workflowId)
+        if (error instanceof JournalRequired) return { ok: false, failure: { type: JOURNAL_REQUIRED, message: error.message } }
         return { ok: false, failure: describeError(error) }
       }
     },
@@ -122,6 +130,7 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
         }
         return { ok: true, result: run.query(name, args) }
       } catch (error) {
+        if (error instanceof JournalRequired) return { ok: false, failure: { kind: "application", type: JOURNAL_REQUIRED, message: error.message } }
         return { ok: false, failure: toFailureInfo(error) }
       }
     },
