@@ -1,0 +1,229 @@
+/**
+ * The building blocks shared by the transitions (`reduce.ts`, `task.ts`):
+ * what a transition returns, the `Step` builder that accumulates it, timer
+ * ids, and the effects several transitions share — dispatching an activity
+ * attempt, closing a run. Pure; internal to core.
+ */
+import type { FailureInfo } from "./failure.ts"
+import type { Job, JournalEntry } from "./journal.ts"
+import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { Payload } from "./payload.ts"
+import type { ActivityState, ExecutionState } from "./state.ts"
+
+/** Something the interpreter must write in the step's atomic commit. */
+export type Command =
+  | { readonly type: "SendWorkflow"; readonly taskQueue: string; readonly key: string; readonly message: WorkflowMessage }
+  | { readonly type: "SendActivity"; readonly taskQueue: string; readonly key: string; readonly task: ActivityTask }
+  | { readonly type: "SetTimer"; readonly id: string; readonly fireAt: number; readonly taskQueue: string; readonly key: string; readonly message: WorkflowMessage }
+  | { readonly type: "CancelTimer"; readonly id: string }
+
+/** The result of one transition. */
+export interface Transition {
+  readonly state: ExecutionState | undefined
+  /** Entries to append to the run's journal, in order. */
+  readonly journal: ReadonlyArray<JournalEntry>
+  readonly commands: ReadonlyArray<Command>
+  /** Run workflow code on `state.pendingJobs`, then call `completeTask`/`failTask`. */
+  readonly activate: boolean
+  /** A query to answer from the live workflow (no state change). */
+  readonly query?: { readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  /** The run closed in this transition (wake result waiters). */
+  readonly closed: boolean
+  /** The run whose journal `journal` extends (a continue-as-new replaces `state` with the next run). */
+  readonly journalRunId?: string
+}
+
+/** Workflow-task retry backoff: 1 s doubling to 10 s, unlimited (like Temporal's). */
+export const taskRetryDelay = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 10_000)
+
+/** The store timer id of a timer purpose for one run. */
+export const timerId = (state: Pick<ExecutionState, "workflowId" | "runId">, purpose: TimerPurpose): string => {
+  const base = `${state.workflowId}:${state.runId}`
+  switch (purpose.kind) {
+    case "sleep":
+      return `${base}:sleep:${purpose.seq}`
+    case "activityRetry":
+      return `${base}:retry:${purpose.seq}`
+    case "activityTimeout":
+      return `${base}:timeout:${purpose.seq}`
+    case "activityHeartbeat":
+      return `${base}:heartbeat:${purpose.seq}`
+    case "taskRetry":
+      return `${base}:task-retry`
+  }
+}
+
+/**
+ * A builder that accumulates one transition's outputs over an evolving state.
+ * The input state is never mutated: the first `update` takes a private copy,
+ * later ones patch that copy (one allocation per transition, not per field).
+ */
+export class Step {
+  journal: Array<JournalEntry> = []
+  journalRunId: string | undefined = undefined
+  commands: Array<Command> = []
+  activate = false
+  closed = false
+  #state: ExecutionState
+  #owned = false
+  constructor(
+    state: ExecutionState,
+    readonly now: number,
+  ) {
+    this.#state = state
+  }
+
+  get state(): ExecutionState {
+    return this.#state
+  }
+  /** Replace the state with an object this step owns. */
+  set state(next: ExecutionState) {
+    this.#state = next
+    this.#owned = true
+  }
+  update(patch: Partial<ExecutionState>): void {
+    if (!this.#owned) this.state = { ...this.#state }
+    Object.assign(this.#state, patch)
+  }
+  record(entry: JournalEntry): void {
+    this.journalRunId ??= this.state.runId
+    this.journal.push(entry)
+    this.update({ journalLength: this.state.journalLength + 1 })
+  }
+  timer(purpose: TimerPurpose, fireAt: number): void {
+    const { workflowId, runId, taskQueue } = this.state
+    this.commands.push({
+      type: "SetTimer",
+      id: timerId(this.state, purpose),
+      fireAt,
+      taskQueue,
+      key: workflowId,
+      message: { type: "TimerFired", runId, timer: purpose },
+    })
+  }
+  cancelTimer(purpose: TimerPurpose): void {
+    this.commands.push({ type: "CancelTimer", id: timerId(this.state, purpose) })
+  }
+  sendWorkflow(taskQueue: string, key: string, message: WorkflowMessage): void {
+    this.commands.push({ type: "SendWorkflow", taskQueue, key, message })
+  }
+  /** Queue a job for workflow code; activate unless a failing task is waiting for its retry. */
+  job(job: Job): void {
+    this.update({ pendingJobs: [...this.state.pendingJobs, job] })
+    if (this.state.started && this.state.taskFailure === undefined) this.activate = true
+  }
+  done(): Transition {
+    return {
+      state: this.state,
+      journal: this.journal,
+      commands: this.commands,
+      activate: this.activate,
+      closed: this.closed,
+      ...(this.journalRunId === undefined ? {} : { journalRunId: this.journalRunId }),
+    }
+  }
+}
+
+/** A transition that changes nothing. */
+export const unchanged = (state: ExecutionState | undefined): Transition => ({
+  state,
+  journal: [],
+  commands: [],
+  activate: false,
+  closed: false,
+})
+
+/** Forget a pending activity. */
+export const removeActivity = (step: Step, seq: number): void => {
+  const { [seq]: _, ...activities } = step.state.activities
+  step.update({ activities })
+}
+
+/** How this run names itself to its child `seq`. */
+export const parentRef = (state: ExecutionState, seq: number): ParentRef => ({
+  workflowId: state.workflowId,
+  runId: state.runId,
+  taskQueue: state.taskQueue,
+  seq,
+})
+
+/** Send one attempt of an activity and arm its timeout. */
+export const dispatchActivity = (step: Step, seq: number, activity: ActivityState): void => {
+  const { state, now } = step
+  step.update({ activities: { ...state.activities, [seq]: activity } })
+  const { startToCloseMs, scheduleToCloseMs, heartbeatTimeoutMs } = activity.options
+  const deadline = Math.min(
+    startToCloseMs === undefined ? Infinity : now + startToCloseMs,
+    scheduleToCloseMs === undefined ? Infinity : activity.scheduledAt + scheduleToCloseMs,
+  )
+  step.commands.push({
+    type: "SendActivity",
+    taskQueue: activity.options.taskQueue,
+    key: state.workflowId,
+    task: {
+      workflowId: state.workflowId,
+      runId: state.runId,
+      workflowType: state.workflowType,
+      workflowTaskQueue: state.taskQueue,
+      seq,
+      attempt: activity.attempt,
+      activityType: activity.activityType,
+      args: activity.args,
+      scheduledAt: activity.scheduledAt,
+      ...(deadline === Infinity ? {} : { deadline }),
+      ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
+      ...(activity.heartbeatDetails === undefined ? {} : { heartbeatDetails: activity.heartbeatDetails }),
+    },
+  })
+  if (deadline !== Infinity) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, deadline)
+  if (heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + heartbeatTimeoutMs)
+}
+
+/** Cancel the timeout timers of an activity's current attempt. */
+export const cancelAttemptTimers = (step: Step, seq: number, activity: ActivityState): void => {
+  step.cancelTimer({ kind: "activityTimeout", seq, attempt: activity.attempt })
+  if (activity.options.heartbeatTimeoutMs !== undefined) step.cancelTimer({ kind: "activityHeartbeat", seq, attempt: activity.attempt })
+}
+
+/** Close the run: cancel its timers, terminate open children, tell the parent, wake result waiters. */
+export const close = (
+  step: Step,
+  status: ClosedStatus,
+  outcome: { readonly result?: Payload; readonly failure?: FailureInfo },
+  options: { readonly notifyParent: boolean } = { notifyParent: true },
+): void => {
+  const { state, now } = step
+  for (const seq of state.timers) step.cancelTimer({ kind: "sleep", seq })
+  for (const [seq, activity] of Object.entries(state.activities)) {
+    if (activity.dispatched) cancelAttemptTimers(step, Number(seq), activity)
+    else step.cancelTimer({ kind: "activityRetry", seq: Number(seq), attempt: activity.attempt })
+  }
+  if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
+  // Parent-close policy TERMINATE (Temporal's default): open children end with their parent.
+  for (const [seq, child] of Object.entries(state.children)) {
+    step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", reason: "parent workflow closed", fromParent: parentRef(state, Number(seq)) })
+  }
+  if (state.parent !== undefined && options.notifyParent) {
+    step.sendWorkflow(state.parent.taskQueue, state.parent.workflowId, {
+      type: "ChildClosed",
+      runId: state.parent.runId,
+      seq: state.parent.seq,
+      status,
+      ...(outcome.result === undefined ? {} : { result: outcome.result }),
+      ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
+    })
+  }
+  const { taskFailure: _, ...rest } = step.state
+  step.state = {
+    ...rest,
+    status,
+    closeTime: now,
+    activities: {},
+    timers: [],
+    children: {},
+    pendingJobs: [],
+    ...(outcome.result === undefined ? {} : { result: outcome.result }),
+    ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
+  }
+  step.closed = true
+}

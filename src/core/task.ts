@@ -1,0 +1,127 @@
+/**
+ * The second half of an activating step: what workflow code did with its
+ * jobs. `completeTask` journals the jobs (as one task) and the commands and
+ * turns the commands into messages and timers; `failTask` keeps the jobs and
+ * schedules a retry of the task. Pure.
+ */
+import { commandEntry, type WorkflowCommand } from "./journal.ts"
+import { type ExecutionState, initialState, isRunning } from "./state.ts"
+import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
+
+/**
+ * Workflow code ran on `state.pendingJobs` and made `commands`: journal the
+ * jobs (as one task) and the commands, and turn the commands into messages
+ * and timers.
+ */
+export const completeTask = (state: ExecutionState, commands: ReadonlyArray<WorkflowCommand>, now: number): Transition => {
+  if (!isRunning(state)) return unchanged(state)
+  const step = new Step(state, now)
+  const task = state.tasks + 1
+  for (const job of state.pendingJobs) step.record({ ...job, task })
+  if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
+  const { taskFailure: _, ...rest } = step.state
+  step.state = { ...rest, pendingJobs: [], tasks: task }
+  for (const command of commands) {
+    step.record(commandEntry(command, now))
+    applyCommand(step, command)
+    if (step.closed) break
+  }
+  return step.done()
+}
+
+const applyCommand = (step: Step, command: WorkflowCommand): void => {
+  const { state, now } = step
+  switch (command.type) {
+    case "ScheduleActivity":
+      dispatchActivity(step, command.seq, {
+        activityType: command.activityType,
+        args: command.args,
+        options: command.options,
+        attempt: 1,
+        scheduledAt: now,
+        dispatched: true,
+      })
+      return
+    case "StartTimer":
+      step.update({ timers: [...state.timers, command.seq] })
+      step.timer({ kind: "sleep", seq: command.seq }, now + command.durationMs)
+      return
+    case "CancelTimer":
+      step.update({ timers: state.timers.filter((seq) => seq !== command.seq) })
+      step.cancelTimer({ kind: "sleep", seq: command.seq })
+      return
+    case "RequestCancelActivity": {
+      const activity = state.activities[command.seq]
+      if (activity === undefined) return
+      removeActivity(step, command.seq)
+      cancelAttemptTimers(step, command.seq, activity)
+      step.cancelTimer({ kind: "activityRetry", seq: command.seq, attempt: activity.attempt })
+      return
+    }
+    case "StartChild": {
+      const runId = `${state.runId}.${command.seq}`
+      step.update({
+        children: { ...state.children, [command.seq]: { workflowId: command.workflowId, workflowType: command.workflowType, taskQueue: command.taskQueue, runId } },
+      })
+      step.sendWorkflow(command.taskQueue, command.workflowId, {
+        type: "Start",
+        workflowId: command.workflowId,
+        runId,
+        workflowType: command.workflowType,
+        taskQueue: command.taskQueue,
+        args: command.args,
+        parent: parentRef(state, command.seq),
+      })
+      return
+    }
+    case "RequestCancelChild": {
+      const child = state.children[command.seq]
+      if (child === undefined || child.cancelRequested === true) return
+      // The child stays listed until it closes: if it catches the cancellation and runs on,
+      // the parent's close still terminates it.
+      step.update({ children: { ...state.children, [command.seq]: { ...child, cancelRequested: true } } })
+      step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
+      return
+    }
+    case "CompleteWorkflow":
+      close(step, "COMPLETED", { result: command.result })
+      return
+    case "FailWorkflow":
+      close(step, "FAILED", { failure: command.failure })
+      return
+    case "CancelWorkflow":
+      close(step, "CANCELLED", { failure: { kind: "cancelled", message: "Workflow cancelled" } })
+      return
+    case "ContinueAsNew": {
+      // Close this run without telling the parent; the next run inherits the parent and reports to it.
+      close(step, "CONTINUED_AS_NEW", {}, { notifyParent: false })
+      const next = {
+        workflowId: state.workflowId,
+        runId: command.runId,
+        workflowType: command.workflowType,
+        taskQueue: command.taskQueue,
+        args: command.args,
+        ...(state.parent === undefined ? {} : { parent: state.parent }),
+      }
+      step.state = initialState(next, now)
+      step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })
+      return
+    }
+    case "Patch":
+      return
+  }
+}
+
+/**
+ * Workflow code could not run on the pending jobs (unknown workflow type,
+ * a bug that threw, a determinism violation): keep the jobs, record why,
+ * and retry the task with backoff. The workflow itself does not fail.
+ */
+export const failTask = (state: ExecutionState, failure: { readonly type: string; readonly message: string }, now: number): Transition => {
+  if (!isRunning(state)) return unchanged(state)
+  const step = new Step(state, now)
+  const attempt = (state.taskFailure?.attempt ?? 0) + 1
+  step.update({ taskFailure: { type: failure.type, message: failure.message, attempt, at: now } })
+  step.timer({ kind: "taskRetry", attempt }, now + taskRetryDelay(attempt))
+  return step.done()
+}
