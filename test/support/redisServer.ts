@@ -12,7 +12,7 @@
  * storeConformance("redis", layerRedis({ redis: redis.url, namespace: "conf" }), { maxDeliveries: 3 })
  * ```
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
 import { createConnection, createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -73,9 +73,12 @@ export interface StartRedisOptions {
   readonly extraArgs?: ReadonlyArray<string>
 }
 
+/** The redis-server binary: `REDIS_SERVER`, or `redis-server` on the PATH. */
+const redisBinary = (): string => process.env["REDIS_SERVER"] ?? "redis-server"
+
 const spawnServer = (port: number, dir: string, extraArgs: ReadonlyArray<string>): ChildProcess => {
   const child = spawn(
-    process.env["REDIS_SERVER"] ?? "redis-server",
+    redisBinary(),
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extraArgs],
     { stdio: "ignore" },
   )
@@ -99,6 +102,13 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
       stop: async () => {},
       restart: () => Promise.reject(new Error("cannot restart the REDIS_URL server")),
     }
+  }
+  const binary = redisBinary()
+  if (spawnSync(binary, ["--version"], { stdio: "ignore" }).error !== undefined) {
+    throw new Error(
+      `The Redis tests need a redis-server: "${binary}" was not found. Install it (Debian/Ubuntu: apt-get install redis-server) ` +
+        "or point REDIS_URL at a server of your own. .ci/run installs it.",
+    )
   }
   const dir = await mkdtemp(join(tmpdir(), "hotmesh-redis-"))
   const port = await freePort()
