@@ -3,25 +3,12 @@
  */
 import { Worker } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { entriesOf, historyOf, rejectionOf, unique, within, eventually } from "../fixtures/e2e-support.ts"
+import { describe, expect, it } from "vitest"
+import { entriesOf, historyOf, rejectionOf, unique, within, eventually, useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import * as workflows from "../fixtures/signal-workflows.ts"
 
-let env: TestWorkflowEnvironment
-let worker: Worker
-let running: Promise<void>
 const taskQueue = unique("signals")
-
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping()
-  worker = await Worker.create({ connection: env.connection, taskQueue, workflows })
-  running = worker.run()
-})
-afterAll(async () => {
-  await worker.shutdown()
-  await running
-  await env.teardown()
-})
+const setup = useWorkerEnvironment({ taskQueue, workflows })
 
 /** Wait until the workflow's journal records that it started a timer. */
 const timerStarted = (handle: Parameters<typeof historyOf>[0]) =>
@@ -30,16 +17,16 @@ const timerStarted = (handle: Parameters<typeof historyOf>[0]) =>
 describe("signals", () => {
   it("keeps a signal sent before any worker runs the workflow", async () => {
     const queue = unique("signals-late-worker")
-    const handle = await env.client.workflow.start(workflows.waitForApproval, { taskQueue: queue, workflowId: unique("early") })
+    const handle = await setup.env.client.workflow.start(workflows.waitForApproval, { taskQueue: queue, workflowId: unique("early") })
     await handle.signal(workflows.approve, "early bird")
     expect((await handle.describe()).historyLength).toBe(0) // nothing has run yet
-    const late = await Worker.create({ connection: env.connection, taskQueue: queue, workflows })
+    const late = await Worker.create({ connection: setup.env.connection, taskQueue: queue, workflows })
     const result = await late.runUntil(handle.result())
     expect(result).toBe("approved by early bird (condition returned undefined)")
   })
 
   it("keeps signals sent before the workflow sets their handler, in order", async () => {
-    const handle = await env.client.workflow.start(workflows.lateHandler, { taskQueue, workflowId: unique("late-handler") })
+    const handle = await setup.env.client.workflow.start(workflows.lateHandler, { taskQueue, workflowId: unique("late-handler") })
     await timerStarted(handle) // the workflow is sleeping; its handler is not set yet
     await handle.signal(workflows.approve, "first")
     await handle.signal(workflows.approve, "second")
@@ -49,7 +36,7 @@ describe("signals", () => {
   })
 
   it("delivers signal arguments and answers queries with arguments from current state", async () => {
-    const handle = await env.client.workflow.start(workflows.collector, { taskQueue, workflowId: unique("collector") })
+    const handle = await setup.env.client.workflow.start(workflows.collector, { taskQueue, workflowId: unique("collector") })
     await handle.signal(workflows.add, 1, "one")
     await handle.signal(workflows.add, 2, "two")
     expect(await handle.query(workflows.itemsQuery, "#")).toEqual(["#1:one", "#2:two"])
@@ -62,7 +49,7 @@ describe("signals", () => {
   })
 
   it("ignores a signal the workflow has no handler for", async () => {
-    const handle = await env.client.workflow.start(workflows.collector, { taskQueue, workflowId: unique("collector") })
+    const handle = await setup.env.client.workflow.start(workflows.collector, { taskQueue, workflowId: unique("collector") })
     await handle.signal("nobody-listens", 42)
     await handle.signal(workflows.add, 1, "one")
     await handle.signal(workflows.finish)
@@ -71,7 +58,7 @@ describe("signals", () => {
   })
 
   it("fails the workflow when a signal handler throws an ApplicationFailure", async () => {
-    const handle = await env.client.workflow.start(workflows.failingHandler, { taskQueue, workflowId: unique("bad-handler") })
+    const handle = await setup.env.client.workflow.start(workflows.failingHandler, { taskQueue, workflowId: unique("bad-handler") })
     await handle.signal(workflows.explode, "on purpose")
     const error = await rejectionOf(handle.result())
     expect(error.status).toBe("FAILED")
@@ -81,7 +68,7 @@ describe("signals", () => {
   })
 
   it("rejects a signal to a completed workflow with WorkflowNotFoundError", async () => {
-    const handle = await env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("done") })
+    const handle = await setup.env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("done") })
     await handle.signal(workflows.approve, "x")
     await handle.result()
     const error = await rejectionOf(handle.signal(workflows.approve, "too late"))
@@ -90,14 +77,14 @@ describe("signals", () => {
   })
 
   it("rejects a signal to a workflow that does not exist with WorkflowNotFoundError", async () => {
-    const error = await rejectionOf(env.client.workflow.getHandle(unique("nobody")).signal(workflows.approve, "x"))
+    const error = await rejectionOf(setup.env.client.workflow.getHandle(unique("nobody")).signal(workflows.approve, "x"))
     expect(error.name).toBe("WorkflowNotFoundError")
   })
 })
 
 describe("queries", () => {
   it("answers a query by definition and by name", async () => {
-    const handle = await env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("status") })
+    const handle = await setup.env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("status") })
     expect(await handle.query(workflows.status)).toBe("waiting")
     expect(await handle.query<string>("status")).toBe("waiting")
     await handle.signal(workflows.approve, "q")
@@ -106,7 +93,7 @@ describe("queries", () => {
   })
 
   it("rejects an unknown query with QueryNotRegisteredError naming it and the known ones", async () => {
-    const handle = await env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("unknown-query") })
+    const handle = await setup.env.client.workflow.start(workflows.waitForApproval, { taskQueue, workflowId: unique("unknown-query") })
     const error = await rejectionOf(handle.query("nope"))
     expect(error.name).toBe("QueryNotRegisteredError")
     expect(error.queryName).toBe("nope")
@@ -118,7 +105,7 @@ describe("queries", () => {
   })
 
   it("rejects with QueryFailedError when the query handler throws", async () => {
-    const handle = await env.client.workflow.start(workflows.collector, { taskQueue, workflowId: unique("broken-query") })
+    const handle = await setup.env.client.workflow.start(workflows.collector, { taskQueue, workflowId: unique("broken-query") })
     const error = await rejectionOf(handle.query(workflows.broken))
     expect(error.name).toBe("QueryFailedError")
     expect(error.message).toContain("query handler broke")
@@ -127,7 +114,7 @@ describe("queries", () => {
   })
 
   it("rejects a query to a workflow that does not exist with WorkflowNotFoundError", async () => {
-    const error = await rejectionOf(env.client.workflow.getHandle(unique("nobody")).query(workflows.status))
+    const error = await rejectionOf(setup.env.client.workflow.getHandle(unique("nobody")).query(workflows.status))
     expect(error.name).toBe("WorkflowNotFoundError")
   })
 
@@ -144,15 +131,15 @@ describe("queries", () => {
   })
 
   it("a workflow waiting on a queue no worker polls does not stop time for other workflows", { timeout: 10_000 }, async () => {
-    const stalled = await env.client.workflow.start(workflows.waitForApproval, { taskQueue: unique("nobody-polls"), workflowId: unique("stalled") })
+    const stalled = await setup.env.client.workflow.start(workflows.waitForApproval, { taskQueue: unique("nobody-polls"), workflowId: unique("stalled") })
     try {
-      const before = await env.currentTimeMs()
-      const result = env.client.workflow.execute(workflows.sleepFor, { taskQueue, workflowId: unique("elsewhere"), args: ["1 day"] })
+      const before = await setup.env.currentTimeMs()
+      const result = setup.env.client.workflow.execute(workflows.sleepFor, { taskQueue, workflowId: unique("elsewhere"), args: ["1 day"] })
       expect(await within(result, 5000, "a 1-day sleep on the virtual clock")).toBe("woke")
-      expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(86_400_000)
+      expect((await setup.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(86_400_000)
     } finally {
       // Start a worker for the stalled queue so that its messages are consumed and the env is usable again.
-      const rescue = await Worker.create({ connection: env.connection, taskQueue: (await stalled.describe()).taskQueue, workflows })
+      const rescue = await Worker.create({ connection: setup.env.connection, taskQueue: (await stalled.describe()).taskQueue, workflows })
       await rescue.runUntil(async () => {
         await stalled.signal(workflows.approve, "rescue")
         await stalled.result()
@@ -163,40 +150,40 @@ describe("queries", () => {
 
 describe("conditions and time", () => {
   it("condition with a timeout resolves false once the timeout passes on the virtual clock", async () => {
-    const before = await env.currentTimeMs()
-    expect(await env.client.workflow.execute(workflows.approvalWithTimeout, { taskQueue, workflowId: unique("cond-timeout"), args: ["1 hour"] })).toBe(false)
-    expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(3_600_000)
+    const before = await setup.env.currentTimeMs()
+    expect(await setup.env.client.workflow.execute(workflows.approvalWithTimeout, { taskQueue, workflowId: unique("cond-timeout"), args: ["1 hour"] })).toBe(false)
+    expect((await setup.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(3_600_000)
   })
 
   it("condition with a timeout resolves true when it holds in time, and cancels its timer", async () => {
-    const before = await env.currentTimeMs()
-    const handle = await env.client.workflow.start(workflows.approvalWithTimeout, { taskQueue, workflowId: unique("cond-ok"), args: ["1 hour"] })
+    const before = await setup.env.currentTimeMs()
+    const handle = await setup.env.client.workflow.start(workflows.approvalWithTimeout, { taskQueue, workflowId: unique("cond-ok"), args: ["1 hour"] })
     await timerStarted(handle)
     await handle.signal(workflows.approve, "in time")
     expect(await handle.result()).toBe(true)
-    expect((await env.currentTimeMs()) - before).toBeLessThan(3_600_000)
+    expect((await setup.env.currentTimeMs()) - before).toBeLessThan(3_600_000)
     const history = await historyOf(handle)
     expect(entriesOf(history, "TimerCancelled").map((entry) => entry.seq)).toEqual(entriesOf(history, "TimerStarted").map((entry) => entry.seq))
     expect(entriesOf(history, "TimerFired")).toEqual([])
   })
 
   it("condition with a timeout whose predicate already holds returns true without a timer", async () => {
-    const handle = await env.client.workflow.start(workflows.alreadyTrue, { taskQueue, workflowId: unique("cond-true") })
+    const handle = await setup.env.client.workflow.start(workflows.alreadyTrue, { taskQueue, workflowId: unique("cond-true") })
     expect(await handle.result()).toBe(true)
     expect(entriesOf(await historyOf(handle), "TimerStarted")).toEqual([])
   })
 
-  it("env.sleep moves virtual time and fires the timers it passes, no further", async () => {
-    const handle = await env.client.workflow.start(workflows.sleepFor, { taskQueue, workflowId: unique("env-sleep"), args: ["1 day"] })
+  it("setup.env.sleep moves virtual time and fires the timers it passes, no further", async () => {
+    const handle = await setup.env.client.workflow.start(workflows.sleepFor, { taskQueue, workflowId: unique("env-sleep"), args: ["1 day"] })
     await timerStarted(handle)
-    const started = await env.currentTimeMs()
-    await env.sleep("23 hours")
-    expect((await env.currentTimeMs()) - started).toBe(23 * 3_600_000)
+    const started = await setup.env.currentTimeMs()
+    await setup.env.sleep("23 hours")
+    expect((await setup.env.currentTimeMs()) - started).toBe(23 * 3_600_000)
     expect((await handle.describe()).status).toBe("RUNNING")
-    await env.sleep("1 hour")
+    await setup.env.sleep("1 hour")
     const description = await handle.describe()
     expect(description.status).toBe("COMPLETED")
-    expect((await env.currentTimeMs()) - started).toBe(24 * 3_600_000)
+    expect((await setup.env.currentTimeMs()) - started).toBe(24 * 3_600_000)
     const fired = entriesOf(await historyOf(handle), "TimerFired")
     expect(fired).toHaveLength(1)
     expect(fired[0]!.at - entriesOf(await historyOf(handle), "TimerStarted")[0]!.at).toBe(86_400_000)
