@@ -164,3 +164,8 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
       return made.type === "PatchMarker" && recorded.patchId === made.patchId
   }
 }
+
+/** Encode a journal entry for the store. */
+export const encodeJournalEntry = (entry: JournalEntry): string => JSON.stringify(entry)
+/** Decode a stored journal entry. */
+export const decodeJournalEntry = (text: string): JournalEntry => JSON.parse(text) as JournalEntry

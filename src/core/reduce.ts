@@ -19,11 +19,11 @@ import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import { nextDelay } from "./retry.ts"
-import { type ActivityState, type ExecutionState, initialState, isRunning } from "./state.ts"
+import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
 export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
-export { completeTask, failTask } from "./task.ts"
+export { type ActivationOutcome, completeActivation, completeTask, failTask } from "./task.ts"
 
 /** How many recent signal ids a run remembers to drop redeliveries (state stays bounded). */
 export const SIGNAL_DEDUPE_WINDOW = 256
@@ -114,6 +114,25 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       // A message type this version does not know (written by a newer one): leave it to that version.
       return unchanged(state)
   }
+}
+
+/** `requestStart` found an open run of the workflow id. */
+export interface AlreadyRunning {
+  readonly alreadyRunning: ExecutionState
+}
+
+/**
+ * A client asks for a new run (`client.workflow.start`): unless a run of the
+ * workflow id is open, the record becomes the new run's initial state and
+ * its `Start` message is sent — written together, so a duplicate id is
+ * rejected at the call. The worker that reads the `Start` goes on from there
+ * (`reduce`). Child starts and continue-as-new send the same `Start`.
+ */
+export const requestStart = (state: ExecutionState | undefined, run: NewRun, now: number): Transition | AlreadyRunning => {
+  if (isRunning(state)) return { alreadyRunning: state }
+  const step = new Step(initialState(run, now), now)
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run })
+  return step.done()
 }
 
 const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessage, { type: "Start" }>, now: number): Transition => {

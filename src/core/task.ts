@@ -112,6 +112,31 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
   }
 }
 
+/** What running workflow code on a run's pending jobs produced. */
+export type ActivationOutcome =
+  | { readonly ok: true; readonly commands: ReadonlyArray<WorkflowCommand> }
+  | { readonly ok: false; readonly failure: { readonly type: string; readonly message: string } }
+
+/**
+ * The whole transition of an activating step: `first` (the `reduce` that
+ * asked for the activation) followed by what the code did — `completeTask`
+ * on success, `failTask` otherwise — as one transition, committed at once.
+ */
+export const completeActivation = (first: Transition, outcome: ActivationOutcome, now: number): Transition => {
+  const state = first.state
+  if (state === undefined) return first
+  const second = outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now)
+  const journalRunId = first.journalRunId ?? second.journalRunId
+  return {
+    ...(journalRunId === undefined ? {} : { journalRunId }),
+    state: second.state,
+    journal: first.journal.length === 0 ? second.journal : [...first.journal, ...second.journal],
+    commands: first.commands.length === 0 ? second.commands : [...first.commands, ...second.commands],
+    activate: false,
+    closed: first.closed || second.closed,
+  }
+}
+
 /**
  * Workflow code could not run on the pending jobs (unknown workflow type,
  * a bug that threw, a determinism violation): keep the jobs, record why,

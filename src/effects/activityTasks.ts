@@ -4,11 +4,12 @@
  * atomic `complete`. Activities run at least once: a worker that dies
  * mid-activity leaves the task pending, and it is re-delivered.
  */
-import { Clock, Effect, Latch, Option } from "effect"
-import { type ActivityTask, decodeActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
+import { Clock, Effect, Latch } from "effect"
+import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
-import { decodeState, type ExecutionState } from "../core/state.ts"
+import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store } from "../stores/Store.ts"
+import { activityStream, activityTaskOf, completeActivityTask, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
 
@@ -43,14 +44,13 @@ interface Running {
 const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>) {
   const store = yield* Store
   const context = yield* Effect.context<Store>()
-  const task = decodeActivityTask(delivery.body)
+  const task = activityTaskOf(delivery)
   if (task === undefined) {
     yield* Effect.logError(`activity task ${delivery.id} (workflow ${delivery.key}) cannot be read; leaving it for the dead-letter list`)
     return
   }
   const cancellation = new Cancellation()
   const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: yield* Clock.currentTimeMillis, abandoned: false }
-  const workflowStream = { kind: "workflow" as const, taskQueue: task.workflowTaskQueue }
   const interval = Math.min(
     config.heartbeatThrottleMs,
     store.visibilityTimeoutMs / 3,
@@ -66,9 +66,8 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   const sendHeartbeat = (details: Payload) =>
     Effect.gen(function* () {
       const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
-      yield* store.append([{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }])
-      const record = yield* store.load(task.workflowId)
-      const state = Option.getOrUndefined(Option.map(record, (r) => decodeState(r.state)))
+      yield* sendToWorkflow(task.workflowTaskQueue, task.workflowId, message)
+      const { state } = yield* loadExecution(task.workflowId)
       if (!stillWanted(state, task)) {
         entry.abandoned = true
         cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
@@ -108,8 +107,7 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
   const message: WorkflowMessage = outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
-  const report = entry.abandoned ? [] : [{ stream: workflowStream, key: task.workflowId, body: encodeMessage(message) }]
-  yield* retryStoreErrors("activity completion", store.complete(delivery, report))
+  yield* retryStoreErrors("activity completion", completeActivityTask(delivery, task, entry.abandoned ? undefined : message))
 })
 
 /**
@@ -154,7 +152,7 @@ const tick = (running: Set<Running>) =>
 export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<never, never, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
-    const stream = { kind: "activity" as const, taskQueue: config.taskQueue }
+    const stream = activityStream(config.taskQueue)
     const slotFree = yield* Latch.make(true)
     const running = new Set<Running>()
     yield* Effect.forkChild(tick(running))

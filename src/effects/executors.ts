@@ -4,56 +4,40 @@
  * an activity. The interpreter never imports user code or the SDK.
  */
 import type { FailureInfo } from "../core/failure.ts"
-import type { JournalEntry, WorkflowCommand } from "../core/journal.ts"
+import type { JournalEntry } from "../core/journal.ts"
 import type { ActivityTask } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
+import type { ActivationOutcome } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
 
-/**
- * The failure type of an activation or query that found no live run and got
- * no journal (the run was evicted after `needsJournal`): load it and call again.
- */
-export const JOURNAL_REQUIRED = "JournalRequired"
-
-/** What running workflow code on a run's pending jobs produced. */
-export type ActivationOutcome =
-  | { readonly ok: true; readonly commands: ReadonlyArray<WorkflowCommand> }
-  | { readonly ok: false; readonly failure: { readonly type: string; readonly message: string } }
+export type { ActivationOutcome }
 
 /** A query's answer, or why there is none. */
 export type QueryOutcome = { readonly ok: true; readonly result: Payload } | { readonly ok: false; readonly failure: FailureInfo }
 
-/** A workflow's state as of a store version. */
-export interface VersionedState {
-  readonly state: ExecutionState
-  readonly version: number
+/**
+ * Where the executor gets the workflow code to drive: the live run the
+ * interpreter cached next to this state, or the run's journal to rebuild it
+ * by replay. The interpreter owns the cache and decides; the executor never
+ * caches anything.
+ */
+export type RunSource<R> = { readonly live: R } | { readonly journal: ReadonlyArray<JournalEntry> }
+
+/** What an activation or query returns: its outcome, and the live run to cache (none after a failure). */
+export interface Executed<O, R> {
+  readonly outcome: O
+  readonly run: R | undefined
 }
 
 /**
- * Runs workflow code. Keeps live runs — and the state they belong to —
- * cached between steps, so a step on a cached workflow skips loading and
- * decoding its state and its journal; replays from the journal on a miss.
- * The cache is only a guess: every commit checks the version, and a
- * conflict evicts the entry.
+ * Runs workflow code. `R` is the SDK's live run, opaque to the interpreter.
+ * Both calls never reject: failures come back as outcomes.
  */
-export interface WorkflowExecutor {
-  /** The cached state of `workflowId`, if any (possibly stale: the commit decides). */
-  readonly peek: (workflowId: string) => VersionedState | undefined
-  /** Whether `activate`/`query` needs the run's journal (no live run for this state and version). */
-  readonly needsJournal: (state: ExecutionState, version: number) => boolean
-  /** Run the code on `state.pendingJobs`. Never rejects: failures come back as outcomes. */
-  readonly activate: (state: ExecutionState, version: number, journal: ReadonlyArray<JournalEntry> | undefined) => Promise<ActivationOutcome>
-  readonly query: (
-    state: ExecutionState,
-    version: number,
-    journal: ReadonlyArray<JournalEntry> | undefined,
-    name: string,
-    args: ReadonlyArray<Payload>,
-  ) => Promise<QueryOutcome>
-  /** A step on this workflow committed: `state` is now stored at `version` (`previous` was the step's base). */
-  readonly committed: (state: ExecutionState, previous: number, version: number) => void
-  /** A step on this workflow did not commit: forget its live run and state. */
-  readonly evict: (workflowId: string) => void
+export interface WorkflowExecutor<R = unknown> {
+  /** Run the code on `state.pendingJobs`; the returned run has seen them (cache it once the step commits). */
+  readonly activate: (state: ExecutionState, source: RunSource<R>) => Promise<Executed<ActivationOutcome, R>>
+  /** Answer a query from the run as of `state` (queries change nothing). */
+  readonly query: (state: ExecutionState, source: RunSource<R>, name: string, args: ReadonlyArray<Payload>) => Promise<Executed<QueryOutcome, R>>
 }
 
 /** The outcome of one activity attempt. */

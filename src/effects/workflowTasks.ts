@@ -11,21 +11,22 @@
  * messages of different workflows concurrently and those of one workflow in
  * order.
  */
-import { Clock, Effect, Option } from "effect"
-import { decodeWorkflowMessage } from "../core/messages.ts"
-import type { JournalEntry } from "../core/journal.ts"
-import { completeTask, failTask, reduce, type Transition } from "../core/reduce.ts"
-import { decodeState, type ExecutionState } from "../core/state.ts"
-import { type Delivery, Store } from "../stores/Store.ts"
-import { JOURNAL_REQUIRED, type WorkflowExecutor } from "./executors.ts"
-import { toCommit } from "./internal/writes.ts"
+import { Clock, Effect } from "effect"
+import { completeActivation, reduce, type Transition } from "../core/reduce.ts"
+import type { ExecutionState } from "../core/state.ts"
+import { type Delivery, Store, type StoreError } from "../stores/Store.ts"
+import { commitQueryAnswer, commitTransition, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, workflowMessageOf } from "./executions.ts"
+import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
+import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
 
 /** Configuration of a workflow-task loop. */
-export interface WorkflowTaskConfig {
+export interface WorkflowTaskConfig<R = unknown> {
   readonly taskQueue: string
   readonly consumer: string
-  readonly executor: WorkflowExecutor
+  readonly executor: WorkflowExecutor<R>
+  /** The loop's cache of live runs (the loop owns it; pass one to read its stats). */
+  readonly cache: RunCache<R>
   /** Messages read per batch. */
   readonly batchSize: number
   /** How long closed runs are kept in the store (`Infinity`: forever). */
@@ -36,60 +37,30 @@ export interface WorkflowTaskConfig {
 
 const MAX_CONFLICTS = 50
 
-const decodeJournal = (entries: ReadonlyArray<string>): Array<JournalEntry> => entries.map((entry) => JSON.parse(entry) as JournalEntry)
-
-const merge = (first: Transition, second: Transition): Transition => {
-  const journalRunId = first.journalRunId ?? second.journalRunId
-  return {
-    ...(journalRunId === undefined ? {} : { journalRunId }),
-    state: second.state,
-    journal: [...first.journal, ...second.journal],
-    commands: [...first.commands, ...second.commands],
-    activate: false,
-    closed: first.closed || second.closed,
-  }
+/** The live run of `cached` if it belongs to `state`'s run, else the journal to replay (none needed for a run with no history yet). */
+const sourceFor = <R>(cached: CachedRun<R> | undefined, state: ExecutionState): Effect.Effect<RunSource<R>, StoreError, Store> => {
+  if (cached !== undefined && cached.state.runId === state.runId) return Effect.succeed({ live: cached.run })
+  if (state.journalLength === 0) return Effect.succeed({ journal: [] })
+  return Effect.map(loadJournal(state.workflowId, state.runId), (journal) => ({ journal }))
 }
 
-/** Load the journal only when the executor has no live run for this state. */
-const journalFor = Effect.fnUntraced(function* (executor: WorkflowExecutor, state: ExecutionState, version: number) {
-  if (!executor.needsJournal(state, version)) return undefined
-  const store = yield* Store
-  return decodeJournal(yield* store.loadJournal(state.workflowId, state.runId))
+/** Whether a live run may be cached next to `state`: the run is open and not waiting out a failed task. */
+const cacheable = (state: ExecutionState | undefined): state is ExecutionState =>
+  state !== undefined && state.status === "RUNNING" && state.taskFailure === undefined
+
+const cacheEntry = <R>(version: number, state: ExecutionState, run: R): CachedRun<R> => ({ version, state, run, bytes: estimateRunBytes(state, 0) })
+
+const notFound = (workflowId: string): QueryOutcome => ({
+  ok: false,
+  failure: { kind: "application", type: "WorkflowNotFoundError", message: `workflow ${workflowId} not found` },
 })
 
 /**
- * Call the executor with the journal it needs: none when its live run is
- * cached, else loaded — and loaded anyway if the run was evicted meanwhile.
+ * Process one delivery once: the whole durable step. Fails with
+ * `CommitConflict` when it lost a race (nothing was written, nothing cached).
  */
-const withJournal = <A extends { readonly ok: boolean; readonly failure?: { readonly type?: string } }>(
-  executor: WorkflowExecutor,
-  state: ExecutionState,
-  version: number,
-  call: (journal: ReadonlyArray<JournalEntry> | undefined) => Promise<A>,
-) =>
-  Effect.gen(function* () {
-    const journal = yield* journalFor(executor, state, version)
-    const outcome = yield* Effect.promise(() => call(journal))
-    if (outcome.ok || outcome.failure?.type !== JOURNAL_REQUIRED) return outcome
-    const store = yield* Store
-    const loaded = decodeJournal(yield* store.loadJournal(state.workflowId, state.runId))
-    return yield* Effect.promise(() => call(loaded))
-  })
-
-/** The stored state of `key` (undefined, version 0, when there is none). */
-const loadVersioned = Effect.fnUntraced(function* (key: string) {
-  const store = yield* Store
-  const record = yield* store.load(key)
-  return Option.match(record, {
-    onNone: () => ({ version: 0, state: undefined }),
-    onSome: (r) => ({ version: r.version, state: decodeState(r.state) as ExecutionState | undefined }),
-  })
-})
-
-/** Process one delivery once. Fails with `CommitConflict` when it lost a race. */
-const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, delivery: Delivery, clockOffset: number) {
-  const store = yield* Store
-  const message = decodeWorkflowMessage(delivery.body)
+const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number) {
+  const message = workflowMessageOf(delivery)
   if (message === undefined) {
     // Unreadable here (corrupt, or from a newer version): leave it pending. It is re-delivered
     // after the visibility timeout — perhaps to a newer worker — and dead-lettered after
@@ -97,34 +68,52 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
     yield* Effect.logError(`workflow ${delivery.key}: cannot read message ${delivery.id}; leaving it for another worker or the dead-letter list`)
     return
   }
-  const { version, state: before } = config.executor.peek(delivery.key) ?? (yield* loadVersioned(delivery.key))
+  // The step owns the cached entry from here on; only a committed step puts one back.
+  const cached = config.cache.take(delivery.key)
+  const { version, state: before } = cached ?? (yield* loadExecution(delivery.key))
   // The step's time is the store's clock (timers fire by it), read locally plus the batch's offset.
   const now = (yield* Clock.currentTimeMillis) + clockOffset
   const first = reduce(before, message, now)
 
   if (first.query !== undefined) {
     const { queryId, name, args } = first.query
-    const answer = before === undefined
-      ? { ok: false as const, failure: { kind: "application" as const, type: "WorkflowNotFoundError", message: `workflow ${delivery.key} not found` } }
-      : yield* withJournal(config.executor, before, version, (journal) => config.executor.query(before, version, journal, name, args))
-    yield* store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery })
+    let answer = notFound(delivery.key)
+    let run = cached?.run
+    if (before !== undefined) {
+      const source = yield* sourceFor(cached, before)
+      const executed = yield* Effect.promise(() => config.executor.query(before, source, name, args))
+      answer = executed.outcome
+      run = executed.run
+    }
+    yield* commitQueryAnswer(delivery, version, queryId, answer)
+    if (run !== undefined && cacheable(before) && before.pendingJobs.length === 0) {
+      config.cache.put(delivery.key, cached ?? cacheEntry(version, before, run))
+    }
     return
   }
 
-  let transition = first
-  const activated = first.activate && first.state !== undefined
-  if (activated) {
-    const state = first.state!
-    const outcome = yield* withJournal(config.executor, state, version, (journal) => config.executor.activate(state, version, journal))
-    if (!outcome.ok) {
-      yield* Effect.logWarning(`workflow ${state.workflowId} (${state.workflowType}): task failed, will retry: ${outcome.failure.type}: ${outcome.failure.message}`)
+  let transition: Transition = first
+  // The live run after this step, and the run it belongs to.
+  let run = cached?.run
+  let runId = cached?.state.runId
+  if (first.activate && first.state !== undefined) {
+    const state = first.state
+    const source = yield* sourceFor(cached, state)
+    const executed = yield* Effect.promise(() => config.executor.activate(state, source))
+    if (!executed.outcome.ok) {
+      const { failure } = executed.outcome
+      yield* Effect.logWarning(`workflow ${state.workflowId} (${state.workflowType}): task failed, will retry: ${failure.type}: ${failure.message}`)
     }
-    transition = merge(first, outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now))
+    run = executed.run
+    runId = state.runId
+    transition = completeActivation(first, executed.outcome, now)
   }
-  const commit = toCommit(delivery, version, before, transition, { now, retentionMs: config.retentionMs })
-  yield* store.commit(commit).pipe(Effect.tapError(() => Effect.sync(() => config.executor.evict(delivery.key))))
-  if (transition.state !== undefined) {
-    config.executor.committed(transition.state, version, commit.state === undefined ? version : version + 1)
+  const committed = yield* commitTransition(delivery, version, before, transition, { now, retentionMs: config.retentionMs })
+  const after = transition.state
+  // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
+  if (run !== undefined && cacheable(after) && after.runId === runId) {
+    const bytes = committed.stateLength > 0 ? estimateRunBytes(after, committed.stateLength) : cached?.bytes ?? estimateRunBytes(after, 0)
+    config.cache.put(delivery.key, { version: committed.version, state: after, run, bytes })
   }
   if (config.onTimers !== undefined) {
     let earliest = Infinity
@@ -135,27 +124,23 @@ const attempt = Effect.fnUntraced(function* (config: WorkflowTaskConfig, deliver
 
 /**
  * Process one delivery to completion: retry lost races (reloading state each
- * time) and store errors (with backoff). A step whose activation was
- * interrupted leaves its message pending for redelivery.
+ * time) and store errors (with backoff). A step that fails, dies on a bug or
+ * is interrupted leaves its message pending for redelivery and nothing in
+ * the cache.
  */
-export const processDelivery = (config: WorkflowTaskConfig, delivery: Delivery, clockOffset = 0): Effect.Effect<void, never, Store> =>
+export const processDelivery = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset = 0): Effect.Effect<void, never, Store> =>
   attempt(config, delivery, clockOffset).pipe(
     // The common case succeeds first time; only a failure pays for the retry machinery.
     Effect.catch(() => retrying(config, delivery, clockOffset)),
-    // A bug must not stop the worker: log it, forget the live run, and leave the message
-    // pending (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
-    Effect.catchDefect((defect) =>
-      Effect.sync(() => config.executor.evict(delivery.key)).pipe(
-        Effect.andThen(Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
-      )),
-    Effect.onInterrupt(() => Effect.sync(() => config.executor.evict(delivery.key))),
+    // A bug must not stop the worker: log it and leave the message pending
+    // (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
+    Effect.catchDefect((defect) => Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
   )
 
-const retrying = (config: WorkflowTaskConfig, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
+const retrying = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
   retryStoreErrors(
     `workflow ${delivery.key}`,
-    attempt(config, delivery, clockOffset).pipe(
-      Effect.retry({ while: (error) => error._tag === "CommitConflict" && error.reason === "version", times: MAX_CONFLICTS }),
+    retryConflicts(attempt(config, delivery, clockOffset), MAX_CONFLICTS).pipe(
       Effect.catchTag("CommitConflict", (conflict) =>
         // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
         conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
@@ -178,10 +163,9 @@ const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
  * messages in order), repeat. A batch in progress is finished before an
  * interruption (shutdown) takes effect; a blocked read is interrupted at once.
  */
-export const runWorkflowTasks = (config: WorkflowTaskConfig): Effect.Effect<never, never, Store> =>
+export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effect<never, never, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
-    const stream = { kind: "workflow" as const, taskQueue: config.taskQueue }
     // Durable timers fire by the store's clock (Redis: TIME); steps compute their deadlines by
     // it too, so a worker whose clock is skewed does not shift them. The offset between the
     // two clocks drifts slowly: it is measured again at most every 10 s of real time.
@@ -197,7 +181,7 @@ export const runWorkflowTasks = (config: WorkflowTaskConfig): Effect.Effect<neve
         return offset
       })
     })
-    const readBatch = retryStoreErrors("workflow read", store.read(stream, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }))
+    const readBatch = retryStoreErrors("workflow read", readWorkflowMessages(config.taskQueue, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }))
     return yield* Effect.forever(
       Effect.flatMap(readBatch, (deliveries) =>
         Effect.uninterruptible(

@@ -27,7 +27,8 @@ export interface WorkflowHistory {
   readonly events: ReadonlyArray<JournalEntry>
 }
 import { installDeterminism } from "./workflow/internal/determinism.ts"
-import type { WorkflowFunction } from "./workflow/internal/run.ts"
+import type { WorkflowFunction, WorkflowRun } from "./workflow/internal/run.ts"
+import { RunCache, type RunCacheStats } from "../effects/runCache.ts"
 
 /** Options of `Worker.create` (Temporal's `WorkerOptions`, in part). */
 export interface WorkerOptions {
@@ -43,6 +44,11 @@ export interface WorkerOptions {
   readonly maxConcurrentActivityTaskExecutions?: number
   /** Live workflow runs kept in memory; default 10,000 (least recently used are evicted and later replayed). */
   readonly maxCachedWorkflows?: number
+  /**
+   * Memory budget of the live-run cache, in bytes (an estimate: encoded state,
+   * plus a fixed allowance per run and per history entry); default 256 MiB.
+   */
+  readonly maxCachedWorkflowBytes?: number
   /** History length from which `workflowInfo().continueAsNewSuggested` is true; default 10,000. */
   readonly continueAsNewSuggestedAt?: number
   /** Workflow messages read per batch; default 64. */
@@ -83,6 +89,7 @@ export class Worker {
     readonly connection: Connection,
     readonly options: WorkerOptions,
     private readonly program: Effect.Effect<unknown, never, Store>,
+    private readonly cache: RunCache<WorkflowRun>,
   ) {}
 
   /** Validate options, load workflows, and build a worker (not yet running). */
@@ -98,6 +105,10 @@ export class Worker {
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
     const maxCachedWorkflows = positive(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
+    const cache = new RunCache<WorkflowRun>({
+      maxEntries: maxCachedWorkflows,
+      maxBytes: positive(options.maxCachedWorkflowBytes, 256 * 1024 * 1024, "maxCachedWorkflowBytes"),
+    })
     const program = Effect.gen(function* () {
       const alarm = yield* makeTimerAlarm
       const loops = [alarm.run]
@@ -105,9 +116,9 @@ export class Worker {
         loops.push(runWorkflowTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/wf`,
+          cache,
           executor: makeWorkflowExecutor({
             workflows,
-            maxCachedWorkflows,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
           }),
           batchSize,
@@ -126,7 +137,7 @@ export class Worker {
       }
       return yield* Effect.all(loops, { concurrency: "unbounded", discard: true })
     })
-    return new Worker(connection, options, program)
+    return new Worker(connection, options, program, cache)
   }
 
   /**
@@ -164,6 +175,15 @@ export class Worker {
       }
     }
     return results
+  }
+
+  /**
+   * The live-run cache's counters: entries and estimated bytes held, hits,
+   * misses (each a state load, and a replay when the workflow had history)
+   * and evictions since the worker was created.
+   */
+  getCacheStats(): RunCacheStats {
+    return this.cache.stats()
   }
 
   /** Temporal's worker state. */

@@ -1,48 +1,76 @@
 /**
- * The worker's executor: live runs cached by state version, replay on a miss,
- * and a clear request for the journal when a run was evicted between the
- * interpreter's `needsJournal` check and the activation.
+ * The worker's executor: it drives the live run it is handed, or rebuilds
+ * the run from the journal; it returns the run to cache only on success.
  */
 import { describe, expect, it } from "vitest"
 import { completeTask, reduce } from "../../src/core/reduce.ts"
 import { initialState } from "../../src/core/state.ts"
-import { JOURNAL_REQUIRED } from "../../src/effects/executors.ts"
 import { makeWorkflowExecutor } from "../../src/sdk/internal/workflowExecutor.ts"
-import { condition } from "hotmesh/workflow"
+import { condition, setHandler, defineSignal, defineQuery } from "hotmesh/workflow"
+
+const go = defineSignal("go")
+const count = defineQuery<number>("count")
 
 async function waits(): Promise<void> {
-  await condition(() => false)
+  let signals = 0
+  setHandler(go, () => void signals++)
+  setHandler(count, () => signals)
+  await condition(() => signals >= 2)
+}
+
+async function broken(): Promise<void> {
+  throw new TypeError("not a function")
 }
 
 const run = { workflowId: "w", runId: "r", workflowType: "waits", taskQueue: "q", args: [] }
 
 describe("workflow executor", () => {
-  it("uses the cached run for the version it committed, and asks for the journal once it is evicted", async () => {
-    const executor = makeWorkflowExecutor({ workflows: { waits }, maxCachedWorkflows: 10 })
+  it("drives the live run it is given, and rebuilds the same run from the journal", async () => {
+    const executor = makeWorkflowExecutor({ workflows: { waits } })
     const started = reduce(initialState(run, 0), { type: "Start", ...run }, 1).state!
-    const first = await executor.activate(started, 1, [])
-    expect(first).toEqual({ ok: true, commands: [] })
-    const afterFirst = completeTask(started, [], 1).state!
-    executor.committed(afterFirst, 1, 2)
-    // A signal arrives: the cached run serves version 2 without the journal.
-    const signalled = reduce(afterFirst, { type: "Signal", signalId: "s1", name: "x", args: [] }, 2).state!
-    expect(executor.needsJournal(signalled, 2)).toBe(false)
-    // ... but is evicted before the activation (another workflow's commit, LRU).
-    executor.evict("w")
-    const outcome = await executor.activate(signalled, 2, undefined)
-    expect(outcome).toMatchObject({ ok: false, failure: { type: JOURNAL_REQUIRED } })
-    // With the journal it replays and goes on.
-    const journal = completeTask(started, [], 1).journal
-    expect(await executor.activate(signalled, 2, journal)).toEqual({ ok: true, commands: [] })
+    const first = await executor.activate(started, { journal: [] })
+    expect(first.outcome).toEqual({ ok: true, commands: [] })
+    expect(first.run).toBeDefined()
+    const firstTask = completeTask(started, [], 1)
+    const signalled = reduce(firstTask.state!, { type: "Signal", signalId: "s1", name: "go", args: [] }, 2).state!
+
+    // From the live run: no journal needed.
+    const live = await executor.activate(signalled, { live: first.run! })
+    expect(live.outcome).toEqual({ ok: true, commands: [] })
+    expect(live.run).toBe(first.run)
+    const afterLive = await executor.query(completeTask(signalled, [], 2).state!, { live: live.run! }, "count", [])
+    expect(afterLive.outcome).toEqual({ ok: true, result: "1" })
+
+    // From the journal: a fresh run that has seen the same history.
+    const replayed = await executor.activate(signalled, { journal: firstTask.journal })
+    expect(replayed.outcome).toEqual({ ok: true, commands: [] })
+    expect(replayed.run).not.toBe(first.run)
+    const afterReplay = await executor.query(completeTask(signalled, [], 2).state!, { live: replayed.run! }, "count", [])
+    expect(afterReplay.outcome).toEqual({ ok: true, result: "1" })
   })
 
-  it("does not use a cached run for another version (another worker moved the workflow on)", async () => {
-    const executor = makeWorkflowExecutor({ workflows: { waits }, maxCachedWorkflows: 10 })
+  it("returns no run to cache when the task fails", async () => {
+    const executor = makeWorkflowExecutor({ workflows: { broken, waits } })
+    const brokenRun = { ...run, workflowType: "broken" }
+    const started = reduce(initialState(brokenRun, 0), { type: "Start", ...brokenRun }, 1).state!
+    const failed = await executor.activate(started, { journal: [] })
+    expect(failed.outcome).toMatchObject({ ok: false, failure: { type: "TypeError", message: "not a function" } })
+    expect(failed.run).toBeUndefined()
+
+    const unknown = { ...run, workflowType: "missing" }
+    const unknownStarted = reduce(initialState(unknown, 0), { type: "Start", ...unknown }, 1).state!
+    const missing = await executor.activate(unknownStarted, { journal: [] })
+    expect(missing.outcome).toMatchObject({ ok: false, failure: { type: "UnknownWorkflowTypeError" } })
+    expect(missing.run).toBeUndefined()
+  })
+
+  it("keeps the run after a query that names no handler (the run is still good)", async () => {
+    const executor = makeWorkflowExecutor({ workflows: { waits } })
     const started = reduce(initialState(run, 0), { type: "Start", ...run }, 1).state!
-    await executor.activate(started, 1, [])
-    const committed = completeTask(started, [], 1).state!
-    executor.committed(committed, 1, 2)
-    expect(executor.needsJournal(committed, 2)).toBe(false)
-    expect(executor.needsJournal(committed, 3)).toBe(true)
+    const first = await executor.activate(started, { journal: [] })
+    const state = completeTask(started, [], 1).state!
+    const answer = await executor.query(state, { live: first.run! }, "nope", [])
+    expect(answer.outcome).toMatchObject({ ok: false, failure: { type: "QueryNotRegisteredError" } })
+    expect(answer.run).toBe(first.run)
   })
 })
