@@ -21,7 +21,7 @@ import { deepStrictEqual, ok } from "node:assert/strict"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import fc from "fast-check"
 import { describe, it } from "vitest"
-import { VirtualClock } from "../../src/effects/virtualClock.ts"
+import { VirtualClock } from "../../src/sdk/testing/internal/virtualClock.ts"
 import { assertProperty, numRuns, timeoutFor } from "./check.ts"
 import { type Commit, type Delivery, type OutboundMessage, Store, type StoreShape, type StreamAddress } from "../../src/stores/Store.ts"
 

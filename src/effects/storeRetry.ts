@@ -6,30 +6,27 @@
  */
 import { Effect } from "effect"
 import type { StoreError } from "../stores/Store.ts"
+import { ProgressProbe } from "./progressProbe.ts"
 
 /** Backoff before retry `attempt` (0-based): 10 ms doubling to 2 s. */
 export const storeBackoff = (attempt: number): number => Math.min(10 * 2 ** attempt, 2000)
 
-let backingOff = 0
-
-/** How many store retries are waiting out their backoff in this process (a test environment does not skip time meanwhile). */
-export const storeRetriesWaiting = (): number => backingOff
-
-/** Sleep `ms` of real time; interruptible. */
+/** Sleep `ms` of real time; interruptible. The runtime's probe hears of it (a test environment holds its clock meanwhile). */
 export const sleepReal = (ms: number): Effect.Effect<void> =>
-  Effect.interruptible(
-    Effect.callback<void>((resume) => {
-      backingOff++
-      const timer = setTimeout(() => {
-        backingOff--
-        resume(Effect.void)
-      }, ms)
-      return Effect.sync(() => {
-        backingOff--
-        clearTimeout(timer)
-      })
-    }),
-  )
+  Effect.flatMap(ProgressProbe, (probe) =>
+    Effect.interruptible(
+      Effect.callback<void>((resume) => {
+        probe.storeBackoff(1)
+        const timer = setTimeout(() => {
+          probe.storeBackoff(-1)
+          resume(Effect.void)
+        }, ms)
+        return Effect.sync(() => {
+          probe.storeBackoff(-1)
+          clearTimeout(timer)
+        })
+      }),
+    ))
 
 /**
  * Run `effect`, retrying on `StoreError` forever (until interrupted) with

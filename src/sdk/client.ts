@@ -4,6 +4,7 @@
  * workflow or activity code.
  */
 import { randomUUID } from "node:crypto"
+import { asResultWaiter } from "../effects/progressProbe.ts"
 import { Effect } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
@@ -174,12 +175,7 @@ export class WorkflowClient {
       runId,
       firstExecutionRunId: options?.firstExecutionRunId ?? runId,
       async result() {
-        connection.resultWaiters++
-        try {
-          return outcomeOf(await run(awaitClosed(workflowId, undefined))) as Result<T>
-        } finally {
-          connection.resultWaiters--
-        }
+        return outcomeOf(await run(asResultWaiter(awaitClosed(workflowId, undefined)))) as Result<T>
       },
       async signal(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "signal name")

@@ -8,7 +8,8 @@
  */
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
-import { makeMemoryStore, type MemoryStore } from "../stores/memory.ts"
+import { InvalidArgumentError } from "../core/errors.ts"
+import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../stores/memory.ts"
 import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
@@ -53,7 +54,13 @@ export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLe
   logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
 
 const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<Store, unknown> => {
-  if (options.store !== undefined) return options.store
+  if (options.store !== undefined) {
+    const ignored = (["redis", "partitions", "visibilityTimeoutMs", "maxDeliveries"] as const).filter((name) => options[name] !== undefined)
+    if (ignored.length > 0) {
+      throw new InvalidArgumentError({ message: `Connection.connect: ${ignored.join(", ")} cannot be combined with a custom store (configure the store's layer instead)` })
+    }
+    return options.store
+  }
   if (options.redis !== undefined) {
     return layerRedis({
       redis: options.redis,
@@ -63,33 +70,47 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
       ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
     })
   }
+  if (options.partitions !== undefined) {
+    throw new InvalidArgumentError({ message: "Connection.connect: partitions applies to Redis only (the embedded store is not partitioned)" })
+  }
   return Layer.succeed(Store, embeddedStore(namespace, options))
 }
 
 const SEVEN_DAYS = 7 * 86_400_000
 
-const embedded = new Map<string, MemoryStore>()
+/** The embedded stores of this process, one per namespace, with the options they were made with. */
+const embedded = new Map<string, { readonly store: MemoryStore; readonly options: MemoryStoreOptions }>()
 
-
-/** The shared embedded store of `namespace` in this process (its options are those of the first connection). */
+/**
+ * The shared embedded store of `namespace` in this process. A later
+ * connection that asks for different store options is refused (the store
+ * exists already; its options cannot change under the first connection).
+ */
 const embeddedStore = (namespace: string, options: ConnectionOptions): MemoryStore => {
-  let store = embedded.get(namespace)
-  if (store === undefined) {
-    store = Effect.runSync(makeMemoryStore({
-      ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
-      ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
-    }))
-    embedded.set(namespace, store)
+  const wanted: MemoryStoreOptions = {
+    ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
+    ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
   }
-  return store
+  const existing = embedded.get(namespace)
+  if (existing === undefined) {
+    const store = Effect.runSync(makeMemoryStore(wanted))
+    embedded.set(namespace, { store, options: wanted })
+    return store
+  }
+  for (const name of ["visibilityTimeoutMs", "maxDeliveries"] as const) {
+    if (wanted[name] !== undefined && wanted[name] !== existing.options[name]) {
+      throw new InvalidArgumentError({
+        message: `Connection.connect: the embedded store of namespace "${namespace}" already runs in this process with ${name} ` +
+          `${existing.options[name] ?? "(default)"}; it cannot be reopened with ${name} ${wanted[name]} (use another namespace)`,
+      })
+    }
+  }
+  return existing.store
 }
 
 /** A connection to a store. */
 export class Connection {
   #closed = false
-  /** Callers currently waiting in `handle.result()` (the time-skipping test environment watches this). */
-  resultWaiters = 0
-
   /** Internal: use `Connection.connect`. */
   constructor(
     readonly runtime: ManagedRuntime.ManagedRuntime<Store, unknown>,

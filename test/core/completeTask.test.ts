@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import type { FailureInfo } from "../../src/core/failure.ts"
 import type { WorkflowCommand } from "../../src/core/journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
-import { type Command, completeTask, failTask, reduce, taskRetryDelay } from "../../src/core/reduce.ts"
+import { type Command, completeActivation, completeTask, failTask, reduce, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
 import {
   activity, cancelTimer, child, closed, earlierJob, expectUnchanged, options, PARENT, running, setTimer, T0, T1, toParent,
@@ -264,5 +264,47 @@ describe("a closed run", () => {
   it("is replaced only by a Start of a new run, not by activity messages", () => {
     const state = closed({ activities: { 1: activity() } })
     expectUnchanged(reduce(state, { type: "ActivityFailed", runId: "r1", seq: 1, attempt: 1, failure: { kind: "application", message: "m" } }, T1), state)
+  })
+})
+
+describe("completeActivation: the reduce that asked for the activation, then what the code did", () => {
+  it("joins the two transitions into one commit: journal and commands in order", () => {
+    const before = running({ tasks: 1, journalLength: 2, timers: [1] })
+    const first = reduce(before, { type: "TimerFired", runId: "r1", timer: { kind: "sleep", seq: 1 } }, T1)
+    expect(first.activate).toBe(true)
+    const t = completeActivation(first, { ok: true, commands: [{ type: "CompleteWorkflow", result: '"done"' }] }, T1)
+    expect(t.activate).toBe(false)
+    expect(t.closed).toBe(true)
+    expect(t.state).toMatchObject({ status: "COMPLETED", result: '"done"' })
+    expect(t.journal.map((entry) => entry.type)).toEqual(["TimerFired", "WorkflowCompleted"])
+    expect(t.journalRunId).toBe("r1")
+  })
+
+  it("on a failed activation keeps the jobs and schedules a task retry", () => {
+    const before = running({ tasks: 1, journalLength: 2 })
+    const first = reduce(before, { type: "Signal", signalId: "s", name: "go", args: [] }, T1)
+    const t = completeActivation(first, { ok: false, failure: { type: "TypeError", message: "x is not a function" } }, T1)
+    expect(t.state?.pendingJobs).toHaveLength(1)
+    expect(t.state?.taskFailure).toMatchObject({ type: "TypeError", attempt: 1 })
+    expect(t.commands).toContainEqual(expect.objectContaining({ type: "SetTimer", fireAt: T1 + taskRetryDelay(1) }))
+    expect(t.journal).toEqual([])
+  })
+})
+
+describe("requestStart: a client asks for a new run", () => {
+  const run = { workflowId: "wf", runId: "r2", workflowType: "order", taskQueue: "q", args: [] }
+
+  it("writes the initial state and sends Start when no run is open", () => {
+    for (const previous of [undefined, closed()]) {
+      const t = requestStart(previous, run, T1)
+      if ("alreadyRunning" in t) throw new Error("expected a transition")
+      expect(t.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false, startTime: T1 })
+      expect(t.commands).toEqual([{ type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Start", ...run } }])
+    }
+  })
+
+  it("refuses while a run is open", () => {
+    const open = running()
+    expect(requestStart(open, run, T1)).toEqual({ alreadyRunning: open })
   })
 })

@@ -11,8 +11,8 @@
  * that is sleeping without racing its timer.
  */
 import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
-import { storeRetriesWaiting } from "../../effects/storeRetry.ts"
-import { VirtualClock } from "../../effects/virtualClock.ts"
+import { CountingProbe, ProgressProbe } from "../../effects/progressProbe.ts"
+import { VirtualClock } from "./internal/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
 import {
   layerMemoryWithControl,
@@ -53,6 +53,7 @@ export class TestWorkflowEnvironment {
   private constructor(
     readonly connection: Connection,
     private readonly clock: VirtualClock | undefined,
+    private readonly probe: CountingProbe,
   ) {
     this.client = new Client({ connection })
     if (clock !== undefined) this.#loop = this.#skipLoop(clock)
@@ -70,17 +71,21 @@ export class TestWorkflowEnvironment {
    */
   static async createTimeSkipping(options: TestEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
     const clock = new VirtualClock(Date.now())
+    const probe = new CountingProbe()
     const memory = Effect.runSync(makeMemoryStore(options.store))
     const store = options.wrapStore === undefined ? memory : options.wrapStore(memory)
     const runtime = ManagedRuntime.make(
-      connectionLayer(Layer.mergeAll(Layer.succeed(Store, store), Layer.succeed(MemoryStoreControl, memory), clock.layer), options.logLevel),
+      connectionLayer(
+        Layer.mergeAll(Layer.succeed(Store, store), Layer.succeed(MemoryStoreControl, memory), Layer.succeed(ProgressProbe, probe), clock.layer),
+        options.logLevel,
+      ),
     )
     const connection = new Connection(
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
     )
-    return new TestWorkflowEnvironment(connection, clock)
+    return new TestWorkflowEnvironment(connection, clock, probe)
   }
 
   /** A fresh in-memory store on the real clock. */
@@ -91,7 +96,7 @@ export class TestWorkflowEnvironment {
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
     )
-    return new TestWorkflowEnvironment(connection, undefined)
+    return new TestWorkflowEnvironment(connection, undefined, new CountingProbe())
   }
 
   /** The environment's current time (virtual when time-skipping). */
@@ -130,7 +135,7 @@ export class TestWorkflowEnvironment {
       sleep.done()
       return true
     }
-    if (this.connection.resultWaiters > 0 && next !== undefined) {
+    if (this.probe.waitingForResults > 0 && next !== undefined) {
       clock.jumpTo(next)
       return true
     }
@@ -149,7 +154,7 @@ export class TestWorkflowEnvironment {
    * backoff holds the clock.
    */
   #quiescent(progress: MemoryProgress): boolean {
-    if (progress.runnable > 0 || storeRetriesWaiting() > 0) return false
+    if (progress.runnable > 0 || this.probe.backingOff > 0) return false
     if (progress.running === 0 && progress.stranded === 0) return true
     const now = performance.now()
     if (progress.operations !== this.#lastOperations) {

@@ -1,0 +1,108 @@
+/**
+ * The workflow-task interpreter owns the live-run cache: a step on a cached
+ * workflow uses the live run; a step that lost a race (another process moved
+ * the workflow on), or whose task failed, leaves nothing cached, and the next
+ * step replays from the journal.
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import type { JournalEntry } from "../../src/core/journal.ts"
+import { reduce } from "../../src/core/reduce.ts"
+import type { ExecutionState } from "../../src/core/state.ts"
+import { startWorkflow } from "../../src/effects/client.ts"
+import { commitTransition, loadExecution, loadJournal, sendToWorkflow } from "../../src/effects/executions.ts"
+import type { ActivationOutcome, RunSource, WorkflowExecutor } from "../../src/effects/executors.ts"
+import { RunCache } from "../../src/effects/runCache.ts"
+import { processDelivery, type WorkflowTaskConfig } from "../../src/effects/workflowTasks.ts"
+import { layerMemory } from "../../src/stores/memory.ts"
+import { Store } from "../../src/stores/Store.ts"
+
+/** A fake run: counts the jobs it has seen. */
+interface FakeRun {
+  jobs: number
+}
+
+/** An executor that records where each activation's run came from, and can be told to fail the next task. */
+const recordingExecutor = () => {
+  const sources: Array<"live" | { journal: number }> = []
+  let failNext = false
+  const executor: WorkflowExecutor<FakeRun> = {
+    activate: async (state: ExecutionState, source: RunSource<FakeRun>) => {
+      sources.push("live" in source ? "live" : { journal: source.journal.length })
+      if (failNext) {
+        failNext = false
+        return { outcome: { ok: false, failure: { type: "Error", message: "boom" } }, run: undefined }
+      }
+      const run = "live" in source ? source.live : { jobs: source.journal.filter((e: JournalEntry) => "task" in e).length }
+      run.jobs += state.pendingJobs.length
+      const outcome: ActivationOutcome = { ok: true, commands: [] }
+      return { outcome, run }
+    },
+    query: async (_state, source) => ({ outcome: { ok: true, result: "null" }, run: "live" in source ? source.live : { jobs: 0 } }),
+  }
+  return { executor, sources, failNext: () => void (failNext = true) }
+}
+
+const run = { workflowId: "w1", runId: "r1", workflowType: "t", taskQueue: "q", args: [] }
+const stream = { kind: "workflow" as const, taskQueue: "q" }
+
+/** Read and process every message waiting on the workflow stream. */
+const drain = (config: WorkflowTaskConfig<FakeRun>) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    for (;;) {
+      const batch = yield* store.read(stream, { consumer: "c", count: 10, blockMs: 0 })
+      if (batch.length === 0) return
+      for (const delivery of batch) yield* processDelivery(config, delivery)
+    }
+  })
+
+const signal = (id: string) => sendToWorkflow("q", "w1", { type: "Signal", signalId: id, name: "s", args: [] })
+
+describe("workflow-task interpreter: the live-run cache", () => {
+  it("uses the cached live run, and replays after another process moved the workflow on", async () => {
+    const { executor, sources } = recordingExecutor()
+    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
+    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    await Effect.runPromise(Effect.gen(function* () {
+      yield* startWorkflow(run)
+      yield* drain(config)
+      // A first run has no history: rebuilt from an empty journal without loading it.
+      expect(sources).toEqual([{ journal: 0 }])
+      expect(cache.stats().entries).toBe(1)
+
+      yield* signal("a")
+      yield* drain(config)
+      expect(sources[1]).toBe("live")
+
+      // Another process commits a step (a signal applied by a worker elsewhere): the cached version is stale.
+      const { version, state } = yield* loadExecution("w1")
+      const elsewhere = reduce(state, { type: "Signal", signalId: "x", name: "s", args: [] }, 0)
+      yield* commitTransition(undefined, version, state, { ...elsewhere, state: { ...elsewhere.state!, pendingJobs: [] } }, { now: 0, retentionMs: Infinity })
+
+      yield* signal("b")
+      yield* drain(config)
+      // The stale live run lost the commit race; the retry replayed the journal as stored then
+      // (WorkflowStarted and signal a: the other process journaled nothing).
+      expect(sources.slice(2)).toEqual(["live", { journal: 2 }])
+      expect((yield* loadJournal("w1", "r1")).map((entry) => entry.type)).toEqual(["WorkflowStarted", "SignalReceived", "SignalReceived"])
+      expect((yield* loadExecution("w1")).state?.signalIds).toEqual(["a", "x", "b"])
+    }).pipe(Effect.provide(layerMemory())))
+  })
+
+  it("caches nothing after a failed task: the retry replays from the journal", async () => {
+    const { executor, sources, failNext } = recordingExecutor()
+    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
+    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    await Effect.runPromise(Effect.gen(function* () {
+      yield* startWorkflow(run)
+      yield* drain(config)
+      failNext()
+      yield* signal("a")
+      yield* drain(config)
+      expect(cache.stats().entries).toBe(0)
+      expect((yield* loadExecution("w1")).state?.taskFailure).toMatchObject({ message: "boom", attempt: 1 })
+    }).pipe(Effect.provide(layerMemory())))
+    expect(sources).toEqual([{ journal: 0 }, "live"])
+  })
+})

@@ -1,0 +1,22 @@
+/** `Connection.connect`: options that cannot take effect are refused, never dropped. */
+import { describe, expect, it } from "vitest"
+import { Connection, InvalidArgumentError } from "hotmesh"
+import { layerMemory } from "../../src/stores/memory.ts"
+
+describe("Connection.connect", () => {
+  it("shares one embedded store per namespace, and refuses to reopen it with other store options", async () => {
+    const namespace = `conn-${Math.random().toString(36).slice(2)}`
+    const first = await Connection.connect({ namespace, visibilityTimeoutMs: 5000 })
+    const same = await Connection.connect({ namespace, visibilityTimeoutMs: 5000 })
+    const unspecified = await Connection.connect({ namespace })
+    const conflict = Connection.connect({ namespace, visibilityTimeoutMs: 1000 })
+    await expect(conflict).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(conflict).rejects.toThrow(/visibilityTimeoutMs 5000.*visibilityTimeoutMs 1000/)
+    await Promise.all([first.close(), same.close(), unspecified.close()])
+  })
+
+  it("refuses partitions without Redis, and store options beside a custom store", async () => {
+    await expect(Connection.connect({ partitions: 4 })).rejects.toThrow(/partitions applies to Redis only/)
+    await expect(Connection.connect({ store: layerMemory(), maxDeliveries: 3 })).rejects.toThrow(/maxDeliveries cannot be combined with a custom store/)
+  })
+})
