@@ -24,11 +24,10 @@
  *
  * Use a Redis that nothing else is using: RESETSTAT and MONITOR are server-wide.
  */
-import { createHash } from "node:crypto"
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
-import { LUA } from "../src/stores/redis/lua.ts"
 import * as activities from "./activities.ts"
+import { countTable, commandStats as commandStatsOf, monitored as monitoredOn, percentile, perStep, redactUrl, redisOptionsOf, sum } from "./support.ts"
 import * as workflows from "./workflows.ts"
 
 const argv = process.argv.slice(2)
@@ -46,19 +45,6 @@ const partitions = number("--partitions", 8)
 const autoPipelining = argv.includes("--auto-pipelining")
 const STEPS_PER_WORKFLOW = 21
 const TASK_QUEUE = "bench"
-
-/** ioredis options equivalent to a redis:// URL (host, port, username, password, db). */
-function redisOptionsOf(redisUrl: string) {
-  const parsed = new URL(redisUrl)
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 6379),
-    ...(parsed.username === "" ? {} : { username: decodeURIComponent(parsed.username) }),
-    ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
-    ...(parsed.pathname.length > 1 ? { db: Number(parsed.pathname.slice(1)) } : {}),
-    ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
-  }
-}
 
 const namespace = flag("--namespace") ?? `bench-${Date.now().toString(36)}`
 const admin = new Redis(url)
@@ -82,47 +68,11 @@ const runWorkflow = async (input: number): Promise<void> => {
 }
 const concurrently = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => runWorkflow(i)))
 
-/** The admin connection's own commands, left out of the counts. */
-const OWN = new Set(["info", "config|resetstat", "config", "monitor", "ping", "client|setname"])
+const commandStats = () => commandStatsOf(admin)
+const monitored = (phase: () => Promise<void>) => monitoredOn(admin, phase)
+const table = countTable
 
-/** `INFO commandstats` as `name -> calls`. */
-const commandStats = async (): Promise<Map<string, number>> => {
-  const stats = new Map<string, number>()
-  for (const line of (await admin.info("commandstats")).split("\r\n")) {
-    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line)
-    if (match !== null && !OWN.has(match[1]!)) stats.set(match[1]!, Number(match[2]))
-  }
-  return stats
-}
-const sum = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0)
-const perStep = (count: number, steps: number) => (count / steps).toFixed(2)
-const table = (counts: Map<string, number>, steps: number, indent: string) =>
-  [...counts].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${indent}${name.padEnd(22)} ${perStep(n, steps).padStart(7)}`).join("\n")
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
-
-const scriptBySha = new Map(Object.entries(LUA).map(([name, lua]) => [createHash("sha1").update(lua).digest("hex"), name]))
-
-const increment = (counts: Map<string, number>, name: string) => counts.set(name, (counts.get(name) ?? 0) + 1)
-
-/** Run `phase` under MONITOR; count client commands (round trips) and in-script commands. */
-const monitored = async (phase: () => Promise<void>) => {
-  const roundTrips = new Map<string, number>()
-  const inScripts = new Map<string, number>()
-  const monitor = await admin.monitor()
-  monitor.on("monitor", (_time: string, args: Array<string>, source: string) => {
-    let name = (args[0] ?? "?").toLowerCase()
-    if (name === "evalsha") name = `evalsha ${scriptBySha.get(args[1] ?? "") ?? "?"}`
-    else if (name === "eval") name = `eval ${[...Object.entries(LUA)].find(([, lua]) => lua === args[1])?.[0] ?? "?"}`
-    else if (name === "xreadgroup" && args.some((a) => a.toUpperCase() === "BLOCK")) name = "xreadgroup block"
-    if (OWN.has(name)) return
-    increment(source === "lua" ? inScripts : roundTrips, name)
-  })
-  await phase()
-  monitor.disconnect()
-  return { roundTrips, inScripts }
-}
-
-console.log(`redis bench: ${url.replace(/\/\/[^@/]*@/, "//***@")}, namespace ${namespace}, ${partitions} partitions, one worker + one client${autoPipelining ? ", ioredis auto-pipelining" : ""}`)
+console.log(`redis bench: ${redactUrl(url)}, namespace ${namespace}, ${partitions} partitions, one worker + one client${autoPipelining ? ", ioredis auto-pipelining" : ""}`)
 await worker.runUntil(async () => {
   // Warm-up (JIT, caches, consumer groups, script cache).
   await concurrently(100)
