@@ -238,6 +238,49 @@ describe("Redis specifics", () => {
         expect(got.every((d) => d.deliveries === 1)).toBe(true)
       })))
 
+  it.live("a workflow's own timer lands in its stream within the fire script, not through the outbox relay", () =>
+    Effect.gen(function*() {
+      const namespace = freshNamespace()
+      const keys = makeKeys(namespace, 8)
+      yield* withStore({ namespace }, (store) =>
+        Effect.gen(function*() {
+          const q = wf("own-timer")
+          const key = keyIn(3, "own")
+          const now = yield* store.now
+          yield* store.commit({ key, expectedVersion: 0, state: "s", timers: [{ id: "sleep-1", fireAt: now - 1, message: msg(q, key, "fired") }] })
+          expect(yield* store.fireDueTimers(10)).toBe(1)
+          // Right after the fire: the entry is in the partition's workflow stream, and a non-blocking read gets it.
+          const entries = yield* Effect.promise(() => admin.xrange(keys.stream(3, q), "-", "+"))
+          expect(entries.map(([, fields]) => fields)).toEqual([["k", key, "b", "fired"]])
+          expect(bodies(yield* readNow(store, q))).toEqual(["fired"])
+          // Nothing went through the outbox: no outbox entry, no relay dedupe mark in the partition.
+          expect(yield* Effect.promise(() => admin.xlen(keys.outbox(3)))).toBe(0)
+          expect(yield* Effect.promise(() => admin.zcard(keys.relayed(3)))).toBe(0)
+        }))
+    }))
+
+  it.live("fireDueTimers: a limit below the partition count still fires the earliest due, and the rest on later calls", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("limit")
+        const now = yield* store.now
+        // 12 due timers, all in partition 5 (one share of a limit of 3 is 0 there), plus one in partition 2.
+        const key = keyIn(5, "busy")
+        const other = keyIn(2, "quiet")
+        yield* store.commit({
+          key, expectedVersion: 0,
+          timers: Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, fireAt: now - 100 + i, message: msg(q, key, `t${i}`) })),
+        })
+        yield* store.commit({ key: other, expectedVersion: 0, timers: [{ id: "o", fireAt: now - 50, message: msg(q, other, "o") }] })
+        expect(yield* store.fireDueTimers(3)).toBe(3)
+        expect(yield* store.fireDueTimers(4)).toBe(4)
+        expect(yield* store.fireDueTimers(100)).toBe(6)
+        expect(yield* store.fireDueTimers(100)).toBe(0)
+        const got = bodies(yield* readNow(store, q))
+        expect(got.filter((b) => b !== "o")).toEqual(Array.from({ length: 12 }, (_, i) => `t${i}`)) // per key: fireAt order
+        expect(got).toContain("o")
+      })))
+
   it.live("timers fire by Redis TIME: never early, late by milliseconds", () =>
     withStore({}, (store) =>
       Effect.gen(function*() {
@@ -443,7 +486,7 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "append", "commit", "complete", "due", "fire", "read", "relay", "release", "touch"],
+        ["ack", "append", "commit", "complete", "fire", "read", "relay", "release", "touch"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))

@@ -337,6 +337,30 @@ export const storeConformance = (
         expect(yield* readNow(store, f.wf)).toEqual([])
       }))
 
+    it.effect("fireDueTimers never exceeds its limit, fires every due timer across keys, and none early", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("timer-limit")
+        const now = yield* store.now
+        const keys = Array.from({ length: 20 }, (_, i) => `${f.key}-${i}`)
+        for (const [i, key] of keys.entries()) {
+          yield* store.commit({
+            key, expectedVersion: 0,
+            timers: [
+              { id: `${f.id}-due-${i}`, fireAt: now - 100 + i, message: { stream: f.wf, key, body: `due-${i}` } },
+              { id: `${f.id}-later-${i}`, fireAt: now + 86_400_000, message: { stream: f.wf, key, body: `later-${i}` } },
+            ],
+          })
+        }
+        expect(yield* store.fireDueTimers(1)).toBe(1)
+        expect(yield* store.fireDueTimers(3)).toBe(3)
+        expect(yield* store.fireDueTimers(5)).toBe(5)
+        expect(yield* store.fireDueTimers(100)).toBe(11)
+        expect(yield* store.fireDueTimers(100)).toBe(0)
+        expect(bodies(yield* readNow(store, f.wf)).sort()).toEqual(keys.map((_, i) => `due-${i}`).sort())
+        yield* store.commit({ key: keys[0]!, expectedVersion: 0, cancelTimers: keys.map((_, i) => `${f.id}-later-${i}`) })
+      }))
+
     it.effect("a timer with an existing id replaces it; cancelTimers removes it", () =>
       Effect.gen(function*() {
         const store = yield* Store

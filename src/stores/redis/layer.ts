@@ -9,8 +9,8 @@
  * (per-partition calls are issued together and pipelined by ioredis).
  * `read`: 1 when something is there (a second round only when a partition
  * filled its quota), plus one blocking XREADGROUP when nothing is.
- * `fireDueTimers`: 1 when nothing is due, else 2. `takeReply`: 1 (LPOP x P, or
- * one BLPOP over P keys). `awaitUpdate`: 1 (HGET) plus the wait.
+ * `fireDueTimers`: 1 (a second only when a partition had more due timers
+ * than its share of the limit). `takeReply`: 1 (LPOP x P, or one BLPOP over P keys). `awaitUpdate`: 1 (HGET) plus the wait.
  *
  * Delivery semantics: messages are at-least-once (a script re-sent after a
  * reconnect, a relay crash between deliver and ack). The workflow layer

@@ -253,24 +253,22 @@ redis.call('XCLAIM', KEYS[1], ARGV[1], p[2], 0, ARGV[2], 'JUSTID')
 return {0, 1}
 `
 
-const DUE = `
---[[ due: how many timers of one partition are due by the Redis clock (read only).
-KEYS[1] timers zset
-Returns {0, due count}
-]]
-return {0, redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.0f', nowMs()))}
-`
-
 const FIRE = `
 --[[ fire: pop at most ARGV[1] due timers of one partition, in (fireAt, insertion) order,
 and append their messages, atomically. "Due" is fireAt <= Redis TIME in ms.
-A message for this partition goes straight to its target stream (key recorded
-at commit time: same hash tag, so same slot); any other goes to the outbox.
+A message for this partition (a workflow's own timers: sleeps, retries,
+timeouts) goes straight to its target stream (key recorded at commit time:
+same hash tag, so same slot) and is readable as soon as the script returns;
+any other goes to the outbox, for the relay.
 KEYS[1] timers zset   KEYS[2] timer data hash   KEYS[3] outbox stream
-ARGV[1] limit
-Returns {0, fired count}
+ARGV[1] limit (0: only report)
+Returns {0, fired count, due timers left (fireAt <= now, beyond the limit)}
 ]]
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', nowMs()), 'LIMIT', 0, ARGV[1])
+local now = string.format('%.0f', nowMs())
+local members = {}
+if tonumber(ARGV[1]) > 0 then
+  members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[1])
+end
 for _, member in ipairs(members) do
   local id = string.sub(member, 18)
   local raw = redis.call('HGET', KEYS[2], id)
@@ -282,7 +280,9 @@ for _, member in ipairs(members) do
   end
   redis.call('ZREM', KEYS[1], member)
 end
-return {0, #members}
+local left = 0
+if #members >= tonumber(ARGV[1]) then left = redis.call('ZCOUNT', KEYS[1], '-inf', now) end
+return {0, #members, left}
 `
 
 const RELAY = `
@@ -325,7 +325,6 @@ export const LUA = {
   read: PRELUDE + READ,
   release: PRELUDE + RELEASE,
   touch: PRELUDE + TOUCH,
-  due: PRELUDE + DUE,
   fire: PRELUDE + FIRE,
   relay: PRELUDE + RELAY,
   ack: PRELUDE + ACK,

@@ -1,16 +1,21 @@
 /**
  * Durable timers on Redis: one sorted set per partition (score = fireAt,
  * epoch ms by Redis `TIME`), written by commits and popped by the `fire`
- * script, which appends each due timer's message in the same script. A timer
- * never fires early: "due" is decided inside the script with the server's
- * clock. Lateness is whatever the interpreter's sleep until `nextTimerAt`
- * adds (milliseconds), not a polling period.
+ * script, which appends each due timer's message in the same script — into
+ * the workflow's own stream when it routes to the same partition (a
+ * workflow's sleeps, retries and timeouts always do), so it is readable as
+ * soon as the script returns, without the outbox relay. A timer never fires
+ * early: "due" is decided inside the script with the server's clock.
+ * Lateness is whatever the interpreter's sleep until `nextTimerAt` adds
+ * (milliseconds), not a polling period.
  *
- * `fireDueTimers(limit)` costs one round trip when nothing is due (the `due`
- * script on every partition, pipelined) and two otherwise: the due counts
- * split `limit` into per-partition quotas, then `fire` runs on the
- * partitions that have due timers, concurrently. So the limit is never
- * exceeded and no partition is skipped.
+ * `fireDueTimers(limit)` is one round trip: `fire` on every partition,
+ * pipelined, each with a share of `limit` (the remainder rotating, so no
+ * partition is favoured). A partition with more due timers than its share
+ * reports how many it left; only then a second round hands what is left of
+ * `limit` to those partitions. So the limit is never exceeded, no due timer
+ * is skipped while the limit allows, and the common case costs one round
+ * trip (it used to cost two: a `due` count on every partition, then `fire`).
  */
 import { Effect, Option } from "effect"
 import type { Redis } from "ioredis"
@@ -26,39 +31,43 @@ export interface Timers {
 
 /** Make the timer operations over `keys`' partitions. */
 export const makeTimers = (client: Redis, keys: Keys, runScript: RunScript): Timers => {
-  const partitions = Array.from({ length: keys.partitions }, (_, p) => p)
   let rotation = 0
+
+  /** `fire` on partition `p` with `quota`: [fired, due timers left beyond the quota]. */
+  const fire = (p: number, quota: number) =>
+    Effect.map(
+      runOk(runScript, "fire", [keys.timers(p), keys.timerData(p), keys.outbox(p)], [quota]),
+      (r) => [Number(r[0] ?? 0), Number(r[1] ?? 0)] as const,
+    )
 
   const fireDueTimers = (limit: number): Effect.Effect<number, StoreError> =>
     Effect.gen(function*() {
       if (limit <= 0) return 0
-      const due = yield* Effect.forEach(
-        partitions,
-        (p) => Effect.map(runOk(runScript, "due", [keys.timers(p)], []), (r) => Number(r[0] ?? 0)),
-        { concurrency: "unbounded" },
-      )
-      // Quotas in rotating partition order, so a busy partition cannot starve the others.
-      const start = rotation++ % keys.partitions
+      const n = keys.partitions
+      const start = rotation++ % n
+      const order = Array.from({ length: n }, (_, i) => (start + i) % n)
+      const share = Math.floor(limit / n)
+      const extra = limit % n
+      const first = yield* Effect.forEach(order, (p, i) => fire(p, share + (i < extra ? 1 : 0)), {
+        concurrency: "unbounded",
+      })
+      let fired = 0
+      for (const [f] of first) fired += f
+      // Second round, only when a partition had more due than its share and the limit allows.
       const quotas: Array<[number, number]> = []
-      let left = limit
-      for (let i = 0; i < keys.partitions && left > 0; i++) {
-        const p = (start + i) % keys.partitions
-        const q = Math.min(due[p] ?? 0, left)
-        if (q > 0) quotas.push([p, q])
-        left -= q
-      }
-      const fired = yield* Effect.forEach(
-        quotas,
-        ([p, q]) =>
-          Effect.map(
-            runOk(runScript, "fire", [keys.timers(p), keys.timerData(p), keys.outbox(p)], [q]),
-            (r) => Number(r[0] ?? 0),
-          ),
-        { concurrency: "unbounded" },
-      )
-      return fired.reduce((a, b) => a + b, 0)
+      let budget = limit - fired
+      first.forEach(([, left], i) => {
+        const q = Math.min(left, budget)
+        if (q > 0) quotas.push([order[i]!, q])
+        budget -= q
+      })
+      if (quotas.length === 0) return fired
+      const second = yield* Effect.forEach(quotas, ([p, q]) => fire(p, q), { concurrency: "unbounded" })
+      for (const [f] of second) fired += f
+      return fired
     })
 
+  const partitions = Array.from({ length: keys.partitions }, (_, p) => p)
   const nextTimerAt: Timers["nextTimerAt"] = Effect.map(
     Effect.forEach(
       partitions,
