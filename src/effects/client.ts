@@ -89,14 +89,20 @@ export const queryWorkflow = Effect.fn("Client.query")(function* (
   return reply.value
 })
 
+/** The first re-check of `awaitClosed` without a notification; doubling to `MAX_POLL_MS`. */
+const FIRST_POLL_MS = 1000
+const MAX_POLL_MS = 30_000
+
 /**
  * Wait until the latest run (or run `runId`) closes and return its final
- * state. Wakes on the store's notification; re-checks at least every
- * `pollMs` so a lost notification only costs latency.
+ * state. Wakes on the store's notification (`awaitUpdate`); without one it
+ * re-checks after 1 s, then less and less often (up to every 30 s), so many
+ * waiters on long workflows do not poll the store in step.
  */
-export const awaitClosed = (workflowId: string, runId: string | undefined, pollMs = 1000): Effect.Effect<ExecutionState, StoreError | WorkflowNotFound, Store> =>
+export const awaitClosed = (workflowId: string, runId: string | undefined): Effect.Effect<ExecutionState, StoreError | WorkflowNotFound, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
+    let pollMs = FIRST_POLL_MS
     for (;;) {
       const { state, version } = yield* loadExecution(workflowId)
       if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
@@ -105,6 +111,7 @@ export const awaitClosed = (workflowId: string, runId: string | undefined, pollM
       }
       if (state.status !== "RUNNING") return state
       yield* store.awaitUpdate(workflowId, version, pollMs)
+      pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
     }
   })
 

@@ -346,6 +346,22 @@ describe("Redis specifics", () => {
       expect(mismatch.message).toMatch(/has 8 partitions; this store is configured with 4/)
     }))
 
+  it.live("messages a blocking read over-read and gave back are found by the very next read", () =>
+    withStore({}, (store) =>
+      Effect.gen(function*() {
+        const q = wf("overread")
+        // An empty read: its partition scan found nothing, so scans are skipped for a while.
+        expect(yield* store.read(q, { consumer: "c", count: 10, blockMs: 20 })).toEqual([])
+        const sent = Array.from({ length: 8 }, (_, p) => Array.from({ length: 5 }, (_, i) => msg(q, keyIn(p, `o${i}`), `p${p}-${i}`))).flat()
+        yield* store.append(sent)
+        // COUNT is per partition stream: the blocking read gets all 40, keeps 10, gives 30 back.
+        const first = yield* store.read(q, { consumer: "c", count: 10, blockMs: 300 })
+        expect(first).toHaveLength(10)
+        // Those 30 are only visible to a scan; the next read must not wait for the scan interval (1 s).
+        const second = yield* store.read(q, { consumer: "c", count: 100, blockMs: 300 })
+        expect([...bodies(first), ...bodies(second)].sort()).toEqual(sent.map((m) => m.body).sort())
+      })))
+
   it.live("a commit cannot acknowledge a message of another partition (not atomic): StoreError", () =>
     withStore({}, (store) =>
       Effect.gen(function*() {
@@ -401,11 +417,15 @@ describe("Redis specifics", () => {
         const q = wf("reconnect")
         const key = keyIn(7, "rc")
         const blocked = yield* Effect.forkChild(store.read(q, { consumer: "c", count: 10, blockMs: 4_000 }))
+        // A result waiter with a fallback far beyond the test's timeout: only the subscriber's
+        // wake-up after it reconnects (notifications may have been lost meanwhile) can end it.
+        const waiter = yield* Effect.forkChild(store.awaitUpdate(key, 0, 600_000))
         yield* sleep(100)
         expect(yield* killStoreConnections).toBeGreaterThanOrEqual(3)
         yield* sleep(200)
         yield* store.append([msg(q, key, "after-kill")])
         expect(bodies(yield* Fiber.join(blocked))).toEqual(["after-kill"])
+        yield* Fiber.join(waiter)
         if (redis.port === undefined) return // REDIS_URL: cannot restart someone else's server
         yield* Effect.promise(() => redis.restart())
         // Everything is gone (no persistence): scripts reload (NOSCRIPT), groups re-create (NOGROUP).

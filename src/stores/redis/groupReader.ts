@@ -244,6 +244,9 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
         const now = monotonicNow()
         if (now >= deadline) return []
         const blocked = yield* blockingRead(stream, consumer, count, Math.min(deadline - now, scanInterval))
+        // COUNT applies per partition stream, so a burst can over-read; what is given back is
+        // found only by a scan: the next read must scan at once rather than after `scanInterval`.
+        if (blocked.length > count) emptyScanAt.delete(name)
         if (blocked.length > 0) return yield* keep(stream, blocked, count)
         if (monotonicNow() >= deadline) return []
       }

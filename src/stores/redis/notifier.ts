@@ -5,8 +5,9 @@
  * for a version past the one it waits beyond, so a late notification of an
  * older commit cannot cut a newer wait short. Waiters register before
  * checking the stored version, so a notification between the check and the
- * wait is never missed; the timeout is the durable fallback for notifications
- * lost while the subscriber was reconnecting (ioredis re-subscribes).
+ * wait is never missed. Notifications published while the subscriber was
+ * reconnecting are lost: when it is ready again (ioredis re-subscribes) every
+ * waiter is woken to re-check, so callers' timeouts are only a last resort.
  *
  * Cluster note: PUBLISH is broadcast to every node, so this works unchanged;
  * sharded pub/sub (SPUBLISH on a per-partition channel) would scale better.
@@ -58,6 +59,10 @@ export const acquireNotifier = (base: Redis, channel: string): Effect.Effect<Not
       (s) => Effect.sync(() => s.disconnect()),
     )
     yield* attempt("subscribe", () => subscriber.subscribe(channel))
+    // After a reconnect, anything may have been published meanwhile: wake everyone to re-check.
+    subscriber.on("ready", () => {
+      for (const set of waiters.values()) for (const w of set) w.wake()
+    })
 
     const register = (key: string, waiter: Waiter): (() => void) => {
       let set = waiters.get(key)
