@@ -36,6 +36,13 @@ export type WorkflowMessage =
       readonly taskQueue: string
       readonly args: ReadonlyArray<Payload>
       readonly parent?: ParentRef
+      /**
+       * Sent by a client's start, which wrote the run's initial state with it:
+       * that record's version and the state's `startTime`. A worker may take
+       * the state from here instead of loading it (the commit's version check
+       * catches a record that has moved on).
+       */
+      readonly record?: { readonly version: number; readonly startTime: number }
     }
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }

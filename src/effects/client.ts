@@ -11,7 +11,7 @@ import type { Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun } from "../core/state.ts"
 import { reduce, requestStart } from "../core/reduce.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
-import { commitTransition, loadExecution, loadJournal, retryConflicts, sendToWorkflow, takeQueryAnswer } from "./executions.ts"
+import { commitTransition, loadExecution, loadJournal, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 
 /** `start` found a running execution with the same workflow id. */
 export class WorkflowAlreadyRunning extends Data.TaggedError("WorkflowAlreadyRunning")<{ readonly workflowId: string; readonly workflowType: string }> {}
@@ -24,18 +24,25 @@ export class QueryTimedOut extends Data.TaggedError("QueryTimedOut")<{ readonly 
 
 const CONFLICT_RETRIES = 20
 
-/** Start a new run (`requestStart`); fails with `WorkflowAlreadyRunning` while one is open. */
+/**
+ * Start a new run (`requestStart`); fails with `WorkflowAlreadyRunning` while
+ * one is open. A new workflow id costs one round trip: the first attempt
+ * assumes there is no record, and only a conflict makes it load one.
+ * Resolves to the version of the record it wrote.
+ */
 export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun) {
-  const attempt = Effect.gen(function* () {
-    const { version, state } = yield* loadExecution(run.workflowId)
-    const now = yield* Clock.currentTimeMillis
-    const transition = requestStart(state, run, now)
-    if ("alreadyRunning" in transition) {
-      return yield* new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: transition.alreadyRunning.workflowType })
-    }
-    yield* commitTransition(undefined, version, state, transition, { now, retentionMs: Infinity })
-  })
-  return yield* retryConflicts(attempt, CONFLICT_RETRIES)
+  const attempt = (current: Versioned) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const transition = requestStart(current.state, run, now, current.version + 1)
+      if ("alreadyRunning" in transition) {
+        return yield* new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: transition.alreadyRunning.workflowType })
+      }
+      return (yield* commitTransition(undefined, current.version, current.state, transition, { now, retentionMs: Infinity })).version
+    })
+  return yield* attempt({ version: 0, state: undefined }).pipe(
+    Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
+  )
 })
 
 /** The state of `workflowId`'s latest run, or `WorkflowNotFound`. */
@@ -97,12 +104,18 @@ const MAX_POLL_MS = 30_000
  * Wait until the latest run (or run `runId`) closes and return its final
  * state. Wakes on the store's notification (`awaitUpdate`); without one it
  * re-checks after 1 s, then less and less often (up to every 30 s), so many
- * waiters on long workflows do not poll the store in step.
+ * waiters on long workflows do not poll the store in step. `startedVersion`
+ * (the version a start just wrote) skips the first load: the run is open.
  */
-export const awaitClosed = (workflowId: string, runId: string | undefined): Effect.Effect<ExecutionState, StoreError | WorkflowNotFound, Store> =>
+export const awaitClosed = (
+  workflowId: string,
+  runId: string | undefined,
+  startedVersion?: number,
+): Effect.Effect<ExecutionState, StoreError | WorkflowNotFound, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
     let pollMs = FIRST_POLL_MS
+    if (startedVersion !== undefined) yield* store.awaitUpdate(workflowId, startedVersion, pollMs)
     for (;;) {
       const { state, version } = yield* loadExecution(workflowId)
       if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })

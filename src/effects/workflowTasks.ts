@@ -12,7 +12,7 @@
  * order.
  */
 import { Clock, Effect } from "effect"
-import { completeActivation, reduce, type Transition } from "../core/reduce.ts"
+import { completeActivation, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store, type StoreError } from "../stores/Store.ts"
 import { commitQueryAnswer, commitTransition, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, workflowMessageOf } from "./executions.ts"
@@ -59,7 +59,7 @@ const notFound = (workflowId: string): QueryOutcome => ({
  * Process one delivery once: the whole durable step. Fails with
  * `CommitConflict` when it lost a race (nothing was written, nothing cached).
  */
-const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number) {
+const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, firstAttempt: boolean) {
   const message = workflowMessageOf(delivery)
   if (message === undefined) {
     // Unreadable here (corrupt, or from a newer version): leave it pending. It is re-delivered
@@ -70,7 +70,8 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
   }
   // The step owns the cached entry from here on; only a committed step puts one back.
   const cached = config.cache.take(delivery.key)
-  const { version, state: before } = cached ?? (yield* loadExecution(delivery.key))
+  // Nothing cached: a client's Start says what it wrote (first attempt only: a conflict means it moved on).
+  const { version, state: before } = cached ?? (firstAttempt ? recordOfStart(message) : undefined) ?? (yield* loadExecution(delivery.key))
   // The step's time is the store's clock (timers fire by it), read locally plus the batch's offset.
   const now = (yield* Clock.currentTimeMillis) + clockOffset
   const first = reduce(before, message, now)
@@ -129,7 +130,7 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
  * the cache.
  */
 export const processDelivery = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset = 0): Effect.Effect<void, never, Store> =>
-  attempt(config, delivery, clockOffset).pipe(
+  attempt(config, delivery, clockOffset, true).pipe(
     // The common case succeeds first time; only a failure pays for the retry machinery.
     Effect.catch(() => retrying(config, delivery, clockOffset)),
     // A bug must not stop the worker: log it and leave the message pending
@@ -140,7 +141,7 @@ export const processDelivery = <R>(config: WorkflowTaskConfig<R>, delivery: Deli
 const retrying = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
   retryStoreErrors(
     `workflow ${delivery.key}`,
-    retryConflicts(attempt(config, delivery, clockOffset), MAX_CONFLICTS).pipe(
+    retryConflicts(attempt(config, delivery, clockOffset, false), MAX_CONFLICTS).pipe(
       Effect.catchTag("CommitConflict", (conflict) =>
         // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
         conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),

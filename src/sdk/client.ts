@@ -146,8 +146,8 @@ export class WorkflowClient {
     const taskQueue = required(options.taskQueue, "taskQueue")
     const args = encodeArgs(options.args ?? [])
     const runId = randomUUID()
-    await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
-    return this.getHandle<T>(workflowId, undefined, { firstExecutionRunId: runId })
+    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
+    return this.#handle<T>(workflowId, undefined, runId, version)
   }
 
   /** Start a workflow and wait for its result. */
@@ -166,6 +166,11 @@ export class WorkflowClient {
     runId?: string,
     options?: { readonly firstExecutionRunId?: string },
   ): WorkflowHandle<T> {
+    return this.#handle<T>(workflowId, runId, options?.firstExecutionRunId ?? runId, undefined)
+  }
+
+  /** A handle; `startedVersion` is the record version this client's start wrote (a result waiter need not load it again). */
+  #handle<T extends Workflow>(workflowId: string, runId: string | undefined, firstExecutionRunId: string | undefined, startedVersion: number | undefined): WorkflowHandle<T> {
     required(workflowId, "workflowId")
     const connection = this.connection
     const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
@@ -173,9 +178,9 @@ export class WorkflowClient {
     return {
       workflowId,
       runId,
-      firstExecutionRunId: options?.firstExecutionRunId ?? runId,
+      firstExecutionRunId,
       async result() {
-        return outcomeOf(await run(asResultWaiter(awaitClosed(workflowId, undefined)))) as Result<T>
+        return outcomeOf(await run(asResultWaiter(awaitClosed(workflowId, undefined, startedVersion)))) as Result<T>
       },
       async signal(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "signal name")

@@ -4,18 +4,18 @@
  * the workflow on), or whose task failed, leaves nothing cached, and the next
  * step replays from the journal.
  */
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import type { JournalEntry } from "../../src/core/journal.ts"
 import { reduce } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
-import { startWorkflow } from "../../src/effects/client.ts"
+import { startWorkflow, terminateWorkflow } from "../../src/effects/client.ts"
 import { commitTransition, loadExecution, loadJournal, sendToWorkflow } from "../../src/effects/executions.ts"
 import type { ActivationOutcome, RunSource, WorkflowExecutor } from "../../src/effects/executors.ts"
 import { RunCache } from "../../src/effects/runCache.ts"
 import { processDelivery, type WorkflowTaskConfig } from "../../src/effects/workflowTasks.ts"
-import { layerMemory } from "../../src/stores/memory.ts"
-import { Store } from "../../src/stores/Store.ts"
+import { layerMemory, makeMemoryStore } from "../../src/stores/memory.ts"
+import { Store, type StoreShape } from "../../src/stores/Store.ts"
 
 /** A fake run: counts the jobs it has seen. */
 interface FakeRun {
@@ -59,7 +59,53 @@ const drain = (config: WorkflowTaskConfig<FakeRun>) =>
 
 const signal = (id: string) => sendToWorkflow("q", "w1", { type: "Signal", signalId: id, name: "s", args: [] })
 
+/** The memory store, counting `load`s. */
+const countingLoads = () => {
+  const counter = { loads: 0 }
+  const layer = Layer.effect(Store, Effect.map(makeMemoryStore(), (store): StoreShape => ({
+    ...store,
+    load: (key) => Effect.suspend(() => {
+      counter.loads++
+      return store.load(key)
+    }),
+  })))
+  return { counter, layer }
+}
+
 describe("workflow-task interpreter: the live-run cache", () => {
+  it("starts a new workflow without loading anything: the client's Start carries the record it wrote", async () => {
+    const { executor, sources } = recordingExecutor()
+    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
+    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    const { counter, layer } = countingLoads()
+    await Effect.runPromise(Effect.gen(function* () {
+      yield* startWorkflow(run)
+      yield* drain(config)
+      expect(counter.loads).toBe(0)
+      expect(sources).toEqual([{ journal: 0 }])
+      expect((yield* loadExecution("w1")).state).toMatchObject({ started: true, tasks: 1 })
+      // A second start of the same id conflicts, loads, and is refused.
+      const again = yield* Effect.flip(startWorkflow({ ...run, runId: "r2" }))
+      expect(again._tag).toBe("WorkflowAlreadyRunning")
+    }).pipe(Effect.provide(layer)))
+  })
+
+  it("a Start whose record moved on (terminated before the worker read it) conflicts, reloads, and changes nothing", async () => {
+    const { executor, sources } = recordingExecutor()
+    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
+    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    await Effect.runPromise(Effect.gen(function* () {
+      yield* startWorkflow(run)
+      yield* terminateWorkflow("w1", "stop", Infinity)
+      yield* drain(config)
+      // The guess ran the code once (pure, so harmless); its commit lost to the termination.
+      expect(sources).toEqual([{ journal: 0 }])
+      expect((yield* loadExecution("w1")).state).toMatchObject({ status: "TERMINATED", started: false })
+      expect((yield* loadJournal("w1", "r1")).map((entry) => entry.type)).toEqual(["WorkflowTerminated"])
+      expect(cache.stats().entries).toBe(0)
+    }).pipe(Effect.provide(layerMemory())))
+  })
+
   it("uses the cached live run, and replays after another process moved the workflow on", async () => {
     const { executor, sources } = recordingExecutor()
     const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })

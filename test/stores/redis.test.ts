@@ -354,10 +354,10 @@ describe("Redis specifics", () => {
         expect(yield* store.read(q, { consumer: "c", count: 10, blockMs: 20 })).toEqual([])
         const sent = Array.from({ length: 8 }, (_, p) => Array.from({ length: 5 }, (_, i) => msg(q, keyIn(p, `o${i}`), `p${p}-${i}`))).flat()
         yield* store.append(sent)
-        // COUNT is per partition stream: the blocking read gets all 40, keeps 10, gives 30 back.
+        // COUNT is per partition stream (its share, 2, of 10): the blocking read gets 16, keeps 10, gives 6 back.
         const first = yield* store.read(q, { consumer: "c", count: 10, blockMs: 300 })
         expect(first).toHaveLength(10)
-        // Those 30 are only visible to a scan; the next read must not wait for the scan interval (1 s).
+        // Those 6 are only visible to a scan; the next read must not wait for the scan interval (1 s).
         const second = yield* store.read(q, { consumer: "c", count: 100, blockMs: 300 })
         expect([...bodies(first), ...bodies(second)].sort()).toEqual(sent.map((m) => m.body).sort())
       })))

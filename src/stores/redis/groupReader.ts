@@ -165,11 +165,15 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
       return got
     })
 
-  /** One XREADGROUP BLOCK over all partitions (new messages only). */
+  /**
+   * One XREADGROUP BLOCK over all partitions (new messages only). COUNT
+   * applies to each partition's stream, so each asks for its share of
+   * `count`: a burst over-reads by at most one per partition (given back).
+   */
   const blockingRead = (stream: PartitionedStream, consumer: string, count: number, blockMs: number) => {
     const once = pool.use("read", (c) =>
       c.call(
-        "XREADGROUP", "GROUP", stream.group, consumer, "COUNT", count, "BLOCK", Math.max(1, Math.round(blockMs)),
+        "XREADGROUP", "GROUP", stream.group, consumer, "COUNT", Math.ceil(count / stream.streams.length), "BLOCK", Math.max(1, Math.round(blockMs)),
         "STREAMS", ...stream.streams, ...stream.streams.map(() => ">"),
       ))
     return once.pipe(
