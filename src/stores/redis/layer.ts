@@ -19,7 +19,7 @@
 import { Effect, Layer, Option, type Scope } from "effect"
 import type { Redis } from "ioredis"
 import { hostname } from "node:os"
-import type { DeadLetter, Delivery, StoreShape, StreamAddress } from "../Store.ts"
+import type { Commit, DeadLetter, Delivery, OutboundMessage, StoreShape, StreamAddress } from "../Store.ts"
 import { Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServerVersion, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
@@ -133,7 +133,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         ([seconds, micros]) => Number(seconds) * 1000 + Math.floor(Number(micros) / 1000),
       ),
 
-      load: Effect.fn("RedisStore.load")(function*(key: string) {
+      load: Effect.fnUntraced(function*(key: string) {
         const [version, state] = yield* attempt("load", () => client.hmget(keys.exec(key), "version", "state"))
         return version === null || version === undefined
           ? Option.none()
@@ -142,7 +142,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
 
       loadJournal: (key, journalId) => attempt("loadJournal", () => client.lrange(keys.journal(key, journalId), 0, -1)),
 
-      commit: Effect.fn("RedisStore.commit")(function*(c) {
+      commit: Effect.fnUntraced(function*(c: Commit) {
         const call = encodeCommit(keys, c, { replyTtlMs })
         if (typeof call === "string") return yield* invalid("commit", call)
         const reply = yield* runScript("commit", call.keys, call.args)
@@ -163,7 +163,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         ),
 
       // Completing a message that is no longer pending is a no-op (see the memory store).
-      complete: Effect.fn("RedisStore.complete")(function*(ack, messages) {
+      complete: Effect.fnUntraced(function*(ack: Delivery, messages: ReadonlyArray<OutboundMessage>) {
         const call = encodeComplete(keys, ack, messages)
         if (typeof call === "string") return yield* invalid("complete", call)
         const reply = yield* runScript("complete", call.keys, call.args)
