@@ -22,6 +22,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["hotmesh-source"] } },
   test: {
     include: ["test/**/*.test.ts", "property-tests/**/*.test.ts"],
+    globalSetup: ["test/support/globalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
