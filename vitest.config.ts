@@ -21,7 +21,7 @@ export default defineConfig({
   resolve: { conditions: ["hotmesh-source"] },
   ssr: { resolve: { conditions: ["hotmesh-source"] } },
   test: {
-    include: ["test/**/*.test.ts", "property-tests/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "property-tests/**/*.test.ts", "examples/**/*.test.ts"],
     globalSetup: ["test/support/globalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
