@@ -42,7 +42,11 @@ export interface WorkerOptions {
   readonly activities?: object
   /** Default 100. */
   readonly maxConcurrentActivityTaskExecutions?: number
-  /** Live workflow runs kept in memory; default 10,000 (least recently used are evicted and later replayed). */
+  /**
+   * Live workflow runs kept in memory; default 10,000 (least recently used
+   * are evicted and later replayed). 0 keeps none: every step replays the
+   * history (slow; a way to test replay).
+   */
   readonly maxCachedWorkflows?: number
   /**
    * Memory budget of the live-run cache, in bytes (an estimate: encoded state,
@@ -73,11 +77,14 @@ const loadWorkflows = async (options: Pick<WorkerOptions, "workflows" | "workflo
   return workflows
 }
 
-const positive = (value: number | undefined, fallback: number, name: string): number => {
+const atLeast = (min: number) => (value: number | undefined, fallback: number, name: string): number => {
   const result = value ?? fallback
-  if (!Number.isInteger(result) || result < 1) throw new InvalidArgumentError({ message: `${name} must be a positive integer; got ${value}` })
+  if (!Number.isInteger(result) || result < min) {
+    throw new InvalidArgumentError({ message: `${name} must be an integer ≥ ${min}; got ${value}` })
+  }
   return result
 }
+const positive = atLeast(1)
 
 /** A worker for one task queue. */
 export class Worker {
@@ -103,7 +110,7 @@ export class Worker {
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
-    const maxCachedWorkflows = positive(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
+    const maxCachedWorkflows = atLeast(0)(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
     const cache = new RunCache<WorkflowRun>({
       maxEntries: maxCachedWorkflows,

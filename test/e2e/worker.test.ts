@@ -102,9 +102,23 @@ describe("lifecycle", () => {
 
   it("validates its options with InvalidArgumentError", async () => {
     expect((await rejectionOf(Worker.create({ connection: env.connection, workflowsPath } as never))).name).toBe("InvalidArgumentError")
-    const error = await rejectionOf(Worker.create({ connection: env.connection, taskQueue: "q", workflowsPath, maxCachedWorkflows: 0 }))
+    const error = await rejectionOf(Worker.create({ connection: env.connection, taskQueue: "q", workflowsPath, maxCachedWorkflows: -1 }))
     expect(error).toBeInstanceOf(InvalidArgumentError)
     expect(error.message).toContain("maxCachedWorkflows")
+    const batch = await rejectionOf(Worker.create({ connection: env.connection, taskQueue: "q", workflowsPath, maxWorkflowTaskBatch: 0 }))
+    expect(batch.message).toContain("maxWorkflowTaskBatch must be an integer ≥ 1")
+  })
+
+  it("with maxCachedWorkflows 0 keeps no live run: every step replays, and the result is the same", async () => {
+    const taskQueue = unique("no-cache")
+    const activities = { greet: async (name: string) => `Hello, ${name}!`, hold: async () => "held" }
+    const worker = await Worker.create({ connection: env.connection, taskQueue, workflowsPath, activities, maxCachedWorkflows: 0 })
+    const result = await worker.runUntil(env.client.workflow.execute("hello", { taskQueue, workflowId: unique("no-cache"), args: ["Ada"] }))
+    expect(result).toBe("Hello, Ada!")
+    const stats = worker.getCacheStats()
+    expect(stats.entries).toBe(0)
+    expect(stats.hits).toBe(0)
+    expect(stats.evictions).toBeGreaterThan(0)
   })
 })
 

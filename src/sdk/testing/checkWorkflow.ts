@@ -53,7 +53,7 @@ export interface CheckFaults {
   readonly lostCommitReplies?: boolean
   /** A worker crashes between reading a message and committing its step (or reporting an activity result). */
   readonly crashes?: boolean
-  /** The worker restarts at every wait point and caches one run, so steps replay the history. */
+  /** The worker keeps no live run (every step replays the history) and restarts at every wait point. */
   readonly cacheEviction?: boolean
   /** Batches shuffled (across and within workflows), reads delayed. */
   readonly reorderedDelivery?: boolean

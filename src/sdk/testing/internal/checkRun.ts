@@ -214,7 +214,8 @@ export const runCase = async (c: CheckCase, settings: RunSettings): Promise<RunR
       workflows: settings.workflows,
       activities,
       identity: `check-${++workerCount}`,
-      ...(settings.evictions ? { maxCachedWorkflows: 1 } : {}),
+      // No live run is kept: every step of the faulty run replays its history.
+      ...(settings.evictions ? { maxCachedWorkflows: 0 } : {}),
     })
     const running = worker.run()
     running.catch(() => undefined)
