@@ -59,6 +59,14 @@ const drain = (config: WorkflowTaskConfig<FakeRun>) =>
 
 const signal = (id: string) => sendToWorkflow("q", "w1", { type: "Signal", signalId: id, name: "s", args: [] })
 
+/** A recording executor, a cache and the loop's configuration around them. */
+const interpreter = () => {
+  const { executor, sources, failNext } = recordingExecutor()
+  const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
+  const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+  return { sources, failNext, cache, config }
+}
+
 /** The memory store, counting `load`s. */
 const countingLoads = () => {
   const counter = { loads: 0 }
@@ -74,9 +82,7 @@ const countingLoads = () => {
 
 describe("workflow-task interpreter: the live-run cache", () => {
   it("starts a new workflow without loading anything: the client's Start carries the record it wrote", async () => {
-    const { executor, sources } = recordingExecutor()
-    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
-    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    const { sources, cache, config } = interpreter()
     const { counter, layer } = countingLoads()
     await Effect.runPromise(Effect.gen(function* () {
       yield* startWorkflow(run)
@@ -91,9 +97,7 @@ describe("workflow-task interpreter: the live-run cache", () => {
   })
 
   it("a Start whose record moved on (terminated before the worker read it) conflicts, reloads, and changes nothing", async () => {
-    const { executor, sources } = recordingExecutor()
-    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
-    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    const { sources, cache, config } = interpreter()
     await Effect.runPromise(Effect.gen(function* () {
       yield* startWorkflow(run)
       yield* terminateWorkflow("w1", "stop", Infinity)
@@ -107,9 +111,7 @@ describe("workflow-task interpreter: the live-run cache", () => {
   })
 
   it("uses the cached live run, and replays after another process moved the workflow on", async () => {
-    const { executor, sources } = recordingExecutor()
-    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
-    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    const { sources, cache, config } = interpreter()
     await Effect.runPromise(Effect.gen(function* () {
       yield* startWorkflow(run)
       yield* drain(config)
@@ -137,9 +139,7 @@ describe("workflow-task interpreter: the live-run cache", () => {
   })
 
   it("caches nothing after a failed task: the retry replays from the journal", async () => {
-    const { executor, sources, failNext } = recordingExecutor()
-    const cache = new RunCache<FakeRun>({ maxEntries: 10, maxBytes: 1 << 20 })
-    const config: WorkflowTaskConfig<FakeRun> = { taskQueue: "q", consumer: "c", executor, cache, batchSize: 10, retentionMs: Infinity }
+    const { sources, failNext, cache, config } = interpreter()
     await Effect.runPromise(Effect.gen(function* () {
       yield* startWorkflow(run)
       yield* drain(config)
