@@ -26,6 +26,10 @@ export interface ConnectionOptions {
   readonly redis?: RedisInput
   /** Redis: partitions of the namespace (fixed for its lifetime). Default 8. */
   readonly partitions?: number
+  /** Redis: connecting fails after this long, naming the endpoint and the cause. Default 5 000 ms. */
+  readonly connectTimeoutMs?: number
+  /** Redis: a command with no reply for this long fails and is retried. Default 10 000 ms (blocking reads are exempt). */
+  readonly commandTimeoutMs?: number
   /** A delivered message not acknowledged for this long is re-delivered to another consumer. Default 30 s. */
   readonly visibilityTimeoutMs?: number
   /** A message delivered more often than this goes to the dead-letter list. Default 10. */
@@ -53,9 +57,32 @@ export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "
 export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLevel | undefined): Layer.Layer<Store, E> =>
   logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
 
+const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs"] as const
+
+/** Refuse options that cannot work, naming them (`InvalidArgumentError`), before anything connects. */
+const validate = (options: ConnectionOptions, namespace: string): void => {
+  const invalid = (message: string) => new InvalidArgumentError({ message: `Connection.connect: ${message}` })
+  if (typeof namespace !== "string" || !/^[^{}:\s]+$/.test(namespace)) {
+    throw invalid(`invalid namespace ${JSON.stringify(namespace)}: use a non-empty name without "{", "}", ":" or whitespace`)
+  }
+  const integer = (name: "partitions" | "maxDeliveries", min: number, max = Infinity) => {
+    const value = options[name]
+    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+      throw invalid(`${name} must be an integer ${max === Infinity ? `≥ ${min}` : `in ${min}..${max}`}; got ${value}`)
+    }
+  }
+  integer("partitions", 1, 4096)
+  integer("maxDeliveries", 1)
+  for (const name of ["visibilityTimeoutMs", "connectTimeoutMs", "commandTimeoutMs"] as const) {
+    const value = options[name]
+    if (value !== undefined && !(typeof value === "number" && value > 0 && Number.isFinite(value))) throw invalid(`${name} must be a positive number of ms; got ${value}`)
+  }
+}
+
 const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<Store, unknown> => {
+  validate(options, namespace)
   if (options.store !== undefined) {
-    const ignored = (["redis", "partitions", "visibilityTimeoutMs", "maxDeliveries"] as const).filter((name) => options[name] !== undefined)
+    const ignored = (["redis", ...REDIS_ONLY, "visibilityTimeoutMs", "maxDeliveries"] as const).filter((name) => options[name] !== undefined)
     if (ignored.length > 0) {
       throw new InvalidArgumentError({ message: `Connection.connect: ${ignored.join(", ")} cannot be combined with a custom store (configure the store's layer instead)` })
     }
@@ -68,10 +95,13 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
       ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
       ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
       ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
     })
   }
-  if (options.partitions !== undefined) {
-    throw new InvalidArgumentError({ message: "Connection.connect: partitions applies to Redis only (the embedded store is not partitioned)" })
+  const redisOnly = REDIS_ONLY.filter((name) => options[name] !== undefined)
+  if (redisOnly.length > 0) {
+    throw new InvalidArgumentError({ message: `Connection.connect: ${redisOnly.join(", ")} applies to Redis only (the embedded store is in memory)` })
   }
   return Layer.succeed(Store, embeddedStore(namespace, options))
 }

@@ -48,28 +48,70 @@ const close = (client: Redis): Effect.Effect<void> =>
     client.disconnect()
   })
 
-/** Silence ioredis' "unhandled error event": failures surface through the commands that hit them. */
+/** The last connection error of each client (ECONNREFUSED, ENOTFOUND, TLS, auth, ...), to name it in errors. */
+const lastErrors = new WeakMap<Redis, Error>()
+
+/**
+ * Silence ioredis' "unhandled error event" (failures surface through the
+ * commands that hit them), remembering the last error to name it.
+ */
 const quiet = (client: Redis): Redis => {
-  client.on("error", () => {})
+  client.on("error", (error: Error) => lastErrors.set(client, error))
   return client
 }
 
-/** The command client for `input`, closed with the scope unless the caller passed its own client. */
-export const acquireClient = (input: RedisInput): Effect.Effect<Redis, StoreError, Scope.Scope> => {
-  if (isClient(input)) return Effect.succeed(input)
+/** Where `client` connects, for messages: `host:port`, a socket path, or "redis". */
+export const endpointOf = (client: Redis): string => {
+  const o = client.options
+  if (typeof o.path === "string" && o.path !== "") return o.path
+  return `${o.host ?? "localhost"}:${o.port ?? 6379}`
+}
+
+/**
+ * The command client for `input`, closed with the scope unless the caller
+ * passed its own client. Its commands fail after `commandTimeoutMs` without
+ * a reply (a `StoreError` callers retry), unless the options set their own
+ * `commandTimeout`.
+ */
+export const acquireClient = (input: RedisInput, commandTimeoutMs: number): Effect.Effect<Redis, StoreError, Scope.Scope> => {
+  if (isClient(input)) return Effect.succeed(quiet(input))
+  const defaults = { ...defaultRedisOptions, commandTimeout: commandTimeoutMs }
   return Effect.acquireRelease(
     Effect.try({
-      try: () =>
-        quiet(
-          typeof input === "string"
-            ? new Redis(input, defaultRedisOptions)
-            : new Redis({ ...defaultRedisOptions, ...input }),
-        ),
+      try: () => quiet(typeof input === "string" ? new Redis(input, defaults) : new Redis({ ...defaults, ...input })),
       catch: storeError("connect"),
     }),
     close,
   )
 }
+
+/**
+ * Check the server within `timeoutMs`: it answers, and runs Redis ≥ 6.2.
+ * Failures name the endpoint and the cause (`connect ECONNREFUSED
+ * 127.0.0.1:6390`, `timeout after 5 s waiting for 127.0.0.1:6390`).
+ */
+export const checkServer = (client: Redis, timeoutMs: number): Effect.Effect<void, StoreError> =>
+  checkServerVersion(client).pipe(
+    Effect.timeoutOrElse({
+      duration: timeoutMs,
+      orElse: () => {
+        const cause = lastErrors.get(client)
+        return Effect.fail(new StoreError({
+          operation: "connect",
+          message: cause === undefined
+            ? `timeout after ${timeoutMs / 1000} s waiting for ${endpointOf(client)} (no answer to INFO)`
+            : `cannot connect to ${endpointOf(client)}: ${cause.message}`,
+          cause,
+        }))
+      },
+    }),
+    Effect.mapError((error) => {
+      const cause = lastErrors.get(client)
+      return error.message.includes(endpointOf(client)) || error.message.startsWith("Redis >=")
+        ? error
+        : new StoreError({ operation: "connect", message: `cannot connect to ${endpointOf(client)}: ${cause?.message ?? error.message}`, cause: cause ?? error })
+    }),
+  )
 
 /** Duplicated connections for blocking commands. */
 export interface BlockingPool {
@@ -109,7 +151,8 @@ export const acquireBlockingPool = (base: Redis, maxIdle = 8): Effect.Effect<Blo
         }
         if (c === undefined) {
           try {
-            c = quiet(base.duplicate())
+            // Blocking reads wait as long as they ask: no command timeout on these.
+            c = quiet(base.duplicate({ commandTimeout: undefined }))
           } catch (cause) {
             return Effect.fail(storeError(operation)(cause))
           }

@@ -21,7 +21,7 @@ import type { Redis } from "ioredis"
 import { hostname } from "node:os"
 import type { Commit, DeadLetter, Delivery, OutboundMessage, StoreShape, StreamAddress } from "../Store.ts"
 import { Store, StoreError } from "../Store.ts"
-import { acquireBlockingPool, acquireClient, checkServerVersion, type RedisInput } from "./connection.ts"
+import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
 import { deliveryId, isValidNamespace, type Keys, makeKeys, STREAM_GROUP } from "./keys.ts"
@@ -52,6 +52,10 @@ export interface RedisStoreOptions {
   readonly maxDeliveries?: number
   /** Query replies not taken within this long expire. Default 300 000 ms. */
   readonly replyTtlMs?: number
+  /** How long connecting may take before it fails naming the endpoint. Default 5 000 ms. */
+  readonly connectTimeoutMs?: number
+  /** A command with no reply for this long fails (and is retried by its caller). Default 10 000 ms; blocking reads are exempt. */
+  readonly commandTimeoutMs?: number
   /** Diagnostics: called with the name and KEYS of every script invocation. */
   readonly onScript?: ScriptObserver
 }
@@ -89,9 +93,9 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) return yield* configError("maxDeliveries must be >= 1")
 
     const keys = makeKeys(namespace, partitions)
-    const client = yield* acquireClient(options.redis)
+    const client = yield* acquireClient(options.redis, options.commandTimeoutMs ?? 10_000)
     registerScripts(client)
-    yield* checkServerVersion(client)
+    yield* checkServer(client, options.connectTimeoutMs ?? 5_000)
     yield* checkPartitions(client, keys)
     const pool = yield* acquireBlockingPool(client)
     const notifier = yield* acquireNotifier(client, keys.channel)
