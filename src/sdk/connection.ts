@@ -30,6 +30,11 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs?: number
   /** Redis: a command with no reply for this long fails and is retried. Default 10 000 ms (blocking reads are exempt). */
   readonly commandTimeoutMs?: number
+  /**
+   * Redis: accept a server whose `maxmemory-policy` evicts keys. Refused by
+   * default, because eviction deletes workflows without an error.
+   */
+  readonly allowEviction?: boolean
   /** A delivered message not acknowledged for this long is re-delivered to another consumer. Default 30 s. */
   readonly visibilityTimeoutMs?: number
   /** A message delivered more often than this goes to the dead-letter list. Default 10. */
@@ -57,7 +62,7 @@ export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "
 export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLevel | undefined): Layer.Layer<Store, E> =>
   logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
 
-const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs"] as const
+const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction"] as const
 
 /** Refuse options that cannot work, naming them (`InvalidArgumentError`), before anything connects. */
 const validate = (options: ConnectionOptions, namespace: string): void => {
@@ -97,6 +102,7 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
       ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
       ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
+      ...(options.allowEviction === undefined ? {} : { allowEviction: options.allowEviction }),
     })
   }
   const redisOnly = REDIS_ONLY.filter((name) => options[name] !== undefined)

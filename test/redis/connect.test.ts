@@ -12,6 +12,9 @@ import { makeRedisStore } from "../../src/stores/redis/layer.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const redis = await useRedis()
+const evicting = await useRedis({ extraArgs: ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"] })
+const admin = new Redis(redis.url)
+afterAll(() => admin.quit().then(() => undefined))
 
 /** A TCP server on a free loopback port that accepts connections and never writes a byte. */
 const silentServer = async (): Promise<{ readonly port: number; readonly close: () => Promise<void> }> => {
@@ -75,9 +78,14 @@ describe("connecting to Redis", () => {
     await expect(Connection.connect({ commandTimeoutMs: 100 })).rejects.toThrow(/commandTimeoutMs applies to Redis only/)
   })
 
+  it("refuses a Redis that evicts keys, unless allowEviction says the risk is accepted", async () => {
+    const refused = Connection.connect({ redis: evicting.url, namespace: "evicting" })
+    await expect(refused).rejects.toThrow(/maxmemory-policy allkeys-lru, which deletes keys when memory runs out/)
+    const accepted = await Connection.connect({ redis: evicting.url, namespace: "evicting", allowEviction: true })
+    await accepted.close()
+  })
+
   it("a command with no reply fails after commandTimeoutMs (a StoreError its caller retries)", async () => {
-    const admin = new Redis(redis.url)
-    afterAll(() => admin.quit().then(() => undefined))
     const error = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
       const store = yield* makeRedisStore({ redis: redis.url, namespace: "paused", commandTimeoutMs: 200 })
       // Redis stops serving every client for 1 s: the load gets no reply in time.

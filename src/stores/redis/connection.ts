@@ -90,8 +90,8 @@ export const acquireClient = (input: RedisInput, commandTimeoutMs: number): Effe
  * Failures name the endpoint and the cause (`connect ECONNREFUSED
  * 127.0.0.1:6390`, `timeout after 5 s waiting for 127.0.0.1:6390`).
  */
-export const checkServer = (client: Redis, timeoutMs: number): Effect.Effect<void, StoreError> =>
-  checkServerVersion(client).pipe(
+export const checkServer = (client: Redis, timeoutMs: number, allowEviction = false): Effect.Effect<void, StoreError> =>
+  checkServerVersion(client, allowEviction).pipe(
     Effect.timeoutOrElse({
       duration: timeoutMs,
       orElse: () => {
@@ -107,7 +107,7 @@ export const checkServer = (client: Redis, timeoutMs: number): Effect.Effect<voi
     }),
     Effect.mapError((error) => {
       const cause = lastErrors.get(client)
-      return error.message.includes(endpointOf(client)) || error.message.startsWith("Redis >=")
+      return error.message.includes(endpointOf(client)) || error.message.startsWith("Redis >=") || error.message.includes("maxmemory-policy")
         ? error
         : new StoreError({ operation: "connect", message: `cannot connect to ${endpointOf(client)}: ${cause?.message ?? error.message}`, cause: cause ?? error })
     }),
@@ -173,16 +173,34 @@ export const acquireBlockingPool = (base: Redis, maxIdle = 8): Effect.Effect<Blo
     return { use }
   })
 
-/** Fail with `StoreError` unless the server runs Redis ≥ 6.2 (XAUTOCLAIM, XADD MINID, ...). */
-export const checkServerVersion = (client: Redis): Effect.Effect<void, StoreError> =>
+/** The eviction policies that never delete a key on their own. */
+const NO_EVICTION = new Set(["noeviction"])
+
+/**
+ * Fail with `StoreError` unless the server runs Redis ≥ 6.2 (XAUTOCLAIM,
+ * XADD MINID, ...) and — unless `allowEviction` — its `maxmemory-policy` is
+ * `noeviction`: an evicting Redis deletes acknowledged workflows, streams and
+ * the namespace's configuration without a word (BullMQ warns likewise).
+ */
+export const checkServerVersion = (client: Redis, allowEviction = false): Effect.Effect<void, StoreError> =>
   Effect.flatMap(
-    Effect.tryPromise({ try: () => client.info("server"), catch: storeError("connect") }),
+    Effect.tryPromise({ try: () => client.info(), catch: storeError("connect") }),
     (info) => {
       const version = /redis_version:(\d+)\.(\d+)/.exec(info)
       const major = Number(version?.[1] ?? 0)
       const minor = Number(version?.[2] ?? 0)
-      return major > 6 || (major === 6 && minor >= 2)
-        ? Effect.void
-        : Effect.fail(new StoreError({ operation: "connect", message: `Redis >= 6.2 required, server is ${version?.[0] ?? "unknown"}` }))
+      if (!(major > 6 || (major === 6 && minor >= 2))) {
+        return Effect.fail(new StoreError({ operation: "connect", message: `Redis >= 6.2 required, server is ${version?.[0] ?? "unknown"}` }))
+      }
+      const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1]
+      if (!allowEviction && policy !== undefined && !NO_EVICTION.has(policy)) {
+        return Effect.fail(new StoreError({
+          operation: "connect",
+          message: `Redis at ${endpointOf(client)} runs maxmemory-policy ${policy}, which deletes keys when memory runs out: ` +
+            "workflows would be lost without an error. Set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction), " +
+            "or pass allowEviction: true if you accept that risk.",
+        }))
+      }
+      return Effect.void
     },
   )

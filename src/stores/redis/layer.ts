@@ -56,6 +56,11 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs?: number
   /** A command with no reply for this long fails (and is retried by its caller). Default 10 000 ms; blocking reads are exempt. */
   readonly commandTimeoutMs?: number
+  /**
+   * Connect to a Redis whose `maxmemory-policy` evicts keys. Refused by
+   * default: eviction deletes workflows without an error. Default false.
+   */
+  readonly allowEviction?: boolean
   /** Diagnostics: called with the name and KEYS of every script invocation. */
   readonly onScript?: ScriptObserver
 }
@@ -95,7 +100,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     const keys = makeKeys(namespace, partitions)
     const client = yield* acquireClient(options.redis, options.commandTimeoutMs ?? 10_000)
     registerScripts(client)
-    yield* checkServer(client, options.connectTimeoutMs ?? 5_000)
+    yield* checkServer(client, options.connectTimeoutMs ?? 5_000, options.allowEviction === true)
     yield* checkPartitions(client, keys)
     const pool = yield* acquireBlockingPool(client)
     const notifier = yield* acquireNotifier(client, keys.channel)
