@@ -195,7 +195,7 @@ const activityAttemptFailed = (step: Step, seq: number, activity: ActivityState,
   if (delay !== undefined && now + delay < deadline) {
     const attempt = activity.attempt + 1
     step.record({ type: "ActivityRetrying", at: now, seq, attempt, failure, delayMs: delay })
-    step.update({ activities: { ...step.state.activities, [seq]: { ...activity, attempt, dispatched: false } } })
+    step.update({ activities: { ...step.state.activities, [seq]: { ...activity, attempt, dispatched: false, lastFailure: failure } } })
     step.timer({ kind: "activityRetry", seq, attempt }, now + delay)
     return
   }

@@ -23,6 +23,8 @@ export interface ActivityState {
   readonly dispatched: boolean
   /** Details of the last heartbeat (any attempt), handed to the next attempt. */
   readonly heartbeatDetails?: Payload
+  /** Why the previous attempt failed, while the call waits to be retried or runs again. */
+  readonly lastFailure?: FailureInfo
 }
 
 /** A child workflow the execution started and still waits on. */

@@ -48,8 +48,19 @@ export interface WorkflowExecutionDescription {
   readonly startTime: Date
   readonly closeTime?: Date
   readonly historyLength: number
-  /** Activities not yet finished, with their current attempt. */
-  readonly pendingActivities: ReadonlyArray<{ readonly activityId: string; readonly activityType: string; readonly attempt: number }>
+  /**
+   * Activities not yet finished: their current attempt and, after a failed
+   * attempt, why it failed (e.g. an activity no worker registers, a timeout)
+   * and whether the next attempt waits for its retry timer (`SCHEDULED`) or
+   * was dispatched (`STARTED`).
+   */
+  readonly pendingActivities: ReadonlyArray<{
+    readonly activityId: string
+    readonly activityType: string
+    readonly attempt: number
+    readonly state: "SCHEDULED" | "STARTED"
+    readonly lastFailure?: { readonly type?: string; readonly message: string }
+  }>
   /** Why the workflow's last task failed (unknown type, a bug, non-determinism); it is being retried. */
   readonly taskFailure?: { readonly type: string; readonly message: string; readonly attempt: number }
   readonly parent?: { readonly workflowId: string; readonly runId: string }
@@ -116,6 +127,10 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     activityId: seq,
     activityType: activity.activityType,
     attempt: activity.attempt,
+    state: activity.dispatched ? "STARTED" as const : "SCHEDULED" as const,
+    ...(activity.lastFailure === undefined
+      ? {}
+      : { lastFailure: { ...(activity.lastFailure.type === undefined ? {} : { type: activity.lastFailure.type }), message: activity.lastFailure.message } }),
   })),
   ...(state.taskFailure === undefined
     ? {}

@@ -196,7 +196,7 @@ describe("activity failures, retries and timeouts", () => {
   it.each<[string, number, number]>([["attempt 1 → retry in 1 s", 1, 1000], ["attempt 2 → retry in 2 s", 2, 2000]])("%s", (_name, attempt, delay) => {
     const state = running({ activities: { 1: activity({ attempt }) } })
     expect(reduce(state, { type: "ActivityFailed", runId: "r1", seq: 1, attempt, failure: boom }, at)).toStrictEqual({
-      state: { ...state, journalLength: 2, activities: { 1: activity({ attempt: attempt + 1, dispatched: false }) } },
+      state: { ...state, journalLength: 2, activities: { 1: activity({ attempt: attempt + 1, dispatched: false, lastFailure: boom }) } },
       journal: [retrying(1, attempt + 1, boom, delay)],
       commands: [cancelTimer("timeout:1"), setTimer("retry:1", at + delay, { kind: "activityRetry", seq: 1, attempt: attempt + 1 })],
       activate: false,
@@ -270,7 +270,7 @@ describe("activity failures, retries and timeouts", () => {
     const t = reduce(state, { type: "TimerFired", runId: "r1", timer: { kind: "activityTimeout", seq: 1, attempt: 1 } }, T0 + 10_000)
     const failure: FailureInfo = { kind: "timeout", message: "Activity task timed out", timeoutType: "START_TO_CLOSE" }
     expect(t.journal).toStrictEqual([{ ...retrying(1, 2, failure, 1000), at: T0 + 10_000 }])
-    expect(t.state?.activities[1]).toStrictEqual(activity({ attempt: 2, dispatched: false }))
+    expect(t.state?.activities[1]).toStrictEqual(activity({ attempt: 2, dispatched: false, lastFailure: failure }))
     expect(t.commands).toStrictEqual([cancelTimer("timeout:1"), setTimer("retry:1", T0 + 11_000, { kind: "activityRetry", seq: 1, attempt: 2 })])
     expect(t.activate).toBe(false)
   })

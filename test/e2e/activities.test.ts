@@ -9,7 +9,7 @@ import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as workflows from "../fixtures/activity-workflows.ts"
 import type { TestActivities } from "../fixtures/activity-workflows.ts"
-import { barrier, causeChain, deferred, entriesOf, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
+import { barrier, causeChain, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
 
 let env: TestWorkflowEnvironment
 beforeAll(async () => {
@@ -301,6 +301,20 @@ describe("parallelism and lookup", () => {
       const scheduled = entriesOf(history, "ActivityScheduled")
       expect(scheduled.map((entry) => entry.activityType)).toEqual(["meet", "meet", "meet"])
       expect(kinds.lastIndexOf("ActivityScheduled")).toBeLessThan(kinds.indexOf("ActivityCompleted"))
+    })
+  })
+
+  it("shows why a pending activity's last attempt failed in describe(), while it waits for its retry", async () => {
+    const { activities } = recordingActivities()
+    await run({ activities }, async (taskQueue) => {
+      // Nobody awaits the result, so the virtual clock stands still at the retry timer.
+      const handle = await env.client.workflow.start(workflows.retryWithBackoff, { taskQueue, workflowId: unique("why"), args: [1] })
+      const pending = await eventually(async () => {
+        const [activity] = (await handle.describe()).pendingActivities
+        return activity?.attempt === 2 ? activity : undefined
+      }, "the second attempt")
+      expect(pending).toMatchObject({ activityType: "flaky", state: "SCHEDULED", lastFailure: { type: "Transient", message: "attempt 1 failed" } })
+      expect(await handle.result()).toBe(2)
     })
   })
 

@@ -156,7 +156,7 @@ describe("describe()", () => {
     const workflowId = unique("pending")
     const handle = await env.client.workflow.start(workflows.passGate, { taskQueue, workflowId })
     await within(gateFor(workflowId).started.promise, 5000, "the gate activity to start")
-    expect((await handle.describe()).pendingActivities).toEqual([{ activityId: "1", activityType: "gate", attempt: 1 }])
+    expect((await handle.describe()).pendingActivities).toEqual([{ activityId: "1", activityType: "gate", attempt: 1, state: "STARTED" }])
     gateFor(workflowId).open.resolve("open")
     expect(await handle.result()).toBe("open")
     expect((await handle.describe()).pendingActivities).toEqual([])

@@ -317,7 +317,7 @@ describe("workflow ids and describe()", () => {
       await arrived(gate)
       const running = await handle.describe()
       expect(running).toMatchObject({ workflowId, runId: handle.firstExecutionRunId, type: "gated", taskQueue, status: "RUNNING" })
-      expect(running.pendingActivities).toEqual([{ activityId: expect.any(String), activityType: "gate", attempt: 1 }])
+      expect(running.pendingActivities).toEqual([{ activityId: expect.any(String), activityType: "gate", attempt: 1, state: "STARTED" }])
       expect(running.historyLength).toBeGreaterThan(0)
       expect(running.closeTime).toBeUndefined()
       expect(running.startTime.getTime()).toBeGreaterThanOrEqual(before - 5)
