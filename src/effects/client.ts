@@ -11,6 +11,7 @@ import type { Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun } from "../core/state.ts"
 import { reduce, requestStart } from "../core/reduce.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
+import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 
 /** `start` found a running execution with the same workflow id. */
@@ -26,9 +27,11 @@ const CONFLICT_RETRIES = 20
 
 /**
  * Start a new run (`requestStart`); fails with `WorkflowAlreadyRunning` while
- * one is open. A new workflow id costs one round trip: the first attempt
- * assumes there is no record, and only a conflict makes it load one.
- * Resolves to the version of the record it wrote.
+ * another run is open. A new workflow id costs one round trip: the first
+ * attempt assumes there is no record, and only a conflict makes it load one.
+ * Idempotent by run id (finding its own run open means an earlier attempt
+ * landed), so a brief store outage is ridden out. Resolves to the version of
+ * the record it wrote.
  */
 export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun) {
   const attempt = (current: Versioned) =>
@@ -36,13 +39,15 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun) {
       const now = yield* Clock.currentTimeMillis
       const transition = requestStart(current.state, run, now, current.version + 1)
       if ("alreadyRunning" in transition) {
+        // Our own run: an earlier attempt landed but its reply was lost.
+        if (transition.alreadyRunning.runId === run.runId) return current.version
         return yield* new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: transition.alreadyRunning.workflowType })
       }
       return (yield* commitTransition(undefined, current.version, current.state, transition, { now, retentionMs: Infinity })).version
     })
-  return yield* attempt({ version: 0, state: undefined }).pipe(
+  return yield* retryBriefOutage(attempt({ version: 0, state: undefined }).pipe(
     Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
-  )
+  ))
 })
 
 /** The state of `workflowId`'s latest run, or `WorkflowNotFound`. */
@@ -52,13 +57,19 @@ export const describeWorkflow = Effect.fn("Client.describe")(function* (workflow
   return state
 })
 
-/** Append `message` to a running execution's stream; `WorkflowNotFound` if it is not running. */
+/**
+ * Append `message` to a running execution's stream; `WorkflowNotFound` if it
+ * is not running. Rides out a brief store outage: signals carry an id the
+ * reducer dedupes, and a second cancel request changes nothing.
+ */
 export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: string, message: (state: ExecutionState) => WorkflowMessage) {
-  const state = yield* describeWorkflow(workflowId)
-  if (state.status !== "RUNNING") {
-    return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} is not running (status ${state.status})` })
-  }
-  yield* sendToWorkflow(state.taskQueue, workflowId, message(state))
+  return yield* retryBriefOutage(Effect.gen(function* () {
+    const state = yield* describeWorkflow(workflowId)
+    if (state.status !== "RUNNING") {
+      return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} is not running (status ${state.status})` })
+    }
+    yield* sendToWorkflow(state.taskQueue, workflowId, message(state))
+  }))
 })
 
 /**
