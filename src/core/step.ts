@@ -10,6 +10,9 @@ import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessa
 import type { Payload } from "./payload.ts"
 import type { ActivityState, ExecutionState } from "./state.ts"
 
+/** `ExecutionState` with writable fields: what a `Step` holds once it owns its copy. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 /** Something the interpreter must write in the step's atomic commit. */
 export type Command =
   | { readonly type: "SendWorkflow"; readonly taskQueue: string; readonly key: string; readonly message: WorkflowMessage }
@@ -82,13 +85,17 @@ export class Step {
     this.#owned = true
   }
   update(patch: Partial<ExecutionState>): void {
+    Object.assign(this.owned(), patch)
+  }
+  /** The state as a private copy this step may write (taken on first use). */
+  owned(): Mutable<ExecutionState> {
     if (!this.#owned) this.state = { ...this.#state }
-    Object.assign(this.#state, patch)
+    return this.#state as Mutable<ExecutionState>
   }
   record(entry: JournalEntry): void {
-    this.journalRunId ??= this.state.runId
+    this.journalRunId ??= this.#state.runId
     this.journal.push(entry)
-    this.update({ journalLength: this.state.journalLength + 1 })
+    this.owned().journalLength++
   }
   timer(purpose: TimerPurpose, fireAt: number): void {
     const { workflowId, runId, taskQueue } = this.state
@@ -109,18 +116,15 @@ export class Step {
   }
   /** Queue a job for workflow code; activate unless a failing task is waiting for its retry. */
   job(job: Job): void {
-    this.update({ pendingJobs: [...this.state.pendingJobs, job] })
+    const state = this.owned()
+    state.pendingJobs = state.pendingJobs.length === 0 ? [job] : [...state.pendingJobs, job]
     if (this.state.started && this.state.taskFailure === undefined) this.activate = true
   }
   done(): Transition {
-    return {
-      state: this.state,
-      journal: this.journal,
-      commands: this.commands,
-      activate: this.activate,
-      closed: this.closed,
-      ...(this.journalRunId === undefined ? {} : { journalRunId: this.journalRunId }),
-    }
+    const { journalRunId } = this
+    return journalRunId === undefined
+      ? { state: this.state, journal: this.journal, commands: this.commands, activate: this.activate, closed: this.closed }
+      : { state: this.state, journal: this.journal, commands: this.commands, activate: this.activate, closed: this.closed, journalRunId }
   }
 }
 
@@ -135,8 +139,11 @@ export const unchanged = (state: ExecutionState | undefined): Transition => ({
 
 /** Forget a pending activity. */
 export const removeActivity = (step: Step, seq: number): void => {
-  const { [seq]: _, ...activities } = step.state.activities
-  step.update({ activities })
+  const current = step.state.activities
+  const removed = String(seq)
+  const activities: Record<string, ActivityState> = {}
+  for (const key in current) if (key !== removed) activities[key] = current[key]!
+  step.owned().activities = activities
 }
 
 /** How this run names itself to its child `seq`. */
@@ -150,31 +157,27 @@ export const parentRef = (state: ExecutionState, seq: number): ParentRef => ({
 /** Send one attempt of an activity and arm its timeout. */
 export const dispatchActivity = (step: Step, seq: number, activity: ActivityState): void => {
   const { state, now } = step
-  step.update({ activities: { ...state.activities, [seq]: activity } })
+  step.owned().activities = { ...state.activities, [seq]: activity }
   const { startToCloseMs, scheduleToCloseMs, heartbeatTimeoutMs } = activity.options
   const deadline = Math.min(
     startToCloseMs === undefined ? Infinity : now + startToCloseMs,
     scheduleToCloseMs === undefined ? Infinity : activity.scheduledAt + scheduleToCloseMs,
   )
-  step.commands.push({
-    type: "SendActivity",
-    taskQueue: activity.options.taskQueue,
-    key: state.workflowId,
-    task: {
-      workflowId: state.workflowId,
-      runId: state.runId,
-      workflowType: state.workflowType,
-      workflowTaskQueue: state.taskQueue,
-      seq,
-      attempt: activity.attempt,
-      activityType: activity.activityType,
-      args: activity.args,
-      scheduledAt: activity.scheduledAt,
-      ...(deadline === Infinity ? {} : { deadline }),
-      ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
-      ...(activity.heartbeatDetails === undefined ? {} : { heartbeatDetails: activity.heartbeatDetails }),
-    },
-  })
+  const task: Mutable<ActivityTask> = {
+    workflowId: state.workflowId,
+    runId: state.runId,
+    workflowType: state.workflowType,
+    workflowTaskQueue: state.taskQueue,
+    seq,
+    attempt: activity.attempt,
+    activityType: activity.activityType,
+    args: activity.args,
+    scheduledAt: activity.scheduledAt,
+  }
+  if (deadline !== Infinity) task.deadline = deadline
+  if (heartbeatTimeoutMs !== undefined) task.heartbeatTimeoutMs = heartbeatTimeoutMs
+  if (activity.heartbeatDetails !== undefined) task.heartbeatDetails = activity.heartbeatDetails
+  step.commands.push({ type: "SendActivity", taskQueue: activity.options.taskQueue, key: state.workflowId, task })
   if (deadline !== Infinity) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, deadline)
   if (heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + heartbeatTimeoutMs)
 }

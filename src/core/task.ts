@@ -18,9 +18,14 @@ export const completeTask = (state: ExecutionState, commands: ReadonlyArray<Work
   const step = new Step(state, now)
   const task = state.tasks + 1
   for (const job of state.pendingJobs) step.record({ ...job, task })
-  if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
-  const { taskFailure: _, ...rest } = step.state
-  step.state = { ...rest, pendingJobs: [], tasks: task }
+  if (state.taskFailure !== undefined) {
+    step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
+    const { taskFailure: _, ...rest } = step.state
+    step.state = rest
+  }
+  const next = step.owned()
+  next.pendingJobs = []
+  next.tasks = task
   for (const command of commands) {
     step.record(commandEntry(command, now))
     applyCommand(step, command)
@@ -127,14 +132,12 @@ export const completeActivation = (first: Transition, outcome: ActivationOutcome
   if (state === undefined) return first
   const second = outcome.ok ? completeTask(state, outcome.commands, now) : failTask(state, outcome.failure, now)
   const journalRunId = first.journalRunId ?? second.journalRunId
-  return {
-    ...(journalRunId === undefined ? {} : { journalRunId }),
-    state: second.state,
-    journal: first.journal.length === 0 ? second.journal : [...first.journal, ...second.journal],
-    commands: first.commands.length === 0 ? second.commands : [...first.commands, ...second.commands],
-    activate: false,
-    closed: first.closed || second.closed,
-  }
+  const journal = first.journal.length === 0 ? second.journal : [...first.journal, ...second.journal]
+  const commands = first.commands.length === 0 ? second.commands : [...first.commands, ...second.commands]
+  const closed = first.closed || second.closed
+  return journalRunId === undefined
+    ? { state: second.state, journal, commands, activate: false, closed }
+    : { state: second.state, journal, commands, activate: false, closed, journalRunId }
 }
 
 /**

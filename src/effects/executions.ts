@@ -17,14 +17,50 @@ import {
   type Commit,
   CommitConflict,
   type Delivery,
+  type EncodedValue,
+  encodedValue,
   type OutboundMessage,
   type ReadOptions,
   Store,
   type StoreError,
+  type StoreShape,
   type StreamAddress,
   type TimerEntry,
 } from "../stores/Store.ts"
 import type { QueryOutcome } from "./executors.ts"
+
+/**
+ * A value and its encoding, computed on first read: what this module attaches
+ * to what it writes (`EncodedValue`), so the embedded store, which keeps the
+ * holder, never encodes — and its readers never decode — what only this
+ * process reads. A backend that reads the text (Redis) encodes it then, once.
+ */
+class Lazy<T, E> implements EncodedValue<T, E> {
+  #encoded: E | undefined = undefined
+  constructor(
+    readonly value: T,
+    private readonly encode: (value: T) => E,
+  ) {}
+  get encoded(): E {
+    if (this.#encoded === undefined) this.#encoded = this.encode(this.value)
+    return this.#encoded
+  }
+  /** The encoding if something has read it, else undefined. */
+  get known(): E | undefined {
+    return this.#encoded
+  }
+}
+
+/** An outbound message whose body is encoded on first read. */
+const outboundOf = (stream: StreamAddress, key: string, message: WorkflowMessage | ActivityTask): OutboundMessage => {
+  const holder = new Lazy<WorkflowMessage | ActivityTask, string>(message, encodeMessage)
+  return { stream, key, get body() { return holder.encoded }, [encodedValue]: holder }
+}
+
+/** What a reader gets back: the value its writer attached, when the backend kept it. */
+const carried = (from: { readonly [encodedValue]?: EncodedValue<unknown, unknown> }): unknown => from[encodedValue]?.value
+
+const encodeJournal = (entries: ReadonlyArray<JournalEntry>): ReadonlyArray<string> => entries.map(encodeJournalEntry)
 
 /** A task queue's workflow stream. */
 export const workflowStream = (taskQueue: string): StreamAddress => ({ kind: "workflow", taskQueue })
@@ -32,11 +68,8 @@ export const workflowStream = (taskQueue: string): StreamAddress => ({ kind: "wo
 export const activityStream = (taskQueue: string): StreamAddress => ({ kind: "activity", taskQueue })
 
 /** A message for the workflow `workflowId` on its task queue's workflow stream. */
-export const toWorkflow = (taskQueue: string, workflowId: string, message: WorkflowMessage): OutboundMessage => ({
-  stream: workflowStream(taskQueue),
-  key: workflowId,
-  body: encodeMessage(message),
-})
+export const toWorkflow = (taskQueue: string, workflowId: string, message: WorkflowMessage): OutboundMessage =>
+  outboundOf(workflowStream(taskQueue), workflowId, message)
 
 /** An execution's state as of a store version (0: never written). */
 export interface Versioned {
@@ -48,7 +81,9 @@ export interface Versioned {
 export const loadExecution = (workflowId: string): Effect.Effect<Versioned, StoreError, Store> =>
   Store.use((store) =>
     Effect.map(store.load(workflowId), (record) =>
-      Option.isNone(record) ? { version: 0, state: undefined } : { version: record.value.version, state: decodeState(record.value.state) }))
+      Option.isNone(record)
+        ? { version: 0, state: undefined }
+        : { version: record.value.version, state: (carried(record.value) as ExecutionState | undefined) ?? decodeState(record.value.state) }))
 
 /** Load and decode a run's journal. */
 export const loadJournal = (workflowId: string, runId: string): Effect.Effect<Array<JournalEntry>, StoreError, Store> =>
@@ -63,10 +98,12 @@ export const readWorkflowMessages = (taskQueue: string, options: ReadOptions): E
   Store.use((store) => store.read(workflowStream(taskQueue), options))
 
 /** Decode a workflow delivery's message (undefined: unreadable here — corrupt, or from a newer version). */
-export const workflowMessageOf = (delivery: Delivery): WorkflowMessage | undefined => decodeWorkflowMessage(delivery.body)
+export const workflowMessageOf = (delivery: Delivery): WorkflowMessage | undefined =>
+  (carried(delivery) as WorkflowMessage | undefined) ?? decodeWorkflowMessage(delivery.body)
 
 /** Decode an activity delivery's task (undefined: unreadable). */
-export const activityTaskOf = (delivery: Delivery): ActivityTask | undefined => decodeActivityTask(delivery.body)
+export const activityTaskOf = (delivery: Delivery): ActivityTask | undefined =>
+  (carried(delivery) as ActivityTask | undefined) ?? decodeActivityTask(delivery.body)
 
 /** Acknowledge an activity task and report its outcome to the workflow, atomically (no report: just ack). */
 export const completeActivityTask = (delivery: Delivery, task: ActivityTask, report: WorkflowMessage | undefined): Effect.Effect<void, StoreError, Store> =>
@@ -92,7 +129,7 @@ export interface Retention {
 const outbound = (command: Extract<Command, { type: "SendWorkflow" | "SendActivity" }>): OutboundMessage =>
   command.type === "SendWorkflow"
     ? toWorkflow(command.taskQueue, command.key, command.message)
-    : { stream: activityStream(command.taskQueue), key: command.key, body: encodeMessage(command.task) }
+    : outboundOf(activityStream(command.taskQueue), command.key, command.task)
 
 /**
  * The atomic commit of one transition: everything it writes, plus the ack of
@@ -126,28 +163,37 @@ export const toCommit = (
   }
   const state = transition.state
   const key = delivery?.key ?? state?.workflowId ?? ""
-  return {
-    key,
-    expectedVersion,
-    ...(state !== undefined && state !== before ? { state: encodeState(state) } : {}),
-    ...(state !== undefined && transition.journal.length > 0
-      ? { journal: { id: transition.journalRunId ?? state.runId, entries: transition.journal.map(encodeJournalEntry) } }
-      : {}),
-    ...(messages.length > 0 ? { messages } : {}),
-    ...(timers.length > 0 ? { timers } : {}),
-    ...(cancelTimers.length > 0 ? { cancelTimers } : {}),
-    ...(delivery === undefined ? {} : { ack: delivery }),
-    ...(transition.closed ? { notify: true } : {}),
-    ...(transition.closed && transition.journal.length > 0 && Number.isFinite(retention.retentionMs)
-      ? { expire: { at: retention.now + retention.retentionMs, record: state?.status !== "RUNNING" } }
-      : {}),
+  const commit: { -readonly [K in keyof Commit]: Commit[K] } = state !== undefined && state !== before
+    ? stateCommit(key, expectedVersion, state)
+    : { key, expectedVersion }
+  if (state !== undefined && transition.journal.length > 0) {
+    const holder = new Lazy(transition.journal, encodeJournal)
+    commit.journal = { id: transition.journalRunId ?? state.runId, get entries() { return holder.encoded }, [encodedValue]: holder }
   }
+  if (messages.length > 0) commit.messages = messages
+  if (timers.length > 0) commit.timers = timers
+  if (cancelTimers.length > 0) commit.cancelTimers = cancelTimers
+  if (delivery !== undefined) commit.ack = delivery
+  if (transition.closed) {
+    commit.notify = true
+    if (transition.journal.length > 0 && Number.isFinite(retention.retentionMs)) {
+      commit.expire = { at: retention.now + retention.retentionMs, record: state?.status !== "RUNNING" }
+    }
+  }
+  return commit
+}
+
+/** A commit that writes `state`, encoded on first read. */
+const stateCommit = (key: string, expectedVersion: number, state: ExecutionState): { -readonly [K in keyof Commit]: Commit[K] } => {
+  const holder = new Lazy(state, encodeState)
+  return { key, expectedVersion, get state() { return holder.encoded }, [encodedValue]: holder }
 }
 
 /**
  * Commit `transition` (computed from `before` at `expectedVersion`) and ack
  * `delivery`. Resolves to the version the record has afterwards and the
- * length of the state it wrote (0 when the state was left alone).
+ * length of the state it wrote: undefined when the state was left alone, 0
+ * when the store kept the state without encoding it (the embedded store).
  */
 export const commitTransition = (
   delivery: Delivery | undefined,
@@ -155,14 +201,31 @@ export const commitTransition = (
   before: ExecutionState | undefined,
   transition: Transition,
   retention: Retention,
-): Effect.Effect<{ readonly version: number; readonly stateLength: number }, StoreError | CommitConflict, Store> =>
-  Store.use((store) => {
-    const commit = toCommit(delivery, expectedVersion, before, transition, retention)
-    return Effect.as(
-      store.commit(commit),
-      commit.state === undefined ? { version: expectedVersion, stateLength: 0 } : { version: expectedVersion + 1, stateLength: commit.state.length },
-    )
-  })
+): Effect.Effect<Committed, StoreError | CommitConflict, Store> =>
+  Store.use((store) => commitTransitionTo(store, delivery, expectedVersion, before, transition, retention))
+
+/** What `commitTransition` resolves to. */
+export interface Committed {
+  readonly version: number
+  readonly stateLength: number | undefined
+}
+
+/** `commitTransition` on a store the caller already holds (the workflow-task loop looks it up once). */
+export const commitTransitionTo = (
+  store: StoreShape,
+  delivery: Delivery | undefined,
+  expectedVersion: number,
+  before: ExecutionState | undefined,
+  transition: Transition,
+  retention: Retention,
+): Effect.Effect<Committed, StoreError | CommitConflict> => {
+  const commit = toCommit(delivery, expectedVersion, before, transition, retention)
+  const holder = commit[encodedValue]
+  return Effect.map(store.commit(commit), (): Committed =>
+    holder === undefined
+      ? { version: expectedVersion, stateLength: undefined }
+      : { version: expectedVersion + 1, stateLength: (holder as Lazy<ExecutionState, string>).known?.length ?? 0 })
+}
 
 /**
  * Run `attempt` again while it loses optimistic-concurrency races on the

@@ -14,8 +14,8 @@
 import { Clock, Effect } from "effect"
 import { completeActivation, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
-import { type Delivery, Store, type StoreError } from "../stores/Store.ts"
-import { commitQueryAnswer, commitTransition, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, workflowMessageOf } from "./executions.ts"
+import { type Delivery, Store, type StoreError, type StoreShape } from "../stores/Store.ts"
+import { commitQueryAnswer, commitTransitionTo, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, workflowMessageOf } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
@@ -39,9 +39,22 @@ const MAX_CONFLICTS = 50
 
 /** The live run of `cached` if it belongs to `state`'s run, else the journal to replay (none needed for a run with no history yet). */
 const sourceFor = <R>(cached: CachedRun<R> | undefined, state: ExecutionState): Effect.Effect<RunSource<R>, StoreError, Store> => {
-  if (cached !== undefined && cached.state.runId === state.runId) return Effect.succeed({ live: cached.run })
-  if (state.journalLength === 0) return Effect.succeed({ journal: [] })
-  return Effect.map(loadJournal(state.workflowId, state.runId), (journal) => ({ journal }))
+  const source = sourceAtHand(cached, state)
+  return source !== undefined ? Effect.succeed(source) : Effect.map(loadJournal(state.workflowId, state.runId), (journal) => ({ journal }))
+}
+
+const NO_JOURNAL: RunSource<never> = { journal: [] }
+
+/** The source when it needs no store read (the common case), else undefined. */
+const sourceAtHand = <R>(cached: CachedRun<R> | undefined, state: ExecutionState): RunSource<R> | undefined => {
+  if (cached !== undefined && cached.state.runId === state.runId) return { live: cached.run }
+  return state.journalLength === 0 ? NO_JOURNAL : undefined
+}
+
+/** What a loop looks up once rather than on every step. */
+interface StepEnv {
+  readonly store: StoreShape
+  readonly clock: Clock.Clock
 }
 
 /** Whether a live run may be cached next to `state`: the run is open and not waiting out a failed task. */
@@ -59,7 +72,7 @@ const notFound = (workflowId: string): QueryOutcome => ({
  * Process one delivery once: the whole durable step. Fails with
  * `CommitConflict` when it lost a race (nothing was written, nothing cached).
  */
-const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, firstAttempt: boolean) {
+const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, firstAttempt: boolean) {
   const message = workflowMessageOf(delivery)
   if (message === undefined) {
     // Unreadable here (corrupt, or from a newer version): leave it pending. It is re-delivered
@@ -73,7 +86,7 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
   // Nothing cached: a client's Start says what it wrote (first attempt only: a conflict means it moved on).
   const { version, state: before } = cached ?? (firstAttempt ? recordOfStart(message) : undefined) ?? (yield* loadExecution(delivery.key))
   // The step's time is the store's clock (timers fire by it), read locally plus the batch's offset.
-  const now = (yield* Clock.currentTimeMillis) + clockOffset
+  const now = env.clock.currentTimeMillisUnsafe() + clockOffset
   const first = reduce(before, message, now)
 
   if (first.query !== undefined) {
@@ -99,7 +112,7 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
   let runId = cached?.state.runId
   if (first.activate && first.state !== undefined) {
     const state = first.state
-    const source = yield* sourceFor(cached, state)
+    const source = sourceAtHand(cached, state) ?? (yield* sourceFor(cached, state))
     const executed = yield* Effect.promise(() => config.executor.activate(state, source))
     if (!executed.outcome.ok) {
       const { failure } = executed.outcome
@@ -109,11 +122,12 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
     runId = state.runId
     transition = completeActivation(first, executed.outcome, now)
   }
-  const committed = yield* commitTransition(delivery, version, before, transition, { now, retentionMs: config.retentionMs })
+  const committed = yield* commitTransitionTo(env.store, delivery, version, before, transition, { now, retentionMs: config.retentionMs })
   const after = transition.state
   // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
   if (run !== undefined && cacheable(after) && after.runId === runId) {
-    const bytes = committed.stateLength > 0 ? estimateRunBytes(after, committed.stateLength) : cached?.bytes ?? estimateRunBytes(after, 0)
+    // A state the store keeps unencoded (the embedded store holds the object the cache holds) is charged nothing.
+    const bytes = committed.stateLength !== undefined ? estimateRunBytes(after, committed.stateLength) : cached?.bytes ?? estimateRunBytes(after, 0)
     config.cache.put(delivery.key, { version: committed.version, state: after, run, bytes })
   }
   if (config.onTimers !== undefined) {
@@ -130,18 +144,25 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
  * the cache.
  */
 export const processDelivery = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset = 0): Effect.Effect<void, never, Store> =>
-  attempt(config, delivery, clockOffset, true).pipe(
+  Effect.flatMap(stepEnv, (env) => processWith(env, config, delivery, clockOffset))
+
+const stepEnv: Effect.Effect<StepEnv, never, Store> = Effect.gen(function* () {
+  return { store: yield* Store, clock: yield* Clock.Clock }
+})
+
+const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
+  attempt(env, config, delivery, clockOffset, true).pipe(
     // The common case succeeds first time; only a failure pays for the retry machinery.
-    Effect.catch(() => retrying(config, delivery, clockOffset)),
+    Effect.catch(() => retrying(env, config, delivery, clockOffset)),
     // A bug must not stop the worker: log it and leave the message pending
     // (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
     Effect.catchDefect((defect) => Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
   )
 
-const retrying = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
+const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
   retryStoreErrors(
     `workflow ${delivery.key}`,
-    retryConflicts(attempt(config, delivery, clockOffset, false), MAX_CONFLICTS).pipe(
+    retryConflicts(attempt(env, config, delivery, clockOffset, false), MAX_CONFLICTS).pipe(
       Effect.catchTag("CommitConflict", (conflict) =>
         // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
         conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
@@ -166,7 +187,8 @@ const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
  */
 export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effect<never, never, Store> =>
   Effect.gen(function* () {
-    const store = yield* Store
+    const env = yield* stepEnv
+    const store = env.store
     // Durable timers fire by the store's clock (Redis: TIME); steps compute their deadlines by
     // it too, so a worker whose clock is skewed does not shift them. The offset between the
     // two clocks drifts slowly: it is measured again at most every 10 s of real time.
@@ -187,10 +209,14 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
       Effect.flatMap(readBatch, (deliveries) =>
         Effect.uninterruptible(
           Effect.flatMap(clockOffset, (offset) =>
-          Effect.forEach(byKey(deliveries), (group) => Effect.forEach(group, (delivery) => processDelivery(config, delivery, offset), { discard: true }), {
-            concurrency: "unbounded",
-            discard: true,
-          })),
+          Effect.forEach(
+            byKey(deliveries),
+            (group) =>
+              group.length === 1
+                ? processWith(env, config, group[0]!, offset)
+                : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }),
+            { concurrency: "unbounded", discard: true },
+          )),
         )),
     )
   })

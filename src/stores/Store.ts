@@ -23,6 +23,33 @@
  */
 import { Context, Data, type Effect, type Option } from "effect"
 
+/**
+ * An encoded value and the value itself, for a backend in the writer's own
+ * process (the embedded store). A writer may attach one, under
+ * `encodedValue`, to an `OutboundMessage` (for its `body`), a `Commit` (for
+ * its `state`) or a commit's `journal` (for its `entries`), and make that
+ * field an accessor that returns `encoded`: the text is computed on first
+ * use. A backend that keeps the holder instead of the text may hand it back,
+ * under the same key, on the `Delivery`, `ExecutionRecord` or journal it
+ * reads back, so the reader skips decoding (`value` is what decoding the text
+ * gives; neither side mutates it). The text stays the contract: every field
+ * still reads as the encoded string, and a backend is free to ignore the
+ * holder (Redis does).
+ */
+export interface EncodedValue<T = unknown, E = string> {
+  readonly value: T
+  /** The encoding of `value` (computed on first read). */
+  readonly encoded: E
+}
+
+/** The key under which an `EncodedValue` travels with what it encodes. */
+export const encodedValue: unique symbol = Symbol.for("hotmesh/encodedValue")
+
+/** Something that may carry its value next to its encoding (see `EncodedValue`). */
+export interface MayCarryValue<E = string> {
+  readonly [encodedValue]?: EncodedValue<unknown, E>
+}
+
 /** Which of a task queue's two streams: workflow events or activity tasks. */
 export type StreamKind = "workflow" | "activity"
 
@@ -33,14 +60,14 @@ export interface StreamAddress {
 }
 
 /** A message to append. `key` routes it (the workflow id it concerns). */
-export interface OutboundMessage {
+export interface OutboundMessage extends MayCarryValue {
   readonly stream: StreamAddress
   readonly key: string
   readonly body: string
 }
 
 /** A message handed to a consumer. It stays pending until acknowledged. */
-export interface Delivery {
+export interface Delivery extends MayCarryValue {
   /** Backend id, unique within the stream; opaque to callers. */
   readonly id: string
   readonly stream: StreamAddress
@@ -59,7 +86,7 @@ export interface TimerEntry {
 }
 
 /** The stored form of one workflow execution (latest run of a workflow id). */
-export interface ExecutionRecord {
+export interface ExecutionRecord extends MayCarryValue {
   readonly key: string
   /** Incremented by every commit that writes state; 0 means "never written". */
   readonly version: number
@@ -74,13 +101,13 @@ export interface ExecutionRecord {
  * between consumers racing on the same workflow — or when `ack` names a
  * message that is no longer pending (already acknowledged by another consumer).
  */
-export interface Commit {
+export interface Commit extends MayCarryValue {
   readonly key: string
   readonly expectedVersion: number
   /** New encoded state. Omit to leave the record (and its version) untouched. */
   readonly state?: string
   /** Journal entries appended to `journalId` (the run id), in order. */
-  readonly journal?: { readonly id: string; readonly entries: ReadonlyArray<string> }
+  readonly journal?: { readonly id: string; readonly entries: ReadonlyArray<string> } & MayCarryValue<ReadonlyArray<string>>
   readonly messages?: ReadonlyArray<OutboundMessage>
   /** Timers to set (an existing id is replaced). Applied after `cancelTimers`. */
   readonly timers?: ReadonlyArray<TimerEntry>

@@ -11,9 +11,14 @@
  *
  * Cost: append, read, ack, release, touch and timers are O(1) or O(log n) in
  * the number of in-flight messages / timers. Acknowledged messages are freed.
+ *
+ * What a writer hands over with its value attached (`EncodedValue`: message
+ * bodies, states, journal entries) is kept as that holder, not as text: the
+ * text is computed only if someone reads it, and readers get the holder back
+ * on the `Delivery` or `ExecutionRecord` and skip decoding.
  */
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { type Commit, CommitConflict, type DeadLetter, type Delivery, type ExecutionRecord } from "./Store.ts"
+import { type Commit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
 import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type TimerEntry } from "./Store.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
 
@@ -61,8 +66,23 @@ const RELEASED = 2 // given back: in `released`, awaiting re-delivery
 const DONE = 3 // acknowledged or dead-lettered: freed
 
 interface Message extends HeapNode {
-  readonly id: string; readonly key: string; readonly body: string; deliveries: number; status: number
+  readonly id: string; readonly key: string; readonly source: OutboundMessage; deliveries: number; status: number
 }
+
+/** A delivery of `m`: its body is read from what was appended (encoded then, if it carries its value). */
+const deliveryOf = (m: Message, stream: StreamAddress): Delivery => {
+  const source = m.source
+  const holder = source[encodedValue]
+  return holder === undefined
+    ? { id: m.id, stream, key: m.key, body: source.body, deliveries: m.deliveries }
+    : { id: m.id, stream, key: m.key, get body() { return source.body }, deliveries: m.deliveries, [encodedValue]: holder }
+}
+
+/** A stored state: its text, or the holder it came with. */
+type StoredState = { readonly version: number; readonly text: string; readonly holder?: undefined } | { readonly version: number; readonly holder: EncodedValue }
+
+/** A stored journal: entries, or chunks of them kept with their values. */
+type JournalChunk = string | EncodedValue<unknown, ReadonlyArray<string>>
 
 interface StreamState {
   readonly name: string
@@ -85,8 +105,9 @@ interface Timer extends HeapNode { readonly id: string; readonly message: Outbou
 interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordVersion: number | undefined }
 
 
-const copyMessage = (m: OutboundMessage): OutboundMessage =>
-  ({ stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body })
+/** What the store keeps of an appended message: a copy, or the message itself when it carries its value (its writer never changes it). */
+const keptMessage = (m: OutboundMessage): OutboundMessage =>
+  m[encodedValue] === undefined ? { stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body } : m
 
 // ---------------------------------------------------------------------------
 
@@ -97,8 +118,8 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const maxDeliveries = options?.maxDeliveries ?? 10
 
     const streams = new Map<string, StreamState>()
-    const records = new Map<string, { version: number; state: string }>()
-    const journals = new Map<string, Array<string>>()
+    const records = new Map<string, StoredState>()
+    const journals = new Map<string, Array<JournalChunk>>()
     const timers = new Map<string, Timer>()
     const timerHeap = new IndexedHeap<Timer>()
     const expirations = new IndexedHeap<Expiration>()
@@ -141,7 +162,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const appendOne = (m: OutboundMessage): void => {
       const s = streamOf(m.stream)
       const id = String(s.nextId++)
-      const msg: Message = { id, key: m.key, body: m.body, deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1 }
+      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1 }
       s.live.set(id, msg)
       s.fresh.push(msg)
       pendingCount++
@@ -166,7 +187,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const deliver = (s: StreamState, m: Message, now: number, out: Array<Delivery>): void => {
       if (m.deliveries >= maxDeliveries) {
         free(s, m)
-        const delivery: Delivery = { id: m.id, stream: s.address, key: m.key, body: m.body, deliveries: m.deliveries }
+        const delivery = deliveryOf(m, s.address)
         s.deadLetters.push(Object.freeze({
           delivery: Object.freeze(delivery),
           reason: `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`,
@@ -179,7 +200,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       m.at = now + visibilityMs
       m.seq = ++seq
       s.inFlight.push(m)
-      out.push({ id: m.id, stream: s.address, key: m.key, body: m.body, deliveries: m.deliveries })
+      out.push(deliveryOf(m, s.address))
     }
 
     /** Hand out up to `count` messages: stalled ones first, then released, then new (FIFO). */
@@ -232,17 +253,21 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         const acked = c.ack === undefined ? undefined : findPending(c.ack)
         if (c.ack !== undefined && acked === undefined) return conflict("not-pending")
         // Validated: from here on nothing can fail, so the commit is all or nothing.
-        if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, state: c.state })
+        const stateHolder = c[encodedValue]
+        if (stateHolder !== undefined) records.set(c.key, { version: actualVersion + 1, holder: stateHolder })
+        else if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, text: c.state })
         if (c.expire !== undefined && c.journal !== undefined) {
           // The record expires only if no later commit has written it (its version moves on).
           const recordVersion = c.expire.record ? records.get(c.key)?.version : undefined
           expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordVersion })
         }
-        if (c.journal !== undefined && c.journal.entries.length > 0) {
+        const chunk = c.journal?.[encodedValue]
+        if (c.journal !== undefined && (chunk !== undefined || c.journal.entries.length > 0)) {
           const jk = c.key + "\u0000" + c.journal.id
           let journal = journals.get(jk)
           if (journal === undefined) journals.set(jk, (journal = []))
-          for (const entry of c.journal.entries) journal.push(entry)
+          if (chunk !== undefined) journal.push(chunk)
+          else for (const entry of c.journal.entries) journal.push(entry)
         }
         if (c.messages !== undefined) for (const m of c.messages) appendOne(m)
         // Cancellations apply before new timers: cancelling and setting one id re-arms it.
@@ -264,7 +289,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
     const setTimer = (t: TimerEntry): void => {
       cancelTimer(t.id)
-      const timer: Timer = { id: t.id, at: t.fireAt, seq: ++seq, heapIndex: -1, message: copyMessage(t.message) }
+      const timer: Timer = { id: t.id, at: t.fireAt, seq: ++seq, heapIndex: -1, message: keptMessage(t.message) }
       timers.set(t.id, timer)
       timerHeap.push(timer)
     }
@@ -277,10 +302,22 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       load: (key) =>
         Effect.sync(() => {
           const r = records.get(key)
-          return r === undefined ? Option.none() : Option.some<ExecutionRecord>({ key, ...r })
+          if (r === undefined) return Option.none()
+          const holder = r.holder
+          return Option.some<ExecutionRecord>(holder === undefined
+            ? { key, version: r.version, state: r.text }
+            : { key, version: r.version, get state() { return holder.encoded }, [encodedValue]: holder })
         }),
 
-      loadJournal: (key, journalId) => Effect.sync(() => (journals.get(key + "\u0000" + journalId) ?? []).slice()),
+      loadJournal: (key, journalId) =>
+        Effect.sync(() => {
+          const entries: Array<string> = []
+          for (const chunk of journals.get(key + "\u0000" + journalId) ?? []) {
+            if (typeof chunk === "string") entries.push(chunk)
+            else for (const entry of chunk.encoded) entries.push(entry)
+          }
+          return entries
+        }),
 
       commit,
 
