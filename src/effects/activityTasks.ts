@@ -4,11 +4,11 @@
  * atomic `complete`. Activities run at least once: a worker that dies
  * mid-activity leaves the task pending, and it is re-delivered.
  */
-import { Clock, Effect, Latch } from "effect"
+import { Clock, type Context, Effect, Latch } from "effect"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState } from "../core/state.ts"
-import { type Delivery, Store } from "../stores/Store.ts"
+import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
@@ -41,16 +41,22 @@ interface Running {
   abandoned: boolean
 }
 
-const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>) {
-  const store = yield* Store
-  const context = yield* Effect.context<Store>()
+/** What the loop looks up once rather than for every task. */
+interface LoopEnv {
+  readonly store: StoreShape
+  readonly context: Context.Context<Store>
+  readonly clock: Clock.Clock
+}
+
+const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>) {
+  const { store, context } = env
   const task = activityTaskOf(delivery)
   if (task === undefined) {
     yield* Effect.logError(`activity task ${delivery.id} (workflow ${delivery.key}) cannot be read; leaving it for the dead-letter list`)
     return
   }
   const cancellation = new Cancellation()
-  const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: yield* Clock.currentTimeMillis, abandoned: false }
+  const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: env.clock.currentTimeMillisUnsafe(), abandoned: false }
   const interval = Math.min(
     config.heartbeatThrottleMs,
     store.visibilityTimeoutMs / 3,
@@ -152,6 +158,7 @@ const tick = (running: Set<Running>) =>
 export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<never, never, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
+    const env: LoopEnv = { store, context: yield* Effect.context<Store>(), clock: yield* Clock.Clock }
     const stream = activityStream(config.taskQueue)
     const slotFree = yield* Latch.make(true)
     const running = new Set<Running>()
@@ -169,7 +176,7 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
         )
         for (const delivery of deliveries) {
           active++
-          yield* runOne(config, delivery, running).pipe(
+          yield* runOne(env, config, delivery, running).pipe(
             Effect.catchDefect((defect) => Effect.logError(`activity task ${delivery.id}: failed unexpectedly; it will be re-delivered`, defect)),
             Effect.ensuring(Effect.sync(() => {
               active--

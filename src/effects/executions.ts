@@ -35,32 +35,30 @@ import type { QueryOutcome } from "./executors.ts"
  * holder, never encodes — and its readers never decode — what only this
  * process reads. A backend that reads the text (Redis) encodes it then, once.
  */
-class Lazy<T, E> implements EncodedValue<T, E> {
-  #encoded: E | undefined = undefined
+class Lazy<T> implements EncodedValue<T> {
+  #encoded: string | undefined = undefined
   constructor(
     readonly value: T,
-    private readonly encode: (value: T) => E,
+    private readonly encode: (value: T) => string,
   ) {}
-  get encoded(): E {
+  get encoded(): string {
     if (this.#encoded === undefined) this.#encoded = this.encode(this.value)
     return this.#encoded
   }
   /** The encoding if something has read it, else undefined. */
-  get known(): E | undefined {
+  get known(): string | undefined {
     return this.#encoded
   }
 }
 
 /** An outbound message whose body is encoded on first read. */
 const outboundOf = (stream: StreamAddress, key: string, message: WorkflowMessage | ActivityTask): OutboundMessage => {
-  const holder = new Lazy<WorkflowMessage | ActivityTask, string>(message, encodeMessage)
+  const holder = new Lazy<WorkflowMessage | ActivityTask>(message, encodeMessage)
   return { stream, key, get body() { return holder.encoded }, [encodedValue]: holder }
 }
 
 /** What a reader gets back: the value its writer attached, when the backend kept it. */
-const carried = (from: { readonly [encodedValue]?: EncodedValue<unknown, unknown> }): unknown => from[encodedValue]?.value
-
-const encodeJournal = (entries: ReadonlyArray<JournalEntry>): ReadonlyArray<string> => entries.map(encodeJournalEntry)
+const carried = (from: { readonly [encodedValue]?: EncodedValue }): unknown => from[encodedValue]?.value
 
 /** A task queue's workflow stream. */
 export const workflowStream = (taskQueue: string): StreamAddress => ({ kind: "workflow", taskQueue })
@@ -167,8 +165,8 @@ export const toCommit = (
     ? stateCommit(key, expectedVersion, state)
     : { key, expectedVersion }
   if (state !== undefined && transition.journal.length > 0) {
-    const holder = new Lazy(transition.journal, encodeJournal)
-    commit.journal = { id: transition.journalRunId ?? state.runId, get entries() { return holder.encoded }, [encodedValue]: holder }
+    // Encoded now: journals are kept for the run's retention, and long-lived text is cheaper for the GC than entry objects.
+    commit.journal = { id: transition.journalRunId ?? state.runId, entries: transition.journal.map(encodeJournalEntry) }
   }
   if (messages.length > 0) commit.messages = messages
   if (timers.length > 0) commit.timers = timers
@@ -224,7 +222,7 @@ export const commitTransitionTo = (
   return Effect.map(store.commit(commit), (): Committed =>
     holder === undefined
       ? { version: expectedVersion, stateLength: undefined }
-      : { version: expectedVersion + 1, stateLength: (holder as Lazy<ExecutionState, string>).known?.length ?? 0 })
+      : { version: expectedVersion + 1, stateLength: (holder as Lazy<ExecutionState>).known?.length ?? 0 })
 }
 
 /**

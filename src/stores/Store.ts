@@ -26,28 +26,27 @@ import { Context, Data, type Effect, type Option } from "effect"
 /**
  * An encoded value and the value itself, for a backend in the writer's own
  * process (the embedded store). A writer may attach one, under
- * `encodedValue`, to an `OutboundMessage` (for its `body`), a `Commit` (for
- * its `state`) or a commit's `journal` (for its `entries`), and make that
- * field an accessor that returns `encoded`: the text is computed on first
- * use. A backend that keeps the holder instead of the text may hand it back,
- * under the same key, on the `Delivery`, `ExecutionRecord` or journal it
- * reads back, so the reader skips decoding (`value` is what decoding the text
+ * `encodedValue`, to an `OutboundMessage` (for its `body`) or a `Commit` (for
+ * its `state`), and make that field an accessor that returns `encoded`: the
+ * text is computed on first use. A backend that keeps the holder instead of
+ * the text may hand it back, under the same key, on the `Delivery` or
+ * `ExecutionRecord` it reads back, so the reader skips decoding (`value` is what decoding the text
  * gives; neither side mutates it). The text stays the contract: every field
  * still reads as the encoded string, and a backend is free to ignore the
  * holder (Redis does).
  */
-export interface EncodedValue<T = unknown, E = string> {
+export interface EncodedValue<T = unknown> {
   readonly value: T
   /** The encoding of `value` (computed on first read). */
-  readonly encoded: E
+  readonly encoded: string
 }
 
 /** The key under which an `EncodedValue` travels with what it encodes. */
 export const encodedValue: unique symbol = Symbol.for("hotmesh/encodedValue")
 
 /** Something that may carry its value next to its encoding (see `EncodedValue`). */
-export interface MayCarryValue<E = string> {
-  readonly [encodedValue]?: EncodedValue<unknown, E>
+export interface MayCarryValue {
+  readonly [encodedValue]?: EncodedValue
 }
 
 /** Which of a task queue's two streams: workflow events or activity tasks. */
@@ -107,7 +106,7 @@ export interface Commit extends MayCarryValue {
   /** New encoded state. Omit to leave the record (and its version) untouched. */
   readonly state?: string
   /** Journal entries appended to `journalId` (the run id), in order. */
-  readonly journal?: { readonly id: string; readonly entries: ReadonlyArray<string> } & MayCarryValue<ReadonlyArray<string>>
+  readonly journal?: { readonly id: string; readonly entries: ReadonlyArray<string> }
   readonly messages?: ReadonlyArray<OutboundMessage>
   /** Timers to set (an existing id is replaced). Applied after `cancelTimers`. */
   readonly timers?: ReadonlyArray<TimerEntry>

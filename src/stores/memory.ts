@@ -13,7 +13,7 @@
  * the number of in-flight messages / timers. Acknowledged messages are freed.
  *
  * What a writer hands over with its value attached (`EncodedValue`: message
- * bodies, states, journal entries) is kept as that holder, not as text: the
+ * bodies, states) is kept as that holder, not as text: the
  * text is computed only if someone reads it, and readers get the holder back
  * on the `Delivery` or `ExecutionRecord` and skip decoding.
  */
@@ -81,8 +81,6 @@ const deliveryOf = (m: Message, stream: StreamAddress): Delivery => {
 /** A stored state: its text, or the holder it came with. */
 type StoredState = { readonly version: number; readonly text: string; readonly holder?: undefined } | { readonly version: number; readonly holder: EncodedValue }
 
-/** A stored journal: entries, or chunks of them kept with their values. */
-type JournalChunk = string | EncodedValue<unknown, ReadonlyArray<string>>
 
 interface StreamState {
   readonly name: string
@@ -119,7 +117,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
     const streams = new Map<string, StreamState>()
     const records = new Map<string, StoredState>()
-    const journals = new Map<string, Array<JournalChunk>>()
+    const journals = new Map<string, Array<string>>()
     const timers = new Map<string, Timer>()
     const timerHeap = new IndexedHeap<Timer>()
     const expirations = new IndexedHeap<Expiration>()
@@ -261,13 +259,11 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           const recordVersion = c.expire.record ? records.get(c.key)?.version : undefined
           expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordVersion })
         }
-        const chunk = c.journal?.[encodedValue]
-        if (c.journal !== undefined && (chunk !== undefined || c.journal.entries.length > 0)) {
+        if (c.journal !== undefined && c.journal.entries.length > 0) {
           const jk = c.key + "\u0000" + c.journal.id
           let journal = journals.get(jk)
           if (journal === undefined) journals.set(jk, (journal = []))
-          if (chunk !== undefined) journal.push(chunk)
-          else for (const entry of c.journal.entries) journal.push(entry)
+          for (const entry of c.journal.entries) journal.push(entry)
         }
         if (c.messages !== undefined) for (const m of c.messages) appendOne(m)
         // Cancellations apply before new timers: cancelling and setting one id re-arms it.
@@ -309,15 +305,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             : { key, version: r.version, get state() { return holder.encoded }, [encodedValue]: holder })
         }),
 
-      loadJournal: (key, journalId) =>
-        Effect.sync(() => {
-          const entries: Array<string> = []
-          for (const chunk of journals.get(key + "\u0000" + journalId) ?? []) {
-            if (typeof chunk === "string") entries.push(chunk)
-            else for (const entry of chunk.encoded) entries.push(entry)
-          }
-          return entries
-        }),
+      loadJournal: (key, journalId) => Effect.sync(() => (journals.get(key + "\u0000" + journalId) ?? []).slice()),
 
       commit,
 

@@ -3,7 +3,7 @@ import { Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
 import { layerMemory, layerMemoryWithControl, makeMemoryStore, MemoryStoreControl } from "../../src/stores/memory.ts"
-import { type OutboundMessage, Store, type StreamAddress } from "../../src/stores/Store.ts"
+import { encodedValue, type OutboundMessage, Store, type StreamAddress } from "../../src/stores/Store.ts"
 
 storeConformance("memory", layerMemory({ maxDeliveries: 3 }), { maxDeliveries: 3 })
 storeConformance("memory (defaults)", layerMemory(), { maxDeliveries: 10 })
@@ -181,4 +181,47 @@ describe("memory store (virtual time)", () => {
       yield* store.append([msg("m")])
       expect(yield* control.pendingMessages).toBe(1)
     }).pipe(Effect.provide(layerMemoryWithControl())))
+})
+
+describe("memory store: values kept next to their encodings", () => {
+  /** A holder that counts how often its text is computed. */
+  const counted = <T>(value: T) => {
+    let encodings = 0
+    let text: string | undefined
+    const holder = { value, get encoded() { return (text ??= (encodings++, JSON.stringify(value))) } }
+    return { holder, encodings: () => encodings }
+  }
+
+  it.effect("a message's holder comes back on its delivery; the body is encoded only when read, and is the holder's text", () =>
+    Effect.gen(function*() {
+      const store = yield* makeMemoryStore()
+      const value = { type: "Signal", n: 1 }
+      const { holder, encodings } = counted(value)
+      const m: OutboundMessage = { stream: wf, key: "k", get body() { return holder.encoded }, [encodedValue]: holder }
+      yield* store.commit({ key: "k", expectedVersion: 0, messages: [m] })
+      const [d] = yield* store.read(wf, readNow("a"))
+      expect(d![encodedValue]?.value).toBe(value)
+      expect(encodings()).toBe(0)
+      expect(d!.body).toBe(JSON.stringify(value))
+      expect(encodings()).toBe(1)
+    }))
+
+  it.effect("a state kept with its value loads with it, and as the same text; a plain commit after it stores text", () =>
+    Effect.gen(function*() {
+      const store = yield* makeMemoryStore()
+      const state = counted({ status: "RUNNING", n: 2 })
+      yield* store.commit({ key: "k", expectedVersion: 0, get state() { return state.holder.encoded }, [encodedValue]: state.holder })
+      expect(state.encodings()).toBe(0)
+      const record = Option.getOrThrow(yield* store.load("k"))
+      expect(record.version).toBe(1)
+      expect(record[encodedValue]?.value).toBe(state.holder.value)
+      expect(state.encodings()).toBe(0)
+      expect(record.state).toBe(JSON.stringify(state.holder.value))
+      expect(state.encodings()).toBe(1)
+      // A plain commit after it stores text, and that is what loads.
+      yield* store.commit({ key: "k", expectedVersion: 1, state: "plain" })
+      const plain = Option.getOrThrow(yield* store.load("k"))
+      expect(plain.state).toBe("plain")
+      expect(plain[encodedValue]).toBeUndefined()
+    }))
 })

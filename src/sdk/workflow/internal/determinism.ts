@@ -12,11 +12,13 @@ import { storage } from "./context.ts"
 
 let installed = false
 
+/** The real `Date` constructor (not the deterministic proxy): for the runtime's own dates, which pass their time explicitly. */
+export const RealDate: DateConstructor = Date
+
 /** Patch `Date` and `Math.random` to be deterministic inside workflow code. Idempotent. */
 export const installDeterminism = (): void => {
   if (installed) return
   installed = true
-  const RealDate = Date
   const realNow = Date.now.bind(Date)
   const realRandom = Math.random.bind(Math)
   const workflowNow = (): number | undefined => storage.getStore()?.run.info.currentTime.getTime()

@@ -24,6 +24,7 @@ import {
 } from "../../failures.ts"
 import { CancellationScope } from "../cancellation.ts"
 import { storage } from "./context.ts"
+import { RealDate } from "./determinism.ts"
 import { makeRandom, uuidFrom } from "./random.ts"
 
 /** A workflow function as registered on a worker. */
@@ -109,7 +110,7 @@ export class WorkflowRun {
     this.info.continueAsNewSuggested = historyLength >= this.continueAsNewSuggestedAt
     this.#replayPatches = replayPatches
     const first = jobs[0]
-    if (first !== undefined) this.info.currentTime = new Date(first.at)
+    if (first !== undefined) this.info.currentTime = new RealDate(first.at)
     for (const job of jobs) this.#apply(job)
     await drainMicrotasks()
     let passes = 0
@@ -412,6 +413,6 @@ export const runInfo = (input: {
   runId: input.runId,
   workflowType: input.workflowType,
   taskQueue: input.taskQueue,
-  startTime: new Date(input.startTime),
+  startTime: new RealDate(input.startTime),
   ...(input.parent === undefined ? {} : { parent: { workflowId: input.parent.workflowId, runId: input.parent.runId } }),
 })
