@@ -45,7 +45,11 @@ export const RUN_BASE_BYTES = 2048
 /** Bytes charged per journal entry the run has seen (promises, handlers and values it may hold). */
 export const RUN_BYTES_PER_ENTRY = 64
 
-/** Estimated bytes held by a cached run whose encoded state has `stateLength` characters. */
+/**
+ * Estimated bytes held by a cached run whose encoded state has `stateLength`
+ * characters (0 when the store keeps the state object itself, as the
+ * embedded store does: the cache then adds nothing for it).
+ */
 export const estimateRunBytes = (state: ExecutionState, stateLength: number): number =>
   RUN_BASE_BYTES + 2 * stateLength + RUN_BYTES_PER_ENTRY * state.journalLength
 
