@@ -21,6 +21,7 @@ import {
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
 import type { Connection } from "./connection.ts"
+import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
 import {
   QueryFailedError,
   QueryNotRegisteredError,
@@ -91,6 +92,8 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 }
 
 const QUERY_TIMEOUT_MS = 10_000
+const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
+const CLIENT_OPTIONS = ["connection"] satisfies Array<keyof ClientOptions>
 
 const required = (value: unknown, name: string): string => {
   if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
@@ -156,6 +159,7 @@ export class WorkflowClient {
 
   /** Start a workflow. Rejects with `WorkflowExecutionAlreadyStartedError` while one with the same id runs. */
   async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
+    checkOptions("client.workflow.start(workflow, options)", options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
     const workflowType = workflowTypeOf(workflow)
     const workflowId = required(options?.workflowId, "workflowId")
     const taskQueue = required(options.taskQueue, "taskQueue")
@@ -248,6 +252,7 @@ export class Client {
   readonly workflow: WorkflowClient
   readonly connection: Connection
   constructor(options: ClientOptions) {
+    checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
     if (options?.connection === undefined) throw new InvalidArgumentError({ message: "new Client({ connection }): connection is required" })
     this.connection = options.connection
     this.workflow = new WorkflowClient(options.connection)

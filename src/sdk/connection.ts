@@ -13,6 +13,7 @@ import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../s
 import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
+import { checkOptions, UNSUPPORTED_CONNECTION } from "./internal/options.ts"
 
 /** Options of `Connection.connect`. */
 export interface ConnectionOptions {
@@ -62,10 +63,16 @@ export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "
 export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLevel | undefined): Layer.Layer<Store, E> =>
   logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
 
+const CONNECTION_OPTIONS = [
+  "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",
+  "logLevel", "retention",
+] satisfies Array<keyof ConnectionOptions>
+
 const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction"] as const
 
 /** Refuse options that cannot work, naming them (`InvalidArgumentError`), before anything connects. */
 const validate = (options: ConnectionOptions, namespace: string): void => {
+  checkOptions("Connection.connect(options)", options, CONNECTION_OPTIONS, UNSUPPORTED_CONNECTION)
   const invalid = (message: string) => new InvalidArgumentError({ message: `Connection.connect: ${message}` })
   if (typeof namespace !== "string" || !/^[^{}:\s]+$/.test(namespace)) {
     throw invalid(`invalid namespace ${JSON.stringify(namespace)}: use a non-empty name without "{", "}", ":" or whitespace`)

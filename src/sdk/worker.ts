@@ -13,6 +13,7 @@ import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
 import type { Store } from "../stores/Store.ts"
 import { Connection } from "./connection.ts"
+import { checkOptions, UNSUPPORTED_WORKER } from "./internal/options.ts"
 import { type Activities, makeActivityExecutor } from "./internal/activityExecutor.ts"
 import { makeWorkflowExecutor, replayRun } from "./internal/workflowExecutor.ts"
 import { UnknownWorkflowTypeError } from "./errors.ts"
@@ -61,6 +62,12 @@ export interface WorkerOptions {
   readonly identity?: string
 }
 
+const WORKER_OPTIONS = [
+  "connection", "taskQueue", "workflows", "workflowsPath", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
+  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity",
+] satisfies Array<keyof WorkerOptions>
+const REPLAY_OPTIONS = ["workflows", "workflowsPath"] satisfies Array<keyof WorkerOptions>
+
 /** Temporal's worker states. */
 export type WorkerState = "INITIALIZED" | "RUNNING" | "STOPPING" | "STOPPED"
 
@@ -101,6 +108,7 @@ export class Worker {
 
   /** Validate options, load workflows, and build a worker (not yet running). */
   static async create(options: WorkerOptions): Promise<Worker> {
+    checkOptions("Worker.create(options)", options, WORKER_OPTIONS, UNSUPPORTED_WORKER)
     if (typeof options?.taskQueue !== "string" || options.taskQueue.length === 0) {
       throw new InvalidArgumentError({ message: "Worker.create: taskQueue is required" })
     }
@@ -153,6 +161,7 @@ export class Worker {
    * `DeterminismViolationError` if the code no longer makes the recorded calls.
    */
   static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath">, history: WorkflowHistory): Promise<void> {
+    checkOptions("Worker.runReplayHistory(options)", options, REPLAY_OPTIONS, UNSUPPORTED_WORKER)
     installDeterminism()
     const workflows = await loadWorkflows(options)
     const fn = workflows[history.workflowType]

@@ -25,6 +25,7 @@ import {
 import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
 import { Connection, connectionLayer, type LogLevel, retentionOf } from "../connection.ts"
+import { checkOptions, UNSUPPORTED_TEST_ENVIRONMENT } from "../internal/options.ts"
 
 /** Options of the test environments. */
 export interface TestEnvironmentOptions {
@@ -37,6 +38,9 @@ export interface TestEnvironmentOptions {
   /** How long closed executions are kept; default `Infinity` (tests usually inspect them later). */
   readonly retention?: Duration | typeof Infinity
 }
+
+const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
+const LOCAL_ENVIRONMENT_OPTIONS = ["store", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
 
 /** Real time the store must be still, with activities running, before the clock may jump. */
 const ACTIVITY_GRACE_MS = 50
@@ -70,6 +74,7 @@ export class TestWorkflowEnvironment {
    * use — e.g. a fault injector in property tests.
    */
   static async createTimeSkipping(options: TestEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
+    checkOptions("TestWorkflowEnvironment.createTimeSkipping(options)", options, ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
     const clock = new VirtualClock(Date.now())
     const probe = new CountingProbe()
     const memory = Effect.runSync(makeMemoryStore(options.store))
@@ -90,6 +95,7 @@ export class TestWorkflowEnvironment {
 
   /** A fresh in-memory store on the real clock. */
   static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
+    checkOptions("TestWorkflowEnvironment.createLocal(options)", options, LOCAL_ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
     const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
     const connection = new Connection(
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,

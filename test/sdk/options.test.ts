@@ -1,0 +1,91 @@
+/**
+ * No option is silently ignored: every public call that takes options
+ * rejects a key it does not honour with `InvalidArgumentError` naming it —
+ * Temporal's options it does not implement with a reason, anything else as
+ * unknown — and accepts every option it documents.
+ */
+import { Client, Connection, InvalidArgumentError, Worker } from "hotmesh"
+import { TestWorkflowEnvironment } from "hotmesh/testing"
+import { executeChild, proxyActivities } from "hotmesh/workflow"
+import { describe, expect, it } from "vitest"
+import { eventually, rejectionOf, unique } from "../fixtures/e2e-support.ts"
+
+/** Calls `f` with options the types do not allow (as JavaScript or ported code would). */
+const loose = <T>(options: Record<string, unknown>): T => options as T
+
+const invalid = (error: unknown, ...fragments: Array<string>) => {
+  expect(error).toBeInstanceOf(InvalidArgumentError)
+  for (const fragment of fragments) expect((error as Error).message).toContain(fragment)
+}
+
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (error) {
+    return error
+  }
+  throw new Error("expected a throw")
+}
+
+async function child(): Promise<string> {
+  return "child"
+}
+async function cronParent(): Promise<string> {
+  return executeChild(child, loose({ workflowId: "cron-child", cronSchedule: "* * * * *" }))
+}
+
+describe("options HotMesh does not honour are rejected, naming them", () => {
+  it("Connection.connect", async () => {
+    invalid(await rejectionOf(Connection.connect(loose({ address: "localhost:7233" }))), '"address" does not apply', "HotMesh has no server")
+    invalid(await rejectionOf(Connection.connect(loose({ namespace: "n", partitons: 4 }))), 'unknown option "partitons"', "known: namespace")
+    const ok = await Connection.connect({ namespace: unique("options"), logLevel: "Error", retention: "1 day" })
+    await ok.close()
+  })
+
+  it("new Client, client.workflow.start and Worker.create", async () => {
+    const env = await TestWorkflowEnvironment.createTimeSkipping()
+    try {
+      invalid(thrown(() => new Client(loose({ connection: env.connection, namespace: "default" }))), '"namespace"', "Connection.connect({ namespace })")
+      const start = (extra: Record<string, unknown>) =>
+        env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
+      invalid(await rejectionOf(start({ cronSchedule: "0 * * * *" })), '"cronSchedule" is a Temporal option HotMesh does not support yet')
+      invalid(await rejectionOf(start({ workflowExecutionTimeout: "1 day", memo: {} })), '"workflowExecutionTimeout"', '"memo"')
+      invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
+      invalid(
+        await rejectionOf(Worker.create(loose({ connection: env.connection, taskQueue: "q", workflowBundle: { code: "" } }))),
+        '"workflowBundle"',
+        "workflowsPath",
+      )
+      invalid(await rejectionOf(Worker.runReplayHistory(loose({ workflowBundle: {} }), { workflowId: "w", runId: "r", workflowType: "child", events: [] })), '"workflowBundle"')
+      // Everything documented is accepted.
+      const worker = await Worker.create({ connection: env.connection, taskQueue: "q", workflows: { child }, maxCachedWorkflows: 10, identity: "me" })
+      expect(await worker.runUntil(env.client.workflow.execute(child, { taskQueue: "q", workflowId: unique("wf"), args: [] }))).toBe("child")
+    } finally {
+      await env.teardown()
+    }
+  })
+
+  it("proxyActivities, its retry policy, and children (a workflow task failure naming the option)", async () => {
+    invalid(thrown(() => proxyActivities(loose({ startToCloseTimeout: "1s", scheduleToStartTimeout: "1s" }))), '"scheduleToStartTimeout"', "scheduleToCloseTimeout")
+    invalid(thrown(() => proxyActivities(loose({ startToCloseTimeout: "1s", retry: { maximumAttempt: 3 } }))), "retry", 'unknown option "maximumAttempt"')
+    expect(() => proxyActivities({ startToCloseTimeout: "1s", retry: { maximumAttempts: 3, nonRetryableErrorTypes: ["X"] } })).not.toThrow()
+
+    const env = await TestWorkflowEnvironment.createTimeSkipping()
+    try {
+      const worker = await Worker.create({ connection: env.connection, taskQueue: "q", workflows: { child, cronParent } })
+      await worker.runUntil(async () => {
+        const handle = await env.client.workflow.start(cronParent, { taskQueue: "q", workflowId: unique("parent") })
+        const failure = await eventually(async () => (await handle.describe()).taskFailure, "the task failure")
+        expect(failure.type).toBe("InvalidArgumentError")
+        expect(failure.message).toContain('executeChild(workflow, options): "cronSchedule"')
+      })
+    } finally {
+      await env.teardown()
+    }
+  })
+
+  it("the test environments", async () => {
+    invalid(await rejectionOf(TestWorkflowEnvironment.createTimeSkipping(loose({ server: { executable: {} } }))), '"server" does not apply')
+    invalid(await rejectionOf(TestWorkflowEnvironment.createLocal(loose({ wrapStore: (s: unknown) => s }))), 'unknown option "wrapStore"')
+  })
+})
