@@ -6,7 +6,7 @@
  * (one per namespace per process, so a worker and a client connected
  * separately in the same process see each other).
  */
-import { Effect, Layer, ManagedRuntime, References } from "effect"
+import { Cause, Effect, Layer, Logger, type LogLevel as EffectLogLevel, ManagedRuntime, References } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../stores/memory.ts"
@@ -14,6 +14,7 @@ import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
 import { checkOptions, UNSUPPORTED_CONNECTION } from "./internal/options.ts"
+import { installedLogger, type LogLevel as TemporalLogLevel } from "./runtime.ts"
 
 /** Options of `Connection.connect`. */
 export interface ConnectionOptions {
@@ -43,7 +44,7 @@ export interface ConnectionOptions {
   /** A custom backend: any layer providing the `Store` service. */
   readonly store?: Layer.Layer<Store, unknown>
   /** The least severe log entries this connection's workers print (Effect's logger). Default `"Info"`. */
-  readonly logLevel?: LogLevel
+  readonly logLevel?: ConnectionLogLevel
   /**
    * How long a closed execution (its record and journal) is kept before the
    * store deletes it (Temporal's namespace retention). Default `"7 days"`;
@@ -56,12 +57,40 @@ export interface ConnectionOptions {
 export const retentionOf = (retention: Duration | undefined, fallback: number): number =>
   retention === undefined ? fallback : retention === Infinity ? Infinity : toMillis(retention, "retention")
 
-/** Log levels (Effect's). */
-export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace" | "None"
+/**
+ * The least severe lines a connection's workers print: Effect's level names,
+ * or Temporal's (`"INFO"`, ...), which mean the same.
+ */
+export type ConnectionLogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace" | "None" | TemporalLogLevel
 
-/** The runtime layer of a connection: its store plus its logging threshold. */
-export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLevel | undefined): Layer.Layer<Store, E> =>
-  logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
+const EFFECT_LEVEL: Readonly<Record<TemporalLogLevel, EffectLogLevel.LogLevel>> = { TRACE: "Trace", DEBUG: "Debug", INFO: "Info", WARN: "Warn", ERROR: "Error" }
+const TEMPORAL_LEVEL: Readonly<Record<EffectLogLevel.LogLevel, TemporalLogLevel>> = {
+  All: "TRACE", Trace: "TRACE", Debug: "DEBUG", Info: "INFO", Warn: "WARN", Error: "ERROR", Fatal: "ERROR", None: "ERROR",
+}
+
+const toEffectLevel = (level: ConnectionLogLevel): EffectLogLevel.LogLevel => (level in EFFECT_LEVEL ? EFFECT_LEVEL[level as TemporalLogLevel] : (level as EffectLogLevel.LogLevel))
+
+/**
+ * The runtime's own lines go to the logger of `Runtime.install` when one is
+ * installed (at the time of the line), else to Effect's default logger.
+ */
+const runtimeLogger = Logger.make((options) => {
+  const logger = installedLogger()
+  if (logger === undefined) return Logger.defaultLogger.log(options)
+  const parts = Array.isArray(options.message) ? options.message : [options.message]
+  const message = parts.map((part) => (typeof part === "string" ? part : part instanceof Error ? part.message : String(part))).join(" ")
+  const meta: Record<string, unknown> = { sdkComponent: "worker" }
+  if (options.cause.reasons.length > 0) meta["error"] = Cause.pretty(options.cause)
+  logger.log(TEMPORAL_LEVEL[options.logLevel], message, meta)
+})
+
+/** The runtime layer of a connection: its store, its logging threshold, and its logger. */
+export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: ConnectionLogLevel | undefined): Layer.Layer<Store, E> => {
+  const logging = Logger.layer([runtimeLogger])
+  return logLevel === undefined
+    ? Layer.merge(store, logging)
+    : Layer.mergeAll(store, logging, Layer.succeed(References.MinimumLogLevel, toEffectLevel(logLevel)))
+}
 
 const CONNECTION_OPTIONS = [
   "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",

@@ -134,6 +134,7 @@ export class Worker {
           cache,
           executor: makeWorkflowExecutor({
             workflows,
+            namespace: connection.namespace,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
           }),
           batchSize,

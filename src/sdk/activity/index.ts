@@ -8,6 +8,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import { CancelledFailure } from "../failures.ts"
+import { type LeveledLog, leveledLog } from "../internal/log.ts"
 
 /** Information about the running activity attempt. */
 export interface ActivityInfo {
@@ -38,6 +39,7 @@ const storage = new AsyncLocalStorage<Context>()
 /** The context of the running activity. */
 export class Context {
   #lastHeartbeat: unknown = undefined
+  #log: LeveledLog | undefined
   #cancelled: Promise<never> | undefined
 
   constructor(
@@ -66,6 +68,11 @@ export class Context {
       this.#cancelled.catch(() => undefined)
     }
     return this.#cancelled
+  }
+
+  /** This attempt's logger: entries carry the activity's info (Temporal's `Context.current().log`). */
+  get log(): LeveledLog {
+    return (this.#log ??= leveledLog(() => activityAttributes(this.info)))
   }
 
   /** The context of the calling activity; throws outside activity code. */
@@ -106,3 +113,24 @@ export class Context {
     return storage.run(context, fn)
   }
 }
+
+const activityAttributes = (info: ActivityInfo) => ({
+  sdkComponent: "activity",
+  taskQueue: info.taskQueue,
+  workflowId: info.workflowId,
+  workflowRunId: info.workflowRunId,
+  workflowType: info.workflowType,
+  activityId: info.activityId,
+  activityType: info.activityType,
+  attempt: info.attempt,
+})
+
+/**
+ * `log` for activity code (Temporal's activity `log`): the calling
+ * activity's `Context.current().log`; outside an activity, entries carry no
+ * activity attributes.
+ */
+export const log: LeveledLog = leveledLog(() => {
+  const context = storage.getStore()
+  return context === undefined ? { sdkComponent: "activity" } : activityAttributes(context.info)
+})

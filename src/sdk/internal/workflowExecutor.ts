@@ -22,6 +22,8 @@ export interface WorkflowExecutorOptions {
   readonly workflows: Readonly<Record<string, WorkflowFunction>>
   /** History length from which `workflowInfo().continueAsNewSuggested` is true. */
   readonly continueAsNewSuggestedAt?: number
+  /** `workflowInfo().namespace`; default `"default"`. */
+  readonly namespace?: string
 }
 
 const describeError = (error: unknown): { type: string; message: string } =>
@@ -33,8 +35,9 @@ export const replayRun = async (
   fn: WorkflowFunction,
   journal: ReadonlyArray<JournalEntry>,
   continueAsNewSuggestedAt?: number,
+  namespace = "default",
 ): Promise<WorkflowRun> => {
-  const run = new WorkflowRun(runInfo(state), fn, continueAsNewSuggestedAt)
+  const run = new WorkflowRun(runInfo(state, namespace), fn, continueAsNewSuggestedAt)
   for (const task of splitTasks(journal)) {
     const made = await run.activate(task.jobs, task.historyLength, patchesOf(task.commands))
     const at = task.jobs[0]?.at ?? 0
@@ -63,7 +66,7 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
   }
 
   const runFor = (state: ExecutionState, source: RunSource<WorkflowRun>): Promise<WorkflowRun> =>
-    "live" in source ? Promise.resolve(source.live) : replayRun(state, workflowFor(state.workflowType), source.journal, options.continueAsNewSuggestedAt)
+    "live" in source ? Promise.resolve(source.live) : replayRun(state, workflowFor(state.workflowType), source.journal, options.continueAsNewSuggestedAt, options.namespace)
 
   return {
     activate: async (state, source): Promise<Executed<ActivationOutcome, WorkflowRun>> => {

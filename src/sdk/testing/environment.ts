@@ -24,7 +24,7 @@ import {
 } from "../../stores/memory.ts"
 import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
-import { Connection, connectionLayer, type LogLevel, retentionOf } from "../connection.ts"
+import { Connection, type ConnectionLogLevel, connectionLayer, retentionOf } from "../connection.ts"
 import { checkOptions, UNSUPPORTED_TEST_ENVIRONMENT } from "../internal/options.ts"
 
 /** Options of the test environments. */
@@ -34,7 +34,7 @@ export interface TestEnvironmentOptions {
   /** Decorate the store that workers and clients see (fault injection). */
   readonly wrapStore?: (store: MemoryStore) => StoreShape
   /** The least severe log entries printed; default `"Info"`. */
-  readonly logLevel?: LogLevel
+  readonly logLevel?: ConnectionLogLevel
   /** How long closed executions are kept; default `Infinity` (tests usually inspect them later). */
   readonly retention?: Duration | typeof Infinity
 }

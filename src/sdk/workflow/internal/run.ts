@@ -31,6 +31,8 @@ export type WorkflowFunction = (...args: Array<any>) => Promise<unknown>
 
 /** What `workflowInfo()` returns (Temporal's `WorkflowInfo`, in part). */
 export interface WorkflowInfo {
+  /** The connection's namespace. */
+  readonly namespace: string
   readonly workflowId: string
   readonly runId: string
   readonly workflowType: string
@@ -96,6 +98,11 @@ export class WorkflowRun {
   ) {
     this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false }
     this.random = makeRandom(info.runId)
+  }
+
+  /** Whether the current activation replays recorded history (workflow `log` is silent then). */
+  get replaying(): boolean {
+    return this.#replayPatches !== undefined
   }
 
   /** Whether the code has completed, failed or been cancelled. */
@@ -407,7 +414,8 @@ export const runInfo = (input: {
   readonly taskQueue: string
   readonly startTime: number
   readonly parent?: ParentRef
-}): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
+}, namespace: string): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
+  namespace,
   workflowId: input.workflowId,
   runId: input.runId,
   workflowType: input.workflowType,
