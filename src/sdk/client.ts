@@ -20,7 +20,7 @@ import {
   terminateWorkflow,
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
-import type { Connection } from "./connection.ts"
+import { checkNamespace, Connection } from "./connection.ts"
 import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
 import {
   QueryFailedError,
@@ -93,7 +93,7 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 
 const QUERY_TIMEOUT_MS = 10_000
 const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
-const CLIENT_OPTIONS = ["connection"] satisfies Array<keyof ClientOptions>
+const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
 
 const required = (value: unknown, name: string): string => {
   if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
@@ -244,17 +244,27 @@ export class WorkflowClient {
 
 /** Options of `new Client`. */
 export interface ClientOptions {
-  readonly connection: Connection
+  /** Default: the embedded in-memory store's connection for `namespace`. */
+  readonly connection?: Connection
+  /** Must be the connection's namespace when both are given (default `"default"` without a connection). */
+  readonly namespace?: string
 }
 
 /** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`. */
 export class Client {
   readonly workflow: WorkflowClient
   readonly connection: Connection
-  constructor(options: ClientOptions) {
+  constructor(options: ClientOptions = {}) {
     checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
-    if (options?.connection === undefined) throw new InvalidArgumentError({ message: "new Client({ connection }): connection is required" })
-    this.connection = options.connection
-    this.workflow = new WorkflowClient(options.connection)
+    if (options.connection !== undefined && typeof (options.connection as Partial<Connection>).run !== "function") {
+      throw new InvalidArgumentError({ message: "new Client({ connection }): connection must come from Connection.connect()" })
+    }
+    if (options.namespace !== undefined && (typeof options.namespace !== "string" || options.namespace.length === 0)) {
+      throw new InvalidArgumentError({ message: "new Client({ namespace }): namespace must be a non-empty string" })
+    }
+    const connection = options.connection ?? Connection.embedded(options.namespace)
+    checkNamespace("new Client(options)", options.namespace, connection)
+    this.connection = connection
+    this.workflow = new WorkflowClient(connection)
   }
 }

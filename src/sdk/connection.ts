@@ -205,6 +205,14 @@ export class Connection {
     return connection
   }
 
+  /**
+   * The embedded store's connection for `namespace`, made synchronously
+   * (for `new Client()` without a connection). Internal.
+   */
+  static embedded(namespace = "default"): Connection {
+    return new Connection(ManagedRuntime.make(connectionLayer(storeLayer({ namespace }, namespace), undefined)), namespace, SEVEN_DAYS)
+  }
+
   /** Run a store program on this connection. Internal. */
   run<A, E>(effect: Effect.Effect<A, E, Store>, signal?: AbortSignal): Promise<A> {
     if (this.#closed) return Promise.reject(new Error("Connection is closed"))
@@ -221,5 +229,22 @@ export class Connection {
     if (this.#closed) return
     this.#closed = true
     await this.runtime.dispose()
+  }
+}
+
+/**
+ * Temporal's name for the connection workers use: the same as `Connection`
+ * (HotMesh has one kind of connection, to the store).
+ */
+export const NativeConnection = Connection
+/** The type of `NativeConnection` (a `Connection`). */
+export type NativeConnection = Connection
+
+/** `namespace` given next to a connection must be the connection's (it is never ignored). */
+export const checkNamespace = (where: string, namespace: unknown, connection: Connection): void => {
+  if (namespace !== undefined && namespace !== connection.namespace) {
+    throw new InvalidArgumentError({
+      message: `${where}: namespace ${JSON.stringify(namespace)} is not the connection's (${JSON.stringify(connection.namespace)}); the namespace is chosen by Connection.connect({ namespace })`,
+    })
   }
 }

@@ -5,9 +5,17 @@
  * and docs/architecture.md.
  */
 export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
-export { Connection, type ConnectionLogLevel, type ConnectionOptions } from "./connection.ts"
+export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
-export { Worker, type WorkerOptions, type WorkerState, type WorkflowHistory } from "./worker.ts"
+export {
+  bundleWorkflowCode,
+  Worker,
+  type WorkerOptions,
+  type WorkerState,
+  type WorkflowBundle,
+  type WorkflowBundleWithSourceMap,
+  type WorkflowHistory,
+} from "./worker.ts"
 export {
   DeterminismViolationError,
   QueryFailedError,

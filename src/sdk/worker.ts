@@ -12,7 +12,7 @@ import { runActivityTasks } from "../effects/activityTasks.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
 import type { Store } from "../stores/Store.ts"
-import { Connection } from "./connection.ts"
+import { checkNamespace, Connection } from "./connection.ts"
 import { checkOptions, UNSUPPORTED_WORKER } from "./internal/options.ts"
 import { type Activities, makeActivityExecutor } from "./internal/activityExecutor.ts"
 import { makeWorkflowExecutor, replayRun } from "./internal/workflowExecutor.ts"
@@ -40,6 +40,10 @@ export interface WorkerOptions {
   readonly workflows?: Readonly<Record<string, unknown>>
   /** A module whose exported functions are the workflows (e.g. `require.resolve("./workflows")`). */
   readonly workflowsPath?: string
+  /** What `bundleWorkflowCode({ workflowsPath })` returned: the same as passing `workflowsPath`. */
+  readonly workflowBundle?: WorkflowBundle
+  /** Must be the connection's namespace when given (Temporal's option; the namespace is the connection's). */
+  readonly namespace?: string
   readonly activities?: object
   /** Default 100. */
   readonly maxConcurrentActivityTaskExecutions?: number
@@ -63,19 +67,67 @@ export interface WorkerOptions {
 }
 
 const WORKER_OPTIONS = [
-  "connection", "taskQueue", "workflows", "workflowsPath", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
+  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
   "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity",
 ] satisfies Array<keyof WorkerOptions>
-const REPLAY_OPTIONS = ["workflows", "workflowsPath"] satisfies Array<keyof WorkerOptions>
+const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle"] satisfies Array<keyof WorkerOptions>
+
+/**
+ * What `bundleWorkflowCode` returns (Temporal's `WorkflowBundleWithSourceMap`
+ * in shape). HotMesh does not bundle or sandbox workflow code: the bundle
+ * names the module, which the worker imports.
+ */
+export interface WorkflowBundle {
+  readonly code: string
+  readonly sourceMap: string
+  readonly workflowsPath: string
+}
+/** Temporal's name for the bundle type. */
+export type WorkflowBundleWithSourceMap = WorkflowBundle
+
+/**
+ * Temporal's `bundleWorkflowCode({ workflowsPath })`, for an unchanged
+ * worker setup: resolves to a bundle that `Worker.create({ workflowBundle })`
+ * accepts. Nothing is bundled (no sandbox): the worker imports `workflowsPath`.
+ */
+export const bundleWorkflowCode = async (options: { readonly workflowsPath: string }): Promise<WorkflowBundle> => {
+  checkOptions("bundleWorkflowCode(options)", options, ["workflowsPath"], {
+    webpackConfigHook: "does not apply: HotMesh does not bundle workflow code",
+    workflowInterceptorModules: "is a Temporal option HotMesh does not support yet",
+    payloadConverterPath: "is a Temporal option HotMesh does not support yet: payloads are JSON",
+    failureConverterPath: "is a Temporal option HotMesh does not support yet",
+    ignoreModules: "does not apply: HotMesh does not bundle workflow code",
+  })
+  if (typeof options?.workflowsPath !== "string" || options.workflowsPath.length === 0) {
+    throw new InvalidArgumentError({ message: "bundleWorkflowCode: workflowsPath is required" })
+  }
+  return { code: "", sourceMap: "", workflowsPath: options.workflowsPath }
+}
+
+/** The `workflowsPath` of `options`, from `workflowsPath` or a `workflowBundle` made by `bundleWorkflowCode`. */
+const workflowsPathOf = (where: string, options: Pick<WorkerOptions, "workflowsPath" | "workflowBundle">): string | undefined => {
+  const bundle = options.workflowBundle
+  if (bundle === undefined) return options.workflowsPath
+  if (typeof bundle !== "object" || bundle === null || typeof bundle.workflowsPath !== "string") {
+    throw new InvalidArgumentError({
+      message: `${where}: workflowBundle must come from HotMesh's bundleWorkflowCode({ workflowsPath }) (HotMesh does not run bundled code); or pass workflowsPath`,
+    })
+  }
+  if (options.workflowsPath !== undefined && options.workflowsPath !== bundle.workflowsPath) {
+    throw new InvalidArgumentError({ message: `${where}: workflowsPath and workflowBundle name different modules` })
+  }
+  return bundle.workflowsPath
+}
 
 /** Temporal's worker states. */
 export type WorkerState = "INITIALIZED" | "RUNNING" | "STOPPING" | "STOPPED"
 
 /** The functions of `workflows` and of the `workflowsPath` module; other exports (signal definitions, ...) are ignored. */
-const loadWorkflows = async (options: Pick<WorkerOptions, "workflows" | "workflowsPath">): Promise<Record<string, WorkflowFunction>> => {
+const loadWorkflows = async (where: string, options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">): Promise<Record<string, WorkflowFunction>> => {
   const sources: Array<Record<string, unknown>> = [{ ...(options.workflows ?? {}) }]
-  if (options.workflowsPath !== undefined) {
-    sources.push((await import(pathToFileURL(options.workflowsPath).href)) as Record<string, unknown>)
+  const workflowsPath = workflowsPathOf(where, options)
+  if (workflowsPath !== undefined) {
+    sources.push((await import(pathToFileURL(workflowsPath).href)) as Record<string, unknown>)
   }
   const workflows: Record<string, WorkflowFunction> = {}
   for (const source of sources) {
@@ -113,8 +165,9 @@ export class Worker {
       throw new InvalidArgumentError({ message: "Worker.create: taskQueue is required" })
     }
     installDeterminism()
-    const connection = options.connection ?? (await Connection.connect())
-    const workflows = await loadWorkflows(options)
+    const connection = options.connection ?? (await Connection.connect(options.namespace === undefined ? {} : { namespace: options.namespace }))
+    checkNamespace("Worker.create", options.namespace, connection)
+    const workflows = await loadWorkflows("Worker.create", options)
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
@@ -161,10 +214,10 @@ export class Worker {
    * current workflow code, without a store. Throws
    * `DeterminismViolationError` if the code no longer makes the recorded calls.
    */
-  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath">, history: WorkflowHistory): Promise<void> {
+  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">, history: WorkflowHistory): Promise<void> {
     checkOptions("Worker.runReplayHistory(options)", options, REPLAY_OPTIONS, UNSUPPORTED_WORKER)
     installDeterminism()
-    const workflows = await loadWorkflows(options)
+    const workflows = await loadWorkflows("Worker.runReplayHistory", options)
     const fn = workflows[history.workflowType]
     if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)
     const started = history.events.find((entry) => entry.type === "WorkflowStarted")
@@ -179,7 +232,7 @@ export class Worker {
 
   /** Replay many histories; resolves to one result per history (Temporal's `runReplayHistories`). */
   static async runReplayHistories(
-    options: Pick<WorkerOptions, "workflows" | "workflowsPath">,
+    options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">,
     histories: Iterable<WorkflowHistory>,
   ): Promise<Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }>> {
     const results: Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }> = []

@@ -4,7 +4,8 @@
  * Temporal's options it does not implement with a reason, anything else as
  * unknown — and accepts every option it documents.
  */
-import { Client, Connection, InvalidArgumentError, Worker } from "hotmesh"
+import { fileURLToPath } from "node:url"
+import { bundleWorkflowCode, Client, Connection, InvalidArgumentError, NativeConnection, Worker } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { executeChild, proxyActivities } from "hotmesh/workflow"
 import { describe, expect, it } from "vitest"
@@ -45,18 +46,21 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
   it("new Client, client.workflow.start and Worker.create", async () => {
     const env = await TestWorkflowEnvironment.createTimeSkipping()
     try {
-      invalid(thrown(() => new Client(loose({ connection: env.connection, namespace: "default" }))), '"namespace"', "Connection.connect({ namespace })")
+      invalid(thrown(() => new Client({ connection: env.connection, namespace: "default" })), 'namespace "default" is not the connection\'s', "Connection.connect({ namespace })")
+      invalid(thrown(() => new Client(loose({ connection: env.connection, dataConverter: {} }))), '"dataConverter"', "payloads are JSON")
       const start = (extra: Record<string, unknown>) =>
         env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
       invalid(await rejectionOf(start({ cronSchedule: "0 * * * *" })), '"cronSchedule" is a Temporal option HotMesh does not support yet')
       invalid(await rejectionOf(start({ workflowExecutionTimeout: "1 day", memo: {} })), '"workflowExecutionTimeout"', '"memo"')
       invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
       invalid(
-        await rejectionOf(Worker.create(loose({ connection: env.connection, taskQueue: "q", workflowBundle: { code: "" } }))),
-        '"workflowBundle"',
+        await rejectionOf(Worker.create(loose({ connection: env.connection, taskQueue: "q", workflowBundle: { code: "bundled by webpack" } }))),
+        "workflowBundle must come from HotMesh's bundleWorkflowCode",
         "workflowsPath",
       )
-      invalid(await rejectionOf(Worker.runReplayHistory(loose({ workflowBundle: {} }), { workflowId: "w", runId: "r", workflowType: "child", events: [] })), '"workflowBundle"')
+      invalid(await rejectionOf(Worker.create({ connection: env.connection, taskQueue: "q", namespace: "other" })), 'namespace "other" is not the connection\'s')
+      invalid(await rejectionOf(Worker.runReplayHistory(loose({ workflowBundle: {} }), { workflowId: "w", runId: "r", workflowType: "child", events: [] })), "workflowBundle must come from")
+      invalid(await rejectionOf(Worker.create(loose({ connection: env.connection, taskQueue: "q", sinks: {} }))), '"sinks" is a Temporal option HotMesh does not support yet')
       // Everything documented is accepted.
       const worker = await Worker.create({ connection: env.connection, taskQueue: "q", workflows: { child }, maxCachedWorkflows: 10, identity: "me" })
       expect(await worker.runUntil(env.client.workflow.execute(child, { taskQueue: "q", workflowId: unique("wf"), args: [] }))).toBe("child")
@@ -87,5 +91,21 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
   it("the test environments", async () => {
     invalid(await rejectionOf(TestWorkflowEnvironment.createTimeSkipping(loose({ server: { executable: {} } }))), '"server" does not apply')
     invalid(await rejectionOf(TestWorkflowEnvironment.createLocal(loose({ wrapStore: (s: unknown) => s }))), 'unknown option "wrapStore"')
+  })
+})
+
+describe("Temporal's connection and bundle names", () => {
+  it("NativeConnection.connect, new Client() and a Worker without a connection meet on the embedded store; bundleWorkflowCode feeds Worker.create", async () => {
+    const native = await NativeConnection.connect({ namespace: "default" })
+    expect(native).toBeInstanceOf(Connection)
+    await native.close()
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL("../fixtures/workflows.ts", import.meta.url)) })
+    const activities = { greet: async (name: string) => `Hello, ${name}!` }
+    const worker = await Worker.create({ taskQueue: unique("bundle"), workflowBundle, namespace: "default", activities })
+    const client = new Client()
+    expect(client.connection.namespace).toBe("default")
+    const result = await worker.runUntil(client.workflow.execute("hello", { taskQueue: worker.options.taskQueue, workflowId: unique("hello"), args: ["ada"] }))
+    expect(result).toBe("Hello, ada!")
+    invalid(await rejectionOf(bundleWorkflowCode(loose({ workflowsPath: "x.ts", webpackConfigHook: () => undefined }))), '"webpackConfigHook" does not apply')
   })
 })

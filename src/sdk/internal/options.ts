@@ -60,8 +60,6 @@ export const UNSUPPORTED_ACTIVITY: Unsupported = {
 
 /** Worker options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_WORKER: Unsupported = {
-  workflowBundle: `${NOT_YET}: pass workflowsPath (the module) or workflows (the functions); HotMesh does not bundle or sandbox workflow code`,
-  namespace: `${NOT_YET} on the worker: the namespace is the connection's (Connection.connect({ namespace }))`,
   interceptors: NOT_YET,
   sinks: NOT_YET,
   dataConverter: `${NOT_YET}: payloads are JSON`,
@@ -84,7 +82,6 @@ export const UNSUPPORTED_WORKER: Unsupported = {
 
 /** Client options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT: Unsupported = {
-  namespace: `${NOT_YET} on the client: the namespace is the connection's (Connection.connect({ namespace }))`,
   dataConverter: `${NOT_YET}: payloads are JSON`,
   interceptors: NOT_YET,
   identity: NOT_YET,
