@@ -224,11 +224,21 @@ export class Connection {
     return this.#closed
   }
 
-  /** Release the connection's resources (store clients, fibers). Idempotent. */
+  /** Release the connection's resources (store clients, fibers), shutting down workers still running on it first. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // Workers still running on this connection shut down first (their run() resolves), then the store goes.
+    await Promise.allSettled([...this.#running].map((shutdown) => shutdown()))
     await this.runtime.dispose()
+  }
+
+  readonly #running = new Set<() => Promise<void>>()
+
+  /** Internal: a running worker's shutdown, called by `close()`; the returned function unregisters it. */
+  whileRunning(shutdown: () => Promise<void>): () => void {
+    this.#running.add(shutdown)
+    return () => this.#running.delete(shutdown)
   }
 }
 

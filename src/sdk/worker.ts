@@ -267,8 +267,10 @@ export class Worker {
     this.#state = "RUNNING"
     const fiber = this.connection.runtime.runFork(this.program)
     this.#fiber = fiber
+    const unregister = this.connection.whileRunning(() => this.shutdown())
     this.#stopped = this.connection.runtime.runPromise(Fiber.await(fiber)).then((exit) => {
       this.#state = "STOPPED"
+      unregister()
       // Shutdown interrupts the loops; anything else ending them is a failure the caller must see.
       if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) throw Cause.squash(exit.cause)
     })

@@ -45,6 +45,8 @@ export interface MemoryStore extends StoreShape {
   readonly pendingMessages: Effect.Effect<number>
   /** Completes once `pendingMessages` is 0 (at once if it already is). */
   readonly awaitIdle: Effect.Effect<void>
+  /** The earliest pending timer (what `nextTimerAt` times), with its message. */
+  readonly nextTimer: Effect.Effect<Option.Option<TimerEntry>>
 }
 
 /** Service tag giving tests (and `TestWorkflowEnvironment`) the `MemoryStore` behind `Store`. */
@@ -359,6 +361,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         ),
 
       nextTimerAt: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t) => t.at)),
+      nextTimer: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t): TimerEntry => ({ id: t.id, fireAt: t.at, message: t.message }))),
 
       takeReply: (id, timeoutMs) =>
         Clock.clockWith((clock) => {

@@ -14,6 +14,7 @@ import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { CountingProbe, ProgressProbe } from "../../effects/progressProbe.ts"
 import { VirtualClock } from "./internal/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
+import { decodeWorkflowMessage } from "../../core/messages.ts"
 import {
   layerMemoryWithControl,
   makeMemoryStore,
@@ -22,7 +23,7 @@ import {
   type MemoryStoreOptions,
   MemoryStoreControl,
 } from "../../stores/memory.ts"
-import { Store, type StoreShape } from "../../stores/Store.ts"
+import { Store, type StoreShape, type TimerEntry } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
 import { Connection, type ConnectionLogLevel, connectionLayer, retentionOf } from "../connection.ts"
 import { checkOptions, UNSUPPORTED_TEST_ENVIRONMENT } from "../internal/options.ts"
@@ -41,6 +42,9 @@ export interface TestEnvironmentOptions {
 
 const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
 const LOCAL_ENVIRONMENT_OPTIONS = ["store", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
+
+/** Real time before a result waiter lets the clock jump to a workflow-task retry. */
+const TASK_RETRY_REAL_MS = 1000
 
 /** Real time the store must be still, with activities running, before the clock may jump. */
 const ACTIVITY_GRACE_MS = 50
@@ -142,11 +146,41 @@ export class TestWorkflowEnvironment {
       return true
     }
     if (this.probe.waitingForResults > 0 && next !== undefined) {
+      if (this.#holdsTaskRetry(yield* control.nextTimer)) return false
       clock.jumpTo(next)
       return true
     }
     return false
   })
+
+  /** When each pending workflow-task retry timer was first next in line (real time), by timer id. */
+  readonly #taskRetriesSeen = new Map<string, number>()
+
+  /**
+   * A workflow task that failed (a bug, an unknown type, a determinism
+   * violation) is retried by a timer. Jumping to it for a result waiter
+   * would retry the task in a hot loop — thousands of attempts a second,
+   * each logging its failure — so such a timer is reached by a result
+   * waiter only after `TASK_RETRY_REAL_MS` of real time: fixed code deployed
+   * meanwhile still takes over within about a second. (`env.sleep` passes
+   * them like any timer: the caller asked for that time to pass.)
+   */
+  #holdsTaskRetry(timer: Option.Option<TimerEntry>): boolean {
+    if (Option.isNone(timer)) return false
+    const message = decodeWorkflowMessage(timer.value.message.body)
+    if (message?.type !== "TimerFired" || message.timer.kind !== "taskRetry") return false
+    const now = performance.now()
+    const id = `${timer.value.message.key}\u0000${timer.value.id}`
+    const seen = this.#taskRetriesSeen.get(id)
+    if (seen === undefined) {
+      if (this.#taskRetriesSeen.size > 10_000) this.#taskRetriesSeen.clear()
+      this.#taskRetriesSeen.set(id, now)
+      return true
+    }
+    if (now - seen < TASK_RETRY_REAL_MS) return true
+    this.#taskRetriesSeen.delete(id)
+    return false
+  }
 
   #lastOperations = -1
   #quietSince = 0
