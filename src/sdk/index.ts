@@ -41,3 +41,4 @@ export { Store, type StoreShape, StoreError, CommitConflict } from "../stores/St
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { describeEntry, formatHistory } from "./history.ts"
+export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"
