@@ -18,6 +18,7 @@
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
@@ -133,6 +134,39 @@ export const requestStart = (state: ExecutionState | undefined, run: NewRun, now
   const step = new Step(initialState(run, now), now)
   step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: recordVersion, startTime: now } })
   return step.done()
+}
+
+/** A signal as a client sends it (`signalId` dedupes a retried send). */
+export interface ClientSignal {
+  readonly signalId: string
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+}
+
+/**
+ * Temporal's signal-with-start, as one transition to commit at
+ * `recordVersion - 1`: an open run of the workflow id gets the signal;
+ * otherwise `run` starts (as `requestStart`) with the signal queued right
+ * behind its `Start` on the same stream. Either way it is one atomic commit;
+ * the version check makes it lose (and retry) against a commit that opened
+ * or closed a run meanwhile.
+ */
+export const requestSignalWithStart = (
+  state: ExecutionState | undefined,
+  run: NewRun,
+  signal: ClientSignal,
+  now: number,
+  recordVersion: number,
+): { readonly transition: Transition; readonly signaledRunId: string } => {
+  if (isRunning(state)) {
+    const step = new Step(state, now)
+    step.sendWorkflow(state.taskQueue, state.workflowId, { type: "Signal", runId: state.runId, ...signal })
+    return { transition: step.done(), signaledRunId: state.runId }
+  }
+  const step = new Step(initialState(run, now), now)
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: recordVersion, startTime: now } })
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Signal", runId: run.runId, ...signal })
+  return { transition: step.done(), signaledRunId: run.runId }
 }
 
 /**

@@ -9,7 +9,7 @@ import { Clock, Data, Effect, Option } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun } from "../core/state.ts"
-import { reduce, requestStart } from "../core/reduce.ts"
+import { type ClientSignal, reduce, requestSignalWithStart, requestStart } from "../core/reduce.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
@@ -44,6 +44,26 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun) {
         return yield* new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: transition.alreadyRunning.workflowType })
       }
       return (yield* commitTransition(undefined, current.version, current.state, transition, { now, retentionMs: Infinity })).version
+    })
+  return yield* retryBriefOutage(attempt({ version: 0, state: undefined }).pipe(
+    Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
+  ))
+})
+
+/**
+ * Signal the open run of `run.workflowId`, or start `run` and signal it, in
+ * one commit (`requestSignalWithStart`). Like `startWorkflow`, a new id costs
+ * one round trip and a lost race reloads; a retry after a lost reply finds
+ * its own run open and re-sends the signal under the same id, which the
+ * reducer drops. Resolves to the run that received the signal.
+ */
+export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal) {
+  const attempt = (current: Versioned) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, current.version + 1)
+      yield* commitTransition(undefined, current.version, current.state, transition, { now, retentionMs: Infinity })
+      return signaledRunId
     })
   return yield* retryBriefOutage(attempt({ version: 0, state: undefined }).pipe(
     Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),

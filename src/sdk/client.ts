@@ -16,6 +16,7 @@ import {
   queryWorkflow,
   readJournal,
   sendToRunning,
+  signalWithStartWorkflow,
   startWorkflow,
   terminateWorkflow,
 } from "../effects/client.ts"
@@ -37,6 +38,17 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
+}
+
+/** Options of `client.workflow.signalWithStart` (Temporal's `WorkflowSignalWithStartOptions`). */
+export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<any>, SignalArgs extends Array<any> = Array<any>> extends WorkflowStartOptions<Args> {
+  readonly signal: SignalDefinition<SignalArgs> | string
+  readonly signalArgs?: SignalArgs
+}
+
+/** The handle `signalWithStart` returns: also which run received the signal. */
+export interface WorkflowHandleWithSignaledRunId<T extends Workflow = Workflow> extends WorkflowHandle<T> {
+  readonly signaledRunId: string
 }
 
 /** What `handle.describe()` returns. */
@@ -93,6 +105,7 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 
 const QUERY_TIMEOUT_MS = 10_000
 const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
+const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
 
 const required = (value: unknown, name: string): string => {
@@ -167,6 +180,27 @@ export class WorkflowClient {
     const runId = randomUUID()
     const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
     return this.#handle<T>(workflowId, undefined, runId, version)
+  }
+
+  /**
+   * Signal the running execution of `workflowId`, or start one and signal it
+   * (Temporal's `signalWithStart`), atomically: one commit in the store, so
+   * the signal is never lost between a start and a close.
+   */
+  async signalWithStart<T extends Workflow, SignalArgs extends Array<any> = Array<any>>(
+    workflow: T | string,
+    options: WorkflowSignalWithStartOptions<Parameters<T>, SignalArgs>,
+  ): Promise<WorkflowHandleWithSignaledRunId<T>> {
+    checkOptions("client.workflow.signalWithStart(workflow, options)", options, SIGNAL_WITH_START_OPTIONS, UNSUPPORTED_CLIENT_START)
+    const workflowType = workflowTypeOf(workflow)
+    const workflowId = required(options?.workflowId, "workflowId")
+    const taskQueue = required(options.taskQueue, "taskQueue")
+    const name = required(typeof options.signal === "string" ? options.signal : options.signal?.name, "signal")
+    const args = encodeArgs(options.args ?? [])
+    const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
+    const runId = randomUUID()
+    const signaledRunId = await this.run(signalWithStartWorkflow({ workflowId, runId, workflowType, taskQueue, args }, { signalId: randomUUID(), name, args: signalArgs }))
+    return { ...this.#handle<T>(workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
   }
 
   /** Start a workflow and wait for its result. */

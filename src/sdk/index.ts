@@ -4,7 +4,16 @@
  * Start with `Connection.connect()`, a `Worker` and a `Client`; see README.md
  * and docs/architecture.md.
  */
-export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
+export {
+  Client,
+  type ClientOptions,
+  WorkflowClient,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+  type WorkflowHandleWithSignaledRunId,
+  type WorkflowSignalWithStartOptions,
+  type WorkflowStartOptions,
+} from "./client.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
 export {

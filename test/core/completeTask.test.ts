@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import type { FailureInfo } from "../../src/core/failure.ts"
 import type { WorkflowCommand } from "../../src/core/journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
-import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
+import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
 import {
   activity, cancelTimer, child, closed, earlierJob, expectUnchanged, options, PARENT, running, setTimer, T0, T1, toParent,
@@ -315,5 +315,31 @@ describe("requestStart: a client asks for a new run", () => {
   it("refuses while a run is open", () => {
     const open = running()
     expect(requestStart(open, run, T1, 2)).toEqual({ alreadyRunning: open })
+  })
+})
+
+describe("requestSignalWithStart: signal the open run, or start one with the signal behind its Start", () => {
+  const run = { workflowId: "wf", runId: "r2", workflowType: "order", taskQueue: "q", args: [] }
+  const signal = { signalId: "sig-1", name: "approve", args: ['"ada"'] }
+
+  it("no open run: the new run's state, then Start and the signal (fenced to the new run) on its stream, in that order", () => {
+    for (const previous of [undefined, closed()]) {
+      const { transition, signaledRunId } = requestSignalWithStart(previous, run, signal, T1, 4)
+      expect(signaledRunId).toBe("r2")
+      expect(transition.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false })
+      expect(transition.commands).toEqual([
+        { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Start", ...run, record: { version: 4, startTime: T1 } } },
+        { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Signal", runId: "r2", ...signal } },
+      ])
+    }
+  })
+
+  it("an open run: the signal only, for that run, and the state untouched (no version bump)", () => {
+    const open = running()
+    const { transition, signaledRunId } = requestSignalWithStart(open, run, signal, T1, 9)
+    expect(signaledRunId).toBe(open.runId)
+    expect(transition.state).toBe(open)
+    expect(transition.journal).toEqual([])
+    expect(transition.commands).toEqual([{ type: "SendWorkflow", taskQueue: open.taskQueue, key: open.workflowId, message: { type: "Signal", runId: open.runId, ...signal } }])
   })
 })
