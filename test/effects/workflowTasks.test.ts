@@ -124,9 +124,10 @@ describe("workflow-task interpreter: the live-run cache", () => {
       expect(sources[1]).toBe("live")
 
       // Another process commits a step (a signal applied by a worker elsewhere): the cached version is stale.
-      const { version, state } = yield* loadExecution("w1")
+      const loaded = yield* loadExecution("w1")
+      const { state } = loaded
       const elsewhere = reduce(state, { type: "Signal", signalId: "x", name: "s", args: [] }, 0)
-      yield* commitTransition(undefined, version, state, { ...elsewhere, state: { ...elsewhere.state!, pendingJobs: [] } }, { now: 0, retentionMs: Infinity })
+      yield* commitTransition(undefined, loaded, state, { ...elsewhere, state: { ...elsewhere.state!, pendingJobs: [] } }, { now: 0, retentionMs: Infinity })
 
       yield* signal("b")
       yield* drain(config)
