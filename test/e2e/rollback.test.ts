@@ -97,15 +97,16 @@ describe("a store rolled back under a worker's cache", () => {
       const handle = await env.client.workflow.start(workflows.collector, { taskQueue, workflowId })
       await eventually(async () => ((await handle.describe()).historyLength > 0 ? true : undefined), "the first workflow task")
       await idle()
+      const { runId } = await handle.describe()
       // The "SAVE": record and journal as they are now.
-      const saved = await rollback!.snapshot(workflowId, handle.firstExecutionRunId)
+      const saved = await rollback!.snapshot(workflowId, runId)
       // A step after the snapshot: the worker caches its state (version + 1, its token).
       await handle.signal(workflows.add, 1, "lost")
       await idle()
       expect(worker.getCacheStats().entries).toBe(1)
       const cachedVersion = saved.record.version + 1
       // The store loses that step: the record is back at the snapshot.
-      await rollback!.restore(workflowId, handle.firstExecutionRunId, saved)
+      await rollback!.restore(workflowId, runId, saved)
       expect((await handle.describe()).historyLength).toBe(saved.journal.length)
       // The client terminates from the restored record: it writes the version the worker cached, with other contents.
       await handle.terminate("stop after restore")
