@@ -79,8 +79,9 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
 /**
  * Terminate a running execution at once: the client runs the same pure
  * transition a worker would (`reduce(state, Terminate)`) and commits it with
- * the version it loaded, so it works with no worker polling and is done when
- * it returns. A worker racing it loses on the version and sees TERMINATED.
+ * the version and write token it loaded, so it works with no worker polling
+ * and is done when it returns. A worker racing it — or one whose cached state
+ * predates a store rollback — loses the commit and sees TERMINATED.
  */
 export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workflowId: string, reason: string, retentionMs: number) {
   const attempt = Effect.gen(function* () {

@@ -209,8 +209,9 @@ export const commitTransition = (
 
 /**
  * Run `attempt` again while it loses optimistic-concurrency races on the
- * record's version (each attempt reloads what it reads), at most `times`
- * more times; then the last `CommitConflict` passes through.
+ * record (its version or write token moved on; each attempt reloads what it
+ * reads), at most `times` more times; then the last `CommitConflict` passes
+ * through.
  */
 export const retryConflicts = <A, E, R>(attempt: Effect.Effect<A, E | CommitConflict, R>, times: number): Effect.Effect<A, E | CommitConflict, R> =>
   Effect.retry(attempt, {

@@ -14,6 +14,14 @@
  * as every key a single `commit` touches can be written atomically (Redis:
  * one hash slot — see design.md "Redis layout").
  *
+ * Optimistic concurrency names writes, not numbers: a record carries its
+ * version and the token of the commit that wrote it (`ExecutionRecord`), and
+ * a commit applies only to the exact write it names (`Commit.expectedVersion`
+ * and `expectedToken`). A backend that can lose recent writes (Redis restored
+ * from an older snapshot, a lost fsync, an asynchronous replica promoted)
+ * repeats versions but never tokens, so a caller's stale guess conflicts
+ * instead of overwriting what was written since.
+ *
  * What a partitioned backend may relax, and the interpreter tolerates:
  * - messages of one commit routed to *another* key's partition may become
  *   visible a little later than the commit (an outbox relayed at least once;
