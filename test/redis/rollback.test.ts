@@ -11,6 +11,8 @@
  * gate activity to arrive, for the journal to grow, or for the streams to
  * drain, each with a deadline.
  */
+import { existsSync } from "node:fs"
+import { join } from "node:path"
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -91,6 +93,7 @@ const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: stri
   await gate.arrived(label)
   const saved = (await handle.describe()).historyLength
   expect(await admin.save()).toBe("OK")
+  expect(existsSync(join(redis.dir!, "dump.rdb"))).toBe(true)
   await handle.signal(workflows.approve, "lost")
   await eventually(async () => ((await handle.describe()).historyLength > saved ? true : undefined), "the signal to be journaled")
   // The signal's step took the cached run (a hit) and, once committed, put it back at the new version.
