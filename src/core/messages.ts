@@ -38,11 +38,13 @@ export type WorkflowMessage =
       readonly parent?: ParentRef
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
-       * that record's version and the state's `startTime`. A worker may take
-       * the state from here instead of loading it (the commit's version check
-       * catches a record that has moved on).
+       * that record's version, the token of that write and the state's
+       * `startTime`. A worker may take the state from here instead of loading
+       * it (the commit's version and token check catches a record that has
+       * moved on, or that a store rollback replaced). Without a `token` (an
+       * older client) a worker loads the record.
        */
-      readonly record?: { readonly version: number; readonly startTime: number }
+      readonly record?: { readonly version: number; readonly token?: string; readonly startTime: number }
     }
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }

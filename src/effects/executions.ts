@@ -25,6 +25,7 @@ import {
   type TimerEntry,
 } from "../stores/Store.ts"
 import type { QueryOutcome } from "./executors.ts"
+import { nextWriteToken } from "./writeToken.ts"
 
 /** A task queue's workflow stream. */
 export const workflowStream = (taskQueue: string): StreamAddress => ({ kind: "workflow", taskQueue })
@@ -38,17 +39,32 @@ export const toWorkflow = (taskQueue: string, workflowId: string, message: Workf
   body: encodeMessage(message),
 })
 
-/** An execution's state as of a store version (0: never written). */
-export interface Versioned {
+/**
+ * Which stored write a step computes from: the record's version and the
+ * token of the write that produced it (0 and "": never written). A commit
+ * names both (`Commit.expectedVersion`, `expectedToken`), so a guess made
+ * before a store rollback cannot pass for the record written since.
+ */
+export interface Revision {
   readonly version: number
+  readonly token: string
+}
+
+/** The revision of a record that does not exist. */
+export const NO_RECORD: Revision = { version: 0, token: "" }
+
+/** An execution's state as of a store revision (version 0: never written). */
+export interface Versioned extends Revision {
   readonly state: ExecutionState | undefined
 }
 
 /** Load and decode an execution's state; `version` 0 and no state when there is none. */
 export const loadExecution = (workflowId: string): Effect.Effect<Versioned, StoreError, Store> =>
   Store.use((store) =>
-    Effect.map(store.load(workflowId), (record) =>
-      Option.isNone(record) ? { version: 0, state: undefined } : { version: record.value.version, state: decodeState(record.value.state) }))
+    Effect.map(store.load(workflowId), (record): Versioned =>
+      Option.isNone(record)
+        ? { ...NO_RECORD, state: undefined }
+        : { version: record.value.version, token: record.value.token, state: decodeState(record.value.state) }))
 
 /** Load and decode a run's journal. */
 export const loadJournal = (workflowId: string, runId: string): Effect.Effect<Array<JournalEntry>, StoreError, Store> =>
@@ -74,9 +90,18 @@ export const completeActivityTask = (delivery: Delivery, task: ActivityTask, rep
     store.complete(delivery, report === undefined ? [] : [toWorkflow(task.workflowTaskQueue, task.workflowId, report)]))
 
 /** Answer a query and acknowledge the message that asked it, as one commit that leaves the state alone. */
-export const commitQueryAnswer = (delivery: Delivery, version: number, queryId: string, answer: QueryOutcome): Effect.Effect<void, StoreError | CommitConflict, Store> =>
+export const commitQueryAnswer = (delivery: Delivery, expected: Revision, queryId: string, answer: QueryOutcome): Effect.Effect<void, StoreError | CommitConflict, Store> =>
   Store.use((store) =>
-    store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery }))
+    store.commit({
+      key: delivery.key,
+      ...expectation(expected),
+      replies: [{ id: queryId, body: JSON.stringify(answer) }],
+      ack: delivery,
+    }))
+
+/** The commit fields that name the record a step computed from. */
+const expectation = (expected: Revision): { readonly expectedVersion: number; readonly expectedToken?: string } =>
+  expected.token === "" ? { expectedVersion: expected.version } : { expectedVersion: expected.version, expectedToken: expected.token }
 
 /** Take a query's answer, waiting up to `timeoutMs`. */
 export const takeQueryAnswer = (queryId: string, timeoutMs: number): Effect.Effect<Option.Option<QueryOutcome>, StoreError, Store> =>
@@ -95,17 +120,20 @@ const outbound = (command: Extract<Command, { type: "SendWorkflow" | "SendActivi
     : { stream: activityStream(command.taskQueue), key: command.key, body: encodeMessage(command.task) }
 
 /**
- * The atomic commit of one transition: everything it writes, plus the ack of
- * `delivery` (none for a client's own transition). A run that closes here
- * expires `retentionMs` later (its journal, and the record unless the
- * workflow continued as new).
+ * The atomic commit of one transition computed from `before` (the state of
+ * record `expected`): everything it writes, plus the ack of `delivery` (none
+ * for a client's own transition). A state write is named `token`. Journal
+ * entries are written from the length `before` claims for their run (0 for a
+ * run it does not hold). A run that closes here expires `retentionMs` later
+ * (its journal, and the record unless the workflow continued as new).
  */
 export const toCommit = (
   delivery: Delivery | undefined,
-  expectedVersion: number,
+  expected: Revision,
   before: ExecutionState | undefined,
   transition: Transition,
   retention: Retention,
+  token: string,
 ): Commit => {
   const messages: Array<OutboundMessage> = []
   const timers: Array<TimerEntry> = []
@@ -126,12 +154,19 @@ export const toCommit = (
   }
   const state = transition.state
   const key = delivery?.key ?? state?.workflowId ?? ""
+  const journalId = transition.journalRunId ?? state?.runId
   return {
     key,
-    expectedVersion,
-    ...(state !== undefined && state !== before ? { state: encodeState(state) } : {}),
-    ...(state !== undefined && transition.journal.length > 0
-      ? { journal: { id: transition.journalRunId ?? state.runId, entries: transition.journal.map(encodeJournalEntry) } }
+    ...expectation(expected),
+    ...(state !== undefined && state !== before ? { state: encodeState(state), token } : {}),
+    ...(state !== undefined && journalId !== undefined && transition.journal.length > 0
+      ? {
+        journal: {
+          id: journalId,
+          from: before !== undefined && before.runId === journalId ? before.journalLength : 0,
+          entries: transition.journal.map(encodeJournalEntry),
+        },
+      }
       : {}),
     ...(messages.length > 0 ? { messages } : {}),
     ...(timers.length > 0 ? { timers } : {}),
@@ -144,30 +179,39 @@ export const toCommit = (
   }
 }
 
+/** What a commit left stored: the record's revision afterwards and the length of the state it wrote (0: left alone). */
+export interface Committed extends Revision {
+  readonly stateLength: number
+}
+
 /**
- * Commit `transition` (computed from `before` at `expectedVersion`) and ack
- * `delivery`. Resolves to the version the record has afterwards and the
- * length of the state it wrote (0 when the state was left alone).
+ * Commit `transition` (computed from `before`, the state of record
+ * `expected`) and ack `delivery`. A state write gets a fresh token, or
+ * `token` when the caller drew one already (a client's start announces it in
+ * its `Start`).
  */
 export const commitTransition = (
   delivery: Delivery | undefined,
-  expectedVersion: number,
+  expected: Revision,
   before: ExecutionState | undefined,
   transition: Transition,
   retention: Retention,
-): Effect.Effect<{ readonly version: number; readonly stateLength: number }, StoreError | CommitConflict, Store> =>
-  Store.use((store) => {
-    const commit = toCommit(delivery, expectedVersion, before, transition, retention)
-    return Effect.as(
-      store.commit(commit),
-      commit.state === undefined ? { version: expectedVersion, stateLength: 0 } : { version: expectedVersion + 1, stateLength: commit.state.length },
-    )
+  token?: string,
+): Effect.Effect<Committed, StoreError | CommitConflict, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const commit = toCommit(delivery, expected, before, transition, retention, token ?? (yield* nextWriteToken))
+    yield* store.commit(commit)
+    return commit.state === undefined
+      ? { ...expected, stateLength: 0 }
+      : { version: expected.version + 1, token: commit.token, stateLength: commit.state.length }
   })
 
 /**
  * Run `attempt` again while it loses optimistic-concurrency races on the
- * record's version (each attempt reloads what it reads), at most `times`
- * more times; then the last `CommitConflict` passes through.
+ * record (its version or write token moved on; each attempt reloads what it
+ * reads), at most `times` more times; then the last `CommitConflict` passes
+ * through.
  */
 export const retryConflicts = <A, E, R>(attempt: Effect.Effect<A, E | CommitConflict, R>, times: number): Effect.Effect<A, E | CommitConflict, R> =>
   Effect.retry(attempt, {

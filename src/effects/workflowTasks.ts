@@ -15,7 +15,7 @@ import { Clock, Effect } from "effect"
 import { completeActivation, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store, type StoreError } from "../stores/Store.ts"
-import { commitQueryAnswer, commitTransition, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, workflowMessageOf } from "./executions.ts"
+import { commitQueryAnswer, commitTransition, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, type Revision, workflowMessageOf } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
@@ -48,7 +48,8 @@ const sourceFor = <R>(cached: CachedRun<R> | undefined, state: ExecutionState): 
 const cacheable = (state: ExecutionState | undefined): state is ExecutionState =>
   state !== undefined && state.status === "RUNNING" && state.taskFailure === undefined
 
-const cacheEntry = <R>(version: number, state: ExecutionState, run: R): CachedRun<R> => ({ version, state, run, bytes: estimateRunBytes(state, 0) })
+const cacheEntry = <R>(revision: Revision, state: ExecutionState, run: R): CachedRun<R> =>
+  ({ version: revision.version, token: revision.token, state, run, bytes: estimateRunBytes(state, 0) })
 
 const notFound = (workflowId: string): QueryOutcome => ({
   ok: false,
@@ -71,7 +72,10 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
   // The step owns the cached entry from here on; only a committed step puts one back.
   const cached = config.cache.take(delivery.key)
   // Nothing cached: a client's Start says what it wrote (first attempt only: a conflict means it moved on).
-  const { version, state: before } = cached ?? (firstAttempt ? recordOfStart(message) : undefined) ?? (yield* loadExecution(delivery.key))
+  // Either guess names the write it assumes (version and token): a record the store has since
+  // replaced, even by a write that reached the same version after a rollback, fails the commit.
+  const { version, token, state: before } = cached ?? (firstAttempt ? recordOfStart(message) : undefined) ?? (yield* loadExecution(delivery.key))
+  const revision: Revision = { version, token }
   // The step's time is the store's clock (timers fire by it), read locally plus the batch's offset.
   const now = (yield* Clock.currentTimeMillis) + clockOffset
   const first = reduce(before, message, now)
@@ -86,9 +90,9 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
       answer = executed.outcome
       run = executed.run
     }
-    yield* commitQueryAnswer(delivery, version, queryId, answer)
+    yield* commitQueryAnswer(delivery, revision, queryId, answer)
     if (run !== undefined && cacheable(before) && before.pendingJobs.length === 0) {
-      config.cache.put(delivery.key, cached ?? cacheEntry(version, before, run))
+      config.cache.put(delivery.key, cached ?? cacheEntry(revision, before, run))
     }
     return
   }
@@ -109,12 +113,12 @@ const attempt = Effect.fnUntraced(function* <R>(config: WorkflowTaskConfig<R>, d
     runId = state.runId
     transition = completeActivation(first, executed.outcome, now)
   }
-  const committed = yield* commitTransition(delivery, version, before, transition, { now, retentionMs: config.retentionMs })
+  const committed = yield* commitTransition(delivery, revision, before, transition, { now, retentionMs: config.retentionMs })
   const after = transition.state
   // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
   if (run !== undefined && cacheable(after) && after.runId === runId) {
     const bytes = committed.stateLength > 0 ? estimateRunBytes(after, committed.stateLength) : cached?.bytes ?? estimateRunBytes(after, 0)
-    config.cache.put(delivery.key, { version: committed.version, state: after, run, bytes })
+    config.cache.put(delivery.key, { version: committed.version, token: committed.token, state: after, run, bytes })
   }
   if (config.onTimers !== undefined) {
     let earliest = Infinity

@@ -83,8 +83,8 @@ interface StreamState {
 
 interface Timer extends HeapNode { readonly id: string; readonly message: OutboundMessage }
 
-/** A closed run's journal (and maybe its record, if still at `recordVersion`) to delete at `at`. */
-interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordVersion: number | undefined }
+/** A closed run's journal (and maybe its record, if still the write named `recordToken`) to delete at `at`. */
+interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordToken: string | undefined }
 
 
 const copyMessage = (m: OutboundMessage): OutboundMessage =>
@@ -99,7 +99,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const maxDeliveries = options?.maxDeliveries ?? 10
 
     const streams = new Map<string, StreamState>()
-    const records = new Map<string, { version: number; state: string }>()
+    const records = new Map<string, { version: number; token: string; state: string }>()
     const journals = new Map<string, Array<string>>()
     const timers = new Map<string, Timer>()
     const timerHeap = new IndexedHeap<Timer>()
@@ -230,21 +230,26 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         const actualVersion = record?.version ?? 0
         const conflict = (reason: "version" | "not-pending") =>
           Effect.fail(new CommitConflict({ key: c.key, expectedVersion: c.expectedVersion, actualVersion, reason }))
-        if (actualVersion !== c.expectedVersion) return conflict("version")
+        // The record must be the very write the caller computed from: same version and same token.
+        if (actualVersion !== c.expectedVersion || (record?.token ?? "") !== (c.expectedToken ?? "")) return conflict("version")
         const acked = c.ack === undefined ? undefined : findPending(c.ack)
         if (c.ack !== undefined && acked === undefined) return conflict("not-pending")
         // Validated: from here on nothing can fail, so the commit is all or nothing.
-        if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, state: c.state })
+        if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token, state: c.state })
         if (c.expire !== undefined && c.journal !== undefined) {
-          // The record expires only if no later commit has written it (its version moves on).
-          const recordVersion = c.expire.record ? records.get(c.key)?.version : undefined
-          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordVersion })
+          // The record expires only if no later commit has written it (its token changes).
+          const recordToken = c.expire.record ? records.get(c.key)?.token : undefined
+          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordToken })
         }
-        if (c.journal !== undefined && c.journal.entries.length > 0) {
+        if (c.journal !== undefined) {
+          // Written from `from`: entries beyond what the expected record claims are cut first.
           const jk = c.key + "\u0000" + c.journal.id
           let journal = journals.get(jk)
           if (journal === undefined) journals.set(jk, (journal = []))
+          const from = Math.max(0, Math.floor(c.journal.from))
+          if (journal.length > from) journal.length = from
           for (const entry of c.journal.entries) journal.push(entry)
+          if (journal.length === 0) journals.delete(jk)
         }
         if (c.messages !== undefined) for (const m of c.messages) appendOne(m)
         // Cancellations apply before new timers: cancelling and setting one id re-arms it.
@@ -345,7 +350,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             while ((expired = expirations.peek()) !== undefined && expired.at <= now) {
               expirations.remove(expired)
               journals.delete(expired.key + "\u0000" + expired.journalId)
-              if (expired.recordVersion !== undefined && records.get(expired.key)?.version === expired.recordVersion) records.delete(expired.key)
+              if (expired.recordToken !== undefined && records.get(expired.key)?.token === expired.recordToken) records.delete(expired.key)
             }
             let fired = 0
             let top: Timer | undefined

@@ -296,25 +296,27 @@ describe("requestStart: a client asks for a new run", () => {
 
   it("writes the initial state and sends Start when no run is open", () => {
     for (const previous of [undefined, closed()]) {
-      const t = requestStart(previous, run, T1, 7)
+      const t = requestStart(previous, run, T1, { version: 7, token: "tk" })
       if ("alreadyRunning" in t) throw new Error("expected a transition")
       expect(t.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false, startTime: T1 })
-      const start = { type: "Start" as const, ...run, record: { version: 7, startTime: T1 } }
+      const start = { type: "Start" as const, ...run, record: { version: 7, token: "tk", startTime: T1 } }
       expect(t.commands).toEqual([{ type: "SendWorkflow", taskQueue: "q", key: "wf", message: start }])
       // A worker with nothing cached can take the record from the Start: exactly what was written.
-      expect(recordOfStart(start)).toEqual({ version: 7, state: t.state })
+      expect(recordOfStart(start)).toEqual({ version: 7, token: "tk", state: t.state })
     }
   })
 
   it("only a client's Start describes a record (a child's Start writes none before it is read)", () => {
     expect(recordOfStart({ type: "Start", ...run })).toBeUndefined()
-    expect(recordOfStart({ type: "Start", ...run, parent: PARENT, record: { version: 1, startTime: T1 } })).toBeUndefined()
+    expect(recordOfStart({ type: "Start", ...run, parent: PARENT, record: { version: 1, token: "tk", startTime: T1 } })).toBeUndefined()
+    // An older client's Start names no token: the worker loads the record rather than guess it.
+    expect(recordOfStart({ type: "Start", ...run, record: { version: 1, startTime: T1 } })).toBeUndefined()
     expect(recordOfStart({ type: "Signal", signalId: "s", name: "n", args: [] })).toBeUndefined()
   })
 
   it("refuses while a run is open", () => {
     const open = running()
-    expect(requestStart(open, run, T1, 2)).toEqual({ alreadyRunning: open })
+    expect(requestStart(open, run, T1, { version: 2, token: "tk" })).toEqual({ alreadyRunning: open })
   })
 })
 

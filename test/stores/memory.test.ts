@@ -150,7 +150,7 @@ describe("memory store (virtual time)", () => {
       const stream = { kind: "workflow" as const, taskQueue: "q" }
       const m = { stream, key: "k", body: "b" }
       yield* store.commit({ key: "k", expectedVersion: 0, timers: [{ id: "t", fireAt: 0, message: m }] })
-      yield* store.commit({ key: "k", expectedVersion: 0, state: "s", journal: { id: "r", entries: ["e"] } })
+      yield* store.commit({ key: "k", expectedVersion: 0, state: "s", token: "t1", journal: { id: "r", from: 0, entries: ["e"] } })
       ;(stream as { taskQueue: string }).taskQueue = "mutated"
       const journal = yield* store.loadJournal("k", "r")
       ;(journal as Array<string>).push("x")

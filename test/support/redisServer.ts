@@ -5,6 +5,11 @@
  * that server is used instead and `stop()` does nothing — give each test
  * file its own namespace so runs do not collide.
  *
+ * With `persistence: "snapshot"` the server writes `dump.rdb` in its dir
+ * only when asked (`SAVE`; automatic snapshots stay off), and `restart()`
+ * starts it again from the last one — a Redis restored from an older
+ * snapshot, having lost every write since.
+ *
  * @example
  * ```ts
  * const redis = await startRedis()
@@ -26,8 +31,14 @@ export interface RedisServer {
   readonly port: number | undefined
   /** Stop the server (no-op for `REDIS_URL`). */
   readonly stop: () => Promise<void>
-  /** Stop the server process abruptly and start it again on the same port (data is lost). */
+  /**
+   * Stop the server process abruptly (SIGKILL) and start it again on the same
+   * port: with no data, or with `persistence: "snapshot"` the data of the last
+   * `SAVE` (writes since are lost).
+   */
   readonly restart: () => Promise<void>
+  /** The server's working dir, where `dump.rdb` goes (undefined when using `REDIS_URL`). */
+  readonly dir: string | undefined
 }
 
 const freePort = (): Promise<number> =>
@@ -71,6 +82,12 @@ const waitForPing = async (port: number, timeoutMs = 10_000): Promise<void> => {
 export interface StartRedisOptions {
   /** Extra `redis-server` arguments (e.g. `["--cluster-enabled", "yes"]`); implies a private server. */
   readonly extraArgs?: ReadonlyArray<string>
+  /**
+   * `"none"` (default): nothing survives `restart()`. `"snapshot"`: `SAVE`
+   * writes `dump.rdb` and `restart()` loads it (no automatic snapshots, no
+   * AOF); implies a private server.
+   */
+  readonly persistence?: "none" | "snapshot"
 }
 
 /** The redis-server binary: `REDIS_SERVER`, or `redis-server` on the PATH. */
@@ -94,11 +111,13 @@ const exited = (child: ChildProcess): Promise<void> =>
 /** Start a private `redis-server`, or use `REDIS_URL` when set (and no `extraArgs` are asked for). */
 export const startRedis = async (options: StartRedisOptions = {}): Promise<RedisServer> => {
   const extraArgs = options.extraArgs ?? []
+  const persistent = options.persistence === "snapshot"
   const external = process.env["REDIS_URL"]
-  if (external !== undefined && external !== "" && extraArgs.length === 0) {
+  if (external !== undefined && external !== "" && extraArgs.length === 0 && !persistent) {
     return {
       url: external,
       port: undefined,
+      dir: undefined,
       stop: async () => {},
       restart: () => Promise.reject(new Error("cannot restart the REDIS_URL server")),
     }
@@ -117,6 +136,7 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
     stop: async () => {
       child.kill("SIGTERM")
       await exited(child)
@@ -126,6 +146,8 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
       child.kill("SIGKILL")
       await exited(child)
       await rm(join(dir, "nodes.conf"), { force: true })
+      // Without persistence nothing may survive, not even a dump a test's SAVE wrote.
+      if (!persistent) await rm(join(dir, "dump.rdb"), { force: true })
       child = spawnServer(port, dir, extraArgs)
       await waitForPing(port)
     },

@@ -143,10 +143,10 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       ),
 
       load: Effect.fnUntraced(function*(key: string) {
-        const [version, state] = yield* attempt("load", () => client.hmget(keys.exec(key), "version", "state"))
+        const [version, state, token] = yield* attempt("load", () => client.hmget(keys.exec(key), "version", "state", "token"))
         return version === null || version === undefined
           ? Option.none()
-          : Option.some({ key, version: Number(version), state: state ?? "" })
+          : Option.some({ key, version: Number(version), token: token ?? "", state: state ?? "" })
       }),
 
       loadJournal: (key, journalId) => attempt("loadJournal", () => client.lrange(keys.journal(key, journalId), 0, -1)),

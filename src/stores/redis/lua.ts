@@ -50,7 +50,7 @@ KEYS[5] timer sequence string  KEYS[6] outbox stream
 KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
 KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
-ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state and version
+ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
 ARGV[6] pub/sub channel, '' for no notification    ARGV[7] execution key (published as '<version>:<key>')
@@ -59,23 +59,36 @@ ARGV[9] J journal entries  ARGV[10] L local messages  ARGV[11] O outbox messages
 ARGV[12] T timers          ARGV[13] C cancelled ids   ARGV[14] R replies
 ARGV[15] retention: epoch ms at which KEYS[2] expires, '' for none
 ARGV[16] '1': the record (KEYS[1]) expires at ARGV[15] too; '0': a state write clears its expiry
-ARGV[17 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[17] expected token ('' for a record never written, or written without a token)
+ARGV[18] new token (with ARGV[2] = '1')
+ARGV[19] journal index of the first entry, '' when KEYS[2] is not a journal:
+         a longer journal is cut to that many entries before the J entries are appended
+ARGV[20 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body
 Returns {0, version} committed (version after the commit)
-        {1, version} version conflict: nothing written
+        {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
         {2, version} ARGV[5] is not pending in KEYS[7]: nothing written
 ]]
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if version ~= tonumber(ARGV[1]) then return {1, version} end
+local record = redis.call('HMGET', KEYS[1], 'version', 'token')
+local version = tonumber(record[1] or '0')
+-- Version and token: after a rollback (older snapshot, lost fsync, async replica) a version
+-- comes round again with other contents; the token of the write that produced it does not.
+if version ~= tonumber(ARGV[1]) or (record[2] or '') ~= ARGV[17] then return {1, version} end
 if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, version} end
 -- Validated: nothing below can fail on well-formed input.
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local a = 17
+local a = 20
 if ARGV[2] == '1' then
   version = version + 1
-  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version)
+  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version, 'token', ARGV[18])
   if ARGV[16] ~= '1' then redis.call('PERSIST', KEYS[1]) end
+end
+if ARGV[19] ~= '' then
+  local from = tonumber(ARGV[19])
+  if redis.call('LLEN', KEYS[2]) > from then
+    if from > 0 then redis.call('LTRIM', KEYS[2], 0, from - 1) else redis.call('DEL', KEYS[2]) end
+  end
 end
 for _ = 1, J do
   redis.call('RPUSH', KEYS[2], ARGV[a]); a = a + 1
