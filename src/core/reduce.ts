@@ -150,8 +150,8 @@ export interface ClientSignal {
 }
 
 /**
- * Temporal's signal-with-start, as one transition to commit at
- * `recordVersion - 1`: an open run of the workflow id gets the signal;
+ * Temporal's signal-with-start, as one transition (writing `record` when it
+ * starts a run): an open run of the workflow id gets the signal;
  * otherwise `run` starts (as `requestStart`) with the signal queued right
  * behind its `Start` on the same stream. Either way it is one atomic commit;
  * the version check makes it lose (and retry) against a commit that opened
@@ -162,7 +162,7 @@ export const requestSignalWithStart = (
   run: NewRun,
   signal: ClientSignal,
   now: number,
-  recordVersion: number,
+  record: RecordWrite,
 ): { readonly transition: Transition; readonly signaledRunId: string } => {
   if (isRunning(state)) {
     const step = new Step(state, now)
@@ -170,7 +170,7 @@ export const requestSignalWithStart = (
     return { transition: step.done(), signaledRunId: state.runId }
   }
   const step = new Step(initialState(run, now), now)
-  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: recordVersion, startTime: now } })
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: record.version, token: record.token, startTime: now } })
   step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Signal", runId: run.runId, ...signal })
   return { transition: step.done(), signaledRunId: run.runId }
 }

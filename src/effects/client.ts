@@ -65,11 +65,12 @@ export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(funct
   const attempt = (current: Versioned) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, current.version + 1)
-      yield* commitTransition(undefined, current.version, current.state, transition, { now, retentionMs: Infinity })
+      const token = yield* nextWriteToken
+      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token })
+      yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)
       return signaledRunId
     })
-  return yield* retryBriefOutage(attempt({ version: 0, state: undefined }).pipe(
+  return yield* retryBriefOutage(attempt({ ...NO_RECORD, state: undefined }).pipe(
     Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
   ))
 })

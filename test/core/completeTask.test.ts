@@ -326,11 +326,11 @@ describe("requestSignalWithStart: signal the open run, or start one with the sig
 
   it("no open run: the new run's state, then Start and the signal (fenced to the new run) on its stream, in that order", () => {
     for (const previous of [undefined, closed()]) {
-      const { transition, signaledRunId } = requestSignalWithStart(previous, run, signal, T1, 4)
+      const { transition, signaledRunId } = requestSignalWithStart(previous, run, signal, T1, { version: 4, token: "t4" })
       expect(signaledRunId).toBe("r2")
       expect(transition.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false })
       expect(transition.commands).toEqual([
-        { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Start", ...run, record: { version: 4, startTime: T1 } } },
+        { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Start", ...run, record: { version: 4, token: "t4", startTime: T1 } } },
         { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Signal", runId: "r2", ...signal } },
       ])
     }
@@ -338,7 +338,7 @@ describe("requestSignalWithStart: signal the open run, or start one with the sig
 
   it("an open run: the signal only, for that run, and the state untouched (no version bump)", () => {
     const open = running()
-    const { transition, signaledRunId } = requestSignalWithStart(open, run, signal, T1, 9)
+    const { transition, signaledRunId } = requestSignalWithStart(open, run, signal, T1, { version: 9, token: "t9" })
     expect(signaledRunId).toBe(open.runId)
     expect(transition.state).toBe(open)
     expect(transition.journal).toEqual([])
