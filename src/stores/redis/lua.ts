@@ -317,6 +317,42 @@ redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 return {0, acked}
 `
 
+const DEAD = `
+--[[ dead: move a pending message to the dead-letter stream and acknowledge it, atomically
+(a reader found it can never be decoded).
+KEYS[1] stream   KEYS[2] dead-letter stream
+ARGV[1] consumer group   ARGV[2] entry id   ARGV[3] reason
+The dead letter has the fields of read's: id, k, b, n = deliveries so far, r = reason, at (TIME, ms).
+Returns {0, 1} dead-lettered
+        {0, 0} ARGV[2] is not pending (acknowledged, or dead-lettered already): nothing done
+]]
+local p = isPending(KEYS[1], ARGV[1], ARGV[2])
+if not p then return {0, 0} end
+local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+local fields = entry[1] and entry[1][2] or {}
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', ARGV[2], 'k', field(fields, 'k'), 'b', field(fields, 'b'),
+  'n', p[4], 'r', ARGV[3], 'at', string.format('%.0f', nowMs()))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return {0, 1}
+`
+
+const REDELIVER = `
+--[[ redeliver: append a dead letter's message (k, b) to its stream as a new entry and delete
+the dead letter, atomically (an operator's retry).
+KEYS[1] dead-letter stream   KEYS[2] stream (same partition)
+ARGV[1] dead-letter entry id
+Returns {0, 1} re-appended
+        {0, 0} no such dead letter: nothing done
+]]
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #entry == 0 then return {0, 0} end
+local fields = entry[1][2]
+redis.call('XADD', KEYS[2], '*', 'k', field(fields, 'k'), 'b', field(fields, 'b'))
+redis.call('XDEL', KEYS[1], ARGV[1])
+return {0, 1}
+`
+
 /** Script sources by name. Every script is the prelude plus its body. */
 export const LUA = {
   commit: PRELUDE + COMMIT,
@@ -328,6 +364,8 @@ export const LUA = {
   fire: PRELUDE + FIRE,
   relay: PRELUDE + RELAY,
   ack: PRELUDE + ACK,
+  dead: PRELUDE + DEAD,
+  redeliver: PRELUDE + REDELIVER,
 } as const
 
 /** The name of one of the store's scripts. */
