@@ -215,8 +215,20 @@ export const ExecutionStateSchema = Schema.Struct({
 
 const MAX_REASON = 500
 
+const WORKFLOW_MESSAGE_TYPES: ReadonlySet<string> = new Set(
+  WorkflowMessageSchema.members.map((member) => (member.fields.type as unknown as { readonly literal: string }).literal),
+)
+
+/** A union's discriminator checked first, so the reason names the bad `type` instead of every member. */
+const typeOf = (types: ReadonlySet<string>) => (value: unknown): string | undefined => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "expected a JSON object"
+  const type = (value as { readonly type?: unknown }).type
+  if (typeof type !== "string") return `"type" is ${type === undefined ? "missing" : `not a string (${typeof type})`}`
+  return types.has(type) ? undefined : `unknown type ${JSON.stringify(type.slice(0, 100))} (from a newer version?)`
+}
+
 /** Parse `text` as JSON and check it against `schema`; the parsed value itself on success. */
-const check = <T>(schema: Schema.Codec<unknown>, what: string) => {
+const check = <T>(schema: Schema.Codec<unknown>, what: string, precheck?: (value: unknown) => string | undefined) => {
   const validate = Schema.decodeUnknownResult(schema as Schema.Codec<unknown, unknown, never, never>, { errors: "first" })
   return (text: string): Result.Result<T, Undecodable> => {
     let value: unknown
@@ -225,6 +237,8 @@ const check = <T>(schema: Schema.Codec<unknown>, what: string) => {
     } catch (error) {
       return Result.fail({ reason: `${what}: not JSON (${error instanceof Error ? error.message : String(error)})` })
     }
+    const early = precheck?.(value)
+    if (early !== undefined) return Result.fail({ reason: `${what}: ${early}` })
     const checked = validate(value)
     if (Result.isSuccess(checked)) return Result.succeed(value as T)
     const detail = checked.failure.message.replace(/\s+/g, " ").trim()
@@ -235,23 +249,24 @@ const check = <T>(schema: Schema.Codec<unknown>, what: string) => {
 /** Decode a workflow stream message body (`Undecodable`: corrupt, incomplete, or a type from a newer version). */
 export const decodeWorkflowMessage: (body: string) => Result.Result<WorkflowMessage, Undecodable> = check(
   WorkflowMessageSchema as Schema.Codec<unknown>,
-  "not a workflow message",
+  "invalid workflow message",
+  typeOf(WORKFLOW_MESSAGE_TYPES),
 )
 
 /** Decode an activity stream message body. */
 export const decodeActivityTask: (body: string) => Result.Result<ActivityTask, Undecodable> = check(
   ActivityTaskSchema as Schema.Codec<unknown>,
-  "not an activity task",
+  "invalid activity task",
 )
 
 /** Decode a stored execution state. */
 export const decodeState: (text: string) => Result.Result<ExecutionState, Undecodable> = check(
   ExecutionStateSchema as Schema.Codec<unknown>,
-  "not an execution state",
+  "invalid execution state",
 )
 
 /** Decode a stored journal entry. */
 export const decodeJournalEntry: (text: string) => Result.Result<JournalEntry, Undecodable> = check(
   JournalEntrySchema as Schema.Codec<unknown>,
-  "not a journal entry",
+  "invalid journal entry",
 )
