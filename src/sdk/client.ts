@@ -21,6 +21,7 @@ import {
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
 import type { Connection } from "./connection.ts"
+import { DeadLetterClient } from "./deadLetters.ts"
 import {
   QueryFailedError,
   QueryNotRegisteredError,
@@ -243,13 +244,16 @@ export interface ClientOptions {
   readonly connection: Connection
 }
 
-/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`. */
+/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`, and `client.deadLetters`. */
 export class Client {
   readonly workflow: WorkflowClient
+  /** The task queues' parked messages: list, retry, purge. */
+  readonly deadLetters: DeadLetterClient
   readonly connection: Connection
   constructor(options: ClientOptions) {
     if (options?.connection === undefined) throw new InvalidArgumentError({ message: "new Client({ connection }): connection is required" })
     this.connection = options.connection
     this.workflow = new WorkflowClient(options.connection)
+    this.deadLetters = new DeadLetterClient(options.connection)
   }
 }

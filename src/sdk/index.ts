@@ -6,8 +6,10 @@
  */
 export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
 export { Connection, type ConnectionOptions, type LogLevel } from "./connection.ts"
+export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
 export { Worker, type WorkerOptions, type WorkerState, type WorkflowHistory } from "./worker.ts"
 export {
+  DeadLetterNotFoundError,
   DeterminismViolationError,
   QueryFailedError,
   QueryNotRegisteredError,

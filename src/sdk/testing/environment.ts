@@ -88,9 +88,14 @@ export class TestWorkflowEnvironment {
     return new TestWorkflowEnvironment(connection, clock, probe)
   }
 
-  /** A fresh in-memory store on the real clock. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
-    const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
+  /** A fresh in-memory store on the real clock; `wrapStore` decorates it as for `createTimeSkipping`. */
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "wrapStore" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
+    const wrap = options.wrapStore
+    const stores = wrap === undefined
+      ? layerMemoryWithControl(options.store)
+      : Layer.unwrap(Effect.map(makeMemoryStore(options.store), (memory) =>
+        Layer.mergeAll(Layer.succeed(Store, wrap(memory)), Layer.succeed(MemoryStoreControl, memory))))
+    const runtime = ManagedRuntime.make(connectionLayer(stores, options.logLevel))
     const connection = new Connection(
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
