@@ -14,6 +14,7 @@
  * `null`.
  */
 import { Result, Schema } from "effect"
+import type { FailureInfo } from "./failure.ts"
 import type { JournalEntry } from "./journal.ts"
 import type { ActivityTask, WorkflowMessage } from "./messages.ts"
 import type { ExecutionState } from "./state.ts"
@@ -213,6 +214,15 @@ export const ExecutionStateSchema = Schema.Struct({
   failure: Schema.optional(Failure),
 })
 
+/** The schema of a query's answer, as a worker commits it for the asking client. */
+export const QueryAnswerSchema = Schema.Union([
+  Schema.Struct({ ok: Schema.Literal(true), result: PayloadField }),
+  Schema.Struct({ ok: Schema.Literal(false), failure: Failure }),
+])
+
+/** A query's answer: the handler's result, or why it failed. */
+export type QueryAnswer = { readonly ok: true; readonly result: string | undefined } | { readonly ok: false; readonly failure: FailureInfo }
+
 const MAX_REASON = 500
 
 const WORKFLOW_MESSAGE_TYPES: ReadonlySet<string> = new Set(
@@ -269,4 +279,10 @@ export const decodeState: (text: string) => Result.Result<ExecutionState, Undeco
 export const decodeJournalEntry: (text: string) => Result.Result<JournalEntry, Undecodable> = check(
   JournalEntrySchema as Schema.Codec<unknown>,
   "invalid journal entry",
+)
+
+/** Decode a query answer written by a worker's commit. */
+export const decodeQueryAnswer: (text: string) => Result.Result<QueryAnswer, Undecodable> = check(
+  QueryAnswerSchema as Schema.Codec<unknown>,
+  "invalid query answer",
 )

@@ -9,7 +9,7 @@
  * `WorkflowMessage` and `Transition`, and never parses JSON.
  */
 import { Data, Effect, Option, Result } from "effect"
-import { decodeActivityTask, decodeJournalEntry, decodeState, decodeWorkflowMessage, type Undecodable } from "../core/codecs.ts"
+import { decodeActivityTask, decodeJournalEntry, decodeQueryAnswer, decodeState, decodeWorkflowMessage, type Undecodable } from "../core/codecs.ts"
 import { encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
 import { type ActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
 import type { Command, Transition } from "../core/reduce.ts"
@@ -117,9 +117,16 @@ export const commitQueryAnswer = (delivery: Delivery, version: number, queryId: 
   Store.use((store) =>
     store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery }))
 
-/** Take a query's answer, waiting up to `timeoutMs`. */
+/** Take a query's answer, waiting up to `timeoutMs` (one that does not decode is a `CorruptRecord` defect). */
 export const takeQueryAnswer = (queryId: string, timeoutMs: number): Effect.Effect<Option.Option<QueryOutcome>, StoreError, Store> =>
-  Store.use((store) => Effect.map(store.takeReply(queryId, timeoutMs), Option.map((body) => JSON.parse(body) as QueryOutcome)))
+  Store.use((store) =>
+    Effect.flatMap(store.takeReply(queryId, timeoutMs), (reply) => {
+      if (Option.isNone(reply)) return Effect.succeed(Option.none())
+      const answer = decodeQueryAnswer(reply.value)
+      return Result.isSuccess(answer)
+        ? Effect.succeed(Option.some<QueryOutcome>(answer.success))
+        : Effect.die(new CorruptRecord({ key: queryId, message: `answer to query ${queryId}: ${answer.failure.reason}` }))
+    }))
 
 /** How long closed runs are kept, and the step's time. */
 export interface Retention {
