@@ -30,6 +30,8 @@ export interface DeadLetterEntry {
   readonly deadLetteredAt: Date
   /** How many times it had been delivered. */
   readonly deliveries: number
+  /** The entry as the store held it, when it had other fields than a key and a body (written behind HotMesh's back). */
+  readonly raw?: string
 }
 
 /** Which dead letter: a `DeadLetterEntry` will do. */
@@ -67,6 +69,7 @@ const entryOf = (letter: DeadLetter): DeadLetterEntry => ({
   reason: letter.reason,
   deadLetteredAt: new Date(letter.at),
   deliveries: letter.delivery.deliveries,
+  ...(letter.raw === undefined ? {} : { raw: letter.raw }),
 })
 
 /** Dead-letter operations (`client.deadLetters`). */

@@ -124,6 +124,12 @@ export interface DeadLetter {
   readonly delivery: Delivery
   readonly reason: string
   readonly at: number
+  /**
+   * The entry exactly as the backend held it, when it was not one this
+   * contract writes (e.g. a Redis stream entry added by hand with other
+   * fields than key and body: a JSON array of field/value pairs).
+   */
+  readonly raw?: string
 }
 
 /** The store failed (I/O, connection lost, script error). Callers retry. */

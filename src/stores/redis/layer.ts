@@ -272,6 +272,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
                     },
                     reason: f.get("r") ?? "",
                     at: Number(f.get("at") ?? 0),
+                    ...(f.get("e") ? { raw: f.get("e")! } : {}),
                   }
                   return { deadId, letter }
                 })),
