@@ -89,14 +89,16 @@ export class DeadLetterClient {
   /**
    * Put a dead letter's original message back on its stream (a new message,
    * delivered afresh) and remove the dead letter, atomically. Rejects with
-   * `DeadLetterNotFoundError` if there is no such dead letter.
+   * `DeadLetterNotFoundError` if there is no such dead letter, and with the
+   * `StoreError` if the store fails (list to see whether it went through).
    */
   async retry(ref: DeadLetterRef): Promise<void> {
     const taskQueue = taskQueueOf("retry", ref)
     const [kind] = kindsOf("retry", ref.kind, true)
     if (typeof ref.id !== "string" || ref.id.length === 0) throw invalid("deadLetters.retry: id must be a non-empty string")
     const stream: StreamAddress = { kind: kind!, taskQueue }
-    const found = await this.connection.run(retryBriefOutage(Store.use((store) => store.retryDeadLetter(stream, ref.id))))
+    // Not retried on a store error: a retry whose reply was lost would report the dead letter missing.
+    const found = await this.connection.run(Store.use((store) => store.retryDeadLetter(stream, ref.id)))
     if (!found) {
       throw new DeadLetterNotFoundError(`no dead letter ${ref.id} on the ${kind} stream of task queue ${taskQueue}`, taskQueue, kind!, ref.id)
     }
