@@ -2,7 +2,7 @@
  * A model-based test of the `Store` contract: `fc.commands` drives append,
  * read, commit (with and without ack, with stale versions or another write's
  * token, journal entries from the end or cutting it), complete, release,
- * touch, timers and time against a backend and a simple in-test model, and
+ * touch, deadLetter, timers and time against a backend and a simple in-test model, and
  * checks every answer the backend gives.
  *
  * Backend-agnostic: the target is a `Store` layer. What the model demands is
@@ -255,6 +255,31 @@ class ReleaseCmd implements Cmd {
   toString = () => `release(held ${JSON.stringify(this.acks)})`
 }
 
+class DeadLetterCmd implements Cmd {
+  constructor(readonly ack: number) {}
+  check = (m: Readonly<Model>) => m.held.length > 0
+  async run(m: Model, r: Real) {
+    await refresh(m, r)
+    const i = heldAt(m, this.ack)!
+    const delivery = r.held[i]!
+    const msg = m.msgs.get(m.held[i]!.body)!
+    const reason = `undecodable ${this.ack}`
+    const parked = await r.run(r.store.deadLetter(delivery, reason))
+    // By message id, whichever delivery names it: a pending or released message is parked, anything else is not.
+    deepStrictEqual(parked, isPending(msg), `${this}: deadLetter of ${msg.body} (${msg.state})`)
+    tally(parked ? "dead-lettered at once" : "late dead-letterings")
+    if (!parked) return
+    const dead = await r.run(r.store.deadLetters(delivery.stream))
+    const name = nameOf(delivery.stream)
+    deepStrictEqual(dead.length, (m.deadLetters.get(name) ?? 0) + 1, `${this}: one more dead letter`)
+    const last = dead[dead.length - 1]!
+    deepStrictEqual([last.delivery.body, last.delivery.key, last.reason], [msg.body, msg.key, reason], `${this}: the dead letter`)
+    msg.state = "dead"
+    m.deadLetters.set(name, dead.length)
+  }
+  toString = () => `deadLetter(held ${this.ack})`
+}
+
 class TouchCmd implements Cmd {
   constructor(readonly ack: number) {}
   check = (m: Readonly<Model>) => m.held.length > 0
@@ -341,6 +366,7 @@ export const storeCommands = (target: StoreModelTarget) => {
     fc.tuple(fc.nat(), messagesArb).map(([a, specs]) => new CompleteCmd(a, specs)),
     fc.array(fc.nat(), { minLength: 1, maxLength: 2 }).map((acks) => new ReleaseCmd(acks)),
     fc.nat().map((a) => new TouchCmd(a)),
+    fc.nat().map((a) => new DeadLetterCmd(a)),
     fc.constantFrom(1, 2, 100).map((limit) => new FireCmd(limit)),
     fc.tuple(fc.nat(KEYS.length - 1), fc.nat(JOURNALS.length - 1)).map(([k, j]) => new InspectCmd(k, j)),
   ]

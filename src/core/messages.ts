@@ -95,34 +95,3 @@ export interface ActivityTask {
 
 /** Encode a stream message body. */
 export const encodeMessage = (message: WorkflowMessage | ActivityTask): string => JSON.stringify(message)
-const WORKFLOW_MESSAGE_TYPES: ReadonlySet<string> = new Set([
-  "Start", "ActivityCompleted", "ActivityFailed", "ActivityHeartbeat", "TimerFired", "ChildStarted", "ChildStartFailed",
-  "ChildClosed", "Signal", "CancelRequested", "Terminate", "Query",
-])
-
-const parse = (body: string): unknown => {
-  try {
-    return JSON.parse(body)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Decode a workflow stream message body; `undefined` for one this version
- * cannot read (not JSON, or a type written by a newer version).
- */
-export const decodeWorkflowMessage = (body: string): WorkflowMessage | undefined => {
-  const message = parse(body) as { type?: unknown } | undefined
-  return typeof message === "object" && message !== null && typeof message.type === "string" && WORKFLOW_MESSAGE_TYPES.has(message.type)
-    ? (message as WorkflowMessage)
-    : undefined
-}
-
-/** Decode an activity stream message body; `undefined` if it is not one. */
-export const decodeActivityTask = (body: string): ActivityTask | undefined => {
-  const task = parse(body) as Partial<ActivityTask> | undefined
-  return typeof task === "object" && task !== null && typeof task.activityType === "string" && typeof task.workflowId === "string"
-    ? (task as ActivityTask)
-    : undefined
-}

@@ -8,11 +8,12 @@
  * race. The rest of `src/effects` works with `ExecutionState`, `JournalEntry`,
  * `WorkflowMessage` and `Transition`, and never parses JSON.
  */
-import { Effect, Option } from "effect"
-import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
-import { type ActivityTask, decodeActivityTask, decodeWorkflowMessage, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
+import { Data, Effect, Option, Result } from "effect"
+import { decodeActivityTask, decodeJournalEntry, decodeQueryAnswer, decodeState, decodeWorkflowMessage, type Undecodable } from "../core/codecs.ts"
+import { encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
+import { type ActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
 import type { Command, Transition } from "../core/reduce.ts"
-import { decodeState, encodeState, type ExecutionState } from "../core/state.ts"
+import { encodeState, type ExecutionState } from "../core/state.ts"
 import {
   type Commit,
   CommitConflict,
@@ -58,17 +59,39 @@ export interface Versioned extends Revision {
   readonly state: ExecutionState | undefined
 }
 
+/**
+ * A stored record or journal entry that does not decode. Only this version's
+ * own writes reach the store, so it is a bug or damage, not bad input: it
+ * surfaces as a defect (the step's message stays pending and is re-delivered,
+ * then dead-lettered after `maxDeliveries`).
+ */
+export class CorruptRecord extends Data.TaggedError("CorruptRecord")<{ readonly key: string; readonly message: string }> {}
+
 /** Load and decode an execution's state; `version` 0 and no state when there is none. */
 export const loadExecution = (workflowId: string): Effect.Effect<Versioned, StoreError, Store> =>
   Store.use((store) =>
-    Effect.map(store.load(workflowId), (record): Versioned =>
-      Option.isNone(record)
-        ? { ...NO_RECORD, state: undefined }
-        : { version: record.value.version, token: record.value.token, state: decodeState(record.value.state) }))
+    Effect.flatMap(store.load(workflowId), (record): Effect.Effect<Versioned> => {
+      if (Option.isNone(record)) return Effect.succeed({ ...NO_RECORD, state: undefined })
+      const state = decodeState(record.value.state)
+      return Result.isSuccess(state)
+        ? Effect.succeed({ version: record.value.version, token: record.value.token, state: state.success })
+        : Effect.die(new CorruptRecord({ key: workflowId, message: `record of workflow ${workflowId}: ${state.failure.reason}` }))
+    }))
 
 /** Load and decode a run's journal. */
 export const loadJournal = (workflowId: string, runId: string): Effect.Effect<Array<JournalEntry>, StoreError, Store> =>
-  Store.use((store) => Effect.map(store.loadJournal(workflowId, runId), (entries) => entries.map(decodeJournalEntry)))
+  Store.use((store) =>
+    Effect.flatMap(store.loadJournal(workflowId, runId), (entries) => {
+      const decoded: Array<JournalEntry> = []
+      for (const [index, text] of entries.entries()) {
+        const entry = decodeJournalEntry(text)
+        if (Result.isFailure(entry)) {
+          return Effect.die(new CorruptRecord({ key: workflowId, message: `journal of run ${runId} of workflow ${workflowId}, entry ${index}: ${entry.failure.reason}` }))
+        }
+        decoded.push(entry.success)
+      }
+      return Effect.succeed(decoded)
+    }))
 
 /** Append messages to workflows' streams outside any step (signals, cancellations, queries, heartbeats). */
 export const sendToWorkflow = (taskQueue: string, workflowId: string, message: WorkflowMessage): Effect.Effect<void, StoreError, Store> =>
@@ -78,11 +101,25 @@ export const sendToWorkflow = (taskQueue: string, workflowId: string, message: W
 export const readWorkflowMessages = (taskQueue: string, options: ReadOptions): Effect.Effect<ReadonlyArray<Delivery>, StoreError, Store> =>
   Store.use((store) => store.read(workflowStream(taskQueue), options))
 
-/** Decode a workflow delivery's message (undefined: unreadable here — corrupt, or from a newer version). */
-export const workflowMessageOf = (delivery: Delivery): WorkflowMessage | undefined => decodeWorkflowMessage(delivery.body)
+/** Decode a workflow delivery's message (`Undecodable`: corrupt, incomplete, or of a type from a newer version). */
+export const workflowMessageOf = (delivery: Delivery): Result.Result<WorkflowMessage, Undecodable> => decodeWorkflowMessage(delivery.body)
 
-/** Decode an activity delivery's task (undefined: unreadable). */
-export const activityTaskOf = (delivery: Delivery): ActivityTask | undefined => decodeActivityTask(delivery.body)
+/** Decode an activity delivery's task. */
+export const activityTaskOf = (delivery: Delivery): Result.Result<ActivityTask, Undecodable> => decodeActivityTask(delivery.body)
+
+/** The `type` a workflow message body claims, if it is JSON with a string `type` (for logs). */
+export const claimedType = (body: string): string | undefined => {
+  try {
+    const value = JSON.parse(body) as { readonly type?: unknown } | null
+    return typeof value === "object" && value !== null && typeof value.type === "string" ? value.type.slice(0, 100) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Park a delivery that can never be decoded in its stream's dead letters, with the reason (false: no longer pending). */
+export const deadLetterDelivery = (delivery: Delivery, reason: string): Effect.Effect<boolean, StoreError, Store> =>
+  Store.use((store) => store.deadLetter(delivery, reason))
 
 /** Acknowledge an activity task and report its outcome to the workflow, atomically (no report: just ack). */
 export const completeActivityTask = (delivery: Delivery, task: ActivityTask, report: WorkflowMessage | undefined): Effect.Effect<void, StoreError, Store> =>
@@ -103,9 +140,16 @@ export const commitQueryAnswer = (delivery: Delivery, expected: Revision, queryI
 const expectation = (expected: Revision): { readonly expectedVersion: number; readonly expectedToken?: string } =>
   expected.token === "" ? { expectedVersion: expected.version } : { expectedVersion: expected.version, expectedToken: expected.token }
 
-/** Take a query's answer, waiting up to `timeoutMs`. */
+/** Take a query's answer, waiting up to `timeoutMs` (one that does not decode is a `CorruptRecord` defect). */
 export const takeQueryAnswer = (queryId: string, timeoutMs: number): Effect.Effect<Option.Option<QueryOutcome>, StoreError, Store> =>
-  Store.use((store) => Effect.map(store.takeReply(queryId, timeoutMs), Option.map((body) => JSON.parse(body) as QueryOutcome)))
+  Store.use((store) =>
+    Effect.flatMap(store.takeReply(queryId, timeoutMs), (reply) => {
+      if (Option.isNone(reply)) return Effect.succeed(Option.none())
+      const answer = decodeQueryAnswer(reply.value)
+      return Result.isSuccess(answer)
+        ? Effect.succeed(Option.some<QueryOutcome>(answer.success))
+        : Effect.die(new CorruptRecord({ key: queryId, message: `answer to query ${queryId}: ${answer.failure.reason}` }))
+    }))
 
 /** How long closed runs are kept, and the step's time. */
 export interface Retention {

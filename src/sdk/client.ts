@@ -23,6 +23,7 @@ import {
 import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
 import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
+import { DeadLetterClient } from "./deadLetters.ts"
 import {
   QueryFailedError,
   QueryNotRegisteredError,
@@ -284,9 +285,11 @@ export interface ClientOptions {
   readonly namespace?: string
 }
 
-/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`. */
+/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`, and `client.deadLetters`. */
 export class Client {
   readonly workflow: WorkflowClient
+  /** The task queues' parked messages: list, retry, purge. */
+  readonly deadLetters: DeadLetterClient
   readonly connection: Connection
   constructor(options: ClientOptions = {}) {
     checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
@@ -300,5 +303,6 @@ export class Client {
     checkNamespace("new Client(options)", options.namespace, connection)
     this.connection = connection
     this.workflow = new WorkflowClient(connection)
+    this.deadLetters = new DeadLetterClient(connection)
   }
 }

@@ -15,6 +15,7 @@ export {
   type WorkflowStartOptions,
 } from "./client.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
+export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
 export {
   bundleWorkflowCode,
@@ -26,6 +27,7 @@ export {
   type WorkflowHistory,
 } from "./worker.ts"
 export {
+  DeadLetterNotFoundError,
   DeterminismViolationError,
   QueryFailedError,
   QueryNotRegisteredError,

@@ -7,6 +7,7 @@
 import { hostname } from "node:os"
 import { pathToFileURL } from "node:url"
 import { Cause, Effect, Exit, Fiber } from "effect"
+import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
@@ -64,11 +65,18 @@ export interface WorkerOptions {
   readonly maxWorkflowTaskBatch?: number
   /** Names this worker's consumers in the store; default `host-pid-random`. */
   readonly identity?: string
+  /**
+   * How long `shutdown()` lets the workflow tasks in progress finish (ms or a
+   * duration string); past it they are interrupted, and their messages stay
+   * pending for re-delivery (a step that did not commit changed nothing).
+   * Running activities are cancelled at once either way. Default 10 s.
+   */
+  readonly shutdownGraceTime?: Duration
 }
 
 const WORKER_OPTIONS = [
   "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
-  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity",
+  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime",
 ] satisfies Array<keyof WorkerOptions>
 const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle"] satisfies Array<keyof WorkerOptions>
 
@@ -173,6 +181,7 @@ export class Worker {
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
     const maxCachedWorkflows = atLeast(0)(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
+    const shutdownGraceMs = toMillis(options.shutdownGraceTime ?? 10_000, "shutdownGraceTime")
     const cache = new RunCache<WorkflowRun>({
       maxEntries: maxCachedWorkflows,
       maxBytes: positive(options.maxCachedWorkflowBytes, 256 * 1024 * 1024, "maxCachedWorkflowBytes"),
@@ -193,6 +202,7 @@ export class Worker {
           batchSize,
           retentionMs: connection.retentionMs,
           onTimers: alarm.nudge,
+          shutdownGraceMs,
         }))
       }
       if (Object.keys(activities).length > 0) {
@@ -290,7 +300,7 @@ export class Worker {
 
   /**
    * Stop polling and stop the loops: a workflow batch in progress is
-   * finished; running activities are aborted (their `cancellationSignal`
+   * finished, within `shutdownGraceTime` (then interrupted); running activities are aborted (their `cancellationSignal`
    * fires) and their tasks released for another worker.
    */
   async shutdown(): Promise<void> {

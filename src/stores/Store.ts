@@ -175,11 +175,23 @@ export interface ReadOptions {
   readonly blockMs: number
 }
 
-/** A message that exceeded the delivery limit, parked for operators. */
+/**
+ * A message parked for operators: one that exceeded the delivery limit, or
+ * that its reader dead-lettered because it can never be decoded. `delivery`
+ * is the original message as last delivered (stream, key, body, deliveries).
+ */
 export interface DeadLetter {
+  /** Backend id of this dead letter, unique within its stream (names it to `retryDeadLetter` / `purgeDeadLetters`). */
+  readonly id: string
   readonly delivery: Delivery
   readonly reason: string
   readonly at: number
+  /**
+   * The entry exactly as the backend held it, when it was not one this
+   * contract writes (e.g. a Redis stream entry added by hand with other
+   * fields than key and body: a JSON array of field/value pairs).
+   */
+  readonly raw?: string
 }
 
 /** The store failed (I/O, connection lost, script error). Callers retry. */
@@ -238,7 +250,22 @@ export interface StoreShape {
   readonly release: (deliveries: ReadonlyArray<Delivery>) => Effect.Effect<void, StoreError>
   /** Reset a pending message's visibility timeout (activity heartbeat). */
   readonly touch: (delivery: Delivery) => Effect.Effect<void, StoreError>
+  /**
+   * Move a pending message to its stream's dead letters, with `reason`, and
+   * acknowledge it, atomically (a reader that can never decode it). Resolves
+   * to false, changing nothing, when the message is no longer pending.
+   */
+  readonly deadLetter: (delivery: Delivery, reason: string) => Effect.Effect<boolean, StoreError>
+  /** The stream's dead letters, oldest first. */
   readonly deadLetters: (stream: StreamAddress) => Effect.Effect<ReadonlyArray<DeadLetter>, StoreError>
+  /**
+   * Append dead letter `id`'s original message (same key and body, a new
+   * message with a fresh delivery count) to its stream and remove the dead
+   * letter, atomically. Resolves to false when there is no such dead letter.
+   */
+  readonly retryDeadLetter: (stream: StreamAddress, id: string) => Effect.Effect<boolean, StoreError>
+  /** Delete the dead letters `ids` of the stream (all of them when omitted); resolves to how many were deleted. */
+  readonly purgeDeadLetters: (stream: StreamAddress, ids?: ReadonlyArray<string>) => Effect.Effect<number, StoreError>
 
   /** Pop every timer due by the store clock and append its message, atomically. Returns how many fired. */
   readonly fireDueTimers: (limit: number) => Effect.Effect<number, StoreError>

@@ -165,15 +165,16 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
     const acknowledge = (d: Delivery, m: Message): void => free(streamOf(d.stream), m)
 
+    /** Add a dead letter; its id is the message's (message ids are never reused within a stream). */
+    const park = (s: StreamState, delivery: Delivery, reason: string, now: number): void => {
+      s.deadLetters.push(Object.freeze({ id: delivery.id, delivery: Object.freeze(delivery), reason, at: now }))
+    }
+
     const deliver = (s: StreamState, m: Message, now: number, out: Array<Delivery>): void => {
       if (m.deliveries >= maxDeliveries) {
         free(s, m)
         const delivery: Delivery = { id: m.id, stream: s.address, key: m.key, body: m.body, deliveries: m.deliveries }
-        s.deadLetters.push(Object.freeze({
-          delivery: Object.freeze(delivery),
-          reason: `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`,
-          at: now,
-        }))
+        park(s, delivery, `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`, now)
         return
       }
       m.deliveries++
@@ -340,7 +341,45 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           })
         ),
 
+      deadLetter: (d, reason) =>
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            const m = findPending(d)
+            if (m === undefined) return false
+            const s = streamOf(d.stream)
+            free(s, m)
+            park(s, { id: m.id, stream: s.address, key: m.key, body: m.body, deliveries: m.deliveries }, reason, clock.currentTimeMillisUnsafe())
+            flush()
+            return true
+          })
+        ),
+
       deadLetters: (address) => Effect.sync(() => streamOf(address).deadLetters.slice()),
+
+      retryDeadLetter: (address, id) =>
+        Effect.sync(() => {
+          const s = streamOf(address)
+          const index = s.deadLetters.findIndex((letter) => letter.id === id)
+          if (index < 0) return false
+          const [letter] = s.deadLetters.splice(index, 1)
+          appendOne({ stream: s.address, key: letter!.delivery.key, body: letter!.delivery.body })
+          flush()
+          return true
+        }),
+
+      purgeDeadLetters: (address, ids) =>
+        Effect.sync(() => {
+          const s = streamOf(address)
+          const before = s.deadLetters.length
+          if (ids === undefined) s.deadLetters.length = 0
+          else {
+            const drop = new Set(ids)
+            const kept = s.deadLetters.filter((letter) => !drop.has(letter.id))
+            s.deadLetters.length = 0
+            s.deadLetters.push(...kept)
+          }
+          return before - s.deadLetters.length
+        }),
 
       fireDueTimers: (limit) =>
         Clock.clockWith((clock) =>

@@ -506,7 +506,7 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "append", "commit", "complete", "fire", "read", "relay", "release", "touch"],
+        ["ack", "append", "commit", "complete", "dead", "fire", "read", "redeliver", "relay", "release", "touch"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))

@@ -10,11 +10,11 @@
  * Without a waiter the clock stands still, so a test can signal a workflow
  * that is sleeping without racing its timer.
  */
-import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Clock, Effect, Layer, ManagedRuntime, Option, Result } from "effect"
 import { CountingProbe, ProgressProbe } from "../../effects/progressProbe.ts"
 import { VirtualClock } from "./internal/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
-import { decodeWorkflowMessage } from "../../core/messages.ts"
+import { decodeWorkflowMessage } from "../../core/codecs.ts"
 import {
   layerMemoryWithControl,
   makeMemoryStore,
@@ -41,7 +41,7 @@ export interface TestEnvironmentOptions {
 }
 
 const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
-const LOCAL_ENVIRONMENT_OPTIONS = ["store", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
+const LOCAL_ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
 
 /** Real time before a result waiter lets the clock jump to a workflow-task retry. */
 const TASK_RETRY_REAL_MS = 1000
@@ -97,10 +97,15 @@ export class TestWorkflowEnvironment {
     return new TestWorkflowEnvironment(connection, clock, probe)
   }
 
-  /** A fresh in-memory store on the real clock. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
+  /** A fresh in-memory store on the real clock; `wrapStore` decorates it as for `createTimeSkipping`. */
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "wrapStore" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
     checkOptions("TestWorkflowEnvironment.createLocal(options)", options, LOCAL_ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
-    const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
+    const wrap = options.wrapStore
+    const stores = wrap === undefined
+      ? layerMemoryWithControl(options.store)
+      : Layer.unwrap(Effect.map(makeMemoryStore(options.store), (memory) =>
+        Layer.mergeAll(Layer.succeed(Store, wrap(memory)), Layer.succeed(MemoryStoreControl, memory))))
+    const runtime = ManagedRuntime.make(connectionLayer(stores, options.logLevel))
     const connection = new Connection(
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
@@ -167,8 +172,8 @@ export class TestWorkflowEnvironment {
    */
   #holdsTaskRetry(timer: Option.Option<TimerEntry>): boolean {
     if (Option.isNone(timer)) return false
-    const message = decodeWorkflowMessage(timer.value.message.body)
-    if (message?.type !== "TimerFired" || message.timer.kind !== "taskRetry") return false
+    const decoded = decodeWorkflowMessage(timer.value.message.body)
+    if (Result.isFailure(decoded) || decoded.success.type !== "TimerFired" || decoded.success.timer.kind !== "taskRetry") return false
     const now = performance.now()
     const id = `${timer.value.message.key}\u0000${timer.value.id}`
     const seen = this.#taskRetriesSeen.get(id)

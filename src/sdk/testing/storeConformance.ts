@@ -387,6 +387,69 @@ export const storeConformance = (
         expect(yield* readNow(store, f.wf, "again")).toEqual([])
       }))
 
+    it.effect("deadLetter parks a pending message at once with its reason, and acks it", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("deadnow")
+        const odd = "{\"type\":\"Start\"} \u0000 ünïcødé"
+        yield* store.append([f.msg(odd), f.msg("after")])
+        const [bad, good] = yield* readNow(store, f.wf, "c1")
+        const before = yield* store.now
+        expect(yield* store.deadLetter(bad!, "cannot decode: missing workflowId")).toBe(true)
+        // Not pending any more: a second dead-lettering, an ack or a completion changes nothing.
+        expect(yield* store.deadLetter(bad!, "again")).toBe(false)
+        expect((yield* conflictOf(store.commit({ key: f.key, expectedVersion: 0, ack: bad! }))).reason).toBe("not-pending")
+        yield* store.release([bad!, good!])
+        expect(bodies(yield* readNow(store, f.wf, "c2"))).toEqual(["after"])
+        const dead = yield* store.deadLetters(f.wf)
+        expect(dead.length).toBe(1)
+        expect(dead[0]!.id.length).toBeGreaterThan(0)
+        expect({ ...dead[0]!.delivery, stream: { ...dead[0]!.delivery.stream } }).toEqual({ ...bad!, stream: { ...bad!.stream } })
+        expect(dead[0]!.reason).toBe("cannot decode: missing workflowId")
+        expect(dead[0]!.at).toBeGreaterThanOrEqual(before - 1000)
+        expect(yield* store.deadLetters(f.act)).toEqual([])
+        // A message never delivered (or another stream's) is not pending: nothing happens.
+        expect(yield* store.deadLetter({ ...good!, stream: f.act }, "wrong stream")).toBe(false)
+      }))
+
+    it.effect("retryDeadLetter re-appends the original message as new and removes the dead letter", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("deadretry")
+        yield* store.append([f.msg("one", f.act), f.msg("two", f.act)])
+        const [one, two] = yield* readNow(store, f.act, "c1")
+        yield* store.deadLetter(one!, "r1")
+        yield* store.deadLetter(two!, "r2")
+        const dead = yield* store.deadLetters(f.act)
+        expect(dead.map((d) => d.delivery.body)).toEqual(["one", "two"])
+        expect(yield* store.retryDeadLetter(f.act, dead[1]!.id)).toBe(true)
+        expect(yield* store.retryDeadLetter(f.act, dead[1]!.id)).toBe(false)
+        expect(yield* store.retryDeadLetter(f.wf, dead[0]!.id)).toBe(false)
+        expect(yield* store.retryDeadLetter(f.act, "no-such-id")).toBe(false)
+        expect((yield* store.deadLetters(f.act)).map((d) => d.delivery.body)).toEqual(["one"])
+        const again = yield* readNow(store, f.act, "c2")
+        expect(again.map((d) => [d.key, d.body, d.deliveries])).toEqual([[f.key, "two", 1]])
+        // A retried message is an ordinary one: it can be acknowledged.
+        yield* store.complete(again[0]!, [])
+        expect(yield* readNow(store, f.act, "c3")).toEqual([])
+      }))
+
+    it.effect("purgeDeadLetters deletes the named dead letters, or all of a stream's", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("deadpurge")
+        yield* store.append([f.msg("a"), f.msg("b"), f.msg("c"), f.msg("x", f.act)])
+        for (const d of yield* readNow(store, f.wf, "c1")) yield* store.deadLetter(d, "bad")
+        for (const d of yield* readNow(store, f.act, "c1")) yield* store.deadLetter(d, "bad")
+        const dead = yield* store.deadLetters(f.wf)
+        expect(yield* store.purgeDeadLetters(f.wf, [dead[1]!.id, "no-such-id"])).toBe(1)
+        expect((yield* store.deadLetters(f.wf)).map((d) => d.delivery.body)).toEqual(["a", "c"])
+        expect(yield* store.purgeDeadLetters(f.wf, [])).toBe(0)
+        expect(yield* store.purgeDeadLetters(f.wf)).toBe(2)
+        expect(yield* store.deadLetters(f.wf)).toEqual([])
+        expect((yield* store.deadLetters(f.act)).map((d) => d.delivery.body)).toEqual(["x"])
+      }))
+
     it.effect("timers fire once, when due, in fireAt order (ties by insertion)", () =>
       Effect.gen(function*() {
         const store = yield* Store

@@ -33,6 +33,12 @@ local function field(fields, name)
   end
   return ''
 end
+-- The entry's fields as JSON when they are not exactly k and b (an entry written behind the
+-- store's back), else '': a dead letter keeps the whole original entry.
+local function rawFields(fields)
+  if #fields == 4 and ((fields[1] == 'k' and fields[3] == 'b') or (fields[1] == 'b' and fields[3] == 'k')) then return '' end
+  return cjson.encode(fields)
+end
 local function removeTimer(timers, data, id)
   local raw = redis.call('HGET', data, id)
   if raw then
@@ -175,7 +181,8 @@ ARGV[1] consumer group   ARGV[2] consumer   ARGV[3] count (> 0)
 ARGV[4] visibility timeout ms (min idle time to reclaim)
 ARGV[5] max deliveries, 0 for no limit   ARGV[6] XAUTOCLAIM start cursor
 Reclaimed messages whose delivery count would exceed ARGV[5] are moved to
-KEYS[2] (fields id, k, b, n = deliveries so far, r = reason, at) and acknowledged.
+KEYS[2] (fields id, k, b, n = deliveries so far, r = reason, at, e = the entry's
+fields as JSON if they are not exactly k and b, else '') and acknowledged.
 Returns {0, next cursor, dead-lettered count, id, deliveries, key, body, id, ...}
         {3} the stream or its group is missing (NOGROUP): nothing done
 ]]
@@ -200,7 +207,7 @@ for pass = 1, 2 do
       if max > 0 and n > max then
         redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', id, 'k', field(fields, 'k'), 'b', field(fields, 'b'),
           'n', n - 1, 'r', 'delivered ' .. (n - 1) .. ' times without acknowledgement (maxDeliveries ' .. max .. ')',
-          'at', string.format('%.0f', nowMs()))
+          'at', string.format('%.0f', nowMs()), 'e', rawFields(fields))
         redis.call('XACK', KEYS[1], group, id)
         redis.call('XDEL', KEYS[1], id)
         out[3] = out[3] + 1
@@ -330,6 +337,43 @@ redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 return {0, acked}
 `
 
+const DEAD = `
+--[[ dead: move a pending message to the dead-letter stream and acknowledge it, atomically
+(a reader found it can never be decoded).
+KEYS[1] stream   KEYS[2] dead-letter stream
+ARGV[1] consumer group   ARGV[2] entry id   ARGV[3] reason
+The dead letter has the fields of read's: id, k, b, n = deliveries so far, r = reason, at (TIME, ms),
+e = the entry's fields as JSON if they are not exactly k and b, else ''.
+Returns {0, 1} dead-lettered
+        {0, 0} ARGV[2] is not pending (acknowledged, or dead-lettered already): nothing done
+]]
+local p = isPending(KEYS[1], ARGV[1], ARGV[2])
+if not p then return {0, 0} end
+local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+local fields = entry[1] and entry[1][2] or {}
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', ARGV[2], 'k', field(fields, 'k'), 'b', field(fields, 'b'),
+  'n', p[4], 'r', ARGV[3], 'at', string.format('%.0f', nowMs()), 'e', rawFields(fields))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return {0, 1}
+`
+
+const REDELIVER = `
+--[[ redeliver: append a dead letter's message (k, b) to its stream as a new entry and delete
+the dead letter, atomically (an operator's retry).
+KEYS[1] dead-letter stream   KEYS[2] stream (same partition)
+ARGV[1] dead-letter entry id
+Returns {0, 1} re-appended
+        {0, 0} no such dead letter: nothing done
+]]
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #entry == 0 then return {0, 0} end
+local fields = entry[1][2]
+redis.call('XADD', KEYS[2], '*', 'k', field(fields, 'k'), 'b', field(fields, 'b'))
+redis.call('XDEL', KEYS[1], ARGV[1])
+return {0, 1}
+`
+
 /** Script sources by name. Every script is the prelude plus its body. */
 export const LUA = {
   commit: PRELUDE + COMMIT,
@@ -341,6 +385,8 @@ export const LUA = {
   fire: PRELUDE + FIRE,
   relay: PRELUDE + RELAY,
   ack: PRELUDE + ACK,
+  dead: PRELUDE + DEAD,
+  redeliver: PRELUDE + REDELIVER,
 } as const
 
 /** The name of one of the store's scripts. */
