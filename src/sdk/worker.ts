@@ -127,6 +127,7 @@ export class Worker {
           executor: makeWorkflowExecutor({
             workflows,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
+            payloads: connection.payloads,
           }),
           batchSize,
           retentionMs: connection.retentionMs,
@@ -137,7 +138,7 @@ export class Worker {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))

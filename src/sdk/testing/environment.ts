@@ -24,7 +24,7 @@ import {
 } from "../../stores/memory.ts"
 import { Store, type StoreShape } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
-import { Connection, connectionLayer, type LogLevel, retentionOf } from "../connection.ts"
+import { Connection, connectionLayer, type ConnectionOptions, type LogLevel, payloadLimitsOf, retentionOf } from "../connection.ts"
 
 /** Options of the test environments. */
 export interface TestEnvironmentOptions {
@@ -36,6 +36,8 @@ export interface TestEnvironmentOptions {
   readonly logLevel?: LogLevel
   /** How long closed executions are kept; default `Infinity` (tests usually inspect them later). */
   readonly retention?: Duration | typeof Infinity
+  /** Payload size limits, as `Connection.connect({ payloadLimits })`; default 2 MiB / 256 KiB. */
+  readonly payloadLimits?: ConnectionOptions["payloadLimits"]
 }
 
 /** Real time the store must be still, with activities running, before the clock may jump. */
@@ -84,17 +86,19 @@ export class TestWorkflowEnvironment {
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
+      payloadLimitsOf(options.payloadLimits),
     )
     return new TestWorkflowEnvironment(connection, clock, probe)
   }
 
   /** A fresh in-memory store on the real clock. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention" | "payloadLimits"> = {}): Promise<TestWorkflowEnvironment> {
     const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
     const connection = new Connection(
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
+      payloadLimitsOf(options.payloadLimits),
     )
     return new TestWorkflowEnvironment(connection, undefined, new CountingProbe())
   }
