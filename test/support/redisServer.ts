@@ -1,7 +1,9 @@
 /**
  * A real Redis for tests: `startRedis()` starts `redis-server` on a free
  * loopback port (no persistence, in a temp dir) and waits until it answers
- * PING; `stop()` shuts it down and removes the dir. When `REDIS_URL` is set,
+ * PING; `stop()` shuts it down and removes the dir; `kill()` and `revive()`
+ * take it down abruptly and bring it back on the same port and dir (what
+ * survives depends on the persistence `extraArgs` ask for: AOF, RDB). When `REDIS_URL` is set,
  * that server is used instead and `stop()` does nothing — give each test
  * file its own namespace so runs do not collide.
  *
@@ -26,8 +28,14 @@ export interface RedisServer {
   readonly port: number | undefined
   /** Stop the server (no-op for `REDIS_URL`). */
   readonly stop: () => Promise<void>
-  /** Stop the server process abruptly and start it again on the same port (data is lost). */
+  /** Stop the server process abruptly and start it again on the same port (data is lost unless `extraArgs` ask for persistence). */
   readonly restart: () => Promise<void>
+  /** SIGKILL the server and wait until it has exited (private servers only). */
+  readonly kill: () => Promise<void>
+  /** Start a killed server again on the same port and dir, and wait until it answers PING (it loads its AOF or RDB file, if any). */
+  readonly revive: () => Promise<void>
+  /** The directory the server keeps its files in (undefined when using `REDIS_URL`). */
+  readonly dir: string | undefined
 }
 
 const freePort = (): Promise<number> =>
@@ -101,6 +109,9 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
       port: undefined,
       stop: async () => {},
       restart: () => Promise.reject(new Error("cannot restart the REDIS_URL server")),
+      kill: () => Promise.reject(new Error("cannot kill the REDIS_URL server")),
+      revive: () => Promise.reject(new Error("cannot revive the REDIS_URL server")),
+      dir: undefined,
     }
   }
   const binary = redisBinary()
@@ -114,21 +125,31 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
   const port = await freePort()
   let child = spawnServer(port, dir, extraArgs)
   await waitForPing(port)
+  const kill = async () => {
+    child.kill("SIGKILL")
+    await exited(child)
+  }
+  const revive = async () => {
+    child = spawnServer(port, dir, extraArgs)
+    // Loading a large AOF or RDB file can take a while.
+    await waitForPing(port, 30_000)
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
     stop: async () => {
       child.kill("SIGTERM")
       await exited(child)
       await rm(dir, { recursive: true, force: true })
     },
     restart: async () => {
-      child.kill("SIGKILL")
-      await exited(child)
+      await kill()
       await rm(join(dir, "nodes.conf"), { force: true })
-      child = spawnServer(port, dir, extraArgs)
-      await waitForPing(port)
+      await revive()
     },
+    kill,
+    revive,
   }
 }
 
