@@ -5,7 +5,7 @@
  * task; an oversize activity result or heartbeat fails the attempt
  * non-retryably; above the warning size one warning is logged per call site.
  */
-import { ActivityFailure, ApplicationFailure, Connection, Client, InvalidArgumentError, PayloadSizeLimitError, Worker, WorkflowFailedError, WorkflowNotFoundError } from "hotmesh"
+import { ActivityFailure, ApplicationFailure, Connection, Client, InvalidArgumentError, PayloadSizeLimitError, QueryFailedError, Worker, WorkflowFailedError, WorkflowNotFoundError } from "hotmesh"
 import { Context } from "hotmesh/activity"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
@@ -89,6 +89,14 @@ describe("client calls", () => {
     const handle = await env.client.workflow.start(workflows.activityArg, { taskQueue: "payloads", workflowId: unique("target"), args: [LIMIT * 2] })
     expect(await rejectionOf(handle.signal("poke", big))).toMatchObject({ _tag: "PayloadSizeLimitError", label: "signal poke args" })
     expect(await rejectionOf(handle.query("peek", big))).toMatchObject({ _tag: "PayloadSizeLimitError", label: "query peek args" })
+  })
+
+  it("a query answer over the limit rejects with QueryFailedError naming it", async () => {
+    const handle = await env.client.workflow.start(workflows.queryable, { taskQueue: "payloads", workflowId: unique("queryable") })
+    expect(await handle.query(workflows.sized, 10)).toBe("x".repeat(10))
+    const error = await rejectionOf(handle.query(workflows.sized, LIMIT * 2))
+    expect(error).toBeInstanceOf(QueryFailedError)
+    expect((error as Error).message).toContain(`result of query sized is ${LIMIT * 2 + 2} bytes`)
   })
 
   it("logs one warning per call site above warnBytes", async () => {
