@@ -106,6 +106,23 @@ const startSpread = async (client: Client, prefix: string, n: number, overMs: nu
   return { acked, refused: errors.length, errors }
 }
 
+/**
+ * `fn()`, retried on `StoreError` for up to 15 s: the SDK retries store
+ * errors of `start()` and `signal()` only, so the harness's own reads
+ * (history, result, dead letters) ride out the tail of a fault here.
+ */
+const retrying = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    try {
+      return await fn()
+    } catch (error) {
+      if ((error as { _tag?: string })._tag !== "StoreError" || Date.now() > deadline) throw error
+      await delay(200)
+    }
+  }
+}
+
 /** Run `fn` on `items`, `concurrency` at a time. */
 const eachLimited = async <T>(items: ReadonlyArray<T>, concurrency: number, fn: (item: T) => Promise<void>): Promise<void> => {
   let next = 0
@@ -168,7 +185,7 @@ const audit = async (client: Client, finals: Map<string, Final>) => {
       return
     }
     const handle = client.workflow.getHandle(id)
-    const history = await handle.fetchHistory()
+    const history = await retrying(() => handle.fetchHistory())
     duplicates += duplicateFacts(history.events)
     try {
       await Worker.runReplayHistory({ workflows }, history)
@@ -176,7 +193,7 @@ const audit = async (client: Client, finals: Map<string, Final>) => {
       replayFailures++
     }
     if (final.status === "COMPLETED") {
-      const result = await handle.result()
+      const result = await retrying(() => handle.result())
       if (result === `${id}.1+${id}.2`) completed++
       else wrongResults++
     } else {
@@ -187,14 +204,14 @@ const audit = async (client: Client, finals: Map<string, Final>) => {
 }
 
 const deadLetterCount = (connection: Connection): Promise<number> =>
-  connection.run(
+  retrying(() => connection.run(
     Effect.gen(function* () {
       const store = yield* Store
       const activity = yield* store.deadLetters({ kind: "activity", taskQueue: TASK_QUEUE })
       const workflow = yield* store.deadLetters({ kind: "workflow", taskQueue: TASK_QUEUE })
       return activity.length + workflow.length
     }),
-  )
+  ))
 
 /** The row of a scenario that ran workflows; `extra` notes go first. */
 const row = async (
