@@ -171,13 +171,18 @@ export class WorkflowClient {
     return this.connection.run(effect.pipe(Effect.mapError((error) => temporalError(error))))
   }
 
-  /** Start a workflow. Rejects with `WorkflowExecutionAlreadyStartedError` while one with the same id runs. */
+  /**
+   * Start a workflow. Rejects with `WorkflowExecutionAlreadyStartedError` while one with the same id runs,
+   * and with `PayloadSizeLimitError` when its arguments exceed the connection's `payloadLimits`
+   * (as do `signal` and `query`).
+   */
   async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
     checkOptions("client.workflow.start(workflow, options)", options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
     const workflowType = workflowTypeOf(workflow)
     const workflowId = required(options?.workflowId, "workflowId")
     const taskQueue = required(options.taskQueue, "taskQueue")
     const args = encodeArgs(options.args ?? [])
+    this.connection.payloads.check(args, `start workflow ${workflowType} args`)
     const runId = randomUUID()
     const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
     return this.#handle<T>(workflowId, undefined, runId, version)
@@ -239,12 +244,14 @@ export class WorkflowClient {
       async signal(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "signal name")
         const payloads = encodeArgs(args, `signal ${name} args`)
+        connection.payloads.check(payloads, `signal ${name} args`)
         const signalId = randomUUID()
         await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads })))
       },
       async query(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "query name")
         const payloads = encodeArgs(args, `query ${name} args`)
+        connection.payloads.check(payloads, `query ${name} args`)
         // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
         const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
         const outcome = await connection.run(

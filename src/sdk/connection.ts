@@ -9,12 +9,14 @@
 import { Cause, Effect, Layer, Logger, type LogLevel as EffectLogLevel, ManagedRuntime, References } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
+import { defaultPayloadLimits, type PayloadLimits } from "../core/payload.ts"
 import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../stores/memory.ts"
 import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
 import { checkOptions, UNSUPPORTED_CONNECTION } from "./internal/options.ts"
 import { installedLogger, type LogLevel as TemporalLogLevel } from "./runtime.ts"
+import { PayloadGuard } from "./internal/payloadGuard.ts"
 
 /** Options of `Connection.connect`. */
 export interface ConnectionOptions {
@@ -51,6 +53,31 @@ export interface ConnectionOptions {
    * `Infinity` keeps everything.
    */
   readonly retention?: Duration | typeof Infinity
+  /**
+   * Size limits of what one durable call carries — an argument list (start,
+   * signal, query, activity, child, continue-as-new), a result, heartbeat
+   * details — in UTF-8 bytes of its JSON. Above `errorBytes` (default 2 MiB,
+   * Temporal's blob size limit) the call is refused with
+   * `PayloadSizeLimitError`; above `warnBytes` (default 256 KiB) a warning is
+   * logged once per call site. `Infinity` turns a limit off. Give every
+   * process of a namespace the same limits.
+   */
+  readonly payloadLimits?: { readonly errorBytes?: number; readonly warnBytes?: number }
+}
+
+/** The payload limits of `options` with defaults filled in; `InvalidArgumentError` for a bad value. */
+export const payloadLimitsOf = (limits: ConnectionOptions["payloadLimits"]): PayloadLimits => {
+  if (limits === undefined) return defaultPayloadLimits
+  const invalid = (message: string) => new InvalidArgumentError({ message: `Connection.connect: payloadLimits.${message}` })
+  if (typeof limits !== "object" || limits === null) throw new InvalidArgumentError({ message: "Connection.connect: payloadLimits must be an object { errorBytes?, warnBytes? }" })
+  for (const name of ["errorBytes", "warnBytes"] as const) {
+    const value = limits[name]
+    if (value !== undefined && !(value === Infinity || (Number.isInteger(value) && value > 0))) throw invalid(`${name} must be a positive integer number of bytes or Infinity; got ${value}`)
+  }
+  const errorBytes = limits.errorBytes ?? defaultPayloadLimits.errorBytes
+  const warnBytes = limits.warnBytes ?? Math.min(defaultPayloadLimits.warnBytes, errorBytes)
+  if (warnBytes > errorBytes) throw invalid(`warnBytes (${warnBytes}) must not be above errorBytes (${errorBytes})`)
+  return { errorBytes, warnBytes }
 }
 
 /** The retention of `options` in ms (`Infinity`: forever). */
@@ -94,7 +121,7 @@ export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: Conne
 
 const CONNECTION_OPTIONS = [
   "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",
-  "logLevel", "retention",
+  "logLevel", "retention", "payloadLimits",
 ] satisfies Array<keyof ConnectionOptions>
 
 const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction"] as const
@@ -183,19 +210,27 @@ const embeddedStore = (namespace: string, options: ConnectionOptions): MemorySto
 /** A connection to a store. */
 export class Connection {
   #closed = false
+  /** Internal: the payload size limits every client call and worker of this connection applies. */
+  readonly payloads: PayloadGuard
   /** Internal: use `Connection.connect`. */
   constructor(
     readonly runtime: ManagedRuntime.ManagedRuntime<Store, unknown>,
     readonly namespace: string,
     /** How long closed executions are kept (ms; `Infinity`: forever). */
     readonly retentionMs: number = SEVEN_DAYS,
-  ) {}
+    payloadLimits: PayloadLimits = defaultPayloadLimits,
+  ) {
+    this.payloads = new PayloadGuard(payloadLimits, (message) => {
+      if (!this.#closed) this.runtime.runFork(Effect.logWarning(message))
+    })
+  }
 
   /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
   static async connect(options: ConnectionOptions = {}): Promise<Connection> {
     const namespace = options.namespace ?? "default"
     const retentionMs = retentionOf(options.retention, SEVEN_DAYS)
-    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace, retentionMs)
+    const payloadLimits = payloadLimitsOf(options.payloadLimits)
+    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace, retentionMs, payloadLimits)
     try {
       await connection.runtime.context()
     } catch (error) {

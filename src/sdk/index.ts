@@ -45,7 +45,7 @@ export {
   TerminatedFailure,
   TimeoutFailure,
 } from "./failures.ts"
-export { DataConverterError, InvalidArgumentError } from "../core/errors.ts"
+export { DataConverterError, InvalidArgumentError, PayloadSizeLimitError } from "../core/errors.ts"
 export type { JournalEntry } from "../core/journal.ts"
 export type { WorkflowStatus } from "../core/state.ts"
 export { Store, type StoreShape, StoreError, CommitConflict } from "../stores/Store.ts"

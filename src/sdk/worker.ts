@@ -198,6 +198,7 @@ export class Worker {
             workflows,
             namespace: connection.namespace,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
+            payloads: connection.payloads,
           }),
           batchSize,
           retentionMs: connection.retentionMs,
@@ -209,7 +210,7 @@ export class Worker {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))

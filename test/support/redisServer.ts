@@ -1,7 +1,9 @@
 /**
  * A real Redis for tests: `startRedis()` starts `redis-server` on a free
  * loopback port (no persistence, in a temp dir) and waits until it answers
- * PING; `stop()` shuts it down and removes the dir. When `REDIS_URL` is set,
+ * PING; `stop()` shuts it down and removes the dir; `kill()` and `revive()`
+ * take it down abruptly and bring it back on the same port and dir (what
+ * survives depends on the persistence `extraArgs` ask for: AOF, RDB). When `REDIS_URL` is set,
  * that server is used instead and `stop()` does nothing — give each test
  * file its own namespace so runs do not collide.
  *
@@ -38,6 +40,10 @@ export interface RedisServer {
    */
   readonly restart: () => Promise<void>
   /** The server's working dir, where `dump.rdb` goes (undefined when using `REDIS_URL`). */
+  /** SIGKILL the server and wait until it has exited (private servers only). */
+  readonly kill: () => Promise<void>
+  /** Start a killed server again on the same port and dir, and wait until it answers PING (it loads its AOF or RDB file, if any). */
+  readonly revive: () => Promise<void>
   readonly dir: string | undefined
 }
 
@@ -120,6 +126,8 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
       dir: undefined,
       stop: async () => {},
       restart: () => Promise.reject(new Error("cannot restart the REDIS_URL server")),
+      kill: () => Promise.reject(new Error("cannot kill the REDIS_URL server")),
+      revive: () => Promise.reject(new Error("cannot revive the REDIS_URL server")),
     }
   }
   const binary = redisBinary()
@@ -133,6 +141,15 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
   const port = await freePort()
   let child = spawnServer(port, dir, extraArgs)
   await waitForPing(port)
+  const kill = async () => {
+    child.kill("SIGKILL")
+    await exited(child)
+  }
+  const revive = async () => {
+    child = spawnServer(port, dir, extraArgs)
+    // Loading a large AOF or RDB file can take a while.
+    await waitForPing(port, 30_000)
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -143,14 +160,14 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
       await rm(dir, { recursive: true, force: true })
     },
     restart: async () => {
-      child.kill("SIGKILL")
-      await exited(child)
+      await kill()
       await rm(join(dir, "nodes.conf"), { force: true })
       // Without persistence nothing may survive, not even a dump a test's SAVE wrote.
       if (!persistent) await rm(join(dir, "dump.rdb"), { force: true })
-      child = spawnServer(port, dir, extraArgs)
-      await waitForPing(port)
+      await revive()
     },
+    kill,
+    revive,
   }
 }
 

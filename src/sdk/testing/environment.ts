@@ -25,7 +25,7 @@ import {
 } from "../../stores/memory.ts"
 import { Store, type StoreShape, type TimerEntry } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
-import { Connection, type ConnectionLogLevel, connectionLayer, retentionOf } from "../connection.ts"
+import { Connection, type ConnectionLogLevel, connectionLayer, type ConnectionOptions, payloadLimitsOf, retentionOf } from "../connection.ts"
 import { checkOptions, UNSUPPORTED_TEST_ENVIRONMENT } from "../internal/options.ts"
 
 /** Options of the test environments. */
@@ -38,10 +38,12 @@ export interface TestEnvironmentOptions {
   readonly logLevel?: ConnectionLogLevel
   /** How long closed executions are kept; default `Infinity` (tests usually inspect them later). */
   readonly retention?: Duration | typeof Infinity
+  /** Payload size limits, as `Connection.connect({ payloadLimits })`; default 2 MiB / 256 KiB. */
+  readonly payloadLimits?: ConnectionOptions["payloadLimits"]
 }
 
-const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
-const LOCAL_ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention"] satisfies Array<keyof TestEnvironmentOptions>
+const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits"] satisfies Array<keyof TestEnvironmentOptions>
+const LOCAL_ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits"] satisfies Array<keyof TestEnvironmentOptions>
 
 /** Real time before a result waiter lets the clock jump to a workflow-task retry. */
 const TASK_RETRY_REAL_MS = 1000
@@ -93,12 +95,13 @@ export class TestWorkflowEnvironment {
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
+      payloadLimitsOf(options.payloadLimits),
     )
     return new TestWorkflowEnvironment(connection, clock, probe)
   }
 
   /** A fresh in-memory store on the real clock; `wrapStore` decorates it as for `createTimeSkipping`. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "wrapStore" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "wrapStore" | "logLevel" | "retention" | "payloadLimits"> = {}): Promise<TestWorkflowEnvironment> {
     checkOptions("TestWorkflowEnvironment.createLocal(options)", options, LOCAL_ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
     const wrap = options.wrapStore
     const stores = wrap === undefined
@@ -110,6 +113,7 @@ export class TestWorkflowEnvironment {
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
+      payloadLimitsOf(options.payloadLimits),
     )
     return new TestWorkflowEnvironment(connection, undefined, new CountingProbe())
   }
