@@ -28,7 +28,7 @@ const withoutTime = ({ at: _, ...rest }: { readonly at: number } & Record<string
 /** Replay `history` task by task with `fn`, asserting each task makes exactly the recorded commands. */
 const replayExactly = async (history: WorkflowHistory, fn: (program: Node) => Promise<number>): Promise<WorkflowRun> => {
   const startTime = history.events.find((e) => e.type === "WorkflowStarted")?.at ?? 0
-  const run = new WorkflowRun(runInfo({ ...history, taskQueue: "replay", startTime }), fn as (...args: Array<any>) => Promise<unknown>)
+  const run = new WorkflowRun(runInfo({ ...history, taskQueue: "replay", startTime }, "default"), fn as (...args: Array<any>) => Promise<unknown>)
   for (const task of splitTasks(history.events)) {
     const made = await run.activate(task.jobs, task.historyLength, patchesOf(task.commands))
     expect(made.map((command) => withoutTime(commandEntry(command, 0))), `${history.workflowId} task ${task.task}`)

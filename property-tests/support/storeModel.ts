@@ -1,7 +1,8 @@
 /**
  * A model-based test of the `Store` contract: `fc.commands` drives append,
- * read, commit (with and without ack, with stale versions), complete, release,
- * touch, timers and time against a backend and a simple in-test model, and
+ * read, commit (with and without ack, with stale versions or another write's
+ * token, journal entries from the end or cutting it), complete, release,
+ * touch, deadLetter, timers and time against a backend and a simple in-test model, and
  * checks every answer the backend gives.
  *
  * Backend-agnostic: the target is a `Store` layer. What the model demands is
@@ -9,8 +10,9 @@
  * new messages (messages a single fireDueTimers call appends may come in any
  * order), redeliveries (released or stalled) before new messages, a batch as
  * long as `count` allows, acks by message id, release/touch only by the
- * current delivery, dead-lettering at `maxDeliveries`, version conflicts
- * before "not pending" ones, cancellations before new timers in a commit.
+ * current delivery, dead-lettering at `maxDeliveries`, version (and token)
+ * conflicts before "not pending" ones, cancellations before new timers in a
+ * commit, a journal cut to `from` before new entries.
  *
  * With `virtualTime` the suite provides a `VirtualClock` as Effect's `Clock`
  * and generates time jumps (visibility timeouts, timers); a backend on its own
@@ -49,7 +51,7 @@ interface Model {
   counter: number
   group: number
   readonly msgs: Map<string, MMsg>
-  readonly records: Map<string, { version: number; state: string }>
+  readonly records: Map<string, { version: number; token: string; state: string }>
   readonly journals: Map<string, Array<string>>
   readonly timers: Map<string, { fireAt: number; seq: number; message: OutboundMessage }>
   timerSeq: number
@@ -160,8 +162,11 @@ class ReadCmd implements Cmd {
 interface CommitSpec {
   readonly key: number
   readonly version: "current" | "ahead" | "behind"
+  /** "other": the right version named with another write's token (a guess from before a rollback). */
+  readonly token: "current" | "other"
   readonly state: boolean
-  readonly journal: readonly [number, number]
+  /** Journal id, entry count, and where they start: the journal's end, or an index (cutting what lies beyond). */
+  readonly journal: readonly [number, number, "end" | number]
   readonly messages: ReadonlyArray<readonly [number, number]>
   readonly timers: ReadonlyArray<readonly [number, number, number, number]>
   readonly cancel: ReadonlyArray<number>
@@ -176,15 +181,21 @@ class CommitCmd implements Cmd {
     const s = this.spec
     const key = KEYS[s.key]!
     const actual = m.records.get(key)?.version ?? 0
+    const actualToken = m.records.get(key)?.token ?? ""
     const expectedVersion = s.version === "current" ? actual : s.version === "ahead" ? actual + 1 : Math.max(0, actual - 1)
+    const expectedToken = s.token === "current" ? actualToken : `other${++m.counter}`
+    const jk = `${key}/${JOURNALS[s.journal[0]]}`
+    const journalLength = m.journals.get(jk)?.length ?? 0
+    const from = s.journal[2] === "end" ? journalLength : s.journal[2]
     const heldIndex = s.ack === undefined ? undefined : heldAt(m, s.ack)
     const entries = Array.from({ length: s.journal[1] }, () => `j${++m.counter}`)
     const messages = newMessages(m, s.messages)
     const timers = s.timers.map(([id, delay, st, k]) => ({ id: TIMER_IDS[id]!, fireAt: m.now + this.delays[delay % this.delays.length]!, message: newMessages(m, [[st, k]], "t")[0]! }))
     const commit: Commit = {
       key, expectedVersion,
-      ...(s.state ? { state: `s${++m.counter}` } : {}),
-      ...(entries.length > 0 ? { journal: { id: JOURNALS[s.journal[0]]!, entries } } : {}),
+      ...(expectedToken === "" ? {} : { expectedToken }),
+      ...(s.state ? { state: `s${++m.counter}`, token: `w${++m.counter}` } : {}),
+      ...(entries.length > 0 ? { journal: { id: JOURNALS[s.journal[0]]!, from, entries } } : {}),
       ...(messages.length > 0 ? { messages } : {}),
       ...(timers.length > 0 ? { timers } : {}),
       ...(s.cancel.length > 0 ? { cancelTimers: s.cancel.map((i) => TIMER_IDS[i]!) } : {}),
@@ -192,7 +203,7 @@ class CommitCmd implements Cmd {
     }
     const outcome = await r.run(Effect.result(r.store.commit(commit)))
     const acked = heldIndex === undefined ? undefined : m.msgs.get(m.held[heldIndex]!.body)
-    const reason = expectedVersion !== actual ? "version" : heldIndex !== undefined && !isPending(acked) ? "not-pending" : undefined
+    const reason = expectedVersion !== actual || expectedToken !== actualToken ? "version" : heldIndex !== undefined && !isPending(acked) ? "not-pending" : undefined
     const what = `${this} (version ${actual}, ack ${acked?.body}:${acked?.state})`
     tally(reason === undefined ? (acked === undefined ? "commits" : "commits with ack") : `conflicts (${reason})`)
     if (reason !== undefined) {
@@ -202,11 +213,8 @@ class CommitCmd implements Cmd {
       return
     }
     ok(outcome._tag === "Success", `${what}: expected success, got ${JSON.stringify(outcome)}`)
-    if (commit.state !== undefined) m.records.set(key, { version: actual + 1, state: commit.state })
-    if (entries.length > 0) {
-      const jk = `${key}/${JOURNALS[s.journal[0]]}`
-      m.journals.set(jk, [...(m.journals.get(jk) ?? []), ...entries])
-    }
+    if (commit.state !== undefined) m.records.set(key, { version: actual + 1, token: commit.token, state: commit.state })
+    if (entries.length > 0) m.journals.set(jk, [...(m.journals.get(jk) ?? []).slice(0, from), ...entries])
     appendModel(m, messages)
     for (const id of commit.cancelTimers ?? []) m.timers.delete(id)
     for (const t of timers) m.timers.set(t.id, { fireAt: t.fireAt, seq: ++m.timerSeq, message: t.message })
@@ -245,6 +253,31 @@ class ReleaseCmd implements Cmd {
     }
   }
   toString = () => `release(held ${JSON.stringify(this.acks)})`
+}
+
+class DeadLetterCmd implements Cmd {
+  constructor(readonly ack: number) {}
+  check = (m: Readonly<Model>) => m.held.length > 0
+  async run(m: Model, r: Real) {
+    await refresh(m, r)
+    const i = heldAt(m, this.ack)!
+    const delivery = r.held[i]!
+    const msg = m.msgs.get(m.held[i]!.body)!
+    const reason = `undecodable ${this.ack}`
+    const parked = await r.run(r.store.deadLetter(delivery, reason))
+    // By message id, whichever delivery names it: a pending or released message is parked, anything else is not.
+    deepStrictEqual(parked, isPending(msg), `${this}: deadLetter of ${msg.body} (${msg.state})`)
+    tally(parked ? "dead-lettered at once" : "late dead-letterings")
+    if (!parked) return
+    const dead = await r.run(r.store.deadLetters(delivery.stream))
+    const name = nameOf(delivery.stream)
+    deepStrictEqual(dead.length, (m.deadLetters.get(name) ?? 0) + 1, `${this}: one more dead letter`)
+    const last = dead[dead.length - 1]!
+    deepStrictEqual([last.delivery.body, last.delivery.key, last.reason], [msg.body, msg.key, reason], `${this}: the dead letter`)
+    msg.state = "dead"
+    m.deadLetters.set(name, dead.length)
+  }
+  toString = () => `deadLetter(held ${this.ack})`
 }
 
 class TouchCmd implements Cmd {
@@ -318,8 +351,9 @@ export const storeCommands = (target: StoreModelTarget) => {
   const commit = fc.record({
     key: fc.nat(KEYS.length - 1),
     version: fc.constantFrom<CommitSpec["version"]>("current", "current", "current", "ahead", "behind"),
+    token: fc.constantFrom<CommitSpec["token"]>("current", "current", "current", "current", "other"),
     state: fc.boolean(),
-    journal: fc.tuple(fc.nat(JOURNALS.length - 1), fc.nat(2)),
+    journal: fc.tuple(fc.nat(JOURNALS.length - 1), fc.nat(2), fc.oneof({ weight: 4, arbitrary: fc.constant("end" as const) }, { weight: 1, arbitrary: fc.nat(3) })),
     messages: messagesArb,
     timers: fc.array(fc.tuple(fc.nat(TIMER_IDS.length - 1), fc.nat(), fc.nat(2), fc.nat(1)), { maxLength: 2 }),
     cancel: fc.array(fc.nat(TIMER_IDS.length - 1), { maxLength: 2 }),
@@ -332,6 +366,7 @@ export const storeCommands = (target: StoreModelTarget) => {
     fc.tuple(fc.nat(), messagesArb).map(([a, specs]) => new CompleteCmd(a, specs)),
     fc.array(fc.nat(), { minLength: 1, maxLength: 2 }).map((acks) => new ReleaseCmd(acks)),
     fc.nat().map((a) => new TouchCmd(a)),
+    fc.nat().map((a) => new DeadLetterCmd(a)),
     fc.constantFrom(1, 2, 100).map((limit) => new FireCmd(limit)),
     fc.tuple(fc.nat(KEYS.length - 1), fc.nat(JOURNALS.length - 1)).map(([k, j]) => new InspectCmd(k, j)),
   ]

@@ -9,3 +9,15 @@ export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError
 
 /** A value crossing a durable boundary cannot be serialized (function, symbol, cycle, bigint, ...). */
 export class DataConverterError extends Data.TaggedError("DataConverterError")<{ readonly message: string; readonly path: string }> {}
+
+/**
+ * A payload set (an argument list, a result, heartbeat details) is larger than
+ * the connection's `payloadLimits.errorBytes` (Temporal: `BlobSizeLimitError`).
+ * `label` names it (`"start workflow order args"`, `"result of activity charge"`).
+ */
+export class PayloadSizeLimitError extends Data.TaggedError("PayloadSizeLimitError")<{
+  readonly message: string
+  readonly label: string
+  readonly sizeBytes: number
+  readonly limitBytes: number
+}> {}

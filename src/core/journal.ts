@@ -167,5 +167,3 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
 
 /** Encode a journal entry for the store. */
 export const encodeJournalEntry = (entry: JournalEntry): string => JSON.stringify(entry)
-/** Decode a stored journal entry. */
-export const decodeJournalEntry = (text: string): JournalEntry => JSON.parse(text) as JournalEntry

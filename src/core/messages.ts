@@ -38,11 +38,13 @@ export type WorkflowMessage =
       readonly parent?: ParentRef
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
-       * that record's version and the state's `startTime`. A worker may take
-       * the state from here instead of loading it (the commit's version check
-       * catches a record that has moved on).
+       * that record's version, the token of that write and the state's
+       * `startTime`. A worker may take the state from here instead of loading
+       * it (the commit's version and token check catches a record that has
+       * moved on, or that a store rollback replaced). Without a `token` (an
+       * older client) a worker loads the record.
        */
-      readonly record?: { readonly version: number; readonly startTime: number }
+      readonly record?: { readonly version: number; readonly token?: string; readonly startTime: number }
     }
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }
@@ -93,34 +95,3 @@ export interface ActivityTask {
 
 /** Encode a stream message body. */
 export const encodeMessage = (message: WorkflowMessage | ActivityTask): string => JSON.stringify(message)
-const WORKFLOW_MESSAGE_TYPES: ReadonlySet<string> = new Set([
-  "Start", "ActivityCompleted", "ActivityFailed", "ActivityHeartbeat", "TimerFired", "ChildStarted", "ChildStartFailed",
-  "ChildClosed", "Signal", "CancelRequested", "Terminate", "Query",
-])
-
-const parse = (body: string): unknown => {
-  try {
-    return JSON.parse(body)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Decode a workflow stream message body; `undefined` for one this version
- * cannot read (not JSON, or a type written by a newer version).
- */
-export const decodeWorkflowMessage = (body: string): WorkflowMessage | undefined => {
-  const message = parse(body) as { type?: unknown } | undefined
-  return typeof message === "object" && message !== null && typeof message.type === "string" && WORKFLOW_MESSAGE_TYPES.has(message.type)
-    ? (message as WorkflowMessage)
-    : undefined
-}
-
-/** Decode an activity stream message body; `undefined` if it is not one. */
-export const decodeActivityTask = (body: string): ActivityTask | undefined => {
-  const task = parse(body) as Partial<ActivityTask> | undefined
-  return typeof task === "object" && task !== null && typeof task.activityType === "string" && typeof task.workflowId === "string"
-    ? (task as ActivityTask)
-    : undefined
-}

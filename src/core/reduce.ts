@@ -18,6 +18,7 @@
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
@@ -121,27 +122,67 @@ export interface AlreadyRunning {
   readonly alreadyRunning: ExecutionState
 }
 
+/** The store write that will hold a client's new run: its version and the token naming that write. */
+export interface RecordWrite {
+  readonly version: number
+  readonly token: string
+}
+
 /**
  * A client asks for a new run (`client.workflow.start`): unless a run of the
- * workflow id is open, the record becomes the new run's initial state (at
- * `recordVersion`) and its `Start` message is sent — written together, so a
+ * workflow id is open, the record becomes the new run's initial state (as
+ * write `record`) and its `Start` message is sent — written together, so a
  * duplicate id is rejected at the call. The worker that reads the `Start` goes on from there
  * (`reduce`). Child starts and continue-as-new send the same `Start`.
  */
-export const requestStart = (state: ExecutionState | undefined, run: NewRun, now: number, recordVersion: number): Transition | AlreadyRunning => {
+export const requestStart = (state: ExecutionState | undefined, run: NewRun, now: number, record: RecordWrite): Transition | AlreadyRunning => {
   if (isRunning(state)) return { alreadyRunning: state }
   const step = new Step(initialState(run, now), now)
-  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: recordVersion, startTime: now } })
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: record.version, token: record.token, startTime: now } })
   return step.done()
+}
+
+/** A signal as a client sends it (`signalId` dedupes a retried send). */
+export interface ClientSignal {
+  readonly signalId: string
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+}
+
+/**
+ * Temporal's signal-with-start, as one transition (writing `record` when it
+ * starts a run): an open run of the workflow id gets the signal;
+ * otherwise `run` starts (as `requestStart`) with the signal queued right
+ * behind its `Start` on the same stream. Either way it is one atomic commit;
+ * the version check makes it lose (and retry) against a commit that opened
+ * or closed a run meanwhile.
+ */
+export const requestSignalWithStart = (
+  state: ExecutionState | undefined,
+  run: NewRun,
+  signal: ClientSignal,
+  now: number,
+  record: RecordWrite,
+): { readonly transition: Transition; readonly signaledRunId: string } => {
+  if (isRunning(state)) {
+    const step = new Step(state, now)
+    step.sendWorkflow(state.taskQueue, state.workflowId, { type: "Signal", runId: state.runId, ...signal })
+    return { transition: step.done(), signaledRunId: state.runId }
+  }
+  const step = new Step(initialState(run, now), now)
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: record.version, token: record.token, startTime: now } })
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Signal", runId: run.runId, ...signal })
+  return { transition: step.done(), signaledRunId: run.runId }
 }
 
 /**
  * The record a client's `Start` says it wrote (see `requestStart`): what a
  * worker may assume is stored, without loading it, when it has nothing cached.
+ * None for a `Start` without a token (written by an older client).
  */
-export const recordOfStart = (message: WorkflowMessage): { readonly version: number; readonly state: ExecutionState } | undefined =>
-  message.type === "Start" && message.record !== undefined && message.parent === undefined
-    ? { version: message.record.version, state: initialState(message, message.record.startTime) }
+export const recordOfStart = (message: WorkflowMessage): (RecordWrite & { readonly state: ExecutionState }) | undefined =>
+  message.type === "Start" && message.record !== undefined && message.parent === undefined && typeof message.record.token === "string"
+    ? { version: message.record.version, token: message.record.token, state: initialState(message, message.record.startTime) }
     : undefined
 
 const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessage, { type: "Start" }>, now: number): Transition => {

@@ -114,5 +114,3 @@ export const isRunning = (state: ExecutionState | undefined): state is Execution
 
 /** Encode state for the store. */
 export const encodeState = (state: ExecutionState): string => JSON.stringify(state)
-/** Decode stored state. */
-export const decodeState = (text: string): ExecutionState => JSON.parse(text) as ExecutionState

@@ -4,14 +4,14 @@
  * atomic `complete`. Activities run at least once: a worker that dies
  * mid-activity leaves the task pending, and it is re-delivered.
  */
-import { Clock, type Context, Effect, Latch } from "effect"
+import { Clock, type Context, Effect, Latch, Result } from "effect"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
-import { activityStream, activityTaskOf, completeActivityTask, loadExecution, sendToWorkflow } from "./executions.ts"
+import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
-import { retryStoreErrors } from "./storeRetry.ts"
+import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
 /** Configuration of an activity-task loop. */
 export interface ActivityTaskConfig {
@@ -50,11 +50,15 @@ interface LoopEnv {
 
 const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>) {
   const { store, context } = env
-  const task = activityTaskOf(delivery)
-  if (task === undefined) {
-    yield* Effect.logError(`activity task ${delivery.id} (workflow ${delivery.key}) cannot be read; leaving it for the dead-letter list`)
+  const decoded = activityTaskOf(delivery)
+  if (Result.isFailure(decoded)) {
+    // It can never be decoded: dead-letter it at once (a task that decodes but fails is retried instead).
+    const { reason } = decoded.failure
+    yield* Effect.logWarning(`activity task ${delivery.id} (workflow ${delivery.key}) moved to the dead letters: ${reason}`)
+    yield* retryStoreErrorsUpTo(`activity task ${delivery.id}`, deadLetterDelivery(delivery, reason), MESSAGE_STORE_RETRIES)
     return
   }
+  const task = decoded.success
   const cancellation = new Cancellation()
   const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: env.clock.currentTimeMillisUnsafe(), abandoned: false }
   const interval = Math.min(
@@ -113,7 +117,14 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
   const message: WorkflowMessage = outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
-  yield* retryStoreErrors("activity completion", completeActivityTask(delivery, task, entry.abandoned ? undefined : message))
+  // Bounded: past it the task is given back and runs again (activities are at-least-once).
+  yield* retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, entry.abandoned ? undefined : message), MESSAGE_STORE_RETRIES).pipe(
+    Effect.catchTag("StoreError", (error) =>
+      Effect.logWarning(`activity task ${delivery.id} (workflow ${delivery.key}): could not report its outcome (${error.message}); given back for re-delivery`).pipe(
+        Effect.andThen(store.release([delivery])),
+        Effect.ignore,
+      )),
+  )
 })
 
 /**
@@ -173,10 +184,14 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
         const deliveries = yield* retryStoreErrors(
           "activity read",
           store.read(stream, { consumer: config.consumer, count: config.maxConcurrent - active, blockMs: 5000 }),
+        ).pipe(
+          Effect.catchDefect((defect) =>
+            Effect.logError("activity read failed unexpectedly; retrying in 1 s", defect).pipe(Effect.andThen(sleepReal(1000)), Effect.as([]))),
         )
         for (const delivery of deliveries) {
           active++
           yield* runOne(env, config, delivery, running).pipe(
+            Effect.catch((error) => Effect.logWarning(`activity task ${delivery.id}: store error (${error.message}); it will be re-delivered`)),
             Effect.catchDefect((defect) => Effect.logError(`activity task ${delivery.id}: failed unexpectedly; it will be re-delivered`, defect)),
             Effect.ensuring(Effect.sync(() => {
               active--

@@ -9,10 +9,11 @@ import { Clock, Data, Effect, Option } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun } from "../core/state.ts"
-import { reduce, requestStart } from "../core/reduce.ts"
+import { type ClientSignal, reduce, requestSignalWithStart, requestStart } from "../core/reduce.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
-import { commitTransition, loadExecution, loadJournal, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
+import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
+import { nextWriteToken } from "./writeToken.ts"
 
 /** `start` found a running execution with the same workflow id. */
 export class WorkflowAlreadyRunning extends Data.TaggedError("WorkflowAlreadyRunning")<{ readonly workflowId: string; readonly workflowType: string }> {}
@@ -37,15 +38,39 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun) {
   const attempt = (current: Versioned) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const transition = requestStart(current.state, run, now, current.version + 1)
+      // The token of the record this start writes travels in its `Start`, so the worker's guess names it.
+      const token = yield* nextWriteToken
+      const transition = requestStart(current.state, run, now, { version: current.version + 1, token })
       if ("alreadyRunning" in transition) {
         // Our own run: an earlier attempt landed but its reply was lost.
         if (transition.alreadyRunning.runId === run.runId) return current.version
         return yield* new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: transition.alreadyRunning.workflowType })
       }
-      return (yield* commitTransition(undefined, current.version, current.state, transition, { now, retentionMs: Infinity })).version
+      return (yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)).version
     })
-  return yield* retryBriefOutage(attempt({ version: 0, state: undefined }).pipe(
+  // Assume no record (a create, also right for a record a store rollback took away); load on a conflict.
+  return yield* retryBriefOutage(attempt({ ...NO_RECORD, state: undefined }).pipe(
+    Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
+  ))
+})
+
+/**
+ * Signal the open run of `run.workflowId`, or start `run` and signal it, in
+ * one commit (`requestSignalWithStart`). Like `startWorkflow`, a new id costs
+ * one round trip and a lost race reloads; a retry after a lost reply finds
+ * its own run open and re-sends the signal under the same id, which the
+ * reducer drops. Resolves to the run that received the signal.
+ */
+export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal) {
+  const attempt = (current: Versioned) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const token = yield* nextWriteToken
+      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token })
+      yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)
+      return signaledRunId
+    })
+  return yield* retryBriefOutage(attempt({ ...NO_RECORD, state: undefined }).pipe(
     Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
   ))
 })
@@ -75,19 +100,21 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
 /**
  * Terminate a running execution at once: the client runs the same pure
  * transition a worker would (`reduce(state, Terminate)`) and commits it with
- * the version it loaded, so it works with no worker polling and is done when
- * it returns. A worker racing it loses on the version and sees TERMINATED.
+ * the version and write token it loaded, so it works with no worker polling
+ * and is done when it returns. A worker racing it — or one whose cached state
+ * predates a store rollback — loses the commit and sees TERMINATED.
  */
 export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workflowId: string, reason: string, retentionMs: number) {
   const attempt = Effect.gen(function* () {
-    const { version, state } = yield* loadExecution(workflowId)
+    const loaded = yield* loadExecution(workflowId)
+    const { state } = loaded
     if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
     if (state.status !== "RUNNING") {
       return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} is not running (status ${state.status})` })
     }
     const now = yield* Clock.currentTimeMillis
     const transition = reduce(state, { type: "Terminate", runId: state.runId, reason }, now)
-    yield* commitTransition(undefined, version, state, transition, { now, retentionMs })
+    yield* commitTransition(undefined, loaded, state, transition, { now, retentionMs })
   })
   return yield* retryConflicts(attempt, CONFLICT_RETRIES)
 })

@@ -8,17 +8,22 @@
  * race. The rest of `src/effects` works with `ExecutionState`, `JournalEntry`,
  * `WorkflowMessage` and `Transition`, and never parses JSON.
  */
-import { Effect, Option } from "effect"
-import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
-import { type ActivityTask, decodeActivityTask, decodeWorkflowMessage, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
+import { Data, Effect, Option, Result } from "effect"
+import { decodeActivityTask, decodeJournalEntry, decodeQueryAnswer, decodeState, decodeWorkflowMessage, type Undecodable } from "../core/codecs.ts"
+import { encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
+import { type ActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
 import type { Command, Transition } from "../core/reduce.ts"
-import { decodeState, encodeState, type ExecutionState } from "../core/state.ts"
+import { encodeState, type ExecutionState } from "../core/state.ts"
 import {
+  attachEncodedValue,
   type Commit,
   CommitConflict,
+  type CommitStateWrite,
+  type CommitWrites,
   type Delivery,
   type EncodedValue,
   encodedValue,
+  type MayCarryValue,
   type OutboundMessage,
   type ReadOptions,
   Store,
@@ -28,6 +33,7 @@ import {
   type TimerEntry,
 } from "../stores/Store.ts"
 import type { QueryOutcome } from "./executors.ts"
+import { drawWriteToken } from "./writeToken.ts"
 
 /**
  * A value and its encoding, computed on first read: what this module attaches
@@ -54,11 +60,23 @@ class Lazy<T> implements EncodedValue<T> {
 /** An outbound message whose body is encoded on first read. */
 const outboundOf = (stream: StreamAddress, key: string, message: WorkflowMessage | ActivityTask): OutboundMessage => {
   const holder = new Lazy<WorkflowMessage | ActivityTask>(message, encodeMessage)
-  return { stream, key, get body() { return holder.encoded }, [encodedValue]: holder }
+  return attachEncodedValue<OutboundMessage>({ stream, key, get body() { return holder.encoded } }, holder)
 }
 
-/** What a reader gets back: the value its writer attached, when the backend kept it. */
-const carried = (from: { readonly [encodedValue]?: EncodedValue }): unknown => from[encodedValue]?.value
+/**
+ * What a reader gets back: the value this module attached when it wrote it,
+ * if the backend kept it (undefined otherwise). Only this module's own
+ * holders count — their values were typed before they were encoded — so a
+ * holder anyone else attaches (the key is a global symbol) is ignored and its
+ * text decoded and checked like any other.
+ */
+const carried = <T>(from: MayCarryValue): T | undefined => {
+  const holder = from[encodedValue]
+  return holder instanceof Lazy ? (holder.value as T) : undefined
+}
+
+/** A value with writable fields (a commit this module is building). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** A task queue's workflow stream. */
 export const workflowStream = (taskQueue: string): StreamAddress => ({ kind: "workflow", taskQueue })
@@ -69,23 +87,62 @@ export const activityStream = (taskQueue: string): StreamAddress => ({ kind: "ac
 export const toWorkflow = (taskQueue: string, workflowId: string, message: WorkflowMessage): OutboundMessage =>
   outboundOf(workflowStream(taskQueue), workflowId, message)
 
-/** An execution's state as of a store version (0: never written). */
-export interface Versioned {
+/**
+ * Which stored write a step computes from: the record's version and the
+ * token of the write that produced it (0 and "": never written). A commit
+ * names both (`Commit.expectedVersion`, `expectedToken`), so a guess made
+ * before a store rollback cannot pass for the record written since.
+ */
+export interface Revision {
   readonly version: number
+  readonly token: string
+}
+
+/** The revision of a record that does not exist. */
+export const NO_RECORD: Revision = { version: 0, token: "" }
+
+/** An execution's state as of a store revision (version 0: never written). */
+export interface Versioned extends Revision {
   readonly state: ExecutionState | undefined
 }
+
+/**
+ * A stored record or journal entry that does not decode. Only this version's
+ * own writes reach the store, so it is a bug or damage, not bad input: it
+ * surfaces as a defect (the step's message stays pending and is re-delivered,
+ * then dead-lettered after `maxDeliveries`).
+ */
+export class CorruptRecord extends Data.TaggedError("CorruptRecord")<{ readonly key: string; readonly message: string }> {}
 
 /** Load and decode an execution's state; `version` 0 and no state when there is none. */
 export const loadExecution = (workflowId: string): Effect.Effect<Versioned, StoreError, Store> =>
   Store.use((store) =>
-    Effect.map(store.load(workflowId), (record) =>
-      Option.isNone(record)
-        ? { version: 0, state: undefined }
-        : { version: record.value.version, state: (carried(record.value) as ExecutionState | undefined) ?? decodeState(record.value.state) }))
+    Effect.flatMap(store.load(workflowId), (record): Effect.Effect<Versioned> => {
+      if (Option.isNone(record)) return Effect.succeed({ ...NO_RECORD, state: undefined })
+      const { version, token } = record.value
+      // A state this process wrote and the store kept whole was typed before it was encoded: no need to check it again.
+      const kept = carried<ExecutionState>(record.value)
+      if (kept !== undefined) return Effect.succeed({ version, token, state: kept })
+      const state = decodeState(record.value.state)
+      return Result.isSuccess(state)
+        ? Effect.succeed({ version, token, state: state.success })
+        : Effect.die(new CorruptRecord({ key: workflowId, message: `record of workflow ${workflowId}: ${state.failure.reason}` }))
+    }))
 
 /** Load and decode a run's journal. */
 export const loadJournal = (workflowId: string, runId: string): Effect.Effect<Array<JournalEntry>, StoreError, Store> =>
-  Store.use((store) => Effect.map(store.loadJournal(workflowId, runId), (entries) => entries.map(decodeJournalEntry)))
+  Store.use((store) =>
+    Effect.flatMap(store.loadJournal(workflowId, runId), (entries) => {
+      const decoded: Array<JournalEntry> = []
+      for (const [index, text] of entries.entries()) {
+        const entry = decodeJournalEntry(text)
+        if (Result.isFailure(entry)) {
+          return Effect.die(new CorruptRecord({ key: workflowId, message: `journal of run ${runId} of workflow ${workflowId}, entry ${index}: ${entry.failure.reason}` }))
+        }
+        decoded.push(entry.success)
+      }
+      return Effect.succeed(decoded)
+    }))
 
 /** Append messages to workflows' streams outside any step (signals, cancellations, queries, heartbeats). */
 export const sendToWorkflow = (taskQueue: string, workflowId: string, message: WorkflowMessage): Effect.Effect<void, StoreError, Store> =>
@@ -95,13 +152,36 @@ export const sendToWorkflow = (taskQueue: string, workflowId: string, message: W
 export const readWorkflowMessages = (taskQueue: string, options: ReadOptions): Effect.Effect<ReadonlyArray<Delivery>, StoreError, Store> =>
   Store.use((store) => store.read(workflowStream(taskQueue), options))
 
-/** Decode a workflow delivery's message (undefined: unreadable here — corrupt, or from a newer version). */
-export const workflowMessageOf = (delivery: Delivery): WorkflowMessage | undefined =>
-  (carried(delivery) as WorkflowMessage | undefined) ?? decodeWorkflowMessage(delivery.body)
+/**
+ * Decode a workflow delivery's message (`Undecodable`: corrupt, incomplete,
+ * or of a type from a newer version). A message this process wrote and the
+ * store kept whole comes back as the typed value it was encoded from, and is
+ * not checked again; a body that arrived as text always is.
+ */
+export const workflowMessageOf = (delivery: Delivery): Result.Result<WorkflowMessage, Undecodable> => {
+  const kept = carried<WorkflowMessage>(delivery)
+  return kept !== undefined ? Result.succeed(kept) : decodeWorkflowMessage(delivery.body)
+}
 
-/** Decode an activity delivery's task (undefined: unreadable). */
-export const activityTaskOf = (delivery: Delivery): ActivityTask | undefined =>
-  (carried(delivery) as ActivityTask | undefined) ?? decodeActivityTask(delivery.body)
+/** Decode an activity delivery's task (as `workflowMessageOf`). */
+export const activityTaskOf = (delivery: Delivery): Result.Result<ActivityTask, Undecodable> => {
+  const kept = carried<ActivityTask>(delivery)
+  return kept !== undefined ? Result.succeed(kept) : decodeActivityTask(delivery.body)
+}
+
+/** The `type` a workflow message body claims, if it is JSON with a string `type` (for logs). */
+export const claimedType = (body: string): string | undefined => {
+  try {
+    const value = JSON.parse(body) as { readonly type?: unknown } | null
+    return typeof value === "object" && value !== null && typeof value.type === "string" ? value.type.slice(0, 100) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Park a delivery that can never be decoded in its stream's dead letters, with the reason (false: no longer pending). */
+export const deadLetterDelivery = (delivery: Delivery, reason: string): Effect.Effect<boolean, StoreError, Store> =>
+  Store.use((store) => store.deadLetter(delivery, reason))
 
 /** Acknowledge an activity task and report its outcome to the workflow, atomically (no report: just ack). */
 export const completeActivityTask = (delivery: Delivery, task: ActivityTask, report: WorkflowMessage | undefined): Effect.Effect<void, StoreError, Store> =>
@@ -109,13 +189,29 @@ export const completeActivityTask = (delivery: Delivery, task: ActivityTask, rep
     store.complete(delivery, report === undefined ? [] : [toWorkflow(task.workflowTaskQueue, task.workflowId, report)]))
 
 /** Answer a query and acknowledge the message that asked it, as one commit that leaves the state alone. */
-export const commitQueryAnswer = (delivery: Delivery, version: number, queryId: string, answer: QueryOutcome): Effect.Effect<void, StoreError | CommitConflict, Store> =>
+export const commitQueryAnswer = (delivery: Delivery, expected: Revision, queryId: string, answer: QueryOutcome): Effect.Effect<void, StoreError | CommitConflict, Store> =>
   Store.use((store) =>
-    store.commit({ key: delivery.key, expectedVersion: version, replies: [{ id: queryId, body: JSON.stringify(answer) }], ack: delivery }))
+    store.commit({
+      key: delivery.key,
+      ...expectation(expected),
+      replies: [{ id: queryId, body: JSON.stringify(answer) }],
+      ack: delivery,
+    }))
 
-/** Take a query's answer, waiting up to `timeoutMs`. */
+/** The commit fields that name the record a step computed from. */
+const expectation = (expected: Revision): { readonly expectedVersion: number; readonly expectedToken?: string } =>
+  expected.token === "" ? { expectedVersion: expected.version } : { expectedVersion: expected.version, expectedToken: expected.token }
+
+/** Take a query's answer, waiting up to `timeoutMs` (one that does not decode is a `CorruptRecord` defect). */
 export const takeQueryAnswer = (queryId: string, timeoutMs: number): Effect.Effect<Option.Option<QueryOutcome>, StoreError, Store> =>
-  Store.use((store) => Effect.map(store.takeReply(queryId, timeoutMs), Option.map((body) => JSON.parse(body) as QueryOutcome)))
+  Store.use((store) =>
+    Effect.flatMap(store.takeReply(queryId, timeoutMs), (reply) => {
+      if (Option.isNone(reply)) return Effect.succeed(Option.none())
+      const answer = decodeQueryAnswer(reply.value)
+      return Result.isSuccess(answer)
+        ? Effect.succeed(Option.some<QueryOutcome>(answer.success))
+        : Effect.die(new CorruptRecord({ key: queryId, message: `answer to query ${queryId}: ${answer.failure.reason}` }))
+    }))
 
 /** How long closed runs are kept, and the step's time. */
 export interface Retention {
@@ -130,17 +226,20 @@ const outbound = (command: Extract<Command, { type: "SendWorkflow" | "SendActivi
     : outboundOf(activityStream(command.taskQueue), command.key, command.task)
 
 /**
- * The atomic commit of one transition: everything it writes, plus the ack of
- * `delivery` (none for a client's own transition). A run that closes here
- * expires `retentionMs` later (its journal, and the record unless the
- * workflow continued as new).
+ * The atomic commit of one transition computed from `before` (the state of
+ * record `expected`): everything it writes, plus the ack of `delivery` (none
+ * for a client's own transition). A state write is named `token`. Journal
+ * entries are written from the length `before` claims for their run (0 for a
+ * run it does not hold). A run that closes here expires `retentionMs` later
+ * (its journal, and the record unless the workflow continued as new).
  */
 export const toCommit = (
   delivery: Delivery | undefined,
-  expectedVersion: number,
+  expected: Revision,
   before: ExecutionState | undefined,
   transition: Transition,
   retention: Retention,
+  token: string,
 ): Commit => {
   const messages: Array<OutboundMessage> = []
   const timers: Array<TimerEntry> = []
@@ -161,12 +260,18 @@ export const toCommit = (
   }
   const state = transition.state
   const key = delivery?.key ?? state?.workflowId ?? ""
-  const commit: { -readonly [K in keyof Commit]: Commit[K] } = state !== undefined && state !== before
-    ? stateCommit(key, expectedVersion, state)
-    : { key, expectedVersion }
-  if (state !== undefined && transition.journal.length > 0) {
+  const journalId = transition.journalRunId ?? state?.runId
+  const commit: Mutable<CommitWrites> & CommitStateWrite = state !== undefined && state !== before
+    ? stateCommit(key, expected.version, state, token)
+    : { key, expectedVersion: expected.version }
+  if (expected.token !== "") commit.expectedToken = expected.token
+  if (state !== undefined && journalId !== undefined && transition.journal.length > 0) {
     // Encoded now: journals are kept for the run's retention, and long-lived text is cheaper for the GC than entry objects.
-    commit.journal = { id: transition.journalRunId ?? state.runId, entries: transition.journal.map(encodeJournalEntry) }
+    commit.journal = {
+      id: journalId,
+      from: before !== undefined && before.runId === journalId ? before.journalLength : 0,
+      entries: transition.journal.map(encodeJournalEntry),
+    }
   }
   if (messages.length > 0) commit.messages = messages
   if (timers.length > 0) commit.timers = timers
@@ -181,54 +286,61 @@ export const toCommit = (
   return commit
 }
 
-/** A commit that writes `state`, encoded on first read. */
-const stateCommit = (key: string, expectedVersion: number, state: ExecutionState): { -readonly [K in keyof Commit]: Commit[K] } => {
+/** A commit that writes `state` as the write `token`, encoded on first read. */
+const stateCommit = (key: string, expectedVersion: number, state: ExecutionState, token: string): Mutable<CommitWrites> & CommitStateWrite => {
   const holder = new Lazy(state, encodeState)
-  return { key, expectedVersion, get state() { return holder.encoded }, [encodedValue]: holder }
+  return attachEncodedValue<Mutable<CommitWrites> & CommitStateWrite>({ key, expectedVersion, get state() { return holder.encoded }, token }, holder)
 }
 
 /**
- * Commit `transition` (computed from `before` at `expectedVersion`) and ack
- * `delivery`. Resolves to the version the record has afterwards and the
- * length of the state it wrote: undefined when the state was left alone, 0
- * when the store kept the state without encoding it (the embedded store).
+ * What a commit left stored: the record's revision afterwards and the length
+ * of the state it wrote — undefined when it left the state alone, 0 when the
+ * store kept the state without encoding it (the embedded store).
+ */
+export interface Committed extends Revision {
+  readonly stateLength: number | undefined
+}
+
+/**
+ * Commit `transition` (computed from `before`, the state of record
+ * `expected`) and ack `delivery`. A state write gets a fresh token, or
+ * `token` when the caller drew one already (a client's start announces it in
+ * its `Start`).
  */
 export const commitTransition = (
   delivery: Delivery | undefined,
-  expectedVersion: number,
+  expected: Revision,
   before: ExecutionState | undefined,
   transition: Transition,
   retention: Retention,
+  token?: string,
 ): Effect.Effect<Committed, StoreError | CommitConflict, Store> =>
-  Store.use((store) => commitTransitionTo(store, delivery, expectedVersion, before, transition, retention))
-
-/** What `commitTransition` resolves to. */
-export interface Committed {
-  readonly version: number
-  readonly stateLength: number | undefined
-}
+  Store.use((store) => commitTransitionTo(store, delivery, expected, before, transition, retention, token))
 
 /** `commitTransition` on a store the caller already holds (the workflow-task loop looks it up once). */
 export const commitTransitionTo = (
   store: StoreShape,
   delivery: Delivery | undefined,
-  expectedVersion: number,
+  expected: Revision,
   before: ExecutionState | undefined,
   transition: Transition,
   retention: Retention,
-): Effect.Effect<Committed, StoreError | CommitConflict> => {
-  const commit = toCommit(delivery, expectedVersion, before, transition, retention)
-  const holder = commit[encodedValue]
-  return Effect.map(store.commit(commit), (): Committed =>
-    holder === undefined
-      ? { version: expectedVersion, stateLength: undefined }
-      : { version: expectedVersion + 1, stateLength: (holder as Lazy<ExecutionState>).known?.length ?? 0 })
-}
+  token?: string,
+): Effect.Effect<Committed, StoreError | CommitConflict> =>
+  Effect.suspend(() => {
+    const commit = toCommit(delivery, expected, before, transition, retention, token ?? drawWriteToken())
+    const holder = commit[encodedValue]
+    return Effect.map(store.commit(commit), (): Committed =>
+      commit.token === undefined
+        ? { ...expected, stateLength: undefined }
+        : { version: expected.version + 1, token: commit.token, stateLength: holder instanceof Lazy ? holder.known?.length ?? 0 : commit.state.length })
+  })
 
 /**
  * Run `attempt` again while it loses optimistic-concurrency races on the
- * record's version (each attempt reloads what it reads), at most `times`
- * more times; then the last `CommitConflict` passes through.
+ * record (its version or write token moved on; each attempt reloads what it
+ * reads), at most `times` more times; then the last `CommitConflict` passes
+ * through.
  */
 export const retryConflicts = <A, E, R>(attempt: Effect.Effect<A, E | CommitConflict, R>, times: number): Effect.Effect<A, E | CommitConflict, R> =>
   Effect.retry(attempt, {

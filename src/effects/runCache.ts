@@ -4,11 +4,13 @@
  * the live run (suspended workflow code) that belongs to it.
  *
  * A step *takes* its workflow's entry out of the cache and puts an entry back
- * only after its commit succeeded (`version + 1`). So a step that fails,
- * conflicts, is interrupted or dies on a bug leaves nothing behind, and the
- * next step loads the state and replays the run from the journal. The cache
- * is only a guess: another process may have moved the workflow on, and the
- * commit's version check catches that.
+ * only after its commit succeeded (`version + 1` and the token that commit
+ * wrote). So a step that fails, conflicts, is interrupted or dies on a bug
+ * leaves nothing behind, and the next step loads the state and replays the
+ * run from the journal. The cache is only a guess: another process may have
+ * moved the workflow on, or the store may have lost writes and reached the
+ * same version again with other contents; the commit's check of version and
+ * token catches both.
  *
  * Bounded by count and by an estimate of bytes (the encoded state, plus a
  * fixed allowance per run and per journal entry the run has seen); the least
@@ -18,7 +20,9 @@ import type { ExecutionState } from "../core/state.ts"
 
 /** One cached workflow. `run` is the executor's live run, opaque here. */
 export interface CachedRun<R> {
+  /** The store revision `state` is: its version and the token of the write that stored it. */
   readonly version: number
+  readonly token: string
   readonly state: ExecutionState
   readonly run: R
   /** Estimated memory held (bytes). */

@@ -48,6 +48,29 @@ export const retryStoreErrors = <A, E, R>(operation: string, effect: Effect.Effe
   return loop(0)
 }
 
+/** Store-error retries one message's step may make before it is given back for re-delivery (≈ 2.5 s of backoff). */
+export const MESSAGE_STORE_RETRIES = 8
+
+/**
+ * Run `effect`, retrying on `StoreError` at most `retries` times with
+ * real-time backoff; then the last `StoreError` is the result. For work on
+ * one message, which must not hold up the batch or the loop behind it.
+ */
+export const retryStoreErrorsUpTo = <A, E, R>(operation: string, effect: Effect.Effect<A, E | StoreError, R>, retries: number): Effect.Effect<A, E | StoreError, R> => {
+  const loop = (attempt: number): Effect.Effect<A, E | StoreError, R> =>
+    effect.pipe(
+      Effect.catchIf(
+        (error): error is StoreError => (error as { _tag?: string })._tag === "StoreError" && attempt < retries,
+        (error) =>
+          (attempt === 0 ? Effect.logWarning(`${operation}: store error, retrying (up to ${retries} times): ${error.message}`) : Effect.void).pipe(
+            Effect.andThen(sleepReal(storeBackoff(attempt))),
+            Effect.andThen(Effect.suspend(() => loop(attempt + 1))),
+          ),
+      ),
+    )
+  return Effect.suspend(() => loop(0))
+}
+
 /**
  * Run an idempotent client operation, riding out a brief store outage
  * (failover, restart, a dropped connection): `StoreError`s are retried with

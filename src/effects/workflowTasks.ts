@@ -11,14 +11,25 @@
  * messages of different workflows concurrently and those of one workflow in
  * order.
  */
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Fiber, Result } from "effect"
 import { completeActivation, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store, type StoreError, type StoreShape } from "../stores/Store.ts"
-import { commitQueryAnswer, commitTransitionTo, loadExecution, loadJournal, readWorkflowMessages, retryConflicts, workflowMessageOf } from "./executions.ts"
+import {
+  claimedType,
+  commitQueryAnswer,
+  commitTransitionTo,
+  deadLetterDelivery,
+  loadExecution,
+  loadJournal,
+  readWorkflowMessages,
+  retryConflicts,
+  type Revision,
+  workflowMessageOf,
+} from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
-import { retryStoreErrors } from "./storeRetry.ts"
+import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
 /** Configuration of a workflow-task loop. */
 export interface WorkflowTaskConfig<R = unknown> {
@@ -33,6 +44,12 @@ export interface WorkflowTaskConfig<R = unknown> {
   readonly retentionMs: number
   /** Called after a commit that set timers, with the earliest `fireAt` (wakes the timer loop). */
   readonly onTimers?: (fireAt: number) => void
+  /**
+   * On interruption (shutdown), how long (real ms) the batch in progress may
+   * still run before it is interrupted too (its unfinished messages stay
+   * pending and are re-delivered). Default 10 000.
+   */
+  readonly shutdownGraceMs?: number
 }
 
 const MAX_CONFLICTS = 50
@@ -61,7 +78,8 @@ interface StepEnv {
 const cacheable = (state: ExecutionState | undefined): state is ExecutionState =>
   state !== undefined && state.status === "RUNNING" && state.taskFailure === undefined
 
-const cacheEntry = <R>(version: number, state: ExecutionState, run: R): CachedRun<R> => ({ version, state, run, bytes: estimateRunBytes(state, 0) })
+const cacheEntry = <R>(revision: Revision, state: ExecutionState, run: R): CachedRun<R> =>
+  ({ version: revision.version, token: revision.token, state, run, bytes: estimateRunBytes(state, 0) })
 
 const notFound = (workflowId: string): QueryOutcome => ({
   ok: false,
@@ -69,22 +87,35 @@ const notFound = (workflowId: string): QueryOutcome => ({
 })
 
 /**
+ * A message that can never be decoded (not JSON, a missing or mistyped field,
+ * a type this version does not know) goes to the dead letters at once, with
+ * the reason: re-delivering it would fail the same way every time. (A message
+ * that decodes but whose step fails is left pending instead: the failure may
+ * be transient, or fixed by a newer worker.)
+ */
+const deadLetterUndecodable = (delivery: Delivery, reason: string) =>
+  Effect.gen(function* () {
+    const type = claimedType(delivery.body)
+    const what = type === "Signal" ? "malformed signal" : type === undefined ? "unreadable message" : `malformed ${type} message`
+    yield* Effect.logWarning(`workflow ${delivery.key}: ${what} ${delivery.id} moved to the dead letters: ${reason}`)
+    yield* deadLetterDelivery(delivery, reason)
+  })
+
+/**
  * Process one delivery once: the whole durable step. Fails with
  * `CommitConflict` when it lost a race (nothing was written, nothing cached).
  */
 const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, firstAttempt: boolean) {
-  const message = workflowMessageOf(delivery)
-  if (message === undefined) {
-    // Unreadable here (corrupt, or from a newer version): leave it pending. It is re-delivered
-    // after the visibility timeout — perhaps to a newer worker — and dead-lettered after
-    // `maxDeliveries`, visible to operators; nothing else is held up.
-    yield* Effect.logError(`workflow ${delivery.key}: cannot read message ${delivery.id}; leaving it for another worker or the dead-letter list`)
-    return
-  }
+  const decoded = workflowMessageOf(delivery)
+  if (Result.isFailure(decoded)) return yield* deadLetterUndecodable(delivery, decoded.failure.reason)
+  const message = decoded.success
   // The step owns the cached entry from here on; only a committed step puts one back.
   const cached = config.cache.take(delivery.key)
   // Nothing cached: a client's Start says what it wrote (first attempt only: a conflict means it moved on).
-  const { version, state: before } = cached ?? (firstAttempt ? recordOfStart(message) : undefined) ?? (yield* loadExecution(delivery.key))
+  // Either guess names the write it assumes (version and token): a record the store has since
+  // replaced, even by a write that reached the same version after a rollback, fails the commit.
+  const { version, token, state: before } = cached ?? (firstAttempt ? recordOfStart(message) : undefined) ?? (yield* loadExecution(delivery.key))
+  const revision: Revision = { version, token }
   // The step's time is the store's clock (timers fire by it), read locally plus the batch's offset.
   const now = env.clock.currentTimeMillisUnsafe() + clockOffset
   const first = reduce(before, message, now)
@@ -99,9 +130,9 @@ const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTa
       answer = executed.outcome
       run = executed.run
     }
-    yield* commitQueryAnswer(delivery, version, queryId, answer)
+    yield* commitQueryAnswer(delivery, revision, queryId, answer)
     if (run !== undefined && cacheable(before) && before.pendingJobs.length === 0) {
-      config.cache.put(delivery.key, cached ?? cacheEntry(version, before, run))
+      config.cache.put(delivery.key, cached ?? cacheEntry(revision, before, run))
     }
     return
   }
@@ -122,13 +153,13 @@ const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTa
     runId = state.runId
     transition = completeActivation(first, executed.outcome, now)
   }
-  const committed = yield* commitTransitionTo(env.store, delivery, version, before, transition, { now, retentionMs: config.retentionMs })
+  const committed = yield* commitTransitionTo(env.store, delivery, revision, before, transition, { now, retentionMs: config.retentionMs })
   const after = transition.state
   // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
   if (run !== undefined && cacheable(after) && after.runId === runId) {
     // A state the store keeps unencoded (the embedded store holds the object the cache holds) is charged nothing.
     const bytes = committed.stateLength !== undefined ? estimateRunBytes(after, committed.stateLength) : cached?.bytes ?? estimateRunBytes(after, 0)
-    config.cache.put(delivery.key, { version: committed.version, state: after, run, bytes })
+    config.cache.put(delivery.key, { version: committed.version, token: committed.token, state: after, run, bytes })
   }
   if (config.onTimers !== undefined) {
     let earliest = Infinity
@@ -159,14 +190,28 @@ const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: D
     Effect.catchDefect((defect) => Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
   )
 
+/**
+ * The slow path: lost races are recomputed (at most `MAX_CONFLICTS` times) and
+ * store errors retried with backoff, at most `MESSAGE_STORE_RETRIES` times;
+ * past either bound the message is given back for re-delivery and the loop
+ * goes on, so one message never holds up the batch or the loop behind it.
+ */
 const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
-  retryStoreErrors(
+  retryStoreErrorsUpTo(
     `workflow ${delivery.key}`,
-    retryConflicts(attempt(env, config, delivery, clockOffset, false), MAX_CONFLICTS).pipe(
-      Effect.catchTag("CommitConflict", (conflict) =>
-        // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
-        conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`)),
-    ),
+    retryConflicts(attempt(env, config, delivery, clockOffset, false), MAX_CONFLICTS),
+    MESSAGE_STORE_RETRIES,
+  ).pipe(
+    Effect.catchTags({
+      // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
+      CommitConflict: (conflict) =>
+        conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`),
+      StoreError: (error) =>
+        Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); message ${delivery.id} given back for re-delivery`).pipe(
+          Effect.andThen(env.store.release([delivery])),
+          Effect.ignore,
+        ),
+    }),
   )
 
 /** Group deliveries by workflow id, keeping their order. */
@@ -183,7 +228,8 @@ const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
 /**
  * The loop: read a batch, process it (workflows concurrently, each workflow's
  * messages in order), repeat. A batch in progress is finished before an
- * interruption (shutdown) takes effect; a blocked read is interrupted at once.
+ * interruption (shutdown) takes effect, within `shutdownGraceMs`; a blocked
+ * read is interrupted at once. A defect in a read is logged and the read retried.
  */
 export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effect<never, never, Store> =>
   Effect.gen(function* () {
@@ -204,19 +250,32 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         return offset
       })
     })
-    const readBatch = retryStoreErrors("workflow read", readWorkflowMessages(config.taskQueue, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 }))
-    return yield* Effect.forever(
-      Effect.flatMap(readBatch, (deliveries) =>
-        Effect.uninterruptible(
-          Effect.flatMap(clockOffset, (offset) =>
-          Effect.forEach(
-            byKey(deliveries),
-            (group) =>
-              group.length === 1
-                ? processWith(env, config, group[0]!, offset)
-                : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }),
-            { concurrency: "unbounded", discard: true },
-          )),
-        )),
+    const readBatch = retryStoreErrors("workflow read", readWorkflowMessages(config.taskQueue, { consumer: config.consumer, count: config.batchSize, blockMs: 5000 })).pipe(
+      Effect.catchDefect((defect) =>
+        Effect.logError("workflow read failed unexpectedly; retrying in 1 s", defect).pipe(Effect.andThen(sleepReal(1000)), Effect.as([]))),
     )
+    const graceMs = config.shutdownGraceMs ?? 10_000
+    const processBatch = (deliveries: ReadonlyArray<Delivery>) =>
+      Effect.flatMap(clockOffset, (offset) =>
+        Effect.forEach(
+          byKey(deliveries),
+          (group) =>
+            group.length === 1
+              ? processWith(env, config, group[0]!, offset)
+              : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }),
+          { concurrency: "unbounded", discard: true },
+        ))
+    // A batch in progress is finished before an interruption (shutdown) takes effect — for up
+    // to `graceMs` of real time; then it is interrupted too, and its unfinished messages stay
+    // pending (re-delivered: a step that did not commit changed nothing).
+    const withGrace = (deliveries: ReadonlyArray<Delivery>) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const batch = yield* Effect.forkChild(processBatch(deliveries), { startImmediately: true })
+          return yield* restore(Fiber.join(batch)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.raceFirst(Fiber.await(batch), sleepReal(graceMs)).pipe(Effect.andThen(Fiber.interrupt(batch)))),
+          )
+        }))
+    return yield* Effect.forever(Effect.flatMap(readBatch, withGrace))
   })

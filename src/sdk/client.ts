@@ -16,11 +16,14 @@ import {
   queryWorkflow,
   readJournal,
   sendToRunning,
+  signalWithStartWorkflow,
   startWorkflow,
   terminateWorkflow,
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
-import type { Connection } from "./connection.ts"
+import { checkNamespace, Connection } from "./connection.ts"
+import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
+import { DeadLetterClient } from "./deadLetters.ts"
 import {
   QueryFailedError,
   QueryNotRegisteredError,
@@ -36,6 +39,17 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
+}
+
+/** Options of `client.workflow.signalWithStart` (Temporal's `WorkflowSignalWithStartOptions`). */
+export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<any>, SignalArgs extends Array<any> = Array<any>> extends WorkflowStartOptions<Args> {
+  readonly signal: SignalDefinition<SignalArgs> | string
+  readonly signalArgs?: SignalArgs
+}
+
+/** The handle `signalWithStart` returns: also which run received the signal. */
+export interface WorkflowHandleWithSignaledRunId<T extends Workflow = Workflow> extends WorkflowHandle<T> {
+  readonly signaledRunId: string
 }
 
 /** What `handle.describe()` returns. */
@@ -91,6 +105,9 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 }
 
 const QUERY_TIMEOUT_MS = 10_000
+const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
+const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
+const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
 
 const required = (value: unknown, name: string): string => {
   if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
@@ -154,15 +171,42 @@ export class WorkflowClient {
     return this.connection.run(effect.pipe(Effect.mapError((error) => temporalError(error))))
   }
 
-  /** Start a workflow. Rejects with `WorkflowExecutionAlreadyStartedError` while one with the same id runs. */
+  /**
+   * Start a workflow. Rejects with `WorkflowExecutionAlreadyStartedError` while one with the same id runs,
+   * and with `PayloadSizeLimitError` when its arguments exceed the connection's `payloadLimits`
+   * (as do `signal` and `query`).
+   */
   async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
+    checkOptions("client.workflow.start(workflow, options)", options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
     const workflowType = workflowTypeOf(workflow)
     const workflowId = required(options?.workflowId, "workflowId")
     const taskQueue = required(options.taskQueue, "taskQueue")
     const args = encodeArgs(options.args ?? [])
+    this.connection.payloads.check(args, `start workflow ${workflowType} args`)
     const runId = randomUUID()
     const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
     return this.#handle<T>(workflowId, undefined, runId, version)
+  }
+
+  /**
+   * Signal the running execution of `workflowId`, or start one and signal it
+   * (Temporal's `signalWithStart`), atomically: one commit in the store, so
+   * the signal is never lost between a start and a close.
+   */
+  async signalWithStart<T extends Workflow, SignalArgs extends Array<any> = Array<any>>(
+    workflow: T | string,
+    options: WorkflowSignalWithStartOptions<Parameters<T>, SignalArgs>,
+  ): Promise<WorkflowHandleWithSignaledRunId<T>> {
+    checkOptions("client.workflow.signalWithStart(workflow, options)", options, SIGNAL_WITH_START_OPTIONS, UNSUPPORTED_CLIENT_START)
+    const workflowType = workflowTypeOf(workflow)
+    const workflowId = required(options?.workflowId, "workflowId")
+    const taskQueue = required(options.taskQueue, "taskQueue")
+    const name = required(typeof options.signal === "string" ? options.signal : options.signal?.name, "signal")
+    const args = encodeArgs(options.args ?? [])
+    const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
+    const runId = randomUUID()
+    const signaledRunId = await this.run(signalWithStartWorkflow({ workflowId, runId, workflowType, taskQueue, args }, { signalId: randomUUID(), name, args: signalArgs }))
+    return { ...this.#handle<T>(workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
   }
 
   /** Start a workflow and wait for its result. */
@@ -200,12 +244,14 @@ export class WorkflowClient {
       async signal(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "signal name")
         const payloads = encodeArgs(args, `signal ${name} args`)
+        connection.payloads.check(payloads, `signal ${name} args`)
         const signalId = randomUUID()
         await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads })))
       },
       async query(def, ...args) {
         const name = required(typeof def === "string" ? def : def?.name, "query name")
         const payloads = encodeArgs(args, `query ${name} args`)
+        connection.payloads.check(payloads, `query ${name} args`)
         // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
         const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
         const outcome = await connection.run(
@@ -240,16 +286,30 @@ export class WorkflowClient {
 
 /** Options of `new Client`. */
 export interface ClientOptions {
-  readonly connection: Connection
+  /** Default: the embedded in-memory store's connection for `namespace`. */
+  readonly connection?: Connection
+  /** Must be the connection's namespace when both are given (default `"default"` without a connection). */
+  readonly namespace?: string
 }
 
-/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`. */
+/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`, and `client.deadLetters`. */
 export class Client {
   readonly workflow: WorkflowClient
+  /** The task queues' parked messages: list, retry, purge. */
+  readonly deadLetters: DeadLetterClient
   readonly connection: Connection
-  constructor(options: ClientOptions) {
-    if (options?.connection === undefined) throw new InvalidArgumentError({ message: "new Client({ connection }): connection is required" })
-    this.connection = options.connection
-    this.workflow = new WorkflowClient(options.connection)
+  constructor(options: ClientOptions = {}) {
+    checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
+    if (options.connection !== undefined && typeof (options.connection as Partial<Connection>).run !== "function") {
+      throw new InvalidArgumentError({ message: "new Client({ connection }): connection must come from Connection.connect()" })
+    }
+    if (options.namespace !== undefined && (typeof options.namespace !== "string" || options.namespace.length === 0)) {
+      throw new InvalidArgumentError({ message: "new Client({ namespace }): namespace must be a non-empty string" })
+    }
+    const connection = options.connection ?? Connection.embedded(options.namespace)
+    checkNamespace("new Client(options)", options.namespace, connection)
+    this.connection = connection
+    this.workflow = new WorkflowClient(connection)
+    this.deadLetters = new DeadLetterClient(connection)
   }
 }

@@ -6,13 +6,17 @@
  * (one per namespace per process, so a worker and a client connected
  * separately in the same process see each other).
  */
-import { Effect, Layer, ManagedRuntime, References } from "effect"
+import { Cause, Effect, Layer, Logger, type LogLevel as EffectLogLevel, ManagedRuntime, References } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
+import { defaultPayloadLimits, type PayloadLimits } from "../core/payload.ts"
 import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../stores/memory.ts"
 import type { RedisInput } from "../stores/redis/connection.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
+import { checkOptions, UNSUPPORTED_CONNECTION } from "./internal/options.ts"
+import { installedLogger, type LogLevel as TemporalLogLevel } from "./runtime.ts"
+import { PayloadGuard } from "./internal/payloadGuard.ts"
 
 /** Options of `Connection.connect`. */
 export interface ConnectionOptions {
@@ -42,30 +46,89 @@ export interface ConnectionOptions {
   /** A custom backend: any layer providing the `Store` service. */
   readonly store?: Layer.Layer<Store, unknown>
   /** The least severe log entries this connection's workers print (Effect's logger). Default `"Info"`. */
-  readonly logLevel?: LogLevel
+  readonly logLevel?: ConnectionLogLevel
   /**
    * How long a closed execution (its record and journal) is kept before the
    * store deletes it (Temporal's namespace retention). Default `"7 days"`;
    * `Infinity` keeps everything.
    */
   readonly retention?: Duration | typeof Infinity
+  /**
+   * Size limits of what one durable call carries — an argument list (start,
+   * signal, query, activity, child, continue-as-new), a result, heartbeat
+   * details — in UTF-8 bytes of its JSON. Above `errorBytes` (default 2 MiB,
+   * Temporal's blob size limit) the call is refused with
+   * `PayloadSizeLimitError`; above `warnBytes` (default 256 KiB) a warning is
+   * logged once per call site. `Infinity` turns a limit off. Give every
+   * process of a namespace the same limits.
+   */
+  readonly payloadLimits?: { readonly errorBytes?: number; readonly warnBytes?: number }
+}
+
+/** The payload limits of `options` with defaults filled in; `InvalidArgumentError` for a bad value. */
+export const payloadLimitsOf = (limits: ConnectionOptions["payloadLimits"]): PayloadLimits => {
+  if (limits === undefined) return defaultPayloadLimits
+  const invalid = (message: string) => new InvalidArgumentError({ message: `Connection.connect: payloadLimits.${message}` })
+  if (typeof limits !== "object" || limits === null) throw new InvalidArgumentError({ message: "Connection.connect: payloadLimits must be an object { errorBytes?, warnBytes? }" })
+  for (const name of ["errorBytes", "warnBytes"] as const) {
+    const value = limits[name]
+    if (value !== undefined && !(value === Infinity || (Number.isInteger(value) && value > 0))) throw invalid(`${name} must be a positive integer number of bytes or Infinity; got ${value}`)
+  }
+  const errorBytes = limits.errorBytes ?? defaultPayloadLimits.errorBytes
+  const warnBytes = limits.warnBytes ?? Math.min(defaultPayloadLimits.warnBytes, errorBytes)
+  if (warnBytes > errorBytes) throw invalid(`warnBytes (${warnBytes}) must not be above errorBytes (${errorBytes})`)
+  return { errorBytes, warnBytes }
 }
 
 /** The retention of `options` in ms (`Infinity`: forever). */
 export const retentionOf = (retention: Duration | undefined, fallback: number): number =>
   retention === undefined ? fallback : retention === Infinity ? Infinity : toMillis(retention, "retention")
 
-/** Log levels (Effect's). */
-export type LogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace" | "None"
+/**
+ * The least severe lines a connection's workers print: Effect's level names,
+ * or Temporal's (`"INFO"`, ...), which mean the same.
+ */
+export type ConnectionLogLevel = "All" | "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace" | "None" | TemporalLogLevel
 
-/** The runtime layer of a connection: its store plus its logging threshold. */
-export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: LogLevel | undefined): Layer.Layer<Store, E> =>
-  logLevel === undefined ? store : Layer.merge(store, Layer.succeed(References.MinimumLogLevel, logLevel))
+const EFFECT_LEVEL: Readonly<Record<TemporalLogLevel, EffectLogLevel.LogLevel>> = { TRACE: "Trace", DEBUG: "Debug", INFO: "Info", WARN: "Warn", ERROR: "Error" }
+const TEMPORAL_LEVEL: Readonly<Record<EffectLogLevel.LogLevel, TemporalLogLevel>> = {
+  All: "TRACE", Trace: "TRACE", Debug: "DEBUG", Info: "INFO", Warn: "WARN", Error: "ERROR", Fatal: "ERROR", None: "ERROR",
+}
+
+const toEffectLevel = (level: ConnectionLogLevel): EffectLogLevel.LogLevel => (level in EFFECT_LEVEL ? EFFECT_LEVEL[level as TemporalLogLevel] : (level as EffectLogLevel.LogLevel))
+
+/**
+ * The runtime's own lines go to the logger of `Runtime.install` when one is
+ * installed (at the time of the line), else to Effect's default logger.
+ */
+const runtimeLogger = Logger.make((options) => {
+  const logger = installedLogger()
+  if (logger === undefined) return Logger.defaultLogger.log(options)
+  const parts = Array.isArray(options.message) ? options.message : [options.message]
+  const message = parts.map((part) => (typeof part === "string" ? part : part instanceof Error ? part.message : String(part))).join(" ")
+  const meta: Record<string, unknown> = { sdkComponent: "worker" }
+  if (options.cause.reasons.length > 0) meta["error"] = Cause.pretty(options.cause)
+  logger.log(TEMPORAL_LEVEL[options.logLevel], message, meta)
+})
+
+/** The runtime layer of a connection: its store, its logging threshold, and its logger. */
+export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: ConnectionLogLevel | undefined): Layer.Layer<Store, E> => {
+  const logging = Logger.layer([runtimeLogger])
+  return logLevel === undefined
+    ? Layer.merge(store, logging)
+    : Layer.mergeAll(store, logging, Layer.succeed(References.MinimumLogLevel, toEffectLevel(logLevel)))
+}
+
+const CONNECTION_OPTIONS = [
+  "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",
+  "logLevel", "retention", "payloadLimits",
+] satisfies Array<keyof ConnectionOptions>
 
 const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction"] as const
 
 /** Refuse options that cannot work, naming them (`InvalidArgumentError`), before anything connects. */
 const validate = (options: ConnectionOptions, namespace: string): void => {
+  checkOptions("Connection.connect(options)", options, CONNECTION_OPTIONS, UNSUPPORTED_CONNECTION)
   const invalid = (message: string) => new InvalidArgumentError({ message: `Connection.connect: ${message}` })
   if (typeof namespace !== "string" || !/^[^{}:\s]+$/.test(namespace)) {
     throw invalid(`invalid namespace ${JSON.stringify(namespace)}: use a non-empty name without "{", "}", ":" or whitespace`)
@@ -147,19 +210,27 @@ const embeddedStore = (namespace: string, options: ConnectionOptions): MemorySto
 /** A connection to a store. */
 export class Connection {
   #closed = false
+  /** Internal: the payload size limits every client call and worker of this connection applies. */
+  readonly payloads: PayloadGuard
   /** Internal: use `Connection.connect`. */
   constructor(
     readonly runtime: ManagedRuntime.ManagedRuntime<Store, unknown>,
     readonly namespace: string,
     /** How long closed executions are kept (ms; `Infinity`: forever). */
     readonly retentionMs: number = SEVEN_DAYS,
-  ) {}
+    payloadLimits: PayloadLimits = defaultPayloadLimits,
+  ) {
+    this.payloads = new PayloadGuard(payloadLimits, (message) => {
+      if (!this.#closed) this.runtime.runFork(Effect.logWarning(message))
+    })
+  }
 
   /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
   static async connect(options: ConnectionOptions = {}): Promise<Connection> {
     const namespace = options.namespace ?? "default"
     const retentionMs = retentionOf(options.retention, SEVEN_DAYS)
-    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace, retentionMs)
+    const payloadLimits = payloadLimitsOf(options.payloadLimits)
+    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace, retentionMs, payloadLimits)
     try {
       await connection.runtime.context()
     } catch (error) {
@@ -167,6 +238,14 @@ export class Connection {
       throw error
     }
     return connection
+  }
+
+  /**
+   * The embedded store's connection for `namespace`, made synchronously
+   * (for `new Client()` without a connection). Internal.
+   */
+  static embedded(namespace = "default"): Connection {
+    return new Connection(ManagedRuntime.make(connectionLayer(storeLayer({ namespace }, namespace), undefined)), namespace, SEVEN_DAYS)
   }
 
   /** Run a store program on this connection. Internal. */
@@ -180,10 +259,37 @@ export class Connection {
     return this.#closed
   }
 
-  /** Release the connection's resources (store clients, fibers). Idempotent. */
+  /** Release the connection's resources (store clients, fibers), shutting down workers still running on it first. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // Workers still running on this connection shut down first (their run() resolves), then the store goes.
+    await Promise.allSettled([...this.#running].map((shutdown) => shutdown()))
     await this.runtime.dispose()
+  }
+
+  readonly #running = new Set<() => Promise<void>>()
+
+  /** Internal: a running worker's shutdown, called by `close()`; the returned function unregisters it. */
+  whileRunning(shutdown: () => Promise<void>): () => void {
+    this.#running.add(shutdown)
+    return () => this.#running.delete(shutdown)
+  }
+}
+
+/**
+ * Temporal's name for the connection workers use: the same as `Connection`
+ * (HotMesh has one kind of connection, to the store).
+ */
+export const NativeConnection = Connection
+/** The type of `NativeConnection` (a `Connection`). */
+export type NativeConnection = Connection
+
+/** `namespace` given next to a connection must be the connection's (it is never ignored). */
+export const checkNamespace = (where: string, namespace: unknown, connection: Connection): void => {
+  if (namespace !== undefined && namespace !== connection.namespace) {
+    throw new InvalidArgumentError({
+      message: `${where}: namespace ${JSON.stringify(namespace)} is not the connection's (${JSON.stringify(connection.namespace)}); the namespace is chosen by Connection.connect({ namespace })`,
+    })
   }
 }

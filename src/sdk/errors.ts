@@ -53,3 +53,11 @@ export class DeterminismViolationError extends Error {
 export class UnknownWorkflowTypeError extends Error {
   override readonly name = "UnknownWorkflowTypeError"
 }
+
+/** `client.deadLetters.retry` of a dead letter that does not exist (already retried or purged, or a wrong id). */
+export class DeadLetterNotFoundError extends Error {
+  override readonly name = "DeadLetterNotFoundError"
+  constructor(message: string, readonly taskQueue: string, readonly kind: "workflow" | "activity", readonly id: string) {
+    super(message)
+  }
+}

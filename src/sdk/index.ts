@@ -4,10 +4,30 @@
  * Start with `Connection.connect()`, a `Worker` and a `Client`; see README.md
  * and docs/architecture.md.
  */
-export { Client, type ClientOptions, WorkflowClient, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from "./client.ts"
-export { Connection, type ConnectionOptions, type LogLevel } from "./connection.ts"
-export { Worker, type WorkerOptions, type WorkerState, type WorkflowHistory } from "./worker.ts"
 export {
+  Client,
+  type ClientOptions,
+  WorkflowClient,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+  type WorkflowHandleWithSignaledRunId,
+  type WorkflowSignalWithStartOptions,
+  type WorkflowStartOptions,
+} from "./client.ts"
+export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
+export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
+export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
+export {
+  bundleWorkflowCode,
+  Worker,
+  type WorkerOptions,
+  type WorkerState,
+  type WorkflowBundle,
+  type WorkflowBundleWithSourceMap,
+  type WorkflowHistory,
+} from "./worker.ts"
+export {
+  DeadLetterNotFoundError,
   DeterminismViolationError,
   QueryFailedError,
   QueryNotRegisteredError,
@@ -25,10 +45,11 @@ export {
   TerminatedFailure,
   TimeoutFailure,
 } from "./failures.ts"
-export { DataConverterError, InvalidArgumentError } from "../core/errors.ts"
+export { DataConverterError, InvalidArgumentError, PayloadSizeLimitError } from "../core/errors.ts"
 export type { JournalEntry } from "../core/journal.ts"
 export type { WorkflowStatus } from "../core/state.ts"
 export { Store, type StoreShape, StoreError, CommitConflict } from "../stores/Store.ts"
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { describeEntry, formatHistory } from "./history.ts"
+export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

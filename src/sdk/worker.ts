@@ -7,12 +7,14 @@
 import { hostname } from "node:os"
 import { pathToFileURL } from "node:url"
 import { Cause, Effect, Exit, Fiber } from "effect"
+import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
 import type { Store } from "../stores/Store.ts"
-import { Connection } from "./connection.ts"
+import { checkNamespace, Connection } from "./connection.ts"
+import { checkOptions, UNSUPPORTED_WORKER } from "./internal/options.ts"
 import { type Activities, makeActivityExecutor } from "./internal/activityExecutor.ts"
 import { makeWorkflowExecutor, replayRun } from "./internal/workflowExecutor.ts"
 import { UnknownWorkflowTypeError } from "./errors.ts"
@@ -39,6 +41,10 @@ export interface WorkerOptions {
   readonly workflows?: Readonly<Record<string, unknown>>
   /** A module whose exported functions are the workflows (e.g. `require.resolve("./workflows")`). */
   readonly workflowsPath?: string
+  /** What `bundleWorkflowCode({ workflowsPath })` returned: the same as passing `workflowsPath`. */
+  readonly workflowBundle?: WorkflowBundle
+  /** Must be the connection's namespace when given (Temporal's option; the namespace is the connection's). */
+  readonly namespace?: string
   readonly activities?: object
   /** Default 100. */
   readonly maxConcurrentActivityTaskExecutions?: number
@@ -59,16 +65,77 @@ export interface WorkerOptions {
   readonly maxWorkflowTaskBatch?: number
   /** Names this worker's consumers in the store; default `host-pid-random`. */
   readonly identity?: string
+  /**
+   * How long `shutdown()` lets the workflow tasks in progress finish (ms or a
+   * duration string); past it they are interrupted, and their messages stay
+   * pending for re-delivery (a step that did not commit changed nothing).
+   * Running activities are cancelled at once either way. Default 10 s.
+   */
+  readonly shutdownGraceTime?: Duration
+}
+
+const WORKER_OPTIONS = [
+  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
+  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime",
+] satisfies Array<keyof WorkerOptions>
+const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle"] satisfies Array<keyof WorkerOptions>
+
+/**
+ * What `bundleWorkflowCode` returns (Temporal's `WorkflowBundleWithSourceMap`
+ * in shape). HotMesh does not bundle or sandbox workflow code: the bundle
+ * names the module, which the worker imports.
+ */
+export interface WorkflowBundle {
+  readonly code: string
+  readonly sourceMap: string
+  readonly workflowsPath: string
+}
+/** Temporal's name for the bundle type. */
+export type WorkflowBundleWithSourceMap = WorkflowBundle
+
+/**
+ * Temporal's `bundleWorkflowCode({ workflowsPath })`, for an unchanged
+ * worker setup: resolves to a bundle that `Worker.create({ workflowBundle })`
+ * accepts. Nothing is bundled (no sandbox): the worker imports `workflowsPath`.
+ */
+export const bundleWorkflowCode = async (options: { readonly workflowsPath: string }): Promise<WorkflowBundle> => {
+  checkOptions("bundleWorkflowCode(options)", options, ["workflowsPath"], {
+    webpackConfigHook: "does not apply: HotMesh does not bundle workflow code",
+    workflowInterceptorModules: "is a Temporal option HotMesh does not support yet",
+    payloadConverterPath: "is a Temporal option HotMesh does not support yet: payloads are JSON",
+    failureConverterPath: "is a Temporal option HotMesh does not support yet",
+    ignoreModules: "does not apply: HotMesh does not bundle workflow code",
+  })
+  if (typeof options?.workflowsPath !== "string" || options.workflowsPath.length === 0) {
+    throw new InvalidArgumentError({ message: "bundleWorkflowCode: workflowsPath is required" })
+  }
+  return { code: "", sourceMap: "", workflowsPath: options.workflowsPath }
+}
+
+/** The `workflowsPath` of `options`, from `workflowsPath` or a `workflowBundle` made by `bundleWorkflowCode`. */
+const workflowsPathOf = (where: string, options: Pick<WorkerOptions, "workflowsPath" | "workflowBundle">): string | undefined => {
+  const bundle = options.workflowBundle
+  if (bundle === undefined) return options.workflowsPath
+  if (typeof bundle !== "object" || bundle === null || typeof bundle.workflowsPath !== "string") {
+    throw new InvalidArgumentError({
+      message: `${where}: workflowBundle must come from HotMesh's bundleWorkflowCode({ workflowsPath }) (HotMesh does not run bundled code); or pass workflowsPath`,
+    })
+  }
+  if (options.workflowsPath !== undefined && options.workflowsPath !== bundle.workflowsPath) {
+    throw new InvalidArgumentError({ message: `${where}: workflowsPath and workflowBundle name different modules` })
+  }
+  return bundle.workflowsPath
 }
 
 /** Temporal's worker states. */
 export type WorkerState = "INITIALIZED" | "RUNNING" | "STOPPING" | "STOPPED"
 
 /** The functions of `workflows` and of the `workflowsPath` module; other exports (signal definitions, ...) are ignored. */
-const loadWorkflows = async (options: Pick<WorkerOptions, "workflows" | "workflowsPath">): Promise<Record<string, WorkflowFunction>> => {
+const loadWorkflows = async (where: string, options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">): Promise<Record<string, WorkflowFunction>> => {
   const sources: Array<Record<string, unknown>> = [{ ...(options.workflows ?? {}) }]
-  if (options.workflowsPath !== undefined) {
-    sources.push((await import(pathToFileURL(options.workflowsPath).href)) as Record<string, unknown>)
+  const workflowsPath = workflowsPathOf(where, options)
+  if (workflowsPath !== undefined) {
+    sources.push((await import(pathToFileURL(workflowsPath).href)) as Record<string, unknown>)
   }
   const workflows: Record<string, WorkflowFunction> = {}
   for (const source of sources) {
@@ -101,17 +168,20 @@ export class Worker {
 
   /** Validate options, load workflows, and build a worker (not yet running). */
   static async create(options: WorkerOptions): Promise<Worker> {
+    checkOptions("Worker.create(options)", options, WORKER_OPTIONS, UNSUPPORTED_WORKER)
     if (typeof options?.taskQueue !== "string" || options.taskQueue.length === 0) {
       throw new InvalidArgumentError({ message: "Worker.create: taskQueue is required" })
     }
     installDeterminism()
-    const connection = options.connection ?? (await Connection.connect())
-    const workflows = await loadWorkflows(options)
+    const connection = options.connection ?? (await Connection.connect(options.namespace === undefined ? {} : { namespace: options.namespace }))
+    checkNamespace("Worker.create", options.namespace, connection)
+    const workflows = await loadWorkflows("Worker.create", options)
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
     const maxCachedWorkflows = atLeast(0)(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
+    const shutdownGraceMs = toMillis(options.shutdownGraceTime ?? 10_000, "shutdownGraceTime")
     const cache = new RunCache<WorkflowRun>({
       maxEntries: maxCachedWorkflows,
       maxBytes: positive(options.maxCachedWorkflowBytes, 256 * 1024 * 1024, "maxCachedWorkflowBytes"),
@@ -126,18 +196,21 @@ export class Worker {
           cache,
           executor: makeWorkflowExecutor({
             workflows,
+            namespace: connection.namespace,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
+            payloads: connection.payloads,
           }),
           batchSize,
           retentionMs: connection.retentionMs,
           onTimers: alarm.nudge,
+          shutdownGraceMs,
         }))
       }
       if (Object.keys(activities).length > 0) {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))
@@ -152,9 +225,10 @@ export class Worker {
    * current workflow code, without a store. Throws
    * `DeterminismViolationError` if the code no longer makes the recorded calls.
    */
-  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath">, history: WorkflowHistory): Promise<void> {
+  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">, history: WorkflowHistory): Promise<void> {
+    checkOptions("Worker.runReplayHistory(options)", options, REPLAY_OPTIONS, UNSUPPORTED_WORKER)
     installDeterminism()
-    const workflows = await loadWorkflows(options)
+    const workflows = await loadWorkflows("Worker.runReplayHistory", options)
     const fn = workflows[history.workflowType]
     if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)
     const started = history.events.find((entry) => entry.type === "WorkflowStarted")
@@ -169,7 +243,7 @@ export class Worker {
 
   /** Replay many histories; resolves to one result per history (Temporal's `runReplayHistories`). */
   static async runReplayHistories(
-    options: Pick<WorkerOptions, "workflows" | "workflowsPath">,
+    options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">,
     histories: Iterable<WorkflowHistory>,
   ): Promise<Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }>> {
     const results: Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }> = []
@@ -204,8 +278,10 @@ export class Worker {
     this.#state = "RUNNING"
     const fiber = this.connection.runtime.runFork(this.program)
     this.#fiber = fiber
+    const unregister = this.connection.whileRunning(() => this.shutdown())
     this.#stopped = this.connection.runtime.runPromise(Fiber.await(fiber)).then((exit) => {
       this.#state = "STOPPED"
+      unregister()
       // Shutdown interrupts the loops; anything else ending them is a failure the caller must see.
       if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) throw Cause.squash(exit.cause)
     })
@@ -225,7 +301,7 @@ export class Worker {
 
   /**
    * Stop polling and stop the loops: a workflow batch in progress is
-   * finished; running activities are aborted (their `cancellationSignal`
+   * finished, within `shutdownGraceTime` (then interrupted); running activities are aborted (their `cancellationSignal`
    * fires) and their tasks released for another worker.
    */
   async shutdown(): Promise<void> {

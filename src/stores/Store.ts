@@ -14,6 +14,14 @@
  * as every key a single `commit` touches can be written atomically (Redis:
  * one hash slot — see design.md "Redis layout").
  *
+ * Optimistic concurrency names writes, not numbers: a record carries its
+ * version and the token of the commit that wrote it (`ExecutionRecord`), and
+ * a commit applies only to the exact write it names (`Commit.expectedVersion`
+ * and `expectedToken`). A backend that can lose recent writes (Redis restored
+ * from an older snapshot, a lost fsync, an asynchronous replica promoted)
+ * repeats versions but never tokens, so a caller's stale guess conflicts
+ * instead of overwriting what was written since.
+ *
  * What a partitioned backend may relax, and the interpreter tolerates:
  * - messages of one commit routed to *another* key's partition may become
  *   visible a little later than the commit (an outbox relayed at least once;
@@ -26,7 +34,8 @@ import { Context, Data, type Effect, type Option } from "effect"
 /**
  * An encoded value and the value itself, for a backend in the writer's own
  * process (the embedded store). A writer may attach one, under
- * `encodedValue`, to an `OutboundMessage` (for its `body`) or a `Commit` (for
+ * `encodedValue` (with `attachEncodedValue`: not enumerable, so a spread
+ * copy drops it), to an `OutboundMessage` (for its `body`) or a `Commit` (for
  * its `state`), and make that field an accessor that returns `encoded`: the
  * text is computed on first use. A backend that keeps the holder instead of
  * the text may hand it back, under the same key, on the `Delivery` or
@@ -43,6 +52,14 @@ export interface EncodedValue<T = unknown> {
 
 /** The key under which an `EncodedValue` travels with what it encodes. */
 export const encodedValue: unique symbol = Symbol.for("hotmesh/encodedValue")
+
+/**
+ * Attach `holder` to `target` under `encodedValue`, not enumerable: a copy
+ * made by spreading (`{ ...delivery, body }`, as a test or a store decorator
+ * may make) carries only the text, so what the copy says is what is read.
+ */
+export const attachEncodedValue = <T extends object>(target: T, holder: EncodedValue): T =>
+  Object.defineProperty(target, encodedValue, { value: holder })
 
 /** Something that may carry its value next to its encoding (see `EncodedValue`). */
 export interface MayCarryValue {
@@ -84,11 +101,24 @@ export interface TimerEntry {
   readonly message: OutboundMessage
 }
 
-/** The stored form of one workflow execution (latest run of a workflow id). */
+/**
+ * The stored form of one workflow execution (latest run of a workflow id).
+ *
+ * `(version, token)` names one state write. The version alone does not: a
+ * store that loses recent writes (Redis restored from an older snapshot, an
+ * `appendfsync everysec` power loss, failover to an asynchronous replica)
+ * hands out the same version numbers again for different contents, so a
+ * commit that names only a version would let a guess made before the loss
+ * (a worker's cached state, a client's `Start` record) overwrite them. The
+ * token is unique to the write that produced the record, so it does not come
+ * round again.
+ */
 export interface ExecutionRecord extends MayCarryValue {
   readonly key: string
   /** Incremented by every commit that writes state; 0 means "never written". */
   readonly version: number
+  /** The token of the commit that wrote this state ("" for a record written without one). */
+  readonly token: string
   readonly state: string
 }
 
@@ -96,17 +126,58 @@ export interface ExecutionRecord extends MayCarryValue {
  * Everything one durable step writes, applied atomically or not at all.
  *
  * The commit fails with `CommitConflict` (and changes nothing) when the
- * record's current version is not `expectedVersion` — optimistic concurrency
- * between consumers racing on the same workflow — or when `ack` names a
- * message that is no longer pending (already acknowledged by another consumer).
+ * record is not the one the caller computed from — its version is not
+ * `expectedVersion` or its token is not `expectedToken` (reason `"version"`:
+ * optimistic concurrency between consumers racing on the same workflow, or a
+ * guess that predates a store rollback) — or when `ack` names a message that
+ * is no longer pending (already acknowledged by another consumer).
+ *
+ * `state` and `token` come together: every state write names a token unique
+ * to it (`CommitStateWrite`).
  */
-export interface Commit extends MayCarryValue {
+export type Commit = CommitWrites & CommitStateWrite
+
+/** The state a commit writes, with the token that names that write; or neither. */
+export type CommitStateWrite =
+  | {
+    /** New encoded state (the record's version becomes `expectedVersion + 1`). */
+    readonly state: string
+    /**
+     * The new record's token: unique to this write across every process and
+     * every restart (never ""), so a later write never repeats it even where
+     * it repeats the version. The next commit names it as `expectedToken`.
+     */
+    readonly token: string
+  }
+  | {
+    /** Omitted: the record (its state, version and token) is left untouched. */
+    readonly state?: never
+    readonly token?: never
+  }
+
+/** What a commit writes besides the state (see `Commit`). */
+export interface CommitWrites extends MayCarryValue {
   readonly key: string
   readonly expectedVersion: number
-  /** New encoded state. Omit to leave the record (and its version) untouched. */
-  readonly state?: string
-  /** Journal entries appended to `journalId` (the run id), in order. */
-  readonly journal?: { readonly id: string; readonly entries: ReadonlyArray<string> }
+  /**
+   * The token of the record at `expectedVersion` (`ExecutionRecord.token`, or
+   * the `token` of the commit that wrote it). Omitted means "": a record
+   * never written (version 0) or written without a token. The record matches
+   * only when both its version and its token are the expected ones.
+   */
+  readonly expectedToken?: string
+  /**
+   * Journal entries of run `id`, in order, written from index `from`: the
+   * number of entries the expected record's state claims for that run. The
+   * journal is first cut to `from` entries, so entries the record does not
+   * claim never stay under the new ones. A backend's own operations never
+   * leave such entries (a record and its journal are written together and a
+   * snapshot restores both as of one moment), but a partial restore or a
+   * stale writer that predates tokens can, and the record is the truth the
+   * commit was checked against. A journal shorter than `from` (entries lost
+   * outside the store's operations) is appended to as it is.
+   */
+  readonly journal?: { readonly id: string; readonly from: number; readonly entries: ReadonlyArray<string> }
   readonly messages?: ReadonlyArray<OutboundMessage>
   /** Timers to set (an existing id is replaced). Applied after `cancelTimers`. */
   readonly timers?: ReadonlyArray<TimerEntry>
@@ -139,11 +210,23 @@ export interface ReadOptions {
   readonly blockMs: number
 }
 
-/** A message that exceeded the delivery limit, parked for operators. */
+/**
+ * A message parked for operators: one that exceeded the delivery limit, or
+ * that its reader dead-lettered because it can never be decoded. `delivery`
+ * is the original message as last delivered (stream, key, body, deliveries).
+ */
 export interface DeadLetter {
+  /** Backend id of this dead letter, unique within its stream (names it to `retryDeadLetter` / `purgeDeadLetters`). */
+  readonly id: string
   readonly delivery: Delivery
   readonly reason: string
   readonly at: number
+  /**
+   * The entry exactly as the backend held it, when it was not one this
+   * contract writes (e.g. a Redis stream entry added by hand with other
+   * fields than key and body: a JSON array of field/value pairs).
+   */
+  readonly raw?: string
 }
 
 /** The store failed (I/O, connection lost, script error). Callers retry. */
@@ -153,7 +236,12 @@ export class StoreError extends Data.TaggedError("StoreError")<{
   readonly cause?: unknown
 }> {}
 
-/** A commit lost an optimistic-concurrency race; nothing was written. */
+/**
+ * A commit lost an optimistic-concurrency race; nothing was written.
+ * `"version"`: the record is not at `(expectedVersion, expectedToken)` —
+ * after a store rollback `actualVersion` may equal `expectedVersion`, with
+ * another token. `"not-pending"`: the acknowledged message is not pending.
+ */
 export class CommitConflict extends Data.TaggedError("CommitConflict")<{
   readonly key: string
   readonly expectedVersion: number
@@ -197,7 +285,22 @@ export interface StoreShape {
   readonly release: (deliveries: ReadonlyArray<Delivery>) => Effect.Effect<void, StoreError>
   /** Reset a pending message's visibility timeout (activity heartbeat). */
   readonly touch: (delivery: Delivery) => Effect.Effect<void, StoreError>
+  /**
+   * Move a pending message to its stream's dead letters, with `reason`, and
+   * acknowledge it, atomically (a reader that can never decode it). Resolves
+   * to false, changing nothing, when the message is no longer pending.
+   */
+  readonly deadLetter: (delivery: Delivery, reason: string) => Effect.Effect<boolean, StoreError>
+  /** The stream's dead letters, oldest first. */
   readonly deadLetters: (stream: StreamAddress) => Effect.Effect<ReadonlyArray<DeadLetter>, StoreError>
+  /**
+   * Append dead letter `id`'s original message (same key and body, a new
+   * message with a fresh delivery count) to its stream and remove the dead
+   * letter, atomically. Resolves to false when there is no such dead letter.
+   */
+  readonly retryDeadLetter: (stream: StreamAddress, id: string) => Effect.Effect<boolean, StoreError>
+  /** Delete the dead letters `ids` of the stream (all of them when omitted); resolves to how many were deleted. */
+  readonly purgeDeadLetters: (stream: StreamAddress, ids?: ReadonlyArray<string>) => Effect.Effect<number, StoreError>
 
   /** Pop every timer due by the store clock and append its message, atomically. Returns how many fired. */
   readonly fireDueTimers: (limit: number) => Effect.Effect<number, StoreError>

@@ -18,7 +18,7 @@
  * on the `Delivery` or `ExecutionRecord` and skip decoding.
  */
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { type Commit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
+import { attachEncodedValue, type Commit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
 import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type TimerEntry } from "./Store.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
 
@@ -50,6 +50,8 @@ export interface MemoryStore extends StoreShape {
   readonly pendingMessages: Effect.Effect<number>
   /** Completes once `pendingMessages` is 0 (at once if it already is). */
   readonly awaitIdle: Effect.Effect<void>
+  /** The earliest pending timer (what `nextTimerAt` times), with its message. */
+  readonly nextTimer: Effect.Effect<Option.Option<TimerEntry>>
 }
 
 /** Service tag giving tests (and `TestWorkflowEnvironment`) the `MemoryStore` behind `Store`. */
@@ -75,11 +77,13 @@ const deliveryOf = (m: Message, stream: StreamAddress): Delivery => {
   const holder = source[encodedValue]
   return holder === undefined
     ? { id: m.id, stream, key: m.key, body: source.body, deliveries: m.deliveries }
-    : { id: m.id, stream, key: m.key, get body() { return source.body }, deliveries: m.deliveries, [encodedValue]: holder }
+    : attachEncodedValue<Delivery>({ id: m.id, stream, key: m.key, get body() { return source.body }, deliveries: m.deliveries }, holder)
 }
 
 /** A stored state: its text, or the holder it came with. */
-type StoredState = { readonly version: number; readonly text: string; readonly holder?: undefined } | { readonly version: number; readonly holder: EncodedValue }
+type StoredState =
+  | { readonly version: number; readonly token: string; readonly text: string; readonly holder?: undefined }
+  | { readonly version: number; readonly token: string; readonly holder: EncodedValue }
 
 
 interface StreamState {
@@ -99,8 +103,8 @@ interface StreamState {
 
 interface Timer extends HeapNode { readonly id: string; readonly message: OutboundMessage }
 
-/** A closed run's journal (and maybe its record, if still at `recordVersion`) to delete at `at`. */
-interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordVersion: number | undefined }
+/** A closed run's journal (and maybe its record, if still the write named `recordToken`) to delete at `at`. */
+interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordToken: string | undefined }
 
 
 /** What the store keeps of an appended message: a copy, or the message itself when it carries its value (its writer never changes it). */
@@ -182,15 +186,15 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
     const acknowledge = (d: Delivery, m: Message): void => free(streamOf(d.stream), m)
 
+    /** Add a dead letter; its id is the message's (message ids are never reused within a stream). */
+    const park = (s: StreamState, delivery: Delivery, reason: string, now: number): void => {
+      s.deadLetters.push(Object.freeze({ id: delivery.id, delivery: Object.freeze(delivery), reason, at: now }))
+    }
+
     const deliver = (s: StreamState, m: Message, now: number, out: Array<Delivery>): void => {
       if (m.deliveries >= maxDeliveries) {
         free(s, m)
-        const delivery = deliveryOf(m, s.address)
-        s.deadLetters.push(Object.freeze({
-          delivery: Object.freeze(delivery),
-          reason: `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`,
-          at: now,
-        }))
+        park(s, deliveryOf(m, s.address), `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`, now)
         return
       }
       m.deliveries++
@@ -247,23 +251,29 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         const actualVersion = record?.version ?? 0
         const conflict = (reason: "version" | "not-pending") =>
           Effect.fail(new CommitConflict({ key: c.key, expectedVersion: c.expectedVersion, actualVersion, reason }))
-        if (actualVersion !== c.expectedVersion) return conflict("version")
+        // The record must be the very write the caller computed from: same version and same token.
+        if (actualVersion !== c.expectedVersion || (record?.token ?? "") !== (c.expectedToken ?? "")) return conflict("version")
         const acked = c.ack === undefined ? undefined : findPending(c.ack)
         if (c.ack !== undefined && acked === undefined) return conflict("not-pending")
         // Validated: from here on nothing can fail, so the commit is all or nothing.
+        // A state that carries its value is kept as its holder (reading `c.state` would encode it).
         const stateHolder = c[encodedValue]
-        if (stateHolder !== undefined) records.set(c.key, { version: actualVersion + 1, holder: stateHolder })
-        else if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, text: c.state })
+        if (stateHolder !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token ?? "", holder: stateHolder })
+        else if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token, text: c.state })
         if (c.expire !== undefined && c.journal !== undefined) {
-          // The record expires only if no later commit has written it (its version moves on).
-          const recordVersion = c.expire.record ? records.get(c.key)?.version : undefined
-          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordVersion })
+          // The record expires only if no later commit has written it (its token changes).
+          const recordToken = c.expire.record ? records.get(c.key)?.token : undefined
+          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordToken })
         }
-        if (c.journal !== undefined && c.journal.entries.length > 0) {
+        if (c.journal !== undefined) {
+          // Written from `from`: entries beyond what the expected record claims are cut first.
           const jk = c.key + "\u0000" + c.journal.id
           let journal = journals.get(jk)
           if (journal === undefined) journals.set(jk, (journal = []))
+          const from = Math.max(0, Math.floor(c.journal.from))
+          if (journal.length > from) journal.length = from
           for (const entry of c.journal.entries) journal.push(entry)
+          if (journal.length === 0) journals.delete(jk)
         }
         if (c.messages !== undefined) for (const m of c.messages) appendOne(m)
         // Cancellations apply before new timers: cancelling and setting one id re-arms it.
@@ -301,8 +311,8 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           if (r === undefined) return Option.none()
           const holder = r.holder
           return Option.some<ExecutionRecord>(holder === undefined
-            ? { key, version: r.version, state: r.text }
-            : { key, version: r.version, get state() { return holder.encoded }, [encodedValue]: holder })
+            ? { key, version: r.version, token: r.token, state: r.text }
+            : attachEncodedValue<ExecutionRecord>({ key, version: r.version, token: r.token, get state() { return holder.encoded } }, holder))
         }),
 
       loadJournal: (key, journalId) => Effect.sync(() => (journals.get(key + "\u0000" + journalId) ?? []).slice()),
@@ -358,7 +368,45 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           })
         ),
 
+      deadLetter: (d, reason) =>
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            const m = findPending(d)
+            if (m === undefined) return false
+            const s = streamOf(d.stream)
+            free(s, m)
+            park(s, deliveryOf(m, s.address), reason, clock.currentTimeMillisUnsafe())
+            flush()
+            return true
+          })
+        ),
+
       deadLetters: (address) => Effect.sync(() => streamOf(address).deadLetters.slice()),
+
+      retryDeadLetter: (address, id) =>
+        Effect.sync(() => {
+          const s = streamOf(address)
+          const index = s.deadLetters.findIndex((letter) => letter.id === id)
+          if (index < 0) return false
+          const [letter] = s.deadLetters.splice(index, 1)
+          appendOne({ stream: s.address, key: letter!.delivery.key, body: letter!.delivery.body })
+          flush()
+          return true
+        }),
+
+      purgeDeadLetters: (address, ids) =>
+        Effect.sync(() => {
+          const s = streamOf(address)
+          const before = s.deadLetters.length
+          if (ids === undefined) s.deadLetters.length = 0
+          else {
+            const drop = new Set(ids)
+            const kept = s.deadLetters.filter((letter) => !drop.has(letter.id))
+            s.deadLetters.length = 0
+            s.deadLetters.push(...kept)
+          }
+          return before - s.deadLetters.length
+        }),
 
       fireDueTimers: (limit) =>
         Clock.clockWith((clock) =>
@@ -368,7 +416,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             while ((expired = expirations.peek()) !== undefined && expired.at <= now) {
               expirations.remove(expired)
               journals.delete(expired.key + "\u0000" + expired.journalId)
-              if (expired.recordVersion !== undefined && records.get(expired.key)?.version === expired.recordVersion) records.delete(expired.key)
+              if (expired.recordToken !== undefined && records.get(expired.key)?.token === expired.recordToken) records.delete(expired.key)
             }
             let fired = 0
             let top: Timer | undefined
@@ -384,6 +432,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         ),
 
       nextTimerAt: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t) => t.at)),
+      nextTimer: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t): TimerEntry => ({ id: t.id, fireAt: t.at, message: t.message }))),
 
       takeReply: (id, timeoutMs) =>
         Clock.clockWith((clock) => {

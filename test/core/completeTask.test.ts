@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import type { FailureInfo } from "../../src/core/failure.ts"
 import type { WorkflowCommand } from "../../src/core/journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
-import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
+import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
 import {
   activity, cancelTimer, child, closed, earlierJob, expectUnchanged, options, PARENT, running, setTimer, T0, T1, toParent,
@@ -296,24 +296,52 @@ describe("requestStart: a client asks for a new run", () => {
 
   it("writes the initial state and sends Start when no run is open", () => {
     for (const previous of [undefined, closed()]) {
-      const t = requestStart(previous, run, T1, 7)
+      const t = requestStart(previous, run, T1, { version: 7, token: "tk" })
       if ("alreadyRunning" in t) throw new Error("expected a transition")
       expect(t.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false, startTime: T1 })
-      const start = { type: "Start" as const, ...run, record: { version: 7, startTime: T1 } }
+      const start = { type: "Start" as const, ...run, record: { version: 7, token: "tk", startTime: T1 } }
       expect(t.commands).toEqual([{ type: "SendWorkflow", taskQueue: "q", key: "wf", message: start }])
       // A worker with nothing cached can take the record from the Start: exactly what was written.
-      expect(recordOfStart(start)).toEqual({ version: 7, state: t.state })
+      expect(recordOfStart(start)).toEqual({ version: 7, token: "tk", state: t.state })
     }
   })
 
   it("only a client's Start describes a record (a child's Start writes none before it is read)", () => {
     expect(recordOfStart({ type: "Start", ...run })).toBeUndefined()
-    expect(recordOfStart({ type: "Start", ...run, parent: PARENT, record: { version: 1, startTime: T1 } })).toBeUndefined()
+    expect(recordOfStart({ type: "Start", ...run, parent: PARENT, record: { version: 1, token: "tk", startTime: T1 } })).toBeUndefined()
+    // An older client's Start names no token: the worker loads the record rather than guess it.
+    expect(recordOfStart({ type: "Start", ...run, record: { version: 1, startTime: T1 } })).toBeUndefined()
     expect(recordOfStart({ type: "Signal", signalId: "s", name: "n", args: [] })).toBeUndefined()
   })
 
   it("refuses while a run is open", () => {
     const open = running()
-    expect(requestStart(open, run, T1, 2)).toEqual({ alreadyRunning: open })
+    expect(requestStart(open, run, T1, { version: 2, token: "tk" })).toEqual({ alreadyRunning: open })
+  })
+})
+
+describe("requestSignalWithStart: signal the open run, or start one with the signal behind its Start", () => {
+  const run = { workflowId: "wf", runId: "r2", workflowType: "order", taskQueue: "q", args: [] }
+  const signal = { signalId: "sig-1", name: "approve", args: ['"ada"'] }
+
+  it("no open run: the new run's state, then Start and the signal (fenced to the new run) on its stream, in that order", () => {
+    for (const previous of [undefined, closed()]) {
+      const { transition, signaledRunId } = requestSignalWithStart(previous, run, signal, T1, { version: 4, token: "t4" })
+      expect(signaledRunId).toBe("r2")
+      expect(transition.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false })
+      expect(transition.commands).toEqual([
+        { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Start", ...run, record: { version: 4, token: "t4", startTime: T1 } } },
+        { type: "SendWorkflow", taskQueue: "q", key: "wf", message: { type: "Signal", runId: "r2", ...signal } },
+      ])
+    }
+  })
+
+  it("an open run: the signal only, for that run, and the state untouched (no version bump)", () => {
+    const open = running()
+    const { transition, signaledRunId } = requestSignalWithStart(open, run, signal, T1, { version: 9, token: "t9" })
+    expect(signaledRunId).toBe(open.runId)
+    expect(transition.state).toBe(open)
+    expect(transition.journal).toEqual([])
+    expect(transition.commands).toEqual([{ type: "SendWorkflow", taskQueue: open.taskQueue, key: open.workflowId, message: { type: "Signal", runId: open.runId, ...signal } }])
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { decode, decodeArgs, encode, encodeArgs } from "../../src/core/payload.ts"
+import { checkPayloadSize, decode, decodeArgs, encode, encodeArgs, payloadBytes } from "../../src/core/payload.ts"
 
 const thrown = (fn: () => unknown): { readonly _tag?: string; readonly message?: string; readonly path?: string } => {
   try {
@@ -92,6 +92,12 @@ describe("encodeArgs / decodeArgs", () => {
     expect(decodeArgs(payloads)).toStrictEqual(args)
   })
 
+  it("reads an undefined position that went through JSON (null) as undefined", () => {
+    const stored = JSON.parse(JSON.stringify(encodeArgs([1, undefined]))) as Array<string | undefined>
+    expect(stored).toStrictEqual(["1", null])
+    expect(decodeArgs(stored)).toStrictEqual([1, undefined])
+  })
+
   it("names the argument and the path inside it", () => {
     const inner: Record<string, unknown> = {}
     const arg = { a: { b: inner } }
@@ -111,5 +117,23 @@ describe("encodeArgs / decodeArgs", () => {
 
   it("uses a custom label", () => {
     expect(thrown(() => encodeArgs([1, 2, () => 3], "activity charge args")).path).toBe("activity charge args[2]")
+  })
+})
+
+describe("payload size limits", () => {
+  const limits = { errorBytes: 12, warnBytes: 6 }
+  it("counts UTF-8 bytes of the whole set (surrogate pairs are 4 bytes)", () => {
+    expect(payloadBytes([encode("ab", "a"), undefined, encode("é", "b")])).toBe(4 + 4)
+    expect(payloadBytes([encode("😀", "c")])).toBe(2 + 4)
+    expect(payloadBytes([encode("中", "d")])).toBe(2 + 3)
+  })
+  it("is ok up to warnBytes, warns above it, refuses above errorBytes naming the set", () => {
+    expect(checkPayloadSize([encode("abcd", "x")], "x", limits)).toBe("ok")
+    expect(checkPayloadSize([encode("abcde", "x")], "x", limits)).toBe("warn")
+    expect(checkPayloadSize([encode("é".repeat(5), "x")], "x", limits)).toBe("warn")
+    expect(() => checkPayloadSize([encode("é".repeat(6), "x")], "args of y", limits)).toThrow(
+      expect.objectContaining({ _tag: "PayloadSizeLimitError", label: "args of y", sizeBytes: 14, limitBytes: 12 }),
+    )
+    expect(checkPayloadSize([encode("x".repeat(1e6), "x")], "x", { errorBytes: Infinity, warnBytes: Infinity })).toBe("ok")
   })
 })

@@ -183,9 +183,10 @@ describe("invalid input is rejected at the call with a typed error, and nothing 
     await expectNotStarted(workflowId)
   })
 
-  it("getHandle('') and new Client({}) → InvalidArgumentError", () => {
+  it("getHandle('') and new Client({ connection: {} }) → InvalidArgumentError", () => {
     expect(() => env.client.workflow.getHandle("")).toThrow(InvalidArgumentError)
-    expect(() => new Client({} as never)).toThrow(InvalidArgumentError)
+    expect(() => new Client({ connection: {} as never })).toThrow(InvalidArgumentError)
+    expect(() => new Client({ namespace: "" })).toThrow(InvalidArgumentError)
   })
 
   const cyclic: Record<string, unknown> = { name: "loop" }

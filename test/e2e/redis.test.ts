@@ -462,3 +462,28 @@ describe("waiting for results", () => {
     }
   })
 })
+
+describe("hostile entries", () => {
+  it("an entry XADDed behind HotMesh's back that cannot decode is dead-lettered at once, whole", async () => {
+    const keys = makeKeys(namespace, 8)
+    const result = await withWorker({ activities: testActivities().activities }, async (taskQueue) => {
+      const stream = keys.stream(0, { kind: "workflow", taskQueue })
+      await admin.xadd(stream, "*", "k", "intruder", "b", JSON.stringify({ type: "Start" }))
+      await admin.xadd(stream, "*", "x", "y", "b", "{}")
+      const dead = await eventually(async () => {
+        const list = await client.deadLetters.list({ taskQueue })
+        return list.length === 2 ? list : undefined
+      }, "both entries dead-lettered")
+      const start = dead.find((d) => d.workflowId === "intruder")!
+      expect(start).toMatchObject({ body: JSON.stringify({ type: "Start" }), deliveries: 1, kind: "workflow" })
+      expect(start.reason).toMatch(/workflowId/)
+      expect(start.raw).toBeUndefined()
+      const odd = dead.find((d) => d.workflowId === "")!
+      expect(odd.raw).toBe(JSON.stringify(["x", "y", "b", "{}"]))
+      expect(odd.reason).toMatch(/"type" is missing/)
+      // The worker carries on.
+      return await client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-intruder"), args: ["Ada"] })
+    })
+    expect(result).toBe("Hello, Ada!")
+  })
+})

@@ -134,7 +134,7 @@ describe("robustness", () => {
     expect(started?.type === "WorkflowStarted" && Number(JSON.parse(started.args[0]!))).toBeGreaterThan(0)
   })
 
-  it("a message the worker cannot read is left pending; the worker and the workflow carry on", async () => {
+  it("a message the worker cannot read is dead-lettered at once; the worker and the workflow carry on", async () => {
     const handle = await env.client.workflow.start(accumulator, { taskQueue: "robust", workflowId: "garbled", args: [0] })
     await env.connection.run(
       Effect.gen(function* () {
@@ -150,6 +150,8 @@ describe("robustness", () => {
     await handle.signal(finish)
     expect(await handle.result()).toBe(5)
     expect(worker.getState()).toBe("RUNNING")
+    const dead = await env.client.deadLetters.list({ taskQueue: "robust", kind: "workflow" })
+    expect(dead.map((d) => [d.workflowId, d.deliveries])).toEqual([["garbled", 1], ["garbled", 1]])
   })
 
   it("a parent's close terminates a child that has continued as new", async () => {

@@ -107,6 +107,9 @@ describe("lifecycle", () => {
     expect(error.message).toContain("maxCachedWorkflows")
     const batch = await rejectionOf(Worker.create({ connection: env.connection, taskQueue: "q", workflowsPath, maxWorkflowTaskBatch: 0 }))
     expect(batch.message).toContain("maxWorkflowTaskBatch must be an integer ≥ 1")
+    const grace = await rejectionOf(Worker.create({ connection: env.connection, taskQueue: "q", workflowsPath, shutdownGraceTime: "soon" }))
+    expect(grace).toBeInstanceOf(InvalidArgumentError)
+    expect(grace.message).toContain("shutdownGraceTime")
   })
 
   it("with maxCachedWorkflows 0 keeps no live run: every step replays, and the result is the same", async () => {

@@ -4,7 +4,7 @@ import { initialState } from "../../src/core/state.ts"
 import { estimateRunBytes, RUN_BASE_BYTES, RunCache } from "../../src/effects/runCache.ts"
 
 const state = (id: string) => initialState({ workflowId: id, runId: `${id}-r`, workflowType: "t", taskQueue: "q", args: [] }, 0)
-const entry = (id: string, bytes = 100) => ({ version: 1, state: state(id), run: `run-${id}`, bytes })
+const entry = (id: string, bytes = 100) => ({ version: 1, token: "t1", state: state(id), run: `run-${id}`, bytes })
 
 describe("RunCache", () => {
   it("hands an entry to one taker: a second take misses until it is put back", () => {

@@ -96,6 +96,28 @@ describe("workflow-task interpreter: the live-run cache", () => {
     }).pipe(Effect.provide(layer)))
   })
 
+  it("a Start's record guess names the write (version and token): another write of that version is not taken for it", async () => {
+    const { sources, config } = interpreter()
+    const { counter, layer } = countingLoads()
+    await Effect.runPromise(Effect.gen(function* () {
+      const store = yield* Store
+      yield* startWorkflow(run)
+      // The Start as it would read had its record been written by a commit a store rollback lost,
+      // and version 1 been written again since (by the start now stored).
+      const [delivery] = yield* store.read(stream, { consumer: "c", count: 1, blockMs: 0 })
+      const start = JSON.parse(delivery!.body) as { record: { version: number; token: string } }
+      expect(start.record.version).toBe(1)
+      expect(start.record.token).toBe((yield* loadExecution("w1")).token)
+      counter.loads = 0
+      yield* processDelivery(config, { ...delivery!, body: JSON.stringify({ ...start, record: { ...start.record, token: "a-lost-write" } }) })
+      // The guess lost on the token, so the step loaded the record and went on from it.
+      expect(counter.loads).toBe(1)
+      expect(sources).toEqual([{ journal: 0 }, { journal: 0 }])
+      expect((yield* loadExecution("w1")).state).toMatchObject({ started: true, tasks: 1 })
+      expect((yield* loadJournal("w1", "r1")).map((entry) => entry.type)).toEqual(["WorkflowStarted"])
+    }).pipe(Effect.provide(layer)))
+  })
+
   it("a Start whose record moved on (terminated before the worker read it) conflicts, reloads, and changes nothing", async () => {
     const { sources, cache, config } = interpreter()
     await Effect.runPromise(Effect.gen(function* () {
@@ -124,9 +146,10 @@ describe("workflow-task interpreter: the live-run cache", () => {
       expect(sources[1]).toBe("live")
 
       // Another process commits a step (a signal applied by a worker elsewhere): the cached version is stale.
-      const { version, state } = yield* loadExecution("w1")
+      const loaded = yield* loadExecution("w1")
+      const { state } = loaded
       const elsewhere = reduce(state, { type: "Signal", signalId: "x", name: "s", args: [] }, 0)
-      yield* commitTransition(undefined, version, state, { ...elsewhere, state: { ...elsewhere.state!, pendingJobs: [] } }, { now: 0, retentionMs: Infinity })
+      yield* commitTransition(undefined, loaded, state, { ...elsewhere, state: { ...elsewhere.state!, pendingJobs: [] } }, { now: 0, retentionMs: Infinity })
 
       yield* signal("b")
       yield* drain(config)

@@ -1,6 +1,7 @@
 /** `Connection.connect`: options that cannot take effect are refused, never dropped. */
 import { describe, expect, it } from "vitest"
-import { Connection, InvalidArgumentError } from "hotmesh"
+import { Connection, InvalidArgumentError, Worker } from "hotmesh"
+import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { layerMemory } from "../../src/stores/memory.ts"
 
 describe("Connection.connect", () => {
@@ -18,5 +19,18 @@ describe("Connection.connect", () => {
   it("refuses partitions without Redis, and store options beside a custom store", async () => {
     await expect(Connection.connect({ partitions: 4 })).rejects.toThrow(/partitions applies to Redis only/)
     await expect(Connection.connect({ store: layerMemory(), maxDeliveries: 3 })).rejects.toThrow(/maxDeliveries cannot be combined with a custom store/)
+  })
+
+  it("close() shuts down the workers still running on it: their run() resolves, nothing is left rejected", async () => {
+    async function quick(): Promise<number> {
+      return 1
+    }
+    const env = await TestWorkflowEnvironment.createTimeSkipping()
+    const worker = await Worker.create({ connection: env.connection, taskQueue: "q", workflows: { quick } })
+    const running = worker.run()
+    expect(await env.client.workflow.execute(quick, { taskQueue: "q", workflowId: "quick" })).toBe(1)
+    await env.teardown()
+    await expect(running).resolves.toBeUndefined()
+    expect(worker.getState()).toBe("STOPPED")
   })
 })

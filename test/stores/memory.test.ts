@@ -150,7 +150,7 @@ describe("memory store (virtual time)", () => {
       const stream = { kind: "workflow" as const, taskQueue: "q" }
       const m = { stream, key: "k", body: "b" }
       yield* store.commit({ key: "k", expectedVersion: 0, timers: [{ id: "t", fireAt: 0, message: m }] })
-      yield* store.commit({ key: "k", expectedVersion: 0, state: "s", journal: { id: "r", entries: ["e"] } })
+      yield* store.commit({ key: "k", expectedVersion: 0, state: "s", token: "t1", journal: { id: "r", from: 0, entries: ["e"] } })
       ;(stream as { taskQueue: string }).taskQueue = "mutated"
       const journal = yield* store.loadJournal("k", "r")
       ;(journal as Array<string>).push("x")
@@ -204,24 +204,30 @@ describe("memory store: values kept next to their encodings", () => {
       expect(encodings()).toBe(0)
       expect(d!.body).toBe(JSON.stringify(value))
       expect(encodings()).toBe(1)
+      // A copy made by spreading carries only the text: what the copy says is what is read.
+      const copy = { ...d!, body: "changed" }
+      expect(copy[encodedValue]).toBeUndefined()
+      expect(copy.body).toBe("changed")
     }))
 
   it.effect("a state kept with its value loads with it, and as the same text; a plain commit after it stores text", () =>
     Effect.gen(function*() {
       const store = yield* makeMemoryStore()
       const state = counted({ status: "RUNNING", n: 2 })
-      yield* store.commit({ key: "k", expectedVersion: 0, get state() { return state.holder.encoded }, [encodedValue]: state.holder })
+      yield* store.commit({ key: "k", expectedVersion: 0, get state() { return state.holder.encoded }, token: "t1", [encodedValue]: state.holder })
       expect(state.encodings()).toBe(0)
       const record = Option.getOrThrow(yield* store.load("k"))
       expect(record.version).toBe(1)
+      expect(record.token).toBe("t1")
       expect(record[encodedValue]?.value).toBe(state.holder.value)
       expect(state.encodings()).toBe(0)
       expect(record.state).toBe(JSON.stringify(state.holder.value))
       expect(state.encodings()).toBe(1)
       // A plain commit after it stores text, and that is what loads.
-      yield* store.commit({ key: "k", expectedVersion: 1, state: "plain" })
+      yield* store.commit({ key: "k", expectedVersion: 1, expectedToken: "t1", state: "plain", token: "t2" })
       const plain = Option.getOrThrow(yield* store.load("k"))
       expect(plain.state).toBe("plain")
+      expect(plain.token).toBe("t2")
       expect(plain[encodedValue]).toBeUndefined()
     }))
 })

@@ -121,7 +121,7 @@ describe("Redis specifics", () => {
         const odd = "ünï 🚀 \u0000 \"q\" \\ /"
         const now = yield* store.now
         yield* store.commit({
-          key: parent, expectedVersion: 0, state: "s",
+          key: parent, expectedVersion: 0, state: "s", token: "t1",
           messages: [msg(q, child, `start ${odd}`), msg(act, parent, "task")],
           timers: [{ id: "t-child", fireAt: now - 1, message: msg(q, child, `timer ${odd}`) }],
         })
@@ -247,7 +247,7 @@ describe("Redis specifics", () => {
           const q = wf("own-timer")
           const key = keyIn(3, "own")
           const now = yield* store.now
-          yield* store.commit({ key, expectedVersion: 0, state: "s", timers: [{ id: "sleep-1", fireAt: now - 1, message: msg(q, key, "fired") }] })
+          yield* store.commit({ key, expectedVersion: 0, state: "s", token: "t1", timers: [{ id: "sleep-1", fireAt: now - 1, message: msg(q, key, "fired") }] })
           expect(yield* store.fireDueTimers(10)).toBe(1)
           // Right after the fire: the entry is in the partition's workflow stream, and a non-blocking read gets it.
           const entries = yield* Effect.promise(() => admin.xrange(keys.stream(3, q), "-", "+"))
@@ -327,7 +327,7 @@ describe("Redis specifics", () => {
         const sb = yield* makeRedisStore({ redis: redis.url, namespace: b, onScript })
         const now = yield* sa.now
         yield* sa.commit({
-          key: "k", expectedVersion: 0, state: "a-state", journal: { id: "r", entries: ["j"] },
+          key: "k", expectedVersion: 0, state: "a-state", token: "t1", journal: { id: "r", from: 0, entries: ["j"] },
           messages: [msg(q, "k", "a-msg")], timers: [{ id: "t", fireAt: now - 1, message: msg(q, "k", "a-timer") }],
         })
         expect(yield* sb.load("k")).toEqual(Option.none())
@@ -336,7 +336,7 @@ describe("Redis specifics", () => {
         expect(yield* sb.fireDueTimers(10)).toBe(0)
         expect(yield* readNow(sb, q)).toEqual([])
         const waiter = yield* Effect.forkChild(sb.awaitUpdate("k", 0, 300))
-        yield* sa.commit({ key: "k", expectedVersion: 1, state: "closed", notify: true })
+        yield* sa.commit({ key: "k", expectedVersion: 1, expectedToken: "t1", state: "closed", token: "t2", notify: true })
         const start = Date.now()
         yield* Fiber.join(waiter)
         expect(Date.now() - start).toBeGreaterThan(150) // b's waiter was not woken by a's commit
@@ -388,7 +388,7 @@ describe("Redis specifics", () => {
           const [d] = yield* readNow(store, q)
           sent.length = 0
           yield* store.commit({
-            key: "one-rt", expectedVersion: 0, state: "s", journal: { id: "r", entries: ["a", "b"] },
+            key: "one-rt", expectedVersion: 0, state: "s", token: "t1", journal: { id: "r", from: 0, entries: ["a", "b"] },
             messages: [msg(q, "one-rt", "out")], ack: d!, notify: true,
           })
           expect(sent).toEqual(["evalsha"])
@@ -483,7 +483,7 @@ describe("on a Redis Cluster node", () => {
       yield* store.touch(other!)
       yield* store.release([other!])
       yield* store.commit({
-        key: a, expectedVersion: 0, state: "s", journal: { id: "r", entries: ["j"] }, ack: input!, notify: true,
+        key: a, expectedVersion: 0, state: "s", token: "t1", journal: { id: "r", from: 0, entries: ["j"] }, ack: input!, notify: true,
         messages: [msg(q, a, "local")], replies: [{ id: "q", body: "r" }],
         timers: [
           { id: "ta", fireAt: now - 1, message: msg(q, a, "timer-local") },
@@ -506,7 +506,7 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "append", "commit", "complete", "fire", "read", "relay", "release", "touch"],
+        ["ack", "append", "commit", "complete", "dead", "fire", "read", "redeliver", "relay", "release", "touch"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))

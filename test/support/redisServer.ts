@@ -1,9 +1,16 @@
 /**
  * A real Redis for tests: `startRedis()` starts `redis-server` on a free
  * loopback port (no persistence, in a temp dir) and waits until it answers
- * PING; `stop()` shuts it down and removes the dir. When `REDIS_URL` is set,
+ * PING; `stop()` shuts it down and removes the dir; `kill()` and `revive()`
+ * take it down abruptly and bring it back on the same port and dir (what
+ * survives depends on the persistence `extraArgs` ask for: AOF, RDB). When `REDIS_URL` is set,
  * that server is used instead and `stop()` does nothing — give each test
  * file its own namespace so runs do not collide.
+ *
+ * With `persistence: "snapshot"` the server writes `dump.rdb` in its dir
+ * only when asked (`SAVE`; automatic snapshots stay off), and `restart()`
+ * starts it again from the last one — a Redis restored from an older
+ * snapshot, having lost every write since.
  *
  * @example
  * ```ts
@@ -26,8 +33,18 @@ export interface RedisServer {
   readonly port: number | undefined
   /** Stop the server (no-op for `REDIS_URL`). */
   readonly stop: () => Promise<void>
-  /** Stop the server process abruptly and start it again on the same port (data is lost). */
+  /**
+   * Stop the server process abruptly (SIGKILL) and start it again on the same
+   * port: with no data, or with `persistence: "snapshot"` the data of the last
+   * `SAVE` (writes since are lost).
+   */
   readonly restart: () => Promise<void>
+  /** The server's working dir, where `dump.rdb` goes (undefined when using `REDIS_URL`). */
+  /** SIGKILL the server and wait until it has exited (private servers only). */
+  readonly kill: () => Promise<void>
+  /** Start a killed server again on the same port and dir, and wait until it answers PING (it loads its AOF or RDB file, if any). */
+  readonly revive: () => Promise<void>
+  readonly dir: string | undefined
 }
 
 const freePort = (): Promise<number> =>
@@ -71,6 +88,12 @@ const waitForPing = async (port: number, timeoutMs = 10_000): Promise<void> => {
 export interface StartRedisOptions {
   /** Extra `redis-server` arguments (e.g. `["--cluster-enabled", "yes"]`); implies a private server. */
   readonly extraArgs?: ReadonlyArray<string>
+  /**
+   * `"none"` (default): nothing survives `restart()`. `"snapshot"`: `SAVE`
+   * writes `dump.rdb` and `restart()` loads it (no automatic snapshots, no
+   * AOF); implies a private server.
+   */
+  readonly persistence?: "none" | "snapshot"
 }
 
 /** The redis-server binary: `REDIS_SERVER`, or `redis-server` on the PATH. */
@@ -94,13 +117,17 @@ const exited = (child: ChildProcess): Promise<void> =>
 /** Start a private `redis-server`, or use `REDIS_URL` when set (and no `extraArgs` are asked for). */
 export const startRedis = async (options: StartRedisOptions = {}): Promise<RedisServer> => {
   const extraArgs = options.extraArgs ?? []
+  const persistent = options.persistence === "snapshot"
   const external = process.env["REDIS_URL"]
-  if (external !== undefined && external !== "" && extraArgs.length === 0) {
+  if (external !== undefined && external !== "" && extraArgs.length === 0 && !persistent) {
     return {
       url: external,
       port: undefined,
+      dir: undefined,
       stop: async () => {},
       restart: () => Promise.reject(new Error("cannot restart the REDIS_URL server")),
+      kill: () => Promise.reject(new Error("cannot kill the REDIS_URL server")),
+      revive: () => Promise.reject(new Error("cannot revive the REDIS_URL server")),
     }
   }
   const binary = redisBinary()
@@ -114,21 +141,33 @@ export const startRedis = async (options: StartRedisOptions = {}): Promise<Redis
   const port = await freePort()
   let child = spawnServer(port, dir, extraArgs)
   await waitForPing(port)
+  const kill = async () => {
+    child.kill("SIGKILL")
+    await exited(child)
+  }
+  const revive = async () => {
+    child = spawnServer(port, dir, extraArgs)
+    // Loading a large AOF or RDB file can take a while.
+    await waitForPing(port, 30_000)
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
     stop: async () => {
       child.kill("SIGTERM")
       await exited(child)
       await rm(dir, { recursive: true, force: true })
     },
     restart: async () => {
-      child.kill("SIGKILL")
-      await exited(child)
+      await kill()
       await rm(join(dir, "nodes.conf"), { force: true })
-      child = spawnServer(port, dir, extraArgs)
-      await waitForPing(port)
+      // Without persistence nothing may survive, not even a dump a test's SAVE wrote.
+      if (!persistent) await rm(join(dir, "dump.rdb"), { force: true })
+      await revive()
     },
+    kill,
+    revive,
   }
 }
 

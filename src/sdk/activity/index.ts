@@ -7,7 +7,9 @@
  * `Context.current().info.idempotencyKey` (`workflowId-runId-activityId`).
  */
 import { AsyncLocalStorage } from "node:async_hooks"
+import { type Duration, toMillis } from "../../core/duration.ts"
 import { CancelledFailure } from "../failures.ts"
+import { type LeveledLog, leveledLog } from "../internal/log.ts"
 
 /** Information about the running activity attempt. */
 export interface ActivityInfo {
@@ -18,11 +20,15 @@ export interface ActivityInfo {
   readonly attempt: number
   readonly workflowId: string
   readonly workflowRunId: string
+  /** The workflow execution that called the activity (Temporal's shape of the two fields above). */
+  readonly workflowExecution: { readonly workflowId: string; readonly runId: string }
   readonly workflowType: string
   readonly taskQueue: string
   readonly scheduledTimestampMs: number
   /** Epoch ms after which this attempt has timed out, if it has a deadline. */
   readonly deadline?: number
+  /** The call's `heartbeatTimeout` in ms, if it has one. */
+  readonly heartbeatTimeoutMs?: number
   /**
    * Stable across the attempts of this call, unique across calls — also across
    * runs of one workflow id (continue-as-new, id reuse):
@@ -38,6 +44,7 @@ const storage = new AsyncLocalStorage<Context>()
 /** The context of the running activity. */
 export class Context {
   #lastHeartbeat: unknown = undefined
+  #log: LeveledLog | undefined
   #cancelled: Promise<never> | undefined
 
   constructor(
@@ -68,6 +75,11 @@ export class Context {
     return this.#cancelled
   }
 
+  /** This attempt's logger: entries carry the activity's info (Temporal's `Context.current().log`). */
+  get log(): LeveledLog {
+    return (this.#log ??= leveledLog(() => activityAttributes(this.info)))
+  }
+
   /** The context of the calling activity; throws outside activity code. */
   static current(): Context {
     const context = storage.getStore()
@@ -90,8 +102,9 @@ export class Context {
     return this.#lastHeartbeat
   }
 
-  /** Sleep that ends early (rejecting) when the activity is cancelled. */
-  sleep(ms: number): Promise<void> {
+  /** Sleep (`ms` or a duration such as `"1s"`) that ends early, rejecting, when the activity is cancelled. */
+  sleep(duration: Duration): Promise<void> {
+    const ms = toMillis(duration, "sleep duration")
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, ms)
       this.cancelled.catch((error: unknown) => {
@@ -106,3 +119,42 @@ export class Context {
     return storage.run(context, fn)
   }
 }
+
+const activityAttributes = (info: ActivityInfo) => ({
+  sdkComponent: "activity",
+  taskQueue: info.taskQueue,
+  workflowId: info.workflowId,
+  workflowRunId: info.workflowRunId,
+  workflowType: info.workflowType,
+  activityId: info.activityId,
+  activityType: info.activityType,
+  attempt: info.attempt,
+})
+
+/**
+ * `log` for activity code (Temporal's activity `log`): the calling
+ * activity's `Context.current().log`; outside an activity, entries carry no
+ * activity attributes.
+ */
+export const log: LeveledLog = leveledLog(() => {
+  const context = storage.getStore()
+  return context === undefined ? { sdkComponent: "activity" } : activityAttributes(context.info)
+})
+
+/** The running activity's info (Temporal's free function; `Context.current().info`). */
+export const activityInfo = (): ActivityInfo => Context.current().info
+
+/** Report progress (`Context.current().heartbeat(details)`). */
+export const heartbeat = (details?: unknown): void => Context.current().heartbeat(details)
+
+/** Sleep, ending early when the activity is cancelled (`Context.current().sleep(duration)`). */
+export const sleep = (duration: Duration): Promise<void> => Context.current().sleep(duration)
+
+/** Aborts when the activity is cancelled or times out (`Context.current().cancellationSignal`). */
+export const cancellationSignal = (): AbortSignal => Context.current().cancellationSignal
+
+/** Rejects with a `CancelledFailure` when the activity is cancelled (`Context.current().cancelled`). */
+export const cancelled = (): Promise<never> => Context.current().cancelled
+
+export { CancelledFailure } from "../failures.ts"
+export type { Duration } from "../../core/duration.ts"

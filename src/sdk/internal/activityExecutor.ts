@@ -5,13 +5,22 @@
 import { decode, decodeArgs, encode } from "../../core/payload.ts"
 import type { ActivityExecutor, ActivityOutcome } from "../../effects/executors.ts"
 import { Context } from "../activity/index.ts"
-import { toFailureInfo } from "../failures.ts"
+import { ApplicationFailure, toFailureInfo } from "../failures.ts"
+import type { PayloadGuard } from "./payloadGuard.ts"
 
 /** Activity implementations by name. */
 export type Activities = Readonly<Record<string, (...args: Array<any>) => unknown>>
 
-/** Build the executor for one worker's activities. */
-export const makeActivityExecutor = (activities: Activities, taskQueue: string): ActivityExecutor => ({
+/**
+ * A payload over the limit, as the non-retryable `ApplicationFailure` of type
+ * `PayloadSizeLimitError` that fails the attempt (Temporal records an
+ * oversize activity result as a non-retryable failure of the activity).
+ */
+const sizeFailure = (error: unknown): ApplicationFailure =>
+  ApplicationFailure.nonRetryable((error as Error).message, "PayloadSizeLimitError")
+
+/** Build the executor for one worker's activities; `payloads` applies the connection's size limits to results and heartbeat details. */
+export const makeActivityExecutor = (activities: Activities, taskQueue: string, payloads?: PayloadGuard): ActivityExecutor => ({
   run: async (task, cancellation, heartbeat): Promise<ActivityOutcome> => {
     const fn = activities[task.activityType]
     if (typeof fn !== "function") {
@@ -31,23 +40,40 @@ export const makeActivityExecutor = (activities: Activities, taskQueue: string):
         attempt: task.attempt,
         workflowId: task.workflowId,
         workflowRunId: task.runId,
+        workflowExecution: { workflowId: task.workflowId, runId: task.runId },
         workflowType: task.workflowType,
         taskQueue,
         scheduledTimestampMs: task.scheduledAt,
         ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
+        ...(task.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: task.heartbeatTimeoutMs }),
         idempotencyKey: `${task.workflowId}-${task.runId}-${task.seq}`,
         heartbeatDetails: decode(task.heartbeatDetails),
       },
       cancellation,
-      (details) => heartbeat(encode(details, "heartbeat details")),
+      (details) => {
+        const encoded = encode(details, `heartbeat details of activity ${task.activityType}`)
+        try {
+          payloads?.check([encoded], `heartbeat details of activity ${task.activityType}`)
+        } catch (error) {
+          throw sizeFailure(error)
+        }
+        heartbeat(encoded)
+      },
     )
     try {
       const value = await Context.run(context, () => fn.apply(activities, decodeArgs(task.args)))
+      let result
       try {
-        return { ok: true, result: encode(value, `result of activity ${task.activityType}`) }
+        result = encode(value, `result of activity ${task.activityType}`)
       } catch (error) {
         return { ok: false, failure: { ...toFailureInfo(error), type: "DataConverterError", nonRetryable: true } }
       }
+      try {
+        payloads?.check([result], `result of activity ${task.activityType}`)
+      } catch (error) {
+        return { ok: false, failure: toFailureInfo(sizeFailure(error)) }
+      }
+      return { ok: true, result }
     } catch (error) {
       return { ok: false, failure: toFailureInfo(error) }
     }

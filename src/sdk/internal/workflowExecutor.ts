@@ -15,6 +15,7 @@ import type { ExecutionState } from "../../core/state.ts"
 import type { ActivationOutcome, Executed, QueryOutcome, RunSource, WorkflowExecutor } from "../../effects/executors.ts"
 import { DeterminismViolationError, UnknownWorkflowTypeError } from "../errors.ts"
 import { toFailureInfo } from "../failures.ts"
+import type { PayloadGuard } from "./payloadGuard.ts"
 import { runInfo, type WorkflowFunction, WorkflowRun } from "../workflow/internal/run.ts"
 
 /** Options of the executor. */
@@ -22,6 +23,10 @@ export interface WorkflowExecutorOptions {
   readonly workflows: Readonly<Record<string, WorkflowFunction>>
   /** History length from which `workflowInfo().continueAsNewSuggested` is true. */
   readonly continueAsNewSuggestedAt?: number
+  /** `workflowInfo().namespace`; default `"default"`. */
+  readonly namespace?: string
+  /** The connection's payload limits, applied to the commands workflow code makes. */
+  readonly payloads?: PayloadGuard
 }
 
 const describeError = (error: unknown): { type: string; message: string } =>
@@ -33,8 +38,10 @@ export const replayRun = async (
   fn: WorkflowFunction,
   journal: ReadonlyArray<JournalEntry>,
   continueAsNewSuggestedAt?: number,
+  namespace = "default",
+  payloads?: PayloadGuard,
 ): Promise<WorkflowRun> => {
-  const run = new WorkflowRun(runInfo(state), fn, continueAsNewSuggestedAt)
+  const run = new WorkflowRun(runInfo(state, namespace), fn, continueAsNewSuggestedAt, payloads)
   for (const task of splitTasks(journal)) {
     const made = await run.activate(task.jobs, task.historyLength, patchesOf(task.commands))
     const at = task.jobs[0]?.at ?? 0
@@ -63,7 +70,9 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
   }
 
   const runFor = (state: ExecutionState, source: RunSource<WorkflowRun>): Promise<WorkflowRun> =>
-    "live" in source ? Promise.resolve(source.live) : replayRun(state, workflowFor(state.workflowType), source.journal, options.continueAsNewSuggestedAt)
+    "live" in source
+      ? Promise.resolve(source.live)
+      : replayRun(state, workflowFor(state.workflowType), source.journal, options.continueAsNewSuggestedAt, options.namespace, options.payloads)
 
   return {
     activate: async (state, source): Promise<Executed<ActivationOutcome, WorkflowRun>> => {

@@ -10,10 +10,11 @@
  * Without a waiter the clock stands still, so a test can signal a workflow
  * that is sleeping without racing its timer.
  */
-import { Clock, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Clock, Effect, Layer, ManagedRuntime, Option, Result } from "effect"
 import { CountingProbe, ProgressProbe } from "../../effects/progressProbe.ts"
 import { VirtualClock } from "./internal/virtualClock.ts"
 import { type Duration, toMillis } from "../../core/duration.ts"
+import { decodeWorkflowMessage } from "../../core/codecs.ts"
 import {
   layerMemoryWithControl,
   makeMemoryStore,
@@ -22,9 +23,10 @@ import {
   type MemoryStoreOptions,
   MemoryStoreControl,
 } from "../../stores/memory.ts"
-import { Store, type StoreShape } from "../../stores/Store.ts"
+import { Store, type StoreShape, type TimerEntry } from "../../stores/Store.ts"
 import { Client } from "../client.ts"
-import { Connection, connectionLayer, type LogLevel, retentionOf } from "../connection.ts"
+import { Connection, type ConnectionLogLevel, connectionLayer, type ConnectionOptions, payloadLimitsOf, retentionOf } from "../connection.ts"
+import { checkOptions, UNSUPPORTED_TEST_ENVIRONMENT } from "../internal/options.ts"
 
 /** Options of the test environments. */
 export interface TestEnvironmentOptions {
@@ -33,10 +35,18 @@ export interface TestEnvironmentOptions {
   /** Decorate the store that workers and clients see (fault injection). */
   readonly wrapStore?: (store: MemoryStore) => StoreShape
   /** The least severe log entries printed; default `"Info"`. */
-  readonly logLevel?: LogLevel
+  readonly logLevel?: ConnectionLogLevel
   /** How long closed executions are kept; default `Infinity` (tests usually inspect them later). */
   readonly retention?: Duration | typeof Infinity
+  /** Payload size limits, as `Connection.connect({ payloadLimits })`; default 2 MiB / 256 KiB. */
+  readonly payloadLimits?: ConnectionOptions["payloadLimits"]
 }
+
+const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits"] satisfies Array<keyof TestEnvironmentOptions>
+const LOCAL_ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits"] satisfies Array<keyof TestEnvironmentOptions>
+
+/** Real time before a result waiter lets the clock jump to a workflow-task retry. */
+const TASK_RETRY_REAL_MS = 1000
 
 /** Real time the store must be still, with activities running, before the clock may jump. */
 const ACTIVITY_GRACE_MS = 50
@@ -70,6 +80,7 @@ export class TestWorkflowEnvironment {
    * use — e.g. a fault injector in property tests.
    */
   static async createTimeSkipping(options: TestEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
+    checkOptions("TestWorkflowEnvironment.createTimeSkipping(options)", options, ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
     const clock = new VirtualClock(Date.now())
     const probe = new CountingProbe()
     const memory = Effect.runSync(makeMemoryStore(options.store))
@@ -84,17 +95,25 @@ export class TestWorkflowEnvironment {
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
+      payloadLimitsOf(options.payloadLimits),
     )
     return new TestWorkflowEnvironment(connection, clock, probe)
   }
 
-  /** A fresh in-memory store on the real clock. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "logLevel" | "retention"> = {}): Promise<TestWorkflowEnvironment> {
-    const runtime = ManagedRuntime.make(connectionLayer(layerMemoryWithControl(options.store), options.logLevel))
+  /** A fresh in-memory store on the real clock; `wrapStore` decorates it as for `createTimeSkipping`. */
+  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "wrapStore" | "logLevel" | "retention" | "payloadLimits"> = {}): Promise<TestWorkflowEnvironment> {
+    checkOptions("TestWorkflowEnvironment.createLocal(options)", options, LOCAL_ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
+    const wrap = options.wrapStore
+    const stores = wrap === undefined
+      ? layerMemoryWithControl(options.store)
+      : Layer.unwrap(Effect.map(makeMemoryStore(options.store), (memory) =>
+        Layer.mergeAll(Layer.succeed(Store, wrap(memory)), Layer.succeed(MemoryStoreControl, memory))))
+    const runtime = ManagedRuntime.make(connectionLayer(stores, options.logLevel))
     const connection = new Connection(
       runtime as ManagedRuntime.ManagedRuntime<Store, unknown>,
       `test-${Math.random().toString(36).slice(2)}`,
       retentionOf(options.retention, Infinity),
+      payloadLimitsOf(options.payloadLimits),
     )
     return new TestWorkflowEnvironment(connection, undefined, new CountingProbe())
   }
@@ -136,11 +155,41 @@ export class TestWorkflowEnvironment {
       return true
     }
     if (this.probe.waitingForResults > 0 && next !== undefined) {
+      if (this.#holdsTaskRetry(yield* control.nextTimer)) return false
       clock.jumpTo(next)
       return true
     }
     return false
   })
+
+  /** When each pending workflow-task retry timer was first next in line (real time), by timer id. */
+  readonly #taskRetriesSeen = new Map<string, number>()
+
+  /**
+   * A workflow task that failed (a bug, an unknown type, a determinism
+   * violation) is retried by a timer. Jumping to it for a result waiter
+   * would retry the task in a hot loop — thousands of attempts a second,
+   * each logging its failure — so such a timer is reached by a result
+   * waiter only after `TASK_RETRY_REAL_MS` of real time: fixed code deployed
+   * meanwhile still takes over within about a second. (`env.sleep` passes
+   * them like any timer: the caller asked for that time to pass.)
+   */
+  #holdsTaskRetry(timer: Option.Option<TimerEntry>): boolean {
+    if (Option.isNone(timer)) return false
+    const decoded = decodeWorkflowMessage(timer.value.message.body)
+    if (Result.isFailure(decoded) || decoded.success.type !== "TimerFired" || decoded.success.timer.kind !== "taskRetry") return false
+    const now = performance.now()
+    const id = `${timer.value.message.key}\u0000${timer.value.id}`
+    const seen = this.#taskRetriesSeen.get(id)
+    if (seen === undefined) {
+      if (this.#taskRetriesSeen.size > 10_000) this.#taskRetriesSeen.clear()
+      this.#taskRetriesSeen.set(id, now)
+      return true
+    }
+    if (now - seen < TASK_RETRY_REAL_MS) return true
+    this.#taskRetriesSeen.delete(id)
+    return false
+  }
 
   #lastOperations = -1
   #quietSince = 0

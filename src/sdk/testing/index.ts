@@ -5,6 +5,7 @@
  * dependency, loaded only when they are called).
  */
 export { TestWorkflowEnvironment, type TestEnvironmentOptions } from "./environment.ts"
+export { defaultActivityInfo, MockActivityEnvironment } from "./mockActivityEnvironment.ts"
 export {
   type ActivityBehavior,
   type ActivityBehaviorSpec,

@@ -87,11 +87,11 @@ export const storeConformance = (
       Effect.gen(function*() {
         const store = yield* Store
         const f = fixture("version")
-        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1" })
-        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, state: "s1" }))
-        yield* store.commit({ key: f.key, expectedVersion: 1, state: "s2" })
-        yield* store.commit({ key: f.key, expectedVersion: 2, messages: [f.msg("m")] })
-        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 2, state: "s2" }))
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "t1" })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, token: "t1", state: "s1" }))
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2" })
+        yield* store.commit({ key: f.key, expectedVersion: 2, expectedToken: "t2", messages: [f.msg("m")] })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 2, token: "t2", state: "s2" }))
         expect(bodies(yield* readNow(store, f.wf))).toEqual(["m"])
       }))
 
@@ -103,11 +103,11 @@ export const storeConformance = (
         yield* store.append([f.msg("input")])
         const [input] = yield* readNow(store, f.wf)
         yield* store.commit({
-          key: f.key, expectedVersion: 0, state: "s1", journal: { id: "run", entries: ["j1"] },
+          key: f.key, expectedVersion: 0, state: "s1", token: "t1", journal: { id: "run", from: 0, entries: ["j1"] },
           timers: [{ id: `${f.id}-keep`, fireAt: now - 1, message: f.msg("timer-keep", f.act) }],
         })
         const bad: Commit = {
-          key: f.key, expectedVersion: 0, state: "bad", journal: { id: "run", entries: ["bad"] },
+          key: f.key, expectedVersion: 0, state: "bad", token: "bad", journal: { id: "run", from: 0, entries: ["bad"] },
           messages: [f.msg("bad-msg", f.act)], cancelTimers: [`${f.id}-keep`],
           timers: [{ id: `${f.id}-new`, fireAt: now - 1, message: f.msg("timer-new", f.act) }],
           replies: [{ id: `${f.id}-reply`, body: "bad" }], ack: input!, notify: true,
@@ -116,13 +116,85 @@ export const storeConformance = (
         expect(e._tag).toBe("CommitConflict")
         expect({ key: e.key, expectedVersion: e.expectedVersion, actualVersion: e.actualVersion, reason: e.reason })
           .toEqual({ key: f.key, expectedVersion: 0, actualVersion: 1, reason: "version" })
-        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, state: "s1" }))
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, token: "t1", state: "s1" }))
         expect(yield* store.loadJournal(f.key, "run")).toEqual(["j1"])
         expect(yield* store.takeReply(`${f.id}-reply`, 0)).toEqual(Option.none())
         expect(yield* readNow(store, f.wf, "other")).toEqual([]) // input still pending, not released
         expect(yield* store.fireDueTimers(100)).toBe(1)
         expect(bodies(yield* readNow(store, f.act))).toEqual(["timer-keep"]) // kept, nothing new
-        yield* store.commit({ key: f.key, expectedVersion: 1, ack: input! }) // still pending: ack works
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", ack: input! }) // still pending: ack works
+      }))
+
+    it.effect("a commit names the write it expects: the right version with another token conflicts and changes nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("token")
+        yield* store.append([f.msg("input")])
+        const [input] = yield* readNow(store, f.wf)
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "A", journal: { id: "run", from: 0, entries: ["j1"] } })
+        // A guess of version 1 written by another commit (as a worker's cache or a client's Start
+        // record is, after a store rollback reached version 1 again with other contents).
+        const stale: Commit = {
+          key: f.key, expectedVersion: 1, expectedToken: "B", state: "stale", token: "C",
+          journal: { id: "run", from: 1, entries: ["stale"] }, messages: [f.msg("stale-msg", f.act)],
+          replies: [{ id: `${f.id}-reply`, body: "stale" }], ack: input!, notify: true,
+        }
+        const e = yield* conflictOf(store.commit(stale))
+        expect({ tag: e._tag, key: e.key, expectedVersion: e.expectedVersion, actualVersion: e.actualVersion, reason: e.reason })
+          .toEqual({ tag: "CommitConflict", key: f.key, expectedVersion: 1, actualVersion: 1, reason: "version" })
+        // A state-less commit (an ack, a query reply) is checked the same way, and naming no token means "".
+        const { state: _s, token: _t, ...ackOnly } = stale
+        expect((yield* conflictOf(store.commit({ ...ackOnly, messages: [], journal: { id: "run", from: 1, entries: [] } }))).reason).toBe("version")
+        expect((yield* conflictOf(store.commit({ key: f.key, expectedVersion: 1, ack: input! }))).reason).toBe("version")
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, token: "A", state: "s1" }))
+        expect(yield* store.loadJournal(f.key, "run")).toEqual(["j1"])
+        expect(yield* store.takeReply(`${f.id}-reply`, 0)).toEqual(Option.none())
+        expect(yield* readNow(store, f.act)).toEqual([])
+        expect(yield* readNow(store, f.wf, "other")).toEqual([]) // input still pending
+        // The write it names: commits, and the next commit must name the new token.
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "A", state: "s2", token: "D", ack: input! })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 2, token: "D", state: "s2" }))
+        expect((yield* conflictOf(store.commit({ key: f.key, expectedVersion: 2, expectedToken: "A", state: "s3", token: "E" }))).reason).toBe("version")
+      }))
+
+    it.effect("a version that comes round again (record gone, re-created) does not match a guess of the old write", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("reborn")
+        const now = yield* store.now
+        // Version 1 written as "A", then gone (here by retention; in production, a store restored from
+        // a snapshot taken before it), then version 1 again, written as "B".
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "first", token: "A", journal: { id: "r1", from: 0, entries: ["a"] }, expire: { at: now - 1, record: true } })
+        yield* store.fireDueTimers(10)
+        expect(Option.isNone(yield* store.load(f.key))).toBe(true)
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "second", token: "B", journal: { id: "r1", from: 0, entries: ["b"] } })
+        // A commit computed from the first write must not land on the second.
+        const e = yield* conflictOf(store.commit({
+          key: f.key, expectedVersion: 1, expectedToken: "A", state: "stale", token: "C", journal: { id: "r1", from: 1, entries: ["stale"] },
+        }))
+        expect({ reason: e.reason, actualVersion: e.actualVersion }).toEqual({ reason: "version", actualVersion: 1 })
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, token: "B", state: "second" }))
+        expect(yield* store.loadJournal(f.key, "r1")).toEqual(["b"])
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "B", state: "next", token: "D", journal: { id: "r1", from: 1, entries: ["c"] } })
+        expect(yield* store.loadJournal(f.key, "r1")).toEqual(["b", "c"])
+      }))
+
+    it.effect("journal entries are written from `from`: entries the expected record does not claim are cut first", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("journal-from")
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "t1", journal: { id: "r", from: 0, entries: ["a", "b", "c"] } })
+        // The record claims one entry: "b" and "c" are not its history.
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", journal: { id: "r", from: 1, entries: ["x"] } })
+        expect(yield* store.loadJournal(f.key, "r")).toEqual(["a", "x"])
+        yield* store.commit({ key: f.key, expectedVersion: 2, expectedToken: "t2", state: "s3", token: "t3", journal: { id: "r", from: 0, entries: ["y"] } })
+        expect(yield* store.loadJournal(f.key, "r")).toEqual(["y"])
+        // Shorter than `from` (entries lost outside the store): appended as it is.
+        yield* store.commit({ key: f.key, expectedVersion: 3, expectedToken: "t3", journal: { id: "r", from: 5, entries: ["z"] } })
+        expect(yield* store.loadJournal(f.key, "r")).toEqual(["y", "z"])
+        // A conflicting commit cuts nothing.
+        yield* conflictOf(store.commit({ key: f.key, expectedVersion: 3, expectedToken: "nope", journal: { id: "r", from: 0, entries: [] } }))
+        expect(yield* store.loadJournal(f.key, "r")).toEqual(["y", "z"])
       }))
 
     it.effect("retention: an expired commit's journal goes, and its record unless rewritten since", () =>
@@ -132,13 +204,13 @@ export const storeConformance = (
         const other = `${f.key}-other`
         const now = yield* store.now
         // Closed run of f.key: journal and record expire.
-        yield* store.commit({ key: f.key, expectedVersion: 0, state: "closed", journal: { id: "r1", entries: ["a"] }, expire: { at: now - 1, record: true } })
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "closed", token: "t1", journal: { id: "r1", from: 0, entries: ["a"] }, expire: { at: now - 1, record: true } })
         // Continued run of `other`: the old journal expires, the record (next run) stays.
-        yield* store.commit({ key: other, expectedVersion: 0, state: "next", journal: { id: "r1", entries: ["b"] }, expire: { at: now - 1, record: false } })
+        yield* store.commit({ key: other, expectedVersion: 0, state: "next", token: "t1", journal: { id: "r1", from: 0, entries: ["b"] }, expire: { at: now - 1, record: false } })
         // A record written again after its expiry was set survives it.
         const third = `${f.key}-third`
-        yield* store.commit({ key: third, expectedVersion: 0, state: "closed", journal: { id: "r1", entries: ["c"] }, expire: { at: now + 150, record: true } })
-        yield* store.commit({ key: third, expectedVersion: 1, state: "restarted", journal: { id: "r2", entries: ["d"] } })
+        yield* store.commit({ key: third, expectedVersion: 0, state: "closed", token: "t1", journal: { id: "r1", from: 0, entries: ["c"] }, expire: { at: now + 150, record: true } })
+        yield* store.commit({ key: third, expectedVersion: 1, expectedToken: "t1", state: "restarted", token: "t2", journal: { id: "r2", from: 0, entries: ["d"] } })
         yield* Effect.sleep(200)
         yield* store.fireDueTimers(10)
         expect(Option.isNone(yield* store.load(f.key))).toBe(true)
@@ -153,9 +225,9 @@ export const storeConformance = (
       Effect.gen(function*() {
         const store = yield* Store
         const f = fixture("journal")
-        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s", journal: { id: "r1", entries: ["a", "b"] } })
-        yield* store.commit({ key: f.key, expectedVersion: 1, journal: { id: "r1", entries: ["c"] } })
-        yield* store.commit({ key: f.key, expectedVersion: 1, journal: { id: "r2", entries: ["x"] } })
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s", token: "t1", journal: { id: "r1", from: 0, entries: ["a", "b"] } })
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", journal: { id: "r1", from: 2, entries: ["c"] } })
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", journal: { id: "r2", from: 0, entries: ["x"] } })
         expect(yield* store.loadJournal(f.key, "r1")).toEqual(["a", "b", "c"])
         expect(yield* store.loadJournal(f.key, "r2")).toEqual(["x"])
         expect(yield* store.loadJournal(`${f.key}-other`, "r1")).toEqual([])
@@ -166,7 +238,7 @@ export const storeConformance = (
         const store = yield* Store
         const f = fixture("payload")
         const odd = ["", " ", "\u0000nul", "ünïcødé 🚀", "{\"json\":true}", "x".repeat(100_000), "a\nb\r\n"]
-        yield* store.commit({ key: f.key, expectedVersion: 0, state: odd[3]!, journal: { id: "r", entries: odd } })
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: odd[3]!, token: "t1", journal: { id: "r", from: 0, entries: odd } })
         yield* store.append(odd.map((b) => f.msg(b)))
         expect(yield* store.loadJournal(f.key, "r")).toEqual(odd)
         expect(Option.map(yield* store.load(f.key), (r) => r.state)).toEqual(Option.some(odd[3]))
@@ -260,16 +332,16 @@ export const storeConformance = (
         const f = fixture("ack-commit")
         yield* store.append([f.msg("in")])
         const [d] = yield* readNow(store, f.wf)
-        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", ack: d! })
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "t1", ack: d! })
         yield* store.release([d!])
         expect(yield* readNow(store, f.wf, "other")).toEqual([])
         const e = yield* conflictOf(store.commit({
-          key: f.key, expectedVersion: 1, state: "s2", ack: d!, messages: [f.msg("out", f.act)],
-          journal: { id: "r", entries: ["j"] },
+          key: f.key, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", ack: d!, messages: [f.msg("out", f.act)],
+          journal: { id: "r", from: 0, entries: ["j"] },
         }))
         expect({ tag: e._tag, reason: e.reason, actualVersion: e.actualVersion })
           .toEqual({ tag: "CommitConflict", reason: "not-pending", actualVersion: 1 })
-        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, state: "s1" }))
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, token: "t1", state: "s1" }))
         expect(yield* store.loadJournal(f.key, "r")).toEqual([])
         expect(yield* readNow(store, f.act)).toEqual([])
       }))
@@ -313,6 +385,69 @@ export const storeConformance = (
         expect((yield* conflictOf(store.commit({ key: f.key, expectedVersion: 0, ack: last! }))).reason)
           .toBe("not-pending")
         expect(yield* readNow(store, f.wf, "again")).toEqual([])
+      }))
+
+    it.effect("deadLetter parks a pending message at once with its reason, and acks it", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("deadnow")
+        const odd = "{\"type\":\"Start\"} \u0000 ünïcødé"
+        yield* store.append([f.msg(odd), f.msg("after")])
+        const [bad, good] = yield* readNow(store, f.wf, "c1")
+        const before = yield* store.now
+        expect(yield* store.deadLetter(bad!, "cannot decode: missing workflowId")).toBe(true)
+        // Not pending any more: a second dead-lettering, an ack or a completion changes nothing.
+        expect(yield* store.deadLetter(bad!, "again")).toBe(false)
+        expect((yield* conflictOf(store.commit({ key: f.key, expectedVersion: 0, ack: bad! }))).reason).toBe("not-pending")
+        yield* store.release([bad!, good!])
+        expect(bodies(yield* readNow(store, f.wf, "c2"))).toEqual(["after"])
+        const dead = yield* store.deadLetters(f.wf)
+        expect(dead.length).toBe(1)
+        expect(dead[0]!.id.length).toBeGreaterThan(0)
+        expect({ ...dead[0]!.delivery, stream: { ...dead[0]!.delivery.stream } }).toEqual({ ...bad!, stream: { ...bad!.stream } })
+        expect(dead[0]!.reason).toBe("cannot decode: missing workflowId")
+        expect(dead[0]!.at).toBeGreaterThanOrEqual(before - 1000)
+        expect(yield* store.deadLetters(f.act)).toEqual([])
+        // A message never delivered (or another stream's) is not pending: nothing happens.
+        expect(yield* store.deadLetter({ ...good!, stream: f.act }, "wrong stream")).toBe(false)
+      }))
+
+    it.effect("retryDeadLetter re-appends the original message as new and removes the dead letter", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("deadretry")
+        yield* store.append([f.msg("one", f.act), f.msg("two", f.act)])
+        const [one, two] = yield* readNow(store, f.act, "c1")
+        yield* store.deadLetter(one!, "r1")
+        yield* store.deadLetter(two!, "r2")
+        const dead = yield* store.deadLetters(f.act)
+        expect(dead.map((d) => d.delivery.body)).toEqual(["one", "two"])
+        expect(yield* store.retryDeadLetter(f.act, dead[1]!.id)).toBe(true)
+        expect(yield* store.retryDeadLetter(f.act, dead[1]!.id)).toBe(false)
+        expect(yield* store.retryDeadLetter(f.wf, dead[0]!.id)).toBe(false)
+        expect(yield* store.retryDeadLetter(f.act, "no-such-id")).toBe(false)
+        expect((yield* store.deadLetters(f.act)).map((d) => d.delivery.body)).toEqual(["one"])
+        const again = yield* readNow(store, f.act, "c2")
+        expect(again.map((d) => [d.key, d.body, d.deliveries])).toEqual([[f.key, "two", 1]])
+        // A retried message is an ordinary one: it can be acknowledged.
+        yield* store.complete(again[0]!, [])
+        expect(yield* readNow(store, f.act, "c3")).toEqual([])
+      }))
+
+    it.effect("purgeDeadLetters deletes the named dead letters, or all of a stream's", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("deadpurge")
+        yield* store.append([f.msg("a"), f.msg("b"), f.msg("c"), f.msg("x", f.act)])
+        for (const d of yield* readNow(store, f.wf, "c1")) yield* store.deadLetter(d, "bad")
+        for (const d of yield* readNow(store, f.act, "c1")) yield* store.deadLetter(d, "bad")
+        const dead = yield* store.deadLetters(f.wf)
+        expect(yield* store.purgeDeadLetters(f.wf, [dead[1]!.id, "no-such-id"])).toBe(1)
+        expect((yield* store.deadLetters(f.wf)).map((d) => d.delivery.body)).toEqual(["a", "c"])
+        expect(yield* store.purgeDeadLetters(f.wf, [])).toBe(0)
+        expect(yield* store.purgeDeadLetters(f.wf)).toBe(2)
+        expect(yield* store.deadLetters(f.wf)).toEqual([])
+        expect((yield* store.deadLetters(f.act)).map((d) => d.delivery.body)).toEqual(["x"])
       }))
 
     it.effect("timers fire once, when due, in fireAt order (ties by insertion)", () =>
@@ -396,10 +531,10 @@ export const storeConformance = (
       Effect.gen(function*() {
         const store = yield* Store
         const f = fixture("await")
-        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1" })
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "t1" })
         yield* guard(store.awaitUpdate(f.key, 0, 60_000))
         const waiter = yield* Effect.forkChild(store.awaitUpdate(f.key, 1, 60_000))
-        yield* store.commit({ key: f.key, expectedVersion: 1, state: "closed", notify: true })
+        yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", state: "closed", token: "t2", notify: true })
         yield* guard(Fiber.join(waiter))
         const start = yield* Clock.currentTimeMillis
         yield* guard(store.awaitUpdate(f.key, 2, 30))

@@ -7,6 +7,7 @@ import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
+import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD } from "../internal/options.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -24,6 +25,10 @@ export interface ActivityOptions {
   readonly retry?: RetryPolicy
 }
 
+const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
+const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
+const CHILD_OPTIONS = ["args", "workflowId", "taskQueue"] satisfies Array<keyof ChildWorkflowOptions>
+
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
   readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never
@@ -34,6 +39,8 @@ export type Workflow = (...args: Array<any>) => Promise<unknown>
 
 const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsResolved, "taskQueue"> & { readonly taskQueue?: string } => {
   if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: "proxyActivities(options): options must be an object" })
+  checkOptions("proxyActivities(options)", options, ACTIVITY_OPTIONS, UNSUPPORTED_ACTIVITY)
+  checkOptions("proxyActivities(options).retry", options.retry, RETRY_POLICY_OPTIONS)
   const startToCloseMs = optionalMillis(options.startToCloseTimeout, "startToCloseTimeout")
   const scheduleToCloseMs = optionalMillis(options.scheduleToCloseTimeout, "scheduleToCloseTimeout")
   const heartbeatTimeoutMs = optionalMillis(options.heartbeatTimeout, "heartbeatTimeout")
@@ -163,6 +170,7 @@ const workflowTypeOf = (workflow: Workflow | string): string => {
 /** Start a child workflow and return a handle once it has started. */
 export async function startChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<ChildWorkflowHandle<T>> {
   const { run, scope } = current("startChild")
+  checkOptions("startChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
   const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)
@@ -174,6 +182,7 @@ export async function startChild<T extends Workflow>(workflow: T | string, optio
 /** Start a child workflow and wait for its result. */
 export function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
   const { run, scope } = current("executeChild")
+  checkOptions("executeChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
   const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)

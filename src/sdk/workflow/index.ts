@@ -24,6 +24,7 @@ export {
   workflowInfo,
 } from "./api.ts"
 export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
+export { log } from "./log.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
 export {
   ActivityFailure,

@@ -16,7 +16,7 @@
 import { Effect, Exit, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import { StoreError } from "../Store.ts"
-import { storeError } from "./scripts.ts"
+import { attempt, storeError } from "./scripts.ts"
 
 /** How to reach Redis: a URL, ioredis options, or an existing client (which the store never closes). */
 export type RedisInput = string | RedisOptions | Redis
@@ -163,7 +163,7 @@ export const acquireBlockingPool = (base: Redis, maxIdle = 8): Effect.Effect<Blo
     const use = <A>(operation: string, f: (c: Redis) => Promise<A>): Effect.Effect<A, StoreError> =>
       Effect.acquireUseRelease(
         take(operation),
-        (c) => Effect.tryPromise({ try: () => f(c), catch: storeError(operation) }),
+        (c) => attempt(operation, () => f(c)),
         (c, exit) =>
           Effect.sync(() => {
             if (Exit.isSuccess(exit) && !closed && idle.length < maxIdle) idle.push(c)

@@ -5,7 +5,8 @@
  * cross partitions).
  *
  * Round trips per operation: `commit`, `complete`, `touch`, `load`,
- * `loadJournal`, `now`, `append`, `release`, `nextTimerAt`, `deadLetters`: 1
+ * `loadJournal`, `now`, `append`, `release`, `nextTimerAt`, `deadLetter`, `deadLetters`,
+ * `retryDeadLetter`, `purgeDeadLetters`: 1
  * (per-partition calls are issued together and pipelined by ioredis).
  * `read`: 1 when something is there (a second round only when a partition
  * filled its quota), plus one blocking XREADGROUP when nothing is.
@@ -24,7 +25,7 @@ import { Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
-import { deliveryId, isValidNamespace, type Keys, makeKeys, STREAM_GROUP } from "./keys.ts"
+import { deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
 import { acquireNotifier } from "./notifier.ts"
 import { runRelay } from "./relay.ts"
 import {
@@ -143,10 +144,10 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       ),
 
       load: Effect.fnUntraced(function*(key: string) {
-        const [version, state] = yield* attempt("load", () => client.hmget(keys.exec(key), "version", "state"))
+        const [version, state, token] = yield* attempt("load", () => client.hmget(keys.exec(key), "version", "state", "token"))
         return version === null || version === undefined
           ? Option.none()
-          : Option.some({ key, version: Number(version), state: state ?? "" })
+          : Option.some({ key, version: Number(version), token: token ?? "", state: state ?? "" })
       }),
 
       loadJournal: (key, journalId) => attempt("loadJournal", () => client.lrange(keys.journal(key, journalId), 0, -1)),
@@ -208,6 +209,49 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         )
       },
 
+      deadLetter: (d, reason) => {
+        const entry = toEntry(d)
+        if (entry === undefined) return Effect.succeed(false)
+        return Effect.map(
+          runOk(runScript, "dead", [keys.stream(entry.partition, d.stream), keys.dead(entry.partition, d.stream)], [STREAM_GROUP, entry.entryId, reason]),
+          (reply) => reply[0] === 1,
+        )
+      },
+
+      retryDeadLetter: (address, id) => {
+        const at = parseDeliveryId(id)
+        if (at === undefined || at.partition >= partitions) return Effect.succeed(false)
+        return Effect.map(
+          runOk(runScript, "redeliver", [keys.dead(at.partition, address), keys.stream(at.partition, address)], [at.entryId]),
+          (reply) => reply[0] === 1,
+        )
+      },
+
+      purgeDeadLetters: (address, ids) => {
+        if (ids === undefined) {
+          return Effect.map(
+            Effect.forEach(all, (p) =>
+              Effect.map(attempt("purgeDeadLetters", () => client.multi().xlen(keys.dead(p, address)).del(keys.dead(p, address)).exec()), (replies) =>
+                Number(replies?.[0]?.[1] ?? 0)), { concurrency: "unbounded" }),
+            (counts) => counts.reduce((a, b) => a + b, 0),
+          )
+        }
+        const byPartition = new Map<number, Array<string>>()
+        for (const id of ids) {
+          const at = parseDeliveryId(id)
+          if (at === undefined || at.partition >= partitions) continue
+          const list = byPartition.get(at.partition)
+          if (list === undefined) byPartition.set(at.partition, [at.entryId])
+          else list.push(at.entryId)
+        }
+        return Effect.map(
+          Effect.forEach(byPartition, ([p, entryIds]) => attempt("purgeDeadLetters", () => client.xdel(keys.dead(p, address), ...entryIds)), {
+            concurrency: "unbounded",
+          }),
+          (counts) => counts.reduce((a, b) => a + Number(b), 0),
+        )
+      },
+
       deadLetters: (address) =>
         Effect.map(
           Effect.forEach(
@@ -218,6 +262,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
                   const f = new Map<string, string>()
                   for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!)
                   const letter: DeadLetter = {
+                    id: deliveryId(p, deadId),
                     delivery: {
                       id: deliveryId(p, f.get("id") ?? ""),
                       stream: address,
@@ -227,6 +272,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
                     },
                     reason: f.get("r") ?? "",
                     at: Number(f.get("at") ?? 0),
+                    ...(f.get("e") ? { raw: f.get("e")! } : {}),
                   }
                   return { deadId, letter }
                 })),

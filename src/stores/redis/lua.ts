@@ -33,6 +33,12 @@ local function field(fields, name)
   end
   return ''
 end
+-- The entry's fields as JSON when they are not exactly k and b (an entry written behind the
+-- store's back), else '': a dead letter keeps the whole original entry.
+local function rawFields(fields)
+  if #fields == 4 and ((fields[1] == 'k' and fields[3] == 'b') or (fields[1] == 'b' and fields[3] == 'k')) then return '' end
+  return cjson.encode(fields)
+end
 local function removeTimer(timers, data, id)
   local raw = redis.call('HGET', data, id)
   if raw then
@@ -50,7 +56,7 @@ KEYS[5] timer sequence string  KEYS[6] outbox stream
 KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
 KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
-ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state and version
+ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
 ARGV[6] pub/sub channel, '' for no notification    ARGV[7] execution key (published as '<version>:<key>')
@@ -59,23 +65,36 @@ ARGV[9] J journal entries  ARGV[10] L local messages  ARGV[11] O outbox messages
 ARGV[12] T timers          ARGV[13] C cancelled ids   ARGV[14] R replies
 ARGV[15] retention: epoch ms at which KEYS[2] expires, '' for none
 ARGV[16] '1': the record (KEYS[1]) expires at ARGV[15] too; '0': a state write clears its expiry
-ARGV[17 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[17] expected token ('' for a record never written, or written without a token)
+ARGV[18] new token (with ARGV[2] = '1')
+ARGV[19] journal index of the first entry, '' when KEYS[2] is not a journal:
+         a longer journal is cut to that many entries before the J entries are appended
+ARGV[20 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body
 Returns {0, version} committed (version after the commit)
-        {1, version} version conflict: nothing written
+        {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
         {2, version} ARGV[5] is not pending in KEYS[7]: nothing written
 ]]
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if version ~= tonumber(ARGV[1]) then return {1, version} end
+local record = redis.call('HMGET', KEYS[1], 'version', 'token')
+local version = tonumber(record[1] or '0')
+-- Version and token: after a rollback (older snapshot, lost fsync, async replica) a version
+-- comes round again with other contents; the token of the write that produced it does not.
+if version ~= tonumber(ARGV[1]) or (record[2] or '') ~= ARGV[17] then return {1, version} end
 if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, version} end
 -- Validated: nothing below can fail on well-formed input.
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local a = 17
+local a = 20
 if ARGV[2] == '1' then
   version = version + 1
-  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version)
+  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version, 'token', ARGV[18])
   if ARGV[16] ~= '1' then redis.call('PERSIST', KEYS[1]) end
+end
+if ARGV[19] ~= '' then
+  local from = tonumber(ARGV[19])
+  if redis.call('LLEN', KEYS[2]) > from then
+    if from > 0 then redis.call('LTRIM', KEYS[2], 0, from - 1) else redis.call('DEL', KEYS[2]) end
+  end
 end
 for _ = 1, J do
   redis.call('RPUSH', KEYS[2], ARGV[a]); a = a + 1
@@ -162,7 +181,8 @@ ARGV[1] consumer group   ARGV[2] consumer   ARGV[3] count (> 0)
 ARGV[4] visibility timeout ms (min idle time to reclaim)
 ARGV[5] max deliveries, 0 for no limit   ARGV[6] XAUTOCLAIM start cursor
 Reclaimed messages whose delivery count would exceed ARGV[5] are moved to
-KEYS[2] (fields id, k, b, n = deliveries so far, r = reason, at) and acknowledged.
+KEYS[2] (fields id, k, b, n = deliveries so far, r = reason, at, e = the entry's
+fields as JSON if they are not exactly k and b, else '') and acknowledged.
 Returns {0, next cursor, dead-lettered count, id, deliveries, key, body, id, ...}
         {3} the stream or its group is missing (NOGROUP): nothing done
 ]]
@@ -187,7 +207,7 @@ for pass = 1, 2 do
       if max > 0 and n > max then
         redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', id, 'k', field(fields, 'k'), 'b', field(fields, 'b'),
           'n', n - 1, 'r', 'delivered ' .. (n - 1) .. ' times without acknowledgement (maxDeliveries ' .. max .. ')',
-          'at', string.format('%.0f', nowMs()))
+          'at', string.format('%.0f', nowMs()), 'e', rawFields(fields))
         redis.call('XACK', KEYS[1], group, id)
         redis.call('XDEL', KEYS[1], id)
         out[3] = out[3] + 1
@@ -317,6 +337,43 @@ redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 return {0, acked}
 `
 
+const DEAD = `
+--[[ dead: move a pending message to the dead-letter stream and acknowledge it, atomically
+(a reader found it can never be decoded).
+KEYS[1] stream   KEYS[2] dead-letter stream
+ARGV[1] consumer group   ARGV[2] entry id   ARGV[3] reason
+The dead letter has the fields of read's: id, k, b, n = deliveries so far, r = reason, at (TIME, ms),
+e = the entry's fields as JSON if they are not exactly k and b, else ''.
+Returns {0, 1} dead-lettered
+        {0, 0} ARGV[2] is not pending (acknowledged, or dead-lettered already): nothing done
+]]
+local p = isPending(KEYS[1], ARGV[1], ARGV[2])
+if not p then return {0, 0} end
+local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+local fields = entry[1] and entry[1][2] or {}
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'id', ARGV[2], 'k', field(fields, 'k'), 'b', field(fields, 'b'),
+  'n', p[4], 'r', ARGV[3], 'at', string.format('%.0f', nowMs()), 'e', rawFields(fields))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return {0, 1}
+`
+
+const REDELIVER = `
+--[[ redeliver: append a dead letter's message (k, b) to its stream as a new entry and delete
+the dead letter, atomically (an operator's retry).
+KEYS[1] dead-letter stream   KEYS[2] stream (same partition)
+ARGV[1] dead-letter entry id
+Returns {0, 1} re-appended
+        {0, 0} no such dead letter: nothing done
+]]
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #entry == 0 then return {0, 0} end
+local fields = entry[1][2]
+redis.call('XADD', KEYS[2], '*', 'k', field(fields, 'k'), 'b', field(fields, 'b'))
+redis.call('XDEL', KEYS[1], ARGV[1])
+return {0, 1}
+`
+
 /** Script sources by name. Every script is the prelude plus its body. */
 export const LUA = {
   commit: PRELUDE + COMMIT,
@@ -328,6 +385,8 @@ export const LUA = {
   fire: PRELUDE + FIRE,
   relay: PRELUDE + RELAY,
   ack: PRELUDE + ACK,
+  dead: PRELUDE + DEAD,
+  redeliver: PRELUDE + REDELIVER,
 } as const
 
 /** The name of one of the store's scripts. */

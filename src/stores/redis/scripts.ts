@@ -42,9 +42,22 @@ export const storeError = (operation: string) => (cause: unknown): StoreError =>
     cause,
   })
 
-/** Wrap a Redis call: a rejection becomes `StoreError{operation}`. */
+/**
+ * A programming error (a bug here, not something Redis or the connection
+ * did): `TypeError`, `RangeError`, `ReferenceError`, `SyntaxError`. Such a
+ * failure is a defect, never a `StoreError` — retrying it cannot help.
+ */
+export const isBug = (cause: unknown): boolean =>
+  cause instanceof TypeError || cause instanceof RangeError || cause instanceof ReferenceError || cause instanceof SyntaxError
+
+/**
+ * Wrap a Redis call: a rejection from Redis or the connection becomes
+ * `StoreError{operation}`; a programming error (`isBug`) is a defect.
+ */
 export const attempt = <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StoreError> =>
-  Effect.tryPromise({ try: f, catch: storeError(operation) })
+  Effect.tryPromise({ try: f, catch: (cause) => cause }).pipe(
+    Effect.catch((cause) => (isBug(cause) ? Effect.die(cause) : Effect.fail(storeError(operation)(cause)))),
+  )
 
 /** Any leftover script outcome (conflict, missing group) as a `StoreError` of `operation`. */
 export const asStoreError = (operation: string) => (e: StoreError | CommitConflict | MissingGroup): StoreError =>
@@ -59,19 +72,23 @@ export const registerScripts = (client: Redis): void => {
   }
 }
 
-/** A `RunScript` calling the scripts registered on `client`, reporting each call to `observe`. */
+/**
+ * A `RunScript` calling the scripts registered on `client`, reporting each
+ * call to `observe`. Only the call itself can fail with `StoreError`; an
+ * observer that throws, an unregistered script or a reply that breaks the
+ * scripts' contract is a bug (a defect).
+ */
 export const makeRunScript = (client: Redis, observe?: ScriptObserver): RunScript => (name, keys, args) =>
-  attempt(`script:${name}`, async () => {
+  Effect.suspend(() => {
     observe?.(name, keys)
     const command = (client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[
       commandName(name)
     ]
-    if (command === undefined) throw new Error(`script ${name} is not registered`)
-    const reply = await command.call(client, keys.length, ...keys, ...args)
-    if (!Array.isArray(reply) || typeof reply[0] !== "number") {
-      throw new Error(`script ${name} returned a malformed reply: ${JSON.stringify(reply)}`)
-    }
-    return reply as ReadonlyArray<unknown>
+    if (command === undefined) return Effect.die(new Error(`script ${name} is not registered`))
+    return Effect.flatMap(attempt(`script:${name}`, () => command.call(client, keys.length, ...keys, ...args)), (reply) =>
+      Array.isArray(reply) && typeof reply[0] === "number"
+        ? Effect.succeed(reply as ReadonlyArray<unknown>)
+        : Effect.die(new Error(`script ${name} returned a malformed reply: ${JSON.stringify(reply)}`)))
   })
 
 /** What a code-bearing reply is about, so errors can name it. */

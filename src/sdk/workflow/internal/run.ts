@@ -12,6 +12,7 @@ import type { FailureInfo } from "../../../core/failure.ts"
 import type { Job, WorkflowCommand } from "../../../core/journal.ts"
 import type { ActivityOptionsResolved, ParentRef } from "../../../core/messages.ts"
 import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
+import type { PayloadGuard } from "../../internal/payloadGuard.ts"
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError } from "../../errors.ts"
 import {
   ActivityFailure,
@@ -32,6 +33,8 @@ export type WorkflowFunction = (...args: Array<any>) => Promise<unknown>
 
 /** What `workflowInfo()` returns (Temporal's `WorkflowInfo`, in part). */
 export interface WorkflowInfo {
+  /** The connection's namespace. */
+  readonly namespace: string
   readonly workflowId: string
   readonly runId: string
   readonly workflowType: string
@@ -94,9 +97,15 @@ export class WorkflowRun {
     info: Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested">,
     private readonly fn: WorkflowFunction,
     private readonly continueAsNewSuggestedAt = 10_000,
+    private readonly payloads?: PayloadGuard,
   ) {
     this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false }
     this.random = makeRandom(info.runId)
+  }
+
+  /** Whether the current activation replays recorded history (workflow `log` is silent then). */
+  get replaying(): boolean {
+    return this.#replayPatches !== undefined
   }
 
   /** Whether the code has completed, failed or been cancelled. */
@@ -186,16 +195,17 @@ export class WorkflowRun {
       }
     })
     result.then(
-      (value) => this.#finish(() => ({ type: "CompleteWorkflow", result: encode(value, `result of workflow ${this.info.workflowType}`) })),
+      (value) => this.#finish(() => {
+        const label = `result of workflow ${this.info.workflowType}`
+        const result = encode(value, label)
+        this.#checkSize([result], label, true)
+        return { type: "CompleteWorkflow", result }
+      }),
       (error) => this.#finish(() => {
         if (error instanceof ContinueAsNew) {
-          return {
-            type: "ContinueAsNew",
-            runId: uuidFrom(this.random),
-            workflowType: error.workflowType,
-            taskQueue: error.taskQueue,
-            args: encodeArgs(error.args, "continueAsNew args"),
-          }
+          const args = encodeArgs(error.args, "continueAsNew args")
+          this.#checkSize(args, `continueAsNew ${error.workflowType} args`, true)
+          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args }
         }
         if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
         if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
@@ -212,6 +222,24 @@ export class WorkflowRun {
     } catch (error) {
       // Not a workflow failure (a bug, or an unserializable result): fail the task, retry it.
       this.#taskError = error
+    }
+  }
+
+  /**
+   * Apply the payload limits to a command's payloads (not on replay: the
+   * journal holds what was accepted). Over the limit the workflow *task*
+   * fails — retried with backoff, visible in `describe().taskFailure` — and
+   * workflow code cannot catch it: `false` here, or a throw when `rethrow`.
+   */
+  #checkSize(payloads: ReadonlyArray<Payload>, label: string, rethrow = false): boolean {
+    if (this.payloads === undefined || this.#replayPatches !== undefined) return true
+    try {
+      this.payloads.check(payloads, label)
+      return true
+    } catch (error) {
+      if (rethrow) throw error
+      this.#taskError ??= error
+      return false
     }
   }
 
@@ -282,6 +310,7 @@ export class WorkflowRun {
   /** Schedule an activity (called by `proxyActivities`). */
   scheduleActivity(activityType: string, args: ReadonlyArray<unknown>, options: ActivityOptionsResolved, scope: CancellationScope): Promise<unknown> {
     const payloads = encodeArgs(args, `activity ${activityType} args`)
+    if (!this.#checkSize(payloads, `activity ${activityType} args`)) return new Promise<never>(() => undefined)
     if (scope.consideredCancelled) return Promise.reject(new ActivityFailure("Activity task cancelled", activityType, new CancelledFailure()))
     const seq = ++this.#seq
     this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options })
@@ -311,6 +340,7 @@ export class WorkflowRun {
     scope: CancellationScope,
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
+    if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
     const cancelled = (reason: Error) => new ChildWorkflowFailure("Child Workflow execution cancelled", workflowType, workflowId, reason)
     if (scope.consideredCancelled) {
       const failure = cancelled(new CancelledFailure())
@@ -395,7 +425,9 @@ export class WorkflowRun {
     }
     const value = this.#inContext(() => handler(...decodeArgs(args)))
     if (value instanceof Promise) throw new TypeError(`query handler "${name}" returned a Promise; query handlers must be synchronous`)
-    return encode(value, `result of query ${name}`)
+    const result = encode(value, `result of query ${name}`)
+    this.payloads?.check([result], `result of query ${name}`)
+    return result
   }
 
 }
@@ -408,7 +440,8 @@ export const runInfo = (input: {
   readonly taskQueue: string
   readonly startTime: number
   readonly parent?: ParentRef
-}): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
+}, namespace: string): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
+  namespace,
   workflowId: input.workflowId,
   runId: input.runId,
   workflowType: input.workflowType,

@@ -1,0 +1,126 @@
+/**
+ * No option is silently ignored: every public entry point that takes an
+ * options object passes it through `checkOptions`, which rejects any key it
+ * does not honour with an `InvalidArgumentError` naming the key. Temporal
+ * options that HotMesh does not implement yet get a message that says so
+ * (and what to do instead), so code ported from Temporal fails loudly at the
+ * call instead of behaving differently.
+ */
+import { InvalidArgumentError } from "../../core/errors.ts"
+
+/** Temporal options HotMesh recognises but does not honour, with what to do instead. */
+export type Unsupported = Readonly<Record<string, string>>
+
+const NOT_YET = "is a Temporal option HotMesh does not support yet"
+
+/** Workflow start options of Temporal's that HotMesh does not honour (client starts and children). */
+export const UNSUPPORTED_START: Unsupported = {
+  workflowExecutionTimeout: `${NOT_YET}: time the workflow out in its own code (a sleep racing the work)`,
+  workflowRunTimeout: `${NOT_YET}: time the workflow out in its own code (a sleep racing the work)`,
+  workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
+  cronSchedule: `${NOT_YET}: loop in the workflow with sleep() and continueAsNew()`,
+  memo: NOT_YET,
+  searchAttributes: NOT_YET,
+  typedSearchAttributes: NOT_YET,
+  workflowIdReusePolicy: `${NOT_YET}: a closed workflow id may always be started again; a running one is rejected`,
+  workflowIdConflictPolicy: `${NOT_YET}: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
+  retry: `${NOT_YET} for workflows (activities take a retry policy)`,
+  startDelay: `${NOT_YET}: sleep() at the start of the workflow`,
+  staticSummary: NOT_YET,
+  staticDetails: NOT_YET,
+  priority: NOT_YET,
+  versioningOverride: NOT_YET,
+}
+
+/** Client-only start options of Temporal's that HotMesh does not honour. */
+export const UNSUPPORTED_CLIENT_START: Unsupported = {
+  ...UNSUPPORTED_START,
+  followRuns: `${NOT_YET}: result() always follows continue-as-new`,
+  requestEagerStart: NOT_YET,
+}
+
+/** Child-only options of Temporal's that HotMesh does not honour. */
+export const UNSUPPORTED_CHILD: Unsupported = {
+  ...UNSUPPORTED_START,
+  cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
+  parentClosePolicy: `${NOT_YET}: a child is terminated when its parent closes (TERMINATE)`,
+  namespace: `${NOT_YET}: a child runs in its parent's namespace`,
+}
+
+/** Activity options of Temporal's that HotMesh does not honour. */
+export const UNSUPPORTED_ACTIVITY: Unsupported = {
+  scheduleToStartTimeout: `${NOT_YET}: use scheduleToCloseTimeout`,
+  cancellationType: `${NOT_YET}: a cancelled activity is abandoned by the workflow at once (TRY_CANCEL) and sees its cancellation through heartbeats`,
+  activityId: `${NOT_YET}: activities are identified by their sequence number`,
+  versioningIntent: NOT_YET,
+  allowEagerDispatch: NOT_YET,
+  summary: NOT_YET,
+  priority: NOT_YET,
+}
+
+/** Worker options of Temporal's that HotMesh does not honour. */
+export const UNSUPPORTED_WORKER: Unsupported = {
+  interceptors: NOT_YET,
+  sinks: NOT_YET,
+  dataConverter: `${NOT_YET}: payloads are JSON`,
+  bundlerOptions: `${NOT_YET}: workflow code is not bundled`,
+  reuseV8Context: `${NOT_YET}: workflow code is not sandboxed`,
+  debugMode: NOT_YET,
+  buildId: NOT_YET,
+  useVersioning: NOT_YET,
+  workerDeploymentOptions: NOT_YET,
+  maxConcurrentWorkflowTaskExecutions: `${NOT_YET}: set maxWorkflowTaskBatch`,
+  maxConcurrentLocalActivityExecutions: `${NOT_YET}: HotMesh has no local activities yet`,
+  maxActivitiesPerSecond: NOT_YET,
+  maxTaskQueueActivitiesPerSecond: NOT_YET,
+  shutdownForceTime: NOT_YET,
+  stickyQueueScheduleToStartTimeout: `${NOT_YET}: every worker keeps its own cache of live runs`,
+  tuner: NOT_YET,
+  enableNonLocalActivities: NOT_YET,
+}
+
+/** Client options of Temporal's that HotMesh does not honour. */
+export const UNSUPPORTED_CLIENT: Unsupported = {
+  dataConverter: `${NOT_YET}: payloads are JSON`,
+  interceptors: NOT_YET,
+  identity: NOT_YET,
+}
+
+const NO_SERVER = "HotMesh has no server: give Connection.connect a store (`redis: url | options | client`), or nothing for the embedded in-memory store"
+
+/** Temporal connection options that do not apply to HotMesh. */
+export const UNSUPPORTED_CONNECTION: Unsupported = {
+  address: `does not apply: ${NO_SERVER}`,
+  tls: "does not apply: for Redis over TLS use a rediss:// URL or redis: { tls }",
+  apiKey: `does not apply: ${NO_SERVER}`,
+  metadata: `does not apply: ${NO_SERVER}`,
+  credentials: `does not apply: ${NO_SERVER}`,
+  callCredentials: `does not apply: ${NO_SERVER}`,
+  interceptors: NOT_YET,
+  connectTimeout: "is connectTimeoutMs here (a number of ms)",
+}
+
+/** Temporal test-environment options that do not apply to HotMesh. */
+export const UNSUPPORTED_TEST_ENVIRONMENT: Unsupported = {
+  server: "does not apply: HotMesh's test environments need no test server (the store is in memory)",
+  client: "does not apply: the environment makes its own client (env.client)",
+}
+
+/**
+ * Throw `InvalidArgumentError` naming every key of `options` that is not in
+ * `known`: `unsupported` explains the Temporal ones, the rest are unknown
+ * (usually a typo). `where` names the call (`"client.workflow.start"`).
+ */
+export const checkOptions = (where: string, options: unknown, known: ReadonlyArray<string>, unsupported: Unsupported = {}): void => {
+  if (options === undefined) return
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError({ message: `${where}: options must be an object` })
+  }
+  const problems: Array<string> = []
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue
+    const why = unsupported[key]
+    problems.push(why === undefined ? `unknown option "${key}" (known: ${known.join(", ")})` : `"${key}" ${why}`)
+  }
+  if (problems.length > 0) throw new InvalidArgumentError({ message: `${where}: ${problems.join("; ")}` })
+}
