@@ -104,7 +104,8 @@ const runOne = Effect.fnUntraced(function* (config: ActivityTaskConfig, delivery
     })),
     Effect.onInterrupt(() =>
       Effect.sync(() => cancellation.abort(new Error("Worker shutting down"))).pipe(
-        Effect.andThen(store.release([delivery])),
+        // A worker shutting down is not the task's fault: its delivery does not count toward dead-lettering.
+        Effect.andThen(store.release([delivery], { uncounted: true })),
         Effect.ignore,
       )),
   )

@@ -197,7 +197,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         )
       }),
 
-      release: (deliveries) =>
+      release: (deliveries, options) =>
         Effect.gen(function*() {
           const byStream = new Map<string, { address: StreamAddress; entries: Array<Entry> }>()
           for (const d of deliveries) {
@@ -210,7 +210,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           }
           yield* Effect.forEach(
             byStream.values(),
-            ({ address, entries }) => reader.giveBack(taskStream(address), entries, false),
+            ({ address, entries }) => reader.giveBack(taskStream(address), entries, options?.uncounted === true),
             { concurrency: "unbounded", discard: true },
           )
         }),
