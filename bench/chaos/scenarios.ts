@@ -476,8 +476,9 @@ export const evictingRedis = async (): Promise<ScenarioResult> => {
 
 /**
  * The malformed entries of scenario (6): what a buggy or hostile producer
- * could XADD. `unreadable` ones fail to decode; `misrouted` ones decode (or
- * half-decode) but name a workflow of another partition, or none.
+ * could XADD. `unreadable` ones fail to decode; `misrouted` ones name a
+ * workflow of another partition, or none (the Redis store parks those as it
+ * reads them).
  */
 export const hostileEntries = {
   unreadable: [
@@ -494,8 +495,9 @@ export const hostileEntries = {
 
 /**
  * (6) Malformed entries XADDed to the workflow and activity streams while
- * good workflows run. Counts the good workflows and the dead letters (the
- * malformed entries are dead-lettered after `maxDeliveries` deliveries).
+ * good workflows run. Counts the good workflows and the dead letters (each
+ * malformed entry is dead-lettered on its first delivery: it does not decode,
+ * or its key belongs to another partition or is missing).
  */
 export const hostileStreamEntries = async (
   options: ScenarioOptions,
@@ -532,7 +534,7 @@ export const hostileStreamEntries = async (
     const { acked, refused } = await startSpread(client, "hostile", options.workflows, options.chaosMs)
     const count = await injected
     const result = await row(entries.length === hostileEntries.unreadable.length + hostileEntries.misrouted.length ? "hostile stream entries" : `hostile stream entries (${entries.length} kinds)`, client, connection, acked, refused, options.deadlineMs, [`${count} malformed entries XADDed`])
-    // The malformed entries go to the dead-letter lists after maxDeliveries (3) × the visibility timeout: wait for them, with a deadline.
+    // The malformed entries reach the dead-letter lists on their first delivery; wait for them, with a deadline.
     const deadline = Date.now() + 3 * 3 * VISIBILITY_MS + 5000
     let deadLetters = result.deadLetters
     while (deadLetters < count && Date.now() < deadline) {

@@ -110,7 +110,8 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     })),
     Effect.onInterrupt(() =>
       Effect.sync(() => cancellation.abort(new Error("Worker shutting down"))).pipe(
-        Effect.andThen(store.release([delivery])),
+        // A worker shutting down is not the task's fault: its delivery does not count toward dead-lettering.
+        Effect.andThen(store.release([delivery], { uncounted: true })),
         Effect.ignore,
       )),
   )

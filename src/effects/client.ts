@@ -153,21 +153,22 @@ export const awaitClosed = (
   Effect.gen(function* () {
     const store = yield* Store
     let pollMs = FIRST_POLL_MS
-    if (startedVersion !== undefined) yield* store.awaitUpdate(workflowId, startedVersion, pollMs)
+    // A result may be awaited for days: each store call rides out a brief outage on its own.
+    if (startedVersion !== undefined) yield* retryBriefOutage(store.awaitUpdate(workflowId, startedVersion, pollMs))
     for (;;) {
-      const { state, version } = yield* loadExecution(workflowId)
+      const { state, version } = yield* retryBriefOutage(loadExecution(workflowId))
       if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
       if (runId !== undefined && state.runId !== runId) {
         return yield* new WorkflowNotFound({ workflowId, message: `run ${runId} of workflow ${workflowId} is no longer the latest run` })
       }
       if (state.status !== "RUNNING") return state
-      yield* store.awaitUpdate(workflowId, version, pollMs)
+      yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
       pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
     }
   })
 
-/** The journal of a run (default: the latest). */
+/** The journal of a run (default: the latest), riding out a brief store outage. */
 export const readJournal = Effect.fn("Client.journal")(function* (workflowId: string, runId?: string) {
-  const state = yield* describeWorkflow(workflowId)
-  return yield* loadJournal(workflowId, runId ?? state.runId)
+  const state = yield* retryBriefOutage(describeWorkflow(workflowId))
+  return yield* retryBriefOutage(loadJournal(workflowId, runId ?? state.runId))
 })

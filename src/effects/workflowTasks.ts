@@ -208,7 +208,8 @@ const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Deli
         conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`),
       StoreError: (error) =>
         Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); message ${delivery.id} given back for re-delivery`).pipe(
-          Effect.andThen(env.store.release([delivery])),
+          // The store failed, not the message: this delivery does not count toward dead-lettering.
+          Effect.andThen(env.store.release([delivery], { uncounted: true })),
           Effect.ignore,
         ),
     }),

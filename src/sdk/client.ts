@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto"
 import { asResultWaiter } from "../effects/progressProbe.ts"
+import { retryBriefOutage } from "../effects/storeRetry.ts"
 import { Effect } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
@@ -273,10 +274,10 @@ export class WorkflowClient {
         await run(terminateWorkflow(workflowId, reason, connection.retentionMs))
       },
       async describe() {
-        return describeState(await run(describeWorkflow(workflowId)))
+        return describeState(await run(retryBriefOutage(describeWorkflow(workflowId))))
       },
       async fetchHistory() {
-        const state = await run(describeWorkflow(workflowId))
+        const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
         const events = await run(readJournal(workflowId, state.runId))
         return { workflowId, runId: state.runId, workflowType: state.workflowType, events }
       },

@@ -111,12 +111,15 @@ const runtimeLogger = Logger.make((options) => {
   logger.log(TEMPORAL_LEVEL[options.logLevel], message, meta)
 })
 
-/** The runtime layer of a connection: its store, its logging threshold, and its logger. */
+/**
+ * The runtime layer of a connection: its store, its logging threshold, and
+ * its logger — provided to the store's own construction too, so fibers the
+ * store forks (the Redis outbox relay, the notifier) log the same way.
+ */
 export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: ConnectionLogLevel | undefined): Layer.Layer<Store, E> => {
   const logging = Logger.layer([runtimeLogger])
-  return logLevel === undefined
-    ? Layer.merge(store, logging)
-    : Layer.mergeAll(store, logging, Layer.succeed(References.MinimumLogLevel, toEffectLevel(logLevel)))
+  const logs = logLevel === undefined ? logging : Layer.merge(logging, Layer.succeed(References.MinimumLogLevel, toEffectLevel(logLevel)))
+  return store.pipe(Layer.provideMerge(logs))
 }
 
 const CONNECTION_OPTIONS = [

@@ -48,7 +48,23 @@ export {
 export { DataConverterError, InvalidArgumentError, PayloadSizeLimitError } from "../core/errors.ts"
 export type { JournalEntry } from "../core/journal.ts"
 export type { WorkflowStatus } from "../core/state.ts"
-export { Store, type StoreShape, StoreError, CommitConflict } from "../stores/Store.ts"
+export {
+  type Commit,
+  CommitConflict,
+  type CommitStateWrite,
+  type CommitWrites,
+  type DeadLetter,
+  type Delivery,
+  type ExecutionRecord,
+  type OutboundMessage,
+  type ReadOptions,
+  Store,
+  StoreError,
+  type StoreShape,
+  type StreamAddress,
+  type StreamKind,
+  type TimerEntry,
+} from "../stores/Store.ts"
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { describeEntry, formatHistory } from "./history.ts"

@@ -281,8 +281,12 @@ export interface StoreShape {
    * Give pending messages back for immediate re-delivery (clean shutdown).
    * `release` and `touch` ignore a delivery that has since been re-delivered
    * (its `deliveries` count is stale), so a zombie cannot disturb the new owner.
+   * With `uncounted`, the given-back delivery does not count toward the
+   * delivery limit (the next delivery has the same `deliveries` number): the
+   * store failed, not the message, so an outage of any length never
+   * dead-letters the messages it interrupted.
    */
-  readonly release: (deliveries: ReadonlyArray<Delivery>) => Effect.Effect<void, StoreError>
+  readonly release: (deliveries: ReadonlyArray<Delivery>, options?: { readonly uncounted?: boolean }) => Effect.Effect<void, StoreError>
   /** Reset a pending message's visibility timeout (activity heartbeat). */
   readonly touch: (delivery: Delivery) => Effect.Effect<void, StoreError>
   /**

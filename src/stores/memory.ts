@@ -343,13 +343,14 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
       // `release` and `touch` act only on the *current* delivery (same delivery
       // count), so a zombie consumer cannot disturb the consumer that reclaimed it.
-      release: (deliveries) =>
+      release: (deliveries, options) =>
         Effect.sync(() => {
           for (const d of deliveries) {
             const m = findPending(d)
             if (m === undefined || m.status !== PENDING || m.deliveries !== d.deliveries) continue
             const s = streamOf(d.stream)
             s.inFlight.remove(m)
+            if (options?.uncounted === true) m.deliveries--
             m.status = RELEASED
             s.released.push(m)
             markReadable(s)

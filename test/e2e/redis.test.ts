@@ -468,22 +468,44 @@ describe("hostile entries", () => {
     const keys = makeKeys(namespace, 8)
     const result = await withWorker({ activities: testActivities().activities }, async (taskQueue) => {
       const stream = keys.stream(0, { kind: "workflow", taskQueue })
-      await admin.xadd(stream, "*", "k", "intruder", "b", JSON.stringify({ type: "Start" }))
+      const intruder = keyOfPartition(keys, 0, "intruder")
+      await admin.xadd(stream, "*", "k", intruder, "b", JSON.stringify({ type: "Start" }))
       await admin.xadd(stream, "*", "x", "y", "b", "{}")
       const dead = await eventually(async () => {
         const list = await client.deadLetters.list({ taskQueue })
         return list.length === 2 ? list : undefined
       }, "both entries dead-lettered")
-      const start = dead.find((d) => d.workflowId === "intruder")!
+      const start = dead.find((d) => d.workflowId === intruder)!
       expect(start).toMatchObject({ body: JSON.stringify({ type: "Start" }), deliveries: 1, kind: "workflow" })
       expect(start.reason).toMatch(/workflowId/)
       expect(start.raw).toBeUndefined()
       const odd = dead.find((d) => d.workflowId === "")!
       expect(odd.raw).toBe(JSON.stringify(["x", "y", "b", "{}"]))
-      expect(odd.reason).toMatch(/"type" is missing/)
+      expect(odd.reason).toBe("misrouted: the stream entry has no routing key (field k)")
       // The worker carries on.
       return await client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-intruder"), args: ["Ada"] })
     })
     expect(result).toBe("Hello, Ada!")
   })
+
+  it("a well-formed message XADDed into the wrong partition is dead-lettered at once (no step could ever commit it)", async () => {
+    const keys = makeKeys(namespace, 8)
+    const result = await withWorker({ activities: testActivities().activities }, async (taskQueue) => {
+      const elsewhere = keyOfPartition(keys, 3, "misrouted")
+      const signal = JSON.stringify({ type: "Signal", signalId: "s-1", name: "go", args: [] })
+      await admin.xadd(keys.stream(0, { kind: "workflow", taskQueue }), "*", "k", elsewhere, "b", signal)
+      const [dead] = await eventually(async () => {
+        const list = await client.deadLetters.list({ taskQueue })
+        return list.length === 1 ? list : undefined
+      }, "the misrouted entry dead-lettered")
+      expect(dead).toMatchObject({ workflowId: elsewhere, body: signal, deliveries: 1, reason: `misrouted: key "${elsewhere}" belongs to partition 3, found in partition 0` })
+      return await client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-misrouted"), args: ["Ada"] })
+    })
+    expect(result).toBe("Hello, Ada!")
+  })
 })
+
+/** A key that partition `p` owns. */
+const keyOfPartition = (keys: ReturnType<typeof makeKeys>, p: number, prefix: string): string => {
+  for (let i = 0; ; i++) if (keys.partitionOf(`${prefix}-${i}`) === p) return `${prefix}-${i}`
+}

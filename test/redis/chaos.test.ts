@@ -1,7 +1,7 @@
 /**
  * The chaos harness (bench/chaos/scenarios.ts, `npm run chaos`), small:
  * every acknowledged start completes exactly once through worker SIGKILLs,
- * a redis-server SIGKILL with AOF, connection resets, unreadable stream
+ * a redis-server SIGKILL with AOF, connection resets, malformed stream
  * entries and a rollback to an older RDB snapshot. The silent-server and
  * eviction scenarios are test/redis/connect.test.ts's; see the harness's
  * header for which test covers which scenario.
@@ -43,11 +43,11 @@ describe.concurrent("chaos, small", () => {
     expect(count(result.notes, "resets"), result.notes).toBeGreaterThan(0)
   })
 
-  it("unreadable stream entries are dead-lettered while good workflows complete", { timeout: 60_000 }, async () => {
-    const result = await hostileStreamEntries(small, hostileEntries.unreadable)
+  it("unreadable and misrouted stream entries are dead-lettered while good workflows complete", { timeout: 60_000 }, async () => {
+    const result = await hostileStreamEntries(small)
     expectNothingLost(result)
-    // Each unreadable kind, on the workflow and on the activity stream.
-    expect(result.deadLetters, result.notes).toBe(2 * hostileEntries.unreadable.length)
+    // Each malformed kind, on the workflow and on the activity stream.
+    expect(result.deadLetters, result.notes).toBe(2 * (hostileEntries.unreadable.length + hostileEntries.misrouted.length))
   })
 
   it("after a rollback to an older RDB snapshot every workflow it holds reaches a final state with a replayable journal", { timeout: 60_000 }, async () => {

@@ -1,7 +1,9 @@
 /**
  * A client rides out a brief Redis outage: `start()` and `signal()` retry
  * store errors for a while (they are idempotent by run id and signal id),
- * so a Redis that stops answering for a second costs latency, not errors.
+ * and so do the reads (`describe`, `fetchHistory`, and each poll of a
+ * `result()` waiter), so a Redis that stops answering for a second costs
+ * latency, not errors.
  */
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
@@ -29,7 +31,7 @@ const freeze = async (ms: number): Promise<void> => {
 }
 
 describe("a brief Redis outage", () => {
-  it("start() and signal() wait it out instead of failing", async () => {
+  it("start(), signal(), fetchHistory() and result() wait it out instead of failing", async () => {
     const namespace = unique("outage")
     // Commands time out after 200 ms: without retries the outage would surface as a StoreError.
     const connection = await Connection.connect({ redis: redis.url, namespace, commandTimeoutMs: 200 })
@@ -41,8 +43,13 @@ describe("a brief Redis outage", () => {
       expect((await handle.describe()).status).toBe("RUNNING")
       await freeze(1000)
       await handle.signal(workflows.approve, "ada")
+      await freeze(1000)
+      expect((await handle.fetchHistory()).runId).toBe(handle.firstExecutionRunId)
+      // A result waiter rides out an outage while it waits.
+      const result = handle.result()
+      await freeze(1000)
       const worker = await Worker.create({ connection, taskQueue, workflows })
-      expect(await worker.runUntil(handle.result())).toBe("approved by ada")
+      expect(await worker.runUntil(result)).toBe("approved by ada")
     } finally {
       await connection.close()
     }

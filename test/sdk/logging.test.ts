@@ -4,11 +4,13 @@
  * (tagged with the attempt), and the runtime's own lines reaching the
  * installed logger.
  */
-import { DefaultLogger, InvalidArgumentError, type LogEntry, Runtime, Worker } from "hotmesh"
+import { Effect, Layer } from "effect"
+import { Connection, DefaultLogger, InvalidArgumentError, type LogEntry, Runtime, Store, Worker } from "hotmesh"
 import { Context, log as activityLog } from "hotmesh/activity"
 import { checkWorkflow, TestWorkflowEnvironment } from "hotmesh/testing"
 import { log, proxyActivities, sleep } from "hotmesh/workflow"
 import { afterEach, describe, expect, it } from "vitest"
+import { makeMemoryStore } from "../../src/stores/memory.ts"
 import { eventually, unique } from "../fixtures/e2e-support.ts"
 
 const activities = {
@@ -75,6 +77,28 @@ describe("logging", () => {
       })
     } finally {
       await env.teardown()
+    }
+  })
+
+  it("fibers a store forks while it is built log through the installed logger, at the connection's level", async () => {
+    install("TRACE")
+    // A custom backend whose construction forks a fiber that logs (as the Redis relay does), then counts.
+    let ran = 0
+    const chatty = Layer.effect(
+      Store,
+      Effect.gen(function* () {
+        const store = yield* makeMemoryStore()
+        yield* Effect.forkScoped(Effect.andThen(Effect.logWarning("relay: batch failed, retrying"), Effect.sync(() => void ran++)))
+        return store
+      }),
+    )
+    for (const [logLevel, expected] of [["None", []], ["WARN", [["WARN", "relay: batch failed, retrying", "worker"]]]] as const) {
+      entries.length = 0
+      const before = ran
+      const connection = await Connection.connect({ namespace: unique("chatty"), store: chatty, logLevel })
+      await eventually(() => (ran > before ? true : undefined), "the store's fiber to have logged")
+      await connection.close()
+      expect(entries.map((e) => [e.level, e.message, e.meta?.["sdkComponent"]])).toEqual(expected)
     }
   })
 

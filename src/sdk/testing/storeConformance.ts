@@ -297,6 +297,22 @@ export const storeConformance = (
         expect(yield* readNow(store, f.wf, "c")).toEqual([])
       }))
 
+    it.effect(`an uncounted release does not count toward the delivery limit: ${options.maxDeliveries + 2} uncounted releases, no dead letter`, () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("uncounted")
+        yield* store.append([f.msg("interrupted")])
+        for (let i = 1; i <= options.maxDeliveries + 2; i++) {
+          const got = yield* readNow(store, f.wf, `u${i}`)
+          expect(got.map((d) => [d.body, d.deliveries])).toEqual([["interrupted", 1]])
+          yield* store.release(got, { uncounted: true })
+        }
+        const [counted] = yield* readNow(store, f.wf, "counted")
+        yield* store.release([counted!])
+        expect((yield* readNow(store, f.wf, "after")).map((d) => d.deliveries)).toEqual([2])
+        expect(yield* store.deadLetters(f.wf)).toEqual([])
+      }))
+
     it.effect("a touch after release does not take the message back; a released message behind others is delivered by the next read", () =>
       Effect.gen(function*() {
         const store = yield* Store

@@ -36,10 +36,19 @@ const isClient = (input: RedisInput): input is Redis =>
   typeof input === "object" && typeof (input as Partial<Redis>).duplicate === "function" &&
   typeof (input as Partial<Redis>).sendCommand === "function"
 
-/** Close a connection we own: QUIT (flushes replies), falling back to a hard disconnect. */
+/**
+ * Close a connection we own: QUIT (flushes replies), falling back to a hard
+ * disconnect after 1 s. A connection that never became ready (refused, or a
+ * server that does not answer) is dropped at once: a failed connect must not
+ * wait on a QUIT nobody will answer.
+ */
 const close = (client: Redis): Effect.Effect<void> =>
   Effect.promise(async () => {
     if (client.status === "end") return
+    if (client.status !== "ready") {
+      client.disconnect()
+      return
+    }
     try {
       await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))])
     } catch {

@@ -20,7 +20,7 @@
 import { Effect, Layer, Option, type Scope } from "effect"
 import type { Redis } from "ioredis"
 import { hostname } from "node:os"
-import type { Commit, DeadLetter, Delivery, OutboundMessage, StoreShape, StreamAddress } from "../Store.ts"
+import type { Commit, DeadLetter, Delivery, OutboundMessage, ReadOptions, StoreShape, StreamAddress } from "../Store.ts"
 import { Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
@@ -166,11 +166,25 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           discard: true,
         }),
 
-      read: (address, options) =>
-        Effect.map(
-          reader.read(taskStream(address), options),
-          (entries) => entries.map((e) => toDelivery(address, e)),
-        ),
+      read: Effect.fnUntraced(function*(address: StreamAddress, options: ReadOptions) {
+        const entries = yield* reader.read(taskStream(address), options)
+        const deliveries: Array<Delivery> = []
+        for (const e of entries) {
+          const owner = e.key === "" ? undefined : keys.partitionOf(e.key)
+          if (owner === e.partition) {
+            deliveries.push(toDelivery(address, e))
+            continue
+          }
+          // Written by hand into the wrong partition, or with no key: no step could ever commit it
+          // (its ack and its workflow's record are in different slots). Park it at once, with why.
+          const reason = owner === undefined
+            ? "misrouted: the stream entry has no routing key (field k)"
+            : `misrouted: key ${JSON.stringify(e.key)} belongs to partition ${owner}, found in partition ${e.partition}`
+          yield* Effect.logWarning(`hotmesh redis: ${address.kind} stream of task queue ${address.taskQueue}: entry ${e.entryId} ${reason}; dead-lettered`)
+          yield* runOk(runScript, "dead", [keys.stream(e.partition, address), keys.dead(e.partition, address)], [STREAM_GROUP, e.entryId, reason])
+        }
+        return deliveries
+      }),
 
       // Completing a message that is no longer pending is a no-op (see the memory store).
       complete: Effect.fnUntraced(function*(ack: Delivery, messages: ReadonlyArray<OutboundMessage>) {
@@ -183,7 +197,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         )
       }),
 
-      release: (deliveries) =>
+      release: (deliveries, options) =>
         Effect.gen(function*() {
           const byStream = new Map<string, { address: StreamAddress; entries: Array<Entry> }>()
           for (const d of deliveries) {
@@ -196,7 +210,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           }
           yield* Effect.forEach(
             byStream.values(),
-            ({ address, entries }) => reader.giveBack(taskStream(address), entries, false),
+            ({ address, entries }) => reader.giveBack(taskStream(address), entries, options?.uncounted === true),
             { concurrency: "unbounded", discard: true },
           )
         }),
