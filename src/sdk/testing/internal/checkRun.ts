@@ -103,7 +103,7 @@ export interface RunSettings {
   readonly runId: string
 }
 
-const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** A small stable hash (FNV-1a) of a timer's identity, without run ids. */
 const hash = (text: string): number => {
