@@ -267,6 +267,17 @@ const cleanup = () => {
   }
 }
 
+/** A worker of the chaos workflows running in this process on `connection`, shut down by `done`. */
+const runWorker = async (done: ReturnType<typeof cleanup>, connection: Connection): Promise<void> => {
+  const worker = await Worker.create({ connection, taskQueue: TASK_QUEUE, workflows, activities })
+  const running = worker.run()
+  running.catch(() => undefined)
+  done.add(async () => {
+    await worker.shutdown()
+    await running
+  }, "worker.shutdown()")
+}
+
 /** A chaos worker in a child process (bench/chaos/worker.ts); resolves once it prints `ready`. */
 const spawnWorker = (url: string, namespace: string): { readonly child: ChildProcess; readonly ready: Promise<void>; readonly exited: Promise<void> } => {
   const child = spawn(process.execPath, ["--conditions=hotmesh-source", "--import", "tsx", workerScript], {
@@ -348,13 +359,7 @@ export const redisKill = async (fsync: "always" | "everysec", options: ScenarioO
     const connection = await connect(redis.url, namespace)
     done.add(() => connection.close())
     const client = new Client({ connection })
-    const worker = await Worker.create({ connection, taskQueue: TASK_QUEUE, workflows, activities })
-    const running = worker.run()
-    running.catch(() => undefined)
-    done.add(async () => {
-      await worker.shutdown()
-      await running
-    }, "worker.shutdown()")
+    await runWorker(done, connection)
     const outage = (async () => {
       await delay(options.chaosMs / 3)
       await redis.kill()
@@ -389,13 +394,7 @@ export const connectionResets = async (options: ScenarioOptions): Promise<Scenar
     const connection = await connect(url, namespace)
     done.add(() => connection.close())
     const client = new Client({ connection })
-    const worker = await Worker.create({ connection, taskQueue: TASK_QUEUE, workflows, activities })
-    const running = worker.run()
-    running.catch(() => undefined)
-    done.add(async () => {
-      await worker.shutdown()
-      await running
-    }, "worker.shutdown()")
+    await runWorker(done, connection)
     let resets = 0
     let chaos = true
     const resetter = (async () => {
@@ -513,13 +512,7 @@ export const hostileStreamEntries = async (
     const admin = new Redis(redis.url)
     done.add(() => admin.quit())
     const client = new Client({ connection })
-    const worker = await Worker.create({ connection, taskQueue: TASK_QUEUE, workflows, activities })
-    const running = worker.run()
-    running.catch(() => undefined)
-    done.add(async () => {
-      await worker.shutdown()
-      await running
-    }, "worker.shutdown()")
+    await runWorker(done, connection)
     const injected = (async () => {
       await delay(options.chaosMs / 4)
       let count = 0
@@ -565,13 +558,7 @@ export const rdbRollback = async (options: ScenarioOptions): Promise<ScenarioRes
     const admin = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 })
     done.add(async () => admin.disconnect())
     const client = new Client({ connection })
-    const worker = await Worker.create({ connection, taskQueue: TASK_QUEUE, workflows, activities })
-    const running = worker.run()
-    running.catch(() => undefined)
-    done.add(async () => {
-      await worker.shutdown()
-      await running
-    }, "worker.shutdown()")
+    await runWorker(done, connection)
     const half = Math.ceil(options.workflows / 2)
     const before = await startSpread(client, "before", half, options.chaosMs / 3)
     await admin.save()
