@@ -205,6 +205,7 @@ export const ExecutionStateSchema = Schema.Struct({
     runId: Schema.String,
     started: Schema.optional(Schema.Boolean),
     cancelRequested: Schema.optional(Schema.Boolean),
+    parentClosePolicy: Schema.optional(Schema.Literals(["TERMINATE", "REQUEST_CANCEL", "ABANDON"])),
   })),
   cancelRequested: Schema.Boolean,
   signalIds: Schema.Array(Schema.String),

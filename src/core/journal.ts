@@ -14,7 +14,7 @@
  *   ignored by replay.
  */
 import type { FailureInfo } from "./failure.ts"
-import type { ActivityOptionsResolved, ParentRef } from "./messages.ts"
+import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "./messages.ts"
 import type { Payload } from "./payload.ts"
 
 /** A durable call made by workflow code during one activation. */
@@ -23,7 +23,16 @@ export type WorkflowCommand =
   | { readonly type: "StartTimer"; readonly seq: number; readonly durationMs: number }
   | { readonly type: "CancelTimer"; readonly seq: number }
   | { readonly type: "RequestCancelActivity"; readonly seq: number }
-  | { readonly type: "StartChild"; readonly seq: number; readonly workflowType: string; readonly workflowId: string; readonly taskQueue: string; readonly args: ReadonlyArray<Payload> }
+  | {
+      readonly type: "StartChild"
+      readonly seq: number
+      readonly workflowType: string
+      readonly workflowId: string
+      readonly taskQueue: string
+      readonly args: ReadonlyArray<Payload>
+      /** What happens to the child when this run closes; absent: `TERMINATE`. */
+      readonly parentClosePolicy?: ParentClosePolicy
+    }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }

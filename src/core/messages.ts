@@ -7,6 +7,12 @@ import type { FailureInfo } from "./failure.ts"
 import type { Payload } from "./payload.ts"
 import type { ResolvedRetryPolicy } from "./retry.ts"
 
+/**
+ * Temporal's parent-close policies: what a parent's close does to a child
+ * still open — terminate it, ask it to cancel, or leave it running.
+ */
+export type ParentClosePolicy = "TERMINATE" | "REQUEST_CANCEL" | "ABANDON"
+
 /** Where a child reports back to. */
 export interface ParentRef {
   readonly workflowId: string

@@ -5,7 +5,7 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
-import type { ActivityOptionsResolved, ClosedStatus, ParentRef } from "./messages.ts"
+import type { ActivityOptionsResolved, ClosedStatus, ParentClosePolicy, ParentRef } from "./messages.ts"
 import type { Payload } from "./payload.ts"
 
 /** Temporal's execution statuses. */
@@ -37,6 +37,8 @@ export interface ChildState {
   readonly started?: boolean
   /** The parent asked it to cancel; it stays here (and is terminated with the parent) until it closes. */
   readonly cancelRequested?: boolean
+  /** What happens to it when the parent closes; absent: `TERMINATE` (Temporal's default). */
+  readonly parentClosePolicy?: ParentClosePolicy
 }
 
 /** Why the last workflow task failed (unknown type, code error, ...); it is being retried. */

@@ -202,9 +202,16 @@ export const close = (
     else step.cancelTimer({ kind: "activityRetry", seq: Number(seq), attempt: activity.attempt })
   }
   if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
-  // Parent-close policy TERMINATE (Temporal's default): open children end with their parent.
+  // Each open child by its parent-close policy: TERMINATE (Temporal's default) ends it with its
+  // parent, REQUEST_CANCEL asks it to cancel (unless already asked), ABANDON leaves it running.
   for (const [seq, child] of Object.entries(state.children)) {
-    step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", reason: "parent workflow closed", fromParent: parentRef(state, Number(seq)) })
+    const fromParent = parentRef(state, Number(seq))
+    if (child.parentClosePolicy === "ABANDON") continue
+    if (child.parentClosePolicy === "REQUEST_CANCEL") {
+      if (child.cancelRequested !== true) step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent workflow closed", fromParent })
+      continue
+    }
+    step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", reason: "parent workflow closed", fromParent })
   }
   if (state.parent !== undefined && options.notifyParent) {
     step.sendWorkflow(state.parent.taskQueue, state.parent.workflowId, {

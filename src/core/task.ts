@@ -66,7 +66,16 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
     case "StartChild": {
       const runId = `${state.runId}.${command.seq}`
       step.update({
-        children: { ...state.children, [command.seq]: { workflowId: command.workflowId, workflowType: command.workflowType, taskQueue: command.taskQueue, runId } },
+        children: {
+          ...state.children,
+          [command.seq]: {
+            workflowId: command.workflowId,
+            workflowType: command.workflowType,
+            taskQueue: command.taskQueue,
+            runId,
+            ...(command.parentClosePolicy === undefined || command.parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy: command.parentClosePolicy }),
+          },
+        },
       })
       step.sendWorkflow(command.taskQueue, command.workflowId, {
         type: "Start",

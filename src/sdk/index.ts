@@ -67,5 +67,6 @@ export {
 } from "../stores/Store.ts"
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
+export { ParentClosePolicy } from "./workflow/api.ts"
 export { describeEntry, formatHistory } from "./history.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

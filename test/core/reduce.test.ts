@@ -320,6 +320,23 @@ describe("Terminate", () => {
     })
   })
 
+  it("treats each open child by its parent-close policy: terminate, request cancel (once), or abandon", () => {
+    const state = running({
+      children: {
+        3: child({ workflowId: "kid-terminate" }),
+        5: child({ workflowId: "kid-cancel", parentClosePolicy: "REQUEST_CANCEL" }),
+        6: child({ workflowId: "kid-asked", parentClosePolicy: "REQUEST_CANCEL", cancelRequested: true }),
+        7: child({ workflowId: "kid-abandon", parentClosePolicy: "ABANDON" }),
+      },
+    })
+    const toChildren = reduce(state, { type: "Terminate", reason: "ops" }, T1).commands.filter((c) => c.type === "SendWorkflow")
+    const fromParent = (seq: number) => ({ workflowId: "wf", runId: "r1", taskQueue: "q", seq })
+    expect(toChildren).toEqual([
+      { type: "SendWorkflow", taskQueue: "cq", key: "kid-terminate", message: { type: "Terminate", reason: "parent workflow closed", fromParent: fromParent(3) } },
+      { type: "SendWorkflow", taskQueue: "cq", key: "kid-cancel", message: { type: "CancelRequested", reason: "parent workflow closed", fromParent: fromParent(5) } },
+    ])
+  })
+
   it("terminates a run addressed by its run id", () => {
     expect(reduce(running(), { type: "Terminate", runId: "r1", reason: "ops" }, T1).closed).toBe(true)
   })

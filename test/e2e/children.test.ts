@@ -1,9 +1,9 @@
 /**
  * Child workflows end to end: executeChild, startChild + result(), failure
  * wrapping, duplicate ids, default ids, parallel children, task queues, and
- * the parent-close policy (terminate).
+ * the parent-close policies (terminate, request cancel, abandon).
  */
-import { Worker, WorkflowFailedError } from "hotmesh"
+import { ParentClosePolicy, Worker, WorkflowFailedError } from "hotmesh"
 import { describe, expect, it } from "vitest"
 import * as workflows from "../fixtures/child-workflows.ts"
 import { causeChain, entriesOf, eventually, historyOf, rejectionOf, unique, useWorkerEnvironment } from "../fixtures/e2e-support.ts"
@@ -166,5 +166,29 @@ describe("parent-close policy", () => {
     const error = await rejectionOf(setup.env.client.workflow.getHandle(childId).result())
     expect(error.status).toBe("TERMINATED")
     expect((await setup.env.client.workflow.getHandle(childId).describe()).status).toBe("TERMINATED")
+  })
+
+  it("ParentClosePolicy.ABANDON leaves the child running after its parent completes", async () => {
+    const childId = unique("abandoned")
+    const parent = { taskQueue, workflowId: unique("parent"), args: [childId, ParentClosePolicy.ABANDON] as [string, "ABANDON"] }
+    expect(await setup.env.client.workflow.execute(workflows.parentLeavesChild, parent)).toBe("parent done")
+    await runningWorkflow(childId)
+    await setup.env.client.workflow.getHandle(childId).signal(workflows.release, "ops")
+    expect(await setup.env.client.workflow.getHandle(childId).result()).toBe("released by ops")
+  })
+
+  it("ParentClosePolicy.REQUEST_CANCEL asks the child to cancel when its parent completes", async () => {
+    const childId = unique("asked")
+    const parent = { taskQueue, workflowId: unique("parent"), args: [childId, ParentClosePolicy.REQUEST_CANCEL] as [string, "REQUEST_CANCEL"] }
+    expect(await setup.env.client.workflow.execute(workflows.parentLeavesChild, parent)).toBe("parent done")
+    const error = await rejectionOf(setup.env.client.workflow.getHandle(childId).result())
+    expect(error.status).toBe("CANCELLED")
+  })
+
+  it("refuses an unknown parentClosePolicy (the parent's task fails, naming it)", async () => {
+    const handle = await setup.env.client.workflow.start(workflows.parentLeavesChild, { taskQueue, workflowId: unique("parent"), args: [unique("kid"), "ORPHAN" as "ABANDON"] })
+    const failure = await eventually(async () => (await handle.describe()).taskFailure, "the task failure")
+    expect(failure.message).toContain('parentClosePolicy must be one of TERMINATE, REQUEST_CANCEL, ABANDON; got "ORPHAN"')
+    await handle.terminate("done")
   })
 })

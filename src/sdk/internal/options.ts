@@ -43,7 +43,6 @@ export const UNSUPPORTED_CLIENT_START: Unsupported = {
 export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
   cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
-  parentClosePolicy: `${NOT_YET}: a child is terminated when its parent closes (TERMINATE)`,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
 }
 

@@ -27,7 +27,7 @@ export interface ActivityOptions {
 
 const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue"] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy"] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -152,6 +152,28 @@ export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> {
   readonly workflowId?: string
   /** Defaults to the parent's task queue. */
   readonly taskQueue?: string
+  /** What the parent's close does to the child if it is still open; default `ParentClosePolicy.TERMINATE`. */
+  readonly parentClosePolicy?: ParentClosePolicy
+}
+
+/** Temporal's parent-close policies (`ParentClosePolicy.ABANDON`, ...). */
+export const ParentClosePolicy = {
+  /** Terminate the child (the default). */
+  TERMINATE: "TERMINATE",
+  /** Ask the child to cancel; it sees a `CancelledFailure` it may catch. */
+  REQUEST_CANCEL: "REQUEST_CANCEL",
+  /** Leave the child running. */
+  ABANDON: "ABANDON",
+} as const
+/** One of `ParentClosePolicy`'s values. */
+export type ParentClosePolicy = (typeof ParentClosePolicy)[keyof typeof ParentClosePolicy]
+
+const parentClosePolicyOf = (options: ChildWorkflowOptions): ParentClosePolicy => {
+  const policy = options.parentClosePolicy ?? "TERMINATE"
+  if (!Object.values(ParentClosePolicy).includes(policy)) {
+    throw new InvalidArgumentError({ message: `child workflow: parentClosePolicy must be one of ${Object.values(ParentClosePolicy).join(", ")}; got ${JSON.stringify(policy)}` })
+  }
+  return policy
 }
 
 /** A started child workflow. */
@@ -173,7 +195,7 @@ export async function startChild<T extends Workflow>(workflow: T | string, optio
   checkOptions("startChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
   child.result.catch(() => undefined)
   const runId = await child.started
   return { workflowId, firstExecutionRunId: runId, result: () => child.result as Promise<Awaited<ReturnType<T>>> }
@@ -185,7 +207,7 @@ export function executeChild<T extends Workflow>(workflow: T | string, options: 
   checkOptions("executeChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope)
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
   return child.result as Promise<Awaited<ReturnType<T>>>
 }
 

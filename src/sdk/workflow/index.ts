@@ -12,6 +12,7 @@ export {
   deprecatePatch,
   defineSignal,
   executeChild,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   type QueryDefinition,

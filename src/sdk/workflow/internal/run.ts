@@ -10,7 +10,7 @@
  */
 import type { FailureInfo } from "../../../core/failure.ts"
 import type { Job, WorkflowCommand } from "../../../core/journal.ts"
-import type { ActivityOptionsResolved, ParentRef } from "../../../core/messages.ts"
+import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "../../../core/messages.ts"
 import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
 import type { PayloadGuard } from "../../internal/payloadGuard.ts"
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError } from "../../errors.ts"
@@ -338,6 +338,7 @@ export class WorkflowRun {
     taskQueue: string,
     args: ReadonlyArray<unknown>,
     scope: CancellationScope,
+    parentClosePolicy: ParentClosePolicy = "TERMINATE",
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
@@ -347,7 +348,7 @@ export class WorkflowRun {
       return { started: Promise.reject(failure), result: Promise.reject(failure) }
     }
     const seq = ++this.#seq
-    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads })
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }) })
     let cancelRequested = false
     const onCancel = (reason: CancelledFailure) => {
       if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
