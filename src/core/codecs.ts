@@ -41,6 +41,7 @@ interface FailureShape {
   readonly workflowType?: string | undefined
   readonly workflowId?: string | undefined
   readonly timeoutType?: string | undefined
+  readonly category?: string | undefined
 }
 
 const Failure: Schema.Codec<FailureShape> = Schema.Struct({
@@ -55,6 +56,7 @@ const Failure: Schema.Codec<FailureShape> = Schema.Struct({
   workflowType: Schema.optional(Schema.String),
   workflowId: Schema.optional(Schema.String),
   timeoutType: Schema.optional(Schema.Literals(["START_TO_CLOSE", "SCHEDULE_TO_CLOSE", "HEARTBEAT"])),
+  category: Schema.optional(Schema.Literal("BENIGN")),
 })
 
 const ParentRef = Schema.Struct({ workflowId: Schema.String, runId: Schema.String, taskQueue: Schema.String, seq: Seq })

@@ -30,6 +30,8 @@ export interface FailureInfo {
   readonly workflowId?: string
   /** timeout failures: which timeout. */
   readonly timeoutType?: "START_TO_CLOSE" | "SCHEDULE_TO_CLOSE" | "HEARTBEAT"
+  /** application failures: Temporal's category; `BENIGN` ones are expected (logged at debug, not as warnings). */
+  readonly category?: "BENIGN"
 }
 
 /** The innermost cause of a failure chain. */

@@ -5,6 +5,7 @@
  * mid-activity leaves the task pending, and it is re-delivered.
  */
 import { Clock, type Context, Effect, Latch, Result } from "effect"
+import { describeFailure } from "../core/failure.ts"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState } from "../core/state.ts"
@@ -118,6 +119,11 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
   const message: WorkflowMessage = outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
+  if (!outcome.ok && !entry.abandoned) {
+    // As Temporal's worker: a failed attempt is a warning, unless the code marked the failure BENIGN (expected).
+    const line = `activity ${task.activityType} (workflow ${task.workflowId}, attempt ${task.attempt}) failed: ${describeFailure(outcome.failure)}`
+    yield* outcome.failure.category === "BENIGN" ? Effect.logDebug(line) : Effect.logWarning(line)
+  }
   // Bounded: past it the task is given back and runs again (activities are at-least-once).
   yield* retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, entry.abandoned ? undefined : message), MESSAGE_STORE_RETRIES).pipe(
     Effect.catchTag("StoreError", (error) =>

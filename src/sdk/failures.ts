@@ -7,7 +7,9 @@
  * bundler may load two copies of this module.
  */
 import type { FailureInfo } from "../core/failure.ts"
+import { InvalidArgumentError } from "../core/errors.ts"
 import { decode, encode } from "../core/payload.ts"
+import { checkOptions } from "./internal/options.ts"
 
 /** Base class of failures that cross a durable boundary (Temporal's `TemporalFailure`). */
 export class TemporalFailure extends Error {
@@ -19,6 +21,17 @@ export class TemporalFailure extends Error {
   }
 }
 
+/**
+ * Temporal's application-failure categories: a `BENIGN` failure is expected
+ * (a declined card, a "not yet"), so the worker logs its attempts at debug
+ * level instead of as warnings. Retries are unaffected.
+ */
+export const ApplicationFailureCategory = {
+  BENIGN: "BENIGN",
+} as const
+/** One of `ApplicationFailureCategory`'s values. */
+export type ApplicationFailureCategory = (typeof ApplicationFailureCategory)[keyof typeof ApplicationFailureCategory]
+
 /** Options of `ApplicationFailure.create`. */
 export interface ApplicationFailureOptions {
   readonly message?: string
@@ -26,7 +39,10 @@ export interface ApplicationFailureOptions {
   readonly nonRetryable?: boolean
   readonly details?: ReadonlyArray<unknown>
   readonly cause?: Error
+  readonly category?: ApplicationFailureCategory
 }
+
+const APPLICATION_FAILURE_OPTIONS = ["message", "type", "nonRetryable", "details", "cause", "category"] satisfies Array<keyof ApplicationFailureOptions>
 
 /** A failure raised by user code (workflow or activity); `type` drives `nonRetryableErrorTypes`. */
 export class ApplicationFailure extends TemporalFailure {
@@ -36,12 +52,19 @@ export class ApplicationFailure extends TemporalFailure {
     readonly nonRetryable = false,
     readonly details: ReadonlyArray<unknown> = [],
     cause?: Error,
+    readonly category?: ApplicationFailureCategory,
   ) {
     super(message, cause)
   }
   /** A failure from options. */
   static create(options: ApplicationFailureOptions): ApplicationFailure {
-    return new ApplicationFailure(options.message ?? "", options.type, options.nonRetryable ?? false, options.details ?? [], options.cause)
+    checkOptions("ApplicationFailure.create(options)", options, APPLICATION_FAILURE_OPTIONS, {
+      nextRetryDelay: "is a Temporal option HotMesh does not support yet: the activity's retry policy sets the delay",
+    })
+    if (options.category !== undefined && !Object.values(ApplicationFailureCategory).includes(options.category)) {
+      throw new InvalidArgumentError({ message: `ApplicationFailure.create: category must be one of ${Object.values(ApplicationFailureCategory).join(", ")}; got ${JSON.stringify(options.category)}` })
+    }
+    return new ApplicationFailure(options.message ?? "", options.type, options.nonRetryable ?? false, options.details ?? [], options.cause, options.category)
   }
   /** A failure the retry policy may retry. */
   static retryable(message: string, type?: string, ...details: Array<unknown>): ApplicationFailure {
@@ -149,6 +172,7 @@ export const toFailureInfo = (error: unknown): FailureInfo => {
         type: failure.type ?? "Error",
         nonRetryable: failure.nonRetryable,
         details: safeDetails(failure.details ?? []),
+        ...(failure.category === undefined ? {} : { category: failure.category }),
         ...stack,
         ...cause,
       }
@@ -179,7 +203,7 @@ export const fromFailureInfo = (info: FailureInfo): TemporalFailure => {
       error = new TimeoutFailure(info.message, info.timeoutType ?? "START_TO_CLOSE")
       break
     case "application":
-      error = new ApplicationFailure(info.message, info.type, info.nonRetryable ?? false, (info.details ?? []).map(decode), cause)
+      error = new ApplicationFailure(info.message, info.type, info.nonRetryable ?? false, (info.details ?? []).map(decode), cause, info.category)
       break
   }
   if (info.stack !== undefined) error.stack = info.stack

@@ -38,6 +38,7 @@ export {
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   CancelledFailure,
   ChildWorkflowFailure,
   isCancellation,

@@ -5,7 +5,7 @@
  * installed logger.
  */
 import { Effect, Layer } from "effect"
-import { Connection, DefaultLogger, InvalidArgumentError, type LogEntry, Runtime, Store, Worker } from "hotmesh"
+import { type ActivityFailure, ApplicationFailure, ApplicationFailureCategory, Connection, DefaultLogger, InvalidArgumentError, type LogEntry, Runtime, Store, Worker } from "hotmesh"
 import { Context, log as activityLog } from "hotmesh/activity"
 import { checkWorkflow, TestWorkflowEnvironment } from "hotmesh/testing"
 import { log, proxyActivities, sleep } from "hotmesh/workflow"
@@ -100,6 +100,44 @@ describe("logging", () => {
       await connection.close()
       expect(entries.map((e) => [e.level, e.message, e.meta?.["sdkComponent"]])).toEqual(expected)
     }
+  })
+
+  it("a failed activity attempt is a warning, unless its ApplicationFailure is BENIGN (debug); the category reaches the workflow", async () => {
+    install("DEBUG")
+    let brokenCalls = 0
+    const failing = {
+      async declined(): Promise<never> {
+        throw ApplicationFailure.create({ message: "card declined", type: "CardDeclined", nonRetryable: true, category: ApplicationFailureCategory.BENIGN })
+      },
+      async broken(): Promise<string> {
+        if (++brokenCalls === 1) throw new Error("flaky")
+        return "ok"
+      },
+    }
+    const { declined, broken } = proxyActivities<typeof failing>({ startToCloseTimeout: "1 minute", retry: { initialInterval: "1s" } })
+    async function payer(): Promise<string> {
+      const recovered = await broken()
+      try {
+        return await declined()
+      } catch (error) {
+        const cause = (error as ActivityFailure).cause as ApplicationFailure
+        return `${recovered}, ${cause.type} (${cause.category})`
+      }
+    }
+    const env = await TestWorkflowEnvironment.createTimeSkipping({ logLevel: "Debug" })
+    try {
+      const worker = await Worker.create({ connection: env.connection, taskQueue: "pay", workflows: { payer }, activities: failing })
+      expect(await worker.runUntil(env.client.workflow.execute(payer, { taskQueue: "pay", workflowId: unique("payer") }))).toBe("ok, CardDeclined (BENIGN)")
+      const attempts = entries.filter((e) => e.message.startsWith("activity ")).map((e) => [e.level, e.message])
+      expect(attempts).toEqual([
+        ["WARN", expect.stringMatching(/^activity broken \(workflow payer-.*, attempt 1\) failed: Error: flaky$/)],
+        ["DEBUG", expect.stringMatching(/^activity declined \(workflow payer-.*, attempt 1\) failed: CardDeclined: card declined$/)],
+      ])
+    } finally {
+      await env.teardown()
+    }
+    expect(() => ApplicationFailure.create({ message: "x", nextRetryDelay: "1s" } as never)).toThrow(/"nextRetryDelay" is a Temporal option HotMesh does not support yet/)
+    expect(() => ApplicationFailure.create({ message: "x", category: "LOUD" as never })).toThrow(InvalidArgumentError)
   })
 
   it("DefaultLogger drops entries below its level; bad levels and options are refused", () => {

@@ -30,6 +30,7 @@ export type { WorkflowInfo } from "./internal/run.ts"
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   CancelledFailure,
   ChildWorkflowFailure,
   isCancellation,
