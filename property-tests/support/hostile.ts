@@ -9,7 +9,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict"
 import fc from "fast-check"
 import { type Client, type Connection, Store, Worker } from "hotmesh"
-import { condition, defineSignal, proxyActivities, setHandler } from "hotmesh/workflow"
+import { activities, add, doubler, finish, summer } from "../../test/fixtures/served-workflows.ts"
 import type { StreamKind } from "../../src/stores/Store.ts"
 
 /** One entry to append: which stream, which routing key, what body. */
@@ -108,28 +108,7 @@ export const hostileEntriesArb = (goodIds: ReadonlyArray<string>, maxLength: num
 // ---------------------------------------------------------------------------
 // The good workflows served meanwhile.
 
-const add = defineSignal<[number]>("add")
-const finish = defineSignal("finish")
-
-/** Sums `add` signals until `finish`. */
-export async function summer(): Promise<number> {
-  let sum = 0
-  let done = false
-  setHandler(add, (n) => void (sum += n))
-  setHandler(finish, () => void (done = true))
-  await condition(() => done)
-  return sum
-}
-
-const { double } = proxyActivities<{ double(n: number): Promise<number> }>({ startToCloseTimeout: "30s" })
-
-/** Doubles through an activity. */
-export async function doubler(n: number): Promise<number> {
-  return await double(n)
-}
-
-/** The activities of `doubler`. */
-export const activities = { double: async (n: number) => n * 2 }
+export { activities, doubler, summer } from "../../test/fixtures/served-workflows.ts"
 
 /**
  * Run good workflows while appending `entries` to `taskQueue`'s streams

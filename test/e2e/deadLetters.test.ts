@@ -9,32 +9,11 @@
  */
 import { DeadLetterNotFoundError, InvalidArgumentError, Store, StoreError, Worker } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { condition, defineSignal, proxyActivities, setHandler } from "hotmesh/workflow"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { MESSAGE_STORE_RETRIES } from "../../src/effects/storeRetry.ts"
 import { eventually, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
-
-const add = defineSignal<[number]>("add")
-const finish = defineSignal("finish")
-
-/** Sums `add` signals until `finish`. */
-async function summer(): Promise<number> {
-  let sum = 0
-  let done = false
-  setHandler(add, (n) => void (sum += n))
-  setHandler(finish, () => void (done = true))
-  await condition(() => done)
-  return sum
-}
-
-const { double } = proxyActivities<{ double(n: number): Promise<number> }>({ startToCloseTimeout: "10s" })
-
-async function doubler(n: number): Promise<number> {
-  return await double(n)
-}
-
-const activities = { double: async (n: number) => n * 2 }
+import { activities, add, doubler, finish, summer } from "../fixtures/served-workflows.ts"
 
 let env: TestWorkflowEnvironment | undefined
 let worker: Worker | undefined
