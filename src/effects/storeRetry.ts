@@ -76,14 +76,16 @@ export const retryStoreErrorsUpTo = <A, E, R>(operation: string, effect: Effect.
  * (failover, restart, a dropped connection): `StoreError`s are retried with
  * real-time backoff for up to `budgetMs`, then the last one is the result.
  */
-export const retryBriefOutage = <A, E, R>(effect: Effect.Effect<A, E | StoreError, R>, budgetMs = 10_000): Effect.Effect<A, E | StoreError, R> => {
-  const deadline = performance.now() + budgetMs
-  const loop = (attempt: number): Effect.Effect<A, E | StoreError, R> =>
-    effect.pipe(
-      Effect.catchIf(
-        (error): error is StoreError => (error as { _tag?: string })._tag === "StoreError" && performance.now() + storeBackoff(attempt) < deadline,
-        () => Effect.andThen(sleepReal(storeBackoff(attempt)), Effect.suspend(() => loop(attempt + 1))),
-      ),
-    )
-  return Effect.suspend(() => loop(0))
-}
+export const retryBriefOutage = <A, E, R>(effect: Effect.Effect<A, E | StoreError, R>, budgetMs = 10_000): Effect.Effect<A, E | StoreError, R> =>
+  Effect.suspend(() => {
+    // The budget starts when the operation runs, not when it was built.
+    const deadline = performance.now() + budgetMs
+    const loop = (attempt: number): Effect.Effect<A, E | StoreError, R> =>
+      effect.pipe(
+        Effect.catchIf(
+          (error): error is StoreError => (error as { _tag?: string })._tag === "StoreError" && performance.now() + storeBackoff(attempt) < deadline,
+          () => Effect.andThen(sleepReal(storeBackoff(attempt)), Effect.suspend(() => loop(attempt + 1))),
+        ),
+      )
+    return loop(0)
+  })
