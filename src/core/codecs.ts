@@ -87,6 +87,12 @@ const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMI
 
 const type = <T extends string>(name: T) => Schema.Literal(name)
 
+const SearchAttributes = Schema.Record(Schema.String, Schema.Struct({
+  type: Schema.Literals(["KEYWORD", "TEXT", "INT", "DOUBLE", "BOOL", "DATETIME", "KEYWORD_LIST"]),
+  value: Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Array(Schema.String)]),
+}))
+const Memo = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Undefined]))
+
 /** The schema of a workflow stream message (`WorkflowMessage`). */
 export const WorkflowMessageSchema = Schema.Union([
   Schema.Struct({
@@ -97,6 +103,8 @@ export const WorkflowMessageSchema = Schema.Union([
     taskQueue: Schema.String,
     args: PayloadList,
     parent: Schema.optional(ParentRef),
+    searchAttributes: Schema.optional(SearchAttributes),
+    memo: Schema.optional(Memo),
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
@@ -215,6 +223,8 @@ export const ExecutionStateSchema = Schema.Struct({
   taskFailure: Schema.optional(Schema.Struct({ type: Schema.String, message: Schema.String, attempt: Schema.Int, at: Time })),
   result: PayloadField,
   failure: Schema.optional(Failure),
+  searchAttributes: Schema.optional(SearchAttributes),
+  memo: Schema.optional(Memo),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

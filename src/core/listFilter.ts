@@ -79,6 +79,8 @@ export type FilterExpr =
 export interface ListFilter {
   readonly where?: FilterExpr
   readonly orderBy: { readonly field: "StartTime" | "CloseTime"; readonly direction: "ASC" | "DESC" }
+  /** `GROUP BY ExecutionStatus` (for `count`). */
+  readonly groupBy?: "ExecutionStatus"
 }
 
 /** Temporal's default order is by close time, open executions first, then start time; HotMesh's: newest start first. */
@@ -96,7 +98,7 @@ interface Token {
   readonly at: number
 }
 
-const KEYWORDS = new Set(["AND", "OR", "NOT", "IN", "BETWEEN", "STARTS_WITH", "IS", "NULL", "ORDER", "BY", "ASC", "DESC", "TRUE", "FALSE"])
+const KEYWORDS = new Set(["AND", "OR", "NOT", "IN", "BETWEEN", "STARTS_WITH", "IS", "NULL", "ORDER", "GROUP", "BY", "ASC", "DESC", "TRUE", "FALSE"])
 
 const fail = (query: string, at: number, length: number, message: string): never => {
   const column = at + 1
@@ -209,8 +211,14 @@ class Parser {
     return this.next()
   }
 
-  parse(): { readonly where?: Raw; readonly orderBy?: { readonly field: Token; readonly direction: "ASC" | "DESC" } } {
-    const where = this.peek.kind === "end" || this.isKeyword("ORDER") ? undefined : this.or()
+  parse(): { readonly where?: Raw; readonly groupBy?: Token; readonly orderBy?: { readonly field: Token; readonly direction: "ASC" | "DESC" } } {
+    const where = this.peek.kind === "end" || this.isKeyword("ORDER") || this.isKeyword("GROUP") ? undefined : this.or()
+    let groupBy: Token | undefined
+    if (this.isKeyword("GROUP")) {
+      this.next()
+      this.expectKeyword("BY")
+      groupBy = this.field()
+    }
     let orderBy: { field: Token; direction: "ASC" | "DESC" } | undefined
     if (this.isKeyword("ORDER")) {
       this.next()
@@ -220,8 +228,8 @@ class Parser {
       if (this.isKeyword("ASC") || this.isKeyword("DESC")) direction = this.next().text.toUpperCase() as "ASC" | "DESC"
       orderBy = { field, direction }
     }
-    if (this.peek.kind !== "end") this.error(where === undefined ? "a condition or ORDER BY" : "AND, OR, ORDER BY or the end of the query")
-    return { ...(where === undefined ? {} : { where }), ...(orderBy === undefined ? {} : { orderBy }) }
+    if (this.peek.kind !== "end") this.error(where === undefined ? "a condition, GROUP BY or ORDER BY" : "AND, OR, GROUP BY, ORDER BY or the end of the query")
+    return { ...(where === undefined ? {} : { where }), ...(groupBy === undefined ? {} : { groupBy }), ...(orderBy === undefined ? {} : { orderBy }) }
   }
 
   private or(): Raw {
@@ -394,7 +402,8 @@ export const parseListFilter = (query: string, attributes: Readonly<Record<strin
     if (name !== "StartTime" && name !== "CloseTime") at(raw.orderBy.field, `ORDER BY supports StartTime and CloseTime, not ${name}`)
     orderBy = { field: name as "StartTime", direction: raw.orderBy.direction }
   }
-  return { ...(raw.where === undefined ? {} : { where: check(raw.where) }), orderBy }
+  if (raw.groupBy !== undefined && raw.groupBy.text !== "ExecutionStatus") at(raw.groupBy, `GROUP BY supports ExecutionStatus only, not ${raw.groupBy.text}`)
+  return { ...(raw.where === undefined ? {} : { where: check(raw.where) }), orderBy, ...(raw.groupBy === undefined ? {} : { groupBy: "ExecutionStatus" as const }) }
 }
 
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/

@@ -6,6 +6,7 @@
 import type { FailureInfo } from "./failure.ts"
 import type { Payload } from "./payload.ts"
 import type { ResolvedRetryPolicy } from "./retry.ts"
+import type { StoredAttributes } from "./searchAttributes.ts"
 
 /**
  * Temporal's parent-close policies: what a parent's close does to a child
@@ -42,6 +43,8 @@ export type WorkflowMessage =
       readonly taskQueue: string
       readonly args: ReadonlyArray<Payload>
       readonly parent?: ParentRef
+      readonly searchAttributes?: StoredAttributes
+      readonly memo?: Readonly<Record<string, Payload>>
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's

@@ -7,6 +7,7 @@ import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, ParentClosePolicy, ParentRef } from "./messages.ts"
 import type { Payload } from "./payload.ts"
+import type { StoredAttributes } from "./searchAttributes.ts"
 
 /** Temporal's execution statuses. */
 export type WorkflowStatus = "RUNNING" | ClosedStatus
@@ -78,6 +79,10 @@ export interface ExecutionState {
   readonly taskFailure?: TaskFailure
   readonly result?: Payload
   readonly failure?: FailureInfo
+  /** Search attributes (Temporal's typed search attributes), as indexed for `list` (`core/visibility.ts`). */
+  readonly searchAttributes?: StoredAttributes
+  /** The memo: payloads shown by `describe` and `list`, not indexed. */
+  readonly memo?: Readonly<Record<string, Payload>>
 }
 
 /** Parameters of a new run. */
@@ -88,6 +93,8 @@ export interface NewRun {
   readonly taskQueue: string
   readonly args: ReadonlyArray<Payload>
   readonly parent?: ParentRef
+  readonly searchAttributes?: StoredAttributes
+  readonly memo?: Readonly<Record<string, Payload>>
 }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
@@ -98,6 +105,8 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   taskQueue: run.taskQueue,
   args: run.args,
   ...(run.parent === undefined ? {} : { parent: run.parent }),
+  ...(run.searchAttributes === undefined ? {} : { searchAttributes: run.searchAttributes }),
+  ...(run.memo === undefined ? {} : { memo: run.memo }),
   status: "RUNNING",
   started: false,
   startTime: now,

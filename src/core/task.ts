@@ -116,6 +116,9 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         ...(state.parent === undefined ? {} : { parent: state.parent }),
+        // As in Temporal, the next run inherits the search attributes and the memo.
+        ...(state.searchAttributes === undefined ? {} : { searchAttributes: state.searchAttributes }),
+        ...(state.memo === undefined ? {} : { memo: state.memo }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

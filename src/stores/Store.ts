@@ -30,6 +30,9 @@
  * - timer ids are scoped to the key whose commits set them.
  */
 import { Context, Data, type Effect, type Option } from "effect"
+import type { IndexEntry } from "../core/visibility.ts"
+
+export type { IndexEntry }
 
 /**
  * An encoded value and the value itself, for a backend in the writer's own
@@ -198,6 +201,55 @@ export interface CommitWrites extends MayCarryValue {
    * `expire.record` cancels a pending record expiry.
    */
   readonly expire?: { readonly at: number; readonly record: boolean }
+  /**
+   * Visibility index writes for the commit's key (terms and scores are
+   * computed in `core/visibility.ts`; opaque here): the key leaves each term
+   * of `remove` and is listed under each entry of `add` with its score (a
+   * term that lists it already takes the new score). `remove` is what the
+   * expected record's state was listed under, so a backend keeps no index
+   * state of its own to diff against. A commit with `expire.record` carries
+   * `index`, and the record's expiry removes the key from its `add` terms
+   * too — a list never shows an execution whose record is gone for longer
+   * than until the next `fireDueTimers`.
+   */
+  readonly index?: { readonly remove: ReadonlyArray<string>; readonly add: ReadonlyArray<IndexEntry> }
+}
+
+/** One execution a scan found: its key and its score in the scanned term. */
+export interface IndexHit {
+  readonly key: string
+  readonly score: number
+}
+
+/** Options of `scanIndex`. */
+export interface IndexScanOptions {
+  /** Ascending or descending `(score, key)` order (see `compareIndexHits`). */
+  readonly direction: "ASC" | "DESC"
+  /** Resume strictly after this hit (the last one of the previous page). */
+  readonly after?: IndexHit
+  readonly limit: number
+}
+
+/**
+ * The order of a term's hits: by score, ties by key in byte order of
+ * their UTF-8 encoding (what a Redis sorted set does), reversed for DESC.
+ */
+export const compareIndexHits = (a: IndexHit, b: IndexHit): number => (a.score !== b.score ? a.score - b.score : compareUtf8(a.key, b.key))
+
+/** `a` vs `b` in the byte order of their UTF-8 encodings (code-point order), without encoding them. */
+const compareUtf8 = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    // UTF-16 order departs from code-point order only where a surrogate (U+10000 and up) meets U+E000..U+FFFF.
+    const surrogateX = x >= 0xd800 && x <= 0xdfff
+    const surrogateY = y >= 0xd800 && y <= 0xdfff
+    if (surrogateX !== surrogateY && (x >= 0xe000 || y >= 0xe000)) return surrogateX ? 1 : -1
+    return x - y
+  }
+  return a.length - b.length
 }
 
 /** Options for `read`. */
@@ -319,6 +371,22 @@ export interface StoreShape {
    * never the source of truth, so a lost notification only costs latency.
    */
   readonly awaitUpdate: (key: string, afterVersion: number, timeoutMs: number) => Effect.Effect<void, StoreError>
+
+  /**
+   * How many partitions the visibility index has: a list scans every
+   * partition (0..indexPartitions-1) and merges, so no commit ever touches
+   * a key shared by every execution.
+   */
+  readonly indexPartitions: number
+  /** Up to `limit` keys listed under `term` in `partition`, in `(score, key)` order, strictly after `after`. */
+  readonly scanIndex: (partition: number, term: string, options: IndexScanOptions) => Effect.Effect<ReadonlyArray<IndexHit>, StoreError>
+  /** How many keys each of `terms` lists in `partition`, in order. */
+  readonly countIndex: (partition: number, terms: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<number>, StoreError>
+
+  /** The namespace settings whose names start with `prefix`, as `[name, value]` pairs (declared search attributes, ...). */
+  readonly readSettings: (prefix: string) => Effect.Effect<ReadonlyArray<readonly [string, string]>, StoreError>
+  /** Store `value` under `name` unless a value is stored there already; resolves to the value stored now. */
+  readonly defineSetting: (name: string, value: string) => Effect.Effect<string, StoreError>
 }
 
 /** The `Store` service tag. Provide it with a backend layer (`layerMemory`, `layerRedis`). */

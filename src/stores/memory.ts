@@ -18,7 +18,7 @@
  * on the `Delivery` or `ExecutionRecord` and skip decoding.
  */
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { attachEncodedValue, type Commit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
+import { attachEncodedValue, type Commit, compareIndexHits, type IndexHit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
 import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type TimerEntry } from "./Store.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
 
@@ -104,7 +104,58 @@ interface StreamState {
 interface Timer extends HeapNode { readonly id: string; readonly message: OutboundMessage }
 
 /** A closed run's journal (and maybe its record, if still the write named `recordToken`) to delete at `at`. */
-interface Expiration extends HeapNode { readonly key: string; readonly journalId: string; readonly recordToken: string | undefined }
+interface Expiration extends HeapNode {
+  readonly key: string
+  readonly journalId: string
+  readonly recordToken: string | undefined
+  /** The index terms the record is listed under, removed with it. */
+  readonly terms: ReadonlyArray<string>
+}
+
+/**
+ * One visibility-index term: key → score, and the hits in order, sorted
+ * again on the first scan after a write (writes stay O(1); a list pays for
+ * the order it reads).
+ */
+class IndexTerm {
+  readonly scores = new Map<string, number>()
+  private sorted: Array<IndexHit> | undefined
+  set(key: string, score: number): void {
+    if (this.scores.get(key) === score) return
+    this.scores.set(key, score)
+    this.sorted = undefined
+  }
+  delete(key: string): void {
+    if (this.scores.delete(key)) this.sorted = undefined
+  }
+  /** Hits in ascending order (a shared array: callers do not modify it). */
+  ordered(): ReadonlyArray<IndexHit> {
+    this.sorted ??= Array.from(this.scores, ([key, score]) => ({ key, score })).sort(compareIndexHits)
+    return this.sorted
+  }
+}
+
+/** Up to `limit` hits of `hits` (ascending) in `direction`, strictly after `after`. */
+const scanOrdered = (hits: ReadonlyArray<IndexHit>, direction: "ASC" | "DESC", after: IndexHit | undefined, limit: number): ReadonlyArray<IndexHit> => {
+  // First index not at or before `after` in ascending order (binary search).
+  let lo = 0
+  let hi = hits.length
+  if (after !== undefined) {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compareIndexHits(hits[mid] as IndexHit, after) <= 0) lo = mid + 1
+      else hi = mid
+    }
+  }
+  if (direction === "ASC") return hits.slice(after === undefined ? 0 : lo, (after === undefined ? 0 : lo) + limit)
+  // Descending: the hits strictly before `after`, last first.
+  let end = hits.length
+  if (after !== undefined) {
+    end = lo
+    while (end > 0 && compareIndexHits(hits[end - 1] as IndexHit, after) >= 0) end--
+  }
+  return hits.slice(Math.max(0, end - limit), end).reverse()
+}
 
 
 /** What the store keeps of an appended message: a copy, or the message itself when it carries its value (its writer never changes it). */
@@ -126,6 +177,8 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const timerHeap = new IndexedHeap<Timer>()
     const expirations = new IndexedHeap<Expiration>()
     const replies = new Map<string, string>()
+    const index = new Map<string, IndexTerm>()
+    const settings = new Map<string, string>()
     const readers = new Waiters() // by stream name
     const replyWaiters = new Waiters() // by reply id
     const updateWaiters = new Waiters() // by key
@@ -263,7 +316,16 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (c.expire !== undefined && c.journal !== undefined) {
           // The record expires only if no later commit has written it (its token changes).
           const recordToken = c.expire.record ? records.get(c.key)?.token : undefined
-          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordToken })
+          const terms = c.expire.record ? (c.index?.add ?? []).map((entry) => entry.term) : []
+          expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordToken, terms })
+        }
+        if (c.index !== undefined) {
+          for (const term of c.index.remove) index.get(term)?.delete(c.key)
+          for (const { term, score } of c.index.add) {
+            let entries = index.get(term)
+            if (entries === undefined) index.set(term, (entries = new IndexTerm()))
+            entries.set(c.key, score)
+          }
         }
         if (c.journal !== undefined) {
           // Written from `from`: entries beyond what the expected record claims are cut first.
@@ -318,6 +380,19 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       loadJournal: (key, journalId) => Effect.sync(() => (journals.get(key + "\u0000" + journalId) ?? []).slice()),
 
       commit,
+
+      indexPartitions: 1,
+      scanIndex: (_partition, term, { direction, after, limit }) =>
+        Effect.sync(() => scanOrdered(index.get(term)?.ordered() ?? [], direction, after, limit)),
+      countIndex: (_partition, terms) => Effect.sync(() => terms.map((term) => index.get(term)?.scores.size ?? 0)),
+      readSettings: (prefix) => Effect.sync(() => [...settings].filter(([name]) => name.startsWith(prefix))),
+      defineSetting: (name, value) =>
+        Effect.sync(() => {
+          const held = settings.get(name)
+          if (held !== undefined) return held
+          settings.set(name, value)
+          return value
+        }),
 
       append: (messages) =>
         Effect.sync(() => {
@@ -417,7 +492,10 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             while ((expired = expirations.peek()) !== undefined && expired.at <= now) {
               expirations.remove(expired)
               journals.delete(expired.key + "\u0000" + expired.journalId)
-              if (expired.recordToken !== undefined && records.get(expired.key)?.token === expired.recordToken) records.delete(expired.key)
+              if (expired.recordToken !== undefined && records.get(expired.key)?.token === expired.recordToken) {
+                records.delete(expired.key)
+                for (const term of expired.terms) index.get(term)?.delete(expired.key)
+              }
             }
             let fired = 0
             let top: Timer | undefined

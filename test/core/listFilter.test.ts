@@ -76,6 +76,12 @@ describe("list filter: matching", () => {
     expect(filter("WorkflowType = 'order' order by StartTime desc").orderBy).toEqual({ field: "StartTime", direction: "DESC" })
   })
 
+  it("reads GROUP BY ExecutionStatus", () => {
+    expect(filter("GROUP BY ExecutionStatus").groupBy).toBe("ExecutionStatus")
+    expect(filter("WorkflowType = 'order' GROUP BY ExecutionStatus")).toMatchObject({ groupBy: "ExecutionStatus", where: { kind: "compare" } })
+    expect(filter("WorkflowType = 'order'").groupBy).toBeUndefined()
+  })
+
   it("unescapes doubled quotes in strings", () => {
     const where = filter("CustomerId = 'o''brien'").where
     expect(where).toMatchObject({ kind: "compare", value: "o'brien" })
@@ -112,7 +118,8 @@ describe("list filter: errors point at the token", () => {
     ["Note > 'a'", "Note", /supports = and != only/],
     ["Amount STARTS_WITH '1'", "Amount", /STARTS_WITH needs a KEYWORD/],
     ["WorkflowType = 'x' ORDER BY WorkflowId", "WorkflowId", /ORDER BY supports StartTime and CloseTime/],
-    ["WorkflowType = 'x' extra", "extra", /expected AND, OR, ORDER BY or the end/],
+    ["WorkflowType = 'x' extra", "extra", /expected AND, OR, GROUP BY, ORDER BY or the end/],
+    ["WorkflowType = 'x' GROUP BY WorkflowType", "WorkflowType", /GROUP BY supports ExecutionStatus only/],
     ["(WorkflowType = 'x'", "", /expected '\)'/],
     ["WorkflowId IN ('a' 'b')", "'b'", /expected ',' or '\)'/],
     ["WorkflowId NOT = 'a'", "=", /IN, BETWEEN or STARTS_WITH after NOT/],

@@ -98,6 +98,11 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       t.message.body,
     )
   }
+  const remove = c.index?.remove ?? []
+  const add = c.index?.add ?? []
+  const indexKeys = c.index === undefined
+    ? []
+    : [...remove.map((term) => keys.indexTerm(p, term)), ...add.map((entry) => keys.indexTerm(p, entry.term)), keys.indexExpiring(p), keys.indexExpiryQueue(p)]
   return {
     keys: [
       exec,
@@ -109,6 +114,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       ackKey,
       ...routed.localKeys,
       ...replies.map((r) => keys.reply(p, r.id)),
+      ...indexKeys,
     ],
     args: [
       c.expectedVersion,
@@ -130,12 +136,15 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       c.expectedToken ?? "",
       c.token ?? "",
       c.journal !== undefined ? Math.max(0, Math.floor(c.journal.from)) : "",
+      remove.length,
+      add.length,
       ...journal,
       ...routed.localArgs,
       ...routed.outboxArgs,
       ...timerArgs,
       ...cancels,
       ...replies.map((r) => r.body),
+      ...add.map((entry) => entry.score),
     ],
   }
 }

@@ -18,7 +18,10 @@
  * | `{ns:pN}:rd`                          | zset   | relay dedupe: `<src>:<entry id>` -> time     |
  * | `{ns:pN}:r:<replyId>`                 | list   | a query reply, in the committing partition   |
  * | `{ns:pN}:tn`                          | string | timer insertion counter (tie order)          |
- * | `{ns}:config`                         | hash   | namespace settings (`partitions`)            |
+ * | `{ns:pN}:i:<term>`                    | zset   | visibility index: key -> score (core/visibility.ts) |
+ * | `{ns:pN}:ie`                          | hash   | key -> its index zsets, for a record that expires   |
+ * | `{ns:pN}:iq`                          | zset   | key -> when its record expires (index sweep, `fire`) |
+ * | `{ns}:config`                         | hash   | namespace settings: `partitions`, and `s:<name>` (`readSettings`, `defineSetting`) |
  *
  * Pub/sub channel `<ns>:updates` carries execution keys of notifying commits.
  * The partition count is part of the namespace's on-Redis format: every
@@ -65,6 +68,10 @@ export interface Keys {
   /** A reply lives in the partition of the commit that wrote it (`takeReply` looks in all). */
   readonly reply: (p: number, replyId: string) => string
   readonly timerSeq: (p: number) => string
+  /** A visibility-index term's sorted set in partition `p`. */
+  readonly indexTerm: (p: number, term: string) => string
+  readonly indexExpiring: (p: number) => string
+  readonly indexExpiryQueue: (p: number) => string
   readonly config: string
   readonly channel: string
 }
@@ -88,6 +95,9 @@ export const makeKeys = (namespace: string, partitions: number): Keys => {
     relayed: (p) => `${tag(p)}:rd`,
     reply: (p, replyId) => `${tag(p)}:r:${replyId}`,
     timerSeq: (p) => `${tag(p)}:tn`,
+    indexTerm: (p, term) => `${tag(p)}:i:${term}`,
+    indexExpiring: (p) => `${tag(p)}:ie`,
+    indexExpiryQueue: (p) => `${tag(p)}:iq`,
     config: `{${namespace}}:config`,
     channel: `${namespace}:updates`,
   }

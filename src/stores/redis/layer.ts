@@ -20,8 +20,8 @@
 import { Effect, Layer, Option, type Scope } from "effect"
 import type { Redis } from "ioredis"
 import { hostname } from "node:os"
-import type { Commit, DeadLetter, Delivery, OutboundMessage, ReadOptions, StoreShape, StreamAddress } from "../Store.ts"
-import { Store, StoreError } from "../Store.ts"
+import type { Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress } from "../Store.ts"
+import { compareIndexHits, Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
@@ -318,6 +318,46 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           (reply) => (reply === null ? Option.none() : Option.some(reply[1])),
         )
       },
+
+      indexPartitions: keys.partitions,
+
+      scanIndex: (p, term, { direction, after, limit }) =>
+        Effect.gen(function*() {
+          // ZRANGE BYSCORE from `after`'s score; hits tied with it at or before its key are skipped
+          // here (Redis orders ties by member bytes, as `compareIndexHits` does).
+          const key = keys.indexTerm(p, term)
+          const asc = direction === "ASC"
+          const from = after === undefined ? (asc ? "-inf" : "+inf") : String(after.score)
+          const to = asc ? "+inf" : "-inf"
+          const hits: Array<IndexHit> = []
+          const batch = limit + 16
+          for (let offset = 0; hits.length < limit; offset += batch) {
+            const flat = yield* attempt("scanIndex", () =>
+              asc
+                ? client.zrange(key, from, to, "BYSCORE", "LIMIT", offset, batch, "WITHSCORES")
+                : client.zrange(key, from, to, "BYSCORE", "REV", "LIMIT", offset, batch, "WITHSCORES"))
+            for (let i = 0; i + 1 < flat.length && hits.length < limit; i += 2) {
+              const hit = { key: flat[i] as string, score: Number(flat[i + 1]) }
+              if (after !== undefined && hit.score === after.score && (asc ? compareIndexHits(hit, after) <= 0 : compareIndexHits(hit, after) >= 0)) continue
+              hits.push(hit)
+            }
+            if (flat.length < batch * 2) break
+          }
+          return hits
+        }),
+
+      countIndex: (p, terms) =>
+        Effect.forEach(terms, (term) => attempt("countIndex", () => client.zcard(keys.indexTerm(p, term))), { concurrency: "unbounded" }),
+
+      readSettings: (prefix) =>
+        Effect.map(attempt("readSettings", () => client.hgetall(keys.config)), (all) =>
+          Object.entries(all).filter(([name]) => name.startsWith(`s:${prefix}`)).map(([name, value]) => [name.slice(2), value] as const)),
+
+      defineSetting: (name, value) =>
+        Effect.map(
+          attempt("defineSetting", () => client.multi().hsetnx(keys.config, `s:${name}`, value).hget(keys.config, `s:${name}`).exec()),
+          (replies) => String(replies?.[1]?.[1] ?? value),
+        ),
 
       awaitUpdate: (key, afterVersion, timeoutMs) =>
         notifier.wait(

@@ -56,6 +56,7 @@ KEYS[5] timer sequence string  KEYS[6] outbox stream
 KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
 KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
+then the index:     IR zsets the key leaves, IA zsets it joins, the expiring-index hash, the index expiry zset
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
@@ -69,8 +70,10 @@ ARGV[17] expected token ('' for a record never written, or written without a tok
 ARGV[18] new token (with ARGV[2] = '1')
 ARGV[19] journal index of the first entry, '' when KEYS[2] is not a journal:
          a longer journal is cut to that many entries before the J entries are appended
-ARGV[20 ..] J x entry; L x (key, body); O x (destination, body);
-            T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body
+ARGV[20] IR index zsets to leave   ARGV[21] IA index zsets to join (with ARGV[16] = '1' the record's
+         expiry at ARGV[15] removes the key from them: kept in the expiring-index hash and queue)
+ARGV[22 ..] J x entry; L x (key, body); O x (destination, body);
+            T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body; IA x score
 Returns {0, version} committed (version after the commit)
         {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
         {2, version} ARGV[5] is not pending in KEYS[7]: nothing written
@@ -84,11 +87,18 @@ if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, ve
 -- Validated: nothing below can fail on well-formed input.
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local a = 20
+local IR, IA = tonumber(ARGV[20]), tonumber(ARGV[21])
+local a = 22
+local ix = 8 + L + R
+local ie, iq = KEYS[ix + IR + IA], KEYS[ix + IR + IA + 1]
 if ARGV[2] == '1' then
   version = version + 1
   redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version, 'token', ARGV[18])
-  if ARGV[16] ~= '1' then redis.call('PERSIST', KEYS[1]) end
+  if ARGV[16] ~= '1' then
+    redis.call('PERSIST', KEYS[1])
+    -- A written record no longer expires, so neither do its index entries.
+    if ie then redis.call('HDEL', ie, ARGV[7]); redis.call('ZREM', iq, ARGV[7]) end
+  end
 end
 if ARGV[19] ~= '' then
   local from = tonumber(ARGV[19])
@@ -129,6 +139,19 @@ for i = 1, R do
   redis.call('RPUSH', key, ARGV[a])
   redis.call('PEXPIRE', key, ARGV[8])
   a = a + 1
+end
+for i = 0, IR - 1 do
+  redis.call('ZREM', KEYS[ix + i], ARGV[7])
+end
+local joined = {}
+for i = 0, IA - 1 do
+  local key = KEYS[ix + IR + i]
+  redis.call('ZADD', key, ARGV[a], ARGV[7]); a = a + 1
+  joined[#joined + 1] = key
+end
+if ie and ARGV[16] == '1' and ARGV[15] ~= '' then
+  redis.call('HSET', ie, ARGV[7], cjson.encode(joined))
+  redis.call('ZADD', iq, ARGV[15], ARGV[7])
 end
 if ARGV[5] ~= '' then
   redis.call('XACK', KEYS[7], ARGV[4], ARGV[5])
@@ -280,11 +303,24 @@ A message for this partition (a workflow's own timers: sleeps, retries,
 timeouts) goes straight to its target stream (key recorded at commit time:
 same hash tag, so same slot) and is readable as soon as the script returns;
 any other goes to the outbox, for the relay.
+Also sweeps the visibility index: a key whose record expired (retention)
+leaves the index zsets the commit that closed it recorded (at most 100 per call).
 KEYS[1] timers zset   KEYS[2] timer data hash   KEYS[3] outbox stream
-ARGV[1] limit (0: only report)
+KEYS[4] index expiry zset   KEYS[5] expiring-index hash
+ARGV[1] limit (0: only report)   ARGV[2] execution key prefix of the partition
 Returns {0, fired count, due timers left (fireAt <= now, beyond the limit)}
 ]]
 local now = string.format('%.0f', nowMs())
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)) do
+  if redis.call('EXISTS', ARGV[2] .. key) == 0 then
+    local raw = redis.call('HGET', KEYS[5], key)
+    if raw then
+      for _, zset in ipairs(cjson.decode(raw)) do redis.call('ZREM', zset, key) end
+    end
+  end
+  redis.call('HDEL', KEYS[5], key)
+  redis.call('ZREM', KEYS[4], key)
+end
 local members = {}
 if tonumber(ARGV[1]) > 0 then
   members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[1])

@@ -36,7 +36,7 @@ export const makeTimers = (client: Redis, keys: Keys, runScript: RunScript): Tim
   /** `fire` on partition `p` with `quota`: [fired, due timers left beyond the quota]. */
   const fire = (p: number, quota: number) =>
     Effect.map(
-      runOk(runScript, "fire", [keys.timers(p), keys.timerData(p), keys.outbox(p)], [quota]),
+      runOk(runScript, "fire", [keys.timers(p), keys.timerData(p), keys.outbox(p), keys.indexExpiryQueue(p), keys.indexExpiring(p)], [quota, `${keys.tag(p)}:x:`]),
       (r) => [Number(r[0] ?? 0), Number(r[1] ?? 0)] as const,
     )
 
