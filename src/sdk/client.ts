@@ -34,12 +34,18 @@ import {
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
 import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
+import { encodedMemo, storedAttributes, type TypedSearchAttributesInput } from "./searchAttributes.ts"
+import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
 export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
+  /** Search attributes to list the execution by (`defineSearchAttributeKey` keys and values of their types). */
+  readonly typedSearchAttributes?: TypedSearchAttributesInput
+  /** Payloads shown with the execution by `describe` and `list`, not indexed. */
+  readonly memo?: Record<string, unknown>
 }
 
 /** Options of `client.workflow.signalWithStart` (Temporal's `WorkflowSignalWithStartOptions`). */
@@ -106,7 +112,7 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 }
 
 const QUERY_TIMEOUT_MS = 10_000
-const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
+const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo"] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
 
@@ -156,6 +162,13 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
 })
 
+/** A start's search attributes and memo, checked and encoded. */
+const visibilityOf = (options: WorkflowStartOptions, label: string) => {
+  const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
+  const memo = encodedMemo(options.memo, label)
+  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }) }
+}
+
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */
 export const outcomeOf = (state: ExecutionState): unknown => {
   if (state.status === "COMPLETED") return decode(state.result)
@@ -185,7 +198,7 @@ export class WorkflowClient {
     const args = encodeArgs(options.args ?? [])
     this.connection.payloads.check(args, `start workflow ${workflowType} args`)
     const runId = randomUUID()
-    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
+    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args, ...visibilityOf(options, "client.workflow.start") }))
     return this.#handle<T>(workflowId, undefined, runId, version)
   }
 
@@ -206,8 +219,25 @@ export class WorkflowClient {
     const args = encodeArgs(options.args ?? [])
     const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
     const runId = randomUUID()
-    const signaledRunId = await this.run(signalWithStartWorkflow({ workflowId, runId, workflowType, taskQueue, args }, { signalId: randomUUID(), name, args: signalArgs }))
+    const run = { workflowId, runId, workflowType, taskQueue, args, ...visibilityOf(options, "client.workflow.signalWithStart") }
+    const signaledRunId = await this.run(signalWithStartWorkflow(run, { signalId: randomUUID(), name, args: signalArgs }))
     return { ...this.#handle<T>(workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
+  }
+
+  /**
+   * The executions a list filter selects, newest first unless it says
+   * `ORDER BY` (Temporal's `client.workflow.list`): read lazily, a page at a
+   * time, from the store's own index. A malformed query, or one naming a
+   * search attribute the namespace has not declared, is an
+   * `InvalidArgumentError` pointing at the offending token.
+   */
+  list(options?: ListOptions): AsyncIterable<WorkflowExecutionInfo> {
+    return listWorkflows(this.connection, options)
+  }
+
+  /** How many executions `query` selects; `GROUP BY ExecutionStatus` adds `groups`. */
+  count(query?: string): Promise<CountWorkflowExecution> {
+    return countWorkflows(this.connection, query)
   }
 
   /** Start a workflow and wait for its result. */
@@ -298,6 +328,8 @@ export class Client {
   readonly workflow: WorkflowClient
   /** The task queues' parked messages: list, retry, purge. */
   readonly deadLetters: DeadLetterClient
+  /** The namespace's declared search-attribute keys, which list filters may name. */
+  readonly searchAttributes: SearchAttributeClient
   readonly connection: Connection
   constructor(options: ClientOptions = {}) {
     checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
@@ -312,5 +344,6 @@ export class Client {
     this.connection = connection
     this.workflow = new WorkflowClient(connection)
     this.deadLetters = new DeadLetterClient(connection)
+    this.searchAttributes = new SearchAttributeClient(connection)
   }
 }

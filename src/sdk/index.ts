@@ -69,5 +69,15 @@ export {
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { ParentClosePolicy } from "./workflow/api.ts"
+export {
+  defineSearchAttributeKey,
+  type IndexedValueTypeMapping,
+  type SearchAttributeKey,
+  type SearchAttributePair,
+  SearchAttributeType,
+  type SearchAttributeUpdatePair,
+  TypedSearchAttributes,
+} from "./searchAttributes.ts"
+export { type CountWorkflowExecution, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 export { describeEntry, formatHistory } from "./history.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

@@ -19,7 +19,9 @@ import { Clock, Effect, Fiber, type Layer, Option } from "effect"
 import {
   type Commit,
   type CommitConflict,
+  compareIndexHits,
   type Delivery,
+  type IndexHit,
   type OutboundMessage,
   Store,
   type StoreShape,
@@ -52,6 +54,28 @@ const bodies = (ds: ReadonlyArray<Delivery>) => ds.map((d) => d.body)
 
 /** Fail the test instead of hanging when something that must complete does not. */
 const guard = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.timeout(self, "5 seconds")
+
+/** Every hit of `term`, over all index partitions, in `direction`, read `page` at a time. */
+const scanAll = (store: StoreShape, term: string, direction: "ASC" | "DESC", page = 2) =>
+  Effect.gen(function*() {
+    const hits: Array<IndexHit> = []
+    for (let p = 0; p < store.indexPartitions; p++) {
+      let after: IndexHit | undefined
+      for (;;) {
+        const got: ReadonlyArray<IndexHit> = yield* store.scanIndex(p, term, { direction, limit: page, ...(after === undefined ? {} : { after }) })
+        hits.push(...got)
+        if (got.length < page) break
+        after = got[got.length - 1]
+      }
+    }
+    return hits.sort((a, b) => (direction === "ASC" ? compareIndexHits(a, b) : compareIndexHits(b, a)))
+  })
+
+const countAll = (store: StoreShape, term: string) =>
+  Effect.map(
+    Effect.forEach(Array.from({ length: store.indexPartitions }, (_, p) => p), (p) => store.countIndex(p, [term])),
+    (counts) => counts.reduce((sum, [n]) => sum + (n ?? 0), 0),
+  )
 
 const conflictOf = (self: Effect.Effect<void, unknown>) =>
   Effect.map(Effect.flip(self), (e) => e as CommitConflict)
@@ -219,6 +243,62 @@ export const storeConformance = (
         expect(yield* store.loadJournal(other, "r1")).toEqual([])
         expect(Option.map(yield* store.load(third), (r) => r.state)).toEqual(Option.some("restarted"))
         expect(yield* store.loadJournal(third, "r2")).toEqual(["d"])
+      }))
+
+    it.effect("index: a commit lists its key under terms, scanned in (score, key) order from any hit, both ways", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("index")
+        const term = `t-${f.id}`
+        const other = `o-${f.id}`
+        // Five keys, two pairs tied on score (ties order by key bytes), spread over partitions.
+        const listed = [["b", 20], ["a", 20], ["c", 10], ["é", 30], ["d", 30]] as const
+        for (const [suffix, score] of listed) {
+          yield* store.commit({ key: `${f.key}-${suffix}`, expectedVersion: 0, state: "s", token: "t1", index: { remove: [], add: [{ term, score }, { term: other, score: 1 }] } })
+        }
+        const ascending = ["c", "a", "b", "d", "é"].map((x) => `${f.key}-${x}`)
+        expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual(ascending)
+        expect((yield* scanAll(store, term, "DESC")).map((hit) => hit.key)).toEqual([...ascending].reverse())
+        expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.score)).toEqual([10, 20, 20, 30, 30])
+        expect(yield* countAll(store, term)).toBe(5)
+        // Moving one key: it leaves `other`, takes a new score in `term`.
+        yield* store.commit({ key: `${f.key}-c`, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", index: { remove: [other, term], add: [{ term, score: 40 }] } })
+        expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual([...ascending.slice(1), `${f.key}-c`])
+        expect(yield* countAll(store, other)).toBe(4)
+        expect(yield* countAll(store, `none-${f.id}`)).toBe(0)
+        expect(yield* scanAll(store, `none-${f.id}`, "DESC")).toEqual([])
+        // A commit that loses its race writes no index entries.
+        yield* conflictOf(store.commit({ key: `${f.key}-a`, expectedVersion: 0, state: "x", token: "t9", index: { remove: [], add: [{ term: `lost-${f.id}`, score: 1 }] } }))
+        expect(yield* countAll(store, `lost-${f.id}`)).toBe(0)
+      }))
+
+    it.effect("index: a record's retention removes its entries; a record written again keeps them", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("index-expire")
+        const term = `t-${f.id}`
+        const now = yield* store.now
+        const close = (key: string, at: number) =>
+          store.commit({ key, expectedVersion: 0, state: "closed", token: "t1", journal: { id: "r1", from: 0, entries: ["a"] }, expire: { at, record: true }, index: { remove: [], add: [{ term, score: 1 }] } })
+        yield* close(`${f.key}-gone`, now - 1)
+        yield* close(`${f.key}-kept`, now + 150)
+        yield* store.commit({ key: `${f.key}-kept`, expectedVersion: 1, expectedToken: "t1", state: "restarted", token: "t2", index: { remove: [term], add: [{ term, score: 2 }] } })
+        yield* Effect.sleep(200)
+        yield* store.fireDueTimers(10)
+        expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual([`${f.key}-kept`])
+        expect(yield* countAll(store, term)).toBe(1)
+      }))
+
+    it.effect("settings: the first definition of a name wins; read by prefix", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("settings")
+        expect(yield* store.defineSetting(`${f.id}:a`, "KEYWORD")).toBe("KEYWORD")
+        expect(yield* store.defineSetting(`${f.id}:a`, "INT")).toBe("KEYWORD")
+        expect(yield* store.defineSetting(`${f.id}:b`, "BOOL")).toBe("BOOL")
+        const read = yield* store.readSettings(`${f.id}:`)
+        expect([...read].sort()).toEqual([[`${f.id}:a`, "KEYWORD"], [`${f.id}:b`, "BOOL"]])
+        expect(yield* store.readSettings(`none-${f.id}`)).toEqual([])
       }))
 
     it.effect("journal entries append in order, per key and journal id", () =>

@@ -26,6 +26,14 @@ export {
 } from "./api.ts"
 export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
 export { log } from "./log.ts"
+export {
+  defineSearchAttributeKey,
+  type SearchAttributeKey,
+  type SearchAttributePair,
+  SearchAttributeType,
+  type SearchAttributeUpdatePair,
+  TypedSearchAttributes,
+} from "../searchAttributes.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
 export {
   ActivityFailure,

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest"
+import { parseListFilter } from "../../src/core/listFilter.ts"
+import { initialState } from "../../src/core/state.ts"
+import { countTerms, indexChanged, indexEntries, planScan } from "../../src/core/visibility.ts"
+
+const run = initialState({ workflowId: "o-1", runId: "r1", workflowType: "order:v2", taskQueue: "orders", args: [] }, 1000)
+
+describe("visibility index terms", () => {
+  it("lists a run under all, its status, type, type+status and queue, by start time; user strings encoded", () => {
+    expect(indexEntries(run)).toEqual([
+      { term: "all", score: 1000 },
+      { term: "status:RUNNING", score: 1000 },
+      { term: "type:order%3Av2", score: 1000 },
+      { term: "type:order%3Av2:status:RUNNING", score: 1000 },
+      { term: "queue:orders", score: 1000 },
+    ])
+    expect(indexEntries(undefined)).toEqual([])
+  })
+
+  it("adds closed by close time, and keyword, keyword-list (each item once) and bool attributes; not text or numbers", () => {
+    const closed = {
+      ...run,
+      status: "COMPLETED" as const,
+      closeTime: 5000,
+      searchAttributes: {
+        Customer: { type: "KEYWORD" as const, value: "ada" },
+        Tags: { type: "KEYWORD_LIST" as const, value: ["eu", "eu", "vip"] },
+        Vip: { type: "BOOL" as const, value: true },
+        Note: { type: "TEXT" as const, value: "rush" },
+        Amount: { type: "DOUBLE" as const, value: 3 },
+      },
+    }
+    const terms = indexEntries(closed).map((entry) => entry.term)
+    expect(terms).toEqual(expect.arrayContaining(["status:COMPLETED", "attr:Customer:ada", "attr:Tags:eu", "attr:Tags:vip", "attr:Vip:true"]))
+    expect(terms.filter((term) => term === "attr:Tags:eu")).toHaveLength(1)
+    expect(terms.some((term) => term.startsWith("attr:Note") || term.startsWith("attr:Amount"))).toBe(false)
+    expect(indexEntries(closed)).toContainEqual({ term: "closed", score: 5000 })
+  })
+
+  it("changes only with status, run, close time, attributes, type or queue — not on an ordinary step", () => {
+    expect(indexChanged(run, { ...run, journalLength: 9, tasks: 3 })).toBe(false)
+    expect(indexChanged(run, run)).toBe(false)
+    expect(indexChanged(undefined, run)).toBe(true)
+    expect(indexChanged(run, { ...run, status: "FAILED", closeTime: 2 })).toBe(true)
+    expect(indexChanged(run, { ...run, runId: "r2" })).toBe(true)
+    expect(indexChanged(run, { ...run, searchAttributes: {} })).toBe(true)
+  })
+})
+
+describe("scan plans", () => {
+  const attributes = { Customer: "KEYWORD", Amount: "DOUBLE" } as const
+  const plan = (query: string) => planScan(parseListFilter(query, attributes), attributes)
+
+  it.each([
+    ["", ["all"], "DESC"],
+    ["WorkflowType = 'a' AND ExecutionStatus = 'Running'", ["type:a:status:RUNNING"], "DESC"],
+    ["WorkflowType IN ('a', 'b') AND ExecutionStatus IN ('Failed', 'TimedOut')", ["type:a:status:FAILED", "type:a:status:TIMED_OUT", "type:b:status:FAILED", "type:b:status:TIMED_OUT"], "DESC"],
+    ["ExecutionStatus = 'Running'", ["status:RUNNING"], "DESC"],
+    ["WorkflowType = 'a' ORDER BY StartTime ASC", ["type:a"], "ASC"],
+    ["Customer = 'ada' AND Amount > 3", ["attr:Customer:ada"], "DESC"],
+    ["TaskQueue = 'q'", ["queue:q"], "DESC"],
+    ["WorkflowType = 'a' OR ExecutionStatus = 'Running'", ["all"], "DESC"],
+    ["Amount > 3", ["all"], "DESC"],
+  ])("%s", (query, terms, direction) => {
+    expect(plan(query)).toEqual({ direction, terms })
+  })
+
+  it("orders by close time: closed ones from `closed`, the open ones first when descending", () => {
+    expect(plan("ORDER BY CloseTime DESC")).toEqual({ direction: "DESC", terms: ["closed"], openTerms: ["status:RUNNING"], openFirst: true })
+    expect(plan("ORDER BY CloseTime")).toMatchObject({ direction: "ASC", openFirst: false })
+  })
+
+  it("counts off the index for no condition, a type or a status; otherwise scans", () => {
+    expect(countTerms(parseListFilter(""))?.map((t) => t.term)).toContain("status:RUNNING")
+    expect(countTerms(parseListFilter("WorkflowType = 'a'"))?.map((t) => t.term)).toContain("type:a:status:FAILED")
+    expect(countTerms(parseListFilter("ExecutionStatus = 'Failed'"))).toEqual([{ status: "FAILED", term: "status:FAILED" }])
+    expect(countTerms(parseListFilter("WorkflowType = 'a' AND ExecutionStatus = 'Failed'"))).toBeUndefined()
+  })
+})
