@@ -398,8 +398,11 @@ export const connectionResets = async (options: ScenarioOptions): Promise<Scenar
     let resets = 0
     let chaos = true
     const resetter = (async () => {
+      // The first reset lands while the starts are still being spread, however short the run.
+      let first = true
       while (chaos) {
-        await delay(between(500, 3000))
+        await delay(between(500, first ? Math.max(500, Math.min(3000, options.chaosMs)) : 3000))
+        first = false
         if (chaos) {
           proxy.resetAll()
           resets++
