@@ -74,6 +74,28 @@ export const indexChanged = (before: ExecutionState | undefined, after: Executio
     before.searchAttributes !== after.searchAttributes || before.workflowType !== after.workflowType || before.taskQueue !== after.taskQueue
   )
 
+/**
+ * The index writes from `before`'s entries to `after`'s: the terms to leave,
+ * the entries to add (new terms, or a new score), and the terms that stay
+ * as they are — so a close moves the key between two status terms and adds
+ * `closed`, and leaves `all`, its type and its queue alone.
+ */
+export const indexDelta = (before: ExecutionState | undefined, after: ExecutionState | undefined): {
+  readonly remove: ReadonlyArray<string>
+  readonly add: ReadonlyArray<IndexEntry>
+  readonly keep: ReadonlyArray<string>
+} => {
+  const old = new Map(indexEntries(before).map((entry) => [entry.term, entry.score] as const))
+  const add: Array<IndexEntry> = []
+  const keep: Array<string> = []
+  for (const entry of indexEntries(after)) {
+    if (old.get(entry.term) === entry.score) keep.push(entry.term)
+    else add.push(entry)
+    old.delete(entry.term)
+  }
+  return { remove: [...old.keys()], add, keep }
+}
+
 /** What one execution shows to a list filter. */
 export const visibilityRecord = (state: ExecutionState): VisibilityRecord => ({
   workflowId: state.workflowId,

@@ -14,7 +14,7 @@ import { encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
 import { type ActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
 import type { Command, Transition } from "../core/reduce.ts"
 import { encodeState, type ExecutionState } from "../core/state.ts"
-import { indexChanged, indexEntries } from "../core/visibility.ts"
+import { indexChanged, indexDelta } from "../core/visibility.ts"
 import {
   attachEncodedValue,
   type Commit,
@@ -279,7 +279,7 @@ export const toCommit = (
   if (cancelTimers.length > 0) commit.cancelTimers = cancelTimers
   if (delivery !== undefined) commit.ack = delivery
   if (commit.token !== undefined && indexChanged(before, state)) {
-    commit.index = { remove: indexEntries(before).map((entry) => entry.term), add: indexEntries(state) }
+    commit.index = indexDelta(before, state)
   }
   if (transition.closed) {
     commit.notify = true

@@ -204,15 +204,16 @@ export interface CommitWrites extends MayCarryValue {
   /**
    * Visibility index writes for the commit's key (terms and scores are
    * computed in `core/visibility.ts`; opaque here): the key leaves each term
-   * of `remove` and is listed under each entry of `add` with its score (a
-   * term that lists it already takes the new score). `remove` is what the
-   * expected record's state was listed under, so a backend keeps no index
-   * state of its own to diff against. A commit with `expire.record` carries
-   * `index`, and the record's expiry removes the key from its `add` terms
-   * too — a list never shows an execution whose record is gone for longer
-   * than until the next `fireDueTimers`.
+   * of `remove`, is listed under each entry of `add` with its score (a term
+   * that lists it already takes the new score), and stays as it is under
+   * each term of `keep`. The caller computes the difference from the state
+   * the commit is checked against, so a backend keeps no index state of its
+   * own to diff. A commit with `expire.record` carries `index`, and the
+   * record's expiry removes the key from its `add` and `keep` terms too — a
+   * list never shows an execution whose record is gone for longer than
+   * until the next `fireDueTimers`.
    */
-  readonly index?: { readonly remove: ReadonlyArray<string>; readonly add: ReadonlyArray<IndexEntry> }
+  readonly index?: { readonly remove: ReadonlyArray<string>; readonly add: ReadonlyArray<IndexEntry>; readonly keep: ReadonlyArray<string> }
 }
 
 /** One execution a scan found: its key and its score in the scanned term. */

@@ -316,7 +316,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (c.expire !== undefined && c.journal !== undefined) {
           // The record expires only if no later commit has written it (its token changes).
           const recordToken = c.expire.record ? records.get(c.key)?.token : undefined
-          const terms = c.expire.record ? (c.index?.add ?? []).map((entry) => entry.term) : []
+          const terms = c.expire.record && c.index !== undefined ? [...c.index.keep, ...c.index.add.map((entry) => entry.term)] : []
           expirations.push({ at: c.expire.at, seq: ++seq, heapIndex: -1, key: c.key, journalId: c.journal.id, recordToken, terms })
         }
         if (c.index !== undefined) {

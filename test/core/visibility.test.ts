@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { parseListFilter } from "../../src/core/listFilter.ts"
 import { initialState } from "../../src/core/state.ts"
-import { countTerms, indexChanged, indexEntries, planScan } from "../../src/core/visibility.ts"
+import { countTerms, indexChanged, indexDelta, indexEntries, planScan } from "../../src/core/visibility.ts"
 
 const run = initialState({ workflowId: "o-1", runId: "r1", workflowType: "order:v2", taskQueue: "orders", args: [] }, 1000)
 
@@ -44,6 +44,26 @@ describe("visibility index terms", () => {
     expect(indexChanged(run, { ...run, status: "FAILED", closeTime: 2 })).toBe(true)
     expect(indexChanged(run, { ...run, runId: "r2" })).toBe(true)
     expect(indexChanged(run, { ...run, searchAttributes: {} })).toBe(true)
+  })
+})
+
+describe("index writes", () => {
+  it("a close moves the key between status terms, adds closed, and keeps the rest as it is", () => {
+    const closed = { ...run, status: "COMPLETED" as const, closeTime: 5000 }
+    expect(indexDelta(run, closed)).toEqual({
+      remove: ["status:RUNNING", "type:order%3Av2:status:RUNNING"],
+      add: [{ term: "status:COMPLETED", score: 1000 }, { term: "type:order%3Av2:status:COMPLETED", score: 1000 }, { term: "closed", score: 5000 }],
+      keep: ["all", "type:order%3Av2", "queue:orders"],
+    })
+  })
+
+  it("a start adds every term; a new run of the same id re-scores them", () => {
+    expect(indexDelta(undefined, run)).toEqual({ remove: [], add: indexEntries(run), keep: [] })
+    const next = { ...run, runId: "r2", startTime: 9000 }
+    const delta = indexDelta({ ...run, status: "COMPLETED", closeTime: 5000 }, next)
+    expect(delta.remove.sort()).toEqual(["closed", "status:COMPLETED", "type:order%3Av2:status:COMPLETED"])
+    expect(delta.add.every((entry) => entry.score === 9000)).toBe(true)
+    expect(delta.keep).toEqual([])
   })
 })
 

@@ -254,7 +254,7 @@ export const storeConformance = (
         // Five keys, two pairs tied on score (ties order by key bytes), spread over partitions.
         const listed = [["b", 20], ["a", 20], ["c", 10], ["é", 30], ["d", 30]] as const
         for (const [suffix, score] of listed) {
-          yield* store.commit({ key: `${f.key}-${suffix}`, expectedVersion: 0, state: "s", token: "t1", index: { remove: [], add: [{ term, score }, { term: other, score: 1 }] } })
+          yield* store.commit({ key: `${f.key}-${suffix}`, expectedVersion: 0, state: "s", token: "t1", index: { remove: [], add: [{ term, score }, { term: other, score: 1 }], keep: [] } })
         }
         const ascending = ["c", "a", "b", "d", "é"].map((x) => `${f.key}-${x}`)
         expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual(ascending)
@@ -262,13 +262,13 @@ export const storeConformance = (
         expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.score)).toEqual([10, 20, 20, 30, 30])
         expect(yield* countAll(store, term)).toBe(5)
         // Moving one key: it leaves `other`, takes a new score in `term`.
-        yield* store.commit({ key: `${f.key}-c`, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", index: { remove: [other, term], add: [{ term, score: 40 }] } })
+        yield* store.commit({ key: `${f.key}-c`, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", index: { remove: [other], add: [{ term, score: 40 }], keep: [] } })
         expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual([...ascending.slice(1), `${f.key}-c`])
         expect(yield* countAll(store, other)).toBe(4)
         expect(yield* countAll(store, `none-${f.id}`)).toBe(0)
         expect(yield* scanAll(store, `none-${f.id}`, "DESC")).toEqual([])
         // A commit that loses its race writes no index entries.
-        yield* conflictOf(store.commit({ key: `${f.key}-a`, expectedVersion: 0, state: "x", token: "t9", index: { remove: [], add: [{ term: `lost-${f.id}`, score: 1 }] } }))
+        yield* conflictOf(store.commit({ key: `${f.key}-a`, expectedVersion: 0, state: "x", token: "t9", index: { remove: [], add: [{ term: `lost-${f.id}`, score: 1 }], keep: [] } }))
         expect(yield* countAll(store, `lost-${f.id}`)).toBe(0)
       }))
 
@@ -278,15 +278,25 @@ export const storeConformance = (
         const f = fixture("index-expire")
         const term = `t-${f.id}`
         const now = yield* store.now
-        const close = (key: string, at: number) =>
-          store.commit({ key, expectedVersion: 0, state: "closed", token: "t1", journal: { id: "r1", from: 0, entries: ["a"] }, expire: { at, record: true }, index: { remove: [], add: [{ term, score: 1 }] } })
+        const stays = `s-${f.id}`
+        const open = (key: string) => store.commit({ key, expectedVersion: 0, state: "open", token: "t0", index: { remove: [], add: [{ term: stays, score: 1 }], keep: [] } })
+        const close = (key: string, at: number, record = true) =>
+          store.commit({
+            key, expectedVersion: 1, expectedToken: "t0", state: "closed", token: "t1",
+            journal: { id: "r1", from: 0, entries: ["a"] }, expire: { at, record }, index: { remove: [], add: [{ term, score: 1 }], keep: [stays] },
+          })
+        for (const suffix of ["gone", "kept", "continued"]) yield* open(`${f.key}-${suffix}`)
         yield* close(`${f.key}-gone`, now - 1)
         yield* close(`${f.key}-kept`, now + 150)
-        yield* store.commit({ key: `${f.key}-kept`, expectedVersion: 1, expectedToken: "t1", state: "restarted", token: "t2", index: { remove: [term], add: [{ term, score: 2 }] } })
+        // Continued as new: the old run's journal expires, the record (the next run) and its entries stay.
+        yield* close(`${f.key}-continued`, now - 1, false)
+        yield* store.commit({ key: `${f.key}-kept`, expectedVersion: 2, expectedToken: "t1", state: "restarted", token: "t2", index: { remove: [], add: [{ term, score: 2 }], keep: [stays] } })
         yield* Effect.sleep(200)
         yield* store.fireDueTimers(10)
-        expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual([`${f.key}-kept`])
-        expect(yield* countAll(store, term)).toBe(1)
+        expect((yield* scanAll(store, term, "ASC")).map((hit) => hit.key)).toEqual([`${f.key}-continued`, `${f.key}-kept`])
+        expect(yield* countAll(store, term)).toBe(2)
+        // The expired record left the terms it stayed in too.
+        expect((yield* scanAll(store, stays, "ASC")).map((hit) => hit.key).sort()).toEqual([`${f.key}-continued`, `${f.key}-kept`])
       }))
 
     it.effect("settings: the first definition of a name wins; read by prefix", () =>

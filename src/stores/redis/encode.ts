@@ -100,9 +100,16 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
   }
   const remove = c.index?.remove ?? []
   const add = c.index?.add ?? []
+  const keep = c.index?.keep ?? []
   const indexKeys = c.index === undefined
     ? []
-    : [...remove.map((term) => keys.indexTerm(p, term)), ...add.map((entry) => keys.indexTerm(p, entry.term)), keys.indexExpiring(p), keys.indexExpiryQueue(p)]
+    : [
+      ...remove.map((term) => keys.indexTerm(p, term)),
+      ...add.map((entry) => keys.indexTerm(p, entry.term)),
+      ...keep.map((term) => keys.indexTerm(p, term)),
+      keys.indexExpiring(p),
+      keys.indexExpiryQueue(p),
+    ]
   return {
     keys: [
       exec,
@@ -138,6 +145,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       c.journal !== undefined ? Math.max(0, Math.floor(c.journal.from)) : "",
       remove.length,
       add.length,
+      keep.length,
       ...journal,
       ...routed.localArgs,
       ...routed.outboxArgs,

@@ -56,7 +56,8 @@ KEYS[5] timer sequence string  KEYS[6] outbox stream
 KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
 KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
-then the index:     IR zsets the key leaves, IA zsets it joins, the expiring-index hash, the index expiry zset
+then the index:     IR zsets the key leaves, IA zsets it joins (or is re-scored in), IK zsets it stays in,
+                    the expiring-index hash, the index expiry zset (all absent without index writes)
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
@@ -70,9 +71,10 @@ ARGV[17] expected token ('' for a record never written, or written without a tok
 ARGV[18] new token (with ARGV[2] = '1')
 ARGV[19] journal index of the first entry, '' when KEYS[2] is not a journal:
          a longer journal is cut to that many entries before the J entries are appended
-ARGV[20] IR index zsets to leave   ARGV[21] IA index zsets to join (with ARGV[16] = '1' the record's
-         expiry at ARGV[15] removes the key from them: kept in the expiring-index hash and queue)
-ARGV[22 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[20] IR index zsets to leave   ARGV[21] IA index zsets to join   ARGV[22] IK index zsets to stay in
+         (with ARGV[16] = '1' the record's expiry at ARGV[15] removes the key from the IA + IK zsets:
+         they are kept in the expiring-index hash and queue, which a later state write clears)
+ARGV[23 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body; IA x score
 Returns {0, version} committed (version after the commit)
         {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
@@ -87,17 +89,17 @@ if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, ve
 -- Validated: nothing below can fail on well-formed input.
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local IR, IA = tonumber(ARGV[20]), tonumber(ARGV[21])
-local a = 22
+local IR, IA, IK = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
+local a = 23
 local ix = 8 + L + R
-local ie, iq = KEYS[ix + IR + IA], KEYS[ix + IR + IA + 1]
+local ie, iq = KEYS[ix + IR + IA + IK], KEYS[ix + IR + IA + IK + 1]
 if ARGV[2] == '1' then
   version = version + 1
   redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version, 'token', ARGV[18])
   if ARGV[16] ~= '1' then
     redis.call('PERSIST', KEYS[1])
     -- A written record no longer expires, so neither do its index entries.
-    if ie then redis.call('HDEL', ie, ARGV[7]); redis.call('ZREM', iq, ARGV[7]) end
+    if ie and redis.call('HDEL', ie, ARGV[7]) == 1 then redis.call('ZREM', iq, ARGV[7]) end
   end
 end
 if ARGV[19] ~= '' then
@@ -143,14 +145,13 @@ end
 for i = 0, IR - 1 do
   redis.call('ZREM', KEYS[ix + i], ARGV[7])
 end
-local joined = {}
 for i = 0, IA - 1 do
-  local key = KEYS[ix + IR + i]
-  redis.call('ZADD', key, ARGV[a], ARGV[7]); a = a + 1
-  joined[#joined + 1] = key
+  redis.call('ZADD', KEYS[ix + IR + i], ARGV[a], ARGV[7]); a = a + 1
 end
 if ie and ARGV[16] == '1' and ARGV[15] ~= '' then
-  redis.call('HSET', ie, ARGV[7], cjson.encode(joined))
+  local listed = {}
+  for i = 0, IA + IK - 1 do listed[#listed + 1] = KEYS[ix + IR + i] end
+  redis.call('HSET', ie, ARGV[7], cjson.encode(listed))
   redis.call('ZADD', iq, ARGV[15], ARGV[7])
 end
 if ARGV[5] ~= '' then
