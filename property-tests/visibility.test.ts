@@ -105,7 +105,7 @@ const caseArb = fc.record({
   pageSize: fc.integer({ min: 1, max: 7 }),
 })
 
-const check = (layer: () => Layer.Layer<Store, unknown>) => async ({ executions, query, pageSize }: fc.RecordValue<typeof caseArb>) => {
+const check = (layer: () => Layer.Layer<Store, unknown>) => async ({ executions, query, pageSize }: typeof caseArb extends fc.Arbitrary<infer T> ? T : never) => {
   const filter = parseListFilter(query, ATTRIBUTES)
   const program = Effect.gen(function*() {
     const store = yield* Store

@@ -61,7 +61,7 @@ describe("index writes", () => {
     expect(indexDelta(undefined, run)).toEqual({ remove: [], add: indexEntries(run), keep: [] })
     const next = { ...run, runId: "r2", startTime: 9000 }
     const delta = indexDelta({ ...run, status: "COMPLETED", closeTime: 5000 }, next)
-    expect(delta.remove.sort()).toEqual(["closed", "status:COMPLETED", "type:order%3Av2:status:COMPLETED"])
+    expect([...delta.remove].sort()).toEqual(["closed", "status:COMPLETED", "type:order%3Av2:status:COMPLETED"])
     expect(delta.add.every((entry) => entry.score === 9000)).toBe(true)
     expect(delta.keep).toEqual([])
   })
