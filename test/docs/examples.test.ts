@@ -25,6 +25,16 @@ describe("README and examples", () => {
     expect(stdout.trim()).toBe("Hello, World!")
   })
 
+  it("the README's visibility example is examples/visibility/orders.ts, verbatim, and prints what its comments say", async () => {
+    const readme = await readFile(`${root}/README.md`, "utf8")
+    const file = await readFile(`${root}/examples/visibility/orders.ts`, "utf8")
+    expect([...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1])).toContain(file)
+    const { stdout } = await run("examples/visibility/orders.ts")
+    const said = [...file.matchAll(/\/\/ (order-2 .*|\{"count".*)$/gm)].map((match) => match[1])
+    expect(said).toHaveLength(2)
+    expect(stdout.trim().split("\n")).toEqual(said)
+  })
+
   it("npm start's order example completes and prints its timeline", async () => {
     const { stdout } = await run("examples/order/main.ts")
     expect(stdout).toContain("status: COMPLETED")
