@@ -18,7 +18,7 @@ const client = new Client({ connection })
 await client.searchAttributes.define([CustomerId]) // once per namespace: queries may name it
 
 await worker.runUntil(async () => {
-  for (const [workflowId, customer] of [["order-1", "ada"], ["order-2", "ada"], ["order-3", "bob"]]) {
+  for (const [workflowId, customer] of [["order-1", "ada"], ["order-2", "ada"], ["order-3", "bob"]] as const) {
     await client.workflow.start(order, {
       taskQueue: "orders", workflowId,
       typedSearchAttributes: [{ key: CustomerId, value: customer }],
