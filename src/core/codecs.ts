@@ -117,6 +117,7 @@ export const WorkflowMessageSchema = Schema.Union([
   Schema.Struct({ type: type("CancelRequested"), runId: Schema.optional(Schema.String), reason: Schema.optional(Schema.String), fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList }),
 ])
 
 /** The schema of an activity stream message (`ActivityTask`). */
@@ -147,6 +148,7 @@ const Job = [
   Schema.Struct({ type: type("ChildFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
+  Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList }),
 ] as const
 
 const JobSchema = Schema.Union(Job)
@@ -171,6 +173,8 @@ export const JournalEntrySchema = Schema.Union([
   Schema.Struct({ type: type("WorkflowCancelled"), ...at }),
   Schema.Struct({ type: type("WorkflowContinuedAsNew"), ...at, newRunId: Schema.String, workflowType: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("PatchMarker"), ...at, patchId: Schema.String }),
+  Schema.Struct({ type: type("UpdateAccepted"), ...at, updateId: Schema.String, name: Schema.String }),
+  Schema.Struct({ type: type("UpdateCompleted"), ...at, updateId: Schema.String, result: PayloadField, failure: Schema.optional(Failure) }),
   Schema.Struct({ type: type("ActivityRetrying"), ...at, seq: Seq, attempt: Schema.Int, failure: Failure, delayMs: Time }),
   Schema.Struct({ type: type("WorkflowTerminated"), ...at, reason: Schema.String }),
 ])
@@ -215,6 +219,14 @@ export const ExecutionStateSchema = Schema.Struct({
   taskFailure: Schema.optional(Schema.Struct({ type: Schema.String, message: Schema.String, attempt: Schema.Int, at: Time })),
   result: PayloadField,
   failure: Schema.optional(Failure),
+  updates: Schema.optional(Schema.Array(Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    stage: Schema.Literals(["ADMITTED", "ACCEPTED", "COMPLETED"]),
+    rejected: Schema.optional(Schema.Boolean),
+    result: PayloadField,
+    failure: Schema.optional(Failure),
+  }))),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

@@ -24,7 +24,7 @@ import { type ActivityState, type ExecutionState, initialState, isRunning, type 
 import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
 export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
-export { type ActivationOutcome, completeActivation, completeTask, failTask } from "./task.ts"
+export { type ActivationOutcome, completeActivation, completeTask, failTask, UPDATE_OUTCOME_WINDOW } from "./task.ts"
 
 /** How many recent signal ids a run remembers to drop redeliveries (state stays bounded). */
 export const SIGNAL_DEDUPE_WINDOW = 256
@@ -106,6 +106,11 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (state.cancelRequested) return unchanged(state)
       step.update({ cancelRequested: true })
       step.job(message.reason === undefined ? { type: "CancelRequested", at: now } : { type: "CancelRequested", at: now, reason: message.reason })
+      return step.done()
+    case "Update":
+      if (state.updates?.some((update) => update.id === message.updateId) === true) return unchanged(state)
+      step.update({ updates: [...(state.updates ?? []), { id: message.updateId, name: message.name, stage: "ADMITTED" }] })
+      step.job({ type: "UpdateRequested", at: now, updateId: message.updateId, name: message.name, args: message.args })
       return step.done()
     case "Terminate":
       step.record({ type: "WorkflowTerminated", at: now, reason: message.reason })

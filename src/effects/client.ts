@@ -8,7 +8,7 @@
 import { Clock, Data, Effect, Option } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
-import type { ExecutionState, NewRun } from "../core/state.ts"
+import type { ExecutionState, NewRun, UpdateState } from "../core/state.ts"
 import { type ClientSignal, reduce, requestSignalWithStart, requestStart } from "../core/reduce.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
@@ -134,37 +134,99 @@ export const queryWorkflow = Effect.fn("Client.query")(function* (
   return reply.value
 })
 
-/** The first re-check of `awaitClosed` without a notification; doubling to `MAX_POLL_MS`. */
+/** A client's update: its id (which dedupes), handler name and arguments. */
+export interface ClientUpdate {
+  readonly updateId: string
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+}
+
+const alreadyCompleted = (workflowId: string) => new WorkflowNotFound({ workflowId, message: `workflow execution already completed: ${workflowId}` })
+
+/**
+ * Send an update to the open run of `workflowId` (run `runId` if given) and
+ * resolve to that run. An update id the run already knows is not sent again:
+ * its waiter gets the first update's outcome. On a closed run (or another
+ * run than `runId`) `WorkflowNotFound`, as Temporal's "workflow execution
+ * already completed".
+ */
+export const sendUpdate = Effect.fn("Client.update")(function* (workflowId: string, runId: string | undefined, update: ClientUpdate) {
+  return yield* retryBriefOutage(Effect.gen(function* () {
+    const state = yield* describeWorkflow(workflowId)
+    if (runId !== undefined && state.runId !== runId) return yield* alreadyCompleted(workflowId)
+    if (state.updates?.some((known) => known.id === update.updateId) === true) return state.runId
+    if (state.status !== "RUNNING") return yield* alreadyCompleted(workflowId)
+    yield* sendToWorkflow(state.taskQueue, workflowId, { type: "Update", runId: state.runId, ...update })
+    return state.runId
+  }))
+})
+
+/** The first re-check of a waiter without a notification; doubling to `MAX_POLL_MS`. */
 const FIRST_POLL_MS = 1000
 const MAX_POLL_MS = 30_000
 
 /**
+ * Load `workflowId`'s record until `settled` finds what the caller waits
+ * for in its state. Wakes on the store's notification (`awaitUpdate`);
+ * without one it re-checks after 1 s, then less and less often (up to every
+ * 30 s), so many waiters on long workflows do not poll the store in step.
+ * `knownVersion` (a version just written, of an open run) skips the first load.
+ */
+const watchExecution = <A>(
+  workflowId: string,
+  settled: (state: ExecutionState) => Effect.Effect<A | undefined, WorkflowNotFound>,
+  knownVersion?: number,
+): Effect.Effect<A, StoreError | WorkflowNotFound, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    let pollMs = FIRST_POLL_MS
+    // A result may be awaited for days: each store call rides out a brief outage on its own.
+    if (knownVersion !== undefined) yield* retryBriefOutage(store.awaitUpdate(workflowId, knownVersion, pollMs))
+    for (;;) {
+      const { state, version } = yield* retryBriefOutage(loadExecution(workflowId))
+      if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
+      const found = yield* settled(state)
+      if (found !== undefined) return found
+      yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
+      pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
+    }
+  })
+
+/**
  * Wait until the latest run (or run `runId`) closes and return its final
- * state. Wakes on the store's notification (`awaitUpdate`); without one it
- * re-checks after 1 s, then less and less often (up to every 30 s), so many
- * waiters on long workflows do not poll the store in step. `startedVersion`
- * (the version a start just wrote) skips the first load: the run is open.
+ * state. `startedVersion` (the version a start just wrote) skips the first
+ * load: the run is open.
  */
 export const awaitClosed = (
   workflowId: string,
   runId: string | undefined,
   startedVersion?: number,
 ): Effect.Effect<ExecutionState, StoreError | WorkflowNotFound, Store> =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    let pollMs = FIRST_POLL_MS
-    // A result may be awaited for days: each store call rides out a brief outage on its own.
-    if (startedVersion !== undefined) yield* retryBriefOutage(store.awaitUpdate(workflowId, startedVersion, pollMs))
-    for (;;) {
-      const { state, version } = yield* retryBriefOutage(loadExecution(workflowId))
-      if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
-      if (runId !== undefined && state.runId !== runId) {
-        return yield* new WorkflowNotFound({ workflowId, message: `run ${runId} of workflow ${workflowId} is no longer the latest run` })
-      }
-      if (state.status !== "RUNNING") return state
-      yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
-      pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
+  watchExecution(workflowId, (state) => {
+    if (runId !== undefined && state.runId !== runId) {
+      return Effect.fail(new WorkflowNotFound({ workflowId, message: `run ${runId} of workflow ${workflowId} is no longer the latest run` }))
     }
+    return Effect.succeed(state.status !== "RUNNING" ? state : undefined)
+  }, startedVersion)
+
+/**
+ * Wait until update `updateId` of run `runId` (default: the latest run)
+ * reaches `stage` — `ACCEPTED` also settles on a rejection, which completes
+ * it at once — and return it. The outcome is in the run's state, committed
+ * with the step that produced it, so it survives any worker crash. A run
+ * that closes (or is replaced) first abandons the update: `WorkflowNotFound`.
+ */
+export const awaitUpdateStage = (
+  workflowId: string,
+  runId: string | undefined,
+  updateId: string,
+  stage: "ACCEPTED" | "COMPLETED",
+): Effect.Effect<UpdateState, StoreError | WorkflowNotFound, Store> =>
+  watchExecution(workflowId, (state) => {
+    if (runId !== undefined && state.runId !== runId) return Effect.fail(alreadyCompleted(workflowId))
+    const update = state.updates?.find((known) => known.id === updateId)
+    if (update !== undefined && (update.stage === "COMPLETED" || (stage === "ACCEPTED" && update.stage === "ACCEPTED"))) return Effect.succeed(update)
+    return state.status === "RUNNING" ? Effect.succeed(undefined) : Effect.fail(alreadyCompleted(workflowId))
   })
 
 /** The journal of a run (default: the latest), riding out a brief store outage. */

@@ -10,13 +10,15 @@ import { Effect } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { decode, encodeArgs } from "../core/payload.ts"
-import type { ExecutionState, WorkflowStatus } from "../core/state.ts"
+import type { ExecutionState, UpdateState, WorkflowStatus } from "../core/state.ts"
 import {
   awaitClosed,
+  awaitUpdateStage,
   describeWorkflow,
   queryWorkflow,
   readJournal,
   sendToRunning,
+  sendUpdate,
   signalWithStartWorkflow,
   startWorkflow,
   terminateWorkflow,
@@ -31,9 +33,10 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
-import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
+import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } from "./workflow/api.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
 export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
@@ -81,6 +84,30 @@ export interface WorkflowExecutionDescription {
   readonly parent?: { readonly workflowId: string; readonly runId: string }
 }
 
+/** Temporal's update stages; `startUpdate` waits for `ACCEPTED`. */
+export const WorkflowUpdateStage = {
+  ADMITTED: "ADMITTED",
+  ACCEPTED: "ACCEPTED",
+  COMPLETED: "COMPLETED",
+} as const
+/** One of `WorkflowUpdateStage`'s values. */
+export type WorkflowUpdateStage = (typeof WorkflowUpdateStage)[keyof typeof WorkflowUpdateStage]
+
+/** Options of `executeUpdate`/`startUpdate` (Temporal's `WorkflowUpdateOptions`). */
+export interface WorkflowUpdateOptions {
+  /** Dedupes: a second update with this id gets the first one's outcome (default: a random UUID). */
+  readonly updateId?: string
+}
+
+/** A started update (Temporal's `WorkflowUpdateHandle`). */
+export interface WorkflowUpdateHandle<Ret> {
+  readonly updateId: string
+  readonly workflowId: string
+  readonly workflowRunId?: string
+  /** The handler's result; `WorkflowUpdateFailedError` if it was rejected or failed. */
+  result(): Promise<Ret>
+}
+
 type Result<T> = T extends Workflow ? Awaited<ReturnType<T>> : unknown
 
 /** A handle on a workflow execution (Temporal's `WorkflowHandle`). */
@@ -101,6 +128,29 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
   cancel(): Promise<void>
   terminate(reason?: string): Promise<void>
   describe(): Promise<WorkflowExecutionDescription>
+  /**
+   * Run an update and wait for its result (Temporal's `executeUpdate`): `WorkflowUpdateFailedError`
+   * when the validator rejects it or the handler fails, `WorkflowNotFoundError` on a closed workflow.
+   */
+  executeUpdate<Ret, Args extends [any, ...Array<any>], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options: WorkflowUpdateOptions & { readonly args: Args },
+  ): Promise<Ret>
+  executeUpdate<Ret, Args extends [] = [], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options?: WorkflowUpdateOptions & { readonly args?: Args },
+  ): Promise<Ret>
+  /** Send an update and wait until it is accepted (or rejected: `WorkflowUpdateFailedError`). */
+  startUpdate<Ret, Args extends [any, ...Array<any>], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options: WorkflowUpdateOptions & { readonly args: Args; readonly waitForStage: typeof WorkflowUpdateStage.ACCEPTED },
+  ): Promise<WorkflowUpdateHandle<Ret>>
+  startUpdate<Ret, Args extends [] = [], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options: WorkflowUpdateOptions & { readonly args?: Args; readonly waitForStage: typeof WorkflowUpdateStage.ACCEPTED },
+  ): Promise<WorkflowUpdateHandle<Ret>>
+  /** A handle on an update sent earlier (by any client), by its id. */
+  getUpdateHandle<Ret>(updateId: string): WorkflowUpdateHandle<Ret>
   /** The run's journal (history) as JSON-serializable data. */
   fetchHistory(): Promise<{ readonly workflowId: string; readonly runId: string; readonly workflowType: string; readonly events: ReadonlyArray<JournalEntry> }>
 }
@@ -109,6 +159,8 @@ const QUERY_TIMEOUT_MS = 10_000
 const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
+const UPDATE_OPTIONS = ["args", "updateId"] satisfies Array<keyof (WorkflowUpdateOptions & { args: unknown })>
+const START_UPDATE_OPTIONS = [...UPDATE_OPTIONS, "waitForStage"]
 
 const required = (value: unknown, name: string): string => {
   if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
@@ -161,6 +213,12 @@ export const outcomeOf = (state: ExecutionState): unknown => {
   if (state.status === "COMPLETED") return decode(state.result)
   const cause = state.failure === undefined ? undefined : fromFailureInfo(state.failure)
   throw new WorkflowFailedError(`Workflow execution ${state.status.toLowerCase()}: ${state.workflowId}`, cause, state.status)
+}
+
+/** The update's result, or the `WorkflowUpdateFailedError` it ended with. */
+const updateOutcome = (update: UpdateState): unknown => {
+  if (update.failure === undefined) return decode(update.result)
+  throw new WorkflowUpdateFailedError("Workflow Update failed", fromFailureInfo(update.failure))
 }
 
 /** Workflow operations (`client.workflow`). */
@@ -235,6 +293,20 @@ export class WorkflowClient {
     const connection = this.connection
     const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
     const pinned = runId === undefined ? {} : { runId }
+    const updateHandle = <Ret>(updateId: string, workflowRunId: string | undefined): WorkflowUpdateHandle<Ret> => ({
+      updateId,
+      workflowId,
+      ...(workflowRunId === undefined ? {} : { workflowRunId }),
+      result: async () => updateOutcome(await run(asResultWaiter(awaitUpdateStage(workflowId, workflowRunId, updateId, "COMPLETED")))) as Ret,
+    })
+    const startUpdate = async (def: UpdateDefinition<unknown, Array<any>> | string, options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined) => {
+      const name = required(typeof def === "string" ? def : def?.name, "update name")
+      const updateId = options?.updateId === undefined ? randomUUID() : required(options.updateId, "updateId")
+      const payloads = encodeArgs(options?.args ?? [], `update ${name} args`)
+      connection.payloads.check(payloads, `update ${name} args`)
+      const sentTo = await run(sendUpdate(workflowId, runId, { updateId, name, args: payloads }))
+      return { updateId, sentTo }
+    }
     return {
       workflowId,
       runId,
@@ -276,6 +348,23 @@ export class WorkflowClient {
       async describe() {
         return describeState(await run(retryBriefOutage(describeWorkflow(workflowId))))
       },
+      async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }) {
+        checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)
+        const { updateId, sentTo } = await startUpdate(def, options)
+        return updateHandle<any>(updateId, sentTo).result()
+      },
+      async startUpdate(def: UpdateDefinition<any, any> | string, options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly waitForStage: string }) {
+        checkOptions("handle.startUpdate(def, options)", options, START_UPDATE_OPTIONS)
+        if (options?.waitForStage !== WorkflowUpdateStage.ACCEPTED) {
+          throw new InvalidArgumentError({ message: `handle.startUpdate(def, options): waitForStage must be WorkflowUpdateStage.ACCEPTED; got ${JSON.stringify(options?.waitForStage)}` })
+        }
+        const { updateId, sentTo } = await startUpdate(def, options)
+        const accepted = await run(asResultWaiter(awaitUpdateStage(workflowId, sentTo, updateId, "ACCEPTED")))
+        // Rejected: the update is over before it was accepted (Temporal's startUpdate throws).
+        if (accepted.rejected === true) updateOutcome(accepted)
+        return updateHandle<any>(updateId, sentTo)
+      },
+      getUpdateHandle: <Ret>(updateId: string) => updateHandle<Ret>(required(updateId, "updateId"), runId),
       async fetchHistory() {
         const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
         const events = await run(readJournal(workflowId, state.runId))

@@ -13,6 +13,9 @@ export {
   type WorkflowHandleWithSignaledRunId,
   type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
+  type WorkflowUpdateHandle,
+  type WorkflowUpdateOptions,
+  WorkflowUpdateStage,
 } from "./client.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
@@ -34,6 +37,7 @@ export {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from "./errors.ts"
 export {
   ActivityFailure,
@@ -68,6 +72,6 @@ export {
 } from "../stores/Store.ts"
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
-export { ParentClosePolicy } from "./workflow/api.ts"
+export { HandlerUnfinishedPolicy, ParentClosePolicy, type UpdateDefinition } from "./workflow/api.ts"
 export { describeEntry, formatHistory } from "./history.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

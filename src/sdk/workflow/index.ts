@@ -3,6 +3,12 @@
  */
 export {
   type ActivityInterfaceFor,
+  allHandlersFinished,
+  currentUpdateInfo,
+  defineUpdate,
+  HandlerUnfinishedPolicy,
+  type UpdateDefinition,
+  type UpdateHandlerOptions,
   type ActivityOptions,
   type ChildWorkflowHandle,
   type ChildWorkflowOptions,
@@ -27,6 +33,7 @@ export {
 export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
 export { log } from "./log.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
+export type { UpdateInfo } from "./internal/context.ts"
 export {
   ActivityFailure,
   ApplicationFailure,
