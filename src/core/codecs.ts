@@ -152,11 +152,12 @@ const Job = [
 ] as const
 
 const JobSchema = Schema.Union(Job)
-const JobEntrySchema = Schema.Union(Job.map((job) => Schema.Struct({ ...job.fields, task: Schema.Int })))
+const JobEntries = Job.map((job) => Schema.Struct({ ...job.fields, task: Schema.Int }))
 
 /** The schema of a journal entry (`JournalEntry`): a job with its task, a command, or a note. */
 export const JournalEntrySchema = Schema.Union([
-  JobEntrySchema,
+  // Flat, so a bad entry's reason is about the member its `type` names (not a list of every job).
+  ...JobEntries,
   Schema.Struct({ type: type("ActivityScheduled"), ...at, seq: Seq, activityType: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("TimerStarted"), ...at, seq: Seq, durationMs: Time }),
   Schema.Struct({ type: Schema.Literals(["TimerCancelled", "ActivityCancelRequested", "ChildCancelRequested"]), ...at, seq: Seq }),

@@ -277,8 +277,9 @@ export const toCommit = (
   if (timers.length > 0) commit.timers = timers
   if (cancelTimers.length > 0) commit.cancelTimers = cancelTimers
   if (delivery !== undefined) commit.ack = delivery
+  // An update that moved on (admitted, accepted, completed) wakes its waiting client too.
+  if (transition.closed || (state !== undefined && state.updates !== before?.updates)) commit.notify = true
   if (transition.closed) {
-    commit.notify = true
     if (transition.journal.length > 0 && Number.isFinite(retention.retentionMs)) {
       commit.expire = { at: retention.now + retention.retentionMs, record: state?.status !== "RUNNING" }
     }
