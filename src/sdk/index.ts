@@ -7,10 +7,13 @@
 export {
   Client,
   type ClientOptions,
+  WithStartWorkflowOperation,
   WorkflowClient,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
   type WorkflowHandleWithSignaledRunId,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
   type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
   type WorkflowUpdateHandle,
