@@ -3,9 +3,20 @@
  * (separate worker and client connections): results after an activity,
  * validator rejections that leave no history, dedupe by update id, update
  * handles, failures, closed workflows, and an accepted update that outlives
- * the worker that accepted it.
+ * the worker that accepted it; Temporal's workflow-id policies on start, and
+ * update-with-start.
  */
-import { Client, Connection, Worker, WorkflowUpdateStage } from "hotmesh"
+import {
+  Client,
+  Connection,
+  InvalidArgumentError,
+  WithStartWorkflowOperation,
+  Worker,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowUpdateStage,
+} from "hotmesh"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { historyOf, rejectionOf, unique } from "../fixtures/e2e-support.ts"
 import * as fixtures from "../fixtures/update-workflows.ts"
@@ -134,6 +145,68 @@ for (const backend of ["memory", "redis"] as const) {
       expect(await slow.runUntil(started.result())).toBe(1)
       await handle.signal(finish)
       expect(await handle.result()).toEqual(["LAMP"])
+    })
+
+    it("start with USE_EXISTING gives the open run's handle; TERMINATE_EXISTING terminates it and starts another", async () => {
+      const workflowId = unique("policy")
+      const first = await client.workflow.start(cart, { taskQueue, workflowId })
+      const again = await client.workflow.start(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
+      expect(again.firstExecutionRunId).toBe(first.firstExecutionRunId)
+      expect(await rejectionOf(client.workflow.start(cart, { taskQueue, workflowId }))).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
+      const replaced = await client.workflow.start(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING })
+      expect(replaced.firstExecutionRunId).not.toBe(first.firstExecutionRunId)
+      expect(await replaced.describe()).toMatchObject({ runId: replaced.firstExecutionRunId, status: "RUNNING" })
+      expect(await replaced.executeUpdate(addItem, { args: ["new"] })).toBe(1)
+    })
+
+    it("reuse policies decide whether a closed workflow id may start again", async () => {
+      const workflowId = unique("reuse")
+      const first = await client.workflow.start(noHandlers, { taskQueue, workflowId })
+      await first.signal(finish)
+      await first.result()
+      for (const workflowIdReusePolicy of [WorkflowIdReusePolicy.REJECT_DUPLICATE, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY]) {
+        const refused = await rejectionOf(client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy }))
+        expect(refused).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
+      }
+      const second = await client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE })
+      await second.terminate("to fail it")
+      const third = await client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY })
+      expect(third.firstExecutionRunId).not.toBe(second.firstExecutionRunId)
+    })
+
+    it("executeUpdateWithStart starts the workflow with the update, then updates the open run (USE_EXISTING)", async () => {
+      const workflowId = unique("uws")
+      const operation = () => new WithStartWorkflowOperation(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
+      const first = operation()
+      expect(await client.workflow.executeUpdateWithStart(addItem, { args: ["book"], startWorkflowOperation: first })).toBe(1)
+      const handle = await first.workflowHandle()
+      const second = operation()
+      const update = await client.workflow.startUpdateWithStart(addItem, { args: ["pen"], waitForStage: WorkflowUpdateStage.ACCEPTED, startWorkflowOperation: second })
+      expect(await update.result()).toBe(2)
+      expect((await second.workflowHandle()).firstExecutionRunId).toBe(handle.firstExecutionRunId)
+      await handle.signal(finish)
+      expect(await handle.result()).toEqual(["BOOK", "PEN"])
+    })
+
+    it("update-with-start with FAIL on an open workflow is refused and delivers nothing", async () => {
+      const handle = await startCart()
+      const startWorkflowOperation = new WithStartWorkflowOperation(cart, { taskQueue, workflowId: handle.workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL })
+      const error = await rejectionOf(client.workflow.executeUpdateWithStart(addItem, { args: ["book"], startWorkflowOperation }))
+      expect(error).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
+      expect(await rejectionOf(startWorkflowOperation.workflowHandle())).toBe(error)
+      await handle.signal(finish)
+      expect(await handle.result()).toEqual([])
+    })
+
+    it("update-with-start needs a conflict policy, and an operation is used once", async () => {
+      const workflowId = unique("uws-once")
+      const bare = new WithStartWorkflowOperation(cart, { taskQueue, workflowId } as never)
+      expect(await rejectionOf(client.workflow.executeUpdateWithStart(addItem, { args: ["x"], startWorkflowOperation: bare }))).toBeInstanceOf(InvalidArgumentError)
+      const startWorkflowOperation = WithStartWorkflowOperation.create(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
+      expect(await client.workflow.executeUpdateWithStart(addItem, { args: ["x"], startWorkflowOperation })).toBe(1)
+      const reused = await rejectionOf(client.workflow.executeUpdateWithStart(addItem, { args: ["y"], startWorkflowOperation }))
+      expect(reused).toBeInstanceOf(InvalidArgumentError)
+      expect(reused.message).toMatch(/already been executed/)
     })
   })
 }

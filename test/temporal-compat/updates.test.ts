@@ -1,7 +1,19 @@
 // Temporal-style tests of workflow updates (message-passing sample and failure paths).
 import assert from "node:assert"
 import { fileURLToPath } from "node:url"
-import { DefaultLogger, type LogEntry, Runtime, Worker, WorkflowUpdateFailedError, WorkflowUpdateStage, WorkflowNotFoundError } from "hotmesh"
+import {
+  DefaultLogger,
+  type LogEntry,
+  Runtime,
+  WithStartWorkflowOperation,
+  Worker,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+} from "hotmesh"
 import { TestWorkflowEnvironment, assertDeterministic } from "hotmesh/testing"
 import * as wf from "hotmesh/workflow"
 import { afterAll, beforeAll, describe, it } from "vitest"
@@ -108,6 +120,63 @@ describe("workflow updates", () => {
     const warnings = logged.filter((entry) => entry.level === "WARN" && entry.message.includes("update handlers are still running"))
     assert.equal(warnings.length, 1)
     assert.deepEqual(warnings[0]!.meta?.updates, [{ id: stuck.updateId, name: "stuckUpdate" }])
+  })
+
+  it("update-with-start starts the workflow, then reaches the running one with USE_EXISTING", async () => {
+    const startWorkflowOperation = new WithStartWorkflowOperation(greetingWorkflow, {
+      workflowId: "greeting-uws",
+      taskQueue,
+      workflowIdConflictPolicy: "USE_EXISTING",
+    })
+    const previousLanguage = await testEnv.client.workflow.executeUpdateWithStart(setLanguage, { args: ["chinese"], startWorkflowOperation })
+    assert.equal(previousLanguage, "english")
+    const wfHandle = await startWorkflowOperation.workflowHandle()
+    const again = WithStartWorkflowOperation.create(greetingWorkflow, {
+      workflowId: "greeting-uws",
+      taskQueue,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    })
+    const updateHandle = await testEnv.client.workflow.startUpdateWithStart(setLanguage, {
+      args: ["french"],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+      startWorkflowOperation: again,
+    })
+    assert.equal(await updateHandle.result(), "chinese")
+    assert.equal((await again.workflowHandle()).firstExecutionRunId, wfHandle.firstExecutionRunId)
+    await wfHandle.signal(approve, { name: "me" })
+    assert.equal(await wfHandle.result(), "Bonjour, monde")
+  })
+
+  it("update-with-start with FAIL rejects while the workflow runs, and the update never arrives", async () => {
+    const handle = await start(greetingWorkflow, "greeting-uws-fail")
+    const startWorkflowOperation = new WithStartWorkflowOperation(greetingWorkflow, {
+      workflowId: "greeting-uws-fail",
+      taskQueue,
+      workflowIdConflictPolicy: "FAIL",
+    })
+    await assert.rejects(
+      testEnv.client.workflow.executeUpdateWithStart(setLanguage, { args: ["chinese"], startWorkflowOperation }),
+      WorkflowExecutionAlreadyStartedError,
+    )
+    await assert.rejects(startWorkflowOperation.workflowHandle(), WorkflowExecutionAlreadyStartedError)
+    assert.equal(await handle.query(getLanguage), "english")
+  })
+
+  it("honours workflowIdConflictPolicy and workflowIdReusePolicy on start", async () => {
+    const first = await start(greetingWorkflow, "greeting-policies")
+    await assert.rejects(start(greetingWorkflow, "greeting-policies"), WorkflowExecutionAlreadyStartedError)
+    const existing = await testEnv.client.workflow.start(greetingWorkflow, {
+      taskQueue,
+      workflowId: "greeting-policies",
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    })
+    assert.equal(existing.firstExecutionRunId, first.firstExecutionRunId)
+    await first.signal(approve, { name: "me" })
+    await first.result()
+    await assert.rejects(
+      testEnv.client.workflow.start(greetingWorkflow, { taskQueue, workflowId: "greeting-policies", workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE }),
+      WorkflowExecutionAlreadyStartedError,
+    )
   })
 
   it("replays a workflow that received updates deterministically", async () => {
