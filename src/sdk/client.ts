@@ -445,13 +445,14 @@ export class WorkflowClient {
     }
     const where = `client.workflow.${method}: startWorkflowOperation`
     const policies = startPolicies(where, operation.options)
-    if (policies.conflict === undefined) {
+    const { conflict } = policies
+    if (conflict === undefined) {
       throw new InvalidArgumentError({ message: `${where}: workflowIdConflictPolicy is required (Temporal's update-with-start requires it; usually USE_EXISTING)` })
     }
     const outcome = operation.claim(async () => {
       const run = this.#newRun(operation.workflowTypeOrFunc, operation.options)
       const request = clientUpdate(this.connection, update, options)
-      const runId = await this.run(updateWithStartWorkflow(run, request, { ...policies, conflict: policies.conflict! }, this.connection.retentionMs))
+      const runId = await this.run(updateWithStartWorkflow(run, request, { ...policies, conflict }, this.connection.retentionMs))
       return { handle: this.#handle(run.workflowId, undefined, runId, undefined), request: { workflowId: run.workflowId, runId, updateId: request.updateId } }
     })
     return (await outcome).request
