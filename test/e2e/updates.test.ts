@@ -22,7 +22,7 @@ import { historyOf, rejectionOf, unique } from "../fixtures/e2e-support.ts"
 import * as fixtures from "../fixtures/update-workflows.ts"
 import { useRedis } from "../support/redisServer.ts"
 
-const { activities, addItem, addSlowly, cart, failItem, finish, noHandlers, SLOW_QUEUE, whoAmI } = fixtures
+const { activities, addItem, addSlowly, asyncValidated, cart, failItem, finish, noHandlers, SLOW_QUEUE, whoAmI } = fixtures
 const workflows = { cart, noHandlers }
 const redis = await useRedis()
 const updateEntries = (events: ReadonlyArray<{ readonly type: string }>) => events.filter((entry) => entry.type.startsWith("Update"))
@@ -73,6 +73,13 @@ for (const backend of ["memory", "redis"] as const) {
       expect(error.cause.message).toBe("empty item")
       expect(await historyOf(handle)).toEqual(before)
       expect(await handle.executeUpdate(addItem, { args: ["pen"] })).toBe(2) // the workflow goes on
+    })
+
+    it("rejects an update whose validator returns a Promise (validators are synchronous)", async () => {
+      const handle = await startCart()
+      const error = await rejectionOf(handle.executeUpdate(asyncValidated))
+      expect(error.name).toBe("WorkflowUpdateFailedError")
+      expect(error.cause.message).toMatch(/update validators must be synchronous/)
     })
 
     it("rejects startUpdate of a refused update at once", async () => {

@@ -137,10 +137,14 @@ export const HandlerUnfinishedPolicy = {
 /** One of `HandlerUnfinishedPolicy`'s values. */
 export type HandlerUnfinishedPolicy = (typeof HandlerUnfinishedPolicy)[keyof typeof HandlerUnfinishedPolicy]
 
+/** An update's validator (Temporal's `UpdateValidator`): synchronous, a throw rejects the update. */
+export type UpdateValidator<Args extends Array<any>> = (...args: Args) => void
+
 /** Options of `setHandler` for an update (Temporal's `UpdateHandlerOptions`). */
 export interface UpdateHandlerOptions<Args extends Array<any>> {
   /** Runs synchronously before the handler; a throw rejects the update, which leaves no history. */
-  readonly validator?: (...args: Args) => void
+  readonly validator?: UpdateValidator<Args>
+  /** Documentation only (Temporal shows it in its UI; HotMesh has none). */
   readonly description?: string
   readonly unfinishedPolicy?: HandlerUnfinishedPolicy
 }

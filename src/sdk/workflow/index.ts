@@ -9,6 +9,7 @@ export {
   HandlerUnfinishedPolicy,
   type UpdateDefinition,
   type UpdateHandlerOptions,
+  type UpdateValidator,
   type ActivityOptions,
   type ChildWorkflowHandle,
   type ChildWorkflowOptions,

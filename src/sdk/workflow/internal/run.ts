@@ -225,7 +225,8 @@ export class WorkflowRun {
     const info: UpdateInfo = { id: updateId, name }
     const args = decodeArgs(request.args)
     try {
-      this.#inContext(() => entry.validator?.(...args), info)
+      const checked = this.#inContext(() => entry.validator?.(...args), info)
+      if (checked instanceof Promise) throw new TypeError(`the validator of update "${name}" returned a Promise; update validators must be synchronous`)
     } catch (error) {
       this.#push({ type: "RejectUpdate", updateId, failure: toFailureInfo(error) })
       return
