@@ -125,6 +125,7 @@ export const WorkflowMessageSchema = Schema.Union([
   Schema.Struct({ type: type("CancelRequested"), runId: Schema.optional(Schema.String), reason: Schema.optional(Schema.String), fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList }),
 ])
 
 /** The schema of an activity stream message (`ActivityTask`). */
@@ -155,14 +156,16 @@ const Job = [
   Schema.Struct({ type: type("ChildFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
+  Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList }),
 ] as const
 
 const JobSchema = Schema.Union(Job)
-const JobEntrySchema = Schema.Union(Job.map((job) => Schema.Struct({ ...job.fields, task: Schema.Int })))
+const JobEntries = Job.map((job) => Schema.Struct({ ...job.fields, task: Schema.Int }))
 
 /** The schema of a journal entry (`JournalEntry`): a job with its task, a command, or a note. */
 export const JournalEntrySchema = Schema.Union([
-  JobEntrySchema,
+  // Flat, so a bad entry's reason is about the member its `type` names (not a list of every job).
+  ...JobEntries,
   Schema.Struct({ type: type("ActivityScheduled"), ...at, seq: Seq, activityType: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("TimerStarted"), ...at, seq: Seq, durationMs: Time }),
   Schema.Struct({ type: Schema.Literals(["TimerCancelled", "ActivityCancelRequested", "ChildCancelRequested"]), ...at, seq: Seq }),
@@ -179,6 +182,8 @@ export const JournalEntrySchema = Schema.Union([
   Schema.Struct({ type: type("WorkflowCancelled"), ...at }),
   Schema.Struct({ type: type("WorkflowContinuedAsNew"), ...at, newRunId: Schema.String, workflowType: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("PatchMarker"), ...at, patchId: Schema.String }),
+  Schema.Struct({ type: type("UpdateAccepted"), ...at, updateId: Schema.String, name: Schema.String }),
+  Schema.Struct({ type: type("UpdateCompleted"), ...at, updateId: Schema.String, result: PayloadField, failure: Schema.optional(Failure) }),
   Schema.Struct({ type: type("ActivityRetrying"), ...at, seq: Seq, attempt: Schema.Int, failure: Failure, delayMs: Time }),
   Schema.Struct({ type: type("WorkflowTerminated"), ...at, reason: Schema.String }),
 ])
@@ -225,6 +230,14 @@ export const ExecutionStateSchema = Schema.Struct({
   failure: Schema.optional(Failure),
   searchAttributes: Schema.optional(SearchAttributes),
   memo: Schema.optional(Memo),
+  updates: Schema.optional(Schema.Array(Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    stage: Schema.Literals(["ADMITTED", "ACCEPTED", "COMPLETED"]),
+    rejected: Schema.optional(Schema.Boolean),
+    result: PayloadField,
+    failure: Schema.optional(Failure),
+  }))),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

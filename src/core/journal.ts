@@ -40,6 +40,18 @@ export type WorkflowCommand =
   | { readonly type: "ContinueAsNew"; readonly runId: string; readonly workflowType: string; readonly taskQueue: string; readonly args: ReadonlyArray<Payload> }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }
+  /** An update's validator passed: the handler runs (journaled). */
+  | { readonly type: "AcceptUpdate"; readonly updateId: string; readonly name: string }
+  /** An update was rejected (its validator threw, or no handler): never journaled, and its job is left out of the journal. */
+  | { readonly type: "RejectUpdate"; readonly updateId: string; readonly failure: FailureInfo }
+  /** An accepted update's handler returned or threw. */
+  | { readonly type: "CompleteUpdate"; readonly updateId: string; readonly result?: Payload; readonly failure?: FailureInfo }
+
+/** The commands the journal records (all but rejections, which leave no history, as in Temporal). */
+export type JournaledCommand = Exclude<WorkflowCommand, { readonly type: "RejectUpdate" }>
+
+/** Is this command journaled? */
+export const isJournaled = (command: WorkflowCommand): command is JournaledCommand => command.type !== "RejectUpdate"
 
 /** An event delivered to workflow code. */
 export type Job =
@@ -53,6 +65,7 @@ export type Job =
   | { readonly type: "ChildFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload> }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
+  | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
 
 /** A job as journaled: with the number of the workflow task that delivered it. */
 export type JobEntry = Job & { readonly task: number }
@@ -70,6 +83,8 @@ export type CommandEntry =
   | { readonly type: "WorkflowCancelled"; readonly at: number }
   | { readonly type: "WorkflowContinuedAsNew"; readonly at: number; readonly newRunId: string; readonly workflowType: string; readonly args: ReadonlyArray<Payload> }
   | { readonly type: "PatchMarker"; readonly at: number; readonly patchId: string }
+  | { readonly type: "UpdateAccepted"; readonly at: number; readonly updateId: string; readonly name: string }
+  | { readonly type: "UpdateCompleted"; readonly at: number; readonly updateId: string; readonly result?: Payload; readonly failure?: FailureInfo }
 
 /** A fact recorded for people; replay skips it. */
 export type NoteEntry =
@@ -82,6 +97,7 @@ export type JournalEntry = JobEntry | CommandEntry | NoteEntry
 const JOB_TYPES: ReadonlySet<string> = new Set([
   "WorkflowStarted", "ActivityCompleted", "ActivityFailed", "TimerFired", "ChildStarted",
   "ChildStartFailed", "ChildCompleted", "ChildFailed", "SignalReceived", "CancelRequested",
+  "UpdateRequested",
 ])
 const NOTE_TYPES: ReadonlySet<string> = new Set(["ActivityRetrying", "WorkflowTerminated"])
 
@@ -93,7 +109,7 @@ export const isNoteEntry = (entry: JournalEntry): entry is NoteEntry => NOTE_TYP
 export const isCommandEntry = (entry: JournalEntry): entry is CommandEntry => !isJobEntry(entry) && !isNoteEntry(entry)
 
 /** The journal form of a command, stamped with the step's time. */
-export const commandEntry = (command: WorkflowCommand, at: number): CommandEntry => {
+export const commandEntry = (command: JournaledCommand, at: number): CommandEntry => {
   switch (command.type) {
     case "ScheduleActivity":
       return { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args }
@@ -117,6 +133,16 @@ export const commandEntry = (command: WorkflowCommand, at: number): CommandEntry
       return { type: "WorkflowContinuedAsNew", at, newRunId: command.runId, workflowType: command.workflowType, args: command.args }
     case "Patch":
       return { type: "PatchMarker", at, patchId: command.patchId }
+    case "AcceptUpdate":
+      return { type: "UpdateAccepted", at, updateId: command.updateId, name: command.name }
+    case "CompleteUpdate":
+      return {
+        type: "UpdateCompleted",
+        at,
+        updateId: command.updateId,
+        ...(command.result === undefined ? {} : { result: command.result }),
+        ...(command.failure === undefined ? {} : { failure: command.failure }),
+      }
   }
 }
 
@@ -145,6 +171,10 @@ export const describeCall = (entry: CommandEntry): string => {
       return `continue-as-new (${entry.workflowType})`
     case "PatchMarker":
       return `patch marker ${entry.patchId}`
+    case "UpdateAccepted":
+      return `update ${entry.name} accepted (id ${entry.updateId})`
+    case "UpdateCompleted":
+      return `update completion (id ${entry.updateId})`
   }
 }
 
@@ -171,6 +201,10 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
       return true
     case "PatchMarker":
       return made.type === "PatchMarker" && recorded.patchId === made.patchId
+    case "UpdateAccepted":
+      return made.type === "UpdateAccepted" && recorded.updateId === made.updateId && recorded.name === made.name
+    case "UpdateCompleted":
+      return made.type === "UpdateCompleted" && recorded.updateId === made.updateId
   }
 }
 

@@ -73,6 +73,8 @@ export type WorkflowMessage =
   | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef }
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
   | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  /** A client's workflow update (`updateId` dedupes: a second one with the same id gets the first one's outcome). */
+  | { readonly type: "Update"; readonly runId?: string; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
 
 /** Timeouts and policy of one activity call, resolved to milliseconds. */
 export interface ActivityOptionsResolved {

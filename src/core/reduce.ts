@@ -24,7 +24,7 @@ import { type ActivityState, type ExecutionState, initialState, isRunning, type 
 import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
 export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
-export { type ActivationOutcome, completeActivation, completeTask, failTask } from "./task.ts"
+export { type ActivationOutcome, completeActivation, completeTask, failTask, UPDATE_OUTCOME_WINDOW } from "./task.ts"
 
 /** How many recent signal ids a run remembers to drop redeliveries (state stays bounded). */
 export const SIGNAL_DEDUPE_WINDOW = 256
@@ -107,6 +107,11 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       step.update({ cancelRequested: true })
       step.job(message.reason === undefined ? { type: "CancelRequested", at: now } : { type: "CancelRequested", at: now, reason: message.reason })
       return step.done()
+    case "Update":
+      if (state.updates?.some((update) => update.id === message.updateId) === true) return unchanged(state)
+      step.update({ updates: [...(state.updates ?? []), { id: message.updateId, name: message.name, stage: "ADMITTED" }] })
+      step.job({ type: "UpdateRequested", at: now, updateId: message.updateId, name: message.name, args: message.args })
+      return step.done()
     case "Terminate":
       step.record({ type: "WorkflowTerminated", at: now, reason: message.reason })
       close(step, "TERMINATED", { failure: { kind: "terminated", message: message.reason } })
@@ -117,9 +122,31 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
   }
 }
 
-/** `requestStart` found an open run of the workflow id. */
+/** `requestStart` found an open run of the workflow id (conflict policy `FAIL`). */
 export interface AlreadyRunning {
   readonly alreadyRunning: ExecutionState
+}
+
+/** `requestStart` found a closed run its reuse policy does not let it replace. */
+export interface ReuseRejected {
+  readonly reuseRejected: ExecutionState
+}
+
+/** `requestStart` found an open run and, by conflict policy `USE_EXISTING`, starts nothing. */
+export interface UseExisting {
+  readonly existing: ExecutionState
+}
+
+/** Temporal's `WorkflowIdConflictPolicy`: what a start does when a run of its workflow id is open. */
+export type WorkflowIdConflictPolicy = "FAIL" | "USE_EXISTING" | "TERMINATE_EXISTING"
+
+/** Temporal's `WorkflowIdReusePolicy`: whether a start may replace a closed run of its workflow id. */
+export type WorkflowIdReusePolicy = "ALLOW_DUPLICATE" | "ALLOW_DUPLICATE_FAILED_ONLY" | "REJECT_DUPLICATE" | "TERMINATE_IF_RUNNING"
+
+/** A start's workflow-id policies; absent: Temporal's defaults (`FAIL`, `ALLOW_DUPLICATE`). */
+export interface StartPolicies {
+  readonly conflict?: WorkflowIdConflictPolicy
+  readonly reuse?: WorkflowIdReusePolicy
 }
 
 /** The store write that will hold a client's new run: its version and the token naming that write. */
@@ -128,18 +155,63 @@ export interface RecordWrite {
   readonly token: string
 }
 
+const reusable = (closed: ExecutionState, policy: WorkflowIdReusePolicy | undefined): boolean => {
+  if (policy === "REJECT_DUPLICATE") return false
+  if (policy === "ALLOW_DUPLICATE_FAILED_ONLY") return closed.status !== "COMPLETED"
+  return true
+}
+
+/**
+ * How a client's start goes, by its policies: refused, on the open run, or
+ * a step that holds the new run (its initial state, written as `record`,
+ * and its `Start`) — after terminating the open run, for `TERMINATE_EXISTING`
+ * (reuse `TERMINATE_IF_RUNNING`), in the same transition.
+ */
+const startStep = (
+  state: ExecutionState | undefined,
+  run: NewRun,
+  now: number,
+  record: RecordWrite,
+  policies: StartPolicies,
+): Step | AlreadyRunning | ReuseRejected | UseExisting => {
+  let terminated: Transition | undefined
+  if (isRunning(state)) {
+    const conflict = policies.reuse === "TERMINATE_IF_RUNNING" ? "TERMINATE_EXISTING" : policies.conflict ?? "FAIL"
+    if (conflict === "FAIL") return { alreadyRunning: state }
+    if (conflict === "USE_EXISTING") return { existing: state }
+    terminated = reduce(state, { type: "Terminate", runId: state.runId, reason: "terminated by a new start (workflowIdConflictPolicy TERMINATE_EXISTING)" }, now)
+  } else if (state !== undefined && !reusable(state, policies.reuse)) {
+    return { reuseRejected: state }
+  }
+  const step = new Step(initialState(run, now), now)
+  if (terminated !== undefined) {
+    // The terminated run's note goes to its own journal; its close wakes its result waiters.
+    step.journal.push(...terminated.journal)
+    step.journalRunId = terminated.journalRunId ?? state!.runId
+    step.commands.push(...terminated.commands)
+    step.closed = true
+  }
+  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: record.version, token: record.token, startTime: now } })
+  return step
+}
+
 /**
  * A client asks for a new run (`client.workflow.start`): unless a run of the
- * workflow id is open, the record becomes the new run's initial state (as
- * write `record`) and its `Start` message is sent — written together, so a
- * duplicate id is rejected at the call. The worker that reads the `Start` goes on from there
+ * workflow id is open (or a closed one may not be replaced, by `policies`),
+ * the record becomes the new run's initial state (as write `record`) and its
+ * `Start` message is sent — written together, so a duplicate id is rejected
+ * at the call. The worker that reads the `Start` goes on from there
  * (`reduce`). Child starts and continue-as-new send the same `Start`.
  */
-export const requestStart = (state: ExecutionState | undefined, run: NewRun, now: number, record: RecordWrite): Transition | AlreadyRunning => {
-  if (isRunning(state)) return { alreadyRunning: state }
-  const step = new Step(initialState(run, now), now)
-  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: record.version, token: record.token, startTime: now } })
-  return step.done()
+export const requestStart = (
+  state: ExecutionState | undefined,
+  run: NewRun,
+  now: number,
+  record: RecordWrite,
+  policies: StartPolicies = {},
+): Transition | AlreadyRunning | ReuseRejected | UseExisting => {
+  const step = startStep(state, run, now, record, policies)
+  return step instanceof Step ? step.done() : step
 }
 
 /** A signal as a client sends it (`signalId` dedupes a retried send). */
@@ -164,15 +236,41 @@ export const requestSignalWithStart = (
   now: number,
   record: RecordWrite,
 ): { readonly transition: Transition; readonly signaledRunId: string } => {
-  if (isRunning(state)) {
-    const step = new Step(state, now)
-    step.sendWorkflow(state.taskQueue, state.workflowId, { type: "Signal", runId: state.runId, ...signal })
-    return { transition: step.done(), signaledRunId: state.runId }
-  }
-  const step = new Step(initialState(run, now), now)
-  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Start", ...run, record: { version: record.version, token: record.token, startTime: now } })
-  step.sendWorkflow(run.taskQueue, run.workflowId, { type: "Signal", runId: run.runId, ...signal })
-  return { transition: step.done(), signaledRunId: run.runId }
+  const step = startStep(state, run, now, record, { conflict: "USE_EXISTING" }) as Step | UseExisting
+  const target = step instanceof Step ? run : step.existing
+  const sending = step instanceof Step ? step : new Step(step.existing, now)
+  sending.sendWorkflow(target.taskQueue, target.workflowId, { type: "Signal", runId: target.runId, ...signal })
+  return { transition: sending.done(), signaledRunId: target.runId }
+}
+
+/** A client's update, sent with `requestUpdateWithStart` (the reducer dedupes it by `updateId`). */
+export interface ClientUpdate {
+  readonly updateId: string
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+}
+
+/**
+ * Temporal's update-with-start, as one transition: by `policies` (a
+ * conflict policy is required, as in Temporal), the update goes to the open
+ * run (`USE_EXISTING`), or `run` starts — after terminating the open run
+ * for `TERMINATE_EXISTING` — with the update right behind its `Start`; or
+ * the start is refused and nothing is sent. One atomic commit either way.
+ */
+export const requestUpdateWithStart = (
+  state: ExecutionState | undefined,
+  run: NewRun,
+  update: ClientUpdate,
+  now: number,
+  record: RecordWrite,
+  policies: StartPolicies & { readonly conflict: WorkflowIdConflictPolicy },
+): { readonly transition: Transition; readonly updatedRunId: string } | AlreadyRunning | ReuseRejected => {
+  const step = startStep(state, run, now, record, policies)
+  if ("alreadyRunning" in step || "reuseRejected" in step) return step
+  const target = step instanceof Step ? run : step.existing
+  const sending = step instanceof Step ? step : new Step(step.existing, now)
+  sending.sendWorkflow(target.taskQueue, target.workflowId, { type: "Update", runId: target.runId, ...update })
+  return { transition: sending.done(), updatedRunId: target.runId }
 }
 
 /**

@@ -50,6 +50,22 @@ export interface TaskFailure {
   readonly at: number
 }
 
+/**
+ * A workflow update the run has received: `ADMITTED` (its job waits for the
+ * code), `ACCEPTED` (the validator passed, the handler runs), `COMPLETED`
+ * (the handler's result or failure, or — never accepted — the rejection).
+ * Kept for the waiting client, and to dedupe a second update with its id.
+ */
+export interface UpdateState {
+  readonly id: string
+  readonly name: string
+  readonly stage: "ADMITTED" | "ACCEPTED" | "COMPLETED"
+  /** Completed without being accepted: the validator threw, or the run has no handler for it. */
+  readonly rejected?: boolean
+  readonly result?: Payload
+  readonly failure?: FailureInfo
+}
+
 /** One workflow execution's state. */
 export interface ExecutionState {
   readonly workflowId: string
@@ -83,6 +99,8 @@ export interface ExecutionState {
   readonly searchAttributes?: StoredAttributes
   /** The memo: payloads shown by `describe` and `list`, not indexed. */
   readonly memo?: Readonly<Record<string, Payload>>
+  /** The run's updates: all open ones and the most recent completed ones (a bounded window). Absent: none yet. */
+  readonly updates?: ReadonlyArray<UpdateState>
 }
 
 /** Parameters of a new run. */

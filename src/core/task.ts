@@ -4,20 +4,28 @@
  * turns the commands into messages and timers; `failTask` keeps the jobs and
  * schedules a retry of the task. Pure.
  */
-import { commandEntry, type WorkflowCommand } from "./journal.ts"
-import { type ExecutionState, initialState, isRunning } from "./state.ts"
+import { commandEntry, isJournaled, type WorkflowCommand } from "./journal.ts"
+import { type ExecutionState, initialState, isRunning, type UpdateState } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
+
+/** How many completed updates a run keeps for waiting clients and to dedupe update ids (state stays bounded). */
+export const UPDATE_OUTCOME_WINDOW = 64
 
 /**
  * Workflow code ran on `state.pendingJobs` and made `commands`: journal the
  * jobs (as one task) and the commands, and turn the commands into messages
- * and timers.
+ * and timers. A rejected update leaves no history: neither its job nor the
+ * rejection is journaled (replay never sees it), only its outcome is kept
+ * in the state for the client.
  */
 export const completeTask = (state: ExecutionState, commands: ReadonlyArray<WorkflowCommand>, now: number): Transition => {
   if (!isRunning(state)) return unchanged(state)
   const step = new Step(state, now)
   const task = state.tasks + 1
-  for (const job of state.pendingJobs) step.record({ ...job, task })
+  const rejected = new Set(commands.flatMap((command) => (command.type === "RejectUpdate" ? [command.updateId] : [])))
+  for (const job of state.pendingJobs) {
+    if (job.type !== "UpdateRequested" || !rejected.has(job.updateId)) step.record({ ...job, task })
+  }
   if (state.taskFailure !== undefined) {
     step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
     const { taskFailure: _, ...rest } = step.state
@@ -27,7 +35,7 @@ export const completeTask = (state: ExecutionState, commands: ReadonlyArray<Work
   next.pendingJobs = []
   next.tasks = task
   for (const command of commands) {
-    step.record(commandEntry(command, now))
+    if (isJournaled(command)) step.record(commandEntry(command, now))
     applyCommand(step, command)
     if (step.closed) break
   }
@@ -126,7 +134,27 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
     }
     case "Patch":
       return
+    case "AcceptUpdate":
+      setUpdate(step, command.updateId, { stage: "ACCEPTED" })
+      return
+    case "RejectUpdate":
+      setUpdate(step, command.updateId, { stage: "COMPLETED", rejected: true, failure: command.failure })
+      return
+    case "CompleteUpdate":
+      setUpdate(step, command.updateId, {
+        stage: "COMPLETED",
+        ...(command.result === undefined ? {} : { result: command.result }),
+        ...(command.failure === undefined ? {} : { failure: command.failure }),
+      })
+      return
   }
+}
+
+/** Move update `id` to its next stage; only the last `UPDATE_OUTCOME_WINDOW` completed ones are kept. */
+const setUpdate = (step: Step, id: string, patch: Omit<UpdateState, "id" | "name">): void => {
+  const updates = (step.state.updates ?? []).map((update) => (update.id === id ? { id, name: update.name, ...patch } : update))
+  let excess = updates.filter((update) => update.stage === "COMPLETED").length - UPDATE_OUTCOME_WINDOW
+  step.update({ updates: excess <= 0 ? updates : updates.filter((update) => update.stage !== "COMPLETED" || excess-- <= 0) })
 }
 
 /** What running workflow code on a run's pending jobs produced. */

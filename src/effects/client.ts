@@ -8,9 +8,20 @@
 import { Clock, Data, Effect, Option } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
-import type { ExecutionState, NewRun } from "../core/state.ts"
-import { type ClientSignal, reduce, requestSignalWithStart, requestStart } from "../core/reduce.ts"
-import { Store, type StoreError } from "../stores/Store.ts"
+import type { ExecutionState, NewRun, UpdateState } from "../core/state.ts"
+import {
+  type AlreadyRunning,
+  type ClientSignal,
+  type ClientUpdate,
+  reduce,
+  requestSignalWithStart,
+  requestStart,
+  requestUpdateWithStart,
+  type ReuseRejected,
+  type StartPolicies,
+  type WorkflowIdConflictPolicy,
+} from "../core/reduce.ts"
+import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 import { nextWriteToken } from "./writeToken.ts"
@@ -27,52 +38,94 @@ export class QueryTimedOut extends Data.TaggedError("QueryTimedOut")<{ readonly 
 const CONFLICT_RETRIES = 20
 
 /**
- * Start a new run (`requestStart`); fails with `WorkflowAlreadyRunning` while
- * another run is open. A new workflow id costs one round trip: the first
- * attempt assumes there is no record, and only a conflict makes it load one.
- * Idempotent by run id (finding its own run open means an earlier attempt
- * landed), so a brief store outage is ridden out. Resolves to the version of
- * the record it wrote.
+ * One client commit that may start a run (start, signal-with-start,
+ * update-with-start). A new workflow id costs one round trip: the first
+ * attempt assumes there is no record (also right for a record a store
+ * rollback took away), and only a conflict makes it load one. `attempt`
+ * gets the record, the time and the token of the write it may make (which
+ * travels in the run's `Start`, so the worker's guess names it).
  */
-export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun) {
-  const attempt = (current: Versioned) =>
+const startCommit = <A, E>(
+  workflowId: string,
+  attempt: (current: Versioned, now: number, token: string) => Effect.Effect<A, E | CommitConflict | StoreError, Store>,
+): Effect.Effect<A, E | CommitConflict | StoreError, Store> => {
+  const once = (current: Versioned) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      // The token of the record this start writes travels in its `Start`, so the worker's guess names it.
       const token = yield* nextWriteToken
-      const transition = requestStart(current.state, run, now, { version: current.version + 1, token })
-      if ("alreadyRunning" in transition) {
-        // Our own run: an earlier attempt landed but its reply was lost.
-        if (transition.alreadyRunning.runId === run.runId) return current.version
-        return yield* new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: transition.alreadyRunning.workflowType })
-      }
-      return (yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)).version
+      return yield* attempt(current, now, token)
     })
-  // Assume no record (a create, also right for a record a store rollback took away); load on a conflict.
-  return yield* retryBriefOutage(attempt({ ...NO_RECORD, state: undefined }).pipe(
-    Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
+  return retryBriefOutage(once({ ...NO_RECORD, state: undefined }).pipe(
+    Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(workflowId), once), CONFLICT_RETRIES)),
   ))
+}
+
+/** A start refused by its policies: the open run (conflict `FAIL`) or a closed one its reuse policy keeps. */
+const refused = (run: NewRun, outcome: AlreadyRunning | ReuseRejected): WorkflowAlreadyRunning =>
+  new WorkflowAlreadyRunning({ workflowId: run.workflowId, workflowType: ("alreadyRunning" in outcome ? outcome.alreadyRunning : outcome.reuseRejected).workflowType })
+
+/** The run a start wrote, or the open one it used (`USE_EXISTING`: no `version`). */
+export interface Started {
+  readonly runId: string
+  /** The version of the record the start wrote. */
+  readonly version?: number
+}
+
+/**
+ * Start a new run (`requestStart`, with Temporal's workflow-id policies);
+ * fails with `WorkflowAlreadyRunning` when they refuse it. Idempotent by run
+ * id (finding its own run open means an earlier attempt landed), so a brief
+ * store outage is ridden out. A start that terminates the open run
+ * (`TERMINATE_EXISTING`) expires it after `retentionMs`.
+ */
+export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, policies: StartPolicies = {}, retentionMs = Infinity) {
+  return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<Started, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
+    Effect.gen(function* () {
+      // Our own run: an earlier attempt landed but its reply was lost.
+      if (current.state?.runId === run.runId) return { runId: run.runId, version: current.version }
+      const transition = requestStart(current.state, run, now, { version: current.version + 1, token }, policies)
+      if ("existing" in transition) return { runId: transition.existing.runId }
+      if ("alreadyRunning" in transition || "reuseRejected" in transition) return yield* refused(run, transition)
+      return { runId: run.runId, version: (yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs }, token)).version }
+    }))
 })
 
 /**
  * Signal the open run of `run.workflowId`, or start `run` and signal it, in
- * one commit (`requestSignalWithStart`). Like `startWorkflow`, a new id costs
- * one round trip and a lost race reloads; a retry after a lost reply finds
+ * one commit (`requestSignalWithStart`). A retry after a lost reply finds
  * its own run open and re-sends the signal under the same id, which the
  * reducer drops. Resolves to the run that received the signal.
  */
 export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal) {
-  const attempt = (current: Versioned) =>
+  return yield* startCommit(run.workflowId, (current, now, token) =>
     Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const token = yield* nextWriteToken
       const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token })
       yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)
       return signaledRunId
-    })
-  return yield* retryBriefOutage(attempt({ ...NO_RECORD, state: undefined }).pipe(
-    Effect.catchTag("CommitConflict", () => retryConflicts(Effect.flatMap(loadExecution(run.workflowId), attempt), CONFLICT_RETRIES)),
-  ))
+    }))
+})
+
+/**
+ * Temporal's update-with-start in one commit (`requestUpdateWithStart`):
+ * the update goes to the open run or to a new run right behind its `Start`,
+ * by `policies`; `WorkflowAlreadyRunning` when they refuse the start. A retry
+ * after a lost reply finds its own run open and re-sends the update under
+ * the same id, which the reducer drops. Resolves to the run that got the update.
+ */
+export const updateWithStartWorkflow = Effect.fn("Client.updateWithStart")(function* (
+  run: NewRun,
+  update: ClientUpdate,
+  policies: StartPolicies & { readonly conflict: WorkflowIdConflictPolicy },
+  retentionMs: number,
+) {
+  return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<string, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
+    Effect.gen(function* () {
+      const own = current.state?.runId === run.runId ? { conflict: "USE_EXISTING" as const } : {}
+      const outcome = requestUpdateWithStart(current.state, run, update, now, { version: current.version + 1, token }, { ...policies, ...own })
+      if ("alreadyRunning" in outcome || "reuseRejected" in outcome) return yield* refused(run, outcome)
+      yield* commitTransition(undefined, current, current.state, outcome.transition, { now, retentionMs }, token)
+      return outcome.updatedRunId
+    }))
 })
 
 /** The state of `workflowId`'s latest run, or `WorkflowNotFound`. */
@@ -134,37 +187,92 @@ export const queryWorkflow = Effect.fn("Client.query")(function* (
   return reply.value
 })
 
-/** The first re-check of `awaitClosed` without a notification; doubling to `MAX_POLL_MS`. */
+const alreadyCompleted = (workflowId: string) => new WorkflowNotFound({ workflowId, message: `workflow execution already completed: ${workflowId}` })
+
+/**
+ * Send an update to the open run of `workflowId` (run `runId` if given) and
+ * resolve to that run. An update id the run already knows is not sent again:
+ * its waiter gets the first update's outcome. On a closed run (or another
+ * run than `runId`) `WorkflowNotFound`, as Temporal's "workflow execution
+ * already completed".
+ */
+export const sendUpdate = Effect.fn("Client.update")(function* (workflowId: string, runId: string | undefined, update: ClientUpdate) {
+  return yield* retryBriefOutage(Effect.gen(function* () {
+    const state = yield* describeWorkflow(workflowId)
+    if (runId !== undefined && state.runId !== runId) return yield* alreadyCompleted(workflowId)
+    if (state.updates?.some((known) => known.id === update.updateId) === true) return state.runId
+    if (state.status !== "RUNNING") return yield* alreadyCompleted(workflowId)
+    yield* sendToWorkflow(state.taskQueue, workflowId, { type: "Update", runId: state.runId, ...update })
+    return state.runId
+  }))
+})
+
+/** The first re-check of a waiter without a notification; doubling to `MAX_POLL_MS`. */
 const FIRST_POLL_MS = 1000
 const MAX_POLL_MS = 30_000
 
 /**
+ * Load `workflowId`'s record until `settled` finds what the caller waits
+ * for in its state. Wakes on the store's notification (`awaitUpdate`);
+ * without one it re-checks after 1 s, then less and less often (up to every
+ * 30 s), so many waiters on long workflows do not poll the store in step.
+ * `knownVersion` (a version just written, of an open run) skips the first load.
+ */
+const watchExecution = <A>(
+  workflowId: string,
+  settled: (state: ExecutionState) => Effect.Effect<A | undefined, WorkflowNotFound>,
+  knownVersion?: number,
+): Effect.Effect<A, StoreError | WorkflowNotFound, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    let pollMs = FIRST_POLL_MS
+    // A result may be awaited for days: each store call rides out a brief outage on its own.
+    if (knownVersion !== undefined) yield* retryBriefOutage(store.awaitUpdate(workflowId, knownVersion, pollMs))
+    for (;;) {
+      const { state, version } = yield* retryBriefOutage(loadExecution(workflowId))
+      if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
+      const found = yield* settled(state)
+      if (found !== undefined) return found
+      yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
+      pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
+    }
+  })
+
+/**
  * Wait until the latest run (or run `runId`) closes and return its final
- * state. Wakes on the store's notification (`awaitUpdate`); without one it
- * re-checks after 1 s, then less and less often (up to every 30 s), so many
- * waiters on long workflows do not poll the store in step. `startedVersion`
- * (the version a start just wrote) skips the first load: the run is open.
+ * state. `startedVersion` (the version a start just wrote) skips the first
+ * load: the run is open.
  */
 export const awaitClosed = (
   workflowId: string,
   runId: string | undefined,
   startedVersion?: number,
 ): Effect.Effect<ExecutionState, StoreError | WorkflowNotFound, Store> =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    let pollMs = FIRST_POLL_MS
-    // A result may be awaited for days: each store call rides out a brief outage on its own.
-    if (startedVersion !== undefined) yield* retryBriefOutage(store.awaitUpdate(workflowId, startedVersion, pollMs))
-    for (;;) {
-      const { state, version } = yield* retryBriefOutage(loadExecution(workflowId))
-      if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
-      if (runId !== undefined && state.runId !== runId) {
-        return yield* new WorkflowNotFound({ workflowId, message: `run ${runId} of workflow ${workflowId} is no longer the latest run` })
-      }
-      if (state.status !== "RUNNING") return state
-      yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
-      pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
+  watchExecution(workflowId, (state) => {
+    if (runId !== undefined && state.runId !== runId) {
+      return Effect.fail(new WorkflowNotFound({ workflowId, message: `run ${runId} of workflow ${workflowId} is no longer the latest run` }))
     }
+    return Effect.succeed(state.status !== "RUNNING" ? state : undefined)
+  }, startedVersion)
+
+/**
+ * Wait until update `updateId` of run `runId` (default: the latest run)
+ * reaches `stage` — `ACCEPTED` also settles on a rejection, which completes
+ * it at once — and return it. The outcome is in the run's state, committed
+ * with the step that produced it, so it survives any worker crash. A run
+ * that closes (or is replaced) first abandons the update: `WorkflowNotFound`.
+ */
+export const awaitUpdateStage = (
+  workflowId: string,
+  runId: string | undefined,
+  updateId: string,
+  stage: "ACCEPTED" | "COMPLETED",
+): Effect.Effect<UpdateState, StoreError | WorkflowNotFound, Store> =>
+  watchExecution(workflowId, (state) => {
+    if (runId !== undefined && state.runId !== runId) return Effect.fail(alreadyCompleted(workflowId))
+    const update = state.updates?.find((known) => known.id === updateId)
+    if (update !== undefined && (update.stage === "COMPLETED" || (stage === "ACCEPTED" && update.stage === "ACCEPTED"))) return Effect.succeed(update)
+    return state.status === "RUNNING" ? Effect.succeed(undefined) : Effect.fail(alreadyCompleted(workflowId))
   })
 
 /** The journal of a run (default: the latest), riding out a brief store outage. */

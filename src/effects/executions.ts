@@ -281,8 +281,9 @@ export const toCommit = (
   if (commit.token !== undefined && indexChanged(before, state)) {
     commit.index = indexDelta(before, state)
   }
+  // An update that moved on (admitted, accepted, completed) wakes its waiting client too.
+  if (transition.closed || (state !== undefined && state.updates !== before?.updates)) commit.notify = true
   if (transition.closed) {
-    commit.notify = true
     if (transition.journal.length > 0 && Number.isFinite(retention.retentionMs)) {
       commit.expire = { at: retention.now + retention.retentionMs, record: state?.status !== "RUNNING" }
     }

@@ -10,16 +10,20 @@ import { Effect } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { decode, encodeArgs } from "../core/payload.ts"
-import type { ExecutionState, WorkflowStatus } from "../core/state.ts"
+import type { ClientUpdate, StartPolicies } from "../core/reduce.ts"
+import type { ExecutionState, NewRun, UpdateState, WorkflowStatus } from "../core/state.ts"
 import {
   awaitClosed,
+  awaitUpdateStage,
   describeWorkflow,
   queryWorkflow,
   readJournal,
   sendToRunning,
+  sendUpdate,
   signalWithStartWorkflow,
   startWorkflow,
   terminateWorkflow,
+  updateWithStartWorkflow,
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
@@ -31,11 +35,38 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
-import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
+import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } from "./workflow/api.ts"
 import { encodedMemo, storedAttributes, type TypedSearchAttributesInput } from "./searchAttributes.ts"
 import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
+
+/** Temporal's `WorkflowIdConflictPolicy`: what a start does when a run of its workflow id is open. */
+export const WorkflowIdConflictPolicy = {
+  /** Reject the start with `WorkflowExecutionAlreadyStartedError` (the default). */
+  FAIL: "FAIL",
+  /** Start nothing: the handle is the open run's. */
+  USE_EXISTING: "USE_EXISTING",
+  /** Terminate the open run and start a new one, in one commit. */
+  TERMINATE_EXISTING: "TERMINATE_EXISTING",
+} as const
+/** One of `WorkflowIdConflictPolicy`'s values. */
+export type WorkflowIdConflictPolicy = (typeof WorkflowIdConflictPolicy)[keyof typeof WorkflowIdConflictPolicy]
+
+/** Temporal's `WorkflowIdReusePolicy`: whether a start may reuse the id of a closed run (kept for the connection's retention). */
+export const WorkflowIdReusePolicy = {
+  /** Always (the default). */
+  ALLOW_DUPLICATE: "ALLOW_DUPLICATE",
+  /** Only if the closed run did not complete (it failed, was cancelled or terminated). */
+  ALLOW_DUPLICATE_FAILED_ONLY: "ALLOW_DUPLICATE_FAILED_ONLY",
+  /** Never: `WorkflowExecutionAlreadyStartedError`. */
+  REJECT_DUPLICATE: "REJECT_DUPLICATE",
+  /** Always, and terminate an open run first (Temporal deprecates it for `WorkflowIdConflictPolicy.TERMINATE_EXISTING`). */
+  TERMINATE_IF_RUNNING: "TERMINATE_IF_RUNNING",
+} as const
+/** One of `WorkflowIdReusePolicy`'s values. */
+export type WorkflowIdReusePolicy = (typeof WorkflowIdReusePolicy)[keyof typeof WorkflowIdReusePolicy]
 
 /** Options of `client.workflow.start` / `execute`. */
 export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
@@ -46,10 +77,16 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** Payloads shown with the execution by `describe` and `list`, not indexed. */
   readonly memo?: Record<string, unknown>
+  /** When a run of `workflowId` is open; default `FAIL`. */
+  readonly workflowIdConflictPolicy?: WorkflowIdConflictPolicy
+  /** When a closed run of `workflowId` is still kept; default `ALLOW_DUPLICATE`. */
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
 }
 
+type StartOptionsWithoutPolicies<Args extends Array<any>> = Omit<WorkflowStartOptions<Args>, "workflowIdConflictPolicy" | "workflowIdReusePolicy">
+
 /** Options of `client.workflow.signalWithStart` (Temporal's `WorkflowSignalWithStartOptions`). */
-export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<any>, SignalArgs extends Array<any> = Array<any>> extends WorkflowStartOptions<Args> {
+export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<any>, SignalArgs extends Array<any> = Array<any>> extends StartOptionsWithoutPolicies<Args> {
   readonly signal: SignalDefinition<SignalArgs> | string
   readonly signalArgs?: SignalArgs
 }
@@ -87,6 +124,30 @@ export interface WorkflowExecutionDescription {
   readonly parent?: { readonly workflowId: string; readonly runId: string }
 }
 
+/** Temporal's update stages; `startUpdate` waits for `ACCEPTED`. */
+export const WorkflowUpdateStage = {
+  ADMITTED: "ADMITTED",
+  ACCEPTED: "ACCEPTED",
+  COMPLETED: "COMPLETED",
+} as const
+/** One of `WorkflowUpdateStage`'s values. */
+export type WorkflowUpdateStage = (typeof WorkflowUpdateStage)[keyof typeof WorkflowUpdateStage]
+
+/** Options of `executeUpdate`/`startUpdate` (Temporal's `WorkflowUpdateOptions`). */
+export interface WorkflowUpdateOptions {
+  /** Dedupes: a second update with this id gets the first one's outcome (default: a random UUID). */
+  readonly updateId?: string
+}
+
+/** A started update (Temporal's `WorkflowUpdateHandle`). */
+export interface WorkflowUpdateHandle<Ret> {
+  readonly updateId: string
+  readonly workflowId: string
+  readonly workflowRunId?: string
+  /** The handler's result; `WorkflowUpdateFailedError` if it was rejected or failed. */
+  result(): Promise<Ret>
+}
+
 type Result<T> = T extends Workflow ? Awaited<ReturnType<T>> : unknown
 
 /** A handle on a workflow execution (Temporal's `WorkflowHandle`). */
@@ -107,14 +168,44 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
   cancel(): Promise<void>
   terminate(reason?: string): Promise<void>
   describe(): Promise<WorkflowExecutionDescription>
+  /**
+   * Run an update and wait for its result (Temporal's `executeUpdate`): `WorkflowUpdateFailedError`
+   * when the validator rejects it or the handler fails, `WorkflowNotFoundError` on a closed workflow.
+   */
+  executeUpdate<Ret, Args extends [any, ...Array<any>], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options: WorkflowUpdateOptions & { readonly args: Args },
+  ): Promise<Ret>
+  executeUpdate<Ret, Args extends [] = [], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options?: WorkflowUpdateOptions & { readonly args?: Args },
+  ): Promise<Ret>
+  /** Send an update and wait until it is accepted (or rejected: `WorkflowUpdateFailedError`). */
+  startUpdate<Ret, Args extends [any, ...Array<any>], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options: WorkflowUpdateOptions & { readonly args: Args; readonly waitForStage: typeof WorkflowUpdateStage.ACCEPTED },
+  ): Promise<WorkflowUpdateHandle<Ret>>
+  startUpdate<Ret, Args extends [] = [], Name extends string = string>(
+    def: UpdateDefinition<Ret, Args, Name> | string,
+    options: WorkflowUpdateOptions & { readonly args?: Args; readonly waitForStage: typeof WorkflowUpdateStage.ACCEPTED },
+  ): Promise<WorkflowUpdateHandle<Ret>>
+  /** A handle on an update sent earlier (by any client), by its id. */
+  getUpdateHandle<Ret>(updateId: string): WorkflowUpdateHandle<Ret>
   /** The run's journal (history) as JSON-serializable data. */
   fetchHistory(): Promise<{ readonly workflowId: string; readonly runId: string; readonly workflowType: string; readonly events: ReadonlyArray<JournalEntry> }>
 }
 
 const QUERY_TIMEOUT_MS = 10_000
-const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo"] satisfies Array<keyof WorkflowStartOptions>
-const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
+const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "workflowIdConflictPolicy", "workflowIdReusePolicy"] satisfies Array<keyof WorkflowStartOptions>
+const SIGNAL_WITH_START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
+const UNSUPPORTED_SIGNAL_WITH_START = {
+  ...UNSUPPORTED_CLIENT_START,
+  workflowIdConflictPolicy: "does not apply to signalWithStart: it signals the open run (USE_EXISTING) or starts one",
+  workflowIdReusePolicy: "is not supported by signalWithStart yet: a closed workflow id is always started again",
+}
 const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
+const UPDATE_OPTIONS = ["args", "updateId"] satisfies Array<keyof (WorkflowUpdateOptions & { args: unknown })>
+const START_UPDATE_OPTIONS = [...UPDATE_OPTIONS, "waitForStage"]
 
 const required = (value: unknown, name: string): string => {
   if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
@@ -123,6 +214,24 @@ const required = (value: unknown, name: string): string => {
 
 const workflowTypeOf = (workflow: Workflow | string): string =>
   required(typeof workflow === "string" ? workflow : typeof workflow === "function" ? workflow.name : undefined, "workflow type (a named function or a string)")
+
+const policyOf = <P extends string>(where: string, name: string, value: unknown, policies: Readonly<Record<string, P>>): P | undefined => {
+  if (value === undefined) return undefined
+  if (!Object.values(policies).includes(value as P)) {
+    throw new InvalidArgumentError({ message: `${where}: ${name} must be one of ${Object.values(policies).join(", ")}; got ${JSON.stringify(value)}` })
+  }
+  return value as P
+}
+
+/** A start's workflow-id policies, checked. */
+const startPolicies = (where: string, options: Pick<WorkflowStartOptions, "workflowIdConflictPolicy" | "workflowIdReusePolicy">): StartPolicies => {
+  const conflict = policyOf(where, "workflowIdConflictPolicy", options.workflowIdConflictPolicy, WorkflowIdConflictPolicy)
+  const reuse = policyOf(where, "workflowIdReusePolicy", options.workflowIdReusePolicy, WorkflowIdReusePolicy)
+  if (reuse === "TERMINATE_IF_RUNNING" && conflict !== undefined) {
+    throw new InvalidArgumentError({ message: `${where}: workflowIdReusePolicy TERMINATE_IF_RUNNING cannot be combined with a workflowIdConflictPolicy (use TERMINATE_EXISTING)` })
+  }
+  return { ...(conflict === undefined ? {} : { conflict }), ...(reuse === undefined ? {} : { reuse }) }
+}
 
 /** Map effect-layer client errors to Temporal's error classes. */
 const temporalError = (error: { readonly _tag: string } & Record<string, any>): Error => {
@@ -163,7 +272,7 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
 })
 
 /** A start's search attributes and memo, checked and encoded. */
-const visibilityOf = (options: WorkflowStartOptions, label: string) => {
+const visibilityOf = (options: Pick<WorkflowStartOptions, "typedSearchAttributes" | "memo">, label: string) => {
   const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
   const memo = encodedMemo(options.memo, label)
   return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }) }
@@ -174,6 +283,71 @@ export const outcomeOf = (state: ExecutionState): unknown => {
   if (state.status === "COMPLETED") return decode(state.result)
   const cause = state.failure === undefined ? undefined : fromFailureInfo(state.failure)
   throw new WorkflowFailedError(`Workflow execution ${state.status.toLowerCase()}: ${state.workflowId}`, cause, state.status)
+}
+
+/**
+ * Temporal's `WithStartWorkflowOperation`: the start half of an
+ * update-with-start (`client.workflow.executeUpdateWithStart`), used once.
+ * `workflowHandle()` resolves once the update-with-start has run.
+ */
+export class WithStartWorkflowOperation<T extends Workflow> {
+  #used = false
+  readonly #handle: Promise<WorkflowHandle<T>>
+  #settle!: (outcome: Promise<{ readonly handle: WorkflowHandle<any> }>) => void
+
+  constructor(
+    readonly workflowTypeOrFunc: string | T,
+    readonly options: WorkflowStartOptions<Parameters<T>> & { readonly workflowIdConflictPolicy: WorkflowIdConflictPolicy },
+  ) {
+    checkOptions("new WithStartWorkflowOperation(workflow, options)", options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
+    this.#handle = new Promise<{ readonly handle: WorkflowHandle<any> }>((resolve) => {
+      this.#settle = resolve
+    }).then(({ handle }) => handle as WorkflowHandle<T>)
+    this.#handle.catch(() => undefined)
+  }
+
+  /** Temporal's factory. */
+  static create<T extends Workflow>(
+    workflowTypeOrFunc: string | T,
+    options: WorkflowStartOptions<Parameters<T>> & { readonly workflowIdConflictPolicy: WorkflowIdConflictPolicy },
+  ): WithStartWorkflowOperation<T> {
+    return new WithStartWorkflowOperation(workflowTypeOrFunc, options)
+  }
+
+  /** The workflow's handle, once the update-with-start that used this operation has run (or its error). */
+  workflowHandle(): Promise<WorkflowHandle<T>> {
+    return this.#handle
+  }
+
+  /** Internal: run `start` as this operation's one use. */
+  claim<A extends { readonly handle: WorkflowHandle<any> }>(start: () => Promise<A>): Promise<A> {
+    if (this.#used) throw new InvalidArgumentError({ message: "This WithStartWorkflowOperation instance has already been executed" })
+    this.#used = true
+    const outcome = start()
+    this.#settle(outcome)
+    return outcome
+  }
+}
+
+const checkStage = (where: string, stage: unknown): void => {
+  if (stage !== WorkflowUpdateStage.ACCEPTED) {
+    throw new InvalidArgumentError({ message: `${where}: waitForStage must be WorkflowUpdateStage.ACCEPTED; got ${JSON.stringify(stage)}` })
+  }
+}
+
+/** An update as the client sends it: name, id (default: a random UUID) and arguments, checked. */
+const clientUpdate = (connection: Connection, def: UpdateDefinition<unknown, Array<any>> | string, options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined): ClientUpdate => {
+  const name = required(typeof def === "string" ? def : def?.name, "update name")
+  const updateId = options?.updateId === undefined ? randomUUID() : required(options.updateId, "updateId")
+  const args = encodeArgs(options?.args ?? [], `update ${name} args`)
+  connection.payloads.check(args, `update ${name} args`)
+  return { updateId, name, args }
+}
+
+/** The update's result, or the `WorkflowUpdateFailedError` it ended with. */
+const updateOutcome = (update: UpdateState): unknown => {
+  if (update.failure === undefined) return decode(update.result)
+  throw new WorkflowUpdateFailedError("Workflow Update failed", fromFailureInfo(update.failure))
 }
 
 /** Workflow operations (`client.workflow`). */
@@ -191,15 +365,38 @@ export class WorkflowClient {
    * (as do `signal` and `query`).
    */
   async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
-    checkOptions("client.workflow.start(workflow, options)", options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
+    const where = "client.workflow.start(workflow, options)"
+    checkOptions(where, options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
+    const run = this.#newRun(workflow, options)
+    const started = await this.run(startWorkflow(run, startPolicies(where, options), this.connection.retentionMs))
+    return this.#handle<T>(run.workflowId, undefined, started.runId, started.version)
+  }
+
+  /** A handle on update `updateId` of run `runId` (default: the latest run) of `workflowId`. */
+  #updateHandle<Ret>(workflowId: string, runId: string | undefined, updateId: string): WorkflowUpdateHandle<Ret> {
+    return {
+      updateId,
+      workflowId,
+      ...(runId === undefined ? {} : { workflowRunId: runId }),
+      result: async () => updateOutcome(await this.run(asResultWaiter(awaitUpdateStage(workflowId, runId, updateId, "COMPLETED")))) as Ret,
+    }
+  }
+
+  /** Wait until the update is accepted: its handle, or its rejection (Temporal's `startUpdate` throws then). */
+  async #accepted<Ret>(workflowId: string, runId: string, updateId: string): Promise<WorkflowUpdateHandle<Ret>> {
+    const accepted = await this.run(asResultWaiter(awaitUpdateStage(workflowId, runId, updateId, "ACCEPTED")))
+    if (accepted.rejected === true) updateOutcome(accepted)
+    return this.#updateHandle<Ret>(workflowId, runId, updateId)
+  }
+
+  /** A new run's parameters from start options (checked). */
+  #newRun(workflow: Workflow | string, options: StartOptionsWithoutPolicies<Array<unknown>>): NewRun {
     const workflowType = workflowTypeOf(workflow)
     const workflowId = required(options?.workflowId, "workflowId")
     const taskQueue = required(options.taskQueue, "taskQueue")
     const args = encodeArgs(options.args ?? [])
     this.connection.payloads.check(args, `start workflow ${workflowType} args`)
-    const runId = randomUUID()
-    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args, ...visibilityOf(options, "client.workflow.start") }))
-    return this.#handle<T>(workflowId, undefined, runId, version)
+    return { workflowId, runId: randomUUID(), workflowType, taskQueue, args, ...visibilityOf(options, `start workflow ${workflowType}`) }
   }
 
   /**
@@ -211,17 +408,67 @@ export class WorkflowClient {
     workflow: T | string,
     options: WorkflowSignalWithStartOptions<Parameters<T>, SignalArgs>,
   ): Promise<WorkflowHandleWithSignaledRunId<T>> {
-    checkOptions("client.workflow.signalWithStart(workflow, options)", options, SIGNAL_WITH_START_OPTIONS, UNSUPPORTED_CLIENT_START)
-    const workflowType = workflowTypeOf(workflow)
-    const workflowId = required(options?.workflowId, "workflowId")
-    const taskQueue = required(options.taskQueue, "taskQueue")
+    checkOptions("client.workflow.signalWithStart(workflow, options)", options, SIGNAL_WITH_START_OPTIONS, UNSUPPORTED_SIGNAL_WITH_START)
+    const run = this.#newRun(workflow, options)
     const name = required(typeof options.signal === "string" ? options.signal : options.signal?.name, "signal")
-    const args = encodeArgs(options.args ?? [])
     const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
-    const runId = randomUUID()
-    const run = { workflowId, runId, workflowType, taskQueue, args, ...visibilityOf(options, "client.workflow.signalWithStart") }
     const signaledRunId = await this.run(signalWithStartWorkflow(run, { signalId: randomUUID(), name, args: signalArgs }))
-    return { ...this.#handle<T>(workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
+    return { ...this.#handle<T>(run.workflowId, undefined, signaledRunId === run.runId ? run.runId : undefined, undefined), signaledRunId }
+  }
+
+  /**
+   * Temporal's update-with-start: send the update to the open run of the
+   * operation's workflow id, or start a run with the update right behind
+   * its `Start` — by the operation's `workflowIdConflictPolicy` — in one
+   * commit, and wait for the update's result.
+   */
+  async executeUpdateWithStart<T extends Workflow, Ret, Args extends Array<any>>(
+    update: UpdateDefinition<Ret, Args> | string,
+    options: WorkflowUpdateOptions & { readonly args?: Args; readonly startWorkflowOperation: WithStartWorkflowOperation<T> },
+  ): Promise<Ret> {
+    checkOptions("client.workflow.executeUpdateWithStart(update, options)", options, [...UPDATE_OPTIONS, "startWorkflowOperation"])
+    const { workflowId, runId, updateId } = await this.#updateWithStart("executeUpdateWithStart", update, options)
+    return this.#updateHandle<Ret>(workflowId, runId, updateId).result()
+  }
+
+  /** Update-with-start, returning once the update is accepted (or rejected: `WorkflowUpdateFailedError`). */
+  async startUpdateWithStart<T extends Workflow, Ret, Args extends Array<any>>(
+    update: UpdateDefinition<Ret, Args> | string,
+    options: WorkflowUpdateOptions & {
+      readonly args?: Args
+      readonly waitForStage: typeof WorkflowUpdateStage.ACCEPTED
+      readonly startWorkflowOperation: WithStartWorkflowOperation<T>
+    },
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    const where = "client.workflow.startUpdateWithStart(update, options)"
+    checkOptions(where, options, [...START_UPDATE_OPTIONS, "startWorkflowOperation"])
+    checkStage(where, options.waitForStage)
+    const { workflowId, runId, updateId } = await this.#updateWithStart("startUpdateWithStart", update, options)
+    return this.#accepted<Ret>(workflowId, runId, updateId)
+  }
+
+  async #updateWithStart(
+    method: string,
+    update: UpdateDefinition<any, any> | string,
+    options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly startWorkflowOperation: WithStartWorkflowOperation<any> },
+  ): Promise<{ readonly workflowId: string; readonly runId: string; readonly updateId: string }> {
+    const operation = options.startWorkflowOperation
+    if (!(operation instanceof WithStartWorkflowOperation)) {
+      throw new InvalidArgumentError({ message: `client.workflow.${method}: startWorkflowOperation must be a WithStartWorkflowOperation` })
+    }
+    const where = `client.workflow.${method}: startWorkflowOperation`
+    const policies = startPolicies(where, operation.options)
+    const { conflict } = policies
+    if (conflict === undefined) {
+      throw new InvalidArgumentError({ message: `${where}: workflowIdConflictPolicy is required (Temporal's update-with-start requires it; usually USE_EXISTING)` })
+    }
+    const outcome = operation.claim(async () => {
+      const run = this.#newRun(operation.workflowTypeOrFunc, operation.options)
+      const request = clientUpdate(this.connection, update, options)
+      const runId = await this.run(updateWithStartWorkflow(run, request, { ...policies, conflict }, this.connection.retentionMs))
+      return { handle: this.#handle(run.workflowId, undefined, runId, undefined), request: { workflowId: run.workflowId, runId, updateId: request.updateId } }
+    })
+    return (await outcome).request
   }
 
   /**
@@ -263,8 +510,13 @@ export class WorkflowClient {
   #handle<T extends Workflow>(workflowId: string, runId: string | undefined, firstExecutionRunId: string | undefined, startedVersion: number | undefined): WorkflowHandle<T> {
     required(workflowId, "workflowId")
     const connection = this.connection
+    const client = this
     const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
     const pinned = runId === undefined ? {} : { runId }
+    const sendUpdateOf = (def: UpdateDefinition<unknown, Array<any>> | string, options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined) => {
+      const update = clientUpdate(connection, def, options)
+      return run(sendUpdate(workflowId, runId, update)).then((sentTo) => ({ updateId: update.updateId, sentTo }))
+    }
     return {
       workflowId,
       runId,
@@ -306,6 +558,18 @@ export class WorkflowClient {
       async describe() {
         return describeState(await run(retryBriefOutage(describeWorkflow(workflowId))))
       },
+      async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }) {
+        checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)
+        const { updateId, sentTo } = await sendUpdateOf(def, options)
+        return client.#updateHandle<any>(workflowId, sentTo, updateId).result()
+      },
+      async startUpdate(def: UpdateDefinition<any, any> | string, options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly waitForStage: string }) {
+        checkOptions("handle.startUpdate(def, options)", options, START_UPDATE_OPTIONS)
+        checkStage("handle.startUpdate(def, options)", options?.waitForStage)
+        const { updateId, sentTo } = await sendUpdateOf(def, options)
+        return client.#accepted<any>(workflowId, sentTo, updateId)
+      },
+      getUpdateHandle: <Ret>(updateId: string) => client.#updateHandle<Ret>(workflowId, runId, required(updateId, "updateId")),
       async fetchHistory() {
         const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
         const events = await run(readJournal(workflowId, state.runId))

@@ -27,6 +27,14 @@ export class WorkflowNotFoundError extends Error {
   }
 }
 
+/** An update was rejected (its validator threw, or no handler) or its handler failed; `cause` is that failure. */
+export class WorkflowUpdateFailedError extends Error {
+  override readonly name = "WorkflowUpdateFailedError"
+  constructor(message: string, override readonly cause: Error | undefined) {
+    super(message)
+  }
+}
+
 /** A query name the workflow has no handler for. */
 export class QueryNotRegisteredError extends Error {
   override readonly name = "QueryNotRegisteredError"

@@ -64,6 +64,14 @@ export const describeEntry = (entry: JournalEntry): string => {
       return `■ continued as new: run ${entry.newRunId} with ${list(entry.args)}`
     case "PatchMarker":
       return `⚐ patch ${entry.patchId}`
+    case "UpdateRequested":
+      return `⚑ update ${entry.name} ${list(entry.args)} (id ${entry.updateId})`
+    case "UpdateAccepted":
+      return `→ update ${entry.name} accepted (id ${entry.updateId})`
+    case "UpdateCompleted":
+      return entry.failure === undefined
+        ? `✓ update ${entry.updateId} returned ${show(entry.result)}`
+        : `✗ update ${entry.updateId} failed: ${describeFailure(entry.failure)}`
   }
 }
 

@@ -7,12 +7,18 @@
 export {
   Client,
   type ClientOptions,
+  WithStartWorkflowOperation,
   WorkflowClient,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
   type WorkflowHandleWithSignaledRunId,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
   type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
+  type WorkflowUpdateHandle,
+  type WorkflowUpdateOptions,
+  WorkflowUpdateStage,
 } from "./client.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
@@ -34,6 +40,7 @@ export {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from "./errors.ts"
 export {
   ActivityFailure,
@@ -68,7 +75,7 @@ export {
 } from "../stores/Store.ts"
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
-export { ParentClosePolicy } from "./workflow/api.ts"
+export { HandlerUnfinishedPolicy, ParentClosePolicy, type UpdateDefinition } from "./workflow/api.ts"
 export {
   defineSearchAttributeKey,
   type IndexedValueTypeMapping,

@@ -190,7 +190,7 @@ export interface CommitWrites extends MayCarryValue {
   readonly replies?: ReadonlyArray<{ readonly id: string; readonly body: string }>
   /** The message this step consumed. Its `key` must be the commit's `key` (one partition). */
   readonly ack?: Delivery
-  /** Wake `awaitUpdate` callers for this key (set when an execution closes). */
+  /** Wake `awaitUpdate` callers for this key (set when an execution closes, or one of its updates moves on). */
   readonly notify?: boolean
   /**
    * Retention of what this commit closed: after `at` (store clock) the

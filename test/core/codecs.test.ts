@@ -26,6 +26,7 @@ const messages: ReadonlyArray<WorkflowMessage> = [
   { type: "CancelRequested" },
   { type: "Terminate", runId: "r", reason: "why" },
   { type: "Query", queryId: "q", name: "n", args: ["2"] },
+  { type: "Update", runId: "r", updateId: "u", name: "n", args: ["3"] },
 ]
 
 const roundTrip = <T>(decode: (text: string) => Result.Result<T, { reason: string }>, value: unknown) => {
@@ -54,8 +55,13 @@ describe("codecs", () => {
       ...state,
       activities: { 1: { activityType: "a", args: [], options: { taskQueue: "q", retry: { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 100_000, maximumAttempts: 0, nonRetryableErrorTypes: [] } }, attempt: 1, scheduledAt: 5, dispatched: true, lastFailure: failure } },
       children: { 2: { workflowId: "c", workflowType: "t", taskQueue: "q", runId: "cr", started: true } },
-      pendingJobs: [{ type: "SignalReceived", at: 1, name: "n", args: [] }],
+      pendingJobs: [{ type: "SignalReceived", at: 1, name: "n", args: [] }, { type: "UpdateRequested", at: 1, updateId: "u", name: "n", args: [] }],
       taskFailure: { type: "Error", message: "boom", attempt: 2, at: 7 },
+      updates: [
+        { id: "u", name: "n", stage: "ADMITTED" },
+        { id: "v", name: "n", stage: "COMPLETED", result: "1" },
+        { id: "w", name: "n", stage: "COMPLETED", rejected: true, failure },
+      ],
     })))
     const entries: ReadonlyArray<JournalEntry> = [
       { type: "WorkflowStarted", at: 1, args: [], task: 1 },
@@ -63,6 +69,10 @@ describe("codecs", () => {
       { type: "ActivityRetrying", at: 2, seq: 1, attempt: 1, failure, delayMs: 1000 },
       { type: "ChildCancelRequested", at: 3, seq: 2 },
       { type: "WorkflowCompleted", at: 4, result: "1" },
+      { type: "UpdateRequested", at: 5, updateId: "u", name: "n", args: ["1"], task: 2 },
+      { type: "UpdateAccepted", at: 5, updateId: "u", name: "n" },
+      { type: "UpdateCompleted", at: 6, updateId: "u", result: "2" },
+      { type: "UpdateCompleted", at: 6, updateId: "v", failure },
     ]
     for (const entry of entries) roundTrip(decodeJournalEntry, JSON.parse(encodeJournalEntry(entry)))
     roundTrip(decodeQueryAnswer, { ok: true, result: "3" })

@@ -297,7 +297,7 @@ describe("requestStart: a client asks for a new run", () => {
   it("writes the initial state and sends Start when no run is open", () => {
     for (const previous of [undefined, closed()]) {
       const t = requestStart(previous, run, T1, { version: 7, token: "tk" })
-      if ("alreadyRunning" in t) throw new Error("expected a transition")
+      if (!("journal" in t)) throw new Error("expected a transition")
       expect(t.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false, startTime: T1 })
       const start = { type: "Start" as const, ...run, record: { version: 7, token: "tk", startTime: T1 } }
       expect(t.commands).toEqual([{ type: "SendWorkflow", taskQueue: "q", key: "wf", message: start }])

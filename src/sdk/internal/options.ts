@@ -22,8 +22,6 @@ export const UNSUPPORTED_START: Unsupported = {
   memo: `${NOT_YET} on child workflows (client starts take it)`,
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
   typedSearchAttributes: `${NOT_YET} on child workflows (client starts take it)`,
-  workflowIdReusePolicy: `${NOT_YET}: a closed workflow id may always be started again; a running one is rejected`,
-  workflowIdConflictPolicy: `${NOT_YET}: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
   retry: `${NOT_YET} for workflows (activities take a retry policy)`,
   startDelay: `${NOT_YET}: sleep() at the start of the workflow`,
   staticSummary: NOT_YET,
@@ -47,6 +45,8 @@ export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
   cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
+  workflowIdReusePolicy: `${NOT_YET} for children: a closed workflow id may always be started again; a running one is rejected`,
+  workflowIdConflictPolicy: `${NOT_YET} for children: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
 }
 
 /** Activity options of Temporal's that HotMesh does not honour. */

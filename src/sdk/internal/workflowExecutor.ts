@@ -8,7 +8,7 @@
  * Replay checks every recorded command against what the code does now and
  * raises `DeterminismViolationError` on the first mismatch.
  */
-import { commandEntry, type JournalEntry } from "../../core/journal.ts"
+import { commandEntry, isJournaled, type JournalEntry } from "../../core/journal.ts"
 import type { Payload } from "../../core/payload.ts"
 import { findMismatch, patchesOf, splitTasks } from "../../core/replay.ts"
 import type { ExecutionState } from "../../core/state.ts"
@@ -45,7 +45,7 @@ export const replayRun = async (
   for (const task of splitTasks(journal)) {
     const made = await run.activate(task.jobs, task.historyLength, patchesOf(task.commands))
     const at = task.jobs[0]?.at ?? 0
-    const mismatch = findMismatch(task.commands, made.map((command) => commandEntry(command, at)))
+    const mismatch = findMismatch(task.commands, made.filter(isJournaled).map((command) => commandEntry(command, at)))
     if (mismatch !== undefined) {
       throw new DeterminismViolationError(
         `Workflow ${state.workflowType} (${state.workflowId}) is not deterministic: in workflow task ${task.task}, ${mismatch}. ` +

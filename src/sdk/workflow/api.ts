@@ -9,7 +9,7 @@ import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
 import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD } from "../internal/options.ts"
 import { CancellationScope } from "./cancellation.ts"
-import { current } from "./internal/context.ts"
+import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
 import { ContinueAsNew, type WorkflowInfo } from "./internal/run.ts"
 
@@ -118,6 +118,39 @@ export interface QueryDefinition<Ret, Args extends Array<any> = []> {
   readonly __args?: Args
 }
 
+/** An update's name, result and argument types (Temporal's `UpdateDefinition`). */
+export interface UpdateDefinition<Ret, Args extends Array<any> = [], Name extends string = string> {
+  readonly type: "update"
+  readonly name: Name
+  /** Type-only markers. */
+  readonly __ret?: Ret
+  readonly __args?: Args
+}
+
+/** Temporal's `HandlerUnfinishedPolicy`: what the workflow's close does to an update handler still running. */
+export const HandlerUnfinishedPolicy = {
+  /** Log a warning naming the unfinished updates (the default); their clients get an error. */
+  WARN_AND_ABANDON: "WARN_AND_ABANDON",
+  /** Abandon them silently. */
+  ABANDON: "ABANDON",
+} as const
+/** One of `HandlerUnfinishedPolicy`'s values. */
+export type HandlerUnfinishedPolicy = (typeof HandlerUnfinishedPolicy)[keyof typeof HandlerUnfinishedPolicy]
+
+/** An update's validator (Temporal's `UpdateValidator`): synchronous, a throw rejects the update. */
+export type UpdateValidator<Args extends Array<any>> = (...args: Args) => void
+
+/** Options of `setHandler` for an update (Temporal's `UpdateHandlerOptions`). */
+export interface UpdateHandlerOptions<Args extends Array<any>> {
+  /** Runs synchronously before the handler; a throw rejects the update, which leaves no history. */
+  readonly validator?: UpdateValidator<Args>
+  /** Documentation only (Temporal shows it in its UI; HotMesh has none). */
+  readonly description?: string
+  readonly unfinishedPolicy?: HandlerUnfinishedPolicy
+}
+
+const UPDATE_HANDLER_OPTIONS = ["validator", "description", "unfinishedPolicy"] satisfies Array<keyof UpdateHandlerOptions<[]>>
+
 const checkName = (kind: string, name: unknown): string => {
   if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError({ message: `${kind} name must be a non-empty string` })
   return name
@@ -129,14 +162,50 @@ export const defineSignal = <Args extends Array<any> = []>(name: string): Signal
 /** Define a query. */
 export const defineQuery = <Ret, Args extends Array<any> = []>(name: string): QueryDefinition<Ret, Args> => ({ type: "query", name: checkName("query", name) })
 
-/** Set (or with `undefined`, remove) the handler of a signal or query. */
+/** Define an update. */
+export const defineUpdate = <Ret, Args extends Array<any> = [], Name extends string = string>(name: Name): UpdateDefinition<Ret, Args, Name> => ({
+  type: "update",
+  name: checkName("update", name) as Name,
+})
+
+/** Set (or with `undefined`, remove) the handler of a signal, query or update. */
 export function setHandler<Args extends Array<any>>(def: SignalDefinition<Args>, handler: ((...args: NoInfer<Args>) => void | Promise<void>) | undefined): void
 export function setHandler<Ret, Args extends Array<any>>(def: QueryDefinition<Ret, Args>, handler: ((...args: NoInfer<Args>) => NoInfer<Ret>) | undefined): void
-export function setHandler(def: SignalDefinition<any> | QueryDefinition<any, any>, handler: ((...args: Array<any>) => any) | undefined): void {
+export function setHandler<Ret, Args extends Array<any>, Name extends string>(
+  def: UpdateDefinition<Ret, Args, Name>,
+  handler: ((...args: NoInfer<Args>) => NoInfer<Ret> | Promise<NoInfer<Ret>>) | undefined,
+  options?: UpdateHandlerOptions<NoInfer<Args>>,
+): void
+export function setHandler(
+  def: SignalDefinition<any> | QueryDefinition<any, any> | UpdateDefinition<any, any>,
+  handler: ((...args: Array<any>) => any) | undefined,
+  options?: UpdateHandlerOptions<Array<any>>,
+): void {
   const { run } = current("setHandler")
   if (handler !== undefined && typeof handler !== "function") throw new InvalidArgumentError({ message: `setHandler(${def.name}): handler must be a function` })
   if (def.type === "signal") run.setSignalHandler(def.name, handler)
-  else run.setQueryHandler(def.name, handler)
+  else if (def.type === "query") run.setQueryHandler(def.name, handler)
+  else run.setUpdateHandler(def.name, handler === undefined ? undefined : { handler, ...updateHandlerOptions(def.name, options) })
+}
+
+const updateHandlerOptions = (name: string, options: UpdateHandlerOptions<Array<any>> | undefined) => {
+  checkOptions(`setHandler(${name}, handler, options)`, options, UPDATE_HANDLER_OPTIONS)
+  const policy = options?.unfinishedPolicy ?? HandlerUnfinishedPolicy.WARN_AND_ABANDON
+  if (!Object.values(HandlerUnfinishedPolicy).includes(policy)) {
+    throw new InvalidArgumentError({ message: `setHandler(${name}): unfinishedPolicy must be one of ${Object.values(HandlerUnfinishedPolicy).join(", ")}; got ${JSON.stringify(policy)}` })
+  }
+  const validator = options?.validator
+  if (validator !== undefined && typeof validator !== "function") throw new InvalidArgumentError({ message: `setHandler(${name}): validator must be a function` })
+  return { unfinishedPolicy: policy, ...(validator === undefined ? {} : { validator }) }
+}
+
+/** Whether no signal or update handler is still running: `await condition(allHandlersFinished)` before returning. */
+export const allHandlersFinished = (): boolean => current("allHandlersFinished").run.allHandlersFinished
+
+/** Inside an update's validator or handler: its id and name; otherwise undefined. */
+export const currentUpdateInfo = (): UpdateInfo | undefined => {
+  current("currentUpdateInfo")
+  return storage.getStore()?.update
 }
 
 /** Information about the running workflow. */

@@ -3,6 +3,13 @@
  */
 export {
   type ActivityInterfaceFor,
+  allHandlersFinished,
+  currentUpdateInfo,
+  defineUpdate,
+  HandlerUnfinishedPolicy,
+  type UpdateDefinition,
+  type UpdateHandlerOptions,
+  type UpdateValidator,
   type ActivityOptions,
   type ChildWorkflowHandle,
   type ChildWorkflowOptions,
@@ -35,6 +42,7 @@ export {
   TypedSearchAttributes,
 } from "../searchAttributes.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
+export type { UpdateInfo } from "./internal/context.ts"
 export {
   ActivityFailure,
   ApplicationFailure,

@@ -13,6 +13,14 @@ import type { WorkflowRun } from "./run.ts"
 export interface WorkflowContext {
   readonly run: WorkflowRun
   readonly scope: CancellationScope
+  /** Inside an update's validator or handler: which update (`currentUpdateInfo()`). */
+  readonly update?: UpdateInfo
+}
+
+/** Temporal's `UpdateInfo`: the update a handler is running for. */
+export interface UpdateInfo {
+  readonly id: string
+  readonly name: string
 }
 
 /** The storage; internal. */

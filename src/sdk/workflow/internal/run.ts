@@ -24,7 +24,8 @@ import {
   toFailureInfo,
 } from "../../failures.ts"
 import { CancellationScope } from "../cancellation.ts"
-import { storage } from "./context.ts"
+import { log } from "../log.ts"
+import { storage, type UpdateInfo } from "./context.ts"
 import { RealDate } from "./determinism.ts"
 import { makeRandom, uuidFrom } from "./random.ts"
 
@@ -69,6 +70,22 @@ interface Condition {
 
 type Handler = (...args: Array<any>) => unknown
 
+/** What happens to an update handler still running when the workflow closes (Temporal's `HandlerUnfinishedPolicy`). */
+export type UnfinishedPolicy = "WARN_AND_ABANDON" | "ABANDON"
+
+/** A registered update handler. */
+export interface UpdateHandler {
+  readonly handler: Handler
+  readonly validator?: Handler
+  readonly unfinishedPolicy: UnfinishedPolicy
+}
+
+interface UpdateRequest {
+  readonly updateId: string
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+}
+
 const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** Satisfied conditions one activation may resume before it is considered stuck. */
@@ -89,6 +106,10 @@ export class WorkflowRun {
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
   #buffered: Array<{ readonly name: string; readonly args: ReadonlyArray<Payload> }> = []
+  readonly #updateHandlers = new Map<string, UpdateHandler>()
+  #bufferedUpdates: Array<UpdateRequest> = []
+  /** Handlers still running (async signal handlers, update handlers), for `allHandlersFinished()`. */
+  readonly #inProgress = new Set<{ readonly update?: UpdateInfo; readonly policy: UnfinishedPolicy }>()
   readonly #patches = new Map<string, boolean>()
   /** During a replayed activation: the patch markers that task recorded. */
   #replayPatches: ReadonlySet<string> | undefined = undefined
@@ -132,6 +153,7 @@ export class WorkflowRun {
       }
       await drainMicrotasks()
     }
+    this.#rejectUnhandledUpdates()
     const commands = this.#commands
     this.#commands = []
     if (this.#taskError !== undefined) {
@@ -179,11 +201,94 @@ export class WorkflowRun {
       case "CancelRequested":
         this.rootScope.cancel(new CancelledFailure(job.reason ?? "Workflow cancelled"))
         return
+      case "UpdateRequested": {
+        const handler = this.#updateHandlers.get(job.name)
+        if (handler === undefined) this.#bufferedUpdates.push(job)
+        else this.#runUpdate(handler, job)
+        return
+      }
     }
   }
 
-  #inContext<T>(fn: () => T): T {
-    return storage.run({ run: this, scope: this.rootScope }, fn)
+  #inContext<T>(fn: () => T, update?: UpdateInfo): T {
+    return storage.run(update === undefined ? { run: this, scope: this.rootScope } : { run: this, scope: this.rootScope, update }, fn)
+  }
+
+  /**
+   * Temporal's update protocol: the validator runs synchronously (a throw
+   * rejects the update, which leaves no history), then the update is
+   * accepted and its handler runs as workflow code; its result or
+   * `TemporalFailure` completes the update, any other error fails the task.
+   */
+  #runUpdate(entry: UpdateHandler, request: UpdateRequest): void {
+    const { updateId, name } = request
+    const info: UpdateInfo = { id: updateId, name }
+    const args = decodeArgs(request.args)
+    try {
+      const checked = this.#inContext(() => entry.validator?.(...args), info)
+      if (checked instanceof Promise) throw new TypeError(`the validator of update "${name}" returned a Promise; update validators must be synchronous`)
+    } catch (error) {
+      this.#push({ type: "RejectUpdate", updateId, failure: toFailureInfo(error) })
+      return
+    }
+    this.#push({ type: "AcceptUpdate", updateId, name })
+    const running = { update: info, policy: entry.unfinishedPolicy }
+    this.#inProgress.add(running)
+    const result = this.#inContext(() => {
+      try {
+        return Promise.resolve(entry.handler(...args))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }, info)
+    result.then(
+      (value) => {
+        this.#inProgress.delete(running)
+        const label = `result of update ${name}`
+        const payload = encode(value, label)
+        if (this.#checkSize([payload], label)) this.#push({ type: "CompleteUpdate", updateId, result: payload })
+      },
+      (error: unknown) => {
+        this.#inProgress.delete(running)
+        if (isTemporalFailure(error)) this.#push({ type: "CompleteUpdate", updateId, failure: toFailureInfo(error) })
+        else this.#taskError ??= error
+      },
+    ).catch((error: unknown) => {
+      // An unserializable result: a bug, not an update failure.
+      this.#taskError ??= error
+    })
+  }
+
+  /** Temporal rejects an update that has no handler once the activation that delivered it is done. */
+  #rejectUnhandledUpdates(): void {
+    for (const { updateId, name } of this.#bufferedUpdates) {
+      const known = [...this.#updateHandlers.keys()]
+      this.#push({
+        type: "RejectUpdate",
+        updateId,
+        failure: toFailureInfo(new ReferenceError(`No registered handler for update: ${name} (known updates: ${known.length === 0 ? "none" : known.join(", ")})`)),
+      })
+    }
+    this.#bufferedUpdates = []
+  }
+
+  /** Whether no signal or update handler is still running (`allHandlersFinished()`). */
+  get allHandlersFinished(): boolean {
+    return this.#inProgress.size === 0
+  }
+
+  /** Temporal's `HandlerUnfinishedPolicy.WARN_AND_ABANDON`: the run closes with update handlers still running. */
+  #warnUnfinished(): void {
+    const unfinished = [...this.#inProgress].flatMap(({ update, policy }) => (update !== undefined && policy === "WARN_AND_ABANDON" ? [update] : []))
+    if (unfinished.length === 0) return
+    this.#inContext(() =>
+      log.warn(
+        "Workflow finished while update handlers are still running. This may have interrupted work that the update handler was doing, and the client " +
+          "that sent the update will receive a 'workflow execution already completed' error instead of the update result. Wait for all handlers to " +
+          "finish (`await condition(allHandlersFinished)`) before returning, or set unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON on the handler.",
+        { updates: unfinished.map(({ id, name }) => ({ id, name })) },
+      )
+    )
   }
 
   #start(args: ReadonlyArray<Payload>): void {
@@ -219,6 +324,7 @@ export class WorkflowRun {
     try {
       this.#push(command())
       this.#closed = true
+      this.#warnUnfinished()
     } catch (error) {
       // Not a workflow failure (a bug, or an unserializable result): fail the task, retry it.
       this.#taskError = error
@@ -251,7 +357,14 @@ export class WorkflowRun {
     this.#inContext(() => {
       try {
         const result = handler(...decodeArgs(args))
-        if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(error))
+        if (result instanceof Promise) {
+          const running = { policy: "ABANDON" as const }
+          this.#inProgress.add(running)
+          result.then(() => this.#inProgress.delete(running), (error: unknown) => {
+            this.#inProgress.delete(running)
+            this.#handlerFailed(error)
+          })
+        }
       } catch (error) {
         this.#handlerFailed(error)
       }
@@ -406,6 +519,18 @@ export class WorkflowRun {
     const waiting = this.#buffered.filter((signal) => signal.name === name)
     this.#buffered = this.#buffered.filter((signal) => signal.name !== name)
     for (const signal of waiting) this.#callHandler(handler, signal.args)
+  }
+
+  /** Set or remove an update handler; updates waiting for it in this activation run at once. */
+  setUpdateHandler(name: string, handler: UpdateHandler | undefined): void {
+    if (handler === undefined) {
+      this.#updateHandlers.delete(name)
+      return
+    }
+    this.#updateHandlers.set(name, handler)
+    const waiting = this.#bufferedUpdates.filter((update) => update.name === name)
+    this.#bufferedUpdates = this.#bufferedUpdates.filter((update) => update.name !== name)
+    for (const update of waiting) this.#runUpdate(handler, update)
   }
 
   /** Set or remove a query handler. */
