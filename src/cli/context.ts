@@ -63,16 +63,19 @@ export const print = (globals: GlobalOptions, value: unknown, table: () => strin
   process.stdout.write(`${globals.output === "json" ? jsonOf(value) : table()}\n`)
 }
 
+/** No rule between rows: one line per row, easy to read and to grep. */
+const COMPACT = { chars: { "mid": "", "left-mid": "", "mid-mid": "", "right-mid": "" }, style: { head: [], border: [] } }
+
 /** A table with `head` columns and `rows`. */
 export const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string | number>>): string => {
-  const t = new Table({ head: [...head], style: { head: [], border: [] } })
+  const t = new Table({ head: [...head], ...COMPACT })
   for (const row of rows) t.push(row.map(String))
   return t.toString()
 }
 
 /** A two-column table of `field: value` pairs (undefined values left out). */
 export const fields = (pairs: ReadonlyArray<readonly [string, unknown]>): string => {
-  const t = new Table({ style: { head: [], border: [] } })
+  const t = new Table(COMPACT)
   for (const [name, value] of pairs) if (value !== undefined) t.push({ [name]: cell(value) })
   return t.toString()
 }
