@@ -26,21 +26,22 @@ export interface BatchSummary {
 export const runBatch = async (
   client: Client,
   globals: GlobalOptions,
-  verb: string,
+  /** What is done, imperative and past: `["terminate", "terminated"]`. */
+  [verb, done]: readonly [string, string],
   query: string,
   yes: boolean | undefined,
   operation: (workflowId: string) => Promise<void>,
 ): Promise<void> => {
   const { count } = await client.workflow.count(query)
   if (count === 0) {
-    print(globals, { operation: verb, query, matched: 0, succeeded: 0, failed: [] } satisfies BatchSummary, () => `no executions match ${JSON.stringify(query)}`)
+    print(globals, { operation: done, query, matched: 0, succeeded: 0, failed: [] } satisfies BatchSummary, () => `no executions match ${JSON.stringify(query)}`)
     return
   }
-  await confirm(`${count} execution${count === 1 ? "" : "s"} match ${JSON.stringify(query)}: ${verb.replace(/ed$/, "")} them?`, yes)
+  await confirm(`${count === 1 ? "1 execution matches" : `${count} executions match`} ${JSON.stringify(query)}: ${verb} ${count === 1 ? "it" : "them"}?`, yes)
   // The ids first: acting on executions while paging through the index could move them between pages.
   const ids: Array<string> = []
   for await (const info of client.workflow.list({ query, pageSize: 500 })) ids.push(info.workflowId)
-  const bar = new SingleBar({ stream: process.stderr, format: `${verb} {bar} {value}/{total}`, hideCursor: true })
+  const bar = new SingleBar({ stream: process.stderr, format: `${done} {bar} {value}/{total}`, hideCursor: true })
   bar.start(ids.length, 0)
   const failed: Array<{ workflowId: string; error: string }> = []
   let next = 0
@@ -57,8 +58,8 @@ export const runBatch = async (
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, lane))
   bar.stop()
-  const summary: BatchSummary = { operation: verb, query, matched: ids.length, succeeded: ids.length - failed.length, failed }
+  const summary: BatchSummary = { operation: done, query, matched: ids.length, succeeded: ids.length - failed.length, failed }
   print(globals, summary, () =>
-    `${verb} ${summary.succeeded} of ${summary.matched}` + (failed.length === 0 ? "" : `; ${failed.length} failed:\n${table(["WorkflowId", "Error"], failed.map((f) => [f.workflowId, f.error]))}`))
-  if (failed.length > 0) throw new CliError(`${failed.length} of ${summary.matched} could not be ${verb}`)
+    `${done} ${summary.succeeded} of ${summary.matched}` + (failed.length === 0 ? "" : `; ${failed.length} failed:\n${table(["WorkflowId", "Error"], failed.map((f) => [f.workflowId, f.error]))}`))
+  if (failed.length > 0) throw new CliError(`${failed.length} of ${summary.matched} could not be ${done}`)
 }

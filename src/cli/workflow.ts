@@ -71,15 +71,15 @@ const target = (options: { readonly workflowId?: string; readonly query?: string
  * Apply `operation` to one workflow (`-w`) or, confirmed, to every
  * execution a query selects (`-q`).
  */
-const singleOrBatch = (command: Command, verb: string, options: { readonly workflowId?: string; readonly query?: string; readonly yes?: boolean }, operation: (handle: WorkflowHandle) => Promise<void>) =>
+const singleOrBatch = (command: Command, [verb, done]: readonly [string, string], options: { readonly workflowId?: string; readonly query?: string; readonly yes?: boolean }, operation: (handle: WorkflowHandle) => Promise<void>) =>
   withClient(command, async (client, globals) => {
     const which = target(options)
     if ("workflowId" in which) {
       await operation(client.workflow.getHandle(which.workflowId))
-      print(globals, { workflowId: which.workflowId, [verb]: true }, () => `${verb}: ${which.workflowId}`)
+      print(globals, { workflowId: which.workflowId, [done]: true }, () => `${done}: ${which.workflowId}`)
       return
     }
-    await runBatch(client, globals, verb, which.query, options.yes, (workflowId) => operation(client.workflow.getHandle(workflowId)))
+    await runBatch(client, globals, [verb, done], which.query, options.yes, (workflowId) => operation(client.workflow.getHandle(workflowId)))
   })
 
 const workflowIdOption = () => new Option("-w, --workflow-id <id>", "the workflow id")
@@ -169,7 +169,7 @@ export const workflowCommands = (program: Command): void => {
     .option("-i, --input <json>", "an argument as JSON (repeat for more)", collect)
     .action(async (options: { workflowId?: string; query?: string; yes?: boolean; name: string; input?: Array<string> }, command: Command) => {
       const args = inputsOf(options.input)
-      await singleOrBatch(command, "signaled", options, (handle) => handle.signal(options.name, ...args))
+      await singleOrBatch(command, ["signal", "signaled"], options, (handle) => handle.signal(options.name, ...args))
     })
 
   workflow.command("query").description("query a running execution")
@@ -185,13 +185,13 @@ export const workflowCommands = (program: Command): void => {
   workflow.command("cancel").description("request cancellation of an execution, or of every execution a query selects")
     .addOption(workflowIdOption()).addOption(queryOption()).addOption(yesOption())
     .action(async (options: { workflowId?: string; query?: string; yes?: boolean }, command: Command) =>
-      singleOrBatch(command, "cancelled", options, (handle) => handle.cancel()))
+      singleOrBatch(command, ["cancel", "cancelled"], options, (handle) => handle.cancel()))
 
   workflow.command("terminate").description("terminate an execution, or every execution a query selects")
     .addOption(workflowIdOption()).addOption(queryOption()).addOption(yesOption())
     .option("--reason <reason>", "recorded in the history", "terminated by hotmesh CLI")
     .action(async (options: { workflowId?: string; query?: string; yes?: boolean; reason: string }, command: Command) =>
-      singleOrBatch(command, "terminated", options, (handle) => handle.terminate(options.reason)))
+      singleOrBatch(command, ["terminate", "terminated"], options, (handle) => handle.terminate(options.reason)))
 }
 
 /** Commander's parser for a positive integer option. */

@@ -165,7 +165,7 @@ describe("hotmesh workflow", { timeout: 120_000 }, () => {
 
     const refused = await hotmesh(["workflow", "terminate", "-q", query])
     expect(refused.code).toBe(2)
-    expect(refused.stderr).toMatch(/^hotmesh: 3 executions match .*refused: stdin is not a terminal; pass --yes to confirm\n$/)
+    expect(refused.stderr).toMatch(/^hotmesh: 3 executions match .*: terminate them\? — refused: stdin is not a terminal; pass --yes to confirm\n$/)
     expect((await client.workflow.count(query)).count).toBe(3)
 
     const summary = await json(["workflow", "terminate", "-q", query, "--yes", "--reason", "batch"])
@@ -174,6 +174,34 @@ describe("hotmesh workflow", { timeout: 120_000 }, () => {
     expect((await client.workflow.getHandle(other).describe()).status).toBe("RUNNING")
     expect(await json(["workflow", "signal", "-q", query, "--name", "release", "--yes"])).toEqual({ operation: "signaled", query, matched: 0, succeeded: 0, failed: [] })
     await client.workflow.getHandle(other).terminate()
+  })
+
+  it("on a terminal a batch asks y/N: no leaves everything, yes goes ahead", async () => {
+    const id = unique("asked")
+    await client.workflow.start(order, { taskQueue, workflowId: id, args: [id] })
+    const query = `WorkflowId = '${id}'`
+    // `script` gives the bin a pseudo-terminal; what this test writes is what the operator types.
+    const onTerminal = (answer: string) =>
+      new Promise<Run>((resolve, reject) => {
+        const line = [process.execPath, "dist/cli/main.js", "--redis", redis.url, "--namespace", namespace, "workflow", "cancel", "-q", JSON.stringify(query)].join(" ")
+        const child = spawn("script", ["-qec", line, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] })
+        let stdout = ""
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString()
+          if (stdout.includes("[y/N]")) child.stdin.end(`${answer}\n`)
+        })
+        child.on("error", reject)
+        child.on("close", (code) => resolve({ code, stdout, stderr: "" }))
+      })
+    const declined = await onTerminal("n")
+    expect(declined.stdout).toContain(`1 execution matches "${query}": cancel it? [y/N]`)
+    expect(declined.stdout).toContain("hotmesh: aborted")
+    expect(declined.code).toBe(1)
+    expect((await client.workflow.getHandle(id).describe()).status).toBe("RUNNING")
+    const accepted = await onTerminal("y")
+    expect(accepted.code).toBe(0)
+    expect(accepted.stdout).toContain("cancelled 1 of 1")
+    await eventually(async () => ((await client.workflow.getHandle(id).describe()).status === "CANCELLED" ? true : undefined), "cancelled")
   })
 })
 
