@@ -3,6 +3,7 @@
  * reason, show one, retry (re-append for delivery) and purge (confirmed).
  */
 import { Option, type Command } from "commander"
+import type { Client } from "../sdk/client.ts"
 import type { DeadLetterEntry } from "../sdk/deadLetters.ts"
 import type { StreamKind } from "../stores/Store.ts"
 import { cell, CliError, confirm, EXIT_USAGE, fields, print, table, withClient } from "./context.ts"
@@ -33,7 +34,7 @@ export const dlqCommands = (program: Command): void => {
       .requiredOption("-t, --task-queue <queue>", "the task queue")
       .addOption(kindOption())
       .option("--id <id>", "one dead letter")
-  const lettersOf = (client: Parameters<Parameters<typeof withClient>[1]>[0], options: DlqOptions) =>
+  const lettersOf = (client: Client, options: DlqOptions) =>
     client.deadLetters.list({ taskQueue: options.taskQueue, ...(options.kind === undefined ? {} : { kind: options.kind }) }).then((letters) => selected(letters, options))
 
   sub("list", "the dead letters with their reason, oldest first")

@@ -16,19 +16,12 @@ const program = new Command("hotmesh")
   .addOption(new Option("-n, --namespace <name>", "the namespace").env("HOTMESH_NAMESPACE").default("default"))
   .addOption(new Option("-o, --output <format>", "table for people, json for scripts").choices(["table", "json"]).default("table"))
   .showHelpAfterError("(add --help for usage)")
+  // Subcommands inherit this: commander's usage errors throw, and exit below like every other error.
   .exitOverride()
 
 workflowCommands(program)
 taskQueueCommands(program)
 dlqCommands(program)
-// Every subcommand exits through the same path (commander's usage errors included).
-const overrideExits = (command: Command): void => {
-  for (const sub of command.commands) {
-    sub.exitOverride()
-    overrideExits(sub)
-  }
-}
-overrideExits(program)
 
 try {
   await program.parseAsync()

@@ -6,8 +6,9 @@
  *
  * Round trips per operation: `commit`, `complete`, `touch`, `load`,
  * `loadJournal`, `now`, `append`, `release`, `nextTimerAt`, `deadLetter`, `deadLetters`,
- * `retryDeadLetter`, `purgeDeadLetters`: 1
- * (per-partition calls are issued together and pipelined by ioredis).
+ * `retryDeadLetter`, `purgeDeadLetters`: 1 (per-partition calls are issued
+ * together and pipelined by ioredis). `describeStream`, `dueTimers`: 2
+ * (`TIME`, then the partitions' `XLEN`/`XPENDING`/`XINFO CONSUMERS`, or `ZCOUNT`s).
  * `read`: 1 when something is there (a second round only when a partition
  * filled its quota), plus one blocking XREADGROUP when nothing is.
  * `fireDueTimers`: 1 (a second only when a partition had more due timers
