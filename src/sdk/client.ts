@@ -29,6 +29,7 @@ import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
 import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
 import { DeadLetterClient } from "./deadLetters.ts"
+import { TaskQueueClient } from "./taskQueues.ts"
 import {
   QueryFailedError,
   QueryNotRegisteredError,
@@ -587,7 +588,7 @@ export interface ClientOptions {
   readonly namespace?: string
 }
 
-/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`, and `client.deadLetters`. */
+/** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle/list/count`, `client.deadLetters`, `client.taskQueue(name)`. */
 export class Client {
   readonly workflow: WorkflowClient
   /** The task queues' parked messages: list, retry, purge. */
@@ -609,5 +610,10 @@ export class Client {
     this.workflow = new WorkflowClient(connection)
     this.deadLetters = new DeadLetterClient(connection)
     this.searchAttributes = new SearchAttributeClient(connection)
+  }
+
+  /** A task queue, to describe what waits on it (streams, consumers, timers, dead letters). */
+  taskQueue(name: string): TaskQueueClient {
+    return new TaskQueueClient(this.connection, name)
   }
 }

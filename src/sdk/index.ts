@@ -22,6 +22,7 @@ export {
 } from "./client.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
+export { TaskQueueClient, type TaskQueueDescription } from "./taskQueues.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
 export {
   bundleWorkflowCode,
@@ -70,6 +71,7 @@ export {
   StoreError,
   type StoreShape,
   type StreamAddress,
+  type StreamDescription,
   type StreamKind,
   type TimerEntry,
 } from "../stores/Store.ts"

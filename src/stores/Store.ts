@@ -282,6 +282,20 @@ export interface DeadLetter {
   readonly raw?: string
 }
 
+/** What `describeStream` reports: the state of one stream, for operators. */
+export interface StreamDescription {
+  /** Messages on the stream not yet acknowledged or dead-lettered: waiting for a reader, or delivered. */
+  readonly length: number
+  /** Of those, delivered and not yet acknowledged. */
+  readonly pending: number
+  /** How long ago (store clock) the oldest pending message was appended; absent when none is pending. */
+  readonly oldestPendingMs?: number
+  /** The consumers that have read the stream: how many messages each holds, and how long since it last read. */
+  readonly consumers: ReadonlyArray<{ readonly name: string; readonly pending: number; readonly idleMs: number }>
+  /** How many dead letters the stream has. */
+  readonly deadLetters: number
+}
+
 /** The store failed (I/O, connection lost, script error). Callers retry. */
 export class StoreError extends Data.TaggedError("StoreError")<{
   readonly operation: string
@@ -358,6 +372,17 @@ export interface StoreShape {
   readonly retryDeadLetter: (stream: StreamAddress, id: string) => Effect.Effect<boolean, StoreError>
   /** Delete the dead letters `ids` of the stream (all of them when omitted); resolves to how many were deleted. */
   readonly purgeDeadLetters: (stream: StreamAddress, ids?: ReadonlyArray<string>) => Effect.Effect<number, StoreError>
+
+  /**
+   * The state of a stream for operators (`hotmesh task-queue describe`):
+   * depth, pending work and its age, consumers, dead letters. A snapshot,
+   * not a transaction: a partitioned backend sums its partitions, read
+   * one after another, and a consumer named on several partitions is one
+   * consumer (its pending summed, its idle time the least).
+   */
+  readonly describeStream: (stream: StreamAddress) => Effect.Effect<StreamDescription, StoreError>
+  /** How many timers are due by the store clock (the next `fireDueTimers` fires them). */
+  readonly dueTimers: Effect.Effect<number, StoreError>
 
   /** Pop every timer due by the store clock and append its message, atomically. Returns how many fired. */
   readonly fireDueTimers: (limit: number) => Effect.Effect<number, StoreError>

@@ -19,7 +19,7 @@
  */
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { attachEncodedValue, type Commit, compareIndexHits, type IndexHit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
-import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type TimerEntry } from "./Store.ts"
+import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type StreamDescription, type TimerEntry } from "./Store.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
 
 /** Tuning for `makeMemoryStore`. */
@@ -69,6 +69,10 @@ const DONE = 3 // acknowledged or dead-lettered: freed
 
 interface Message extends HeapNode {
   readonly id: string; readonly key: string; readonly source: OutboundMessage; deliveries: number; status: number
+  /** When it was appended (store clock). */
+  readonly appendedAt: number
+  /** The consumer it was last delivered to. */
+  consumer: string
 }
 
 /** A delivery of `m`: its body is read from what was appended (encoded then, if it carries its value). */
@@ -97,6 +101,8 @@ interface StreamState {
   /** Pending messages ordered by visibility deadline. */
   readonly inFlight: IndexedHeap<Message>
   readonly deadLetters: Array<DeadLetter>
+  /** Each consumer that has read the stream, and when it last did (store clock). */
+  readonly consumers: Map<string, number>
   /** Bumped whenever something may have become deliverable (closes the lost-wakeup gap). */
   signal: number
 }
@@ -193,7 +199,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       let s = streams.get(name)
       if (s === undefined) {
         const frozen = Object.freeze({ kind: address.kind, taskQueue: address.taskQueue })
-        s = { name, address: frozen, nextId: 1, live: new Map(), signal: 0, deadLetters: [] as Array<DeadLetter>,
+        s = { name, address: frozen, nextId: 1, live: new Map(), signal: 0, deadLetters: [] as Array<DeadLetter>, consumers: new Map(),
           fresh: new Fifo<Message>(), released: new Fifo<Message>(), inFlight: new IndexedHeap<Message>() }
         streams.set(name, s)
       }
@@ -214,10 +220,10 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       while (toWake.length > 0) readers.wake(toWake.pop()!)
     }
 
-    const appendOne = (m: OutboundMessage): void => {
+    const appendOne = (m: OutboundMessage, now: number): void => {
       const s = streamOf(m.stream)
       const id = String(s.nextId++)
-      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1 }
+      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1, appendedAt: now, consumer: "" }
       s.live.set(id, msg)
       s.fresh.push(msg)
       pendingCount++
@@ -244,13 +250,14 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       s.deadLetters.push(Object.freeze({ id: delivery.id, delivery: Object.freeze(delivery), reason, at: now }))
     }
 
-    const deliver = (s: StreamState, m: Message, now: number, out: Array<Delivery>): void => {
+    const deliver = (s: StreamState, m: Message, now: number, consumer: string, out: Array<Delivery>): void => {
       if (m.deliveries >= maxDeliveries) {
         free(s, m)
         park(s, deliveryOf(m, s.address), `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`, now)
         return
       }
       m.deliveries++
+      m.consumer = consumer
       m.status = PENDING
       m.at = now + visibilityMs
       m.seq = ++seq
@@ -259,35 +266,36 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     }
 
     /** Hand out up to `count` messages: stalled ones first, then released, then new (FIFO). */
-    const take = (s: StreamState, count: number, now: number): Array<Delivery> => {
+    const take = (s: StreamState, count: number, now: number, consumer: string): Array<Delivery> => {
       const out: Array<Delivery> = []
+      s.consumers.set(consumer, now)
       let top: Message | undefined
       while (out.length < count && (top = s.inFlight.peek()) !== undefined && top.at <= now) {
         s.inFlight.remove(top)
-        deliver(s, top, now, out)
+        deliver(s, top, now, consumer, out)
       }
       while (out.length < count) {
         const m = s.released.shift()
         if (m === undefined) break
-        if (m.status === RELEASED) deliver(s, m, now, out)
+        if (m.status === RELEASED) deliver(s, m, now, consumer, out)
       }
       while (out.length < count) {
         const m = s.fresh.shift()
         if (m === undefined) break
-        deliver(s, m, now, out)
+        deliver(s, m, now, consumer, out)
       }
       flush()
       return out
     }
 
-    const read: StoreShape["read"] = (address, { blockMs, count }) =>
+    const read: StoreShape["read"] = (address, { blockMs, count, consumer }) =>
       Clock.clockWith((clock) => {
         const s = streamOf(address)
         if (count <= 0) return Effect.succeed([])
         const deadline = clock.currentTimeMillisUnsafe() + Math.max(0, blockMs)
         const loop: Effect.Effect<ReadonlyArray<Delivery>> = Effect.suspend(() => {
           const now = clock.currentTimeMillisUnsafe()
-          const got = take(s, count, now)
+          const got = take(s, count, now, consumer)
           if (got.length > 0 || now >= deadline) return Effect.succeed(got)
           // Wake on append/release, or when the earliest in-flight message becomes
           // reclaimable; anything delivered later expires no sooner than now + visibility.
@@ -299,7 +307,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       })
 
     const commit: StoreShape["commit"] = (c: Commit) =>
-      Effect.suspend(() => {
+      Clock.clockWith((clock) => {
         const record = records.get(c.key)
         const actualVersion = record?.version ?? 0
         const conflict = (reason: "version" | "not-pending") =>
@@ -337,7 +345,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           for (const entry of c.journal.entries) journal.push(entry)
           if (journal.length === 0) journals.delete(jk)
         }
-        if (c.messages !== undefined) for (const m of c.messages) appendOne(m)
+        if (c.messages !== undefined) for (const m of c.messages) appendOne(m, clock.currentTimeMillisUnsafe())
         // Cancellations apply before new timers: cancelling and setting one id re-arms it.
         if (c.cancelTimers !== undefined) for (const id of c.cancelTimers) cancelTimer(id)
         if (c.timers !== undefined) for (const t of c.timers) setTimer(t)
@@ -395,10 +403,12 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         }),
 
       append: (messages) =>
-        Effect.sync(() => {
-          for (const m of messages) appendOne(m)
-          flush()
-        }),
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            for (const m of messages) appendOne(m, clock.currentTimeMillisUnsafe())
+            flush()
+          })
+        ),
 
       read,
 
@@ -408,13 +418,15 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       // task operators parked), and failing with `StoreError` would make the
       // caller retry an operation that can never succeed.
       complete: (ack, messages) =>
-        Effect.sync(() => {
-          const m = findPending(ack)
-          if (m === undefined) return
-          acknowledge(ack, m)
-          for (const msg of messages) appendOne(msg)
-          flush()
-        }),
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            const m = findPending(ack)
+            if (m === undefined) return
+            acknowledge(ack, m)
+            for (const msg of messages) appendOne(msg, clock.currentTimeMillisUnsafe())
+            flush()
+          })
+        ),
 
       // `release` and `touch` act only on the *current* delivery (same delivery
       // count), so a zombie consumer cannot disturb the consumer that reclaimed it.
@@ -460,15 +472,17 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       deadLetters: (address) => Effect.sync(() => streamOf(address).deadLetters.slice()),
 
       retryDeadLetter: (address, id) =>
-        Effect.sync(() => {
-          const s = streamOf(address)
-          const index = s.deadLetters.findIndex((letter) => letter.id === id)
-          if (index < 0) return false
-          const [letter] = s.deadLetters.splice(index, 1)
-          appendOne({ stream: s.address, key: letter!.delivery.key, body: letter!.delivery.body })
-          flush()
-          return true
-        }),
+        Clock.clockWith((clock) =>
+          Effect.sync(() => {
+            const s = streamOf(address)
+            const index = s.deadLetters.findIndex((letter) => letter.id === id)
+            if (index < 0) return false
+            const [letter] = s.deadLetters.splice(index, 1)
+            appendOne({ stream: s.address, key: letter!.delivery.key, body: letter!.delivery.body }, clock.currentTimeMillisUnsafe())
+            flush()
+            return true
+          })
+        ),
 
       purgeDeadLetters: (address, ids) =>
         Effect.sync(() => {
@@ -502,13 +516,47 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             while (fired < limit && (top = timerHeap.peek()) !== undefined && top.at <= now) {
               timerHeap.remove(top)
               timers.delete(top.id)
-              appendOne(top.message)
+              appendOne(top.message, now)
               fired++
             }
             flush()
             return fired
           })
         ),
+
+      describeStream: (address) =>
+        Clock.clockWith((clock) =>
+          Effect.sync((): StreamDescription => {
+            const now = clock.currentTimeMillisUnsafe()
+            const s = streamOf(address)
+            const held = new Map<string, number>()
+            let pending = 0
+            let oldest = Infinity
+            for (const m of s.live.values()) {
+              // Given back (released) is still delivered and not acknowledged, but no consumer holds it.
+              if (m.status !== PENDING && m.status !== RELEASED) continue
+              pending++
+              oldest = Math.min(oldest, m.appendedAt)
+              if (m.status === PENDING) held.set(m.consumer, (held.get(m.consumer) ?? 0) + 1)
+            }
+            return {
+              length: s.live.size,
+              pending,
+              ...(oldest === Infinity ? {} : { oldestPendingMs: Math.max(0, now - oldest) }),
+              consumers: [...s.consumers].map(([name, lastRead]) => ({ name, pending: held.get(name) ?? 0, idleMs: Math.max(0, now - lastRead) })),
+              deadLetters: s.deadLetters.length,
+            }
+          })
+        ),
+
+      dueTimers: Clock.clockWith((clock) =>
+        Effect.sync(() => {
+          const now = clock.currentTimeMillisUnsafe()
+          let due = 0
+          for (const t of timers.values()) if (t.at <= now) due++
+          return due
+        })
+      ),
 
       nextTimerAt: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t) => t.at)),
       nextTimer: Effect.sync(() => Option.map(Option.fromUndefinedOr(timerHeap.peek()), (t): TimerEntry => ({ id: t.id, fireAt: t.at, message: t.message }))),

@@ -556,6 +556,49 @@ export const storeConformance = (
         expect((yield* store.deadLetters(f.act)).map((d) => d.delivery.body)).toEqual(["x"])
       }))
 
+    it.effect("describeStream: depth, pending and its age, consumers with what they hold, dead letters", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("describe")
+        expect(yield* store.describeStream(f.wf)).toEqual({ length: 0, pending: 0, consumers: [], deadLetters: 0 })
+        yield* store.append([f.msg("a"), f.msg("b"), f.msg("c"), f.msg("d"), f.msg("e")])
+        const [a, b] = yield* readNow(store, f.wf, "c1", 2)
+        const [c] = yield* readNow(store, f.wf, "c2", 1)
+        yield* store.deadLetter(c!, "bad")
+        yield* store.release([b!])
+        const d = yield* store.describeStream(f.wf)
+        // a is held by c1; b was given back (delivered, not acknowledged, held by nobody); c is a dead letter; d, e wait.
+        expect({ ...d, consumers: [] }).toMatchObject({ length: 4, pending: 2, deadLetters: 1 })
+        expect(d.oldestPendingMs).toBeGreaterThanOrEqual(0)
+        expect(d.oldestPendingMs).toBeLessThan(60_000)
+        expect(d.consumers.map((x) => [x.name, x.pending]).sort()).toEqual([["c1", 1], ["c2", 0]])
+        for (const consumer of d.consumers) expect(consumer.idleMs).toBeGreaterThanOrEqual(0)
+        yield* store.complete(a!, [])
+        const after = yield* store.describeStream(f.wf)
+        expect([after.length, after.pending, after.deadLetters]).toEqual([3, 1, 1])
+        expect(after.consumers.find((x) => x.name === "c1")?.pending).toBe(0)
+        // The other stream of the task queue is its own.
+        expect(yield* store.describeStream(f.act)).toEqual({ length: 0, pending: 0, consumers: [], deadLetters: 0 })
+      }))
+
+    it.effect("dueTimers counts the timers due by the store clock, not the later ones", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("due")
+        yield* store.fireDueTimers(10_000)
+        const before = yield* store.dueTimers
+        const now = yield* store.now
+        yield* store.commit({
+          key: f.key, expectedVersion: 0,
+          timers: [1, 2].map((i) => ({ id: `${f.id}-due-${i}`, fireAt: now - 10 * i, message: f.msg(`due-${i}`) }))
+            .concat([{ id: `${f.id}-later`, fireAt: now + 86_400_000, message: f.msg("later") }]),
+        })
+        expect(yield* store.dueTimers).toBe(before + 2)
+        yield* store.fireDueTimers(10_000)
+        expect(yield* store.dueTimers).toBe(0)
+        yield* store.commit({ key: f.key, expectedVersion: 0, cancelTimers: [`${f.id}-later`] })
+      }))
+
     it.effect("timers fire once, when due, in fireAt order (ties by insertion)", () =>
       Effect.gen(function*() {
         const store = yield* Store

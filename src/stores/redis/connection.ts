@@ -50,7 +50,8 @@ const close = (client: Redis): Effect.Effect<void> =>
       return
     }
     try {
-      await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))])
+      // Unref'd: a process that closed its store exits at once, not when the fallback would have fired.
+      await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())])
     } catch {
       // already closing
     }

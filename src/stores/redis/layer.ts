@@ -6,8 +6,9 @@
  *
  * Round trips per operation: `commit`, `complete`, `touch`, `load`,
  * `loadJournal`, `now`, `append`, `release`, `nextTimerAt`, `deadLetter`, `deadLetters`,
- * `retryDeadLetter`, `purgeDeadLetters`: 1
- * (per-partition calls are issued together and pipelined by ioredis).
+ * `retryDeadLetter`, `purgeDeadLetters`: 1 (per-partition calls are issued
+ * together and pipelined by ioredis). `describeStream`, `dueTimers`: 2
+ * (`TIME`, then the partitions' `XLEN`/`XPENDING`/`XINFO CONSUMERS`, or `ZCOUNT`s).
  * `read`: 1 when something is there (a second round only when a partition
  * filled its quota), plus one blocking XREADGROUP when nothing is.
  * `fireDueTimers`: 1 (a second only when a partition had more due timers
@@ -20,7 +21,7 @@
 import { Effect, Layer, Option, type Scope } from "effect"
 import type { Redis } from "ioredis"
 import { hostname } from "node:os"
-import type { Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress } from "../Store.ts"
+import type { Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress, StreamDescription } from "../Store.ts"
 import { compareIndexHits, Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
@@ -299,6 +300,14 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
 
       fireDueTimers: timers.fireDueTimers,
       nextTimerAt: timers.nextTimerAt,
+      dueTimers: Effect.suspend(() => Effect.flatMap(store.now, timers.dueBy)),
+
+      describeStream: (address) =>
+        Effect.gen(function*() {
+          const now = yield* store.now
+          const perPartition = yield* Effect.forEach(all, (p) => describePartition(client, keys.stream(p, address), keys.dead(p, address)), { concurrency: "unbounded" })
+          return sumPartitions(perPartition, now)
+        }),
 
       // Replies live in the partition of the commit that wrote them, which the
       // caller does not name: look in every partition (one BLPOP over all of
@@ -377,3 +386,62 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
  */
 export const layerRedis = (options: RedisStoreOptions): Layer.Layer<Store, StoreError> =>
   Layer.effect(Store, makeRedisStore(options))
+
+/** One partition of a stream, as `describeStream` reads it (one pipelined round trip). */
+interface PartitionDescription {
+  readonly length: number
+  readonly pending: number
+  /** The lowest pending entry id's time (epoch ms by the server's clock), if any is pending. */
+  readonly oldestPendingAt?: number
+  readonly consumers: ReadonlyArray<{ readonly name: string; readonly pending: number; readonly idleMs: number }>
+  readonly deadLetters: number
+}
+
+/**
+ * XLEN, the XPENDING summary and XINFO CONSUMERS of a partition's stream,
+ * and XLEN of its dead letters. A stream never read has no group yet
+ * (NOGROUP): nothing pending, no consumers.
+ */
+const describePartition = (client: Redis, stream: string, dead: string): Effect.Effect<PartitionDescription, StoreError> =>
+  Effect.map(
+    attempt("describeStream", () => client.pipeline().xlen(stream).xpending(stream, STREAM_GROUP).xinfo("CONSUMERS", stream, STREAM_GROUP).xlen(dead).exec()),
+    (replies): PartitionDescription => {
+      const ok = (i: number): unknown => (replies?.[i]?.[0] == null ? replies?.[i]?.[1] : undefined)
+      const summary = ok(1) as [number, string | null, string | null, unknown] | undefined
+      const consumers = ((ok(2) ?? []) as Array<Array<string | number>>).map((flat) => {
+        const f = new Map<string, string | number>()
+        for (let i = 0; i + 1 < flat.length; i += 2) f.set(String(flat[i]), flat[i + 1]!)
+        return { name: String(f.get("name") ?? ""), pending: Number(f.get("pending") ?? 0), idleMs: Number(f.get("idle") ?? 0) }
+      })
+      const lowest = summary?.[1]
+      return {
+        length: Number(ok(0) ?? 0),
+        pending: Number(summary?.[0] ?? 0),
+        ...(typeof lowest === "string" ? { oldestPendingAt: Number(lowest.split("-")[0]) } : {}),
+        // Released messages wait on a placeholder consumer for re-delivery: pending, but held by nobody.
+        consumers: consumers.filter((c) => c.name !== RELEASED_CONSUMER),
+        deadLetters: Number(ok(3) ?? 0),
+      }
+    },
+  )
+
+/** A stream's partitions summed: a consumer named on several partitions is one consumer. */
+const sumPartitions = (partitions: ReadonlyArray<PartitionDescription>, now: number): StreamDescription => {
+  const consumers = new Map<string, { name: string; pending: number; idleMs: number }>()
+  let oldest = Infinity
+  for (const p of partitions) {
+    if (p.oldestPendingAt !== undefined) oldest = Math.min(oldest, p.oldestPendingAt)
+    for (const c of p.consumers) {
+      const seen = consumers.get(c.name)
+      if (seen === undefined) consumers.set(c.name, { ...c })
+      else consumers.set(c.name, { name: c.name, pending: seen.pending + c.pending, idleMs: Math.min(seen.idleMs, c.idleMs) })
+    }
+  }
+  return {
+    length: partitions.reduce((n, p) => n + p.length, 0),
+    pending: partitions.reduce((n, p) => n + p.pending, 0),
+    ...(oldest === Infinity ? {} : { oldestPendingMs: Math.max(0, now - oldest) }),
+    consumers: [...consumers.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    deadLetters: partitions.reduce((n, p) => n + p.deadLetters, 0),
+  }
+}

@@ -27,6 +27,7 @@ import { attempt, type RunScript, runOk } from "./scripts.ts"
 export interface Timers {
   readonly fireDueTimers: (limit: number) => Effect.Effect<number, StoreError>
   readonly nextTimerAt: Effect.Effect<Option.Option<number>, StoreError>
+  readonly dueBy: (now: number) => Effect.Effect<number, StoreError>
 }
 
 /** Make the timer operations over `keys`' partitions. */
@@ -81,5 +82,12 @@ export const makeTimers = (client: Redis, keys: Keys, runScript: RunScript): Tim
     },
   )
 
-  return { fireDueTimers, nextTimerAt }
+  /** How many timers are due by `now` (the server's clock): ZCOUNT on every partition. */
+  const dueBy = (now: number): Effect.Effect<number, StoreError> =>
+    Effect.map(
+      Effect.forEach(partitions, (p) => attempt("dueTimers", () => client.zcount(keys.timers(p), "-inf", now)), { concurrency: "unbounded" }),
+      (counts) => counts.reduce((a, b) => a + b, 0),
+    )
+
+  return { fireDueTimers, nextTimerAt, dueBy }
 }

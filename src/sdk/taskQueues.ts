@@ -1,0 +1,45 @@
+/**
+ * `client.taskQueue(name)`: what waits on a task queue, for operators
+ * (`hotmesh task-queue describe`). Temporal's `DescribeTaskQueue` reports
+ * pollers; a HotMesh task queue is two streams in the store, so this reports
+ * what the store sees on them.
+ */
+import { Effect, Option } from "effect"
+import { InvalidArgumentError } from "../core/errors.ts"
+import { retryBriefOutage } from "../effects/storeRetry.ts"
+import { Store, type StreamDescription, type StreamKind } from "../stores/Store.ts"
+import type { Connection } from "./connection.ts"
+
+/** What `client.taskQueue(name).describe()` returns. */
+export interface TaskQueueDescription {
+  readonly taskQueue: string
+  /** The workflow stream and the activity stream: depth, pending work, consumers, dead letters. */
+  readonly streams: ReadonlyArray<{ readonly kind: StreamKind } & StreamDescription>
+  /**
+   * The namespace's durable timers (sleeps, retries, timeouts of every task
+   * queue: the store keeps them by due time, not by queue): how many are
+   * due now, and when the next one fires.
+   */
+  readonly timers: { readonly due: number; readonly nextAt?: Date }
+}
+
+const KINDS: ReadonlyArray<StreamKind> = ["workflow", "activity"]
+
+/** One task queue (`client.taskQueue(name)`). */
+export class TaskQueueClient {
+  constructor(private readonly connection: Connection, readonly name: string) {
+    if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError({ message: "client.taskQueue(name): name must be a non-empty string" })
+  }
+
+  /** A snapshot of the task queue's streams and of the namespace's timers. */
+  describe(): Promise<TaskQueueDescription> {
+    const taskQueue = this.name
+    return this.connection.run(retryBriefOutage(Effect.gen(function*() {
+      const store = yield* Store
+      const streams = yield* Effect.forEach(KINDS, (kind) => Effect.map(store.describeStream({ kind, taskQueue }), (d) => ({ kind, ...d })))
+      const due = yield* store.dueTimers
+      const next = yield* store.nextTimerAt
+      return { taskQueue, streams, timers: { due, ...(Option.isSome(next) ? { nextAt: new Date(next.value) } : {}) } }
+    })))
+  }
+}
