@@ -295,7 +295,7 @@ describe("hotmesh errors", { timeout: 120_000 }, () => {
     expect(help.stdout).toContain("--reason <reason>")
   })
 
-  it("wrong credentials and unreachable Redis: one line, exit 1, within a few seconds", async () => {
+  it("wrong credentials and unreachable Redis: one line naming the cause, exit 1, no hang", async () => {
     const port = await new Promise<number>((resolve) => {
       const server = createServer()
       server.listen(0, "127.0.0.1", () => {
@@ -305,14 +305,12 @@ describe("hotmesh errors", { timeout: 120_000 }, () => {
     })
     const host = new URL(redis.url).host
     for (const [url, cause] of [[`redis://nouser:bad@${host}`, /WRONGPASS/], [`redis://127.0.0.1:${port}`, /ECONNREFUSED/]] as const) {
-      const began = Date.now()
+      // No clock here (no timed assertions): a CLI that hung instead of failing would hit the test's timeout.
       const run = await hotmesh(["workflow", "list"], { redis: url })
-      const tookMs = Date.now() - began
       expect(run.code, url).toBe(1)
       oneLine(run)
       expect(run.stderr).toMatch(cause)
       expect(run.stderr).toContain("cannot connect to")
-      expect(tookMs, `${url} took ${tookMs} ms`).toBeLessThan(10_000)
     }
   })
 })
