@@ -121,9 +121,20 @@ export const confirm = async (question: string, yes: boolean | undefined): Promi
 export const reportOf = (error: unknown): { readonly text: string; readonly code: number } => {
   const invalid = isTagged(error, "InvalidArgumentError")
   const code = error instanceof CliError ? error.code : invalid ? EXIT_USAGE : EXIT_FAILED
-  const message = error instanceof Error ? error.message : String(error)
+  const message = withCauses(error)
   const caret = invalid && /^invalid list filter/.test(message)
   return { text: caret ? message : message.split("\n").map((line) => line.trim()).filter((line) => line !== "").join(" — "), code }
+}
+
+/** The error's message followed by its causes' (`Workflow Update failed: a name is required`), each once. */
+const withCauses = (error: unknown): string => {
+  const parts: Array<string> = []
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = e instanceof Error ? e.message : typeof e === "object" ? "" : String(e)
+    if (text !== "" && !parts.some((part) => part.includes(text))) parts.push(text)
+    if (!(e instanceof Error)) break
+  }
+  return parts.join(": ")
 }
 
 const isTagged = (error: unknown, tag: string): boolean =>

@@ -1,7 +1,7 @@
 /**
  * `hotmesh workflow …`: Temporal's CLI verbs over the public client —
  * list, count, describe, show (the `formatHistory` timeline, `--follow`ed
- * until the run closes), result, start, execute, signal, query, cancel,
+ * until the run closes), result, start, execute, signal, query, update, cancel,
  * terminate; signal, cancel and terminate also over a list filter (`-q`),
  * confirmed, with a progress bar and a summary.
  */
@@ -179,6 +179,21 @@ export const workflowCommands = (program: Command): void => {
     .action(async (options: { workflowId: string; name: string; input?: Array<string> }, command: Command) =>
       withClient(command, async (client, globals) => {
         const result = await client.workflow.getHandle(options.workflowId).query(options.name, ...inputsOf(options.input))
+        print(globals, { workflowId: options.workflowId, result }, () => cell(result))
+      }))
+
+  workflow.command("update").description("run an update on a running execution and print its result")
+    .addOption(workflowIdOption().makeOptionMandatory())
+    .requiredOption("--name <name>", "the update name")
+    .option("-i, --input <json>", "an argument as JSON (repeat for more)", collect)
+    .option("--update-id <id>", "dedupes: an update with this id already run gives its outcome")
+    .action(async (options: { workflowId: string; name: string; input?: Array<string>; updateId?: string }, command: Command) =>
+      withClient(command, async (client, globals) => {
+        const args = inputsOf(options.input) as [unknown, ...Array<unknown>]
+        const result = await client.workflow.getHandle(options.workflowId).executeUpdate(options.name, {
+          args,
+          ...(options.updateId === undefined ? {} : { updateId: options.updateId }),
+        })
         print(globals, { workflowId: options.workflowId, result }, () => cell(result))
       }))
 

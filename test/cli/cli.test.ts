@@ -9,19 +9,21 @@
 import { spawn, spawnSync } from "node:child_process"
 import { createServer } from "node:net"
 import { Client, Connection, Store, Worker } from "hotmesh"
-import { condition, defineQuery, defineSignal, setHandler, sleep } from "hotmesh/workflow"
+import { condition, defineQuery, defineSignal, defineUpdate, setHandler, sleep } from "hotmesh/workflow"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { eventually, unique } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const release = defineSignal<[string]>("release")
 const stage = defineQuery<string>("stage")
+const rename = defineUpdate<string, [string]>("rename")
 
 /** Waits for `release`, then returns what it was released with. */
 async function order(id: string): Promise<string> {
   let released: string | undefined
   setHandler(release, (note) => void (released = note))
   setHandler(stage, () => (released === undefined ? `waiting ${id}` : "released"))
+  setHandler(rename, (name) => `${id} is now ${name}`, { validator: (name) => { if (name === "") throw new Error("a name is required") } })
   await condition(() => released !== undefined)
   return `shipped ${id} (${released})`
 }
@@ -121,6 +123,10 @@ describe("hotmesh workflow", { timeout: 120_000 }, () => {
     const id = unique("order")
     await client.workflow.start(order, { taskQueue, workflowId: id, args: [id] })
     expect(await json(["workflow", "query", "-w", id, "--name", "stage"])).toEqual({ workflowId: id, result: `waiting ${id}` })
+    expect(await json(["workflow", "update", "-w", id, "--name", "rename", "-i", '"rush"', "--update-id", "u1"])).toEqual({ workflowId: id, result: `${id} is now rush` })
+    const rejected = await hotmesh(["workflow", "update", "-w", id, "--name", "rename", "-i", '""'])
+    expect(rejected.code).toBe(1)
+    expect(rejected.stderr).toMatch(/a name is required/)
     const described = await json(["workflow", "describe", "-w", id])
     expect(described).toMatchObject({ workflowId: id, type: "order", taskQueue, status: "RUNNING", pendingActivities: [] })
     expect((await hotmesh(["workflow", "describe", "-w", id])).stdout).toMatch(/Status\s*│\s*RUNNING/)
@@ -136,7 +142,7 @@ describe("hotmesh workflow", { timeout: 120_000 }, () => {
     expect(followed.stdout).toContain(`■ completed with "shipped ${id} (by cli)"`)
 
     const shown = await json(["workflow", "show", "-w", id])
-    expect(shown.events.map((e: { type: string }) => e.type)).toEqual(["WorkflowStarted", "SignalReceived", "WorkflowCompleted"])
+    expect(shown.events.map((e: { type: string }) => e.type)).toEqual(["WorkflowStarted", "UpdateRequested", "UpdateAccepted", "UpdateCompleted", "SignalReceived", "WorkflowCompleted"])
     expect((await hotmesh(["workflow", "show", "-w", id])).stdout).toMatch(/\+0\.000s\s+\[task 1\]\s+started with/)
   })
 
