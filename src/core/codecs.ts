@@ -87,11 +87,15 @@ const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMI
 
 const type = <T extends string>(name: T) => Schema.Literal(name)
 
-const SearchAttributes = Schema.Record(Schema.String, Schema.Struct({
+const SearchAttribute = Schema.Struct({
   type: Schema.Literals(["KEYWORD", "TEXT", "INT", "DOUBLE", "BOOL", "DATETIME", "KEYWORD_LIST"]),
   value: Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Array(Schema.String)]),
-}))
+})
+const SearchAttributes = Schema.Record(Schema.String, SearchAttribute)
 const Memo = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Undefined]))
+/** An upsert's changes: a value to set, or `null` to remove the key. */
+const SearchAttributeUpdates = Schema.Record(Schema.String, Schema.Union([SearchAttribute, Schema.Null]))
+const MemoUpdates = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Null]))
 
 /** The schema of a workflow stream message (`WorkflowMessage`). */
 export const WorkflowMessageSchema = Schema.Union([
@@ -145,7 +149,14 @@ export const ActivityTaskSchema = Schema.Struct({
 
 const at = { at: Time }
 const Job = [
-  Schema.Struct({ type: type("WorkflowStarted"), ...at, args: PayloadList, parent: Schema.optional(ParentRef) }),
+  Schema.Struct({
+    type: type("WorkflowStarted"),
+    ...at,
+    args: PayloadList,
+    parent: Schema.optional(ParentRef),
+    searchAttributes: Schema.optional(SearchAttributes),
+    memo: Schema.optional(Memo),
+  }),
   Schema.Struct({ type: type("ActivityCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ActivityFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("TimerFired"), ...at, seq: Seq }),
@@ -179,6 +190,8 @@ export const JournalEntrySchema = Schema.Union([
   Schema.Struct({ type: type("WorkflowCancelled"), ...at }),
   Schema.Struct({ type: type("WorkflowContinuedAsNew"), ...at, newRunId: Schema.String, workflowType: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("PatchMarker"), ...at, patchId: Schema.String }),
+  Schema.Struct({ type: type("SearchAttributesUpserted"), ...at, searchAttributes: SearchAttributeUpdates }),
+  Schema.Struct({ type: type("MemoUpserted"), ...at, memo: MemoUpdates }),
   Schema.Struct({ type: type("ActivityRetrying"), ...at, seq: Seq, attempt: Schema.Int, failure: Failure, delayMs: Time }),
   Schema.Struct({ type: type("WorkflowTerminated"), ...at, reason: Schema.String }),
 ])

@@ -4,7 +4,7 @@
  * turns the commands into messages and timers; `failTask` keeps the jobs and
  * schedules a retry of the task. Pure.
  */
-import { commandEntry, type WorkflowCommand } from "./journal.ts"
+import { applyUpdates, commandEntry, type WorkflowCommand } from "./journal.ts"
 import { type ExecutionState, initialState, isRunning } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
 
@@ -85,6 +85,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         parent: parentRef(state, command.seq),
+        ...(command.searchAttributes === undefined ? {} : { searchAttributes: command.searchAttributes }),
+        ...(command.memo === undefined ? {} : { memo: command.memo }),
       })
       return
     }
@@ -126,8 +128,16 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
     }
     case "Patch":
       return
+    case "UpsertSearchAttributes":
+      // A new object: the commit sees the change (`indexChanged`) and rewrites the run's index entries.
+      step.update({ searchAttributes: applyUpdates(state.searchAttributes, command.searchAttributes) })
+      return
+    case "UpsertMemo":
+      step.update({ memo: applyUpdates(state.memo, command.memo) })
+      return
   }
 }
+
 
 /** What running workflow code on a run's pending jobs produced. */
 export type ActivationOutcome =

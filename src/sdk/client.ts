@@ -34,7 +34,7 @@ import {
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
 import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
-import { encodedMemo, storedAttributes, type TypedSearchAttributesInput } from "./searchAttributes.ts"
+import { type TypedSearchAttributesInput, visibilityOf } from "./searchAttributes.ts"
 import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
@@ -161,13 +161,6 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     : { taskFailure: { type: state.taskFailure.type, message: state.taskFailure.message, attempt: state.taskFailure.attempt } }),
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
 })
-
-/** A start's search attributes and memo, checked and encoded. */
-const visibilityOf = (options: WorkflowStartOptions, label: string) => {
-  const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
-  const memo = encodedMemo(options.memo, label)
-  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }) }
-}
 
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */
 export const outcomeOf = (state: ExecutionState): unknown => {

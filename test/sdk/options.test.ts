@@ -51,7 +51,7 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
       const start = (extra: Record<string, unknown>) =>
         env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
       invalid(await rejectionOf(start({ cronSchedule: "0 * * * *" })), '"cronSchedule" is a Temporal option HotMesh does not support yet')
-      invalid(await rejectionOf(start({ workflowExecutionTimeout: "1 day", memo: {} })), '"workflowExecutionTimeout"', '"memo"')
+      invalid(await rejectionOf(start({ workflowExecutionTimeout: "1 day", searchAttributes: {} })), '"workflowExecutionTimeout"', "\"searchAttributes\" is Temporal's deprecated untyped form")
       invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
       invalid(
         await rejectionOf(Worker.create(loose({ connection: env.connection, taskQueue: "q", workflowBundle: { code: "bundled by webpack" } }))),

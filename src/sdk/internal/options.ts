@@ -19,9 +19,7 @@ export const UNSUPPORTED_START: Unsupported = {
   workflowRunTimeout: `${NOT_YET}: time the workflow out in its own code (a sleep racing the work)`,
   workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
   cronSchedule: `${NOT_YET}: loop in the workflow with sleep() and continueAsNew()`,
-  memo: `${NOT_YET} on child workflows (client starts take it)`,
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
-  typedSearchAttributes: `${NOT_YET} on child workflows (client starts take it)`,
   workflowIdReusePolicy: `${NOT_YET}: a closed workflow id may always be started again; a running one is rejected`,
   workflowIdConflictPolicy: `${NOT_YET}: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
   retry: `${NOT_YET} for workflows (activities take a retry policy)`,
@@ -32,12 +30,9 @@ export const UNSUPPORTED_START: Unsupported = {
   versioningOverride: NOT_YET,
 }
 
-/** The start options a client start honours that a child start does not yet. */
-const { memo: _memo, typedSearchAttributes: _typed, ...UNSUPPORTED_START_BY_CLIENT } = UNSUPPORTED_START
-
 /** Client-only start options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT_START: Unsupported = {
-  ...UNSUPPORTED_START_BY_CLIENT,
+  ...UNSUPPORTED_START,
   followRuns: `${NOT_YET}: result() always follows continue-as-new`,
   requestEagerStart: NOT_YET,
 }

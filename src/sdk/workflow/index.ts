@@ -20,6 +20,8 @@ export {
   type SignalDefinition,
   sleep,
   startChild,
+  upsertMemo,
+  upsertSearchAttributes,
   uuid4,
   type Workflow,
   workflowInfo,
