@@ -57,7 +57,16 @@ export type WorkflowCommand =
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
   | { readonly type: "CancelWorkflow" }
-  | { readonly type: "ContinueAsNew"; readonly runId: string; readonly workflowType: string; readonly taskQueue: string; readonly args: ReadonlyArray<Payload> }
+  | {
+      readonly type: "ContinueAsNew"
+      readonly runId: string
+      readonly workflowType: string
+      readonly taskQueue: string
+      readonly args: ReadonlyArray<Payload>
+      /** The next run's search attributes and memo; absent: this run's (inherited). */
+      readonly searchAttributes?: StoredAttributes
+      readonly memo?: Readonly<Record<string, Payload>>
+    }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }
   /** `upsertSearchAttributes(...)`: merged into the run's search attributes (and its index entries). */

@@ -111,6 +111,9 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
     case "ContinueAsNew": {
       // Close this run without telling the parent; the next run inherits the parent and reports to it.
       close(step, "CONTINUED_AS_NEW", {}, { notifyParent: false })
+      // As in Temporal, the next run inherits the search attributes and the memo (as upserted) unless the command sets them.
+      const searchAttributes = command.searchAttributes ?? state.searchAttributes
+      const memo = command.memo ?? state.memo
       const next = {
         workflowId: state.workflowId,
         runId: command.runId,
@@ -118,9 +121,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         ...(state.parent === undefined ? {} : { parent: state.parent }),
-        // As in Temporal, the next run inherits the search attributes and the memo.
-        ...(state.searchAttributes === undefined ? {} : { searchAttributes: state.searchAttributes }),
-        ...(state.memo === undefined ? {} : { memo: state.memo }),
+        ...(searchAttributes === undefined ? {} : { searchAttributes }),
+        ...(memo === undefined ? {} : { memo }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

@@ -34,7 +34,7 @@ import {
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
 import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
-import { type TypedSearchAttributesInput, visibilityOf } from "./searchAttributes.ts"
+import { decodedMemo, typedAttributesOf, type TypedSearchAttributes, type TypedSearchAttributesInput, visibilityOf } from "./searchAttributes.ts"
 import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
@@ -85,6 +85,10 @@ export interface WorkflowExecutionDescription {
   /** Why the workflow's last task failed (unknown type, a bug, non-determinism); it is being retried. */
   readonly taskFailure?: { readonly type: string; readonly message: string; readonly attempt: number }
   readonly parent?: { readonly workflowId: string; readonly runId: string }
+  /** The memo, as started and upserted. */
+  readonly memo?: Record<string, unknown>
+  /** The search attributes, as started and upserted. */
+  readonly typedSearchAttributes: TypedSearchAttributes
 }
 
 type Result<T> = T extends Workflow ? Awaited<ReturnType<T>> : unknown
@@ -160,6 +164,8 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     ? {}
     : { taskFailure: { type: state.taskFailure.type, message: state.taskFailure.message, attempt: state.taskFailure.attempt } }),
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
+  ...(state.memo === undefined ? {} : { memo: decodedMemo(state.memo)! }),
+  typedSearchAttributes: typedAttributesOf(state.searchAttributes),
 })
 
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */

@@ -44,6 +44,15 @@ export const UNSUPPORTED_CHILD: Unsupported = {
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
 }
 
+/** Continue-as-new options of Temporal's that HotMesh does not honour (`makeContinueAsNewFunc`). */
+export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
+  workflowRunTimeout: UNSUPPORTED_START["workflowRunTimeout"]!,
+  workflowTaskTimeout: UNSUPPORTED_START["workflowTaskTimeout"]!,
+  searchAttributes: UNSUPPORTED_START["searchAttributes"]!,
+  headers: NOT_YET,
+  versioningIntent: NOT_YET,
+}
+
 /** Activity options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_ACTIVITY: Unsupported = {
   scheduleToStartTimeout: `${NOT_YET}: use scheduleToCloseTimeout`,

@@ -7,7 +7,7 @@ import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD } from "../internal/options.ts"
+import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW } from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current } from "./internal/context.ts"
@@ -244,11 +244,40 @@ const launchChild = (api: "startChild" | "executeChild", workflow: Workflow | st
 /**
  * Close this run as CONTINUED_AS_NEW and start a fresh run of the same
  * workflow id with `args` and an empty journal (Temporal's `continueAsNew`).
+ * The next run keeps this run's search attributes and memo (as upserted).
  * Use it to bound history: see `workflowInfo().continueAsNewSuggested`.
  */
 export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promise<never> {
   const { run } = current("continueAsNew")
   return Promise.reject(new ContinueAsNew(args, run.info.workflowType, run.info.taskQueue))
+}
+
+/** Options of `makeContinueAsNewFunc` (Temporal's `ContinueAsNewOptions`). */
+export interface ContinueAsNewOptions {
+  /** Defaults to this run's workflow type. */
+  readonly workflowType?: string
+  /** Defaults to this run's task queue. */
+  readonly taskQueue?: string
+  /** The next run's search attributes, replacing this run's; default: this run's. */
+  readonly typedSearchAttributes?: TypedSearchAttributesInput
+  /** The next run's memo, replacing this run's; default: this run's. */
+  readonly memo?: Record<string, unknown>
+}
+
+const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo"] satisfies Array<keyof ContinueAsNewOptions>
+
+/** A `continueAsNew` with options (Temporal's `makeContinueAsNewFunc`); the options are checked here. */
+export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
+  const { run } = current("makeContinueAsNewFunc")
+  const where = "makeContinueAsNewFunc(options)"
+  checkOptions(where, options, CONTINUE_AS_NEW_OPTIONS, UNSUPPORTED_CONTINUE_AS_NEW)
+  const workflowType = options.workflowType ?? run.info.workflowType
+  const taskQueue = options.taskQueue ?? run.info.taskQueue
+  for (const [name, value] of [["workflowType", workflowType], ["taskQueue", taskQueue]] as const) {
+    if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be a non-empty string` })
+  }
+  const visibility = visibilityOf(options, where)
+  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, visibility))
 }
 
 /**

@@ -61,7 +61,13 @@ export type StartInfo = Omit<WorkflowInfo, "historyLength" | "currentTime" | "co
 /** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
 export class ContinueAsNew extends Error {
   override readonly name = "ContinueAsNew"
-  constructor(readonly args: ReadonlyArray<unknown>, readonly workflowType: string, readonly taskQueue: string) {
+  constructor(
+    readonly args: ReadonlyArray<unknown>,
+    readonly workflowType: string,
+    readonly taskQueue: string,
+    /** The next run's search attributes and memo, where they replace the inherited ones. */
+    readonly visibility: StartVisibility = {},
+  ) {
     super("Workflow continued as new")
   }
 }
@@ -219,7 +225,7 @@ export class WorkflowRun {
         if (error instanceof ContinueAsNew) {
           const args = encodeArgs(error.args, "continueAsNew args")
           this.#checkSize(args, `continueAsNew ${error.workflowType} args`, true)
-          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args }
+          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args, ...error.visibility }
         }
         if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
         if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
