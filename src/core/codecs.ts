@@ -87,11 +87,15 @@ const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMI
 
 const type = <T extends string>(name: T) => Schema.Literal(name)
 
-const SearchAttributes = Schema.Record(Schema.String, Schema.Struct({
+const SearchAttribute = Schema.Struct({
   type: Schema.Literals(["KEYWORD", "TEXT", "INT", "DOUBLE", "BOOL", "DATETIME", "KEYWORD_LIST"]),
   value: Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Array(Schema.String)]),
-}))
+})
+const SearchAttributes = Schema.Record(Schema.String, SearchAttribute)
 const Memo = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Undefined]))
+/** An upsert's changes: a value to set, or `null` to remove the key. */
+const SearchAttributeUpdates = Schema.Record(Schema.String, Schema.Union([SearchAttribute, Schema.Null]))
+const MemoUpdates = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Null]))
 
 /** The schema of a workflow stream message (`WorkflowMessage`). */
 export const WorkflowMessageSchema = Schema.Union([
@@ -146,7 +150,14 @@ export const ActivityTaskSchema = Schema.Struct({
 
 const at = { at: Time }
 const Job = [
-  Schema.Struct({ type: type("WorkflowStarted"), ...at, args: PayloadList, parent: Schema.optional(ParentRef) }),
+  Schema.Struct({
+    type: type("WorkflowStarted"),
+    ...at,
+    args: PayloadList,
+    parent: Schema.optional(ParentRef),
+    searchAttributes: Schema.optional(SearchAttributes),
+    memo: Schema.optional(Memo),
+  }),
   Schema.Struct({ type: type("ActivityCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ActivityFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("TimerFired"), ...at, seq: Seq }),
@@ -184,6 +195,8 @@ export const JournalEntrySchema = Schema.Union([
   Schema.Struct({ type: type("PatchMarker"), ...at, patchId: Schema.String }),
   Schema.Struct({ type: type("UpdateAccepted"), ...at, updateId: Schema.String, name: Schema.String }),
   Schema.Struct({ type: type("UpdateCompleted"), ...at, updateId: Schema.String, result: PayloadField, failure: Schema.optional(Failure) }),
+  Schema.Struct({ type: type("SearchAttributesUpserted"), ...at, searchAttributes: SearchAttributeUpdates }),
+  Schema.Struct({ type: type("MemoUpserted"), ...at, memo: MemoUpdates }),
   Schema.Struct({ type: type("ActivityRetrying"), ...at, seq: Seq, attempt: Schema.Int, failure: Failure, delayMs: Time }),
   Schema.Struct({ type: type("WorkflowTerminated"), ...at, reason: Schema.String }),
 ])

@@ -16,6 +16,23 @@
 import type { FailureInfo } from "./failure.ts"
 import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "./messages.ts"
 import type { Payload } from "./payload.ts"
+import type { StoredAttributes } from "./searchAttributes.ts"
+
+/** Search attributes to set (stored form) or, with `null`, remove. */
+export type AttributeUpdates = Readonly<Record<string, StoredAttributes[string] | null>>
+
+/** Memo values to set (payloads) or, with `null`, remove. */
+export type MemoUpdates = Readonly<Record<string, Payload | null>>
+
+/** `current` with an upsert's `updates` applied (a `null` removes its key): a new object. */
+export const applyUpdates = <V>(current: Readonly<Record<string, V>> | undefined, updates: Readonly<Record<string, V | null>>): Readonly<Record<string, V>> => {
+  const next: Record<string, V> = { ...current }
+  for (const [name, value] of Object.entries(updates)) {
+    if (value === null) delete next[name]
+    else next[name] = value
+  }
+  return next
+}
 
 /** A durable call made by workflow code during one activation. */
 export type WorkflowCommand =
@@ -32,12 +49,24 @@ export type WorkflowCommand =
       readonly args: ReadonlyArray<Payload>
       /** What happens to the child when this run closes; absent: `TERMINATE`. */
       readonly parentClosePolicy?: ParentClosePolicy
+      /** The child's initial search attributes and memo (its `typedSearchAttributes` and `memo` options). */
+      readonly searchAttributes?: StoredAttributes
+      readonly memo?: Readonly<Record<string, Payload>>
     }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
   | { readonly type: "CancelWorkflow" }
-  | { readonly type: "ContinueAsNew"; readonly runId: string; readonly workflowType: string; readonly taskQueue: string; readonly args: ReadonlyArray<Payload> }
+  | {
+      readonly type: "ContinueAsNew"
+      readonly runId: string
+      readonly workflowType: string
+      readonly taskQueue: string
+      readonly args: ReadonlyArray<Payload>
+      /** The next run's search attributes and memo; absent: this run's (inherited). */
+      readonly searchAttributes?: StoredAttributes
+      readonly memo?: Readonly<Record<string, Payload>>
+    }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }
   /** An update's validator passed: the handler runs (journaled). */
@@ -46,6 +75,10 @@ export type WorkflowCommand =
   | { readonly type: "RejectUpdate"; readonly updateId: string; readonly failure: FailureInfo }
   /** An accepted update's handler returned or threw. */
   | { readonly type: "CompleteUpdate"; readonly updateId: string; readonly result?: Payload; readonly failure?: FailureInfo }
+  /** `upsertSearchAttributes(...)`: merged into the run's search attributes (and its index entries). */
+  | { readonly type: "UpsertSearchAttributes"; readonly searchAttributes: AttributeUpdates }
+  /** `upsertMemo(...)`: merged into the run's memo. */
+  | { readonly type: "UpsertMemo"; readonly memo: MemoUpdates }
 
 /** The commands the journal records (all but rejections, which leave no history, as in Temporal). */
 export type JournaledCommand = Exclude<WorkflowCommand, { readonly type: "RejectUpdate" }>
@@ -55,7 +88,15 @@ export const isJournaled = (command: WorkflowCommand): command is JournaledComma
 
 /** An event delivered to workflow code. */
 export type Job =
-  | { readonly type: "WorkflowStarted"; readonly at: number; readonly args: ReadonlyArray<Payload>; readonly parent?: ParentRef }
+  | {
+      readonly type: "WorkflowStarted"
+      readonly at: number
+      readonly args: ReadonlyArray<Payload>
+      readonly parent?: ParentRef
+      /** The run's search attributes and memo as it started (what `workflowInfo()` shows before any upsert). */
+      readonly searchAttributes?: StoredAttributes
+      readonly memo?: Readonly<Record<string, Payload>>
+    }
   | { readonly type: "ActivityCompleted"; readonly at: number; readonly seq: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "TimerFired"; readonly at: number; readonly seq: number }
@@ -85,6 +126,8 @@ export type CommandEntry =
   | { readonly type: "PatchMarker"; readonly at: number; readonly patchId: string }
   | { readonly type: "UpdateAccepted"; readonly at: number; readonly updateId: string; readonly name: string }
   | { readonly type: "UpdateCompleted"; readonly at: number; readonly updateId: string; readonly result?: Payload; readonly failure?: FailureInfo }
+  | { readonly type: "SearchAttributesUpserted"; readonly at: number; readonly searchAttributes: AttributeUpdates }
+  | { readonly type: "MemoUpserted"; readonly at: number; readonly memo: MemoUpdates }
 
 /** A fact recorded for people; replay skips it. */
 export type NoteEntry =
@@ -143,6 +186,10 @@ export const commandEntry = (command: JournaledCommand, at: number): CommandEntr
         ...(command.result === undefined ? {} : { result: command.result }),
         ...(command.failure === undefined ? {} : { failure: command.failure }),
       }
+    case "UpsertSearchAttributes":
+      return { type: "SearchAttributesUpserted", at, searchAttributes: command.searchAttributes }
+    case "UpsertMemo":
+      return { type: "MemoUpserted", at, memo: command.memo }
   }
 }
 
@@ -175,6 +222,10 @@ export const describeCall = (entry: CommandEntry): string => {
       return `update ${entry.name} accepted (id ${entry.updateId})`
     case "UpdateCompleted":
       return `update completion (id ${entry.updateId})`
+    case "SearchAttributesUpserted":
+      return `search attribute upsert (${Object.keys(entry.searchAttributes).join(", ")})`
+    case "MemoUpserted":
+      return `memo upsert (${Object.keys(entry.memo).join(", ")})`
   }
 }
 
@@ -198,6 +249,8 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
     case "WorkflowFailed":
     case "WorkflowCancelled":
     case "WorkflowContinuedAsNew":
+    case "SearchAttributesUpserted":
+    case "MemoUpserted":
       return true
     case "PatchMarker":
       return made.type === "PatchMarker" && recorded.patchId === made.patchId

@@ -305,9 +305,14 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
   }
   const fresh = state !== undefined && state.runId === message.runId ? state : initialState(message, now)
   const step = new Step(fresh, now)
-  const started: Job = message.parent === undefined
-    ? { type: "WorkflowStarted", at: now, args: message.args }
-    : { type: "WorkflowStarted", at: now, args: message.args, parent: message.parent }
+  const started: Job = {
+    type: "WorkflowStarted",
+    at: now,
+    args: message.args,
+    ...(message.parent === undefined ? {} : { parent: message.parent }),
+    ...(fresh.searchAttributes === undefined ? {} : { searchAttributes: fresh.searchAttributes }),
+    ...(fresh.memo === undefined ? {} : { memo: fresh.memo }),
+  }
   step.update({ started: true, pendingJobs: [started, ...fresh.pendingJobs] })
   step.activate = true
   if (message.parent !== undefined) {

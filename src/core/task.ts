@@ -4,7 +4,7 @@
  * turns the commands into messages and timers; `failTask` keeps the jobs and
  * schedules a retry of the task. Pure.
  */
-import { commandEntry, isJournaled, type WorkflowCommand } from "./journal.ts"
+import { applyUpdates, commandEntry, isJournaled, type WorkflowCommand } from "./journal.ts"
 import { type ExecutionState, initialState, isRunning, type UpdateState } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
 
@@ -93,6 +93,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         parent: parentRef(state, command.seq),
+        ...(command.searchAttributes === undefined ? {} : { searchAttributes: command.searchAttributes }),
+        ...(command.memo === undefined ? {} : { memo: command.memo }),
       })
       return
     }
@@ -117,6 +119,9 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
     case "ContinueAsNew": {
       // Close this run without telling the parent; the next run inherits the parent and reports to it.
       close(step, "CONTINUED_AS_NEW", {}, { notifyParent: false })
+      // As in Temporal, the next run inherits the search attributes and the memo (as upserted) unless the command sets them.
+      const searchAttributes = command.searchAttributes ?? state.searchAttributes
+      const memo = command.memo ?? state.memo
       const next = {
         workflowId: state.workflowId,
         runId: command.runId,
@@ -124,9 +129,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         ...(state.parent === undefined ? {} : { parent: state.parent }),
-        // As in Temporal, the next run inherits the search attributes and the memo.
-        ...(state.searchAttributes === undefined ? {} : { searchAttributes: state.searchAttributes }),
-        ...(state.memo === undefined ? {} : { memo: state.memo }),
+        ...(searchAttributes === undefined ? {} : { searchAttributes }),
+        ...(memo === undefined ? {} : { memo }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })
@@ -146,6 +150,13 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(command.result === undefined ? {} : { result: command.result }),
         ...(command.failure === undefined ? {} : { failure: command.failure }),
       })
+      return
+    case "UpsertSearchAttributes":
+      // A new object: the commit sees the change (`indexChanged`) and rewrites the run's index entries.
+      step.update({ searchAttributes: applyUpdates(state.searchAttributes, command.searchAttributes) })
+      return
+    case "UpsertMemo":
+      step.update({ memo: applyUpdates(state.memo, command.memo) })
       return
   }
 }

@@ -40,7 +40,7 @@ import {
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
 import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } from "./workflow/api.ts"
-import { encodedMemo, storedAttributes, type TypedSearchAttributesInput } from "./searchAttributes.ts"
+import { decodedMemo, typedAttributesOf, type TypedSearchAttributes, type TypedSearchAttributesInput, visibilityOf } from "./searchAttributes.ts"
 import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 
 /** Temporal's `WorkflowIdConflictPolicy`: what a start does when a run of its workflow id is open. */
@@ -123,6 +123,10 @@ export interface WorkflowExecutionDescription {
   /** Why the workflow's last task failed (unknown type, a bug, non-determinism); it is being retried. */
   readonly taskFailure?: { readonly type: string; readonly message: string; readonly attempt: number }
   readonly parent?: { readonly workflowId: string; readonly runId: string }
+  /** The memo, as started and upserted. */
+  readonly memo?: Record<string, unknown>
+  /** The search attributes, as started and upserted. */
+  readonly typedSearchAttributes: TypedSearchAttributes
 }
 
 /** Temporal's update stages; `startUpdate` waits for `ACCEPTED`. */
@@ -270,14 +274,9 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     ? {}
     : { taskFailure: { type: state.taskFailure.type, message: state.taskFailure.message, attempt: state.taskFailure.attempt } }),
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
+  ...(state.memo === undefined ? {} : { memo: decodedMemo(state.memo)! }),
+  typedSearchAttributes: typedAttributesOf(state.searchAttributes),
 })
-
-/** A start's search attributes and memo, checked and encoded. */
-const visibilityOf = (options: Pick<WorkflowStartOptions, "typedSearchAttributes" | "memo">, label: string) => {
-  const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
-  const memo = encodedMemo(options.memo, label)
-  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }) }
-}
 
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */
 export const outcomeOf = (state: ExecutionState): unknown => {

@@ -72,8 +72,16 @@ export const describeEntry = (entry: JournalEntry): string => {
       return entry.failure === undefined
         ? `✓ update ${entry.updateId} returned ${show(entry.result)}`
         : `✗ update ${entry.updateId} failed: ${describeFailure(entry.failure)}`
+    case "SearchAttributesUpserted":
+      return `✎ search attributes ${changes(entry.searchAttributes, (attribute) => JSON.stringify(attribute.value))}`
+    case "MemoUpserted":
+      return `✎ memo ${changes(entry.memo, show)}`
   }
 }
+
+/** An upsert's changes: `Stage = "paid", Region removed`. */
+const changes = <V>(updates: Readonly<Record<string, V | null>>, value: (v: V) => string): string =>
+  Object.entries(updates).map(([name, v]) => (v === null ? `${name} removed` : `${name} = ${value(v)}`)).join(", ")
 
 /** The timeline of `events`, times relative to the first entry (or `since`). */
 export const formatHistory = (history: { readonly events: ReadonlyArray<JournalEntry> }, since?: number): string => {

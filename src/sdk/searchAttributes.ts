@@ -5,6 +5,7 @@
  * key's type at the call (`InvalidArgumentError`) and stored with it.
  */
 import { InvalidArgumentError } from "../core/errors.ts"
+import type { AttributeUpdates, MemoUpdates } from "../core/journal.ts"
 import { decode, encode, type Payload } from "../core/payload.ts"
 import { checkAttributeName, type StoredAttributes, toStoredValue } from "../core/searchAttributes.ts"
 
@@ -93,14 +94,30 @@ export const storedAttributes = (input: TypedSearchAttributesInput | undefined, 
   if (!Array.isArray(pairs)) throw new InvalidArgumentError({ message: `${label}: typedSearchAttributes must be an array of { key, value } or a TypedSearchAttributes` })
   const stored: Record<string, StoredAttributes[string]> = {}
   for (const pair of pairs as ReadonlyArray<SearchAttributePair>) {
-    const key = pair?.key
-    if (key === undefined || typeof key.name !== "string" || !TYPES.has(key.type)) {
-      throw new InvalidArgumentError({ message: `${label}: each typedSearchAttributes entry needs a key from defineSearchAttributeKey(name, type)` })
-    }
-    checkAttributeName(key.name)
+    const key = checkedKey(pair, label, "typedSearchAttributes")
     stored[key.name] = { type: key.type, value: toStoredValue(key.name, key.type, pair.value) }
   }
   return stored
+}
+
+/** `upsertSearchAttributes`' pairs checked and in their stored form (`null`: remove the key). */
+export const storedAttributeUpdates = (updates: ReadonlyArray<SearchAttributeUpdatePair>, label: string): AttributeUpdates => {
+  if (!Array.isArray(updates)) throw new InvalidArgumentError({ message: `${label}: pass an array of { key, value } (value null removes the key)` })
+  const stored: Record<string, AttributeUpdates[string]> = {}
+  for (const pair of updates) {
+    const key = checkedKey(pair, label, "update")
+    stored[key.name] = pair.value === null ? null : { type: key.type, value: toStoredValue(key.name, key.type, pair.value) }
+  }
+  return stored
+}
+
+const checkedKey = (pair: { readonly key?: SearchAttributeKey } | undefined, label: string, what: string): SearchAttributeKey => {
+  const key = pair?.key
+  if (key === undefined || typeof key.name !== "string" || !TYPES.has(key.type)) {
+    throw new InvalidArgumentError({ message: `${label}: each ${what} entry needs a key from defineSearchAttributeKey(name, type)` })
+  }
+  checkAttributeName(key.name)
+  return key
 }
 
 /** Stored attributes back as Temporal's `TypedSearchAttributes`. */
@@ -113,8 +130,31 @@ export const typedAttributesOf = (stored: StoredAttributes | undefined): TypedSe
 /** A memo as start options take it, encoded (each value a payload); `label` names the call in errors. */
 export const encodedMemo = (memo: Record<string, unknown> | undefined, label: string): Readonly<Record<string, Payload>> | undefined => {
   if (memo === undefined) return undefined
-  if (memo === null || typeof memo !== "object" || Array.isArray(memo)) throw new InvalidArgumentError({ message: `${label}: memo must be an object` })
+  checkMemo(memo, label)
   return Object.fromEntries(Object.entries(memo).map(([name, value]) => [name, encode(value, `${label} memo.${name}`)]))
+}
+
+/** `upsertMemo`'s memo encoded; a `null` or `undefined` value removes its key (as in Temporal). */
+export const encodedMemoUpdates = (memo: Record<string, unknown>, label: string): MemoUpdates => {
+  checkMemo(memo, label)
+  return Object.fromEntries(Object.entries(memo).map(([name, value]) => [name, value === null || value === undefined ? null : encode(value, `${label} memo.${name}`)!]))
+}
+
+const checkMemo = (memo: unknown, label: string): void => {
+  if (memo === null || typeof memo !== "object" || Array.isArray(memo)) throw new InvalidArgumentError({ message: `${label}: memo must be an object` })
+}
+
+/** A start's initial search attributes and memo, in their stored form. */
+export interface StartVisibility {
+  readonly searchAttributes?: StoredAttributes
+  readonly memo?: Readonly<Record<string, Payload>>
+}
+
+/** A start's (client, child) `typedSearchAttributes` and `memo` options, checked and encoded; `label` names the call in errors. */
+export const visibilityOf = (options: { readonly typedSearchAttributes?: TypedSearchAttributesInput; readonly memo?: Record<string, unknown> }, label: string): StartVisibility => {
+  const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
+  const memo = encodedMemo(options.memo, label)
+  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }) }
 }
 
 /** A stored memo decoded. */

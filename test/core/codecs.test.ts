@@ -73,6 +73,9 @@ describe("codecs", () => {
       { type: "UpdateAccepted", at: 5, updateId: "u", name: "n" },
       { type: "UpdateCompleted", at: 6, updateId: "u", result: "2" },
       { type: "UpdateCompleted", at: 6, updateId: "v", failure },
+      { type: "WorkflowStarted", at: 1, args: [], task: 1, searchAttributes: { Stage: { type: "KEYWORD", value: "new" } }, memo: { owner: '"ops"' } },
+      { type: "SearchAttributesUpserted", at: 5, searchAttributes: { Stage: { type: "KEYWORD", value: "paid" }, Tags: { type: "KEYWORD_LIST", value: ["a"] }, Old: null } },
+      { type: "MemoUpserted", at: 6, memo: { note: '"x"', gone: null } },
     ]
     for (const entry of entries) roundTrip(decodeJournalEntry, JSON.parse(encodeJournalEntry(entry)))
     roundTrip(decodeQueryAnswer, { ok: true, result: "3" })
@@ -90,6 +93,8 @@ describe("codecs", () => {
     expect(reasonOf(decodeActivityTask, JSON.stringify({ activityType: "a", workflowId: "w" }))).toMatch(/runId/)
     expect(reasonOf(decodeState, "{}")).toMatch(/invalid execution state/)
     expect(reasonOf(decodeJournalEntry, JSON.stringify({ type: "TimerStarted", at: 1, seq: 1 }))).toMatch(/durationMs/)
+    expect(reasonOf(decodeJournalEntry, JSON.stringify({ type: "SearchAttributesUpserted", at: 1, searchAttributes: { Stage: { type: "WORD", value: "x" } } }))).toMatch(/invalid journal entry/)
+    expect(reasonOf(decodeJournalEntry, JSON.stringify({ type: "MemoUpserted", at: 1, memo: { note: 3 } }))).toMatch(/invalid journal entry/)
     expect(reasonOf(decodeWorkflowMessage, JSON.stringify({ type: "Terminate", reason: "x".repeat(10_000), fromParent: 1 })).length).toBeLessThan(700)
   })
 })

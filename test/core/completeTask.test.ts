@@ -8,6 +8,7 @@ import type { WorkflowCommand } from "../../src/core/journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
 import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
+import { attributeTerm, indexChanged, indexEntries } from "../../src/core/visibility.ts"
 import {
   activity, cancelTimer, child, closed, earlierJob, expectUnchanged, options, PARENT, running, setTimer, T0, T1, toParent,
 } from "./reduceFixtures.ts"
@@ -343,5 +344,64 @@ describe("requestSignalWithStart: signal the open run, or start one with the sig
     expect(transition.state).toBe(open)
     expect(transition.journal).toEqual([])
     expect(transition.commands).toEqual([{ type: "SendWorkflow", taskQueue: open.taskQueue, key: open.workflowId, message: { type: "Signal", runId: open.runId, ...signal } }])
+  })
+})
+
+describe("completeTask: search attributes and memo", () => {
+  const stage = (value: string) => ({ type: "KEYWORD" as const, value })
+  const withAttributes = running({ searchAttributes: { Stage: stage("new"), Region: stage("eu") }, memo: { owner: '"ops"', note: '"x"' } })
+
+  it("UpsertSearchAttributes merges into a new searchAttributes object (null removes), journals it, and changes the index", () => {
+    const command: WorkflowCommand = { type: "UpsertSearchAttributes", searchAttributes: { Stage: stage("paid"), Region: null, Amount: { type: "INT", value: 3 } } }
+    const t = completeTask(withAttributes, [command], T1)
+    expect(t.state?.searchAttributes).toStrictEqual({ Stage: stage("paid"), Amount: { type: "INT", value: 3 } })
+    expect(t.journal).toStrictEqual([{ type: "SearchAttributesUpserted", at: T1, searchAttributes: command.searchAttributes }])
+    expect(t.commands).toStrictEqual([])
+    expect(indexChanged(withAttributes, t.state)).toBe(true)
+    const terms = indexEntries(t.state).map((entry) => entry.term)
+    expect(terms).toContain(attributeTerm("Stage", "paid"))
+    expect(terms).not.toContain(attributeTerm("Stage", "new"))
+    expect(terms).not.toContain(attributeTerm("Region", "eu"))
+  })
+
+  it("upserts in one task apply in order; the first one gives a run without attributes its own", () => {
+    const t = completeTask(running(), [
+      { type: "UpsertSearchAttributes", searchAttributes: { Stage: stage("new") } },
+      { type: "UpsertSearchAttributes", searchAttributes: { Stage: stage("paid") } },
+      { type: "UpsertSearchAttributes", searchAttributes: { Gone: null } },
+    ], T1)
+    expect(t.state?.searchAttributes).toStrictEqual({ Stage: stage("paid") })
+    expect(t.journal.map((entry) => entry.type)).toStrictEqual(["SearchAttributesUpserted", "SearchAttributesUpserted", "SearchAttributesUpserted"])
+  })
+
+  it("UpsertMemo merges top-level keys (null removes) and leaves the index alone", () => {
+    const t = completeTask(withAttributes, [{ type: "UpsertMemo", memo: { note: null, step: "2" } }], T1)
+    expect(t.state?.memo).toStrictEqual({ owner: '"ops"', step: "2" })
+    expect(t.state?.searchAttributes).toBe(withAttributes.searchAttributes)
+    expect(t.journal).toStrictEqual([{ type: "MemoUpserted", at: T1, memo: { note: null, step: "2" } }])
+    expect(indexChanged(withAttributes, t.state)).toBe(false)
+  })
+
+  it("StartChild carries the child's search attributes and memo to its Start; the child's WorkflowStarted job shows them", () => {
+    const t = completeTask(running(), [{
+      type: "StartChild", seq: 3, workflowType: "ship", workflowId: "kid", taskQueue: "cq", args: [], searchAttributes: { Stage: stage("child") }, memo: { from: '"parent"' },
+    }], T1)
+    const start = t.commands[0]
+    expect(start).toMatchObject({ type: "SendWorkflow", key: "kid", message: { type: "Start", searchAttributes: { Stage: stage("child") }, memo: { from: '"parent"' } } })
+    const started = reduce(undefined, (start as Extract<Command, { type: "SendWorkflow" }>).message, T1 + 1)
+    expect(started.state?.searchAttributes).toStrictEqual({ Stage: stage("child") })
+    expect(started.state?.pendingJobs[0]).toStrictEqual({
+      type: "WorkflowStarted", at: T1 + 1, args: [], parent: { workflowId: "wf", runId: "r1", taskQueue: "q", seq: 3 }, searchAttributes: { Stage: stage("child") }, memo: { from: '"parent"' },
+    })
+  })
+
+  it("ContinueAsNew hands the next run the upserted attributes and memo, unless the command replaces them", () => {
+    const upsert: WorkflowCommand = { type: "UpsertSearchAttributes", searchAttributes: { Stage: stage("rolled") } }
+    const next = { type: "ContinueAsNew" as const, runId: "r2", workflowType: "order", taskQueue: "q", args: [] }
+    const inherited = completeTask(withAttributes, [upsert, next], T1)
+    expect(inherited.state).toMatchObject({ runId: "r2", searchAttributes: { Stage: stage("rolled"), Region: stage("eu") }, memo: withAttributes.memo })
+    const replaced = completeTask(withAttributes, [upsert, { ...next, searchAttributes: { Stage: stage("fresh") }, memo: {} }], T1)
+    expect(replaced.state).toMatchObject({ runId: "r2", searchAttributes: { Stage: stage("fresh") }, memo: {} })
+    expect(replaced.commands.find((c) => c.type === "SendWorkflow")).toMatchObject({ message: { type: "Start", runId: "r2", searchAttributes: { Stage: stage("fresh") }, memo: {} } })
   })
 })

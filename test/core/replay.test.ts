@@ -7,6 +7,8 @@ const activity = (seq: number, activityType: string, args: Array<string> = []): 
 const timer = (seq: number, durationMs = 1000): CommandEntry => ({ type: "TimerStarted", at: 1, seq, durationMs })
 const child = (seq: number, workflowType: string, workflowId = "c"): CommandEntry =>
   ({ type: "ChildStartInitiated", at: 1, seq, workflowType, workflowId, args: [] })
+const upsert = (stage: string): CommandEntry => ({ type: "SearchAttributesUpserted", at: 1, searchAttributes: { Stage: { type: "KEYWORD", value: stage } } })
+const memo = (note: string): CommandEntry => ({ type: "MemoUpserted", at: 1, memo: { note } })
 const complete = (result = '"done"'): CommandEntry => ({ type: "WorkflowCompleted", at: 1, result })
 
 describe("splitTasks", () => {
@@ -73,6 +75,7 @@ describe("findMismatch", () => {
     ["different child workflow id", [child(1, "ship", "c-1")], [child(1, "ship", "c-2")]],
     ["different completion result", [complete('"a"')], [complete('"b"')]],
     ["different timestamps", [{ ...timer(1), at: 5 }], [{ ...timer(1), at: 9 }]],
+    ["different upserted values", [upsert("paid"), memo('"a"')], [upsert("shipped"), memo('"b"')]],
   ])("%s → no mismatch", (_name, recorded, made) => {
     expect(findMismatch(recorded, made)).toBeUndefined()
   })
@@ -133,6 +136,8 @@ describe("findMismatch", () => {
       [{ type: "ActivityCancelRequested", at: 1, seq: 1 }],
       "the journal records timer cancellation (seq 1) but the code made activity cancellation (seq 1)",
     ],
+    ["an upsert the code no longer makes", [upsert("paid"), timer(1)], [timer(1)], "the journal records search attribute upsert (Stage) but the code made timer (seq 1)"],
+    ["a memo upsert instead of a search attribute upsert", [upsert("paid")], [memo('"a"')], "the journal records search attribute upsert (Stage) but the code made memo upsert (note)"],
   ])("%s", (_name, recorded, made, message) => {
     expect(findMismatch(recorded, made)).toBe(message)
   })

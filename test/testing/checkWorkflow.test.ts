@@ -98,7 +98,7 @@ describe("planted bugs are found with the default run count, and the report name
 
 describe("the fixed versions pass", () => {
   const numRuns = 15
-  it("Math.random inside workflow code, cart with request ids, checkout that charges once, a change behind patched()", async () => {
+  it("Math.random inside workflow code, cart with request ids, checkout that charges once, a change behind patched(), search-attribute and memo upserts", async () => {
     const fair = await checkWorkflow(p.fairCoinFlip, { activities, numRuns })
     expect(fair.runs).toBe(numRuns)
     const cart = await checkWorkflow(p.idempotentCart, {
@@ -117,6 +117,7 @@ describe("the fixed versions pass", () => {
       invariant: (_outcome, history) => history.events.filter((e) => e.type === "ActivityCompleted").length <= 1,
     })
     await checkWorkflow(p.shipV2Patched, { activities, numRuns, previousVersion: p.shipV1 })
+    await checkWorkflow(p.stagedOrder, { activities, numRuns, invariant: (outcome) => outcome.status !== "completed" || outcome.result === "undefined/packed" })
   })
 
   it("injects every kind of fault, and none when faults are off", async () => {

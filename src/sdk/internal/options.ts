@@ -19,9 +19,7 @@ export const UNSUPPORTED_START: Unsupported = {
   workflowRunTimeout: `${NOT_YET}: time the workflow out in its own code (a sleep racing the work)`,
   workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
   cronSchedule: `${NOT_YET}: loop in the workflow with sleep() and continueAsNew()`,
-  memo: `${NOT_YET} on child workflows (client starts take it)`,
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
-  typedSearchAttributes: `${NOT_YET} on child workflows (client starts take it)`,
   retry: `${NOT_YET} for workflows (activities take a retry policy)`,
   startDelay: `${NOT_YET}: sleep() at the start of the workflow`,
   staticSummary: NOT_YET,
@@ -30,12 +28,9 @@ export const UNSUPPORTED_START: Unsupported = {
   versioningOverride: NOT_YET,
 }
 
-/** The start options a client start honours that a child start does not yet. */
-const { memo: _memo, typedSearchAttributes: _typed, ...UNSUPPORTED_START_BY_CLIENT } = UNSUPPORTED_START
-
 /** Client-only start options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT_START: Unsupported = {
-  ...UNSUPPORTED_START_BY_CLIENT,
+  ...UNSUPPORTED_START,
   followRuns: `${NOT_YET}: result() always follows continue-as-new`,
   requestEagerStart: NOT_YET,
 }
@@ -47,6 +42,15 @@ export const UNSUPPORTED_CHILD: Unsupported = {
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
   workflowIdReusePolicy: `${NOT_YET} for children: a closed workflow id may always be started again; a running one is rejected`,
   workflowIdConflictPolicy: `${NOT_YET} for children: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
+}
+
+/** Continue-as-new options of Temporal's that HotMesh does not honour (`makeContinueAsNewFunc`). */
+export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
+  workflowRunTimeout: UNSUPPORTED_START["workflowRunTimeout"]!,
+  workflowTaskTimeout: UNSUPPORTED_START["workflowTaskTimeout"]!,
+  searchAttributes: UNSUPPORTED_START["searchAttributes"]!,
+  headers: NOT_YET,
+  versioningIntent: NOT_YET,
 }
 
 /** Activity options of Temporal's that HotMesh does not honour. */

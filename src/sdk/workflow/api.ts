@@ -7,7 +7,8 @@ import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD } from "../internal/options.ts"
+import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW } from "../internal/options.ts"
+import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -27,7 +28,7 @@ export interface ActivityOptions {
 
 const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy"] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo"] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -211,6 +212,28 @@ export const currentUpdateInfo = (): UpdateInfo | undefined => {
 /** Information about the running workflow. */
 export const workflowInfo = (): WorkflowInfo => current("workflowInfo").run.info
 
+/**
+ * Set (or, with a `null` value, remove) search attributes of this run, as
+ * Temporal's `upsertSearchAttributes`: `workflowInfo().typedSearchAttributes`
+ * shows them at once, and `client.workflow.list` finds the run by them once
+ * this workflow task commits. Each value is checked against its key's type
+ * here (`InvalidArgumentError`, which fails the workflow task if uncaught).
+ */
+export function upsertSearchAttributes(updates: ReadonlyArray<SearchAttributeUpdatePair>): void {
+  const { run } = current("upsertSearchAttributes")
+  run.upsertSearchAttributes(storedAttributeUpdates(updates, "upsertSearchAttributes"))
+}
+
+/**
+ * Merge `memo` into this run's memo (Temporal's `upsertMemo`): top-level
+ * keys replace; a `null` or `undefined` value removes its key.
+ * `workflowInfo().memo` shows the result at once.
+ */
+export function upsertMemo(memo: Record<string, unknown>): void {
+  const { run } = current("upsertMemo")
+  run.upsertMemo(encodedMemoUpdates(memo, "upsertMemo"))
+}
+
 /** A UUID that is the same on every replay of this run. */
 export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
 
@@ -223,6 +246,10 @@ export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> {
   readonly taskQueue?: string
   /** What the parent's close does to the child if it is still open; default `ParentClosePolicy.TERMINATE`. */
   readonly parentClosePolicy?: ParentClosePolicy
+  /** The child's search attributes (`[{ key, value }]` or a `TypedSearchAttributes`); it does not inherit the parent's. */
+  readonly typedSearchAttributes?: TypedSearchAttributesInput
+  /** The child's memo. */
+  readonly memo?: Record<string, unknown>
 }
 
 /** Temporal's parent-close policies (`ParentClosePolicy.ABANDON`, ...). */
@@ -260,11 +287,7 @@ const workflowTypeOf = (workflow: Workflow | string): string => {
 
 /** Start a child workflow and return a handle once it has started. */
 export async function startChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<ChildWorkflowHandle<T>> {
-  const { run, scope } = current("startChild")
-  checkOptions("startChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
-  const workflowType = workflowTypeOf(workflow)
-  const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
+  const { workflowId, child } = launchChild("startChild", workflow, options)
   child.result.catch(() => undefined)
   const runId = await child.started
   return { workflowId, firstExecutionRunId: runId, result: () => child.result as Promise<Awaited<ReturnType<T>>> }
@@ -272,22 +295,58 @@ export async function startChild<T extends Workflow>(workflow: T | string, optio
 
 /** Start a child workflow and wait for its result. */
 export function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
-  const { run, scope } = current("executeChild")
-  checkOptions("executeChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
+  return launchChild("executeChild", workflow, options).child.result as Promise<Awaited<ReturnType<T>>>
+}
+
+/** `startChild` and `executeChild`: the options checked and the child's start command made. */
+const launchChild = (api: "startChild" | "executeChild", workflow: Workflow | string, options: ChildWorkflowOptions) => {
+  const { run, scope } = current(api)
+  const where = `${api}(workflow, options)`
+  checkOptions(where, options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
+  const visibility = visibilityOf(options, where)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
-  return child.result as Promise<Awaited<ReturnType<T>>>
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options), visibility)
+  return { workflowId, child }
 }
 
 /**
  * Close this run as CONTINUED_AS_NEW and start a fresh run of the same
  * workflow id with `args` and an empty journal (Temporal's `continueAsNew`).
+ * The next run keeps this run's search attributes and memo (as upserted).
  * Use it to bound history: see `workflowInfo().continueAsNewSuggested`.
  */
 export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promise<never> {
   const { run } = current("continueAsNew")
   return Promise.reject(new ContinueAsNew(args, run.info.workflowType, run.info.taskQueue))
+}
+
+/** Options of `makeContinueAsNewFunc` (Temporal's `ContinueAsNewOptions`). */
+export interface ContinueAsNewOptions {
+  /** Defaults to this run's workflow type. */
+  readonly workflowType?: string
+  /** Defaults to this run's task queue. */
+  readonly taskQueue?: string
+  /** The next run's search attributes, replacing this run's; default: this run's. */
+  readonly typedSearchAttributes?: TypedSearchAttributesInput
+  /** The next run's memo, replacing this run's; default: this run's. */
+  readonly memo?: Record<string, unknown>
+}
+
+const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo"] satisfies Array<keyof ContinueAsNewOptions>
+
+/** A `continueAsNew` with options (Temporal's `makeContinueAsNewFunc`); the options are checked here. */
+export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
+  const { run } = current("makeContinueAsNewFunc")
+  const where = "makeContinueAsNewFunc(options)"
+  checkOptions(where, options, CONTINUE_AS_NEW_OPTIONS, UNSUPPORTED_CONTINUE_AS_NEW)
+  const workflowType = options.workflowType ?? run.info.workflowType
+  const taskQueue = options.taskQueue ?? run.info.taskQueue
+  for (const [name, value] of [["workflowType", workflowType], ["taskQueue", taskQueue]] as const) {
+    if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be a non-empty string` })
+  }
+  const visibility = visibilityOf(options, where)
+  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, visibility))
 }
 
 /**

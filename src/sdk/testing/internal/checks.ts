@@ -13,11 +13,13 @@ import type { ActivityInvocation, RunRecord } from "./checkRun.ts"
 const CLOSE = new Set(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "WorkflowTerminated", "WorkflowContinuedAsNew"])
 const seqOf = (e: JournalEntry): number | undefined => ("seq" in e ? e.seq : undefined)
 
-/** Facts that must appear at most once, by identity (signals are counted separately: one name may be sent many times). */
+/** Facts that must appear at most once, by identity (signals are counted separately: one name may be sent many times; upserts may repeat). */
 const factKey = (e: JournalEntry): string | undefined => {
   switch (e.type) {
     case "SignalReceived":
     case "PatchMarker":
+    case "SearchAttributesUpserted":
+    case "MemoUpserted":
       return undefined
     case "ActivityRetrying":
       return `${e.type} seq ${e.seq} attempt ${e.attempt}`

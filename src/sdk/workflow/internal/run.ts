@@ -9,9 +9,10 @@
  * relies on: the run never reads the clock, randomness or I/O itself.
  */
 import type { FailureInfo } from "../../../core/failure.ts"
-import type { Job, WorkflowCommand } from "../../../core/journal.ts"
+import { type AttributeUpdates, applyUpdates, type Job, type MemoUpdates, type WorkflowCommand } from "../../../core/journal.ts"
 import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "../../../core/messages.ts"
 import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
+import type { StoredAttributes } from "../../../core/searchAttributes.ts"
 import type { PayloadGuard } from "../../internal/payloadGuard.ts"
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError } from "../../errors.ts"
 import {
@@ -23,6 +24,7 @@ import {
   isTemporalFailure,
   toFailureInfo,
 } from "../../failures.ts"
+import { decodedMemo, type StartVisibility, typedAttributesOf, TypedSearchAttributes } from "../../searchAttributes.ts"
 import { CancellationScope } from "../cancellation.ts"
 import { log } from "../log.ts"
 import { storage, type UpdateInfo } from "./context.ts"
@@ -48,12 +50,25 @@ export interface WorkflowInfo {
   currentTime: Date
   /** True once the history is long enough that the workflow should `continueAsNew`. */
   continueAsNewSuggested: boolean
+  /** The run's search attributes; `upsertSearchAttributes` updates them at the call. */
+  typedSearchAttributes: TypedSearchAttributes
+  /** The run's memo, if it has one; `upsertMemo` updates it at the call. */
+  memo?: Record<string, unknown>
 }
+
+/** What a run's info is built from; the rest changes as the run goes. */
+export type StartInfo = Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested" | "typedSearchAttributes" | "memo">
 
 /** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
 export class ContinueAsNew extends Error {
   override readonly name = "ContinueAsNew"
-  constructor(readonly args: ReadonlyArray<unknown>, readonly workflowType: string, readonly taskQueue: string) {
+  constructor(
+    readonly args: ReadonlyArray<unknown>,
+    readonly workflowType: string,
+    readonly taskQueue: string,
+    /** The next run's search attributes and memo, where they replace the inherited ones. */
+    readonly visibility: StartVisibility = {},
+  ) {
     super("Workflow continued as new")
   }
 }
@@ -113,14 +128,17 @@ export class WorkflowRun {
   readonly #patches = new Map<string, boolean>()
   /** During a replayed activation: the patch markers that task recorded. */
   #replayPatches: ReadonlySet<string> | undefined = undefined
+  /** The stored forms behind `info.typedSearchAttributes` and `info.memo`. */
+  #searchAttributes: StoredAttributes = {}
+  #memo: Readonly<Record<string, Payload>> | undefined = undefined
 
   constructor(
-    info: Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested">,
+    info: StartInfo,
     private readonly fn: WorkflowFunction,
     private readonly continueAsNewSuggestedAt = 10_000,
     private readonly payloads?: PayloadGuard,
   ) {
-    this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false }
+    this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false, typedSearchAttributes: new TypedSearchAttributes() }
     this.random = makeRandom(info.runId)
   }
 
@@ -167,6 +185,8 @@ export class WorkflowRun {
   #apply(job: Job): void {
     switch (job.type) {
       case "WorkflowStarted":
+        this.#showAttributes(job.searchAttributes ?? {})
+        this.#showMemo(job.memo)
         this.#start(job.args)
         return
       case "ActivityCompleted":
@@ -310,7 +330,7 @@ export class WorkflowRun {
         if (error instanceof ContinueAsNew) {
           const args = encodeArgs(error.args, "continueAsNew args")
           this.#checkSize(args, `continueAsNew ${error.workflowType} args`, true)
-          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args }
+          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args, ...error.visibility }
         }
         if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
         if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
@@ -452,6 +472,7 @@ export class WorkflowRun {
     args: ReadonlyArray<unknown>,
     scope: CancellationScope,
     parentClosePolicy: ParentClosePolicy = "TERMINATE",
+    visibility: StartVisibility = {},
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
@@ -461,7 +482,7 @@ export class WorkflowRun {
       return { started: Promise.reject(failure), result: Promise.reject(failure) }
     }
     const seq = ++this.#seq
-    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }) })
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...visibility })
     let cancelRequested = false
     const onCancel = (reason: CancelledFailure) => {
       if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
@@ -475,6 +496,32 @@ export class WorkflowRun {
     const result = this.#pending(seq, scope, this.#calls, decode, rebuild, onCancel)
     started.catch(() => undefined)
     return { started, result }
+  }
+
+  /** `upsertSearchAttributes` (updates checked by the caller): `workflowInfo()` shows them at once. */
+  upsertSearchAttributes(updates: AttributeUpdates): void {
+    this.#showAttributes(applyUpdates(this.#searchAttributes, updates))
+    this.#push({ type: "UpsertSearchAttributes", searchAttributes: updates })
+  }
+
+  /** `upsertMemo` (values encoded by the caller): `workflowInfo().memo` shows them at once. */
+  upsertMemo(updates: MemoUpdates): void {
+    const values = Object.values(updates).filter((value): value is Payload => value !== null)
+    if (!this.#checkSize(values, "upsertMemo memo")) return
+    this.#showMemo(applyUpdates(this.#memo, updates))
+    this.#push({ type: "UpsertMemo", memo: updates })
+  }
+
+  #showAttributes(stored: StoredAttributes): void {
+    this.#searchAttributes = stored
+    this.info.typedSearchAttributes = typedAttributesOf(stored)
+  }
+
+  #showMemo(stored: Readonly<Record<string, Payload>> | undefined): void {
+    this.#memo = stored
+    const memo = decodedMemo(stored)
+    if (memo === undefined) delete this.info.memo
+    else this.info.memo = memo
   }
 
   /** Wait until `fn()` is true (checked after every activation). */
@@ -566,7 +613,7 @@ export const runInfo = (input: {
   readonly taskQueue: string
   readonly startTime: number
   readonly parent?: ParentRef
-}, namespace: string): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
+}, namespace: string): StartInfo => ({
   namespace,
   workflowId: input.workflowId,
   runId: input.runId,
