@@ -116,9 +116,10 @@ export const workflowCommands = (program: Command): void => {
 
   workflow.command("describe").description("an execution's status, pending activities and task failure")
     .addOption(workflowIdOption().makeOptionMandatory())
-    .action(async (options: { workflowId: string }, command: Command) =>
+    .option("-r, --run-id <run>", "fail unless this is the execution's latest run (the only one HotMesh keeps)")
+    .action(async (options: { workflowId: string; runId?: string }, command: Command) =>
       withClient(command, async (client, globals) => {
-        const d = await client.workflow.getHandle(options.workflowId).describe()
+        const d = await client.workflow.getHandle(options.workflowId, options.runId).describe()
         print(globals, d, () => {
           const summary = fields([
             ["WorkflowId", d.workflowId], ["RunId", d.runId], ["Type", d.type], ["TaskQueue", d.taskQueue], ["Status", d.status],

@@ -556,7 +556,12 @@ export class WorkflowClient {
         await run(terminateWorkflow(workflowId, reason, connection.retentionMs))
       },
       async describe() {
-        return describeState(await run(retryBriefOutage(describeWorkflow(workflowId))))
+        const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
+        // One record per workflow id: a handle pinned to an older run cannot describe it (rather than describing another run).
+        if (runId !== undefined && state.runId !== runId) {
+          throw new WorkflowNotFoundError(`run ${runId} of workflow ${workflowId} is not its latest run (${state.runId}); HotMesh keeps the latest run's record only`, workflowId)
+        }
+        return describeState(state)
       },
       async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }) {
         checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)

@@ -128,6 +128,10 @@ describe("hotmesh workflow", { timeout: 120_000 }, () => {
     expect(rejected.code).toBe(1)
     expect(rejected.stderr).toMatch(/a name is required/)
     const described = await json(["workflow", "describe", "-w", id])
+    expect(await json(["workflow", "describe", "-w", id, "-r", described.runId])).toEqual(described)
+    const otherRun = await hotmesh(["workflow", "describe", "-w", id, "-r", "not-this-run"])
+    expect(otherRun.code).toBe(1)
+    expect(otherRun.stderr).toMatch(/run not-this-run of workflow .* is not its latest run/)
     expect(described).toMatchObject({ workflowId: id, type: "order", taskQueue, status: "RUNNING", pendingActivities: [] })
     expect((await hotmesh(["workflow", "describe", "-w", id])).stdout).toMatch(/Status\s*│\s*RUNNING/)
 
