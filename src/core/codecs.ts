@@ -81,9 +81,12 @@ const TimerPurpose = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("sleep"), seq: Seq }),
   Schema.Struct({ kind: Schema.Literals(["activityRetry", "activityTimeout", "activityHeartbeat"]), seq: Seq, attempt: Schema.Int }),
   Schema.Struct({ kind: Schema.Literal("taskRetry"), attempt: Schema.Int }),
+  Schema.Struct({ kind: Schema.Literal("workflowTimeout") }),
 ])
 
-const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW"])
+const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT"])
+
+const RunTimeouts = { runTimeoutMs: Schema.optional(Time), executionTimeoutMs: Schema.optional(Time), executionExpiresAt: Schema.optional(Time) }
 
 const type = <T extends string>(name: T) => Schema.Literal(name)
 
@@ -105,6 +108,7 @@ export const WorkflowMessageSchema = Schema.Union([
     parent: Schema.optional(ParentRef),
     searchAttributes: Schema.optional(SearchAttributes),
     memo: Schema.optional(Memo),
+    ...RunTimeouts,
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
@@ -181,6 +185,7 @@ export const JournalEntrySchema = Schema.Union([
   Schema.Struct({ type: type("PatchMarker"), ...at, patchId: Schema.String }),
   Schema.Struct({ type: type("ActivityRetrying"), ...at, seq: Seq, attempt: Schema.Int, failure: Failure, delayMs: Time }),
   Schema.Struct({ type: type("WorkflowTerminated"), ...at, reason: Schema.String }),
+  Schema.Struct({ type: type("WorkflowTimedOut"), ...at }),
 ])
 
 /** The schema of a stored execution record's state (`ExecutionState`). */
@@ -225,6 +230,7 @@ export const ExecutionStateSchema = Schema.Struct({
   failure: Schema.optional(Failure),
   searchAttributes: Schema.optional(SearchAttributes),
   memo: Schema.optional(Memo),
+  ...RunTimeouts,
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

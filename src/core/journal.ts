@@ -32,6 +32,8 @@ export type WorkflowCommand =
       readonly args: ReadonlyArray<Payload>
       /** What happens to the child when this run closes; absent: `TERMINATE`. */
       readonly parentClosePolicy?: ParentClosePolicy
+      readonly runTimeoutMs?: number
+      readonly executionTimeoutMs?: number
     }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
@@ -75,6 +77,8 @@ export type CommandEntry =
 export type NoteEntry =
   | { readonly type: "ActivityRetrying"; readonly at: number; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo; readonly delayMs: number }
   | { readonly type: "WorkflowTerminated"; readonly at: number; readonly reason: string }
+  /** The run reached its run timeout or its execution's timeout. */
+  | { readonly type: "WorkflowTimedOut"; readonly at: number }
 
 /** One journal entry. */
 export type JournalEntry = JobEntry | CommandEntry | NoteEntry
@@ -83,7 +87,7 @@ const JOB_TYPES: ReadonlySet<string> = new Set([
   "WorkflowStarted", "ActivityCompleted", "ActivityFailed", "TimerFired", "ChildStarted",
   "ChildStartFailed", "ChildCompleted", "ChildFailed", "SignalReceived", "CancelRequested",
 ])
-const NOTE_TYPES: ReadonlySet<string> = new Set(["ActivityRetrying", "WorkflowTerminated"])
+const NOTE_TYPES: ReadonlySet<string> = new Set(["ActivityRetrying", "WorkflowTerminated", "WorkflowTimedOut"])
 
 /** Is this entry a job (delivered to code)? */
 export const isJobEntry = (entry: JournalEntry): entry is JobEntry => JOB_TYPES.has(entry.type)

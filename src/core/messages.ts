@@ -29,9 +29,11 @@ export type TimerPurpose =
   | { readonly kind: "activityTimeout"; readonly seq: number; readonly attempt: number }
   | { readonly kind: "activityHeartbeat"; readonly seq: number; readonly attempt: number }
   | { readonly kind: "taskRetry"; readonly attempt: number }
+  /** The run's deadline: the earlier of its run timeout and its execution's timeout. */
+  | { readonly kind: "workflowTimeout" }
 
 /** How a closed execution ended. */
-export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW"
+export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT"
 
 /** An event for one workflow execution. `runId` (when present) fences out messages for older runs. */
 export type WorkflowMessage =
@@ -45,6 +47,9 @@ export type WorkflowMessage =
       readonly parent?: ParentRef
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
+      readonly runTimeoutMs?: number
+      readonly executionTimeoutMs?: number
+      readonly executionExpiresAt?: number
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's

@@ -20,7 +20,7 @@ import type { Job } from "./journal.ts"
 import type { ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
-import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun } from "./state.ts"
+import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun, runDeadline } from "./state.ts"
 import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
 export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
@@ -212,6 +212,8 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
     : { type: "WorkflowStarted", at: now, args: message.args, parent: message.parent }
   step.update({ started: true, pendingJobs: [started, ...fresh.pendingJobs] })
   step.activate = true
+  const deadline = runDeadline(fresh)
+  if (deadline !== undefined) step.timer({ kind: "workflowTimeout" }, deadline)
   if (message.parent !== undefined) {
     step.sendWorkflow(message.parent.taskQueue, message.parent.workflowId, {
       type: "ChildStarted",
@@ -285,6 +287,11 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
     case "taskRetry":
       if (state.taskFailure === undefined || state.taskFailure.attempt !== purpose.attempt) return unchanged(state)
       step.activate = true
+      return step.done()
+    case "workflowTimeout":
+      // As when it is terminated: pending work is dropped, children go by their parent-close policy.
+      step.record({ type: "WorkflowTimedOut", at: now })
+      close(step, "TIMED_OUT", { failure: { kind: "timeout", message: "Workflow execution timed out", timeoutType: "START_TO_CLOSE" } })
       return step.done()
   }
 }

@@ -83,6 +83,12 @@ export interface ExecutionState {
   readonly searchAttributes?: StoredAttributes
   /** The memo: payloads shown by `describe` and `list`, not indexed. */
   readonly memo?: Readonly<Record<string, Payload>>
+  /** Temporal's `workflowRunTimeout`: this run times out this long after its start. */
+  readonly runTimeoutMs?: number
+  /** Temporal's `workflowExecutionTimeout`: the whole chain of runs (continue-as-new) times out… */
+  readonly executionTimeoutMs?: number
+  /** …at this time (epoch ms by the store's clock), fixed by the first run and kept by the next ones. */
+  readonly executionExpiresAt?: number
 }
 
 /** Parameters of a new run. */
@@ -95,6 +101,10 @@ export interface NewRun {
   readonly parent?: ParentRef
   readonly searchAttributes?: StoredAttributes
   readonly memo?: Readonly<Record<string, Payload>>
+  readonly runTimeoutMs?: number
+  readonly executionTimeoutMs?: number
+  /** Set for a run that continues an execution with a timeout; a first run's is its start plus `executionTimeoutMs`. */
+  readonly executionExpiresAt?: number
 }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
@@ -107,6 +117,8 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   ...(run.parent === undefined ? {} : { parent: run.parent }),
   ...(run.searchAttributes === undefined ? {} : { searchAttributes: run.searchAttributes }),
   ...(run.memo === undefined ? {} : { memo: run.memo }),
+  ...(run.runTimeoutMs === undefined ? {} : { runTimeoutMs: run.runTimeoutMs }),
+  ...(run.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: run.executionTimeoutMs, executionExpiresAt: run.executionExpiresAt ?? now + run.executionTimeoutMs }),
   status: "RUNNING",
   started: false,
   startTime: now,
@@ -119,6 +131,15 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   signalIds: [],
   pendingJobs: [],
 })
+
+/** When the run times out (its run or its execution timeout, whichever is first), if it can. */
+export const runDeadline = (state: ExecutionState): number | undefined => {
+  const deadline = Math.min(
+    state.runTimeoutMs === undefined ? Infinity : state.startTime + state.runTimeoutMs,
+    state.executionExpiresAt ?? Infinity,
+  )
+  return deadline === Infinity ? undefined : deadline
+}
 
 /** Whether a run is still open. */
 export const isRunning = (state: ExecutionState | undefined): state is ExecutionState => state?.status === "RUNNING"

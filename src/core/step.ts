@@ -8,7 +8,7 @@ import type { FailureInfo } from "./failure.ts"
 import type { Job, JournalEntry } from "./journal.ts"
 import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Payload } from "./payload.ts"
-import type { ActivityState, ExecutionState } from "./state.ts"
+import { type ActivityState, type ExecutionState, runDeadline } from "./state.ts"
 
 /** `ExecutionState` with writable fields: what a `Step` holds once it owns its copy. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -53,6 +53,8 @@ export const timerId = (state: Pick<ExecutionState, "workflowId" | "runId">, pur
       return `${base}:heartbeat:${purpose.seq}`
     case "taskRetry":
       return `${base}:task-retry`
+    case "workflowTimeout":
+      return `${base}:workflow-timeout`
   }
 }
 
@@ -202,6 +204,7 @@ export const close = (
     else step.cancelTimer({ kind: "activityRetry", seq: Number(seq), attempt: activity.attempt })
   }
   if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
+  if (status !== "TIMED_OUT" && runDeadline(state) !== undefined) step.cancelTimer({ kind: "workflowTimeout" })
   // Each open child by its parent-close policy: TERMINATE (Temporal's default) ends it with its
   // parent, REQUEST_CANCEL asks it to cancel (unless already asked), ABANDON leaves it running.
   for (const [seq, child] of Object.entries(state.children)) {

@@ -85,6 +85,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         parent: parentRef(state, command.seq),
+        ...(command.runTimeoutMs === undefined ? {} : { runTimeoutMs: command.runTimeoutMs }),
+        ...(command.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: command.executionTimeoutMs }),
       })
       return
     }
@@ -119,6 +121,10 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         // As in Temporal, the next run inherits the search attributes and the memo.
         ...(state.searchAttributes === undefined ? {} : { searchAttributes: state.searchAttributes }),
         ...(state.memo === undefined ? {} : { memo: state.memo }),
+        // The execution's deadline spans runs; the run timeout applies to each run afresh.
+        ...(state.runTimeoutMs === undefined ? {} : { runTimeoutMs: state.runTimeoutMs }),
+        ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
+        ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

@@ -23,7 +23,14 @@ import {
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
-import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
+import {
+  checkOptions,
+  UNSUPPORTED_CLIENT,
+  UNSUPPORTED_CLIENT_START,
+  WORKFLOW_TIMEOUT_OPTIONS,
+  type WorkflowTimeoutOptions,
+  workflowTimeoutsOf,
+} from "./internal/options.ts"
 import { DeadLetterClient } from "./deadLetters.ts"
 import {
   QueryFailedError,
@@ -38,7 +45,7 @@ import { encodedMemo, storedAttributes, type TypedSearchAttributesInput } from "
 import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
-export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
+export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
@@ -112,7 +119,7 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 }
 
 const QUERY_TIMEOUT_MS = 10_000
-const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo"] satisfies Array<keyof WorkflowStartOptions>
+const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
 
@@ -162,11 +169,11 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
 })
 
-/** A start's search attributes and memo, checked and encoded. */
-const visibilityOf = (options: WorkflowStartOptions, label: string) => {
+/** A start's search attributes and memo, checked and encoded, and its timeouts. */
+const startFieldsOf = (options: WorkflowStartOptions, label: string) => {
   const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
   const memo = encodedMemo(options.memo, label)
-  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }) }
+  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }), ...workflowTimeoutsOf(options, label) }
 }
 
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */
@@ -198,7 +205,7 @@ export class WorkflowClient {
     const args = encodeArgs(options.args ?? [])
     this.connection.payloads.check(args, `start workflow ${workflowType} args`)
     const runId = randomUUID()
-    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args, ...visibilityOf(options, "client.workflow.start") }))
+    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args, ...startFieldsOf(options, "client.workflow.start") }))
     return this.#handle<T>(workflowId, undefined, runId, version)
   }
 
@@ -219,7 +226,7 @@ export class WorkflowClient {
     const args = encodeArgs(options.args ?? [])
     const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
     const runId = randomUUID()
-    const run = { workflowId, runId, workflowType, taskQueue, args, ...visibilityOf(options, "client.workflow.signalWithStart") }
+    const run = { workflowId, runId, workflowType, taskQueue, args, ...startFieldsOf(options, "client.workflow.signalWithStart") }
     const signaledRunId = await this.run(signalWithStartWorkflow(run, { signalId: randomUUID(), name, args: signalArgs }))
     return { ...this.#handle<T>(workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
   }

@@ -60,6 +60,8 @@ export const describeEntry = (entry: JournalEntry): string => {
       return "■ cancelled"
     case "WorkflowTerminated":
       return `■ terminated: ${entry.reason}`
+    case "WorkflowTimedOut":
+      return "■ timed out"
     case "WorkflowContinuedAsNew":
       return `■ continued as new: run ${entry.newRunId} with ${list(entry.args)}`
     case "PatchMarker":

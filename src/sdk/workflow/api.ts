@@ -7,7 +7,7 @@ import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD } from "../internal/options.ts"
+import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -27,7 +27,7 @@ export interface ActivityOptions {
 
 const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy"] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -146,7 +146,7 @@ export const workflowInfo = (): WorkflowInfo => current("workflowInfo").run.info
 export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
 
 /** Options of a child workflow. */
-export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> {
+export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
   readonly args?: Args
   /** Defaults to a deterministic uuid. */
   readonly workflowId?: string
@@ -168,12 +168,12 @@ export const ParentClosePolicy = {
 /** One of `ParentClosePolicy`'s values. */
 export type ParentClosePolicy = (typeof ParentClosePolicy)[keyof typeof ParentClosePolicy]
 
-const parentClosePolicyOf = (options: ChildWorkflowOptions): ParentClosePolicy => {
+const childOptionsOf = (options: ChildWorkflowOptions) => {
   const policy = options.parentClosePolicy ?? "TERMINATE"
   if (!Object.values(ParentClosePolicy).includes(policy)) {
     throw new InvalidArgumentError({ message: `child workflow: parentClosePolicy must be one of ${Object.values(ParentClosePolicy).join(", ")}; got ${JSON.stringify(policy)}` })
   }
-  return policy
+  return { parentClosePolicy: policy, ...workflowTimeoutsOf(options, "child workflow") }
 }
 
 /** A started child workflow. */
@@ -195,7 +195,7 @@ export async function startChild<T extends Workflow>(workflow: T | string, optio
   checkOptions("startChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, childOptionsOf(options))
   child.result.catch(() => undefined)
   const runId = await child.started
   return { workflowId, firstExecutionRunId: runId, result: () => child.result as Promise<Awaited<ReturnType<T>>> }
@@ -207,7 +207,7 @@ export function executeChild<T extends Workflow>(workflow: T | string, options: 
   checkOptions("executeChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
   const workflowType = workflowTypeOf(workflow)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, childOptionsOf(options))
   return child.result as Promise<Awaited<ReturnType<T>>>
 }
 

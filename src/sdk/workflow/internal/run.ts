@@ -41,6 +41,12 @@ export interface WorkflowInfo {
   readonly taskQueue: string
   readonly startTime: Date
   readonly parent?: { readonly workflowId: string; readonly runId: string }
+  /** The execution's `workflowExecutionTimeout` (spans continue-as-new), if it has one. */
+  readonly executionTimeoutMs?: number
+  /** When the execution times out, if it has an execution timeout. */
+  readonly executionExpirationTime?: Date
+  /** This run's `workflowRunTimeout`, if it has one. */
+  readonly runTimeoutMs?: number
   /** Journal entries recorded before the current activation. */
   historyLength: number
   /** Time of the current activation (deterministic: taken from the journal). */
@@ -338,7 +344,7 @@ export class WorkflowRun {
     taskQueue: string,
     args: ReadonlyArray<unknown>,
     scope: CancellationScope,
-    parentClosePolicy: ParentClosePolicy = "TERMINATE",
+    options: { readonly parentClosePolicy: ParentClosePolicy; readonly runTimeoutMs?: number; readonly executionTimeoutMs?: number },
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
@@ -348,7 +354,8 @@ export class WorkflowRun {
       return { started: Promise.reject(failure), result: Promise.reject(failure) }
     }
     const seq = ++this.#seq
-    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }) })
+    const { parentClosePolicy, ...timeouts } = options
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...timeouts })
     let cancelRequested = false
     const onCancel = (reason: CancelledFailure) => {
       if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
@@ -441,6 +448,9 @@ export const runInfo = (input: {
   readonly taskQueue: string
   readonly startTime: number
   readonly parent?: ParentRef
+  readonly runTimeoutMs?: number
+  readonly executionTimeoutMs?: number
+  readonly executionExpiresAt?: number
 }, namespace: string): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
   namespace,
   workflowId: input.workflowId,
@@ -449,4 +459,7 @@ export const runInfo = (input: {
   taskQueue: input.taskQueue,
   startTime: new RealDate(input.startTime),
   ...(input.parent === undefined ? {} : { parent: { workflowId: input.parent.workflowId, runId: input.parent.runId } }),
+  ...(input.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: input.executionTimeoutMs }),
+  ...(input.executionExpiresAt === undefined ? {} : { executionExpirationTime: new RealDate(input.executionExpiresAt) }),
+  ...(input.runTimeoutMs === undefined ? {} : { runTimeoutMs: input.runTimeoutMs }),
 })
