@@ -51,7 +51,7 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
       const start = (extra: Record<string, unknown>) =>
         env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
       invalid(await rejectionOf(start({ cronSchedule: "0 * * * *" })), '"cronSchedule" is a Temporal option HotMesh does not support yet')
-      invalid(await rejectionOf(start({ workflowExecutionTimeout: "1 day", staticSummary: "s" })), '"workflowExecutionTimeout"', '"staticSummary"')
+      invalid(await rejectionOf(start({ workflowTaskTimeout: "1 day", staticSummary: "s" })), '"workflowTaskTimeout"', '"staticSummary"')
       invalid(await rejectionOf(start({ searchAttributes: { CustomerId: ["ada"] } })), '"searchAttributes"', "use typedSearchAttributes")
       invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
       invalid(
