@@ -64,7 +64,7 @@ for (const backend of ["memory", "redis"] as const) {
 
     afterAll(async () => {
       gate.resolve("released")
-      worker.shutdown()
+      await worker.shutdown()
       await running
       if (backend === "redis") await client.connection.close()
       await workerConnection.close()

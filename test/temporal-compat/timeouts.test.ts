@@ -25,7 +25,7 @@ describe("workflow timeouts", () => {
   })
 
   afterAll(async () => {
-    worker.shutdown()
+    await worker.shutdown()
     await running
     await env.teardown()
   })

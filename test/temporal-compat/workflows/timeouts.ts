@@ -23,7 +23,7 @@ export async function boundedRuns(seconds: number, runs: number, run = 1): Promi
 }
 
 /** What `workflowInfo()` says of the timeouts. */
-export async function timeoutInfo(): Promise<{ executionTimeoutMs?: number; runTimeoutMs?: number; expiresInMs?: number }> {
+export async function timeoutInfo(): Promise<{ executionTimeoutMs: number | undefined; runTimeoutMs: number | undefined; expiresInMs: number | undefined }> {
   const info = workflowInfo()
   return {
     executionTimeoutMs: info.executionTimeoutMs,
