@@ -60,6 +60,7 @@ const Failure: Schema.Codec<FailureShape> = Schema.Struct({
 })
 
 const ParentRef = Schema.Struct({ workflowId: Schema.String, runId: Schema.String, taskQueue: Schema.String, seq: Seq })
+const ExternalRequester = Schema.Struct({ ...ParentRef.fields, sentOn: Schema.String })
 
 const RetryPolicy = Schema.Struct({
   initialIntervalMs: Time,
@@ -125,10 +126,24 @@ export const WorkflowMessageSchema = Schema.Union([
     result: PayloadField,
     failure: Schema.optional(Failure),
   }),
-  Schema.Struct({ type: type("Signal"), runId: Schema.optional(Schema.String), signalId: Schema.String, name: Schema.String, args: PayloadList }),
-  Schema.Struct({ type: type("CancelRequested"), runId: Schema.optional(Schema.String), reason: Schema.optional(Schema.String), fromParent: Schema.optional(ParentRef) }),
+  Schema.Struct({
+    type: type("Signal"),
+    runId: Schema.optional(Schema.String),
+    signalId: Schema.String,
+    name: Schema.String,
+    args: PayloadList,
+    requester: Schema.optional(ExternalRequester),
+  }),
+  Schema.Struct({
+    type: type("CancelRequested"),
+    runId: Schema.optional(Schema.String),
+    reason: Schema.optional(Schema.String),
+    fromParent: Schema.optional(ParentRef),
+    requester: Schema.optional(ExternalRequester),
+  }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ExternalRequestReply"), runId: Schema.String, seq: Seq, failure: Schema.optional(Failure) }),
 ])
 
 /** The schema of an activity stream message (`ActivityTask`). */
@@ -159,6 +174,7 @@ const Job = [
   Schema.Struct({ type: type("ChildFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
+  Schema.Struct({ type: type("ExternalRequestResolved"), ...at, seq: Seq, failure: Schema.optional(Failure) }),
 ] as const
 
 const JobSchema = Schema.Union(Job)
@@ -178,6 +194,8 @@ export const JournalEntrySchema = Schema.Union([
     workflowId: Schema.String,
     args: PayloadList,
   }),
+  Schema.Struct({ type: type("ExternalSignalInitiated"), ...at, seq: Seq, workflowId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ExternalCancelInitiated"), ...at, seq: Seq, workflowId: Schema.String }),
   Schema.Struct({ type: type("WorkflowCompleted"), ...at, result: PayloadField }),
   Schema.Struct({ type: type("WorkflowFailed"), ...at, failure: Failure }),
   Schema.Struct({ type: type("WorkflowCancelled"), ...at }),
@@ -231,6 +249,7 @@ export const ExecutionStateSchema = Schema.Struct({
   searchAttributes: Schema.optional(SearchAttributes),
   memo: Schema.optional(Memo),
   ...RunTimeouts,
+  externalRequests: Schema.optional(Schema.Array(Seq)),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */
@@ -271,7 +290,8 @@ const check = <T>(schema: Schema.Codec<unknown>, what: string, precheck?: (value
     const checked = validate(value)
     if (Result.isSuccess(checked)) return Result.succeed(value as T)
     const detail = checked.failure.message.replace(/\s+/g, " ").trim()
-    return Result.fail({ reason: `${what}: ${detail.length > MAX_REASON ? detail.slice(0, MAX_REASON) + "…" : detail}` })
+    // Cut from the middle: a union's list of members comes first, what is wrong at the end.
+    return Result.fail({ reason: `${what}: ${detail.length > MAX_REASON ? `${detail.slice(0, 150)} … ${detail.slice(150 - MAX_REASON)}` : detail}` })
   }
 }
 

@@ -22,6 +22,16 @@ export interface ParentRef {
   readonly seq: number
 }
 
+/**
+ * A workflow's request to another one (`getExternalWorkflowHandle(id).signal`
+ * / `.cancel`): whom to answer, and the task queue the request was sent on.
+ * Sent first on the requester's own queue (it does not know the target's);
+ * the step that finds the target on another queue forwards it there.
+ */
+export interface ExternalRequester extends ParentRef {
+  readonly sentOn: string
+}
+
 /** Why a durable timer exists; it comes back as a `TimerFired` message. */
 export type TimerPurpose =
   | { readonly kind: "sleep"; readonly seq: number }
@@ -74,10 +84,19 @@ export type WorkflowMessage =
       readonly result?: Payload
       readonly failure?: FailureInfo
     }
-  | { readonly type: "Signal"; readonly runId?: string; readonly signalId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
-  | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef }
+  | {
+      readonly type: "Signal"
+      readonly runId?: string
+      readonly signalId: string
+      readonly name: string
+      readonly args: ReadonlyArray<Payload>
+      readonly requester?: ExternalRequester
+    }
+  | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef; readonly requester?: ExternalRequester }
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
   | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  /** The answer to an external request `seq`: delivered, or why not (the target is not found or closed). */
+  | { readonly type: "ExternalRequestReply"; readonly runId: string; readonly seq: number; readonly failure?: FailureInfo }
 
 /** Timeouts and policy of one activity call, resolved to milliseconds. */
 export interface ActivityOptionsResolved {

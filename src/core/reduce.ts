@@ -17,11 +17,11 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
-import type { ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { ExternalRequester, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun, runDeadline } from "./state.ts"
-import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
+import { cancelAttemptTimers, close, type Command, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
 export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
 export { type ActivationOutcome, completeActivation, completeTask, failTask } from "./task.ts"
@@ -39,6 +39,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     // Queries read the live workflow (running or closed) and change nothing.
     return { ...unchanged(state), query: { queryId: message.queryId, name: message.name, args: message.args } }
   }
+  if ((message.type === "Signal" || message.type === "CancelRequested") && message.requester !== undefined) return externalRequest(state, message, message.requester, now)
   if (!isRunning(state)) return unchanged(state)
   if ("runId" in message && message.runId !== undefined && message.runId !== state.runId) return unchanged(state)
   // A parent's terminate/cancel follows its child across continue-as-new, but never reaches
@@ -107,6 +108,13 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       step.update({ cancelRequested: true })
       step.job(message.reason === undefined ? { type: "CancelRequested", at: now } : { type: "CancelRequested", at: now, reason: message.reason })
       return step.done()
+    case "ExternalRequestReply": {
+      const pending = state.externalRequests ?? []
+      if (!pending.includes(message.seq)) return unchanged(state)
+      step.update({ externalRequests: pending.filter((seq) => seq !== message.seq) })
+      step.job({ type: "ExternalRequestResolved", at: now, seq: message.seq, ...(message.failure === undefined ? {} : { failure: message.failure }) })
+      return step.done()
+    }
     case "Terminate":
       step.record({ type: "WorkflowTerminated", at: now, reason: message.reason })
       close(step, "TERMINATED", { failure: { kind: "terminated", message: message.reason } })
@@ -115,6 +123,42 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       // A message type this version does not know (written by a newer one): leave it to that version.
       return unchanged(state)
   }
+}
+
+/**
+ * A signal or cancellation from another workflow (`getExternalWorkflowHandle`):
+ * applied as the same message from a client would be, with the answer sent
+ * back in the same commit — delivered, or, as Temporal's
+ * `ExternalWorkflowExecutionNotFound`, when no open run matches. A request
+ * that reached the target's id on another task queue than the target's own
+ * is forwarded there first (the requester sent it on its own queue).
+ */
+const externalRequest = (
+  state: ExecutionState | undefined,
+  message: Extract<WorkflowMessage, { type: "Signal" | "CancelRequested" }>,
+  requester: ExternalRequester,
+  now: number,
+): Transition => {
+  const reply = (failure?: FailureInfo): Command => ({
+    type: "SendWorkflow",
+    taskQueue: requester.taskQueue,
+    key: requester.workflowId,
+    message: { type: "ExternalRequestReply", runId: requester.runId, seq: requester.seq, ...(failure === undefined ? {} : { failure }) },
+  })
+  if (!isRunning(state) || (message.runId !== undefined && message.runId !== state.runId)) {
+    const what = message.type === "Signal" ? "signal" : "cancel"
+    return {
+      ...unchanged(state),
+      commands: [reply({ kind: "application", type: "ExternalWorkflowExecutionNotFound", message: `Unable to ${what} external workflow because it was not found`, nonRetryable: true })],
+    }
+  }
+  if (state.taskQueue !== requester.sentOn) {
+    const forwarded = { ...message, requester: { ...requester, sentOn: state.taskQueue } }
+    return { ...unchanged(state), commands: [{ type: "SendWorkflow", taskQueue: state.taskQueue, key: state.workflowId, message: forwarded }] }
+  }
+  const { requester: _, ...plain } = message
+  const applied = reduce(state, plain, now)
+  return { ...applied, commands: [...applied.commands, reply()] }
 }
 
 /** `requestStart` found an open run of the workflow id. */

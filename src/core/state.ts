@@ -89,6 +89,8 @@ export interface ExecutionState {
   readonly executionTimeoutMs?: number
   /** …at this time (epoch ms by the store's clock), fixed by the first run and kept by the next ones. */
   readonly executionExpiresAt?: number
+  /** Signals and cancellations sent to other workflows, by sequence number, not yet answered. */
+  readonly externalRequests?: ReadonlyArray<number>
 }
 
 /** Parameters of a new run. */

@@ -226,7 +226,8 @@ export const close = (
       ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
     })
   }
-  const { taskFailure: _, ...rest } = step.state
+  // Unanswered requests to other workflows are dropped with the run (their answers find it closed).
+  const { taskFailure: _, externalRequests: _requests, ...rest } = step.state
   step.state = {
     ...rest,
     status,

@@ -99,6 +99,17 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
       return
     }
+    case "SignalExternal":
+    case "CancelExternal": {
+      step.update({ externalRequests: [...(state.externalRequests ?? []), command.seq] })
+      const requester = { ...parentRef(state, command.seq), sentOn: state.taskQueue }
+      const runId = command.runId === undefined ? {} : { runId: command.runId }
+      step.sendWorkflow(state.taskQueue, command.workflowId, command.type === "SignalExternal"
+        // The signal id is the request's own: a redelivered request is one signal.
+        ? { type: "Signal", ...runId, signalId: `${state.runId}:${command.seq}`, name: command.name, args: command.args, requester }
+        : { type: "CancelRequested", ...runId, reason: `cancelled by workflow ${state.workflowId}`, requester })
+      return
+    }
     case "CompleteWorkflow":
       close(step, "COMPLETED", { result: command.result })
       return

@@ -211,6 +211,36 @@ export function executeChild<T extends Workflow>(workflow: T | string, options: 
   return child.result as Promise<Awaited<ReturnType<T>>>
 }
 
+/** A handle on another workflow, from workflow code (Temporal's `ExternalWorkflowHandle`). */
+export interface ExternalWorkflowHandle {
+  readonly workflowId: string
+  readonly runId?: string
+  /** Signal it; resolves once it has the signal, rejects (`ExternalWorkflowExecutionNotFound`) if no open run matches. */
+  signal<Args extends Array<any> = []>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void>
+  /** Ask it to cancel; resolves once asked, rejects (`ExternalWorkflowExecutionNotFound`) if no open run matches. */
+  cancel(): Promise<void>
+}
+
+/**
+ * A handle to signal or cancel another workflow — its current run, or run
+ * `runId` only. Each call is a durable command, journaled and checked on replay.
+ */
+export function getExternalWorkflowHandle(workflowId: string, runId?: string): ExternalWorkflowHandle {
+  if (typeof workflowId !== "string" || workflowId.length === 0) throw new InvalidArgumentError({ message: "getExternalWorkflowHandle(workflowId): workflowId must be a non-empty string" })
+  return {
+    workflowId,
+    ...(runId === undefined ? {} : { runId }),
+    signal(def, ...args) {
+      const { run, scope } = current("ExternalWorkflowHandle.signal")
+      return run.signalExternal(workflowId, runId, checkName("signal", typeof def === "string" ? def : def?.name), args, scope)
+    },
+    cancel() {
+      const { run, scope } = current("ExternalWorkflowHandle.cancel")
+      return run.cancelExternal(workflowId, runId, scope)
+    },
+  }
+}
+
 /**
  * Close this run as CONTINUED_AS_NEW and start a fresh run of the same
  * workflow id with `args` and an empty journal (Temporal's `continueAsNew`).

@@ -12,6 +12,8 @@ export {
   deprecatePatch,
   defineSignal,
   executeChild,
+  type ExternalWorkflowHandle,
+  getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
   proxyActivities,

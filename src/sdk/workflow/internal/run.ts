@@ -91,6 +91,7 @@ export class WorkflowRun {
   #taskError: unknown = undefined
   readonly #calls = new Map<number, PendingCall>()
   readonly #childStarts = new Map<number, PendingCall>()
+  readonly #externalRequests = new Map<number, PendingCall>()
   readonly #conditions = new Set<Condition>()
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
@@ -185,6 +186,12 @@ export class WorkflowRun {
       case "CancelRequested":
         this.rootScope.cancel(new CancelledFailure(job.reason ?? "Workflow cancelled"))
         return
+      case "ExternalRequestResolved": {
+        const request = this.#externalRequests.get(job.seq)
+        if (job.failure === undefined) request?.resolve(undefined)
+        else request?.reject(job.failure)
+        return
+      }
     }
   }
 
@@ -369,6 +376,30 @@ export class WorkflowRun {
     const result = this.#pending(seq, scope, this.#calls, decode, rebuild, onCancel)
     started.catch(() => undefined)
     return { started, result }
+  }
+
+  /**
+   * Signal another workflow (`getExternalWorkflowHandle(id).signal`): resolves
+   * once the target has received it, rejects with an `ApplicationFailure` of
+   * type `ExternalWorkflowExecutionNotFound` when no open run matches.
+   */
+  signalExternal(workflowId: string, runId: string | undefined, name: string, args: ReadonlyArray<unknown>, scope: CancellationScope): Promise<void> {
+    const payloads = encodeArgs(args, `signal ${name} args`)
+    if (!this.#checkSize(payloads, `signal ${name} args`)) return new Promise<never>(() => undefined)
+    return this.#externalRequest(scope, (seq) => ({ type: "SignalExternal", seq, workflowId, ...(runId === undefined ? {} : { runId }), name, args: payloads }))
+  }
+
+  /** Ask another workflow to cancel (`getExternalWorkflowHandle(id).cancel`); settles as `signalExternal`. */
+  cancelExternal(workflowId: string, runId: string | undefined, scope: CancellationScope): Promise<void> {
+    return this.#externalRequest(scope, (seq) => ({ type: "CancelExternal", seq, workflowId, ...(runId === undefined ? {} : { runId }) }))
+  }
+
+  #externalRequest(scope: CancellationScope, command: (seq: number) => WorkflowCommand): Promise<void> {
+    if (scope.consideredCancelled) return Promise.reject(new CancelledFailure())
+    const seq = ++this.#seq
+    this.#push(command(seq))
+    // A cancelled scope stops waiting; the request itself was sent.
+    return this.#pending(seq, scope, this.#externalRequests, () => undefined, fromFailureInfo, (reason) => reason)
   }
 
   /** Wait until `fn()` is true (checked after every activation). */
