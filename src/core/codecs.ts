@@ -82,7 +82,7 @@ const TimerPurpose = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("sleep"), seq: Seq }),
   Schema.Struct({ kind: Schema.Literals(["activityRetry", "activityTimeout", "activityHeartbeat"]), seq: Seq, attempt: Schema.Int }),
   Schema.Struct({ kind: Schema.Literal("taskRetry"), attempt: Schema.Int }),
-  Schema.Struct({ kind: Schema.Literal("workflowTimeout") }),
+  Schema.Struct({ kind: Schema.Literals(["workflowTimeout", "cronStart"]) }),
 ])
 
 const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT"])
@@ -110,6 +110,7 @@ export const WorkflowMessageSchema = Schema.Union([
     searchAttributes: Schema.optional(SearchAttributes),
     memo: Schema.optional(Memo),
     ...RunTimeouts,
+    cronSchedule: Schema.optional(Schema.String),
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
@@ -250,6 +251,8 @@ export const ExecutionStateSchema = Schema.Struct({
   memo: Schema.optional(Memo),
   ...RunTimeouts,
   externalRequests: Schema.optional(Schema.Array(Seq)),
+  cronSchedule: Schema.optional(Schema.String),
+  cronStartAt: Schema.optional(Time),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

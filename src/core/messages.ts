@@ -41,6 +41,8 @@ export type TimerPurpose =
   | { readonly kind: "taskRetry"; readonly attempt: number }
   /** The run's deadline: the earlier of its run timeout and its execution's timeout. */
   | { readonly kind: "workflowTimeout" }
+  /** A cron run's first schedule time: its code starts then. */
+  | { readonly kind: "cronStart" }
 
 /** How a closed execution ended. */
 export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT"
@@ -60,6 +62,7 @@ export type WorkflowMessage =
       readonly runTimeoutMs?: number
       readonly executionTimeoutMs?: number
       readonly executionExpiresAt?: number
+      readonly cronSchedule?: string
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's

@@ -15,6 +15,7 @@
  * This file holds `reduce`; `task.ts` holds `completeTask`/`failTask`, and
  * `step.ts` the builder and the effects they share. All are re-exported here.
  */
+import { nextCronTime } from "./cron.ts"
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ExternalRequester, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
@@ -231,7 +232,7 @@ export const recordOfStart = (message: WorkflowMessage): (RecordWrite & { readon
 
 const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessage, { type: "Start" }>, now: number): Transition => {
   if (state !== undefined && state.runId === message.runId) {
-    if (state.started || !isRunning(state)) return unchanged(state)
+    if (state.started || state.cronStartAt !== undefined || !isRunning(state)) return unchanged(state)
   } else if (isRunning(state)) {
     // Another run of this workflow id is open: reject a child start; ignore anything else.
     if (message.parent === undefined) return unchanged(state)
@@ -251,13 +252,15 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
   }
   const fresh = state !== undefined && state.runId === message.runId ? state : initialState(message, now)
   const step = new Step(fresh, now)
-  const started: Job = message.parent === undefined
-    ? { type: "WorkflowStarted", at: now, args: message.args }
-    : { type: "WorkflowStarted", at: now, args: message.args, parent: message.parent }
-  step.update({ started: true, pendingJobs: [started, ...fresh.pendingJobs] })
-  step.activate = true
-  const deadline = runDeadline(fresh)
-  if (deadline !== undefined) step.timer({ kind: "workflowTimeout" }, deadline)
+  if (fresh.cronSchedule !== undefined) {
+    // A cron run's code starts at its next schedule time (Temporal's first workflow task backoff);
+    // until then it runs with nothing to do, and signals wait for it.
+    const at = nextCronTime(fresh.cronSchedule, fresh.startTime)
+    step.update({ cronStartAt: at })
+    step.timer({ kind: "cronStart" }, at)
+  } else {
+    begin(step, message.parent)
+  }
   if (message.parent !== undefined) {
     step.sendWorkflow(message.parent.taskQueue, message.parent.workflowId, {
       type: "ChildStarted",
@@ -267,6 +270,16 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
     })
   }
   return step.done()
+}
+
+/** The run's code starts: WorkflowStarted ahead of the jobs already queued, and its timeout armed. */
+const begin = (step: Step, parent: ParentRef | undefined): void => {
+  const { state, now } = step
+  const started: Job = parent === undefined ? { type: "WorkflowStarted", at: now, args: state.args } : { type: "WorkflowStarted", at: now, args: state.args, parent }
+  step.update({ started: true, pendingJobs: [started, ...state.pendingJobs] })
+  step.activate = true
+  const deadline = runDeadline(state)
+  if (deadline !== undefined) step.timer({ kind: "workflowTimeout" }, deadline)
 }
 
 const currentAttempt = (state: ExecutionState, seq: number, attempt: number): ActivityState | undefined => {
@@ -331,6 +344,10 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
     case "taskRetry":
       if (state.taskFailure === undefined || state.taskFailure.attempt !== purpose.attempt) return unchanged(state)
       step.activate = true
+      return step.done()
+    case "cronStart":
+      if (state.started || state.cronStartAt === undefined) return unchanged(state)
+      begin(step, state.parent)
       return step.done()
     case "workflowTimeout":
       // As when it is terminated: pending work is dropped, children go by their parent-close policy.

@@ -91,6 +91,10 @@ export interface ExecutionState {
   readonly executionExpiresAt?: number
   /** Signals and cancellations sent to other workflows, by sequence number, not yet answered. */
   readonly externalRequests?: ReadonlyArray<number>
+  /** Temporal's `cronSchedule`: each run waits for its next time, and a run that completes, fails or times out starts the next. */
+  readonly cronSchedule?: string
+  /** When this cron run's code starts (its `Start` was taken; `started` turns true then). */
+  readonly cronStartAt?: number
 }
 
 /** Parameters of a new run. */
@@ -107,6 +111,7 @@ export interface NewRun {
   readonly executionTimeoutMs?: number
   /** Set for a run that continues an execution with a timeout; a first run's is its start plus `executionTimeoutMs`. */
   readonly executionExpiresAt?: number
+  readonly cronSchedule?: string
 }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
@@ -121,6 +126,7 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   ...(run.memo === undefined ? {} : { memo: run.memo }),
   ...(run.runTimeoutMs === undefined ? {} : { runTimeoutMs: run.runTimeoutMs }),
   ...(run.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: run.executionTimeoutMs, executionExpiresAt: run.executionExpiresAt ?? now + run.executionTimeoutMs }),
+  ...(run.cronSchedule === undefined ? {} : { cronSchedule: run.cronSchedule }),
   status: "RUNNING",
   started: false,
   startTime: now,

@@ -136,6 +136,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(state.runTimeoutMs === undefined ? {} : { runTimeoutMs: state.runTimeoutMs }),
         ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
         ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
+        ...(state.cronSchedule === undefined ? {} : { cronSchedule: state.cronSchedule }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

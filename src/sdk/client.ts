@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto"
 import { asResultWaiter } from "../effects/progressProbe.ts"
 import { retryBriefOutage } from "../effects/storeRetry.ts"
 import { Effect } from "effect"
+import { cronProblem } from "../core/cron.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { decode, encodeArgs } from "../core/payload.ts"
@@ -53,6 +54,12 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> exte
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** Payloads shown with the execution by `describe` and `list`, not indexed. */
   readonly memo?: Record<string, unknown>
+  /**
+   * Run as a cron workflow (UTC): each run waits for the schedule's next time;
+   * after a run completes, fails or times out, the next run of the same
+   * workflow id starts (cancel or terminate ends the chain); `result()` follows the runs.
+   */
+  readonly cronSchedule?: string
 }
 
 /** Options of `client.workflow.signalWithStart` (Temporal's `WorkflowSignalWithStartOptions`). */
@@ -119,7 +126,7 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 }
 
 const QUERY_TIMEOUT_MS = 10_000
-const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof WorkflowStartOptions>
+const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
 
@@ -169,11 +176,25 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
 })
 
-/** A start's search attributes and memo, checked and encoded, and its timeouts. */
+/** A start's search attributes and memo, checked and encoded, its timeouts and its cron schedule. */
 const startFieldsOf = (options: WorkflowStartOptions, label: string) => {
   const searchAttributes = storedAttributes(options.typedSearchAttributes, label)
   const memo = encodedMemo(options.memo, label)
-  return { ...(searchAttributes === undefined ? {} : { searchAttributes }), ...(memo === undefined ? {} : { memo }), ...workflowTimeoutsOf(options, label) }
+  const timeouts = workflowTimeoutsOf(options, label)
+  return {
+    ...(searchAttributes === undefined ? {} : { searchAttributes }),
+    ...(memo === undefined ? {} : { memo }),
+    ...timeouts,
+    ...cronScheduleOf(options.cronSchedule, Object.keys(timeouts).length > 0, label),
+  }
+}
+
+const cronScheduleOf = (cronSchedule: unknown, timeouts: boolean, label: string): { readonly cronSchedule?: string } => {
+  if (cronSchedule === undefined) return {}
+  const problem = cronProblem(cronSchedule)
+  if (problem !== undefined) throw new InvalidArgumentError({ message: `${label}: cronSchedule ${JSON.stringify(cronSchedule)} is not a cron expression: ${problem}` })
+  if (timeouts) throw new InvalidArgumentError({ message: `${label}: cronSchedule together with workflowExecutionTimeout or workflowRunTimeout is not supported yet` })
+  return { cronSchedule: cronSchedule as string }
 }
 
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */

@@ -17,7 +17,6 @@ const NOT_YET = "is a Temporal option HotMesh does not support yet"
 /** Workflow start options of Temporal's that HotMesh does not honour (client starts and children). */
 export const UNSUPPORTED_START: Unsupported = {
   workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
-  cronSchedule: `${NOT_YET}: loop in the workflow with sleep() and continueAsNew()`,
   memo: `${NOT_YET} on child workflows (client starts take it)`,
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
   typedSearchAttributes: `${NOT_YET} on child workflows (client starts take it)`,
@@ -44,6 +43,7 @@ export const UNSUPPORTED_CLIENT_START: Unsupported = {
 /** Child-only options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
+  cronSchedule: `${NOT_YET} on child workflows (client starts take it)`,
   cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
 }

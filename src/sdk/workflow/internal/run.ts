@@ -47,6 +47,8 @@ export interface WorkflowInfo {
   readonly executionExpirationTime?: Date
   /** This run's `workflowRunTimeout`, if it has one. */
   readonly runTimeoutMs?: number
+  /** The cron schedule of a cron workflow. */
+  readonly cronSchedule?: string
   /** Journal entries recorded before the current activation. */
   historyLength: number
   /** Time of the current activation (deterministic: taken from the journal). */
@@ -482,6 +484,7 @@ export const runInfo = (input: {
   readonly runTimeoutMs?: number
   readonly executionTimeoutMs?: number
   readonly executionExpiresAt?: number
+  readonly cronSchedule?: string
 }, namespace: string): Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested"> => ({
   namespace,
   workflowId: input.workflowId,
@@ -493,4 +496,5 @@ export const runInfo = (input: {
   ...(input.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: input.executionTimeoutMs }),
   ...(input.executionExpiresAt === undefined ? {} : { executionExpirationTime: new RealDate(input.executionExpiresAt) }),
   ...(input.runTimeoutMs === undefined ? {} : { runTimeoutMs: input.runTimeoutMs }),
+  ...(input.cronSchedule === undefined ? {} : { cronSchedule: input.cronSchedule }),
 })
