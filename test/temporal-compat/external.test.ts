@@ -5,7 +5,7 @@
  * open run matches (Temporal's `SignalExternalWorkflowExecutionFailed` /
  * `RequestCancelExternalWorkflowExecutionFailed`).
  */
-import { ApplicationFailure, CancelledFailure, Worker, WorkflowFailedError } from "hotmesh"
+import { ApplicationFailure, CancelledFailure, DeterminismViolationError, Worker, WorkflowFailedError } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as workflows from "./workflows/external.ts"
@@ -80,5 +80,7 @@ describe("getExternalWorkflowHandle", () => {
     const history = await sender.fetchHistory()
     expect(history.events.map((event) => event.type)).toEqual(["WorkflowStarted", "ExternalSignalInitiated", "ExternalRequestResolved", "WorkflowCompleted"])
     await Worker.runReplayHistory({ workflows }, history)
+    const changed = await Worker.runReplayHistory({ workflows: { signaller: workflows.signallerThatCancels } }, history).then(() => undefined, (e: unknown) => e)
+    expect(changed).toBeInstanceOf(DeterminismViolationError)
   })
 })

@@ -23,3 +23,9 @@ export async function canceller(targetId: string): Promise<string> {
   await getExternalWorkflowHandle(targetId).cancel()
   return "cancel requested"
 }
+
+/** `signaller` as changed code would have it: it cancels instead of signalling (not replay-compatible). */
+export async function signallerThatCancels(targetId: string): Promise<string> {
+  await getExternalWorkflowHandle(targetId).cancel()
+  return `signalled ${targetId}`
+}
