@@ -60,6 +60,7 @@ const Failure: Schema.Codec<FailureShape> = Schema.Struct({
 })
 
 const ParentRef = Schema.Struct({ workflowId: Schema.String, runId: Schema.String, taskQueue: Schema.String, seq: Seq })
+const ExternalRequester = Schema.Struct({ ...ParentRef.fields, sentOn: Schema.String })
 
 const RetryPolicy = Schema.Struct({
   initialIntervalMs: Time,
@@ -81,9 +82,12 @@ const TimerPurpose = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("sleep"), seq: Seq }),
   Schema.Struct({ kind: Schema.Literals(["activityRetry", "activityTimeout", "activityHeartbeat"]), seq: Seq, attempt: Schema.Int }),
   Schema.Struct({ kind: Schema.Literal("taskRetry"), attempt: Schema.Int }),
+  Schema.Struct({ kind: Schema.Literals(["workflowTimeout", "cronStart"]) }),
 ])
 
-const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW"])
+const ClosedStatus = Schema.Literals(["COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT"])
+
+const RunTimeouts = { runTimeoutMs: Schema.optional(Time), executionTimeoutMs: Schema.optional(Time), executionExpiresAt: Schema.optional(Time) }
 
 const type = <T extends string>(name: T) => Schema.Literal(name)
 
@@ -109,6 +113,8 @@ export const WorkflowMessageSchema = Schema.Union([
     parent: Schema.optional(ParentRef),
     searchAttributes: Schema.optional(SearchAttributes),
     memo: Schema.optional(Memo),
+    ...RunTimeouts,
+    cronSchedule: Schema.optional(Schema.String),
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
@@ -125,11 +131,25 @@ export const WorkflowMessageSchema = Schema.Union([
     result: PayloadField,
     failure: Schema.optional(Failure),
   }),
-  Schema.Struct({ type: type("Signal"), runId: Schema.optional(Schema.String), signalId: Schema.String, name: Schema.String, args: PayloadList }),
-  Schema.Struct({ type: type("CancelRequested"), runId: Schema.optional(Schema.String), reason: Schema.optional(Schema.String), fromParent: Schema.optional(ParentRef) }),
+  Schema.Struct({
+    type: type("Signal"),
+    runId: Schema.optional(Schema.String),
+    signalId: Schema.String,
+    name: Schema.String,
+    args: PayloadList,
+    requester: Schema.optional(ExternalRequester),
+  }),
+  Schema.Struct({
+    type: type("CancelRequested"),
+    runId: Schema.optional(Schema.String),
+    reason: Schema.optional(Schema.String),
+    fromParent: Schema.optional(ParentRef),
+    requester: Schema.optional(ExternalRequester),
+  }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ExternalRequestReply"), runId: Schema.String, seq: Seq, failure: Schema.optional(Failure) }),
 ])
 
 /** The schema of an activity stream message (`ActivityTask`). */
@@ -168,6 +188,7 @@ const Job = [
   Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
   Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ExternalRequestResolved"), ...at, seq: Seq, failure: Schema.optional(Failure) }),
 ] as const
 
 const JobSchema = Schema.Union(Job)
@@ -188,6 +209,8 @@ export const JournalEntrySchema = Schema.Union([
     workflowId: Schema.String,
     args: PayloadList,
   }),
+  Schema.Struct({ type: type("ExternalSignalInitiated"), ...at, seq: Seq, workflowId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ExternalCancelInitiated"), ...at, seq: Seq, workflowId: Schema.String }),
   Schema.Struct({ type: type("WorkflowCompleted"), ...at, result: PayloadField }),
   Schema.Struct({ type: type("WorkflowFailed"), ...at, failure: Failure }),
   Schema.Struct({ type: type("WorkflowCancelled"), ...at }),
@@ -199,6 +222,7 @@ export const JournalEntrySchema = Schema.Union([
   Schema.Struct({ type: type("MemoUpserted"), ...at, memo: MemoUpdates }),
   Schema.Struct({ type: type("ActivityRetrying"), ...at, seq: Seq, attempt: Schema.Int, failure: Failure, delayMs: Time }),
   Schema.Struct({ type: type("WorkflowTerminated"), ...at, reason: Schema.String }),
+  Schema.Struct({ type: type("WorkflowTimedOut"), ...at }),
 ])
 
 /** The schema of a stored execution record's state (`ExecutionState`). */
@@ -251,6 +275,10 @@ export const ExecutionStateSchema = Schema.Struct({
     result: PayloadField,
     failure: Schema.optional(Failure),
   }))),
+  ...RunTimeouts,
+  externalRequests: Schema.optional(Schema.Array(Seq)),
+  cronSchedule: Schema.optional(Schema.String),
+  cronStartAt: Schema.optional(Time),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */
@@ -291,7 +319,8 @@ const check = <T>(schema: Schema.Codec<unknown>, what: string, precheck?: (value
     const checked = validate(value)
     if (Result.isSuccess(checked)) return Result.succeed(value as T)
     const detail = checked.failure.message.replace(/\s+/g, " ").trim()
-    return Result.fail({ reason: `${what}: ${detail.length > MAX_REASON ? detail.slice(0, MAX_REASON) + "…" : detail}` })
+    // Cut from the middle: a union's list of members comes first, what is wrong at the end.
+    return Result.fail({ reason: `${what}: ${detail.length > MAX_REASON ? `${detail.slice(0, 150)} … ${detail.slice(150 - MAX_REASON)}` : detail}` })
   }
 }
 

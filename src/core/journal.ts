@@ -52,8 +52,12 @@ export type WorkflowCommand =
       /** The child's initial search attributes and memo (its `typedSearchAttributes` and `memo` options). */
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
+      readonly runTimeoutMs?: number
+      readonly executionTimeoutMs?: number
     }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
+  | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "CancelExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
   | { readonly type: "CancelWorkflow" }
@@ -107,6 +111,8 @@ export type Job =
   | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload> }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
   | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  /** External request `seq` reached its target (no `failure`) or could not (`failure`). */
+  | { readonly type: "ExternalRequestResolved"; readonly at: number; readonly seq: number; readonly failure?: FailureInfo }
 
 /** A job as journaled: with the number of the workflow task that delivered it. */
 export type JobEntry = Job & { readonly task: number }
@@ -119,6 +125,8 @@ export type CommandEntry =
   | { readonly type: "ActivityCancelRequested"; readonly at: number; readonly seq: number }
   | { readonly type: "ChildStartInitiated"; readonly at: number; readonly seq: number; readonly workflowType: string; readonly workflowId: string; readonly args: ReadonlyArray<Payload> }
   | { readonly type: "ChildCancelRequested"; readonly at: number; readonly seq: number }
+  | { readonly type: "ExternalSignalInitiated"; readonly at: number; readonly seq: number; readonly workflowId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "ExternalCancelInitiated"; readonly at: number; readonly seq: number; readonly workflowId: string }
   | { readonly type: "WorkflowCompleted"; readonly at: number; readonly result: Payload }
   | { readonly type: "WorkflowFailed"; readonly at: number; readonly failure: FailureInfo }
   | { readonly type: "WorkflowCancelled"; readonly at: number }
@@ -133,16 +141,18 @@ export type CommandEntry =
 export type NoteEntry =
   | { readonly type: "ActivityRetrying"; readonly at: number; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo; readonly delayMs: number }
   | { readonly type: "WorkflowTerminated"; readonly at: number; readonly reason: string }
+  /** The run reached its run timeout or its execution's timeout. */
+  | { readonly type: "WorkflowTimedOut"; readonly at: number }
 
 /** One journal entry. */
 export type JournalEntry = JobEntry | CommandEntry | NoteEntry
 
 const JOB_TYPES: ReadonlySet<string> = new Set([
   "WorkflowStarted", "ActivityCompleted", "ActivityFailed", "TimerFired", "ChildStarted",
-  "ChildStartFailed", "ChildCompleted", "ChildFailed", "SignalReceived", "CancelRequested",
+  "ChildStartFailed", "ChildCompleted", "ChildFailed", "SignalReceived", "CancelRequested", "ExternalRequestResolved",
   "UpdateRequested",
 ])
-const NOTE_TYPES: ReadonlySet<string> = new Set(["ActivityRetrying", "WorkflowTerminated"])
+const NOTE_TYPES: ReadonlySet<string> = new Set(["ActivityRetrying", "WorkflowTerminated", "WorkflowTimedOut"])
 
 /** Is this entry a job (delivered to code)? */
 export const isJobEntry = (entry: JournalEntry): entry is JobEntry => JOB_TYPES.has(entry.type)
@@ -166,6 +176,10 @@ export const commandEntry = (command: JournaledCommand, at: number): CommandEntr
       return { type: "ChildStartInitiated", at, seq: command.seq, workflowType: command.workflowType, workflowId: command.workflowId, args: command.args }
     case "RequestCancelChild":
       return { type: "ChildCancelRequested", at, seq: command.seq }
+    case "SignalExternal":
+      return { type: "ExternalSignalInitiated", at, seq: command.seq, workflowId: command.workflowId, name: command.name, args: command.args }
+    case "CancelExternal":
+      return { type: "ExternalCancelInitiated", at, seq: command.seq, workflowId: command.workflowId }
     case "CompleteWorkflow":
       return { type: "WorkflowCompleted", at, result: command.result }
     case "FailWorkflow":
@@ -208,6 +222,10 @@ export const describeCall = (entry: CommandEntry): string => {
       return `activity cancellation (seq ${entry.seq})`
     case "ChildCancelRequested":
       return `child cancellation (seq ${entry.seq})`
+    case "ExternalSignalInitiated":
+      return `signal ${entry.name} to workflow ${entry.workflowId} (seq ${entry.seq})`
+    case "ExternalCancelInitiated":
+      return `cancellation of workflow ${entry.workflowId} (seq ${entry.seq})`
     case "WorkflowCompleted":
       return "workflow completion"
     case "WorkflowFailed":
@@ -240,6 +258,10 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
       return made.type === "ActivityScheduled" && recorded.seq === made.seq && recorded.activityType === made.activityType
     case "ChildStartInitiated":
       return made.type === "ChildStartInitiated" && recorded.seq === made.seq && recorded.workflowType === made.workflowType
+    case "ExternalSignalInitiated":
+      return made.type === "ExternalSignalInitiated" && recorded.seq === made.seq && recorded.workflowId === made.workflowId && recorded.name === made.name
+    case "ExternalCancelInitiated":
+      return made.type === "ExternalCancelInitiated" && recorded.seq === made.seq && recorded.workflowId === made.workflowId
     case "TimerStarted":
     case "TimerCancelled":
     case "ActivityCancelRequested":

@@ -22,6 +22,16 @@ export interface ParentRef {
   readonly seq: number
 }
 
+/**
+ * A workflow's request to another one (`getExternalWorkflowHandle(id).signal`
+ * / `.cancel`): whom to answer, and the task queue the request was sent on.
+ * Sent first on the requester's own queue (it does not know the target's);
+ * the step that finds the target on another queue forwards it there.
+ */
+export interface ExternalRequester extends ParentRef {
+  readonly sentOn: string
+}
+
 /** Why a durable timer exists; it comes back as a `TimerFired` message. */
 export type TimerPurpose =
   | { readonly kind: "sleep"; readonly seq: number }
@@ -29,9 +39,13 @@ export type TimerPurpose =
   | { readonly kind: "activityTimeout"; readonly seq: number; readonly attempt: number }
   | { readonly kind: "activityHeartbeat"; readonly seq: number; readonly attempt: number }
   | { readonly kind: "taskRetry"; readonly attempt: number }
+  /** The run's deadline: the earlier of its run timeout and its execution's timeout. */
+  | { readonly kind: "workflowTimeout" }
+  /** A cron run's first schedule time: its code starts then. */
+  | { readonly kind: "cronStart" }
 
 /** How a closed execution ended. */
-export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW"
+export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT"
 
 /** An event for one workflow execution. `runId` (when present) fences out messages for older runs. */
 export type WorkflowMessage =
@@ -45,6 +59,10 @@ export type WorkflowMessage =
       readonly parent?: ParentRef
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
+      readonly runTimeoutMs?: number
+      readonly executionTimeoutMs?: number
+      readonly executionExpiresAt?: number
+      readonly cronSchedule?: string
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's
@@ -69,12 +87,21 @@ export type WorkflowMessage =
       readonly result?: Payload
       readonly failure?: FailureInfo
     }
-  | { readonly type: "Signal"; readonly runId?: string; readonly signalId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
-  | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef }
+  | {
+      readonly type: "Signal"
+      readonly runId?: string
+      readonly signalId: string
+      readonly name: string
+      readonly args: ReadonlyArray<Payload>
+      readonly requester?: ExternalRequester
+    }
+  | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef; readonly requester?: ExternalRequester }
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
   | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
   /** A client's workflow update (`updateId` dedupes: a second one with the same id gets the first one's outcome). */
   | { readonly type: "Update"; readonly runId?: string; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  /** The answer to an external request `seq`: delivered, or why not (the target is not found or closed). */
+  | { readonly type: "ExternalRequestReply"; readonly runId: string; readonly seq: number; readonly failure?: FailureInfo }
 
 /** Timeouts and policy of one activity call, resolved to milliseconds. */
 export interface ActivityOptionsResolved {

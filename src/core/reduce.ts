@@ -15,13 +15,14 @@
  * This file holds `reduce`; `task.ts` holds `completeTask`/`failTask`, and
  * `step.ts` the builder and the effects they share. All are re-exported here.
  */
+import { nextCronTime } from "./cron.ts"
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
-import type { ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { ExternalRequester, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
-import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun } from "./state.ts"
-import { cancelAttemptTimers, close, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
+import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun, runDeadline } from "./state.ts"
+import { cancelAttemptTimers, close, type Command, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
 export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
 export { type ActivationOutcome, completeActivation, completeTask, failTask, UPDATE_OUTCOME_WINDOW } from "./task.ts"
@@ -39,6 +40,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     // Queries read the live workflow (running or closed) and change nothing.
     return { ...unchanged(state), query: { queryId: message.queryId, name: message.name, args: message.args } }
   }
+  if ((message.type === "Signal" || message.type === "CancelRequested") && message.requester !== undefined) return externalRequest(state, message, message.requester, now)
   if (!isRunning(state)) return unchanged(state)
   if ("runId" in message && message.runId !== undefined && message.runId !== state.runId) return unchanged(state)
   // A parent's terminate/cancel follows its child across continue-as-new, but never reaches
@@ -112,6 +114,13 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       step.update({ updates: [...(state.updates ?? []), { id: message.updateId, name: message.name, stage: "ADMITTED" }] })
       step.job({ type: "UpdateRequested", at: now, updateId: message.updateId, name: message.name, args: message.args })
       return step.done()
+    case "ExternalRequestReply": {
+      const pending = state.externalRequests ?? []
+      if (!pending.includes(message.seq)) return unchanged(state)
+      step.update({ externalRequests: pending.filter((seq) => seq !== message.seq) })
+      step.job({ type: "ExternalRequestResolved", at: now, seq: message.seq, ...(message.failure === undefined ? {} : { failure: message.failure }) })
+      return step.done()
+    }
     case "Terminate":
       step.record({ type: "WorkflowTerminated", at: now, reason: message.reason })
       close(step, "TERMINATED", { failure: { kind: "terminated", message: message.reason } })
@@ -120,6 +129,42 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       // A message type this version does not know (written by a newer one): leave it to that version.
       return unchanged(state)
   }
+}
+
+/**
+ * A signal or cancellation from another workflow (`getExternalWorkflowHandle`):
+ * applied as the same message from a client would be, with the answer sent
+ * back in the same commit — delivered, or, as Temporal's
+ * `ExternalWorkflowExecutionNotFound`, when no open run matches. A request
+ * that reached the target's id on another task queue than the target's own
+ * is forwarded there first (the requester sent it on its own queue).
+ */
+const externalRequest = (
+  state: ExecutionState | undefined,
+  message: Extract<WorkflowMessage, { type: "Signal" | "CancelRequested" }>,
+  requester: ExternalRequester,
+  now: number,
+): Transition => {
+  const reply = (failure?: FailureInfo): Command => ({
+    type: "SendWorkflow",
+    taskQueue: requester.taskQueue,
+    key: requester.workflowId,
+    message: { type: "ExternalRequestReply", runId: requester.runId, seq: requester.seq, ...(failure === undefined ? {} : { failure }) },
+  })
+  if (!isRunning(state) || (message.runId !== undefined && message.runId !== state.runId)) {
+    const what = message.type === "Signal" ? "signal" : "cancel"
+    return {
+      ...unchanged(state),
+      commands: [reply({ kind: "application", type: "ExternalWorkflowExecutionNotFound", message: `Unable to ${what} external workflow because it was not found`, nonRetryable: true })],
+    }
+  }
+  if (state.taskQueue !== requester.sentOn) {
+    const forwarded = { ...message, requester: { ...requester, sentOn: state.taskQueue } }
+    return { ...unchanged(state), commands: [{ type: "SendWorkflow", taskQueue: state.taskQueue, key: state.workflowId, message: forwarded }] }
+  }
+  const { requester: _, ...plain } = message
+  const applied = reduce(state, plain, now)
+  return { ...applied, commands: [...applied.commands, reply()] }
 }
 
 /** `requestStart` found an open run of the workflow id (conflict policy `FAIL`). */
@@ -285,7 +330,7 @@ export const recordOfStart = (message: WorkflowMessage): (RecordWrite & { readon
 
 const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessage, { type: "Start" }>, now: number): Transition => {
   if (state !== undefined && state.runId === message.runId) {
-    if (state.started || !isRunning(state)) return unchanged(state)
+    if (state.started || state.cronStartAt !== undefined || !isRunning(state)) return unchanged(state)
   } else if (isRunning(state)) {
     // Another run of this workflow id is open: reject a child start; ignore anything else.
     if (message.parent === undefined) return unchanged(state)
@@ -305,16 +350,15 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
   }
   const fresh = state !== undefined && state.runId === message.runId ? state : initialState(message, now)
   const step = new Step(fresh, now)
-  const started: Job = {
-    type: "WorkflowStarted",
-    at: now,
-    args: message.args,
-    ...(message.parent === undefined ? {} : { parent: message.parent }),
-    ...(fresh.searchAttributes === undefined ? {} : { searchAttributes: fresh.searchAttributes }),
-    ...(fresh.memo === undefined ? {} : { memo: fresh.memo }),
+  if (fresh.cronSchedule !== undefined) {
+    // A cron run's code starts at its next schedule time (Temporal's first workflow task backoff);
+    // until then it runs with nothing to do, and signals wait for it.
+    const at = nextCronTime(fresh.cronSchedule, fresh.startTime)
+    step.update({ cronStartAt: at })
+    step.timer({ kind: "cronStart" }, at)
+  } else {
+    begin(step, message.parent)
   }
-  step.update({ started: true, pendingJobs: [started, ...fresh.pendingJobs] })
-  step.activate = true
   if (message.parent !== undefined) {
     step.sendWorkflow(message.parent.taskQueue, message.parent.workflowId, {
       type: "ChildStarted",
@@ -324,6 +368,23 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
     })
   }
   return step.done()
+}
+
+/** The run's code starts: WorkflowStarted ahead of the jobs already queued, and its timeout armed. */
+const begin = (step: Step, parent: ParentRef | undefined): void => {
+  const { state, now } = step
+  const started: Job = {
+    type: "WorkflowStarted",
+    at: now,
+    args: state.args,
+    ...(parent === undefined ? {} : { parent }),
+    ...(state.searchAttributes === undefined ? {} : { searchAttributes: state.searchAttributes }),
+    ...(state.memo === undefined ? {} : { memo: state.memo }),
+  }
+  step.update({ started: true, pendingJobs: [started, ...state.pendingJobs] })
+  step.activate = true
+  const deadline = runDeadline(state)
+  if (deadline !== undefined) step.timer({ kind: "workflowTimeout" }, deadline)
 }
 
 const currentAttempt = (state: ExecutionState, seq: number, attempt: number): ActivityState | undefined => {
@@ -388,6 +449,15 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
     case "taskRetry":
       if (state.taskFailure === undefined || state.taskFailure.attempt !== purpose.attempt) return unchanged(state)
       step.activate = true
+      return step.done()
+    case "cronStart":
+      if (state.started || state.cronStartAt === undefined) return unchanged(state)
+      begin(step, state.parent)
+      return step.done()
+    case "workflowTimeout":
+      // As when it is terminated: pending work is dropped, children go by their parent-close policy.
+      step.record({ type: "WorkflowTimedOut", at: now })
+      close(step, "TIMED_OUT", { failure: { kind: "timeout", message: "Workflow execution timed out", timeoutType: "START_TO_CLOSE" } })
       return step.done()
   }
 }

@@ -101,6 +101,18 @@ export interface ExecutionState {
   readonly memo?: Readonly<Record<string, Payload>>
   /** The run's updates: all open ones and the most recent completed ones (a bounded window). Absent: none yet. */
   readonly updates?: ReadonlyArray<UpdateState>
+  /** Temporal's `workflowRunTimeout`: this run times out this long after its start. */
+  readonly runTimeoutMs?: number
+  /** Temporal's `workflowExecutionTimeout`: the whole chain of runs (continue-as-new) times out… */
+  readonly executionTimeoutMs?: number
+  /** …at this time (epoch ms by the store's clock), fixed by the first run and kept by the next ones. */
+  readonly executionExpiresAt?: number
+  /** Signals and cancellations sent to other workflows, by sequence number, not yet answered. */
+  readonly externalRequests?: ReadonlyArray<number>
+  /** Temporal's `cronSchedule`: each run waits for its next time, and a run that completes, fails or times out starts the next. */
+  readonly cronSchedule?: string
+  /** When this cron run's code starts (its `Start` was taken; `started` turns true then). */
+  readonly cronStartAt?: number
 }
 
 /** Parameters of a new run. */
@@ -113,6 +125,11 @@ export interface NewRun {
   readonly parent?: ParentRef
   readonly searchAttributes?: StoredAttributes
   readonly memo?: Readonly<Record<string, Payload>>
+  readonly runTimeoutMs?: number
+  readonly executionTimeoutMs?: number
+  /** Set for a run that continues an execution with a timeout; a first run's is its start plus `executionTimeoutMs`. */
+  readonly executionExpiresAt?: number
+  readonly cronSchedule?: string
 }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
@@ -125,6 +142,9 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   ...(run.parent === undefined ? {} : { parent: run.parent }),
   ...(run.searchAttributes === undefined ? {} : { searchAttributes: run.searchAttributes }),
   ...(run.memo === undefined ? {} : { memo: run.memo }),
+  ...(run.runTimeoutMs === undefined ? {} : { runTimeoutMs: run.runTimeoutMs }),
+  ...(run.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: run.executionTimeoutMs, executionExpiresAt: run.executionExpiresAt ?? now + run.executionTimeoutMs }),
+  ...(run.cronSchedule === undefined ? {} : { cronSchedule: run.cronSchedule }),
   status: "RUNNING",
   started: false,
   startTime: now,
@@ -137,6 +157,15 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   signalIds: [],
   pendingJobs: [],
 })
+
+/** When the run times out (its run or its execution timeout, whichever is first), if it can. */
+export const runDeadline = (state: ExecutionState): number | undefined => {
+  const deadline = Math.min(
+    state.runTimeoutMs === undefined ? Infinity : state.startTime + state.runTimeoutMs,
+    state.executionExpiresAt ?? Infinity,
+  )
+  return deadline === Infinity ? undefined : deadline
+}
 
 /** Whether a run is still open. */
 export const isRunning = (state: ExecutionState | undefined): state is ExecutionState => state?.status === "RUNNING"

@@ -8,7 +8,7 @@ import type { FailureInfo } from "./failure.ts"
 import type { Job, JournalEntry } from "./journal.ts"
 import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Payload } from "./payload.ts"
-import type { ActivityState, ExecutionState } from "./state.ts"
+import { type ActivityState, type ExecutionState, initialState, runDeadline } from "./state.ts"
 
 /** `ExecutionState` with writable fields: what a `Step` holds once it owns its copy. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -53,6 +53,10 @@ export const timerId = (state: Pick<ExecutionState, "workflowId" | "runId">, pur
       return `${base}:heartbeat:${purpose.seq}`
     case "taskRetry":
       return `${base}:task-retry`
+    case "workflowTimeout":
+      return `${base}:workflow-timeout`
+    case "cronStart":
+      return `${base}:cron-start`
   }
 }
 
@@ -202,6 +206,8 @@ export const close = (
     else step.cancelTimer({ kind: "activityRetry", seq: Number(seq), attempt: activity.attempt })
   }
   if (state.taskFailure !== undefined) step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
+  if (status !== "TIMED_OUT" && runDeadline(state) !== undefined) step.cancelTimer({ kind: "workflowTimeout" })
+  if (state.cronStartAt !== undefined && !state.started) step.cancelTimer({ kind: "cronStart" })
   // Each open child by its parent-close policy: TERMINATE (Temporal's default) ends it with its
   // parent, REQUEST_CANCEL asks it to cancel (unless already asked), ABANDON leaves it running.
   for (const [seq, child] of Object.entries(state.children)) {
@@ -223,7 +229,8 @@ export const close = (
       ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
     })
   }
-  const { taskFailure: _, ...rest } = step.state
+  // Unanswered requests to other workflows are dropped with the run (their answers find it closed).
+  const { taskFailure: _, externalRequests: _requests, ...rest } = step.state
   step.state = {
     ...rest,
     status,
@@ -236,4 +243,25 @@ export const close = (
     ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
   }
   step.closed = true
+  if (state.cronSchedule !== undefined && CRON_GOES_ON.has(status)) nextCronRun(step, state, state.cronSchedule)
+}
+
+/** The closes after which a cron chain goes on (cancel and terminate stop it, as in Temporal). */
+const CRON_GOES_ON: ReadonlySet<ClosedStatus> = new Set(["COMPLETED", "FAILED", "TIMED_OUT"])
+
+/** The closed run's successor: a new run of the workflow id with the same input, which waits for its schedule time. */
+const nextCronRun = (step: Step, closed: ExecutionState, cronSchedule: string): void => {
+  const next = {
+    workflowId: closed.workflowId,
+    // Deterministic and unique to this chain (one run closes per step).
+    runId: `${closed.workflowId}:cron:${step.now}`,
+    workflowType: closed.workflowType,
+    taskQueue: closed.taskQueue,
+    args: closed.args,
+    cronSchedule,
+    ...(closed.searchAttributes === undefined ? {} : { searchAttributes: closed.searchAttributes }),
+    ...(closed.memo === undefined ? {} : { memo: closed.memo }),
+  }
+  step.state = initialState(next, step.now)
+  step.sendWorkflow(closed.taskQueue, closed.workflowId, { type: "Start", ...next })
 }

@@ -95,6 +95,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         parent: parentRef(state, command.seq),
         ...(command.searchAttributes === undefined ? {} : { searchAttributes: command.searchAttributes }),
         ...(command.memo === undefined ? {} : { memo: command.memo }),
+        ...(command.runTimeoutMs === undefined ? {} : { runTimeoutMs: command.runTimeoutMs }),
+        ...(command.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: command.executionTimeoutMs }),
       })
       return
     }
@@ -105,6 +107,17 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // the parent's close still terminates it.
       step.update({ children: { ...state.children, [command.seq]: { ...child, cancelRequested: true } } })
       step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
+      return
+    }
+    case "SignalExternal":
+    case "CancelExternal": {
+      step.update({ externalRequests: [...(state.externalRequests ?? []), command.seq] })
+      const requester = { ...parentRef(state, command.seq), sentOn: state.taskQueue }
+      const runId = command.runId === undefined ? {} : { runId: command.runId }
+      step.sendWorkflow(state.taskQueue, command.workflowId, command.type === "SignalExternal"
+        // The signal id is the request's own: a redelivered request is one signal.
+        ? { type: "Signal", ...runId, signalId: `${state.runId}:${command.seq}`, name: command.name, args: command.args, requester }
+        : { type: "CancelRequested", ...runId, reason: `cancelled by workflow ${state.workflowId}`, requester })
       return
     }
     case "CompleteWorkflow":
@@ -131,6 +144,11 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(state.parent === undefined ? {} : { parent: state.parent }),
         ...(searchAttributes === undefined ? {} : { searchAttributes }),
         ...(memo === undefined ? {} : { memo }),
+        // The execution's deadline spans runs; the run timeout applies to each run afresh.
+        ...(state.runTimeoutMs === undefined ? {} : { runTimeoutMs: state.runTimeoutMs }),
+        ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
+        ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
+        ...(state.cronSchedule === undefined ? {} : { cronSchedule: state.cronSchedule }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

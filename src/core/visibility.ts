@@ -29,7 +29,7 @@ export interface IndexEntry {
 }
 
 /** The statuses an execution can be listed under (`count` groups by these). */
-export const INDEXED_STATUSES: ReadonlyArray<WorkflowStatus> = ["RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT"] as ReadonlyArray<WorkflowStatus>
+export const INDEXED_STATUSES: ReadonlyArray<WorkflowStatus> = ["RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT"]
 
 const part = (text: string | number | boolean): string => encodeURIComponent(String(text))
 

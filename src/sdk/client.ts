@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto"
 import { asResultWaiter } from "../effects/progressProbe.ts"
 import { retryBriefOutage } from "../effects/storeRetry.ts"
 import { Effect } from "effect"
+import { cronProblem } from "../core/cron.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { decode, encodeArgs } from "../core/payload.ts"
@@ -27,7 +28,14 @@ import {
 } from "../effects/client.ts"
 import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
-import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
+import {
+  checkOptions,
+  UNSUPPORTED_CLIENT,
+  UNSUPPORTED_CLIENT_START,
+  WORKFLOW_TIMEOUT_OPTIONS,
+  type WorkflowTimeoutOptions,
+  workflowTimeoutsOf,
+} from "./internal/options.ts"
 import { DeadLetterClient } from "./deadLetters.ts"
 import { TaskQueueClient } from "./taskQueues.ts"
 import {
@@ -70,7 +78,7 @@ export const WorkflowIdReusePolicy = {
 export type WorkflowIdReusePolicy = (typeof WorkflowIdReusePolicy)[keyof typeof WorkflowIdReusePolicy]
 
 /** Options of `client.workflow.start` / `execute`. */
-export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
+export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
@@ -82,6 +90,12 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
   readonly workflowIdConflictPolicy?: WorkflowIdConflictPolicy
   /** When a closed run of `workflowId` is still kept; default `ALLOW_DUPLICATE`. */
   readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /**
+   * Run as a cron workflow (UTC): each run waits for the schedule's next time;
+   * after a run completes, fails or times out, the next run of the same
+   * workflow id starts (cancel or terminate ends the chain); `result()` follows the runs.
+   */
+  readonly cronSchedule?: string
 }
 
 type StartOptionsWithoutPolicies<Args extends Array<any>> = Omit<WorkflowStartOptions<Args>, "workflowIdConflictPolicy" | "workflowIdReusePolicy">
@@ -201,8 +215,12 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 }
 
 const QUERY_TIMEOUT_MS = 10_000
-const START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "workflowIdConflictPolicy", "workflowIdReusePolicy"] satisfies Array<keyof WorkflowStartOptions>
-const SIGNAL_WITH_START_OPTIONS = ["taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
+const START_OPTIONS = [
+  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "workflowIdConflictPolicy", "workflowIdReusePolicy",
+] satisfies Array<keyof WorkflowStartOptions>
+const SIGNAL_WITH_START_OPTIONS = [
+  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs",
+] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const UNSUPPORTED_SIGNAL_WITH_START = {
   ...UNSUPPORTED_CLIENT_START,
   workflowIdConflictPolicy: "does not apply to signalWithStart: it signals the open run (USE_EXISTING) or starts one",
@@ -277,6 +295,24 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
   ...(state.memo === undefined ? {} : { memo: decodedMemo(state.memo)! }),
   typedSearchAttributes: typedAttributesOf(state.searchAttributes),
 })
+
+/** A start's search attributes and memo, checked and encoded, its timeouts and its cron schedule. */
+const startFieldsOf = (options: StartOptionsWithoutPolicies<Array<unknown>>, label: string) => {
+  const timeouts = workflowTimeoutsOf(options, label)
+  return {
+    ...visibilityOf(options, label),
+    ...timeouts,
+    ...cronScheduleOf(options.cronSchedule, Object.keys(timeouts).length > 0, label),
+  }
+}
+
+const cronScheduleOf = (cronSchedule: unknown, timeouts: boolean, label: string): { readonly cronSchedule?: string } => {
+  if (cronSchedule === undefined) return {}
+  const problem = cronProblem(cronSchedule)
+  if (problem !== undefined) throw new InvalidArgumentError({ message: `${label}: cronSchedule ${JSON.stringify(cronSchedule)} is not a cron expression: ${problem}` })
+  if (timeouts) throw new InvalidArgumentError({ message: `${label}: cronSchedule together with workflowExecutionTimeout or workflowRunTimeout is not supported yet` })
+  return { cronSchedule: cronSchedule as string }
+}
 
 /** The result of a closed run, or the `WorkflowFailedError` it ended with. */
 export const outcomeOf = (state: ExecutionState): unknown => {
@@ -396,7 +432,7 @@ export class WorkflowClient {
     const taskQueue = required(options.taskQueue, "taskQueue")
     const args = encodeArgs(options.args ?? [])
     this.connection.payloads.check(args, `start workflow ${workflowType} args`)
-    return { workflowId, runId: randomUUID(), workflowType, taskQueue, args, ...visibilityOf(options, `start workflow ${workflowType}`) }
+    return { workflowId, runId: randomUUID(), workflowType, taskQueue, args, ...startFieldsOf(options, `start workflow ${workflowType}`) }
   }
 
   /**

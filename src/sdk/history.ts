@@ -48,6 +48,12 @@ export const describeEntry = (entry: JournalEntry): string => {
       return `✗ child seq ${entry.seq} failed: ${describeFailure(entry.failure)}`
     case "ChildCancelRequested":
       return `⊘ cancel child seq ${entry.seq}`
+    case "ExternalSignalInitiated":
+      return `→ signal ${entry.name} to ${entry.workflowId} ${list(entry.args)} (seq ${entry.seq})`
+    case "ExternalCancelInitiated":
+      return `→ cancel ${entry.workflowId} (seq ${entry.seq})`
+    case "ExternalRequestResolved":
+      return entry.failure === undefined ? `✓ request seq ${entry.seq} delivered` : `✗ request seq ${entry.seq} failed: ${describeFailure(entry.failure)}`
     case "SignalReceived":
       return `⚑ signal ${entry.name} ${list(entry.args)}`
     case "CancelRequested":
@@ -60,6 +66,8 @@ export const describeEntry = (entry: JournalEntry): string => {
       return "■ cancelled"
     case "WorkflowTerminated":
       return `■ terminated: ${entry.reason}`
+    case "WorkflowTimedOut":
+      return "■ timed out"
     case "WorkflowContinuedAsNew":
       return `■ continued as new: run ${entry.newRunId} with ${list(entry.args)}`
     case "PatchMarker":

@@ -50,8 +50,9 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
       invalid(thrown(() => new Client(loose({ connection: env.connection, dataConverter: {} }))), '"dataConverter"', "payloads are JSON")
       const start = (extra: Record<string, unknown>) =>
         env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
-      invalid(await rejectionOf(start({ cronSchedule: "0 * * * *" })), '"cronSchedule" is a Temporal option HotMesh does not support yet')
-      invalid(await rejectionOf(start({ workflowExecutionTimeout: "1 day", staticSummary: "s" })), '"workflowExecutionTimeout"', '"staticSummary"')
+      invalid(await rejectionOf(start({ startDelay: "1 minute" })), '"startDelay" is a Temporal option HotMesh does not support yet')
+      invalid(await rejectionOf(start({ cronSchedule: "0 * * * *", workflowRunTimeout: "1 minute" })), "cronSchedule together with workflowExecutionTimeout or workflowRunTimeout")
+      invalid(await rejectionOf(start({ workflowTaskTimeout: "1 day", staticSummary: "s" })), '"workflowTaskTimeout"', '"staticSummary"')
       invalid(await rejectionOf(start({ searchAttributes: { CustomerId: ["ada"] } })), '"searchAttributes"', "use typedSearchAttributes")
       invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
       invalid(

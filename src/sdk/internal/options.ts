@@ -6,6 +6,7 @@
  * (and what to do instead), so code ported from Temporal fails loudly at the
  * call instead of behaving differently.
  */
+import { type Duration, optionalMillis } from "../../core/duration.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 
 /** Temporal options HotMesh recognises but does not honour, with what to do instead. */
@@ -15,10 +16,7 @@ const NOT_YET = "is a Temporal option HotMesh does not support yet"
 
 /** Workflow start options of Temporal's that HotMesh does not honour (client starts and children). */
 export const UNSUPPORTED_START: Unsupported = {
-  workflowExecutionTimeout: `${NOT_YET}: time the workflow out in its own code (a sleep racing the work)`,
-  workflowRunTimeout: `${NOT_YET}: time the workflow out in its own code (a sleep racing the work)`,
   workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
-  cronSchedule: `${NOT_YET}: loop in the workflow with sleep() and continueAsNew()`,
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
   retry: `${NOT_YET} for workflows (activities take a retry policy)`,
   startDelay: `${NOT_YET}: sleep() at the start of the workflow`,
@@ -38,6 +36,7 @@ export const UNSUPPORTED_CLIENT_START: Unsupported = {
 /** Child-only options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
+  cronSchedule: `${NOT_YET} on child workflows (client starts take it)`,
   cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
   workflowIdReusePolicy: `${NOT_YET} for children: a closed workflow id may always be started again; a running one is rejected`,
@@ -46,7 +45,7 @@ export const UNSUPPORTED_CHILD: Unsupported = {
 
 /** Continue-as-new options of Temporal's that HotMesh does not honour (`makeContinueAsNewFunc`). */
 export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
-  workflowRunTimeout: UNSUPPORTED_START["workflowRunTimeout"]!,
+  workflowRunTimeout: `${NOT_YET} on continue-as-new: the next run keeps this run's run timeout (and the execution deadline)`,
   workflowTaskTimeout: UNSUPPORTED_START["workflowTaskTimeout"]!,
   searchAttributes: UNSUPPORTED_START["searchAttributes"]!,
   headers: NOT_YET,
@@ -110,6 +109,27 @@ export const UNSUPPORTED_CONNECTION: Unsupported = {
 export const UNSUPPORTED_TEST_ENVIRONMENT: Unsupported = {
   server: "does not apply: HotMesh's test environments need no test server (the store is in memory)",
   client: "does not apply: the environment makes its own client (env.client)",
+}
+
+/** Temporal's workflow timeouts, as start options (client starts and children) spell them. */
+export interface WorkflowTimeoutOptions {
+  /** The whole execution, across continue-as-new, times out (`TIMED_OUT`) this long after its first run started. */
+  readonly workflowExecutionTimeout?: Duration
+  /** Each run times out this long after it started. */
+  readonly workflowRunTimeout?: Duration
+}
+
+/** The option names of `WorkflowTimeoutOptions`. */
+export const WORKFLOW_TIMEOUT_OPTIONS = ["workflowExecutionTimeout", "workflowRunTimeout"] satisfies Array<keyof WorkflowTimeoutOptions>
+
+/** A start's timeouts in ms, as a new run carries them (`0` is Temporal's "unlimited": none). */
+export const workflowTimeoutsOf = (options: WorkflowTimeoutOptions, where: string): { readonly runTimeoutMs?: number; readonly executionTimeoutMs?: number } => {
+  const runTimeoutMs = optionalMillis(options.workflowRunTimeout, `${where}: workflowRunTimeout`)
+  const executionTimeoutMs = optionalMillis(options.workflowExecutionTimeout, `${where}: workflowExecutionTimeout`)
+  return {
+    ...(runTimeoutMs === undefined || runTimeoutMs === 0 ? {} : { runTimeoutMs }),
+    ...(executionTimeoutMs === undefined || executionTimeoutMs === 0 ? {} : { executionTimeoutMs }),
+  }
 }
 
 /**

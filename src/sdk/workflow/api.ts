@@ -7,7 +7,7 @@ import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW } from "../internal/options.ts"
+import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current, storage, type UpdateInfo } from "./internal/context.ts"
@@ -28,7 +28,7 @@ export interface ActivityOptions {
 
 const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo"] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -238,7 +238,7 @@ export function upsertMemo(memo: Record<string, unknown>): void {
 export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
 
 /** Options of a child workflow. */
-export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> {
+export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
   readonly args?: Args
   /** Defaults to a deterministic uuid. */
   readonly workflowId?: string
@@ -264,12 +264,12 @@ export const ParentClosePolicy = {
 /** One of `ParentClosePolicy`'s values. */
 export type ParentClosePolicy = (typeof ParentClosePolicy)[keyof typeof ParentClosePolicy]
 
-const parentClosePolicyOf = (options: ChildWorkflowOptions): ParentClosePolicy => {
+const childOptionsOf = (options: ChildWorkflowOptions) => {
   const policy = options.parentClosePolicy ?? "TERMINATE"
   if (!Object.values(ParentClosePolicy).includes(policy)) {
     throw new InvalidArgumentError({ message: `child workflow: parentClosePolicy must be one of ${Object.values(ParentClosePolicy).join(", ")}; got ${JSON.stringify(policy)}` })
   }
-  return policy
+  return { parentClosePolicy: policy, ...workflowTimeoutsOf(options, "child workflow") }
 }
 
 /** A started child workflow. */
@@ -306,8 +306,38 @@ const launchChild = (api: "startChild" | "executeChild", workflow: Workflow | st
   const workflowType = workflowTypeOf(workflow)
   const visibility = visibilityOf(options, where)
   const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options), visibility)
+  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, { ...childOptionsOf(options), ...visibility })
   return { workflowId, child }
+}
+
+/** A handle on another workflow, from workflow code (Temporal's `ExternalWorkflowHandle`). */
+export interface ExternalWorkflowHandle {
+  readonly workflowId: string
+  readonly runId?: string
+  /** Signal it; resolves once it has the signal, rejects (`ExternalWorkflowExecutionNotFound`) if no open run matches. */
+  signal<Args extends Array<any> = []>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void>
+  /** Ask it to cancel; resolves once asked, rejects (`ExternalWorkflowExecutionNotFound`) if no open run matches. */
+  cancel(): Promise<void>
+}
+
+/**
+ * A handle to signal or cancel another workflow — its current run, or run
+ * `runId` only. Each call is a durable command, journaled and checked on replay.
+ */
+export function getExternalWorkflowHandle(workflowId: string, runId?: string): ExternalWorkflowHandle {
+  if (typeof workflowId !== "string" || workflowId.length === 0) throw new InvalidArgumentError({ message: "getExternalWorkflowHandle(workflowId): workflowId must be a non-empty string" })
+  return {
+    workflowId,
+    ...(runId === undefined ? {} : { runId }),
+    signal(def, ...args) {
+      const { run, scope } = current("ExternalWorkflowHandle.signal")
+      return run.signalExternal(workflowId, runId, checkName("signal", typeof def === "string" ? def : def?.name), args, scope)
+    },
+    cancel() {
+      const { run, scope } = current("ExternalWorkflowHandle.cancel")
+      return run.cancelExternal(workflowId, runId, scope)
+    },
+  }
 }
 
 /**

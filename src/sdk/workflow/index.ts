@@ -21,6 +21,8 @@ export {
   defineSignal,
   executeChild,
   makeContinueAsNewFunc,
+  type ExternalWorkflowHandle,
+  getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
   proxyActivities,

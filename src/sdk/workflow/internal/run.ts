@@ -44,6 +44,14 @@ export interface WorkflowInfo {
   readonly taskQueue: string
   readonly startTime: Date
   readonly parent?: { readonly workflowId: string; readonly runId: string }
+  /** The execution's `workflowExecutionTimeout` (spans continue-as-new), if it has one. */
+  readonly executionTimeoutMs?: number
+  /** When the execution times out, if it has an execution timeout. */
+  readonly executionExpirationTime?: Date
+  /** This run's `workflowRunTimeout`, if it has one. */
+  readonly runTimeoutMs?: number
+  /** The cron schedule of a cron workflow. */
+  readonly cronSchedule?: string
   /** Journal entries recorded before the current activation. */
   historyLength: number
   /** Time of the current activation (deterministic: taken from the journal). */
@@ -58,6 +66,13 @@ export interface WorkflowInfo {
 
 /** What a run's info is built from; the rest changes as the run goes. */
 export type StartInfo = Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested" | "typedSearchAttributes" | "memo">
+
+/** How a child starts besides its type, id, queue and arguments: its parent-close policy, timeouts, search attributes and memo. */
+export type ChildStartOptions = StartVisibility & {
+  readonly parentClosePolicy: ParentClosePolicy
+  readonly runTimeoutMs?: number
+  readonly executionTimeoutMs?: number
+}
 
 /** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
 export class ContinueAsNew extends Error {
@@ -117,6 +132,7 @@ export class WorkflowRun {
   #taskError: unknown = undefined
   readonly #calls = new Map<number, PendingCall>()
   readonly #childStarts = new Map<number, PendingCall>()
+  readonly #externalRequests = new Map<number, PendingCall>()
   readonly #conditions = new Set<Condition>()
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
@@ -225,6 +241,12 @@ export class WorkflowRun {
         const handler = this.#updateHandlers.get(job.name)
         if (handler === undefined) this.#bufferedUpdates.push(job)
         else this.#runUpdate(handler, job)
+        return
+      }
+      case "ExternalRequestResolved": {
+        const request = this.#externalRequests.get(job.seq)
+        if (job.failure === undefined) request?.resolve(undefined)
+        else request?.reject(job.failure)
         return
       }
     }
@@ -471,8 +493,7 @@ export class WorkflowRun {
     taskQueue: string,
     args: ReadonlyArray<unknown>,
     scope: CancellationScope,
-    parentClosePolicy: ParentClosePolicy = "TERMINATE",
-    visibility: StartVisibility = {},
+    options: ChildStartOptions,
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
@@ -482,7 +503,8 @@ export class WorkflowRun {
       return { started: Promise.reject(failure), result: Promise.reject(failure) }
     }
     const seq = ++this.#seq
-    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...visibility })
+    const { parentClosePolicy, ...rest } = options
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...rest })
     let cancelRequested = false
     const onCancel = (reason: CancelledFailure) => {
       if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
@@ -522,6 +544,30 @@ export class WorkflowRun {
     const memo = decodedMemo(stored)
     if (memo === undefined) delete this.info.memo
     else this.info.memo = memo
+  }
+
+  /**
+   * Signal another workflow (`getExternalWorkflowHandle(id).signal`): resolves
+   * once the target has received it, rejects with an `ApplicationFailure` of
+   * type `ExternalWorkflowExecutionNotFound` when no open run matches.
+   */
+  signalExternal(workflowId: string, runId: string | undefined, name: string, args: ReadonlyArray<unknown>, scope: CancellationScope): Promise<void> {
+    const payloads = encodeArgs(args, `signal ${name} args`)
+    if (!this.#checkSize(payloads, `signal ${name} args`)) return new Promise<never>(() => undefined)
+    return this.#externalRequest(scope, (seq) => ({ type: "SignalExternal", seq, workflowId, ...(runId === undefined ? {} : { runId }), name, args: payloads }))
+  }
+
+  /** Ask another workflow to cancel (`getExternalWorkflowHandle(id).cancel`); settles as `signalExternal`. */
+  cancelExternal(workflowId: string, runId: string | undefined, scope: CancellationScope): Promise<void> {
+    return this.#externalRequest(scope, (seq) => ({ type: "CancelExternal", seq, workflowId, ...(runId === undefined ? {} : { runId }) }))
+  }
+
+  #externalRequest(scope: CancellationScope, command: (seq: number) => WorkflowCommand): Promise<void> {
+    if (scope.consideredCancelled) return Promise.reject(new CancelledFailure())
+    const seq = ++this.#seq
+    this.#push(command(seq))
+    // A cancelled scope stops waiting; the request itself was sent.
+    return this.#pending(seq, scope, this.#externalRequests, () => undefined, fromFailureInfo, (reason) => reason)
   }
 
   /** Wait until `fn()` is true (checked after every activation). */
@@ -613,6 +659,10 @@ export const runInfo = (input: {
   readonly taskQueue: string
   readonly startTime: number
   readonly parent?: ParentRef
+  readonly runTimeoutMs?: number
+  readonly executionTimeoutMs?: number
+  readonly executionExpiresAt?: number
+  readonly cronSchedule?: string
 }, namespace: string): StartInfo => ({
   namespace,
   workflowId: input.workflowId,
@@ -621,4 +671,8 @@ export const runInfo = (input: {
   taskQueue: input.taskQueue,
   startTime: new RealDate(input.startTime),
   ...(input.parent === undefined ? {} : { parent: { workflowId: input.parent.workflowId, runId: input.parent.runId } }),
+  ...(input.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: input.executionTimeoutMs }),
+  ...(input.executionExpiresAt === undefined ? {} : { executionExpirationTime: new RealDate(input.executionExpiresAt) }),
+  ...(input.runTimeoutMs === undefined ? {} : { runTimeoutMs: input.runTimeoutMs }),
+  ...(input.cronSchedule === undefined ? {} : { cronSchedule: input.cronSchedule }),
 })

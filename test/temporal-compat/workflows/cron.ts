@@ -1,0 +1,12 @@
+/** Workflows of the cron tests, written as Temporal code is. */
+import { proxyActivities, workflowInfo } from "hotmesh/workflow"
+import type * as activities from "../activities/cron.ts"
+
+const { reportRun } = proxyActivities<typeof activities>({ startToCloseTimeout: "1 minute" })
+
+/** One cron run: reports when it ran. */
+export async function cronJob(): Promise<string> {
+  const info = workflowInfo()
+  await reportRun({ runId: info.runId, at: Date.now(), cronSchedule: info.cronSchedule })
+  return info.runId
+}
