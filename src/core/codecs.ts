@@ -26,6 +26,7 @@ export interface Undecodable {
 
 const PayloadField = Schema.optional(Schema.String)
 const PayloadList = Schema.Array(Schema.Union([Schema.String, Schema.Null, Schema.Undefined]))
+const Headers = Schema.optional(Schema.Record(Schema.String, Schema.String))
 const Seq = Schema.Int
 const Time = Schema.Finite
 
@@ -97,6 +98,7 @@ export const WorkflowMessageSchema = Schema.Union([
     taskQueue: Schema.String,
     args: PayloadList,
     parent: Schema.optional(ParentRef),
+    headers: Headers,
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
@@ -113,10 +115,10 @@ export const WorkflowMessageSchema = Schema.Union([
     result: PayloadField,
     failure: Schema.optional(Failure),
   }),
-  Schema.Struct({ type: type("Signal"), runId: Schema.optional(Schema.String), signalId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("Signal"), runId: Schema.optional(Schema.String), signalId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("CancelRequested"), runId: Schema.optional(Schema.String), reason: Schema.optional(Schema.String), fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
-  Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
 ])
 
 /** The schema of an activity stream message (`ActivityTask`). */
@@ -133,11 +135,12 @@ export const ActivityTaskSchema = Schema.Struct({
   deadline: Schema.optional(Time),
   heartbeatTimeoutMs: Schema.optional(Time),
   heartbeatDetails: PayloadField,
+  headers: Headers,
 })
 
 const at = { at: Time }
 const Job = [
-  Schema.Struct({ type: type("WorkflowStarted"), ...at, args: PayloadList, parent: Schema.optional(ParentRef) }),
+  Schema.Struct({ type: type("WorkflowStarted"), ...at, args: PayloadList, parent: Schema.optional(ParentRef), headers: Headers }),
   Schema.Struct({ type: type("ActivityCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ActivityFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("TimerFired"), ...at, seq: Seq }),
@@ -145,7 +148,7 @@ const Job = [
   Schema.Struct({ type: type("ChildStartFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("ChildCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ChildFailed"), ...at, seq: Seq, failure: Failure }),
-  Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
 ] as const
 
@@ -183,6 +186,7 @@ export const ExecutionStateSchema = Schema.Struct({
   taskQueue: Schema.String,
   args: PayloadList,
   parent: Schema.optional(ParentRef),
+  headers: Headers,
   status: Schema.Union([Schema.Literal("RUNNING"), ClosedStatus]),
   started: Schema.Boolean,
   startTime: Time,
@@ -198,6 +202,7 @@ export const ExecutionStateSchema = Schema.Struct({
     dispatched: Schema.Boolean,
     heartbeatDetails: PayloadField,
     lastFailure: Schema.optional(Failure),
+    headers: Headers,
   })),
   timers: Schema.Array(Seq),
   children: Schema.Record(Schema.String, Schema.Struct({

@@ -15,11 +15,18 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "./messages.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 
 /** A durable call made by workflow code during one activation. */
 export type WorkflowCommand =
-  | { readonly type: "ScheduleActivity"; readonly seq: number; readonly activityType: string; readonly args: ReadonlyArray<Payload>; readonly options: ActivityOptionsResolved }
+  | {
+      readonly type: "ScheduleActivity"
+      readonly seq: number
+      readonly activityType: string
+      readonly args: ReadonlyArray<Payload>
+      readonly options: ActivityOptionsResolved
+      readonly headers?: Headers
+    }
   | { readonly type: "StartTimer"; readonly seq: number; readonly durationMs: number }
   | { readonly type: "CancelTimer"; readonly seq: number }
   | { readonly type: "RequestCancelActivity"; readonly seq: number }
@@ -32,18 +39,26 @@ export type WorkflowCommand =
       readonly args: ReadonlyArray<Payload>
       /** What happens to the child when this run closes; absent: `TERMINATE`. */
       readonly parentClosePolicy?: ParentClosePolicy
+      readonly headers?: Headers
     }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
   | { readonly type: "CancelWorkflow" }
-  | { readonly type: "ContinueAsNew"; readonly runId: string; readonly workflowType: string; readonly taskQueue: string; readonly args: ReadonlyArray<Payload> }
+  | {
+      readonly type: "ContinueAsNew"
+      readonly runId: string
+      readonly workflowType: string
+      readonly taskQueue: string
+      readonly args: ReadonlyArray<Payload>
+      readonly headers?: Headers
+    }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }
 
 /** An event delivered to workflow code. */
 export type Job =
-  | { readonly type: "WorkflowStarted"; readonly at: number; readonly args: ReadonlyArray<Payload>; readonly parent?: ParentRef }
+  | { readonly type: "WorkflowStarted"; readonly at: number; readonly args: ReadonlyArray<Payload>; readonly parent?: ParentRef; readonly headers?: Headers }
   | { readonly type: "ActivityCompleted"; readonly at: number; readonly seq: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "TimerFired"; readonly at: number; readonly seq: number }
@@ -51,7 +66,7 @@ export type Job =
   | { readonly type: "ChildStartFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "ChildCompleted"; readonly at: number; readonly seq: number; readonly result: Payload }
   | { readonly type: "ChildFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
-  | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
 
 /** A job as journaled: with the number of the workflow task that delivered it. */

@@ -4,7 +4,7 @@
  * `ActivityTask`s. Both are plain JSON data, encoded with `encodeMessage`.
  */
 import type { FailureInfo } from "./failure.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 import type { ResolvedRetryPolicy } from "./retry.ts"
 
 /**
@@ -42,6 +42,8 @@ export type WorkflowMessage =
       readonly taskQueue: string
       readonly args: ReadonlyArray<Payload>
       readonly parent?: ParentRef
+      /** Set by interceptors (client start, child start, continue-as-new); workflow inbound `execute` sees them. */
+      readonly headers?: Headers
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's
@@ -66,10 +68,10 @@ export type WorkflowMessage =
       readonly result?: Payload
       readonly failure?: FailureInfo
     }
-  | { readonly type: "Signal"; readonly runId?: string; readonly signalId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "Signal"; readonly runId?: string; readonly signalId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef }
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
-  | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
 
 /** Timeouts and policy of one activity call, resolved to milliseconds. */
 export interface ActivityOptionsResolved {
@@ -97,6 +99,8 @@ export interface ActivityTask {
   readonly heartbeatTimeoutMs?: number
   /** Details of the last heartbeat of an earlier attempt (Temporal's `heartbeatDetails`). */
   readonly heartbeatDetails?: Payload
+  /** Set by the workflow's `scheduleActivity` interceptors; activity inbound `execute` sees them. */
+  readonly headers?: Headers
 }
 
 /** Encode a stream message body. */

@@ -37,7 +37,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
   if (message.type === "Start") return start(state, message, now)
   if (message.type === "Query") {
     // Queries read the live workflow (running or closed) and change nothing.
-    return { ...unchanged(state), query: { queryId: message.queryId, name: message.name, args: message.args } }
+    return { ...unchanged(state), query: { queryId: message.queryId, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) } }
   }
   if (!isRunning(state)) return unchanged(state)
   if ("runId" in message && message.runId !== undefined && message.runId !== state.runId) return unchanged(state)
@@ -100,7 +100,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     case "Signal":
       if (state.signalIds.includes(message.signalId)) return unchanged(state)
       step.update({ signalIds: [...state.signalIds.slice(-(SIGNAL_DEDUPE_WINDOW - 1)), message.signalId] })
-      step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args })
+      step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) })
       return step.done()
     case "CancelRequested":
       if (state.cancelRequested) return unchanged(state)
@@ -207,9 +207,13 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
   }
   const fresh = state !== undefined && state.runId === message.runId ? state : initialState(message, now)
   const step = new Step(fresh, now)
-  const started: Job = message.parent === undefined
-    ? { type: "WorkflowStarted", at: now, args: message.args }
-    : { type: "WorkflowStarted", at: now, args: message.args, parent: message.parent }
+  const started: Job = {
+    type: "WorkflowStarted",
+    at: now,
+    args: message.args,
+    ...(message.parent === undefined ? {} : { parent: message.parent }),
+    ...(message.headers === undefined ? {} : { headers: message.headers }),
+  }
   step.update({ started: true, pendingJobs: [started, ...fresh.pendingJobs] })
   step.activate = true
   if (message.parent !== undefined) {

@@ -6,7 +6,7 @@
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, ParentClosePolicy, ParentRef } from "./messages.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 
 /** Temporal's execution statuses. */
 export type WorkflowStatus = "RUNNING" | ClosedStatus
@@ -25,6 +25,8 @@ export interface ActivityState {
   readonly heartbeatDetails?: Payload
   /** Why the previous attempt failed, while the call waits to be retried or runs again. */
   readonly lastFailure?: FailureInfo
+  /** The interceptors' headers, sent with every attempt. */
+  readonly headers?: Headers
 }
 
 /** A child workflow the execution started and still waits on. */
@@ -57,6 +59,8 @@ export interface ExecutionState {
   readonly taskQueue: string
   readonly args: ReadonlyArray<Payload>
   readonly parent?: ParentRef
+  /** The start's headers (set by interceptors). */
+  readonly headers?: Headers
   readonly status: WorkflowStatus
   /** Whether the `Start` message has been processed. */
   readonly started: boolean
@@ -88,6 +92,7 @@ export interface NewRun {
   readonly taskQueue: string
   readonly args: ReadonlyArray<Payload>
   readonly parent?: ParentRef
+  readonly headers?: Headers
 }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
@@ -98,6 +103,7 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   taskQueue: run.taskQueue,
   args: run.args,
   ...(run.parent === undefined ? {} : { parent: run.parent }),
+  ...(run.headers === undefined ? {} : { headers: run.headers }),
   status: "RUNNING",
   started: false,
   startTime: now,

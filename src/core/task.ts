@@ -45,6 +45,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         attempt: 1,
         scheduledAt: now,
         dispatched: true,
+        ...(command.headers === undefined ? {} : { headers: command.headers }),
       })
       return
     case "StartTimer":
@@ -85,6 +86,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         parent: parentRef(state, command.seq),
+        ...(command.headers === undefined ? {} : { headers: command.headers }),
       })
       return
     }
@@ -116,6 +118,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         taskQueue: command.taskQueue,
         args: command.args,
         ...(state.parent === undefined ? {} : { parent: state.parent }),
+        ...(command.headers === undefined ? {} : { headers: command.headers }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
 import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD } from "../internal/options.ts"
+import { type ChildWorkflowOptionsWithDefaults, composeInterceptors, storedHeaders } from "../interceptors.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -65,13 +66,24 @@ const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsR
  */
 export function proxyActivities<A = Record<string, (...args: Array<any>) => any>>(options: ActivityOptions): ActivityInterfaceFor<A> {
   const resolved = resolveActivityOptions(options)
+  const options_ = options
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_, activityType) {
       if (typeof activityType !== "string") return undefined
       if (activityType === "then") return undefined // not a thenable
       return (...args: Array<unknown>) => {
         const { run, scope } = current(`activity ${activityType}`)
-        return run.scheduleActivity(activityType, args, { ...resolved, taskQueue: resolved.taskQueue ?? run.info.taskQueue }, scope)
+        const schedule = (type: string, input: ReadonlyArray<unknown>, given: ActivityOptions, headers?: Record<string, string | undefined>) => {
+          const options = given === options_ ? resolved : resolveActivityOptions(given)
+          return run.scheduleActivity(type, input, { ...options, taskQueue: options.taskQueue ?? run.info.taskQueue }, scope, headers)
+        }
+        if (run.outbound.length === 0) return schedule(activityType, args, options_)
+        return composeInterceptors(run.outbound, "scheduleActivity", (input) => schedule(input.activityType, input.args, input.options, input.headers))({
+          activityType,
+          args,
+          options: options_,
+          headers: {},
+        })
       }
     },
   })
@@ -189,26 +201,38 @@ const workflowTypeOf = (workflow: Workflow | string): string => {
   return type
 }
 
+/** Start a child through the `startChildWorkflowExecution` interceptors: `[started, result]`. */
+const startChildWorkflow = (caller: string, workflow: Workflow | string, options: ChildWorkflowOptions): { readonly workflowId: string; readonly child: Promise<[Promise<string>, Promise<unknown>]> } => {
+  const { run, scope } = current(caller)
+  checkOptions(`${caller}(workflow, options)`, options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
+  const start = (type: string, given: ChildWorkflowOptionsWithDefaults, headers?: Record<string, string | undefined>): [Promise<string>, Promise<unknown>] => {
+    const child = run.startChild(workflowTypeOf(type), given.workflowId, given.taskQueue, given.args, scope, parentClosePolicyOf(given), headers)
+    child.result.catch(() => undefined)
+    return [child.started, child.result]
+  }
+  const withDefaults = { ...options, workflowId: options.workflowId ?? uuidFrom(run.random), taskQueue: options.taskQueue ?? run.info.taskQueue, args: options.args ?? [] }
+  const workflowType = workflowTypeOf(workflow)
+  if (run.outbound.length === 0) return { workflowId: withDefaults.workflowId, child: Promise.resolve(start(workflowType, withDefaults)) }
+  const child = composeInterceptors(run.outbound, "startChildWorkflowExecution", async (input) => start(input.workflowType, input.options, input.headers))({
+    workflowType,
+    options: withDefaults,
+    headers: {},
+  })
+  return { workflowId: withDefaults.workflowId, child }
+}
+
 /** Start a child workflow and return a handle once it has started. */
 export async function startChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<ChildWorkflowHandle<T>> {
-  const { run, scope } = current("startChild")
-  checkOptions("startChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
-  const workflowType = workflowTypeOf(workflow)
-  const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
-  child.result.catch(() => undefined)
-  const runId = await child.started
-  return { workflowId, firstExecutionRunId: runId, result: () => child.result as Promise<Awaited<ReturnType<T>>> }
+  const { workflowId, child } = startChildWorkflow("startChild", workflow, options)
+  const [started, result] = await child
+  const runId = await started
+  return { workflowId, firstExecutionRunId: runId, result: () => result as Promise<Awaited<ReturnType<T>>> }
 }
 
 /** Start a child workflow and wait for its result. */
-export function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
-  const { run, scope } = current("executeChild")
-  checkOptions("executeChild(workflow, options)", options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
-  const workflowType = workflowTypeOf(workflow)
-  const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, parentClosePolicyOf(options))
-  return child.result as Promise<Awaited<ReturnType<T>>>
+export async function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
+  const [, result] = await startChildWorkflow("executeChild", workflow, options).child
+  return result as Promise<Awaited<ReturnType<T>>>
 }
 
 /**
@@ -218,7 +242,14 @@ export function executeChild<T extends Workflow>(workflow: T | string, options: 
  */
 export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promise<never> {
   const { run } = current("continueAsNew")
-  return Promise.reject(new ContinueAsNew(args, run.info.workflowType, run.info.taskQueue))
+  const reject = (input: ReadonlyArray<unknown>, workflowType: string, taskQueue: string, headers?: Record<string, string | undefined>): Promise<never> =>
+    Promise.reject(new ContinueAsNew(input, workflowType, taskQueue, headers === undefined ? undefined : storedHeaders(headers, "continueAsNew")))
+  if (run.outbound.length === 0) return reject(args, run.info.workflowType, run.info.taskQueue)
+  return composeInterceptors(run.outbound, "continueAsNew", (input) => reject(input.args, input.options.workflowType, input.options.taskQueue, input.headers))({
+    args,
+    headers: {},
+    options: { workflowType: run.info.workflowType, taskQueue: run.info.taskQueue },
+  })
 }
 
 /**

@@ -11,7 +11,8 @@
 import type { FailureInfo } from "../../../core/failure.ts"
 import type { Job, WorkflowCommand } from "../../../core/journal.ts"
 import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "../../../core/messages.ts"
-import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
+import { decode, decodeArgs, encode, encodeArgs, type Headers as StoredHeaders, type Payload } from "../../../core/payload.ts"
+import { composeInterceptors, type Headers, storedHeaders, type WorkflowInterceptors, type WorkflowInterceptorsFactory } from "../../interceptors.ts"
 import type { PayloadGuard } from "../../internal/payloadGuard.ts"
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError } from "../../errors.ts"
 import {
@@ -52,7 +53,7 @@ export interface WorkflowInfo {
 /** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
 export class ContinueAsNew extends Error {
   override readonly name = "ContinueAsNew"
-  constructor(readonly args: ReadonlyArray<unknown>, readonly workflowType: string, readonly taskQueue: string) {
+  constructor(readonly args: ReadonlyArray<unknown>, readonly workflowType: string, readonly taskQueue: string, readonly headers?: StoredHeaders) {
     super("Workflow continued as new")
   }
 }
@@ -68,6 +69,12 @@ interface Condition {
 }
 
 type Handler = (...args: Array<any>) => unknown
+
+interface BufferedSignal {
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+  readonly headers?: StoredHeaders
+}
 
 const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -88,16 +95,19 @@ export class WorkflowRun {
   readonly #conditions = new Set<Condition>()
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
-  #buffered: Array<{ readonly name: string; readonly args: ReadonlyArray<Payload> }> = []
+  #buffered: Array<BufferedSignal> = []
   readonly #patches = new Map<string, boolean>()
   /** During a replayed activation: the patch markers that task recorded. */
   #replayPatches: ReadonlySet<string> | undefined = undefined
+  /** The interceptors of this run (made by the worker's factories when the run starts). */
+  #interceptors: Required<Omit<WorkflowInterceptors, "internals">> = { inbound: [], outbound: [] }
 
   constructor(
     info: Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested">,
     private readonly fn: WorkflowFunction,
     private readonly continueAsNewSuggestedAt = 10_000,
     private readonly payloads?: PayloadGuard,
+    private readonly interceptorFactories: ReadonlyArray<WorkflowInterceptorsFactory> = [],
   ) {
     this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false }
     this.random = makeRandom(info.runId)
@@ -145,7 +155,7 @@ export class WorkflowRun {
   #apply(job: Job): void {
     switch (job.type) {
       case "WorkflowStarted":
-        this.#start(job.args)
+        this.#start(job.args, job.headers)
         return
       case "ActivityCompleted":
         this.#calls.get(job.seq)?.resolve(job.result)
@@ -172,8 +182,9 @@ export class WorkflowRun {
         return
       case "SignalReceived": {
         const handler = this.#signalHandlers.get(job.name)
-        if (handler === undefined) this.#buffered.push({ name: job.name, args: job.args })
-        else this.#callHandler(handler, job.args)
+        const signal = { name: job.name, args: job.args, ...(job.headers === undefined ? {} : { headers: job.headers }) }
+        if (handler === undefined) this.#buffered.push(signal)
+        else this.#callHandler(handler, signal)
         return
       }
       case "CancelRequested":
@@ -186,10 +197,22 @@ export class WorkflowRun {
     return storage.run({ run: this, scope: this.rootScope }, fn)
   }
 
-  #start(args: ReadonlyArray<Payload>): void {
+  /** Call the factories (in the run's context, as workflow code), keeping what they return. */
+  #makeInterceptors(): void {
+    for (const factory of this.interceptorFactories) {
+      const made = factory()
+      if ((made.internals ?? []).length > 0) throw new TypeError("workflow interceptors: internals interceptors are not supported by HotMesh (it has no activation protocol); use inbound and outbound")
+      this.#interceptors.inbound.push(...(made.inbound ?? []))
+      this.#interceptors.outbound.push(...(made.outbound ?? []))
+    }
+  }
+
+  #start(args: ReadonlyArray<Payload>, headers: StoredHeaders | undefined): void {
     const result = this.#inContext(() => {
       try {
-        return Promise.resolve(this.fn(...decodeArgs(args)))
+        this.#makeInterceptors()
+        const execute = composeInterceptors(this.#interceptors.inbound, "execute", (input) => this.fn(...input.args))
+        return Promise.resolve(execute({ args: decodeArgs(args), headers: { ...headers } }))
       } catch (error) {
         return Promise.reject(error)
       }
@@ -205,7 +228,14 @@ export class WorkflowRun {
         if (error instanceof ContinueAsNew) {
           const args = encodeArgs(error.args, "continueAsNew args")
           this.#checkSize(args, `continueAsNew ${error.workflowType} args`, true)
-          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args }
+          return {
+            type: "ContinueAsNew",
+            runId: uuidFrom(this.random),
+            workflowType: error.workflowType,
+            taskQueue: error.taskQueue,
+            args,
+            ...(error.headers === undefined ? {} : { headers: error.headers }),
+          }
         }
         if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
         if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
@@ -247,10 +277,13 @@ export class WorkflowRun {
     if (!this.#closed) this.#commands.push(command)
   }
 
-  #callHandler(handler: Handler, args: ReadonlyArray<Payload>): void {
+  #callHandler(handler: Handler, signal: BufferedSignal): void {
     this.#inContext(() => {
       try {
-        const result = handler(...decodeArgs(args))
+        const handle = this.#interceptors.inbound.length === 0
+          ? (input: { readonly args: Array<unknown> }) => handler(...input.args)
+          : composeInterceptors(this.#interceptors.inbound, "handleSignal", async (input) => void (await handler(...input.args)))
+        const result = handle({ signalName: signal.name, args: decodeArgs(signal.args), headers: { ...signal.headers } })
         if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(error))
       } catch (error) {
         this.#handlerFailed(error)
@@ -307,21 +340,32 @@ export class WorkflowRun {
     })
   }
 
-  /** Schedule an activity (called by `proxyActivities`). */
-  scheduleActivity(activityType: string, args: ReadonlyArray<unknown>, options: ActivityOptionsResolved, scope: CancellationScope): Promise<unknown> {
+  /** The run's outbound interceptors (`proxyActivities`, `startChild`, `continueAsNew` compose them). */
+  get outbound(): WorkflowInterceptors["outbound"] & object {
+    return this.#interceptors.outbound
+  }
+
+  /** Schedule an activity (called by `proxyActivities`, inside its interceptors). */
+  scheduleActivity(activityType: string, args: ReadonlyArray<unknown>, options: ActivityOptionsResolved, scope: CancellationScope, headers?: Headers): Promise<unknown> {
+    const stored = headers === undefined ? undefined : storedHeaders(headers, `activity ${activityType}`)
     const payloads = encodeArgs(args, `activity ${activityType} args`)
     if (!this.#checkSize(payloads, `activity ${activityType} args`)) return new Promise<never>(() => undefined)
     if (scope.consideredCancelled) return Promise.reject(new ActivityFailure("Activity task cancelled", activityType, new CancelledFailure()))
     const seq = ++this.#seq
-    this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options })
+    this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options, ...(stored === undefined ? {} : { headers: stored }) })
     return this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, (reason) => {
       this.#push({ type: "RequestCancelActivity", seq })
       return new ActivityFailure("Activity task cancelled", activityType, reason)
     })
   }
 
-  /** Start a durable timer in `scope`. */
+  /** Start a durable timer in `scope`, through the `startTimer` interceptors. */
   startTimer(durationMs: number, scope: CancellationScope): Promise<void> {
+    if (this.#interceptors.outbound.length === 0) return this.#startTimer(durationMs, scope)
+    return composeInterceptors(this.#interceptors.outbound, "startTimer", (input) => this.#startTimer(input.durationMs, scope))({ durationMs })
+  }
+
+  #startTimer(durationMs: number, scope: CancellationScope): Promise<void> {
     if (scope.consideredCancelled) return Promise.reject(new CancelledFailure("Timer cancelled"))
     const seq = ++this.#seq
     this.#push({ type: "StartTimer", seq, durationMs })
@@ -339,7 +383,9 @@ export class WorkflowRun {
     args: ReadonlyArray<unknown>,
     scope: CancellationScope,
     parentClosePolicy: ParentClosePolicy = "TERMINATE",
+    headers?: Headers,
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
+    const stored = headers === undefined ? undefined : storedHeaders(headers, `child workflow ${workflowType}`)
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
     const cancelled = (reason: Error) => new ChildWorkflowFailure("Child Workflow execution cancelled", workflowType, workflowId, reason)
@@ -348,7 +394,7 @@ export class WorkflowRun {
       return { started: Promise.reject(failure), result: Promise.reject(failure) }
     }
     const seq = ++this.#seq
-    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }) })
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...(stored === undefined ? {} : { headers: stored }) })
     let cancelRequested = false
     const onCancel = (reason: CancelledFailure) => {
       if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
@@ -405,7 +451,7 @@ export class WorkflowRun {
     this.#signalHandlers.set(name, handler)
     const waiting = this.#buffered.filter((signal) => signal.name === name)
     this.#buffered = this.#buffered.filter((signal) => signal.name !== name)
-    for (const signal of waiting) this.#callHandler(handler, signal.args)
+    for (const signal of waiting) this.#callHandler(handler, signal)
   }
 
   /** Set or remove a query handler. */
@@ -414,18 +460,31 @@ export class WorkflowRun {
     else this.#queryHandlers.set(name, handler)
   }
 
-  /** Answer a query from the run's current state. */
-  query(name: string, args: ReadonlyArray<Payload>): Payload {
-    const handler = this.#queryHandlers.get(name)
-    if (handler === undefined) {
-      const known = [...this.#queryHandlers.keys()]
-      throw new QueryNotRegisteredError(
-        `Workflow ${this.info.workflowType} (${this.info.workflowId}) has no query handler for "${name}"; known queries: ${known.length === 0 ? "none" : known.join(", ")}`,
-        name,
-      )
+  /** Answer a query from the run's current state, through the `handleQuery` interceptors. */
+  async query(name: string, args: ReadonlyArray<Payload>, request?: { readonly queryId: string; readonly headers?: StoredHeaders }): Promise<Payload> {
+    const call = (input: { readonly args: Array<unknown> }): unknown => {
+      const handler = this.#queryHandlers.get(name)
+      if (handler === undefined) {
+        const known = [...this.#queryHandlers.keys()]
+        throw new QueryNotRegisteredError(
+          `Workflow ${this.info.workflowType} (${this.info.workflowId}) has no query handler for "${name}"; known queries: ${known.length === 0 ? "none" : known.join(", ")}`,
+          name,
+        )
+      }
+      const value = this.#inContext(() => handler(...input.args))
+      if (value instanceof Promise) throw new TypeError(`query handler "${name}" returned a Promise; query handlers must be synchronous`)
+      return value
     }
-    const value = this.#inContext(() => handler(...decodeArgs(args)))
-    if (value instanceof Promise) throw new TypeError(`query handler "${name}" returned a Promise; query handlers must be synchronous`)
+    const value = this.#interceptors.inbound.length === 0
+      ? call({ args: decodeArgs(args) })
+      : await this.#inContext(() =>
+        composeInterceptors(this.#interceptors.inbound, "handleQuery", async (input) => call(input))({
+          queryId: request?.queryId ?? "",
+          queryName: name,
+          args: decodeArgs(args),
+          headers: { ...request?.headers },
+        })
+      )
     const result = encode(value, `result of query ${name}`)
     this.payloads?.check([result], `result of query ${name}`)
     return result
