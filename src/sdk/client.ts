@@ -34,6 +34,7 @@ import {
 } from "./errors.ts"
 import { fromFailureInfo } from "./failures.ts"
 import type { QueryDefinition, SignalDefinition, Workflow } from "./workflow/api.ts"
+import { type ClientInterceptors, composeInterceptors, type Headers, storedHeaders, type WorkflowClientInterceptor } from "./interceptors.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
 export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> {
@@ -108,7 +109,7 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 const QUERY_TIMEOUT_MS = 10_000
 const START_OPTIONS = ["taskQueue", "workflowId", "args"] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [...START_OPTIONS, "signal", "signalArgs"] satisfies Array<keyof WorkflowSignalWithStartOptions>
-const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
+const CLIENT_OPTIONS = ["connection", "namespace", "interceptors"] satisfies Array<keyof ClientOptions>
 
 const required = (value: unknown, name: string): string => {
   if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${name} is required and must be a non-empty string` })
@@ -165,7 +166,7 @@ export const outcomeOf = (state: ExecutionState): unknown => {
 
 /** Workflow operations (`client.workflow`). */
 export class WorkflowClient {
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: Connection, private readonly interceptors: ReadonlyArray<WorkflowClientInterceptor> = []) {}
 
   /** Internal: run a client program, mapping its errors to Temporal's classes. */
   run<A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>): Promise<A> {
@@ -179,14 +180,19 @@ export class WorkflowClient {
    */
   async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
     checkOptions("client.workflow.start(workflow, options)", options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
-    const workflowType = workflowTypeOf(workflow)
-    const workflowId = required(options?.workflowId, "workflowId")
-    const taskQueue = required(options.taskQueue, "taskQueue")
-    const args = encodeArgs(options.args ?? [])
-    this.connection.payloads.check(args, `start workflow ${workflowType} args`)
-    const runId = randomUUID()
-    const version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args }))
-    return this.#handle<T>(workflowId, undefined, runId, version)
+    let version: number | undefined
+    const start = composeInterceptors(this.interceptors, "start", async (input) => {
+      const workflowType = required(input.workflowType, "workflow type")
+      const workflowId = required(input.options?.workflowId, "workflowId")
+      const taskQueue = required(input.options.taskQueue, "taskQueue")
+      const args = encodeArgs(input.options.args ?? [])
+      this.connection.payloads.check(args, `start workflow ${workflowType} args`)
+      const runId = randomUUID()
+      version = await this.run(startWorkflow({ workflowId, runId, workflowType, taskQueue, args, ...headersField(input.headers, "client.workflow.start") }))
+      return runId
+    })
+    const runId = await start({ workflowType: workflowTypeOf(workflow), headers: {}, options })
+    return this.#handle<T>(options.workflowId, undefined, runId, version)
   }
 
   /**
@@ -199,15 +205,26 @@ export class WorkflowClient {
     options: WorkflowSignalWithStartOptions<Parameters<T>, SignalArgs>,
   ): Promise<WorkflowHandleWithSignaledRunId<T>> {
     checkOptions("client.workflow.signalWithStart(workflow, options)", options, SIGNAL_WITH_START_OPTIONS, UNSUPPORTED_CLIENT_START)
-    const workflowType = workflowTypeOf(workflow)
-    const workflowId = required(options?.workflowId, "workflowId")
-    const taskQueue = required(options.taskQueue, "taskQueue")
-    const name = required(typeof options.signal === "string" ? options.signal : options.signal?.name, "signal")
-    const args = encodeArgs(options.args ?? [])
-    const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
     const runId = randomUUID()
-    const signaledRunId = await this.run(signalWithStartWorkflow({ workflowId, runId, workflowType, taskQueue, args }, { signalId: randomUUID(), name, args: signalArgs }))
-    return { ...this.#handle<T>(workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
+    const signalWithStart = composeInterceptors(this.interceptors, "signalWithStart", async (input) => {
+      const workflowType = required(input.workflowType, "workflow type")
+      const workflowId = required(input.options?.workflowId, "workflowId")
+      const taskQueue = required(input.options.taskQueue, "taskQueue")
+      const name = required(input.signalName, "signal")
+      const args = encodeArgs(input.options.args ?? [])
+      const signalArgs = encodeArgs(input.signalArgs, `signal ${name} args`)
+      const headers = headersField(input.headers, "client.workflow.signalWithStart")
+      return this.run(signalWithStartWorkflow({ workflowId, runId, workflowType, taskQueue, args, ...headers }, { signalId: randomUUID(), name, args: signalArgs, ...headers }))
+    })
+    const { signal, signalArgs, ...startOptions } = options
+    const signaledRunId = await signalWithStart({
+      workflowType: workflowTypeOf(workflow),
+      signalName: required(typeof signal === "string" ? signal : signal?.name, "signal"),
+      signalArgs: signalArgs ?? [],
+      headers: {},
+      options: startOptions,
+    })
+    return { ...this.#handle<T>(options.workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
   }
 
   /** Start a workflow and wait for its result. */
@@ -235,6 +252,10 @@ export class WorkflowClient {
     const connection = this.connection
     const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
     const pinned = runId === undefined ? {} : { runId }
+    const workflowExecution = { workflowId, ...pinned }
+    const firstRun = firstExecutionRunId === undefined ? {} : { firstExecutionRunId }
+    const intercepted = <M extends "signal" | "query" | "terminate" | "cancel" | "describe">(method: M, next: Parameters<typeof composeInterceptors<WorkflowClientInterceptor, M>>[2]) =>
+      composeInterceptors(this.interceptors, method, next)
     return {
       workflowId,
       runId,
@@ -243,38 +264,31 @@ export class WorkflowClient {
         return outcomeOf(await run(asResultWaiter(awaitClosed(workflowId, undefined, startedVersion)))) as Result<T>
       },
       async signal(def, ...args) {
-        const name = required(typeof def === "string" ? def : def?.name, "signal name")
-        const payloads = encodeArgs(args, `signal ${name} args`)
-        connection.payloads.check(payloads, `signal ${name} args`)
-        const signalId = randomUUID()
-        await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads })))
+        await intercepted("signal", async (input) => {
+          const name = required(input.signalName, "signal name")
+          const payloads = encodeArgs(input.args, `signal ${name} args`)
+          connection.payloads.check(payloads, `signal ${name} args`)
+          const signalId = randomUUID()
+          const headers = headersField(input.headers, "handle.signal")
+          await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads, ...headers })))
+        })({ signalName: required(typeof def === "string" ? def : def?.name, "signal name"), args, workflowExecution, headers: {} })
       },
       async query(def, ...args) {
-        const name = required(typeof def === "string" ? def : def?.name, "query name")
-        const payloads = encodeArgs(args, `query ${name} args`)
-        connection.payloads.check(payloads, `query ${name} args`)
-        // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
-        const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
-        const outcome = await connection.run(
-          queryWorkflow(workflowId, randomUUID(), name, payloads, 2 ** 31 - 1).pipe(Effect.mapError((error) => temporalError(error))),
-          deadline,
-        ).catch((error: unknown) => {
-          if (!deadline.aborted) throw error
-          throw new QueryFailedError(`query ${name} of workflow ${workflowId} got no answer within ${QUERY_TIMEOUT_MS} ms (is a worker polling its task queue?)`)
-        })
-        if (outcome.ok) return decode(outcome.result) as any
-        if (outcome.failure.type === "QueryNotRegisteredError") throw new QueryNotRegisteredError(outcome.failure.message, name)
-        if (outcome.failure.type === "WorkflowNotFoundError") throw new WorkflowNotFoundError(outcome.failure.message, workflowId)
-        throw new QueryFailedError(outcome.failure.message, { cause: fromFailureInfo(outcome.failure) })
+        return intercepted("query", (input) => queryOnce(connection, workflowId)(required(input.queryType, "query name"), input.args, input.headers))({
+          queryType: required(typeof def === "string" ? def : def?.name, "query name"),
+          args,
+          workflowExecution,
+          headers: {},
+        }) as Promise<any>
       },
       async cancel() {
-        await run(sendToRunning(workflowId, () => ({ type: "CancelRequested", ...pinned })))
+        await intercepted("cancel", () => run(sendToRunning(workflowId, () => ({ type: "CancelRequested", ...pinned }))))({ workflowExecution, ...firstRun })
       },
       async terminate(reason = "terminated by client") {
-        await run(terminateWorkflow(workflowId, reason, connection.retentionMs))
+        await intercepted("terminate", (input) => run(terminateWorkflow(workflowId, input.reason ?? reason, connection.retentionMs)))({ workflowExecution, reason, ...firstRun })
       },
       async describe() {
-        return describeState(await run(retryBriefOutage(describeWorkflow(workflowId))))
+        return intercepted("describe", async () => describeState(await run(retryBriefOutage(describeWorkflow(workflowId)))))({ workflowExecution })
       },
       async fetchHistory() {
         const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
@@ -285,12 +299,38 @@ export class WorkflowClient {
   }
 }
 
+const headersField = (headers: Headers, where: string): { readonly headers?: NonNullable<ReturnType<typeof storedHeaders>> } => {
+  const stored = storedHeaders(headers, where)
+  return stored === undefined ? {} : { headers: stored }
+}
+
+/** One query round trip: the answer, or Temporal's error for why there is none. */
+const queryOnce = (connection: Connection, workflowId: string) => async (name: string, args: ReadonlyArray<unknown>, headers: Headers): Promise<unknown> => {
+  const payloads = encodeArgs(args, `query ${name} args`)
+  connection.payloads.check(payloads, `query ${name} args`)
+  // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
+  const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
+  const outcome = await connection.run(
+    queryWorkflow(workflowId, randomUUID(), name, payloads, 2 ** 31 - 1, storedHeaders(headers, "handle.query")).pipe(Effect.mapError((error) => temporalError(error))),
+    deadline,
+  ).catch((error: unknown) => {
+    if (!deadline.aborted) throw error
+    throw new QueryFailedError(`query ${name} of workflow ${workflowId} got no answer within ${QUERY_TIMEOUT_MS} ms (is a worker polling its task queue?)`)
+  })
+  if (outcome.ok) return decode(outcome.result)
+  if (outcome.failure.type === "QueryNotRegisteredError") throw new QueryNotRegisteredError(outcome.failure.message, name)
+  if (outcome.failure.type === "WorkflowNotFoundError") throw new WorkflowNotFoundError(outcome.failure.message, workflowId)
+  throw new QueryFailedError(outcome.failure.message, { cause: fromFailureInfo(outcome.failure) })
+}
+
 /** Options of `new Client`. */
 export interface ClientOptions {
   /** Default: the embedded in-memory store's connection for `namespace`. */
   readonly connection?: Connection
   /** Must be the connection's namespace when both are given (default `"default"` without a connection). */
   readonly namespace?: string
+  /** Temporal's `ClientInterceptors`: `{ workflow: [WorkflowClientInterceptor, ...] }`. */
+  readonly interceptors?: ClientInterceptors
 }
 
 /** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle`, and `client.deadLetters`. */
@@ -310,7 +350,12 @@ export class Client {
     const connection = options.connection ?? Connection.embedded(options.namespace)
     checkNamespace("new Client(options)", options.namespace, connection)
     this.connection = connection
-    this.workflow = new WorkflowClient(connection)
+    checkOptions("new Client(options).interceptors", options.interceptors, ["workflow"], { schedule: "is a Temporal option HotMesh does not support yet (no schedules)" })
+    const workflowInterceptors = options.interceptors?.workflow ?? []
+    if (!Array.isArray(workflowInterceptors)) {
+      throw new InvalidArgumentError({ message: "new Client({ interceptors }): interceptors.workflow must be an array of WorkflowClientInterceptor (Temporal's older factory object is not supported)" })
+    }
+    this.workflow = new WorkflowClient(connection, workflowInterceptors)
     this.deadLetters = new DeadLetterClient(connection)
   }
 }

@@ -70,4 +70,26 @@ export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { ParentClosePolicy } from "./workflow/api.ts"
 export { describeEntry, formatHistory } from "./history.ts"
+export {
+  type ActivityExecuteInput,
+  type ActivityInboundCallsInterceptor,
+  type ActivityInterceptors,
+  type ActivityInterceptorsFactory,
+  type ActivityOutboundCallsInterceptor,
+  type ClientInterceptors,
+  composeInterceptors,
+  defaultPayloadConverter,
+  type Headers,
+  type Next,
+  type WorkerInterceptors,
+  type WorkflowCancelInput,
+  type WorkflowClientInterceptor,
+  type WorkflowDescribeInput,
+  type WorkflowExecution,
+  type WorkflowQueryInput,
+  type WorkflowSignalInput,
+  type WorkflowSignalWithStartInput,
+  type WorkflowStartInput,
+  type WorkflowTerminateInput,
+} from "./interceptors.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

@@ -20,6 +20,7 @@ import { makeWorkflowExecutor, replayRun } from "./internal/workflowExecutor.ts"
 import { UnknownWorkflowTypeError } from "./errors.ts"
 import { initialState } from "../core/state.ts"
 import type { JournalEntry } from "../core/journal.ts"
+import type { ActivityInterceptorsFactory, WorkerInterceptors, WorkflowInterceptorsFactory } from "./interceptors.ts"
 
 /** A recorded history, as `handle.fetchHistory()` returns it. */
 export interface WorkflowHistory {
@@ -72,13 +73,15 @@ export interface WorkerOptions {
    * Running activities are cancelled at once either way. Default 10 s.
    */
   readonly shutdownGraceTime?: Duration
+  /** Workflow interceptor modules and activity interceptor factories (Temporal's `WorkerInterceptors`). */
+  readonly interceptors?: WorkerInterceptors
 }
 
 const WORKER_OPTIONS = [
   "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
-  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime",
+  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime", "interceptors",
 ] satisfies Array<keyof WorkerOptions>
-const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle"] satisfies Array<keyof WorkerOptions>
+const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle", "interceptors"] satisfies Array<keyof WorkerOptions>
 
 /**
  * What `bundleWorkflowCode` returns (Temporal's `WorkflowBundleWithSourceMap`
@@ -125,6 +128,28 @@ const workflowsPathOf = (where: string, options: Pick<WorkerOptions, "workflowsP
     throw new InvalidArgumentError({ message: `${where}: workflowsPath and workflowBundle name different modules` })
   }
   return bundle.workflowsPath
+}
+
+/** The workflow interceptor factories (each module's `interceptors` export) and the activity ones. */
+const loadInterceptors = async (
+  where: string,
+  interceptors: WorkerInterceptors | undefined,
+): Promise<{ readonly workflow: Array<WorkflowInterceptorsFactory>; readonly activity: Array<ActivityInterceptorsFactory> }> => {
+  checkOptions(`${where}: interceptors`, interceptors, ["workflowModules", "activity"], {
+    activityInbound: "is Temporal's deprecated form: pass activity: [(ctx) => ({ inbound })]",
+    client: "is a Temporal option HotMesh does not support yet: give the Client its interceptors",
+    nexus: "is a Temporal option HotMesh does not support yet",
+  })
+  const workflow: Array<WorkflowInterceptorsFactory> = []
+  for (const path of interceptors?.workflowModules ?? []) {
+    if (typeof path !== "string") throw new InvalidArgumentError({ message: `${where}: interceptors.workflowModules must be module paths` })
+    const factory = ((await import(pathToFileURL(path).href)) as { readonly interceptors?: unknown }).interceptors
+    if (typeof factory !== "function") throw new InvalidArgumentError({ message: `${where}: workflow interceptor module ${path} must export an \`interceptors\` function (WorkflowInterceptorsFactory)` })
+    workflow.push(factory as WorkflowInterceptorsFactory)
+  }
+  const activity = [...(interceptors?.activity ?? [])]
+  if (activity.some((factory) => typeof factory !== "function")) throw new InvalidArgumentError({ message: `${where}: interceptors.activity must be factories ((ctx) => ({ inbound?, outbound? }))` })
+  return { workflow, activity }
 }
 
 /** Temporal's worker states. */
@@ -176,6 +201,7 @@ export class Worker {
     const connection = options.connection ?? (await Connection.connect(options.namespace === undefined ? {} : { namespace: options.namespace }))
     checkNamespace("Worker.create", options.namespace, connection)
     const workflows = await loadWorkflows("Worker.create", options)
+    const interceptors = await loadInterceptors("Worker.create", options.interceptors)
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
@@ -199,6 +225,7 @@ export class Worker {
             namespace: connection.namespace,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
             payloads: connection.payloads,
+            interceptors: interceptors.workflow,
           }),
           batchSize,
           retentionMs: connection.retentionMs,
@@ -210,7 +237,7 @@ export class Worker {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads, interceptors.activity),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))
@@ -225,10 +252,11 @@ export class Worker {
    * current workflow code, without a store. Throws
    * `DeterminismViolationError` if the code no longer makes the recorded calls.
    */
-  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">, history: WorkflowHistory): Promise<void> {
+  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle" | "interceptors">, history: WorkflowHistory): Promise<void> {
     checkOptions("Worker.runReplayHistory(options)", options, REPLAY_OPTIONS, UNSUPPORTED_WORKER)
     installDeterminism()
     const workflows = await loadWorkflows("Worker.runReplayHistory", options)
+    const interceptors = await loadInterceptors("Worker.runReplayHistory", options.interceptors)
     const fn = workflows[history.workflowType]
     if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)
     const started = history.events.find((entry) => entry.type === "WorkflowStarted")
@@ -238,12 +266,16 @@ export class Worker {
       },
       fn,
       history.events,
+      undefined,
+      undefined,
+      undefined,
+      interceptors.workflow,
     )
   }
 
   /** Replay many histories; resolves to one result per history (Temporal's `runReplayHistories`). */
   static async runReplayHistories(
-    options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">,
+    options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle" | "interceptors">,
     histories: Iterable<WorkflowHistory>,
   ): Promise<Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }>> {
     const results: Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }> = []

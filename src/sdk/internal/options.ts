@@ -59,7 +59,6 @@ export const UNSUPPORTED_ACTIVITY: Unsupported = {
 
 /** Worker options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_WORKER: Unsupported = {
-  interceptors: NOT_YET,
   sinks: NOT_YET,
   dataConverter: `${NOT_YET}: payloads are JSON`,
   bundlerOptions: `${NOT_YET}: workflow code is not bundled`,
@@ -81,7 +80,6 @@ export const UNSUPPORTED_WORKER: Unsupported = {
 /** Client options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT: Unsupported = {
   dataConverter: `${NOT_YET}: payloads are JSON`,
-  interceptors: NOT_YET,
   identity: NOT_YET,
 }
 

@@ -26,6 +26,28 @@ export {
 } from "./api.ts"
 export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
 export { log } from "./log.ts"
+export {
+  type ActivityInput,
+  type ChildWorkflowOptionsWithDefaults,
+  type ContinueAsNewInput,
+  type ContinueAsNewOptions,
+  defaultPayloadConverter,
+  type GetLogAttributesInput,
+  type Headers,
+  type Next,
+  type QueryInput,
+  type SignalInput,
+  type SignalWorkflowInput,
+  type StartChildWorkflowExecutionInput,
+  type TimerInput,
+  type UpdateInput,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptors,
+  type WorkflowInterceptorsFactory,
+  type WorkflowInternalsInterceptor,
+  type WorkflowOutboundCallsInterceptor,
+} from "../interceptors.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
 export {
   ActivityFailure,
