@@ -99,7 +99,6 @@ export const UNSUPPORTED_CONNECTION: Unsupported = {
 
 /** Temporal test-environment options that do not apply to HotMesh. */
 export const UNSUPPORTED_TEST_ENVIRONMENT: Unsupported = {
-  server: "does not apply: HotMesh's test environments need no test server (the store is in memory)",
   client: "does not apply: the environment makes its own client (env.client)",
 }
 
