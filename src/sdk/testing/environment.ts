@@ -80,6 +80,11 @@ export class TestWorkflowEnvironment {
     return this.connection
   }
 
+  /** The namespace of the environment's connection (Temporal's `env.namespace`). */
+  get namespace(): string {
+    return this.connection.namespace
+  }
+
   /**
    * A fresh in-memory store on a virtual clock that skips ahead (see the
    * module comment). `wrapStore` decorates the store the workers and clients
