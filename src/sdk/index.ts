@@ -75,7 +75,6 @@ export {
   type ActivityInboundCallsInterceptor,
   type ActivityInterceptors,
   type ActivityInterceptorsFactory,
-  type ActivityOutboundCallsInterceptor,
   type ClientInterceptors,
   composeInterceptors,
   defaultPayloadConverter,

@@ -174,14 +174,9 @@ export interface ActivityExecuteInput {
 export interface ActivityInboundCallsInterceptor {
   execute?: (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, "execute">) => Promise<unknown>
 }
-/** Calls out of activity code (Temporal's `ActivityOutboundCallsInterceptor`). */
-export interface ActivityOutboundCallsInterceptor {
-  getLogAttributes?: (input: GetLogAttributesInput, next: Next<ActivityOutboundCallsInterceptor, "getLogAttributes">) => Record<string, unknown>
-}
-/** What an activity interceptors factory returns. */
+/** What an activity interceptors factory returns (Temporal's `outbound`, for log attributes, is not supported yet). */
 export interface ActivityInterceptors {
   inbound?: ActivityInboundCallsInterceptor
-  outbound?: ActivityOutboundCallsInterceptor
 }
 /** Called once per activity attempt with its `Context` (Temporal's `ActivityInterceptorsFactory`). */
 export type ActivityInterceptorsFactory = (ctx: Context) => ActivityInterceptors

@@ -11,7 +11,10 @@ import {
   Client,
   Connection,
   defaultPayloadConverter,
+  DefaultLogger,
   InvalidArgumentError,
+  type LogEntry,
+  Runtime,
   Worker,
   type WorkflowClientInterceptor,
   WorkflowNotFoundError,
@@ -65,7 +68,9 @@ describe.each(setups)("interceptors ($name)", (setup) => {
   let client: Client
   let worker: Worker
   let running: Promise<void>
+  const entries: Array<LogEntry> = []
   beforeAll(async () => {
+    Runtime.install({ logger: new DefaultLogger("INFO", (entry) => entries.push(entry)) })
     connection = await Connection.connect(setup.redis ? { redis: redis.url, namespace } : { namespace })
     client = new Client({ connection, interceptors: { workflow: [tenantHeader] } })
     worker = await Worker.create({
@@ -82,6 +87,7 @@ describe.each(setups)("interceptors ($name)", (setup) => {
     await worker.shutdown()
     await running
     await connection.close()
+    Runtime.install()
   })
 
   it("carries the start's headers to the activity, the child and the next run; signal and query headers reach the workflow's interceptors", async () => {
@@ -96,6 +102,10 @@ describe.each(setups)("interceptors ($name)", (setup) => {
         signalledBy: "ops",
       },
     })
+    // getLogAttributes tags the workflow's log lines (once each, though replayed).
+    expect(entries.filter((entry) => entry.message === "greeted" && entry.meta?.["workflowId"] === handle.workflowId)).toEqual([
+      expect.objectContaining({ meta: expect.objectContaining({ name: "Ada", tenant: "acme" }) }),
+    ])
     // The recorded history replays with the same interceptors.
     const history = await handle.fetchHistory()
     await Worker.runReplayHistory({ workflowsPath, interceptors: { workflowModules: [interceptorsModule] } }, history)

@@ -36,6 +36,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     scheduleActivity: (input, next) => next(withTenant(input)),
     startChildWorkflowExecution: (input, next) => next(withTenant(input)),
     continueAsNew: (input, next) => next(withTenant(input)),
+    getLogAttributes: (input, next) => next({ ...input, tenant }),
   }
   return { inbound: [inbound], outbound: [outbound] }
 }

@@ -1,5 +1,5 @@
 /** Workflows of the interceptors compat test, written as for Temporal. */
-import { condition, continueAsNew, defineSignal, executeChild, proxyActivities, setHandler, workflowInfo } from "hotmesh/workflow"
+import { condition, continueAsNew, defineSignal, executeChild, log, proxyActivities, setHandler, workflowInfo } from "hotmesh/workflow"
 import type * as activities from "../activities/interceptors.ts"
 
 const { greet } = proxyActivities<typeof activities>({ startToCloseTimeout: "10 seconds" })
@@ -13,6 +13,7 @@ export async function tenantGreeting(name: string, round = 0): Promise<{ greetin
   let signalledBy: string | undefined
   setHandler(ping, (who) => void (signalledBy = who))
   const greeting = await greet(name)
+  log.info("greeted", { name })
   const child = await executeChild(tenantChild, { workflowId: `${workflowInfo().workflowId}-child` })
   await condition(() => signalledBy !== undefined)
   return { greeting, child, signalledBy: signalledBy! }
