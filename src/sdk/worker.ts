@@ -92,6 +92,8 @@ export interface WorkflowBundle {
   readonly code: string
   readonly sourceMap: string
   readonly workflowsPath: string
+  /** `bundleWorkflowCode`'s `workflowInterceptorModules`: added to the worker's `interceptors.workflowModules`. */
+  readonly workflowInterceptorModules?: ReadonlyArray<string>
 }
 /** Temporal's name for the bundle type. */
 export type WorkflowBundleWithSourceMap = WorkflowBundle
@@ -101,10 +103,9 @@ export type WorkflowBundleWithSourceMap = WorkflowBundle
  * worker setup: resolves to a bundle that `Worker.create({ workflowBundle })`
  * accepts. Nothing is bundled (no sandbox): the worker imports `workflowsPath`.
  */
-export const bundleWorkflowCode = async (options: { readonly workflowsPath: string }): Promise<WorkflowBundle> => {
-  checkOptions("bundleWorkflowCode(options)", options, ["workflowsPath"], {
+export const bundleWorkflowCode = async (options: { readonly workflowsPath: string; readonly workflowInterceptorModules?: ReadonlyArray<string> }): Promise<WorkflowBundle> => {
+  checkOptions("bundleWorkflowCode(options)", options, ["workflowsPath", "workflowInterceptorModules"], {
     webpackConfigHook: "does not apply: HotMesh does not bundle workflow code",
-    workflowInterceptorModules: "is a Temporal option HotMesh does not support yet",
     payloadConverterPath: "is a Temporal option HotMesh does not support yet: payloads are JSON",
     failureConverterPath: "is a Temporal option HotMesh does not support yet",
     ignoreModules: "does not apply: HotMesh does not bundle workflow code",
@@ -112,7 +113,12 @@ export const bundleWorkflowCode = async (options: { readonly workflowsPath: stri
   if (typeof options?.workflowsPath !== "string" || options.workflowsPath.length === 0) {
     throw new InvalidArgumentError({ message: "bundleWorkflowCode: workflowsPath is required" })
   }
-  return { code: "", sourceMap: "", workflowsPath: options.workflowsPath }
+  return {
+    code: "",
+    sourceMap: "",
+    workflowsPath: options.workflowsPath,
+    ...(options.workflowInterceptorModules === undefined ? {} : { workflowInterceptorModules: [...options.workflowInterceptorModules] }),
+  }
 }
 
 /** The `workflowsPath` of `options`, from `workflowsPath` or a `workflowBundle` made by `bundleWorkflowCode`. */
@@ -134,6 +140,7 @@ const workflowsPathOf = (where: string, options: Pick<WorkerOptions, "workflowsP
 const loadInterceptors = async (
   where: string,
   interceptors: WorkerInterceptors | undefined,
+  bundle: WorkflowBundle | undefined,
 ): Promise<{ readonly workflow: Array<WorkflowInterceptorsFactory>; readonly activity: Array<ActivityInterceptorsFactory> }> => {
   checkOptions(`${where}: interceptors`, interceptors, ["workflowModules", "activity"], {
     activityInbound: "is Temporal's deprecated form: pass activity: [(ctx) => ({ inbound })]",
@@ -141,7 +148,7 @@ const loadInterceptors = async (
     nexus: "is a Temporal option HotMesh does not support yet",
   })
   const workflow: Array<WorkflowInterceptorsFactory> = []
-  for (const path of interceptors?.workflowModules ?? []) {
+  for (const path of [...(bundle?.workflowInterceptorModules ?? []), ...(interceptors?.workflowModules ?? [])]) {
     if (typeof path !== "string") throw new InvalidArgumentError({ message: `${where}: interceptors.workflowModules must be module paths` })
     const factory = ((await import(pathToFileURL(path).href)) as { readonly interceptors?: unknown }).interceptors
     if (typeof factory !== "function") throw new InvalidArgumentError({ message: `${where}: workflow interceptor module ${path} must export an \`interceptors\` function (WorkflowInterceptorsFactory)` })
@@ -201,7 +208,7 @@ export class Worker {
     const connection = options.connection ?? (await Connection.connect(options.namespace === undefined ? {} : { namespace: options.namespace }))
     checkNamespace("Worker.create", options.namespace, connection)
     const workflows = await loadWorkflows("Worker.create", options)
-    const interceptors = await loadInterceptors("Worker.create", options.interceptors)
+    const interceptors = await loadInterceptors("Worker.create", options.interceptors, options.workflowBundle)
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
@@ -256,7 +263,7 @@ export class Worker {
     checkOptions("Worker.runReplayHistory(options)", options, REPLAY_OPTIONS, UNSUPPORTED_WORKER)
     installDeterminism()
     const workflows = await loadWorkflows("Worker.runReplayHistory", options)
-    const interceptors = await loadInterceptors("Worker.runReplayHistory", options.interceptors)
+    const interceptors = await loadInterceptors("Worker.runReplayHistory", options.interceptors, options.workflowBundle)
     const fn = workflows[history.workflowType]
     if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)
     const started = history.events.find((entry) => entry.type === "WorkflowStarted")

@@ -24,6 +24,20 @@ describe("bundleWorkflowCode", () => {
     }
   })
 
+  it("the bundle's workflowInterceptorModules are the worker's workflow interceptors", async () => {
+    const workflowInterceptorModules = [fileURLToPath(new URL("./workflows/interceptors-module.ts", import.meta.url))]
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules })
+    const connection = await Connection.connect({ namespace: "bundle-interceptors" })
+    try {
+      const worker = await Worker.create({ connection, taskQueue: "bundled", workflowBundle, activities })
+      const client = new Client({ connection })
+      // The module's inbound execute wraps every result with the tenant header it saw (none here).
+      expect(await worker.runUntil(client.workflow.execute(example, { taskQueue: "bundled", workflowId: "b-2", args: ["x"] }))).toEqual({ result: "Hello, x!" })
+    } finally {
+      await connection.close()
+    }
+  })
+
   it("a bundle HotMesh did not make is refused, as are bundler options", async () => {
     await expect(Worker.create({ taskQueue: "x", workflowBundle: { code: "/* webpack */" } as never })).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(bundleWorkflowCode({ workflowsPath, webpackConfigHook: (c: unknown) => c } as never)).rejects.toThrow(/webpackConfigHook/)
