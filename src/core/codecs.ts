@@ -26,6 +26,7 @@ export interface Undecodable {
 
 const PayloadField = Schema.optional(Schema.String)
 const PayloadList = Schema.Array(Schema.Union([Schema.String, Schema.Null, Schema.Undefined]))
+const Headers = Schema.optional(Schema.Record(Schema.String, Schema.String))
 const Seq = Schema.Int
 const Time = Schema.Finite
 
@@ -115,6 +116,7 @@ export const WorkflowMessageSchema = Schema.Union([
     memo: Schema.optional(Memo),
     ...RunTimeouts,
     cronSchedule: Schema.optional(Schema.String),
+    headers: Headers,
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
@@ -137,6 +139,7 @@ export const WorkflowMessageSchema = Schema.Union([
     signalId: Schema.String,
     name: Schema.String,
     args: PayloadList,
+    headers: Headers,
     requester: Schema.optional(ExternalRequester),
   }),
   Schema.Struct({
@@ -147,7 +150,7 @@ export const WorkflowMessageSchema = Schema.Union([
     requester: Schema.optional(ExternalRequester),
   }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
-  Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("ExternalRequestReply"), runId: Schema.String, seq: Seq, failure: Schema.optional(Failure) }),
 ])
@@ -166,6 +169,7 @@ export const ActivityTaskSchema = Schema.Struct({
   deadline: Schema.optional(Time),
   heartbeatTimeoutMs: Schema.optional(Time),
   heartbeatDetails: PayloadField,
+  headers: Headers,
 })
 
 const at = { at: Time }
@@ -177,6 +181,7 @@ const Job = [
     parent: Schema.optional(ParentRef),
     searchAttributes: Schema.optional(SearchAttributes),
     memo: Schema.optional(Memo),
+    headers: Headers,
   }),
   Schema.Struct({ type: type("ActivityCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ActivityFailed"), ...at, seq: Seq, failure: Failure }),
@@ -185,7 +190,7 @@ const Job = [
   Schema.Struct({ type: type("ChildStartFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("ChildCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ChildFailed"), ...at, seq: Seq, failure: Failure }),
-  Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
   Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList }),
   Schema.Struct({ type: type("ExternalRequestResolved"), ...at, seq: Seq, failure: Schema.optional(Failure) }),
@@ -233,6 +238,7 @@ export const ExecutionStateSchema = Schema.Struct({
   taskQueue: Schema.String,
   args: PayloadList,
   parent: Schema.optional(ParentRef),
+  headers: Headers,
   status: Schema.Union([Schema.Literal("RUNNING"), ClosedStatus]),
   started: Schema.Boolean,
   startTime: Time,
@@ -248,6 +254,7 @@ export const ExecutionStateSchema = Schema.Struct({
     dispatched: Schema.Boolean,
     heartbeatDetails: PayloadField,
     lastFailure: Schema.optional(Failure),
+    headers: Headers,
   })),
   timers: Schema.Array(Seq),
   children: Schema.Record(Schema.String, Schema.Struct({

@@ -15,7 +15,7 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "./messages.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 import type { StoredAttributes } from "./searchAttributes.ts"
 
 /** Search attributes to set (stored form) or, with `null`, remove. */
@@ -36,7 +36,14 @@ export const applyUpdates = <V>(current: Readonly<Record<string, V>> | undefined
 
 /** A durable call made by workflow code during one activation. */
 export type WorkflowCommand =
-  | { readonly type: "ScheduleActivity"; readonly seq: number; readonly activityType: string; readonly args: ReadonlyArray<Payload>; readonly options: ActivityOptionsResolved }
+  | {
+      readonly type: "ScheduleActivity"
+      readonly seq: number
+      readonly activityType: string
+      readonly args: ReadonlyArray<Payload>
+      readonly options: ActivityOptionsResolved
+      readonly headers?: Headers
+    }
   | { readonly type: "StartTimer"; readonly seq: number; readonly durationMs: number }
   | { readonly type: "CancelTimer"; readonly seq: number }
   | { readonly type: "RequestCancelActivity"; readonly seq: number }
@@ -54,6 +61,7 @@ export type WorkflowCommand =
       readonly memo?: Readonly<Record<string, Payload>>
       readonly runTimeoutMs?: number
       readonly executionTimeoutMs?: number
+      readonly headers?: Headers
     }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
   | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
@@ -70,6 +78,7 @@ export type WorkflowCommand =
       /** The next run's search attributes and memo; absent: this run's (inherited). */
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
+      readonly headers?: Headers
     }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }
@@ -100,6 +109,7 @@ export type Job =
       /** The run's search attributes and memo as it started (what `workflowInfo()` shows before any upsert). */
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
+      readonly headers?: Headers
     }
   | { readonly type: "ActivityCompleted"; readonly at: number; readonly seq: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
@@ -108,7 +118,7 @@ export type Job =
   | { readonly type: "ChildStartFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "ChildCompleted"; readonly at: number; readonly seq: number; readonly result: Payload }
   | { readonly type: "ChildFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
-  | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
   | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
   /** External request `seq` reached its target (no `failure`) or could not (`failure`). */

@@ -4,7 +4,7 @@
  * `ActivityTask`s. Both are plain JSON data, encoded with `encodeMessage`.
  */
 import type { FailureInfo } from "./failure.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 import type { ResolvedRetryPolicy } from "./retry.ts"
 import type { StoredAttributes } from "./searchAttributes.ts"
 
@@ -63,6 +63,8 @@ export type WorkflowMessage =
       readonly executionTimeoutMs?: number
       readonly executionExpiresAt?: number
       readonly cronSchedule?: string
+      /** Set by interceptors (client start, child start, continue-as-new); workflow inbound `execute` sees them. */
+      readonly headers?: Headers
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's
@@ -93,11 +95,12 @@ export type WorkflowMessage =
       readonly signalId: string
       readonly name: string
       readonly args: ReadonlyArray<Payload>
+      readonly headers?: Headers
       readonly requester?: ExternalRequester
     }
   | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef; readonly requester?: ExternalRequester }
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
-  | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** A client's workflow update (`updateId` dedupes: a second one with the same id gets the first one's outcome). */
   | { readonly type: "Update"; readonly runId?: string; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
   /** The answer to an external request `seq`: delivered, or why not (the target is not found or closed). */
@@ -129,6 +132,8 @@ export interface ActivityTask {
   readonly heartbeatTimeoutMs?: number
   /** Details of the last heartbeat of an earlier attempt (Temporal's `heartbeatDetails`). */
   readonly heartbeatDetails?: Payload
+  /** Set by the workflow's `scheduleActivity` interceptors; activity inbound `execute` sees them. */
+  readonly headers?: Headers
 }
 
 /** Encode a stream message body. */

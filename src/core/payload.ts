@@ -12,6 +12,13 @@ import { DataConverterError, PayloadSizeLimitError } from "./errors.ts"
 /** Encoded value: JSON text, or `undefined` for `undefined`. */
 export type Payload = string | undefined
 
+/**
+ * Temporal's headers: named payloads that interceptors attach to a start, an
+ * activity, a child, a continue-as-new, a signal or a query (context
+ * propagation, tracing). They travel in the messages and the journal.
+ */
+export type Headers = Readonly<Record<string, string>>
+
 const describe = (value: unknown): string => {
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`
   if (typeof value === "symbol") return `a symbol (${String(value)})`

@@ -38,7 +38,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
   if (message.type === "Start") return start(state, message, now)
   if (message.type === "Query") {
     // Queries read the live workflow (running or closed) and change nothing.
-    return { ...unchanged(state), query: { queryId: message.queryId, name: message.name, args: message.args } }
+    return { ...unchanged(state), query: { queryId: message.queryId, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) } }
   }
   if ((message.type === "Signal" || message.type === "CancelRequested") && message.requester !== undefined) return externalRequest(state, message, message.requester, now)
   if (!isRunning(state)) return unchanged(state)
@@ -102,7 +102,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     case "Signal":
       if (state.signalIds.includes(message.signalId)) return unchanged(state)
       step.update({ signalIds: [...state.signalIds.slice(-(SIGNAL_DEDUPE_WINDOW - 1)), message.signalId] })
-      step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args })
+      step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) })
       return step.done()
     case "CancelRequested":
       if (state.cancelRequested) return unchanged(state)
@@ -380,6 +380,7 @@ const begin = (step: Step, parent: ParentRef | undefined): void => {
     ...(parent === undefined ? {} : { parent }),
     ...(state.searchAttributes === undefined ? {} : { searchAttributes: state.searchAttributes }),
     ...(state.memo === undefined ? {} : { memo: state.memo }),
+    ...(state.headers === undefined ? {} : { headers: state.headers }),
   }
   step.update({ started: true, pendingJobs: [started, ...state.pendingJobs] })
   step.activate = true

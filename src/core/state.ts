@@ -6,7 +6,7 @@
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, ParentClosePolicy, ParentRef } from "./messages.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 import type { StoredAttributes } from "./searchAttributes.ts"
 
 /** Temporal's execution statuses. */
@@ -26,6 +26,8 @@ export interface ActivityState {
   readonly heartbeatDetails?: Payload
   /** Why the previous attempt failed, while the call waits to be retried or runs again. */
   readonly lastFailure?: FailureInfo
+  /** The interceptors' headers, sent with every attempt. */
+  readonly headers?: Headers
 }
 
 /** A child workflow the execution started and still waits on. */
@@ -74,6 +76,8 @@ export interface ExecutionState {
   readonly taskQueue: string
   readonly args: ReadonlyArray<Payload>
   readonly parent?: ParentRef
+  /** The start's headers (set by interceptors). */
+  readonly headers?: Headers
   readonly status: WorkflowStatus
   /** Whether the `Start` message has been processed. */
   readonly started: boolean
@@ -130,6 +134,7 @@ export interface NewRun {
   /** Set for a run that continues an execution with a timeout; a first run's is its start plus `executionTimeoutMs`. */
   readonly executionExpiresAt?: number
   readonly cronSchedule?: string
+  readonly headers?: Headers
 }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
@@ -145,6 +150,7 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   ...(run.runTimeoutMs === undefined ? {} : { runTimeoutMs: run.runTimeoutMs }),
   ...(run.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: run.executionTimeoutMs, executionExpiresAt: run.executionExpiresAt ?? now + run.executionTimeoutMs }),
   ...(run.cronSchedule === undefined ? {} : { cronSchedule: run.cronSchedule }),
+  ...(run.headers === undefined ? {} : { headers: run.headers }),
   status: "RUNNING",
   started: false,
   startTime: now,

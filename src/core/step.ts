@@ -7,7 +7,7 @@
 import type { FailureInfo } from "./failure.ts"
 import type { Job, JournalEntry } from "./journal.ts"
 import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 import { type ActivityState, type ExecutionState, initialState, runDeadline } from "./state.ts"
 
 /** `ExecutionState` with writable fields: what a `Step` holds once it owns its copy. */
@@ -29,7 +29,7 @@ export interface Transition {
   /** Run workflow code on `state.pendingJobs`, then call `completeTask`/`failTask`. */
   readonly activate: boolean
   /** A query to answer from the live workflow (no state change). */
-  readonly query?: { readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  readonly query?: { readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** The run closed in this transition (wake result waiters). */
   readonly closed: boolean
   /** The run whose journal `journal` extends (a continue-as-new replaces `state` with the next run). */
@@ -181,6 +181,7 @@ export const dispatchActivity = (step: Step, seq: number, activity: ActivityStat
   if (deadline !== Infinity) task.deadline = deadline
   if (heartbeatTimeoutMs !== undefined) task.heartbeatTimeoutMs = heartbeatTimeoutMs
   if (activity.heartbeatDetails !== undefined) task.heartbeatDetails = activity.heartbeatDetails
+  if (activity.headers !== undefined) task.headers = activity.headers
   step.commands.push({ type: "SendActivity", taskQueue: activity.options.taskQueue, key: state.workflowId, task })
   if (deadline !== Infinity) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, deadline)
   if (heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + heartbeatTimeoutMs)

@@ -53,6 +53,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         attempt: 1,
         scheduledAt: now,
         dispatched: true,
+        ...(command.headers === undefined ? {} : { headers: command.headers }),
       })
       return
     case "StartTimer":
@@ -97,6 +98,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(command.memo === undefined ? {} : { memo: command.memo }),
         ...(command.runTimeoutMs === undefined ? {} : { runTimeoutMs: command.runTimeoutMs }),
         ...(command.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: command.executionTimeoutMs }),
+        ...(command.headers === undefined ? {} : { headers: command.headers }),
       })
       return
     }
@@ -149,6 +151,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
         ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
         ...(state.cronSchedule === undefined ? {} : { cronSchedule: state.cronSchedule }),
+        ...(command.headers === undefined ? {} : { headers: command.headers }),
       }
       step.state = initialState(next, now)
       step.sendWorkflow(command.taskQueue, state.workflowId, { type: "Start", ...next })

@@ -7,7 +7,7 @@
  */
 import { Clock, Data, Effect, Option } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
-import type { Payload } from "../core/payload.ts"
+import type { Headers, Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun, UpdateState } from "../core/state.ts"
 import {
   type AlreadyRunning,
@@ -179,9 +179,10 @@ export const queryWorkflow = Effect.fn("Client.query")(function* (
   name: string,
   args: ReadonlyArray<Payload>,
   timeoutMs: number,
+  headers?: Headers,
 ) {
   const state = yield* describeWorkflow(workflowId)
-  yield* sendToWorkflow(state.taskQueue, workflowId, { type: "Query", runId: state.runId, queryId, name, args })
+  yield* sendToWorkflow(state.taskQueue, workflowId, { type: "Query", runId: state.runId, queryId, name, args, ...(headers === undefined ? {} : { headers }) })
   const reply = yield* takeQueryAnswer(queryId, timeoutMs)
   if (Option.isNone(reply)) return yield* new QueryTimedOut({ workflowId, name, timeoutMs })
   return reply.value

@@ -6,7 +6,7 @@
 import type { FailureInfo } from "../core/failure.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import type { ActivityTask } from "../core/messages.ts"
-import type { Payload } from "../core/payload.ts"
+import type { Headers, Payload } from "../core/payload.ts"
 import type { ActivationOutcome } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
 
@@ -36,8 +36,14 @@ export interface Executed<O, R> {
 export interface WorkflowExecutor<R = unknown> {
   /** Run the code on `state.pendingJobs`; the returned run has seen them (cache it once the step commits). */
   readonly activate: (state: ExecutionState, source: RunSource<R>) => Promise<Executed<ActivationOutcome, R>>
-  /** Answer a query from the run as of `state` (queries change nothing). */
-  readonly query: (state: ExecutionState, source: RunSource<R>, name: string, args: ReadonlyArray<Payload>) => Promise<Executed<QueryOutcome, R>>
+  /** Answer a query from the run as of `state` (queries change nothing); `request` is what interceptors see. */
+  readonly query: (
+    state: ExecutionState,
+    source: RunSource<R>,
+    name: string,
+    args: ReadonlyArray<Payload>,
+    request?: { readonly queryId: string; readonly headers?: Headers },
+  ) => Promise<Executed<QueryOutcome, R>>
 }
 
 /** The outcome of one activity attempt. */

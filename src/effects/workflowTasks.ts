@@ -121,12 +121,12 @@ const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTa
   const first = reduce(before, message, now)
 
   if (first.query !== undefined) {
-    const { queryId, name, args } = first.query
+    const { queryId, name, args, headers } = first.query
     let answer = notFound(delivery.key)
     let run = cached?.run
     if (before !== undefined) {
       const source = yield* sourceFor(cached, before)
-      const executed = yield* Effect.promise(() => config.executor.query(before, source, name, args))
+      const executed = yield* Effect.promise(() => config.executor.query(before, source, name, args, { queryId, ...(headers === undefined ? {} : { headers }) }))
       answer = executed.outcome
       run = executed.run
     }

@@ -76,6 +76,7 @@ export const WorkflowIdReusePolicy = {
 } as const
 /** One of `WorkflowIdReusePolicy`'s values. */
 export type WorkflowIdReusePolicy = (typeof WorkflowIdReusePolicy)[keyof typeof WorkflowIdReusePolicy]
+import { type ClientInterceptors, composeInterceptors, type Headers, storedHeaders, type WorkflowClientInterceptor } from "./interceptors.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
 export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
@@ -226,7 +227,7 @@ const UNSUPPORTED_SIGNAL_WITH_START = {
   workflowIdConflictPolicy: "does not apply to signalWithStart: it signals the open run (USE_EXISTING) or starts one",
   workflowIdReusePolicy: "is not supported by signalWithStart yet: a closed workflow id is always started again",
 }
-const CLIENT_OPTIONS = ["connection", "namespace"] satisfies Array<keyof ClientOptions>
+const CLIENT_OPTIONS = ["connection", "namespace", "interceptors"] satisfies Array<keyof ClientOptions>
 const UPDATE_OPTIONS = ["args", "updateId"] satisfies Array<keyof (WorkflowUpdateOptions & { args: unknown })>
 const START_UPDATE_OPTIONS = [...UPDATE_OPTIONS, "waitForStage"]
 
@@ -388,7 +389,7 @@ const updateOutcome = (update: UpdateState): unknown => {
 
 /** Workflow operations (`client.workflow`). */
 export class WorkflowClient {
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: Connection, private readonly interceptors: ReadonlyArray<WorkflowClientInterceptor> = []) {}
 
   /** Internal: run a client program, mapping its errors to Temporal's classes. */
   run<A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>): Promise<A> {
@@ -403,9 +404,15 @@ export class WorkflowClient {
   async start<T extends Workflow>(workflow: T | string, options: WorkflowStartOptions<Parameters<T>>): Promise<WorkflowHandle<T>> {
     const where = "client.workflow.start(workflow, options)"
     checkOptions(where, options, START_OPTIONS, UNSUPPORTED_CLIENT_START)
-    const run = this.#newRun(workflow, options)
-    const started = await this.run(startWorkflow(run, startPolicies(where, options), this.connection.retentionMs))
-    return this.#handle<T>(run.workflowId, undefined, started.runId, started.version)
+    let version: number | undefined
+    const start = composeInterceptors(this.interceptors, "start", async (input) => {
+      const run = this.#newRun(input.workflowType, input.options)
+      const started = await this.run(startWorkflow({ ...run, ...headersField(input.headers, where) }, startPolicies(where, input.options), this.connection.retentionMs))
+      version = started.version
+      return started.runId
+    })
+    const runId = await start({ workflowType: workflowTypeOf(workflow), headers: {}, options })
+    return this.#handle<T>(options.workflowId, undefined, runId, version)
   }
 
   /** A handle on update `updateId` of run `runId` (default: the latest run) of `workflowId`. */
@@ -445,11 +452,24 @@ export class WorkflowClient {
     options: WorkflowSignalWithStartOptions<Parameters<T>, SignalArgs>,
   ): Promise<WorkflowHandleWithSignaledRunId<T>> {
     checkOptions("client.workflow.signalWithStart(workflow, options)", options, SIGNAL_WITH_START_OPTIONS, UNSUPPORTED_SIGNAL_WITH_START)
-    const run = this.#newRun(workflow, options)
-    const name = required(typeof options.signal === "string" ? options.signal : options.signal?.name, "signal")
-    const signalArgs = encodeArgs(options.signalArgs ?? [], `signal ${name} args`)
-    const signaledRunId = await this.run(signalWithStartWorkflow(run, { signalId: randomUUID(), name, args: signalArgs }))
-    return { ...this.#handle<T>(run.workflowId, undefined, signaledRunId === run.runId ? run.runId : undefined, undefined), signaledRunId }
+    let runId: string | undefined
+    const signalWithStart = composeInterceptors(this.interceptors, "signalWithStart", async (input) => {
+      const run = this.#newRun(input.workflowType, input.options)
+      runId = run.runId
+      const name = required(input.signalName, "signal")
+      const signalArgs = encodeArgs(input.signalArgs, `signal ${name} args`)
+      const headers = headersField(input.headers, "client.workflow.signalWithStart")
+      return this.run(signalWithStartWorkflow({ ...run, ...headers }, { signalId: randomUUID(), name, args: signalArgs, ...headers }))
+    })
+    const { signal, signalArgs, ...startOptions } = options
+    const signaledRunId = await signalWithStart({
+      workflowType: workflowTypeOf(workflow),
+      signalName: required(typeof signal === "string" ? signal : signal?.name, "signal"),
+      signalArgs: signalArgs ?? [],
+      headers: {},
+      options: startOptions,
+    })
+    return { ...this.#handle<T>(options.workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
   }
 
   /**
@@ -553,6 +573,10 @@ export class WorkflowClient {
       const update = clientUpdate(connection, def, options)
       return run(sendUpdate(workflowId, runId, update)).then((sentTo) => ({ updateId: update.updateId, sentTo }))
     }
+    const workflowExecution = { workflowId, ...pinned }
+    const firstRun = firstExecutionRunId === undefined ? {} : { firstExecutionRunId }
+    const intercepted = <M extends "signal" | "query" | "terminate" | "cancel" | "describe">(method: M, next: Parameters<typeof composeInterceptors<WorkflowClientInterceptor, M>>[2]) =>
+      composeInterceptors(this.interceptors, method, next)
     return {
       workflowId,
       runId,
@@ -561,43 +585,38 @@ export class WorkflowClient {
         return outcomeOf(await run(asResultWaiter(awaitClosed(workflowId, undefined, startedVersion)))) as Result<T>
       },
       async signal(def, ...args) {
-        const name = required(typeof def === "string" ? def : def?.name, "signal name")
-        const payloads = encodeArgs(args, `signal ${name} args`)
-        connection.payloads.check(payloads, `signal ${name} args`)
-        const signalId = randomUUID()
-        await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads })))
+        await intercepted("signal", async (input) => {
+          const name = required(input.signalName, "signal name")
+          const payloads = encodeArgs(input.args, `signal ${name} args`)
+          connection.payloads.check(payloads, `signal ${name} args`)
+          const signalId = randomUUID()
+          const headers = headersField(input.headers, "handle.signal")
+          await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads, ...headers })))
+        })({ signalName: required(typeof def === "string" ? def : def?.name, "signal name"), args, workflowExecution, headers: {} })
       },
       async query(def, ...args) {
-        const name = required(typeof def === "string" ? def : def?.name, "query name")
-        const payloads = encodeArgs(args, `query ${name} args`)
-        connection.payloads.check(payloads, `query ${name} args`)
-        // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
-        const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
-        const outcome = await connection.run(
-          queryWorkflow(workflowId, randomUUID(), name, payloads, 2 ** 31 - 1).pipe(Effect.mapError((error) => temporalError(error))),
-          deadline,
-        ).catch((error: unknown) => {
-          if (!deadline.aborted) throw error
-          throw new QueryFailedError(`query ${name} of workflow ${workflowId} got no answer within ${QUERY_TIMEOUT_MS} ms (is a worker polling its task queue?)`)
-        })
-        if (outcome.ok) return decode(outcome.result) as any
-        if (outcome.failure.type === "QueryNotRegisteredError") throw new QueryNotRegisteredError(outcome.failure.message, name)
-        if (outcome.failure.type === "WorkflowNotFoundError") throw new WorkflowNotFoundError(outcome.failure.message, workflowId)
-        throw new QueryFailedError(outcome.failure.message, { cause: fromFailureInfo(outcome.failure) })
+        return intercepted("query", (input) => queryOnce(connection, workflowId)(required(input.queryType, "query name"), input.args, input.headers))({
+          queryType: required(typeof def === "string" ? def : def?.name, "query name"),
+          args,
+          workflowExecution,
+          headers: {},
+        }) as Promise<any>
       },
       async cancel() {
-        await run(sendToRunning(workflowId, () => ({ type: "CancelRequested", ...pinned })))
+        await intercepted("cancel", () => run(sendToRunning(workflowId, () => ({ type: "CancelRequested", ...pinned }))))({ workflowExecution, ...firstRun })
       },
       async terminate(reason = "terminated by client") {
-        await run(terminateWorkflow(workflowId, reason, connection.retentionMs))
+        await intercepted("terminate", (input) => run(terminateWorkflow(workflowId, input.reason ?? reason, connection.retentionMs)))({ workflowExecution, reason, ...firstRun })
       },
       async describe() {
-        const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
-        // One record per workflow id: a handle pinned to an older run cannot describe it (rather than describing another run).
-        if (runId !== undefined && state.runId !== runId) {
-          throw new WorkflowNotFoundError(`run ${runId} of workflow ${workflowId} is not its latest run (${state.runId}); HotMesh keeps the latest run's record only`, workflowId)
-        }
-        return describeState(state)
+        return intercepted("describe", async () => {
+          const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
+          // One record per workflow id: a handle pinned to an older run cannot describe it (rather than describing another run).
+          if (runId !== undefined && state.runId !== runId) {
+            throw new WorkflowNotFoundError(`run ${runId} of workflow ${workflowId} is not its latest run (${state.runId}); HotMesh keeps the latest run's record only`, workflowId)
+          }
+          return describeState(state)
+        })({ workflowExecution })
       },
       async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }) {
         checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)
@@ -620,12 +639,38 @@ export class WorkflowClient {
   }
 }
 
+const headersField = (headers: Headers, where: string): { readonly headers?: NonNullable<ReturnType<typeof storedHeaders>> } => {
+  const stored = storedHeaders(headers, where)
+  return stored === undefined ? {} : { headers: stored }
+}
+
+/** One query round trip: the answer, or Temporal's error for why there is none. */
+const queryOnce = (connection: Connection, workflowId: string) => async (name: string, args: ReadonlyArray<unknown>, headers: Headers): Promise<unknown> => {
+  const payloads = encodeArgs(args, `query ${name} args`)
+  connection.payloads.check(payloads, `query ${name} args`)
+  // An RPC deadline in real time (not the store's clock, which a test environment may hold still).
+  const deadline = AbortSignal.timeout(QUERY_TIMEOUT_MS)
+  const outcome = await connection.run(
+    queryWorkflow(workflowId, randomUUID(), name, payloads, 2 ** 31 - 1, storedHeaders(headers, "handle.query")).pipe(Effect.mapError((error) => temporalError(error))),
+    deadline,
+  ).catch((error: unknown) => {
+    if (!deadline.aborted) throw error
+    throw new QueryFailedError(`query ${name} of workflow ${workflowId} got no answer within ${QUERY_TIMEOUT_MS} ms (is a worker polling its task queue?)`)
+  })
+  if (outcome.ok) return decode(outcome.result)
+  if (outcome.failure.type === "QueryNotRegisteredError") throw new QueryNotRegisteredError(outcome.failure.message, name)
+  if (outcome.failure.type === "WorkflowNotFoundError") throw new WorkflowNotFoundError(outcome.failure.message, workflowId)
+  throw new QueryFailedError(outcome.failure.message, { cause: fromFailureInfo(outcome.failure) })
+}
+
 /** Options of `new Client`. */
 export interface ClientOptions {
   /** Default: the embedded in-memory store's connection for `namespace`. */
   readonly connection?: Connection
   /** Must be the connection's namespace when both are given (default `"default"` without a connection). */
   readonly namespace?: string
+  /** Temporal's `ClientInterceptors`: `{ workflow: [WorkflowClientInterceptor, ...] }`. */
+  readonly interceptors?: ClientInterceptors
 }
 
 /** The client (Temporal's `Client`): `client.workflow.start/execute/getHandle/list/count`, `client.deadLetters`, `client.taskQueue(name)`. */
@@ -647,7 +692,12 @@ export class Client {
     const connection = options.connection ?? Connection.embedded(options.namespace)
     checkNamespace("new Client(options)", options.namespace, connection)
     this.connection = connection
-    this.workflow = new WorkflowClient(connection)
+    checkOptions("new Client(options).interceptors", options.interceptors, ["workflow"], { schedule: "is a Temporal option HotMesh does not support yet (no schedules)" })
+    const workflowInterceptors = options.interceptors?.workflow ?? []
+    if (!Array.isArray(workflowInterceptors)) {
+      throw new InvalidArgumentError({ message: "new Client({ interceptors }): interceptors.workflow must be an array of WorkflowClientInterceptor (Temporal's older factory object is not supported)" })
+    }
+    this.workflow = new WorkflowClient(connection, workflowInterceptors)
     this.deadLetters = new DeadLetterClient(connection)
     this.searchAttributes = new SearchAttributeClient(connection)
   }

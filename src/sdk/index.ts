@@ -89,4 +89,25 @@ export {
 } from "./searchAttributes.ts"
 export { type CountWorkflowExecution, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 export { describeEntry, formatHistory } from "./history.ts"
+export {
+  type ActivityExecuteInput,
+  type ActivityInboundCallsInterceptor,
+  type ActivityInterceptors,
+  type ActivityInterceptorsFactory,
+  type ClientInterceptors,
+  composeInterceptors,
+  defaultPayloadConverter,
+  type Headers,
+  type Next,
+  type WorkerInterceptors,
+  type WorkflowCancelInput,
+  type WorkflowClientInterceptor,
+  type WorkflowDescribeInput,
+  type WorkflowExecution,
+  type WorkflowQueryInput,
+  type WorkflowSignalInput,
+  type WorkflowSignalWithStartInput,
+  type WorkflowStartInput,
+  type WorkflowTerminateInput,
+} from "./interceptors.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

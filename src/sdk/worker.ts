@@ -20,6 +20,7 @@ import { makeWorkflowExecutor, replayRun } from "./internal/workflowExecutor.ts"
 import { UnknownWorkflowTypeError } from "./errors.ts"
 import { initialState } from "../core/state.ts"
 import type { JournalEntry } from "../core/journal.ts"
+import type { ActivityInterceptorsFactory, WorkerInterceptors, WorkflowInterceptorsFactory } from "./interceptors.ts"
 
 /** A recorded history, as `handle.fetchHistory()` returns it. */
 export interface WorkflowHistory {
@@ -72,13 +73,15 @@ export interface WorkerOptions {
    * Running activities are cancelled at once either way. Default 10 s.
    */
   readonly shutdownGraceTime?: Duration
+  /** Workflow interceptor modules and activity interceptor factories (Temporal's `WorkerInterceptors`). */
+  readonly interceptors?: WorkerInterceptors
 }
 
 const WORKER_OPTIONS = [
   "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
-  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime",
+  "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime", "interceptors",
 ] satisfies Array<keyof WorkerOptions>
-const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle"] satisfies Array<keyof WorkerOptions>
+const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle", "interceptors"] satisfies Array<keyof WorkerOptions>
 
 /**
  * What `bundleWorkflowCode` returns (Temporal's `WorkflowBundleWithSourceMap`
@@ -89,6 +92,8 @@ export interface WorkflowBundle {
   readonly code: string
   readonly sourceMap: string
   readonly workflowsPath: string
+  /** `bundleWorkflowCode`'s `workflowInterceptorModules`: added to the worker's `interceptors.workflowModules`. */
+  readonly workflowInterceptorModules?: ReadonlyArray<string>
 }
 /** Temporal's name for the bundle type. */
 export type WorkflowBundleWithSourceMap = WorkflowBundle
@@ -98,10 +103,9 @@ export type WorkflowBundleWithSourceMap = WorkflowBundle
  * worker setup: resolves to a bundle that `Worker.create({ workflowBundle })`
  * accepts. Nothing is bundled (no sandbox): the worker imports `workflowsPath`.
  */
-export const bundleWorkflowCode = async (options: { readonly workflowsPath: string }): Promise<WorkflowBundle> => {
-  checkOptions("bundleWorkflowCode(options)", options, ["workflowsPath"], {
+export const bundleWorkflowCode = async (options: { readonly workflowsPath: string; readonly workflowInterceptorModules?: ReadonlyArray<string> }): Promise<WorkflowBundle> => {
+  checkOptions("bundleWorkflowCode(options)", options, ["workflowsPath", "workflowInterceptorModules"], {
     webpackConfigHook: "does not apply: HotMesh does not bundle workflow code",
-    workflowInterceptorModules: "is a Temporal option HotMesh does not support yet",
     payloadConverterPath: "is a Temporal option HotMesh does not support yet: payloads are JSON",
     failureConverterPath: "is a Temporal option HotMesh does not support yet",
     ignoreModules: "does not apply: HotMesh does not bundle workflow code",
@@ -109,7 +113,12 @@ export const bundleWorkflowCode = async (options: { readonly workflowsPath: stri
   if (typeof options?.workflowsPath !== "string" || options.workflowsPath.length === 0) {
     throw new InvalidArgumentError({ message: "bundleWorkflowCode: workflowsPath is required" })
   }
-  return { code: "", sourceMap: "", workflowsPath: options.workflowsPath }
+  return {
+    code: "",
+    sourceMap: "",
+    workflowsPath: options.workflowsPath,
+    ...(options.workflowInterceptorModules === undefined ? {} : { workflowInterceptorModules: [...options.workflowInterceptorModules] }),
+  }
 }
 
 /** The `workflowsPath` of `options`, from `workflowsPath` or a `workflowBundle` made by `bundleWorkflowCode`. */
@@ -125,6 +134,29 @@ const workflowsPathOf = (where: string, options: Pick<WorkerOptions, "workflowsP
     throw new InvalidArgumentError({ message: `${where}: workflowsPath and workflowBundle name different modules` })
   }
   return bundle.workflowsPath
+}
+
+/** The workflow interceptor factories (each module's `interceptors` export) and the activity ones. */
+const loadInterceptors = async (
+  where: string,
+  interceptors: WorkerInterceptors | undefined,
+  bundle: WorkflowBundle | undefined,
+): Promise<{ readonly workflow: Array<WorkflowInterceptorsFactory>; readonly activity: Array<ActivityInterceptorsFactory> }> => {
+  checkOptions(`${where}: interceptors`, interceptors, ["workflowModules", "activity"], {
+    activityInbound: "is Temporal's deprecated form: pass activity: [(ctx) => ({ inbound })]",
+    client: "is a Temporal option HotMesh does not support yet: give the Client its interceptors",
+    nexus: "is a Temporal option HotMesh does not support yet",
+  })
+  const workflow: Array<WorkflowInterceptorsFactory> = []
+  for (const path of [...(bundle?.workflowInterceptorModules ?? []), ...(interceptors?.workflowModules ?? [])]) {
+    if (typeof path !== "string") throw new InvalidArgumentError({ message: `${where}: interceptors.workflowModules must be module paths` })
+    const factory = ((await import(pathToFileURL(path).href)) as { readonly interceptors?: unknown }).interceptors
+    if (typeof factory !== "function") throw new InvalidArgumentError({ message: `${where}: workflow interceptor module ${path} must export an \`interceptors\` function (WorkflowInterceptorsFactory)` })
+    workflow.push(factory as WorkflowInterceptorsFactory)
+  }
+  const activity = [...(interceptors?.activity ?? [])]
+  if (activity.some((factory) => typeof factory !== "function")) throw new InvalidArgumentError({ message: `${where}: interceptors.activity must be factories ((ctx) => ({ inbound?, outbound? }))` })
+  return { workflow, activity }
 }
 
 /** Temporal's worker states. */
@@ -176,6 +208,7 @@ export class Worker {
     const connection = options.connection ?? (await Connection.connect(options.namespace === undefined ? {} : { namespace: options.namespace }))
     checkNamespace("Worker.create", options.namespace, connection)
     const workflows = await loadWorkflows("Worker.create", options)
+    const interceptors = await loadInterceptors("Worker.create", options.interceptors, options.workflowBundle)
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
@@ -199,6 +232,7 @@ export class Worker {
             namespace: connection.namespace,
             ...(options.continueAsNewSuggestedAt === undefined ? {} : { continueAsNewSuggestedAt: options.continueAsNewSuggestedAt }),
             payloads: connection.payloads,
+            interceptors: interceptors.workflow,
           }),
           batchSize,
           retentionMs: connection.retentionMs,
@@ -210,7 +244,7 @@ export class Worker {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads, interceptors.activity),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))
@@ -225,10 +259,11 @@ export class Worker {
    * current workflow code, without a store. Throws
    * `DeterminismViolationError` if the code no longer makes the recorded calls.
    */
-  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">, history: WorkflowHistory): Promise<void> {
+  static async runReplayHistory(options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle" | "interceptors">, history: WorkflowHistory): Promise<void> {
     checkOptions("Worker.runReplayHistory(options)", options, REPLAY_OPTIONS, UNSUPPORTED_WORKER)
     installDeterminism()
     const workflows = await loadWorkflows("Worker.runReplayHistory", options)
+    const interceptors = await loadInterceptors("Worker.runReplayHistory", options.interceptors, options.workflowBundle)
     const fn = workflows[history.workflowType]
     if (fn === undefined) throw new UnknownWorkflowTypeError(`runReplayHistory: workflow type "${history.workflowType}" is not in the given workflows`)
     const started = history.events.find((entry) => entry.type === "WorkflowStarted")
@@ -238,12 +273,16 @@ export class Worker {
       },
       fn,
       history.events,
+      undefined,
+      undefined,
+      undefined,
+      interceptors.workflow,
     )
   }
 
   /** Replay many histories; resolves to one result per history (Temporal's `runReplayHistories`). */
   static async runReplayHistories(
-    options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle">,
+    options: Pick<WorkerOptions, "workflows" | "workflowsPath" | "workflowBundle" | "interceptors">,
     histories: Iterable<WorkflowHistory>,
   ): Promise<Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }>> {
     const results: Array<{ readonly workflowId: string; readonly runId: string; readonly error?: Error }> = []

@@ -91,7 +91,7 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
   })
 
   it("the test environments", async () => {
-    invalid(await rejectionOf(TestWorkflowEnvironment.createTimeSkipping(loose({ server: { executable: {} } }))), '"server" does not apply')
+    invalid(await rejectionOf(TestWorkflowEnvironment.createTimeSkipping(loose({ client: {} }))), '"client" does not apply')
     invalid(await rejectionOf(TestWorkflowEnvironment.createLocal(loose({ clock: "virtual" }))), 'unknown option "clock"')
   })
 })

@@ -7,6 +7,7 @@ import type { ActivityExecutor, ActivityOutcome } from "../../effects/executors.
 import { Context } from "../activity/index.ts"
 import { ApplicationFailure, toFailureInfo } from "../failures.ts"
 import type { PayloadGuard } from "./payloadGuard.ts"
+import { type ActivityInboundCallsInterceptor, type ActivityInterceptorsFactory, composeInterceptors } from "../interceptors.ts"
 
 /** Activity implementations by name. */
 export type Activities = Readonly<Record<string, (...args: Array<any>) => unknown>>
@@ -20,7 +21,12 @@ const sizeFailure = (error: unknown): ApplicationFailure =>
   ApplicationFailure.nonRetryable((error as Error).message, "PayloadSizeLimitError")
 
 /** Build the executor for one worker's activities; `payloads` applies the connection's size limits to results and heartbeat details. */
-export const makeActivityExecutor = (activities: Activities, taskQueue: string, payloads?: PayloadGuard): ActivityExecutor => ({
+export const makeActivityExecutor = (
+  activities: Activities,
+  taskQueue: string,
+  payloads?: PayloadGuard,
+  interceptors: ReadonlyArray<ActivityInterceptorsFactory> = [],
+): ActivityExecutor => ({
   run: async (task, cancellation, heartbeat): Promise<ActivityOutcome> => {
     const fn = activities[task.activityType]
     if (typeof fn !== "function") {
@@ -61,7 +67,13 @@ export const makeActivityExecutor = (activities: Activities, taskQueue: string, 
       },
     )
     try {
-      const value = await Context.run(context, () => fn.apply(activities, decodeArgs(task.args)))
+      const value = await Context.run(context, () => {
+        const args = decodeArgs(task.args)
+        if (interceptors.length === 0) return fn.apply(activities, args)
+        const inbound = interceptors.map((factory) => factory(context).inbound).filter((interceptor): interceptor is ActivityInboundCallsInterceptor => interceptor !== undefined)
+        const execute = composeInterceptors(inbound, "execute", async (input) => fn.apply(activities, [...input.args]))
+        return execute({ args, headers: { ...task.headers } })
+      })
       let result
       try {
         result = encode(value, `result of activity ${task.activityType}`)

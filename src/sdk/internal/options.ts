@@ -65,7 +65,6 @@ export const UNSUPPORTED_ACTIVITY: Unsupported = {
 
 /** Worker options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_WORKER: Unsupported = {
-  interceptors: NOT_YET,
   sinks: NOT_YET,
   dataConverter: `${NOT_YET}: payloads are JSON`,
   bundlerOptions: `${NOT_YET}: workflow code is not bundled`,
@@ -87,7 +86,6 @@ export const UNSUPPORTED_WORKER: Unsupported = {
 /** Client options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT: Unsupported = {
   dataConverter: `${NOT_YET}: payloads are JSON`,
-  interceptors: NOT_YET,
   identity: NOT_YET,
 }
 
@@ -107,7 +105,6 @@ export const UNSUPPORTED_CONNECTION: Unsupported = {
 
 /** Temporal test-environment options that do not apply to HotMesh. */
 export const UNSUPPORTED_TEST_ENVIRONMENT: Unsupported = {
-  server: "does not apply: HotMesh's test environments need no test server (the store is in memory)",
   client: "does not apply: the environment makes its own client (env.client)",
 }
 

@@ -16,6 +16,7 @@ import type { ActivationOutcome, Executed, QueryOutcome, RunSource, WorkflowExec
 import { DeterminismViolationError, UnknownWorkflowTypeError } from "../errors.ts"
 import { toFailureInfo } from "../failures.ts"
 import type { PayloadGuard } from "./payloadGuard.ts"
+import type { WorkflowInterceptorsFactory } from "../interceptors.ts"
 import { runInfo, type WorkflowFunction, WorkflowRun } from "../workflow/internal/run.ts"
 
 /** Options of the executor. */
@@ -27,6 +28,8 @@ export interface WorkflowExecutorOptions {
   readonly namespace?: string
   /** The connection's payload limits, applied to the commands workflow code makes. */
   readonly payloads?: PayloadGuard
+  /** The `interceptors` of `WorkerOptions.interceptors.workflowModules`, called once per run. */
+  readonly interceptors?: ReadonlyArray<WorkflowInterceptorsFactory>
 }
 
 const describeError = (error: unknown): { type: string; message: string } =>
@@ -40,8 +43,9 @@ export const replayRun = async (
   continueAsNewSuggestedAt?: number,
   namespace = "default",
   payloads?: PayloadGuard,
+  interceptors?: ReadonlyArray<WorkflowInterceptorsFactory>,
 ): Promise<WorkflowRun> => {
-  const run = new WorkflowRun(runInfo(state, namespace), fn, continueAsNewSuggestedAt, payloads)
+  const run = new WorkflowRun(runInfo(state, namespace), fn, continueAsNewSuggestedAt, payloads, interceptors)
   for (const task of splitTasks(journal)) {
     const made = await run.activate(task.jobs, task.historyLength, patchesOf(task.commands))
     const at = task.jobs[0]?.at ?? 0
@@ -72,7 +76,7 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
   const runFor = (state: ExecutionState, source: RunSource<WorkflowRun>): Promise<WorkflowRun> =>
     "live" in source
       ? Promise.resolve(source.live)
-      : replayRun(state, workflowFor(state.workflowType), source.journal, options.continueAsNewSuggestedAt, options.namespace, options.payloads)
+      : replayRun(state, workflowFor(state.workflowType), source.journal, options.continueAsNewSuggestedAt, options.namespace, options.payloads, options.interceptors)
 
   return {
     activate: async (state, source): Promise<Executed<ActivationOutcome, WorkflowRun>> => {
@@ -85,11 +89,11 @@ export const makeWorkflowExecutor = (options: WorkflowExecutorOptions): Workflow
       }
     },
 
-    query: async (state, source, name, args: ReadonlyArray<Payload>): Promise<Executed<QueryOutcome, WorkflowRun>> => {
+    query: async (state, source, name, args: ReadonlyArray<Payload>, request): Promise<Executed<QueryOutcome, WorkflowRun>> => {
       let run: WorkflowRun | undefined
       try {
         run = await runFor(state, source)
-        return { outcome: { ok: true, result: run.query(name, args) }, run }
+        return { outcome: { ok: true, result: await run.query(name, args, request) }, run }
       } catch (error) {
         return { outcome: { ok: false, failure: toFailureInfo(error) }, run }
       }

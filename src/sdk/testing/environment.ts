@@ -40,10 +40,16 @@ export interface TestEnvironmentOptions {
   readonly retention?: Duration | typeof Infinity
   /** Payload size limits, as `Connection.connect({ payloadLimits })`; default 2 MiB / 256 KiB. */
   readonly payloadLimits?: ConnectionOptions["payloadLimits"]
+  /**
+   * Temporal's test-server options (`executable`, `extraArgs`, ...): accepted
+   * so Temporal test setups run unchanged, and unused — there is no test
+   * server to configure (the store is in memory).
+   */
+  readonly server?: Readonly<Record<string, unknown>>
 }
 
-const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits"] satisfies Array<keyof TestEnvironmentOptions>
-const LOCAL_ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits"] satisfies Array<keyof TestEnvironmentOptions>
+const ENVIRONMENT_OPTIONS = ["store", "wrapStore", "logLevel", "retention", "payloadLimits", "server"] satisfies Array<keyof TestEnvironmentOptions>
+const LOCAL_ENVIRONMENT_OPTIONS = ENVIRONMENT_OPTIONS
 
 /** Real time before a result waiter lets the clock jump to a workflow-task retry. */
 const TASK_RETRY_REAL_MS = 1000
@@ -74,6 +80,11 @@ export class TestWorkflowEnvironment {
     return this.connection
   }
 
+  /** The namespace of the environment's connection (Temporal's `env.namespace`). */
+  get namespace(): string {
+    return this.connection.namespace
+  }
+
   /**
    * A fresh in-memory store on a virtual clock that skips ahead (see the
    * module comment). `wrapStore` decorates the store the workers and clients
@@ -101,7 +112,7 @@ export class TestWorkflowEnvironment {
   }
 
   /** A fresh in-memory store on the real clock; `wrapStore` decorates it as for `createTimeSkipping`. */
-  static async createLocal(options: Pick<TestEnvironmentOptions, "store" | "wrapStore" | "logLevel" | "retention" | "payloadLimits"> = {}): Promise<TestWorkflowEnvironment> {
+  static async createLocal(options: TestEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
     checkOptions("TestWorkflowEnvironment.createLocal(options)", options, LOCAL_ENVIRONMENT_OPTIONS, UNSUPPORTED_TEST_ENVIRONMENT)
     const wrap = options.wrapStore
     const stores = wrap === undefined

@@ -9,6 +9,7 @@ import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
 import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
+import { type ChildWorkflowOptionsWithDefaults, composeInterceptors, storedHeaders } from "../interceptors.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -66,13 +67,24 @@ const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsR
  */
 export function proxyActivities<A = Record<string, (...args: Array<any>) => any>>(options: ActivityOptions): ActivityInterfaceFor<A> {
   const resolved = resolveActivityOptions(options)
+  const options_ = options
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_, activityType) {
       if (typeof activityType !== "string") return undefined
       if (activityType === "then") return undefined // not a thenable
       return (...args: Array<unknown>) => {
         const { run, scope } = current(`activity ${activityType}`)
-        return run.scheduleActivity(activityType, args, { ...resolved, taskQueue: resolved.taskQueue ?? run.info.taskQueue }, scope)
+        const schedule = (type: string, input: ReadonlyArray<unknown>, given: ActivityOptions, headers?: Record<string, string | undefined>) => {
+          const options = given === options_ ? resolved : resolveActivityOptions(given)
+          return run.scheduleActivity(type, input, { ...options, taskQueue: options.taskQueue ?? run.info.taskQueue }, scope, headers)
+        }
+        if (run.outbound.length === 0) return schedule(activityType, args, options_)
+        return composeInterceptors(run.outbound, "scheduleActivity", (input) => schedule(input.activityType, input.args, input.options, input.headers))({
+          activityType,
+          args,
+          options: options_,
+          headers: {},
+        })
       }
     },
   })
@@ -285,29 +297,40 @@ const workflowTypeOf = (workflow: Workflow | string): string => {
   return type
 }
 
+/** Start a child through the `startChildWorkflowExecution` interceptors: `[started, result]`. */
+const startChildWorkflow = (caller: string, workflow: Workflow | string, options: ChildWorkflowOptions): { readonly workflowId: string; readonly child: Promise<[Promise<string>, Promise<unknown>]> } => {
+  const { run, scope } = current(caller)
+  const where = `${caller}(workflow, options)`
+  checkOptions(where, options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
+  const start = (type: string, given: ChildWorkflowOptionsWithDefaults, headers?: Record<string, string | undefined>): [Promise<string>, Promise<unknown>] => {
+    const childOptions = { ...childOptionsOf(given), ...visibilityOf(given, where), ...(headers === undefined ? {} : { headers }) }
+    const child = run.startChild(workflowTypeOf(type), given.workflowId, given.taskQueue, given.args, scope, childOptions)
+    child.result.catch(() => undefined)
+    return [child.started, child.result]
+  }
+  const withDefaults = { ...options, workflowId: options.workflowId ?? uuidFrom(run.random), taskQueue: options.taskQueue ?? run.info.taskQueue, args: options.args ?? [] }
+  const workflowType = workflowTypeOf(workflow)
+  if (run.outbound.length === 0) return { workflowId: withDefaults.workflowId, child: Promise.resolve(start(workflowType, withDefaults)) }
+  const child = composeInterceptors(run.outbound, "startChildWorkflowExecution", async (input) => start(input.workflowType, input.options, input.headers))({
+    workflowType,
+    options: withDefaults,
+    headers: {},
+  })
+  return { workflowId: withDefaults.workflowId, child }
+}
+
 /** Start a child workflow and return a handle once it has started. */
 export async function startChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<ChildWorkflowHandle<T>> {
-  const { workflowId, child } = launchChild("startChild", workflow, options)
-  child.result.catch(() => undefined)
-  const runId = await child.started
-  return { workflowId, firstExecutionRunId: runId, result: () => child.result as Promise<Awaited<ReturnType<T>>> }
+  const { workflowId, child } = startChildWorkflow("startChild", workflow, options)
+  const [started, result] = await child
+  const runId = await started
+  return { workflowId, firstExecutionRunId: runId, result: () => result as Promise<Awaited<ReturnType<T>>> }
 }
 
 /** Start a child workflow and wait for its result. */
-export function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
-  return launchChild("executeChild", workflow, options).child.result as Promise<Awaited<ReturnType<T>>>
-}
-
-/** `startChild` and `executeChild`: the options checked and the child's start command made. */
-const launchChild = (api: "startChild" | "executeChild", workflow: Workflow | string, options: ChildWorkflowOptions) => {
-  const { run, scope } = current(api)
-  const where = `${api}(workflow, options)`
-  checkOptions(where, options, CHILD_OPTIONS, UNSUPPORTED_CHILD)
-  const workflowType = workflowTypeOf(workflow)
-  const visibility = visibilityOf(options, where)
-  const workflowId = options.workflowId ?? uuidFrom(run.random)
-  const child = run.startChild(workflowType, workflowId, options.taskQueue ?? run.info.taskQueue, options.args ?? [], scope, { ...childOptionsOf(options), ...visibility })
-  return { workflowId, child }
+export async function executeChild<T extends Workflow>(workflow: T | string, options: ChildWorkflowOptions<Parameters<T>> = {}): Promise<Awaited<ReturnType<T>>> {
+  const [, result] = await startChildWorkflow("executeChild", workflow, options).child
+  return result as Promise<Awaited<ReturnType<T>>>
 }
 
 /** A handle on another workflow, from workflow code (Temporal's `ExternalWorkflowHandle`). */
@@ -348,7 +371,14 @@ export function getExternalWorkflowHandle(workflowId: string, runId?: string): E
  */
 export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promise<never> {
   const { run } = current("continueAsNew")
-  return Promise.reject(new ContinueAsNew(args, run.info.workflowType, run.info.taskQueue))
+  const reject = (input: ReadonlyArray<unknown>, workflowType: string, taskQueue: string, headers?: Record<string, string | undefined>): Promise<never> =>
+    Promise.reject(new ContinueAsNew(input, workflowType, taskQueue, {}, headers === undefined ? undefined : storedHeaders(headers, "continueAsNew")))
+  if (run.outbound.length === 0) return reject(args, run.info.workflowType, run.info.taskQueue)
+  return composeInterceptors(run.outbound, "continueAsNew", (input) => reject(input.args, input.options.workflowType, input.options.taskQueue, input.headers))({
+    args,
+    headers: {},
+    options: { workflowType: run.info.workflowType, taskQueue: run.info.taskQueue },
+  })
 }
 
 /** Options of `makeContinueAsNewFunc` (Temporal's `ContinueAsNewOptions`). */

@@ -47,6 +47,28 @@ export {
   type SearchAttributeUpdatePair,
   TypedSearchAttributes,
 } from "../searchAttributes.ts"
+export {
+  type ActivityInput,
+  type ChildWorkflowOptionsWithDefaults,
+  type ContinueAsNewInput,
+  type ContinueAsNewInputOptions,
+  defaultPayloadConverter,
+  type GetLogAttributesInput,
+  type Headers,
+  type Next,
+  type QueryInput,
+  type SignalInput,
+  type SignalWorkflowInput,
+  type StartChildWorkflowExecutionInput,
+  type TimerInput,
+  type UpdateInput,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptors,
+  type WorkflowInterceptorsFactory,
+  type WorkflowInternalsInterceptor,
+  type WorkflowOutboundCallsInterceptor,
+} from "../interceptors.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
 export type { UpdateInfo } from "./internal/context.ts"
 export {

@@ -11,7 +11,8 @@
 import type { FailureInfo } from "../../../core/failure.ts"
 import { type AttributeUpdates, applyUpdates, type Job, type MemoUpdates, type WorkflowCommand } from "../../../core/journal.ts"
 import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "../../../core/messages.ts"
-import { decode, decodeArgs, encode, encodeArgs, type Payload } from "../../../core/payload.ts"
+import { decode, decodeArgs, encode, encodeArgs, type Headers as StoredHeaders, type Payload } from "../../../core/payload.ts"
+import { composeInterceptors, type Headers, storedHeaders, type WorkflowInterceptors, type WorkflowInterceptorsFactory } from "../../interceptors.ts"
 import type { StoredAttributes } from "../../../core/searchAttributes.ts"
 import type { PayloadGuard } from "../../internal/payloadGuard.ts"
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError } from "../../errors.ts"
@@ -70,6 +71,8 @@ export type StartInfo = Omit<WorkflowInfo, "historyLength" | "currentTime" | "co
 /** How a child starts besides its type, id, queue and arguments: its parent-close policy, timeouts, search attributes and memo. */
 export type ChildStartOptions = StartVisibility & {
   readonly parentClosePolicy: ParentClosePolicy
+  /** Set by outbound interceptors (`startChildWorkflowExecution`). */
+  readonly headers?: Headers
   readonly runTimeoutMs?: number
   readonly executionTimeoutMs?: number
 }
@@ -83,6 +86,8 @@ export class ContinueAsNew extends Error {
     readonly taskQueue: string,
     /** The next run's search attributes and memo, where they replace the inherited ones. */
     readonly visibility: StartVisibility = {},
+    /** Headers set by outbound interceptors, for the next run's inbound `execute`. */
+    readonly headers?: StoredHeaders,
   ) {
     super("Workflow continued as new")
   }
@@ -116,6 +121,12 @@ interface UpdateRequest {
   readonly args: ReadonlyArray<Payload>
 }
 
+interface BufferedSignal {
+  readonly name: string
+  readonly args: ReadonlyArray<Payload>
+  readonly headers?: StoredHeaders
+}
+
 const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** Satisfied conditions one activation may resume before it is considered stuck. */
@@ -136,7 +147,7 @@ export class WorkflowRun {
   readonly #conditions = new Set<Condition>()
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
-  #buffered: Array<{ readonly name: string; readonly args: ReadonlyArray<Payload> }> = []
+  #buffered: Array<BufferedSignal> = []
   readonly #updateHandlers = new Map<string, UpdateHandler>()
   #bufferedUpdates: Array<UpdateRequest> = []
   /** Handlers still running (async signal handlers, update handlers), for `allHandlersFinished()`. */
@@ -147,12 +158,15 @@ export class WorkflowRun {
   /** The stored forms behind `info.typedSearchAttributes` and `info.memo`. */
   #searchAttributes: StoredAttributes = {}
   #memo: Readonly<Record<string, Payload>> | undefined = undefined
+  /** The interceptors of this run (made by the worker's factories when the run starts). */
+  #interceptors: Required<Omit<WorkflowInterceptors, "internals">> = { inbound: [], outbound: [] }
 
   constructor(
     info: StartInfo,
     private readonly fn: WorkflowFunction,
     private readonly continueAsNewSuggestedAt = 10_000,
     private readonly payloads?: PayloadGuard,
+    private readonly interceptorFactories: ReadonlyArray<WorkflowInterceptorsFactory> = [],
   ) {
     this.info = { ...info, historyLength: 0, currentTime: info.startTime, continueAsNewSuggested: false, typedSearchAttributes: new TypedSearchAttributes() }
     this.random = makeRandom(info.runId)
@@ -203,7 +217,7 @@ export class WorkflowRun {
       case "WorkflowStarted":
         this.#showAttributes(job.searchAttributes ?? {})
         this.#showMemo(job.memo)
-        this.#start(job.args)
+        this.#start(job.args, job.headers)
         return
       case "ActivityCompleted":
         this.#calls.get(job.seq)?.resolve(job.result)
@@ -230,8 +244,9 @@ export class WorkflowRun {
         return
       case "SignalReceived": {
         const handler = this.#signalHandlers.get(job.name)
-        if (handler === undefined) this.#buffered.push({ name: job.name, args: job.args })
-        else this.#callHandler(handler, job.args)
+        const signal = { name: job.name, args: job.args, ...(job.headers === undefined ? {} : { headers: job.headers }) }
+        if (handler === undefined) this.#buffered.push(signal)
+        else this.#callHandler(handler, signal)
         return
       }
       case "CancelRequested":
@@ -333,10 +348,22 @@ export class WorkflowRun {
     )
   }
 
-  #start(args: ReadonlyArray<Payload>): void {
+  /** Call the factories (in the run's context, as workflow code), keeping what they return. */
+  #makeInterceptors(): void {
+    for (const factory of this.interceptorFactories) {
+      const made = factory()
+      if ((made.internals ?? []).length > 0) throw new TypeError("workflow interceptors: internals interceptors are not supported by HotMesh (it has no activation protocol); use inbound and outbound")
+      this.#interceptors.inbound.push(...(made.inbound ?? []))
+      this.#interceptors.outbound.push(...(made.outbound ?? []))
+    }
+  }
+
+  #start(args: ReadonlyArray<Payload>, headers: StoredHeaders | undefined): void {
     const result = this.#inContext(() => {
       try {
-        return Promise.resolve(this.fn(...decodeArgs(args)))
+        this.#makeInterceptors()
+        const execute = composeInterceptors(this.#interceptors.inbound, "execute", (input) => this.fn(...input.args))
+        return Promise.resolve(execute({ args: decodeArgs(args), headers: { ...headers } }))
       } catch (error) {
         return Promise.reject(error)
       }
@@ -352,7 +379,15 @@ export class WorkflowRun {
         if (error instanceof ContinueAsNew) {
           const args = encodeArgs(error.args, "continueAsNew args")
           this.#checkSize(args, `continueAsNew ${error.workflowType} args`, true)
-          return { type: "ContinueAsNew", runId: uuidFrom(this.random), workflowType: error.workflowType, taskQueue: error.taskQueue, args, ...error.visibility }
+          return {
+            type: "ContinueAsNew",
+            runId: uuidFrom(this.random),
+            workflowType: error.workflowType,
+            taskQueue: error.taskQueue,
+            args,
+            ...error.visibility,
+            ...(error.headers === undefined ? {} : { headers: error.headers }),
+          }
         }
         if (isCancellation(error) && this.rootScope.consideredCancelled) return { type: "CancelWorkflow" }
         if (isTemporalFailure(error)) return { type: "FailWorkflow", failure: toFailureInfo(error) }
@@ -395,10 +430,13 @@ export class WorkflowRun {
     if (!this.#closed) this.#commands.push(command)
   }
 
-  #callHandler(handler: Handler, args: ReadonlyArray<Payload>): void {
+  #callHandler(handler: Handler, signal: BufferedSignal): void {
     this.#inContext(() => {
       try {
-        const result = handler(...decodeArgs(args))
+        const handle = this.#interceptors.inbound.length === 0
+          ? (input: { readonly args: Array<unknown> }) => handler(...input.args)
+          : composeInterceptors(this.#interceptors.inbound, "handleSignal", async (input) => void (await handler(...input.args)))
+        const result = handle({ signalName: signal.name, args: decodeArgs(signal.args), headers: { ...signal.headers } })
         if (result instanceof Promise) {
           const running = { policy: "ABANDON" as const }
           this.#inProgress.add(running)
@@ -462,21 +500,32 @@ export class WorkflowRun {
     })
   }
 
-  /** Schedule an activity (called by `proxyActivities`). */
-  scheduleActivity(activityType: string, args: ReadonlyArray<unknown>, options: ActivityOptionsResolved, scope: CancellationScope): Promise<unknown> {
+  /** The run's outbound interceptors (`proxyActivities`, `startChild`, `continueAsNew` compose them). */
+  get outbound(): WorkflowInterceptors["outbound"] & object {
+    return this.#interceptors.outbound
+  }
+
+  /** Schedule an activity (called by `proxyActivities`, inside its interceptors). */
+  scheduleActivity(activityType: string, args: ReadonlyArray<unknown>, options: ActivityOptionsResolved, scope: CancellationScope, headers?: Headers): Promise<unknown> {
+    const stored = headers === undefined ? undefined : storedHeaders(headers, `activity ${activityType}`)
     const payloads = encodeArgs(args, `activity ${activityType} args`)
     if (!this.#checkSize(payloads, `activity ${activityType} args`)) return new Promise<never>(() => undefined)
     if (scope.consideredCancelled) return Promise.reject(new ActivityFailure("Activity task cancelled", activityType, new CancelledFailure()))
     const seq = ++this.#seq
-    this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options })
+    this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options, ...(stored === undefined ? {} : { headers: stored }) })
     return this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, (reason) => {
       this.#push({ type: "RequestCancelActivity", seq })
       return new ActivityFailure("Activity task cancelled", activityType, reason)
     })
   }
 
-  /** Start a durable timer in `scope`. */
+  /** Start a durable timer in `scope`, through the `startTimer` interceptors. */
   startTimer(durationMs: number, scope: CancellationScope): Promise<void> {
+    if (this.#interceptors.outbound.length === 0) return this.#startTimer(durationMs, scope)
+    return composeInterceptors(this.#interceptors.outbound, "startTimer", (input) => this.#startTimer(input.durationMs, scope))({ durationMs })
+  }
+
+  #startTimer(durationMs: number, scope: CancellationScope): Promise<void> {
     if (scope.consideredCancelled) return Promise.reject(new CancelledFailure("Timer cancelled"))
     const seq = ++this.#seq
     this.#push({ type: "StartTimer", seq, durationMs })
@@ -495,6 +544,8 @@ export class WorkflowRun {
     scope: CancellationScope,
     options: ChildStartOptions,
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
+    const { parentClosePolicy, headers, ...rest } = options
+    const stored = headers === undefined ? undefined : storedHeaders(headers, `child workflow ${workflowType}`)
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
     const cancelled = (reason: Error) => new ChildWorkflowFailure("Child Workflow execution cancelled", workflowType, workflowId, reason)
@@ -503,8 +554,7 @@ export class WorkflowRun {
       return { started: Promise.reject(failure), result: Promise.reject(failure) }
     }
     const seq = ++this.#seq
-    const { parentClosePolicy, ...rest } = options
-    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...rest })
+    this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...rest, ...(stored === undefined ? {} : { headers: stored }) })
     let cancelRequested = false
     const onCancel = (reason: CancelledFailure) => {
       if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
@@ -611,7 +661,7 @@ export class WorkflowRun {
     this.#signalHandlers.set(name, handler)
     const waiting = this.#buffered.filter((signal) => signal.name === name)
     this.#buffered = this.#buffered.filter((signal) => signal.name !== name)
-    for (const signal of waiting) this.#callHandler(handler, signal.args)
+    for (const signal of waiting) this.#callHandler(handler, signal)
   }
 
   /** Set or remove an update handler; updates waiting for it in this activation run at once. */
@@ -632,18 +682,31 @@ export class WorkflowRun {
     else this.#queryHandlers.set(name, handler)
   }
 
-  /** Answer a query from the run's current state. */
-  query(name: string, args: ReadonlyArray<Payload>): Payload {
-    const handler = this.#queryHandlers.get(name)
-    if (handler === undefined) {
-      const known = [...this.#queryHandlers.keys()]
-      throw new QueryNotRegisteredError(
-        `Workflow ${this.info.workflowType} (${this.info.workflowId}) has no query handler for "${name}"; known queries: ${known.length === 0 ? "none" : known.join(", ")}`,
-        name,
-      )
+  /** Answer a query from the run's current state, through the `handleQuery` interceptors. */
+  async query(name: string, args: ReadonlyArray<Payload>, request?: { readonly queryId: string; readonly headers?: StoredHeaders }): Promise<Payload> {
+    const call = (input: { readonly args: Array<unknown> }): unknown => {
+      const handler = this.#queryHandlers.get(name)
+      if (handler === undefined) {
+        const known = [...this.#queryHandlers.keys()]
+        throw new QueryNotRegisteredError(
+          `Workflow ${this.info.workflowType} (${this.info.workflowId}) has no query handler for "${name}"; known queries: ${known.length === 0 ? "none" : known.join(", ")}`,
+          name,
+        )
+      }
+      const value = this.#inContext(() => handler(...input.args))
+      if (value instanceof Promise) throw new TypeError(`query handler "${name}" returned a Promise; query handlers must be synchronous`)
+      return value
     }
-    const value = this.#inContext(() => handler(...decodeArgs(args)))
-    if (value instanceof Promise) throw new TypeError(`query handler "${name}" returned a Promise; query handlers must be synchronous`)
+    const value = this.#interceptors.inbound.length === 0
+      ? call({ args: decodeArgs(args) })
+      : await this.#inContext(() =>
+        composeInterceptors(this.#interceptors.inbound, "handleQuery", async (input) => call(input))({
+          queryId: request?.queryId ?? "",
+          queryName: name,
+          args: decodeArgs(args),
+          headers: { ...request?.headers },
+        })
+      )
     const result = encode(value, `result of query ${name}`)
     this.payloads?.check([result], `result of query ${name}`)
     return result
