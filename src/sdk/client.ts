@@ -697,6 +697,10 @@ export class Client {
     if (!Array.isArray(workflowInterceptors)) {
       throw new InvalidArgumentError({ message: "new Client({ interceptors }): interceptors.workflow must be an array of WorkflowClientInterceptor (Temporal's older factory object is not supported)" })
     }
+    for (const interceptor of workflowInterceptors) {
+      const unwired = ["startUpdate", "startUpdateWithStart", "startWithStart"].find((method) => typeof (interceptor as Record<string, unknown>)[method] === "function")
+      if (unwired !== undefined) throw new InvalidArgumentError({ message: `new Client({ interceptors }): ${unwired} is a Temporal client interceptor HotMesh does not support yet; it would never be called` })
+    }
     this.workflow = new WorkflowClient(connection, workflowInterceptors)
     this.deadLetters = new DeadLetterClient(connection)
     this.searchAttributes = new SearchAttributeClient(connection)

@@ -132,4 +132,8 @@ describe("interceptor options", () => {
     await expect(Worker.create({ taskQueue: "icp-bad", workflowsPath, interceptors: { activityInbound: [] } as never })).rejects.toThrow(/activityInbound/)
     expect(() => new Client({ interceptors: { schedule: [] } as never })).toThrow(/schedule/)
   })
+  it("an interceptor method HotMesh does not call yet is refused, not skipped", async () => {
+    expect(() => new Client({ interceptors: { workflow: [{ startUpdate: (input: unknown, next: (i: unknown) => unknown) => next(input) } as never] } }))
+      .toThrow(/startUpdate is a Temporal client interceptor HotMesh does not support yet/)
+  })
 })

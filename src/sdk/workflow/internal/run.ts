@@ -353,6 +353,13 @@ export class WorkflowRun {
     for (const factory of this.interceptorFactories) {
       const made = factory()
       if ((made.internals ?? []).length > 0) throw new TypeError("workflow interceptors: internals interceptors are not supported by HotMesh (it has no activation protocol); use inbound and outbound")
+      // Declared in Temporal's shapes but not wired yet: refused, never silently skipped.
+      for (const [list, methods] of [[made.inbound ?? [], ["handleUpdate", "validateUpdate"]], [made.outbound ?? [], ["signalWorkflow"]]] as const) {
+        for (const interceptor of list) {
+          const unwired = methods.find((method) => typeof (interceptor as Record<string, unknown>)[method] === "function")
+          if (unwired !== undefined) throw new TypeError(`workflow interceptors: ${unwired} is not supported by HotMesh yet; the interceptor would never be called`)
+        }
+      }
       this.#interceptors.inbound.push(...(made.inbound ?? []))
       this.#interceptors.outbound.push(...(made.outbound ?? []))
     }
