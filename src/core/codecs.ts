@@ -133,6 +133,9 @@ export const ActivityTaskSchema = Schema.Struct({
   deadline: Schema.optional(Time),
   heartbeatTimeoutMs: Schema.optional(Time),
   heartbeatDetails: PayloadField,
+  startToCloseMs: Schema.optional(Time),
+  scheduleToCloseMs: Schema.optional(Time),
+  attemptScheduledAt: Schema.optional(Time),
 })
 
 const at = { at: Time }

@@ -97,6 +97,12 @@ export interface ActivityTask {
   readonly heartbeatTimeoutMs?: number
   /** Details of the last heartbeat of an earlier attempt (Temporal's `heartbeatDetails`). */
   readonly heartbeatDetails?: Payload
+  /** The call's `startToCloseTimeout` in ms, if it has one. */
+  readonly startToCloseMs?: number
+  /** The call's `scheduleToCloseTimeout` in ms, if it has one. */
+  readonly scheduleToCloseMs?: number
+  /** When this attempt was dispatched (epoch ms by the dispatching step's clock). */
+  readonly attemptScheduledAt?: number
 }
 
 /** Encode a stream message body. */

@@ -210,7 +210,7 @@ export class Worker {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.namespace, connection.payloads),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))

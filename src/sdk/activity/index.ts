@@ -23,10 +23,26 @@ export interface ActivityInfo {
   /** The workflow execution that called the activity (Temporal's shape of the two fields above). */
   readonly workflowExecution: { readonly workflowId: string; readonly runId: string }
   readonly workflowType: string
+  /** The connection's namespace, which the workflow runs in. */
+  readonly workflowNamespace: string
   readonly taskQueue: string
+  /** When the activity was first scheduled (epoch ms). */
   readonly scheduledTimestampMs: number
+  /** When this attempt was scheduled (epoch ms); `scheduledTimestampMs` for the first one. */
+  readonly currentAttemptScheduledTimestampMs: number
+  /** Always `false`: local activities are not supported yet. */
+  readonly isLocal: boolean
+  /**
+   * Opaque bytes naming this attempt (Temporal's `taskToken`); completing an
+   * activity asynchronously with it is not supported yet.
+   */
+  readonly taskToken: Uint8Array
   /** Epoch ms after which this attempt has timed out, if it has a deadline. */
   readonly deadline?: number
+  /** The call's `startToCloseTimeout` in ms, if it has one. */
+  readonly startToCloseTimeoutMs?: number
+  /** The call's `scheduleToCloseTimeout` in ms, if it has one. */
+  readonly scheduleToCloseTimeoutMs?: number
   /** The call's `heartbeatTimeout` in ms, if it has one. */
   readonly heartbeatTimeoutMs?: number
   /**
@@ -156,5 +172,5 @@ export const cancellationSignal = (): AbortSignal => Context.current().cancellat
 /** Rejects with a `CancelledFailure` when the activity is cancelled (`Context.current().cancelled`). */
 export const cancelled = (): Promise<never> => Context.current().cancelled
 
-export { CancelledFailure } from "../failures.ts"
+export { ApplicationFailure, CancelledFailure } from "../failures.ts"
 export type { Duration } from "../../core/duration.ts"
