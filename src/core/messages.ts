@@ -105,5 +105,19 @@ export interface ActivityTask {
   readonly attemptScheduledAt?: number
 }
 
+/**
+ * What an activity attempt's task token names (Temporal's `taskToken`):
+ * where its outcome goes, and which attempt it is — an outcome sent for an
+ * attempt no longer current is refused.
+ */
+export interface TaskToken {
+  readonly namespace: string
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowTaskQueue: string
+  readonly seq: number
+  readonly attempt: number
+}
+
 /** Encode a stream message body. */
 export const encodeMessage = (message: WorkflowMessage | ActivityTask): string => JSON.stringify(message)

@@ -6,11 +6,12 @@
  * atomically with its `Start` message, so a duplicate id is rejected at once).
  */
 import { Clock, Data, Effect, Option } from "effect"
-import type { WorkflowMessage } from "../core/messages.ts"
+import type { TaskToken, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun } from "../core/state.ts"
 import { type ClientSignal, reduce, requestSignalWithStart, requestStart } from "../core/reduce.ts"
 import { Store, type StoreError } from "../stores/Store.ts"
+import { stillWanted } from "./activityTasks.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 import { nextWriteToken } from "./writeToken.ts"
@@ -20,6 +21,9 @@ export class WorkflowAlreadyRunning extends Data.TaggedError("WorkflowAlreadyRun
 
 /** No execution with this id (or, for `requireRunning`, none running). */
 export class WorkflowNotFound extends Data.TaggedError("WorkflowNotFound")<{ readonly workflowId: string; readonly message: string }> {}
+
+/** An outcome sent with a task token for an attempt its workflow no longer waits for (retried, timed out, closed). */
+export class ActivityNotFound extends Data.TaggedError("ActivityNotFound")<{ readonly message: string }> {}
 
 /** A query got no answer in time (no worker for the task queue?). */
 export class QueryTimedOut extends Data.TaggedError("QueryTimedOut")<{ readonly workflowId: string; readonly name: string; readonly timeoutMs: number }> {}
@@ -94,6 +98,26 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
       return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} is not running (status ${state.status})` })
     }
     yield* sendToWorkflow(state.taskQueue, workflowId, message(state))
+  }))
+})
+
+/**
+ * Report on an activity attempt from outside its worker (async completion):
+ * append `message` to its workflow's stream if the attempt `token` names is
+ * still the one the workflow waits for, else `ActivityNotFound`. An attempt
+ * that stops being current between the check and the append is safe: the
+ * reducer ignores outcomes of attempts that are not current.
+ */
+export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (token: TaskToken, message: WorkflowMessage) {
+  return yield* retryBriefOutage(Effect.gen(function* () {
+    const { state } = yield* loadExecution(token.workflowId)
+    if (!stillWanted(state, token)) {
+      return yield* new ActivityNotFound({
+        message: `activity ${token.seq} (attempt ${token.attempt}) of workflow ${token.workflowId} run ${token.runId} is not running: ` +
+          `it was retried, timed out, completed or cancelled, or its workflow closed`,
+      })
+    }
+    yield* sendToWorkflow(token.workflowTaskQueue, token.workflowId, message)
   }))
 })
 

@@ -24,6 +24,7 @@ import {
 import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
 import { checkOptions, UNSUPPORTED_CLIENT, UNSUPPORTED_CLIENT_START } from "./internal/options.ts"
+import { AsyncCompletionClient } from "./asyncCompletion.ts"
 import { DeadLetterClient } from "./deadLetters.ts"
 import {
   QueryFailedError,
@@ -298,6 +299,8 @@ export class Client {
   readonly workflow: WorkflowClient
   /** The task queues' parked messages: list, retry, purge. */
   readonly deadLetters: DeadLetterClient
+  /** Async activity completion by task token (Temporal's `client.activity`). */
+  readonly activity: AsyncCompletionClient
   readonly connection: Connection
   constructor(options: ClientOptions = {}) {
     checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
@@ -312,5 +315,6 @@ export class Client {
     this.connection = connection
     this.workflow = new WorkflowClient(connection)
     this.deadLetters = new DeadLetterClient(connection)
+    this.activity = new AsyncCompletionClient(connection)
   }
 }

@@ -32,10 +32,7 @@ export interface ActivityInfo {
   readonly currentAttemptScheduledTimestampMs: number
   /** Always `false`: local activities are not supported yet. */
   readonly isLocal: boolean
-  /**
-   * Opaque bytes naming this attempt (Temporal's `taskToken`); completing an
-   * activity asynchronously with it is not supported yet.
-   */
+  /** Opaque bytes naming this attempt (Temporal's `taskToken`): pass them to `client.activity.complete` and co. */
   readonly taskToken: Uint8Array
   /** Epoch ms after which this attempt has timed out, if it has a deadline. */
   readonly deadline?: number
@@ -53,6 +50,20 @@ export interface ActivityInfo {
   readonly idempotencyKey: string
   /** Details of the last heartbeat of an earlier attempt (resume from there), if any. */
   readonly heartbeatDetails: unknown
+}
+
+/**
+ * Thrown by an activity that will be completed later, from anywhere, by
+ * `client.activity.complete(taskToken, result)` (or `fail`,
+ * `reportCancellation`): its worker reports nothing. The attempt's
+ * `startToCloseTimeout`, `heartbeatTimeout` and `scheduleToCloseTimeout`
+ * still apply; `client.activity.heartbeat(taskToken)` keeps it alive.
+ */
+export class CompleteAsyncError extends Error {
+  override readonly name = "CompleteAsyncError"
+  constructor() {
+    super("Activity will complete asynchronously")
+  }
 }
 
 const storage = new AsyncLocalStorage<Context>()

@@ -2,10 +2,10 @@
  * The worker's `ActivityExecutor`: look up the activity function, run it with
  * its `Context`, and turn its outcome into data.
  */
-import type { ActivityTask } from "../../core/messages.ts"
+import type { ActivityTask, TaskToken } from "../../core/messages.ts"
 import { decode, decodeArgs, encode } from "../../core/payload.ts"
 import type { ActivityExecutor, ActivityOutcome } from "../../effects/executors.ts"
-import { Context } from "../activity/index.ts"
+import { CompleteAsyncError, Context } from "../activity/index.ts"
 import { ApplicationFailure, toFailureInfo } from "../failures.ts"
 import type { PayloadGuard } from "./payloadGuard.ts"
 
@@ -33,7 +33,7 @@ const taskToken = (task: ActivityTask, namespace: string): Uint8Array =>
       workflowTaskQueue: task.workflowTaskQueue,
       seq: task.seq,
       attempt: task.attempt,
-    }),
+    } satisfies TaskToken),
   )
 
 /**
@@ -102,7 +102,7 @@ export const makeActivityExecutor = (activities: Activities, taskQueue: string, 
       }
       return { ok: true, result }
     } catch (error) {
-      return { ok: false, failure: toFailureInfo(error) }
+      return error instanceof CompleteAsyncError ? { ok: "async" } : { ok: false, failure: toFailureInfo(error) }
     }
   },
 })
