@@ -101,25 +101,46 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
   }))
 })
 
+/** An activity named by its ids (Temporal's `FullActivityId`): its current attempt, in the latest run unless `runId` is given. */
+export interface FullActivityId {
+  readonly workflowId: string
+  readonly runId?: string
+  readonly activityId: string
+}
+
 /**
  * Report on an activity attempt from outside its worker (async completion):
- * append `message` to its workflow's stream if the attempt `token` names is
- * still the one the workflow waits for, else `ActivityNotFound`. An attempt
- * that stops being current between the check and the append is safe: the
- * reducer ignores outcomes of attempts that are not current.
+ * append `message(token)` to its workflow's stream if the attempt `target`
+ * names (a task token, or ids naming the current attempt) is still the one the
+ * workflow waits for, else `ActivityNotFound`. An attempt that stops being
+ * current between the check and the append is safe: the reducer ignores
+ * outcomes of attempts that are not current.
  */
-export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (token: TaskToken, message: WorkflowMessage) {
+export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
+  target: Omit<TaskToken, "namespace"> | FullActivityId,
+  message: (token: Pick<TaskToken, "runId" | "seq" | "attempt">) => WorkflowMessage,
+) {
   return yield* retryBriefOutage(Effect.gen(function* () {
-    const { state } = yield* loadExecution(token.workflowId)
-    if (!stillWanted(state, token)) {
+    const { state } = yield* loadExecution(target.workflowId)
+    const token = "seq" in target ? target : currentAttempt(state, target)
+    if (state === undefined || token === undefined || !stillWanted(state, token)) {
+      const which = "seq" in target ? `${target.seq} (attempt ${target.attempt})` : target.activityId
       return yield* new ActivityNotFound({
-        message: `activity ${token.seq} (attempt ${token.attempt}) of workflow ${token.workflowId} run ${token.runId} is not running: ` +
+        message: `activity ${which} of workflow ${target.workflowId}${target.runId === undefined ? "" : ` run ${target.runId}`} is not running: ` +
           `it was retried, timed out, completed or cancelled, or its workflow closed`,
       })
     }
-    yield* sendToWorkflow(token.workflowTaskQueue, token.workflowId, message)
+    yield* sendToWorkflow(state.taskQueue, target.workflowId, message({ runId: token.runId, seq: token.seq, attempt: token.attempt }))
   }))
 })
+
+/** The current attempt of the activity `id` names, if its run is the one asked for. */
+const currentAttempt = (state: ExecutionState | undefined, id: FullActivityId) => {
+  const seq = Number(id.activityId)
+  const activity = state?.activities[seq]
+  if (state === undefined || activity === undefined || (id.runId !== undefined && id.runId !== state.runId)) return undefined
+  return { runId: state.runId, seq, attempt: activity.attempt }
+}
 
 /**
  * Terminate a running execution at once: the client runs the same pure

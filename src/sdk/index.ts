@@ -14,7 +14,7 @@ export {
   type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
 } from "./client.ts"
-export { AsyncCompletionClient } from "./asyncCompletion.ts"
+export { AsyncCompletionClient, type FullActivityId } from "./asyncCompletion.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"

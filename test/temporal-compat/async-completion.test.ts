@@ -112,10 +112,26 @@ describe.each([
     })
   })
 
+  it("completes by { workflowId, activityId } (the current attempt), and refuses another run's ids", async () => {
+    await run(async (client, taskQueue, tokens) => {
+      const workflowId = `async-${randomUUID()}`
+      const handle = await client.workflow.start(workflows.charge, { taskQueue, workflowId, args: [9] })
+      await tokens.next()
+      const { runId, pendingActivities } = await handle.describe()
+      const activityId = pendingActivities[0]!.activityId
+      await expect(client.activity.complete({ workflowId, runId: "another-run", activityId }, "wrong run")).rejects.toBeInstanceOf(ActivityNotFoundError)
+      await expect(client.activity.complete({ workflowId, runId, activityId: "999" }, "no such activity")).rejects.toBeInstanceOf(ActivityNotFoundError)
+      await client.activity.heartbeat({ workflowId, runId, activityId }, "halfway")
+      await client.activity.complete({ workflowId, activityId }, "charged 9")
+      expect(await handle.result()).toBe("charged 9")
+    })
+  })
+
   it("rejects a token that is not one", async () => {
     await run(async (client) => {
       await expect(client.activity.complete(new TextEncoder().encode("{}"), 1)).rejects.toBeInstanceOf(InvalidArgumentError)
       await expect(client.activity.complete("token" as unknown as Uint8Array, 1)).rejects.toBeInstanceOf(InvalidArgumentError)
+      await expect(client.activity.fail({ workflowId: "w" } as never, new Error("x"))).rejects.toBeInstanceOf(InvalidArgumentError)
     })
   })
 })
