@@ -16,7 +16,7 @@
 import { Result, Schema } from "effect"
 import type { FailureInfo } from "./failure.ts"
 import type { JournalEntry } from "./journal.ts"
-import type { ActivityTask, WorkflowMessage } from "./messages.ts"
+import type { ActivityTask, TaskToken, WorkflowMessage } from "./messages.ts"
 import type { ExecutionState } from "./state.ts"
 
 /** Why a stored string could not be decoded. */
@@ -170,6 +170,9 @@ export const ActivityTaskSchema = Schema.Struct({
   heartbeatTimeoutMs: Schema.optional(Time),
   heartbeatDetails: PayloadField,
   headers: Headers,
+  startToCloseMs: Schema.optional(Time),
+  scheduleToCloseMs: Schema.optional(Time),
+  attemptScheduledAt: Schema.optional(Time),
 })
 
 const at = { at: Time }
@@ -342,6 +345,19 @@ export const decodeWorkflowMessage: (body: string) => Result.Result<WorkflowMess
 export const decodeActivityTask: (body: string) => Result.Result<ActivityTask, Undecodable> = check(
   ActivityTaskSchema as Schema.Codec<unknown>,
   "invalid activity task",
+)
+
+/** Decode the text of an activity task token (given back by a client: async completion). */
+export const decodeTaskToken: (text: string) => Result.Result<TaskToken, Undecodable> = check(
+  Schema.Struct({
+    namespace: Schema.String,
+    workflowId: Schema.String,
+    runId: Schema.String,
+    workflowTaskQueue: Schema.String,
+    seq: Seq,
+    attempt: Schema.Int,
+  }) as Schema.Codec<unknown>,
+  "invalid task token",
 )
 
 /** Decode a stored execution state. */

@@ -134,6 +134,26 @@ export interface ActivityTask {
   readonly heartbeatDetails?: Payload
   /** Set by the workflow's `scheduleActivity` interceptors; activity inbound `execute` sees them. */
   readonly headers?: Headers
+  /** The call's `startToCloseTimeout` in ms, if it has one. */
+  readonly startToCloseMs?: number
+  /** The call's `scheduleToCloseTimeout` in ms, if it has one. */
+  readonly scheduleToCloseMs?: number
+  /** When this attempt was dispatched (epoch ms by the dispatching step's clock). */
+  readonly attemptScheduledAt?: number
+}
+
+/**
+ * What an activity attempt's task token names (Temporal's `taskToken`):
+ * where its outcome goes, and which attempt it is — an outcome sent for an
+ * attempt no longer current is refused.
+ */
+export interface TaskToken {
+  readonly namespace: string
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowTaskQueue: string
+  readonly seq: number
+  readonly attempt: number
 }
 
 /** Encode a stream message body. */

@@ -177,8 +177,11 @@ export const dispatchActivity = (step: Step, seq: number, activity: ActivityStat
     activityType: activity.activityType,
     args: activity.args,
     scheduledAt: activity.scheduledAt,
+    attemptScheduledAt: now,
   }
   if (deadline !== Infinity) task.deadline = deadline
+  if (startToCloseMs !== undefined) task.startToCloseMs = startToCloseMs
+  if (scheduleToCloseMs !== undefined) task.scheduleToCloseMs = scheduleToCloseMs
   if (heartbeatTimeoutMs !== undefined) task.heartbeatTimeoutMs = heartbeatTimeoutMs
   if (activity.heartbeatDetails !== undefined) task.heartbeatDetails = activity.heartbeatDetails
   if (activity.headers !== undefined) task.headers = activity.headers

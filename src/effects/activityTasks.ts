@@ -2,7 +2,10 @@
  * The activity-task interpreter: read an activity task, run it, and write
  * its outcome to the workflow's stream while acknowledging the task — one
  * atomic `complete`. Activities run at least once: a worker that dies
- * mid-activity leaves the task pending, and it is re-delivered.
+ * mid-activity leaves the task pending, and it is re-delivered. An activity
+ * that completes asynchronously has its task acknowledged with no report: the
+ * workflow keeps waiting, under the attempt's durable timeout timers, for a
+ * client to send the outcome with its task token.
  */
 import { Clock, type Context, Effect, Latch, Result } from "effect"
 import { describeFailure } from "../core/failure.ts"
@@ -25,8 +28,8 @@ export interface ActivityTaskConfig {
   readonly heartbeatThrottleMs: number
 }
 
-/** Is the attempt `task` describes still the one its workflow waits for? */
-const stillWanted = (state: ExecutionState | undefined, task: ActivityTask): boolean => {
+/** Is the attempt `task` (or a task token) describes still the one its workflow waits for? */
+export const stillWanted = (state: ExecutionState | undefined, task: Pick<ActivityTask, "runId" | "seq" | "attempt">): boolean => {
   const activity = state?.activities[task.seq]
   return state !== undefined && state.status === "RUNNING" && state.runId === task.runId && activity?.attempt === task.attempt && activity.dispatched
 }
@@ -116,10 +119,12 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
         Effect.ignore,
       )),
   )
-  const message: WorkflowMessage = outcome.ok
+  const message: WorkflowMessage | undefined = outcome.ok === "async"
+    ? undefined
+    : outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
-  if (!outcome.ok && !entry.abandoned) {
+  if (outcome.ok === false && !entry.abandoned) {
     // As Temporal's worker: a failed attempt is a warning, unless the code marked the failure BENIGN (expected).
     const line = `activity ${task.activityType} (workflow ${task.workflowId}, attempt ${task.attempt}) failed: ${describeFailure(outcome.failure)}`
     yield* outcome.failure.category === "BENIGN" ? Effect.logDebug(line) : Effect.logWarning(line)

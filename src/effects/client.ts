@@ -6,7 +6,7 @@
  * atomically with its `Start` message, so a duplicate id is rejected at once).
  */
 import { Clock, Data, Effect, Option } from "effect"
-import type { WorkflowMessage } from "../core/messages.ts"
+import type { TaskToken, WorkflowMessage } from "../core/messages.ts"
 import type { Headers, Payload } from "../core/payload.ts"
 import type { ExecutionState, NewRun, UpdateState } from "../core/state.ts"
 import {
@@ -22,6 +22,7 @@ import {
   type WorkflowIdConflictPolicy,
 } from "../core/reduce.ts"
 import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
+import { stillWanted } from "./activityTasks.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 import { nextWriteToken } from "./writeToken.ts"
@@ -31,6 +32,9 @@ export class WorkflowAlreadyRunning extends Data.TaggedError("WorkflowAlreadyRun
 
 /** No execution with this id (or, for `requireRunning`, none running). */
 export class WorkflowNotFound extends Data.TaggedError("WorkflowNotFound")<{ readonly workflowId: string; readonly message: string }> {}
+
+/** An outcome sent with a task token for an attempt its workflow no longer waits for (retried, timed out, closed). */
+export class ActivityNotFound extends Data.TaggedError("ActivityNotFound")<{ readonly message: string }> {}
 
 /** A query got no answer in time (no worker for the task queue?). */
 export class QueryTimedOut extends Data.TaggedError("QueryTimedOut")<{ readonly workflowId: string; readonly name: string; readonly timeoutMs: number }> {}
@@ -149,6 +153,47 @@ export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: str
     yield* sendToWorkflow(state.taskQueue, workflowId, message(state))
   }))
 })
+
+/** An activity named by its ids (Temporal's `FullActivityId`): its current attempt, in the latest run unless `runId` is given. */
+export interface FullActivityId {
+  readonly workflowId: string
+  readonly runId?: string
+  readonly activityId: string
+}
+
+/**
+ * Report on an activity attempt from outside its worker (async completion):
+ * append `message(token)` to its workflow's stream if the attempt `target`
+ * names (a task token, or ids naming the current attempt) is still the one the
+ * workflow waits for, else `ActivityNotFound`. An attempt that stops being
+ * current between the check and the append is safe: the reducer ignores
+ * outcomes of attempts that are not current.
+ */
+export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
+  target: Omit<TaskToken, "namespace"> | FullActivityId,
+  message: (token: Pick<TaskToken, "runId" | "seq" | "attempt">) => WorkflowMessage,
+) {
+  return yield* retryBriefOutage(Effect.gen(function* () {
+    const { state } = yield* loadExecution(target.workflowId)
+    const token = "seq" in target ? target : currentAttempt(state, target)
+    if (state === undefined || token === undefined || !stillWanted(state, token)) {
+      const which = "seq" in target ? `${target.seq} (attempt ${target.attempt})` : target.activityId
+      return yield* new ActivityNotFound({
+        message: `activity ${which} of workflow ${target.workflowId}${target.runId === undefined ? "" : ` run ${target.runId}`} is not running: ` +
+          `it was retried, timed out, completed or cancelled, or its workflow closed`,
+      })
+    }
+    yield* sendToWorkflow(state.taskQueue, target.workflowId, message({ runId: token.runId, seq: token.seq, attempt: token.attempt }))
+  }))
+})
+
+/** The current attempt of the activity `id` names, if its run is the one asked for. */
+const currentAttempt = (state: ExecutionState | undefined, id: FullActivityId) => {
+  const seq = Number(id.activityId)
+  const activity = state?.activities[seq]
+  if (state === undefined || activity === undefined || (id.runId !== undefined && id.runId !== state.runId)) return undefined
+  return { runId: state.runId, seq, attempt: activity.attempt }
+}
 
 /**
  * Terminate a running execution at once: the client runs the same pure

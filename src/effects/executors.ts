@@ -47,7 +47,11 @@ export interface WorkflowExecutor<R = unknown> {
 }
 
 /** The outcome of one activity attempt. */
-export type ActivityOutcome = { readonly ok: true; readonly result: Payload } | { readonly ok: false; readonly failure: FailureInfo }
+export type ActivityOutcome =
+  | { readonly ok: true; readonly result: Payload }
+  | { readonly ok: false; readonly failure: FailureInfo }
+  /** The activity completes later, through a client holding its task token: acknowledge the task, report nothing. */
+  | { readonly ok: "async" }
 
 /**
  * How an attempt learns it should stop. The `AbortSignal` is created only if

@@ -36,6 +36,7 @@ import {
   type WorkflowTimeoutOptions,
   workflowTimeoutsOf,
 } from "./internal/options.ts"
+import { AsyncCompletionClient } from "./asyncCompletion.ts"
 import { DeadLetterClient } from "./deadLetters.ts"
 import { TaskQueueClient } from "./taskQueues.ts"
 import {
@@ -680,6 +681,8 @@ export class Client {
   readonly deadLetters: DeadLetterClient
   /** The namespace's declared search-attribute keys, which list filters may name. */
   readonly searchAttributes: SearchAttributeClient
+  /** Async activity completion by task token (Temporal's `client.activity`). */
+  readonly activity: AsyncCompletionClient
   readonly connection: Connection
   constructor(options: ClientOptions = {}) {
     checkOptions("new Client(options)", options, CLIENT_OPTIONS, UNSUPPORTED_CLIENT)
@@ -704,6 +707,7 @@ export class Client {
     this.workflow = new WorkflowClient(connection, workflowInterceptors)
     this.deadLetters = new DeadLetterClient(connection)
     this.searchAttributes = new SearchAttributeClient(connection)
+    this.activity = new AsyncCompletionClient(connection)
   }
 
   /** A task queue, to describe what waits on it (streams, consumers, timers, dead letters). */

@@ -35,6 +35,15 @@ export class WorkflowUpdateFailedError extends Error {
   }
 }
 
+/**
+ * `client.activity.complete/fail/heartbeat/reportCancellation` with a task
+ * token of an attempt its workflow no longer waits for: retried, timed out,
+ * completed, cancelled, or its workflow closed.
+ */
+export class ActivityNotFoundError extends Error {
+  override readonly name = "ActivityNotFoundError"
+}
+
 /** A query name the workflow has no handler for. */
 export class QueryNotRegisteredError extends Error {
   override readonly name = "QueryNotRegisteredError"

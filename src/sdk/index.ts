@@ -20,6 +20,7 @@ export {
   type WorkflowUpdateOptions,
   WorkflowUpdateStage,
 } from "./client.ts"
+export { AsyncCompletionClient, type FullActivityId } from "./asyncCompletion.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
 export { TaskQueueClient, type TaskQueueDescription } from "./taskQueues.ts"
@@ -34,6 +35,7 @@ export {
   type WorkflowHistory,
 } from "./worker.ts"
 export {
+  ActivityNotFoundError,
   DeadLetterNotFoundError,
   DeterminismViolationError,
   QueryFailedError,

@@ -244,7 +244,7 @@ export class Worker {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue, connection.payloads, interceptors.activity),
+          executor: makeActivityExecutor(activities, options.taskQueue, connection.namespace, connection.payloads, interceptors.activity),
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))

@@ -15,11 +15,11 @@ import {
 
 const schedule = (seq: number, opts: ActivityOptionsResolved): WorkflowCommand =>
   ({ type: "ScheduleActivity", seq, activityType: "charge", args: ["1"], options: opts })
-const sendActivity = (seq: number, extra: { deadline?: number; heartbeatTimeoutMs?: number }): Command => ({
+const sendActivity = (seq: number, extra: { deadline?: number; heartbeatTimeoutMs?: number; startToCloseMs?: number; scheduleToCloseMs?: number }): Command => ({
   type: "SendActivity",
   taskQueue: "acts",
   key: "wf",
-  task: { workflowId: "wf", runId: "r1", workflowType: "order", workflowTaskQueue: "q", seq, attempt: 1, activityType: "charge", args: ["1"], scheduledAt: T1, ...extra },
+  task: { workflowId: "wf", runId: "r1", workflowType: "order", workflowTaskQueue: "q", seq, attempt: 1, activityType: "charge", args: ["1"], scheduledAt: T1, attemptScheduledAt: T1, ...extra },
 })
 
 describe("completeTask: journal", () => {
@@ -57,7 +57,7 @@ describe("completeTask: commands", () => {
     const t = completeTask(running(), [schedule(1, opts)], T1)
     expect(t.commands).toStrictEqual(deadline === undefined
       ? [sendActivity(1, {})]
-      : [sendActivity(1, { deadline }), setTimer("timeout:1", deadline, { kind: "activityTimeout", seq: 1, attempt: 1 })])
+      : [sendActivity(1, { deadline, ...patch }), setTimer("timeout:1", deadline, { kind: "activityTimeout", seq: 1, attempt: 1 })])
     expect(t.state?.activities).toStrictEqual({ 1: activity({ options: opts, scheduledAt: T1 }) })
   })
 
@@ -177,7 +177,7 @@ describe("completeTask: closing commands", () => {
   it("cancels what the same batch started before closing", () => {
     const t = completeTask(running(), [schedule(1, options({ startToCloseMs: 1000 })), { type: "StartTimer", seq: 2, durationMs: 5 }, { type: "CancelWorkflow" }], T1)
     expect(t.commands).toStrictEqual([
-      sendActivity(1, { deadline: T1 + 1000 }),
+      sendActivity(1, { deadline: T1 + 1000, startToCloseMs: 1000 }),
       setTimer("timeout:1", T1 + 1000, { kind: "activityTimeout", seq: 1, attempt: 1 }),
       setTimer("sleep:2", T1 + 5, { kind: "sleep", seq: 2 }),
       cancelTimer("sleep:2"),

@@ -23,10 +23,23 @@ export interface ActivityInfo {
   /** The workflow execution that called the activity (Temporal's shape of the two fields above). */
   readonly workflowExecution: { readonly workflowId: string; readonly runId: string }
   readonly workflowType: string
+  /** The connection's namespace, which the workflow runs in. */
+  readonly workflowNamespace: string
   readonly taskQueue: string
+  /** When the activity was first scheduled (epoch ms). */
   readonly scheduledTimestampMs: number
+  /** When this attempt was scheduled (epoch ms); `scheduledTimestampMs` for the first one. */
+  readonly currentAttemptScheduledTimestampMs: number
+  /** Always `false`: local activities are not supported yet. */
+  readonly isLocal: boolean
+  /** Opaque bytes naming this attempt (Temporal's `taskToken`): pass them to `client.activity.complete` and co. */
+  readonly taskToken: Uint8Array
   /** Epoch ms after which this attempt has timed out, if it has a deadline. */
   readonly deadline?: number
+  /** The call's `startToCloseTimeout` in ms, if it has one. */
+  readonly startToCloseTimeoutMs?: number
+  /** The call's `scheduleToCloseTimeout` in ms, if it has one. */
+  readonly scheduleToCloseTimeoutMs?: number
   /** The call's `heartbeatTimeout` in ms, if it has one. */
   readonly heartbeatTimeoutMs?: number
   /**
@@ -37,6 +50,20 @@ export interface ActivityInfo {
   readonly idempotencyKey: string
   /** Details of the last heartbeat of an earlier attempt (resume from there), if any. */
   readonly heartbeatDetails: unknown
+}
+
+/**
+ * Thrown by an activity that will be completed later, from anywhere, by
+ * `client.activity.complete(taskToken, result)` (or `fail`,
+ * `reportCancellation`): its worker reports nothing. The attempt's
+ * `startToCloseTimeout`, `heartbeatTimeout` and `scheduleToCloseTimeout`
+ * still apply; `client.activity.heartbeat(taskToken)` keeps it alive.
+ */
+export class CompleteAsyncError extends Error {
+  override readonly name = "CompleteAsyncError"
+  constructor() {
+    super("Activity will complete asynchronously")
+  }
 }
 
 const storage = new AsyncLocalStorage<Context>()
@@ -156,5 +183,5 @@ export const cancellationSignal = (): AbortSignal => Context.current().cancellat
 /** Rejects with a `CancelledFailure` when the activity is cancelled (`Context.current().cancelled`). */
 export const cancelled = (): Promise<never> => Context.current().cancelled
 
-export { CancelledFailure } from "../failures.ts"
+export { ApplicationFailure, CancelledFailure } from "../failures.ts"
 export type { Duration } from "../../core/duration.ts"

@@ -2,9 +2,10 @@
  * The worker's `ActivityExecutor`: look up the activity function, run it with
  * its `Context`, and turn its outcome into data.
  */
+import type { ActivityTask, TaskToken } from "../../core/messages.ts"
 import { decode, decodeArgs, encode } from "../../core/payload.ts"
 import type { ActivityExecutor, ActivityOutcome } from "../../effects/executors.ts"
-import { Context } from "../activity/index.ts"
+import { CompleteAsyncError, Context } from "../activity/index.ts"
 import { ApplicationFailure, toFailureInfo } from "../failures.ts"
 import type { PayloadGuard } from "./payloadGuard.ts"
 import { type ActivityInboundCallsInterceptor, type ActivityInterceptorsFactory, composeInterceptors } from "../interceptors.ts"
@@ -20,10 +21,31 @@ export type Activities = Readonly<Record<string, (...args: Array<any>) => unknow
 const sizeFailure = (error: unknown): ApplicationFailure =>
   ApplicationFailure.nonRetryable((error as Error).message, "PayloadSizeLimitError")
 
-/** Build the executor for one worker's activities; `payloads` applies the connection's size limits to results and heartbeat details. */
+/**
+ * The bytes of an attempt's `taskToken`: what routes an outcome back to it
+ * (workflow, run, call, attempt, the workflow's task queue, namespace), as JSON.
+ */
+const taskToken = (task: ActivityTask, namespace: string): Uint8Array =>
+  new TextEncoder().encode(
+    JSON.stringify({
+      namespace,
+      workflowId: task.workflowId,
+      runId: task.runId,
+      workflowTaskQueue: task.workflowTaskQueue,
+      seq: task.seq,
+      attempt: task.attempt,
+    } satisfies TaskToken),
+  )
+
+/**
+ * Build the executor for one worker's activities, for `taskQueue` in
+ * `namespace`; `payloads` applies the connection's size limits to results and
+ * heartbeat details.
+ */
 export const makeActivityExecutor = (
   activities: Activities,
   taskQueue: string,
+  namespace: string,
   payloads?: PayloadGuard,
   interceptors: ReadonlyArray<ActivityInterceptorsFactory> = [],
 ): ActivityExecutor => ({
@@ -48,9 +70,15 @@ export const makeActivityExecutor = (
         workflowRunId: task.runId,
         workflowExecution: { workflowId: task.workflowId, runId: task.runId },
         workflowType: task.workflowType,
+        workflowNamespace: namespace,
         taskQueue,
         scheduledTimestampMs: task.scheduledAt,
+        currentAttemptScheduledTimestampMs: task.attemptScheduledAt ?? task.scheduledAt,
+        isLocal: false,
+        taskToken: taskToken(task, namespace),
         ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
+        ...(task.startToCloseMs === undefined ? {} : { startToCloseTimeoutMs: task.startToCloseMs }),
+        ...(task.scheduleToCloseMs === undefined ? {} : { scheduleToCloseTimeoutMs: task.scheduleToCloseMs }),
         ...(task.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: task.heartbeatTimeoutMs }),
         idempotencyKey: `${task.workflowId}-${task.runId}-${task.seq}`,
         heartbeatDetails: decode(task.heartbeatDetails),
@@ -87,7 +115,7 @@ export const makeActivityExecutor = (
       }
       return { ok: true, result }
     } catch (error) {
-      return { ok: false, failure: toFailureInfo(error) }
+      return error instanceof CompleteAsyncError ? { ok: "async" } : { ok: false, failure: toFailureInfo(error) }
     }
   },
 })

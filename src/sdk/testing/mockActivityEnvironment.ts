@@ -15,8 +15,12 @@ export const defaultActivityInfo: ActivityInfo = {
   workflowRunId: "00000000-0000-0000-0000-000000000000",
   workflowExecution: { workflowId: "test", runId: "00000000-0000-0000-0000-000000000000" },
   workflowType: "test",
+  workflowNamespace: "default",
   taskQueue: "test",
   scheduledTimestampMs: 1,
+  currentAttemptScheduledTimestampMs: 1,
+  isLocal: false,
+  taskToken: new Uint8Array(),
   idempotencyKey: "test-00000000-0000-0000-0000-000000000000-test",
   heartbeatDetails: undefined,
 }
