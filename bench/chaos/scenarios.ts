@@ -401,7 +401,8 @@ export const connectionResets = async (options: ScenarioOptions): Promise<Scenar
       // The first reset lands while the starts are still being spread, however short the run.
       let first = true
       while (chaos) {
-        await delay(between(500, first ? Math.max(500, Math.min(3000, options.chaosMs)) : 3000))
+        // (The starts are spread over less than chaosMs: the first reset lands in its first half.)
+        await delay(first ? between(Math.min(500, options.chaosMs / 4), Math.min(3000, options.chaosMs / 2)) : between(500, 3000))
         first = false
         if (chaos) {
           proxy.resetAll()
