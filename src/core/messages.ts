@@ -47,24 +47,29 @@ export type TimerPurpose =
 /** How a closed execution ended. */
 export type ClosedStatus = "COMPLETED" | "FAILED" | "CANCELLED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT"
 
+/** Parameters of a new run: what its `Start` carries and its initial state is made from. */
+export interface NewRun {
+  readonly workflowId: string
+  readonly runId: string
+  readonly workflowType: string
+  readonly taskQueue: string
+  readonly args: ReadonlyArray<Payload>
+  readonly parent?: ParentRef
+  readonly searchAttributes?: StoredAttributes
+  readonly memo?: Readonly<Record<string, Payload>>
+  readonly runTimeoutMs?: number
+  readonly executionTimeoutMs?: number
+  /** Set for a run that continues an execution with a timeout; a first run's is its start plus `executionTimeoutMs`. */
+  readonly executionExpiresAt?: number
+  readonly cronSchedule?: string
+  /** Set by interceptors (client start, child start, continue-as-new); workflow inbound `execute` sees them. */
+  readonly headers?: Headers
+}
+
 /** An event for one workflow execution. `runId` (when present) fences out messages for older runs. */
 export type WorkflowMessage =
-  | {
+  | (NewRun & {
       readonly type: "Start"
-      readonly workflowId: string
-      readonly runId: string
-      readonly workflowType: string
-      readonly taskQueue: string
-      readonly args: ReadonlyArray<Payload>
-      readonly parent?: ParentRef
-      readonly searchAttributes?: StoredAttributes
-      readonly memo?: Readonly<Record<string, Payload>>
-      readonly runTimeoutMs?: number
-      readonly executionTimeoutMs?: number
-      readonly executionExpiresAt?: number
-      readonly cronSchedule?: string
-      /** Set by interceptors (client start, child start, continue-as-new); workflow inbound `execute` sees them. */
-      readonly headers?: Headers
       /**
        * Sent by a client's start, which wrote the run's initial state with it:
        * that record's version, the token of that write and the state's
@@ -74,7 +79,7 @@ export type WorkflowMessage =
        * older client) a worker loads the record.
        */
       readonly record?: { readonly version: number; readonly token?: string; readonly startTime: number }
-    }
+    })
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }
   | { readonly type: "TimerFired"; readonly runId: string; readonly timer: TimerPurpose }

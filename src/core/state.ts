@@ -5,7 +5,7 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
-import type { ActivityOptionsResolved, ClosedStatus, ParentClosePolicy, ParentRef } from "./messages.ts"
+import type { ActivityOptionsResolved, ClosedStatus, NewRun, ParentClosePolicy, ParentRef } from "./messages.ts"
 import type { Headers, Payload } from "./payload.ts"
 import type { StoredAttributes } from "./searchAttributes.ts"
 
@@ -119,23 +119,8 @@ export interface ExecutionState {
   readonly cronStartAt?: number
 }
 
-/** Parameters of a new run. */
-export interface NewRun {
-  readonly workflowId: string
-  readonly runId: string
-  readonly workflowType: string
-  readonly taskQueue: string
-  readonly args: ReadonlyArray<Payload>
-  readonly parent?: ParentRef
-  readonly searchAttributes?: StoredAttributes
-  readonly memo?: Readonly<Record<string, Payload>>
-  readonly runTimeoutMs?: number
-  readonly executionTimeoutMs?: number
-  /** Set for a run that continues an execution with a timeout; a first run's is its start plus `executionTimeoutMs`. */
-  readonly executionExpiresAt?: number
-  readonly cronSchedule?: string
-  readonly headers?: Headers
-}
+/** Parameters of a new run (defined beside the `Start` message that carries them). */
+export type { NewRun }
 
 /** The state of a run that has been requested but whose `Start` is not processed yet. */
 export const initialState = (run: NewRun, now: number): ExecutionState => ({
