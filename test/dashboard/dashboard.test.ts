@@ -157,6 +157,7 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     const page = await openPage(dashboard.url)
     const rows = page.locator("#executions tbody tr")
     await expect.poll(() => rows.count()).toBe(7)
+    await expect.poll(() => page.locator("#results").getAttribute("aria-busy")).toBe("false")
     for (const id of [ids.order, `${ids.order}-ship`, ids.failing, ids.waiter, ids.stalled, ids.drifting]) {
       await expect.poll(() => page.locator("#executions").getByRole("link", { name: id, exact: true }).count()).toBe(1)
     }
@@ -271,8 +272,14 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     const row = page.locator("#dead-letters tbody tr")
     await expect.poll(() => row.count()).toBe(1)
     expect(await row.first().textContent()).toContain(key)
-    // Sampled while the page refreshes: the sparklines have at least two points.
-    await expect.poll(() => page.locator("canvas.spark").first().getAttribute("aria-label"), { timeout: 15_000 }).toMatch(/: ([2-9]|\d\d+) samples/)
+    // Sampled while the page refreshes: executions closing now show up in the throughput and latency sparklines.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => client.workflow.execute(greet, { taskQueue, workflowId: unique(`greet-${i}`), args: ["sampled"] })))
+    await eventually(async () => {
+      const queue = await (await fetch(`${dashboard.url}api/task-queues/${taskQueue}`)).json() as { samples: Array<{ meanDurationMs?: number }> }
+      return queue.samples.some((sample) => sample.meanDurationMs !== undefined) ? true : undefined
+    }, "a sample with the closed executions' duration", 15_000)
+    await page.reload()
+    await expect.poll(() => page.locator("canvas.spark").nth(1).getAttribute("aria-label")).toMatch(/^latency: ([2-9]|\d\d+) samples, latest \d+ ms$/)
     await shot(page, "task-queue")
 
     const first = (await client.deadLetters.list({ taskQueue }))[0]!

@@ -57,7 +57,10 @@ export const toast = (text, kind = "info") => {
   const el = document.getElementById("toast")
   el.className = `toast-${kind}`
   el.textContent = text
+  clearTimeout(toastTimer)
+  toastTimer = setTimeout(() => (el.textContent = ""), 5000)
 }
+let toastTimer
 
 /** Ask before a destructive action; resolves true when confirmed. */
 export const confirmAction = (title, text) => new Promise((resolve) => {
