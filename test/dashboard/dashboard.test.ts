@@ -182,6 +182,19 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await page.locator('.chip[data-status="Running"]').click()
     await expect.poll(() => rows.count()).toBe(3)
 
+    // Paging: 3 a page, newest first.
+    await page.goto(`${dashboard.url}#/executions?pageSize=3`)
+    await expect.poll(() => page.locator("#executions tbody tr td:nth-child(2)").allTextContents()).toEqual([ids.drifting, ids.stalled, ids.waiter])
+    await page.getByRole("link", { name: "Next →" }).click()
+    await expect.poll(() => page.locator(".pager").textContent()).toContain("Page 2")
+    expect(await rows.count()).toBe(3)
+    await page.getByRole("link", { name: "Next →" }).click()
+    await expect.poll(() => page.locator(".pager").textContent()).toContain("Page 3")
+    expect(await rows.count()).toBe(1)
+    expect(await page.getByRole("link", { name: "Next →" }).count()).toBe(0)
+    await page.getByRole("link", { name: "← Previous" }).click()
+    await expect.poll(() => page.locator(".pager").textContent()).toContain("Page 2")
+
     await page.getByLabel("List filter").fill("WorkflowType = ")
     await page.getByRole("button", { name: "Search" }).click()
     const error = page.locator("#query-error")

@@ -7,19 +7,20 @@ const STATUSES = ["Running", "Completed", "Failed", "Canceled", "Terminated", "T
 const REFRESH_MS = 5000
 const PAGE_SIZE = 25
 
-const hrefOf = (query, status, page) => {
-  const params = new URLSearchParams()
-  if (query) params.set("query", query)
-  if (status) params.set("status", status)
-  if (page > 0) params.set("page", String(page))
-  const search = params.toString()
-  return search === "" ? "#/" : `#/executions?${search}`
-}
-
 export const renderExecutions = (main, params) => {
   const query = params.get("query") ?? ""
   const status = params.get("status") ?? ""
   const page = Math.max(0, Number(params.get("page") ?? "0") || 0)
+  const pageSize = Math.min(200, Math.max(1, Number(params.get("pageSize") ?? PAGE_SIZE) || PAGE_SIZE))
+  const hrefOf = (query, status, page) => {
+    const params = new URLSearchParams()
+    if (query) params.set("query", query)
+    if (status) params.set("status", status)
+    if (page > 0) params.set("page", String(page))
+    if (pageSize !== PAGE_SIZE) params.set("pageSize", String(pageSize))
+    const search = params.toString()
+    return search === "" ? "#/" : `#/executions?${search}`
+  }
   const input = h("input", { id: "query", name: "query", type: "search", value: query, autocomplete: "off", spellcheck: "false", "aria-describedby": "query-help query-error", placeholder: "WorkflowType = 'order' AND ExecutionStatus = 'Running'" })
   const error = h("pre", { id: "query-error", class: "query-error", role: "alert", hidden: true })
   const chips = h("div", { class: "chips", role: "group", "aria-label": "Filter by status" })
@@ -55,7 +56,7 @@ export const renderExecutions = (main, params) => {
   let stopped = false
   const load = async () => {
     clearTimeout(timer)
-    const search = new URLSearchParams({ query, page: String(page), pageSize: String(PAGE_SIZE) })
+    const search = new URLSearchParams({ query, page: String(page), pageSize: String(pageSize) })
     if (status) search.set("status", status)
     results.setAttribute("aria-busy", "true")
     try {
