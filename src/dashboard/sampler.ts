@@ -44,7 +44,9 @@ export class TaskQueueSampler {
   async samplesOf(taskQueue: string): Promise<ReadonlyArray<TaskQueueSample>> {
     if (!this.#samples.has(taskQueue)) {
       this.#samples.set(taskQueue, [])
-      await this.#sample(taskQueue)
+      // After any sample under way: samples of one queue never overlap (each counts the closes since the one before).
+      this.#sampling = this.#sampling.then(() => this.#sample(taskQueue)).then(() => {}, () => {})
+      await this.#sampling
     }
     return this.#samples.get(taskQueue) ?? []
   }

@@ -169,6 +169,11 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await expect.poll(() => page.locator("#executions").getByText(XSS_ID, { exact: true }).count()).toBe(1)
     expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await shot(page, "executions")
+    await page.locator("#executions").getByRole("link", { name: XSS_ID, exact: true }).click()
+    await expect.poll(() => page.locator("h1 .id").textContent()).toBe(XSS_ID)
+    await expect.poll(() => page.locator("#history").getByText('started with ["<b>bold</b>"]', { exact: true }).count()).toBe(1)
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
+    await page.goBack()
 
     await page.getByLabel("List filter").fill("WorkflowType = 'failing'")
     await page.getByRole("button", { name: "Search" }).click()
