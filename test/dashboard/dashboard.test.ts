@@ -107,6 +107,8 @@ const openPage = async (url: string): Promise<Page> => {
   await page.goto(url)
   return page
 }
+/** Wait for what the page shows (a loaded machine can take seconds to render). */
+const poll = <T>(probe: () => Promise<T>) => expect.poll(probe, { timeout: 10_000, interval: 50 })
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
 const executionUrl = (id: string, base = dashboard.url) => `${base}#/executions/${encodeURIComponent(id)}`
 
@@ -156,54 +158,54 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
   it("executions: every workflow listed, status chips with counts, the query filters, a bad query shows its error inline", async () => {
     const page = await openPage(dashboard.url)
     const rows = page.locator("#executions tbody tr")
-    await expect.poll(() => rows.count()).toBe(7)
-    await expect.poll(() => page.locator("#results").getAttribute("aria-busy")).toBe("false")
+    await poll(() => rows.count()).toBe(7)
+    await poll(() => page.locator("#results").getAttribute("aria-busy")).toBe("false")
     for (const id of [ids.order, `${ids.order}-ship`, ids.failing, ids.waiter, ids.stalled, ids.drifting]) {
-      await expect.poll(() => page.locator("#executions").getByRole("link", { name: id, exact: true }).count()).toBe(1)
+      await poll(() => page.locator("#executions").getByRole("link", { name: id, exact: true }).count()).toBe(1)
     }
     expect(await page.locator('.chip[data-status="All"] .count').textContent()).toBe("7")
     expect(await page.locator('.chip[data-status="Running"] .count').textContent()).toBe("3")
     expect(await page.locator('.chip[data-status="Failed"] .count').textContent()).toBe("1")
     expect(await page.locator('.chip[data-status="Completed"] .count').textContent()).toBe("3")
     // The id that is markup shows as text, and nothing of it ran.
-    await expect.poll(() => page.locator("#executions").getByText(XSS_ID, { exact: true }).count()).toBe(1)
+    await poll(() => page.locator("#executions").getByText(XSS_ID, { exact: true }).count()).toBe(1)
     expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await shot(page, "executions")
     await page.locator("#executions").getByRole("link", { name: XSS_ID, exact: true }).click()
-    await expect.poll(() => page.locator("h1 .id").textContent()).toBe(XSS_ID)
-    await expect.poll(() => page.locator("#history").getByText('started with ["<b>bold</b>"]', { exact: true }).count()).toBe(1)
+    await poll(() => page.locator("h1 .id").textContent()).toBe(XSS_ID)
+    await poll(() => page.locator("#history").getByText('started with ["<b>bold</b>"]', { exact: true }).count()).toBe(1)
     expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await page.goBack()
 
     await page.getByLabel("List filter").fill("WorkflowType = 'failing'")
     await page.getByRole("button", { name: "Search" }).click()
-    await expect.poll(() => rows.count()).toBe(1)
+    await poll(() => rows.count()).toBe(1)
     expect(await rows.first().textContent()).toContain(ids.failing)
     expect(await rows.first().locator(".status").textContent()).toBe("Failed")
 
     await page.getByLabel("List filter").fill("")
     await page.getByRole("button", { name: "Search" }).click()
-    await expect.poll(() => rows.count()).toBe(7)
+    await poll(() => rows.count()).toBe(7)
     await page.locator('.chip[data-status="Running"]').click()
-    await expect.poll(() => rows.count()).toBe(3)
+    await poll(() => rows.count()).toBe(3)
 
     // Paging: 3 a page, newest first.
     await page.goto(`${dashboard.url}#/executions?pageSize=3`)
-    await expect.poll(() => page.locator("#executions tbody tr td:nth-child(2)").allTextContents()).toEqual([ids.drifting, ids.stalled, ids.waiter])
+    await poll(() => page.locator("#executions tbody tr td:nth-child(2)").allTextContents()).toEqual([ids.drifting, ids.stalled, ids.waiter])
     await page.getByRole("link", { name: "Next →" }).click()
-    await expect.poll(() => page.locator(".pager").textContent()).toContain("Page 2")
+    await poll(() => page.locator(".pager").textContent()).toContain("Page 2")
     expect(await rows.count()).toBe(3)
     await page.getByRole("link", { name: "Next →" }).click()
-    await expect.poll(() => page.locator(".pager").textContent()).toContain("Page 3")
+    await poll(() => page.locator(".pager").textContent()).toContain("Page 3")
     expect(await rows.count()).toBe(1)
     expect(await page.getByRole("link", { name: "Next →" }).count()).toBe(0)
     await page.getByRole("link", { name: "← Previous" }).click()
-    await expect.poll(() => page.locator(".pager").textContent()).toContain("Page 2")
+    await poll(() => page.locator(".pager").textContent()).toContain("Page 2")
 
     await page.getByLabel("List filter").fill("WorkflowType = ")
     await page.getByRole("button", { name: "Search" }).click()
     const error = page.locator("#query-error")
-    await expect.poll(() => error.isVisible()).toBe(true)
+    await poll(() => error.isVisible()).toBe(true)
     expect(await error.textContent()).toMatch(/^invalid list filter at column 15: expected a value .*, found the end of the query\n {2}WorkflowType =\n {16}\^$/)
     expect(await page.getByLabel("List filter").getAttribute("aria-invalid")).toBe("true")
     await shot(page, "executions-query-error")
@@ -212,7 +214,7 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
 
   it("one completed execution: summary with its child, and a timeline of each attempt, the backoff, the timer and the child", async () => {
     const page = await openPage(executionUrl(ids.order))
-    await expect.poll(() => page.locator("#status").textContent()).toBe("Completed")
+    await poll(() => page.locator("#status").textContent()).toBe("Completed")
     expect(await page.locator("#children").getByRole("link").textContent()).toBe(`${ids.order}-ship`)
     const bars = await page.locator("#timeline-table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)))
     const summary = bars.map(([lane, label, kind, , , outcome]) => `${lane} | ${label} | ${kind} | ${outcome}`)
@@ -236,21 +238,21 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await shot(page, "execution")
 
     await page.locator("#children").getByRole("link").click()
-    await expect.poll(() => page.locator("#parent").textContent()).toBe(ids.order)
+    await poll(() => page.locator("#parent").textContent()).toBe(ids.order)
     await page.close()
   })
 
   it("a workflow stuck on a determinism violation shows the failing task first; a retrying activity shows its attempt, failure and heartbeat", async () => {
     const page = await openPage(executionUrl(ids.drifting))
     const alert = page.locator("#task-failure")
-    await expect.poll(() => alert.isVisible()).toBe(true)
+    await poll(() => alert.isVisible()).toBe(true)
     expect(await alert.locator("h2").textContent()).toBe("Workflow task failing: DeterminismViolationError")
     expect(await alert.locator("pre").textContent()).toMatch(/step|other/)
     await shot(page, "execution-determinism")
 
     await page.goto(executionUrl(ids.stalled))
     const pending = page.locator("#pending-activities tbody tr")
-    await expect.poll(() => pending.count()).toBe(1)
+    await poll(() => pending.count()).toBe(1)
     const cells = await pending.first().locator("td").allTextContents()
     expect(cells.slice(1)).toEqual(["flaky", "SCHEDULED", "2", "Unreachable: warehouse unreachable", '{\n  "progress": "50%"\n}'])
     await shot(page, "execution-pending")
@@ -259,17 +261,17 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
 
   it("actions: a query answers, cancel asks first, then the status changes to cancelled", async () => {
     const page = await openPage(executionUrl(ids.waiter))
-    await expect.poll(() => page.locator("#status").textContent()).toBe("Running")
+    await poll(() => page.locator("#status").textContent()).toBe("Running")
     await page.getByLabel("Signal, query or update name").fill("stage")
     await page.getByRole("button", { name: "Query" }).click()
-    await expect.poll(() => page.locator("#action-output").textContent()).toBe('query returned "waiting"')
+    await poll(() => page.locator("#action-output").textContent()).toBe('query returned "waiting"')
     await page.getByRole("button", { name: "Cancel" }).click()
     const dialog = page.getByRole("dialog")
-    await expect.poll(() => dialog.isVisible()).toBe(true)
+    await poll(() => dialog.isVisible()).toBe(true)
     expect(await dialog.locator("h2").textContent()).toBe(`Cancel ${ids.waiter}?`)
     await shot(page, "execution-confirm")
     await dialog.getByRole("button", { name: "Confirm" }).click()
-    await expect.poll(() => page.locator("#status").textContent(), { timeout: 15_000 }).toBe("Cancelled")
+    await poll(() => page.locator("#status").textContent()).toBe("Cancelled")
     expect((await client.workflow.getHandle(ids.waiter).describe()).status).toBe("CANCELLED")
     await page.close()
   })
@@ -280,15 +282,15 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await eventually(async () => ((await client.deadLetters.list({ taskQueue })).length === 1 ? true : undefined), "the dead letter", 15_000)
     const page = await openPage(`${dashboard.url}#/task-queues`)
     const queues = page.locator("#task-queues tbody tr")
-    await expect.poll(() => queues.count()).toBe(2)
+    await poll(() => queues.count()).toBe(2)
     expect(await queues.locator("td:first-child").allTextContents()).toEqual(["dash", "dash-drift"])
     expect(await queues.first().locator("canvas.spark").count()).toBe(2)
     await shot(page, "task-queues")
 
     await page.getByRole("link", { name: "dash", exact: true }).click()
-    await expect.poll(() => page.locator("#workers tbody tr td").first().textContent()).toMatch(/workflow|activity/)
+    await poll(() => page.locator("#workers tbody tr td").first().textContent()).toMatch(/workflow|activity/)
     const row = page.locator("#dead-letters tbody tr")
-    await expect.poll(() => row.count()).toBe(1)
+    await poll(() => row.count()).toBe(1)
     expect(await row.first().textContent()).toContain(key)
     // Sampled while the page refreshes: executions closing now show up in the throughput and latency sparklines.
     await Promise.all(Array.from({ length: 5 }, (_, i) => client.workflow.execute(greet, { taskQueue, workflowId: unique(`greet-${i}`), args: ["sampled"] })))
@@ -297,13 +299,13 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
       return queue.samples.some((sample) => sample.meanDurationMs !== undefined) ? true : undefined
     }, "a sample with the closed executions' duration", 15_000)
     await page.reload()
-    await expect.poll(() => page.locator("canvas.spark").nth(1).getAttribute("aria-label")).toMatch(/^latency: ([2-9]|\d\d+) samples, latest \d+ ms$/)
+    await poll(() => page.locator("canvas.spark").nth(1).getAttribute("aria-label")).toMatch(/^latency: ([2-9]|\d\d+) samples, latest \d+ ms$/)
     await shot(page, "task-queue")
 
     const first = (await client.deadLetters.list({ taskQueue }))[0]!
     await row.getByRole("button", { name: "Retry" }).click()
     await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click()
-    await expect.poll(() => page.locator("#dlq-output").textContent()).toBe("retried 1 dead letter")
+    await poll(() => page.locator("#dlq-output").textContent()).toBe("retried 1 dead letter")
     // Still undecodable, it is parked again under a new id.
     await eventually(async () => {
       const letters = await client.deadLetters.list({ taskQueue })
@@ -312,7 +314,7 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await page.reload()
     await page.getByRole("button", { name: "Purge all" }).click()
     await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click()
-    await expect.poll(() => page.locator("#dlq-output").textContent()).toBe("purged 1 dead letter")
+    await poll(() => page.locator("#dlq-output").textContent()).toBe("purged 1 dead letter")
     expect(await client.deadLetters.list({ taskQueue })).toEqual([])
     await page.close()
   })
@@ -321,7 +323,7 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     const readOnly = await startDashboard({ connection, port: 0, readOnly: true })
     try {
       const page = await openPage(executionUrl(ids.stalled, readOnly.url))
-      await expect.poll(() => page.locator("#status").textContent()).toBe("Running")
+      await poll(() => page.locator("#status").textContent()).toBe("Running")
       expect(await page.locator("#read-only").isVisible()).toBe(true)
       expect(await page.getByRole("button").count()).toBe(0)
       await shot(page, "execution-read-only")
@@ -346,7 +348,7 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
       expect((await fetch(`${guarded.url}api/config`, { headers: { authorization: "Bearer wrong-token-here" } })).status).toBe(401)
       const page = await openPage(`${guarded.url}?token=${token}`)
       expect(page.url()).toBe(guarded.url)
-      await expect.poll(() => page.locator("#executions tbody tr").count()).toBeGreaterThan(0)
+      await poll(() => page.locator("#executions tbody tr").count()).toBeGreaterThan(0)
       await page.close()
     } finally {
       await guarded.close()
