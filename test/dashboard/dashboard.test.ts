@@ -285,10 +285,14 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await poll(() => queues.count()).toBe(2)
     expect(await queues.locator("td:first-child").allTextContents()).toEqual(["dash", "dash-drift"])
     expect(await queues.first().locator("canvas.spark").count()).toBe(2)
+    // dash-drift: the v1 worker (gone) and the v2 worker, each seen on its streams.
+    expect(await queues.nth(1).locator("td").nth(5).textContent()).toBe("2")
     await shot(page, "task-queues")
 
     await page.getByRole("link", { name: "dash", exact: true }).click()
-    await poll(() => page.locator("#workers tbody tr td").first().textContent()).toMatch(/workflow|activity/)
+    // One worker on the queue, seen on both its streams.
+    await poll(() => page.locator("#workers tbody tr td:nth-child(2)").allTextContents()).toEqual(["workflow", "activity"])
+    expect(new Set(await page.locator("#workers tbody tr td:first-child").allTextContents()).size).toBe(1)
     const row = page.locator("#dead-letters tbody tr")
     await poll(() => row.count()).toBe(1)
     expect(await row.first().textContent()).toContain(key)

@@ -9,7 +9,9 @@ const REFRESH_MS = 5000
 
 const streamOf = (queue, kind) => queue.streams.find((s) => s.kind === kind) ?? { length: 0, pending: 0, consumers: [], deadLetters: 0 }
 const oldest = (queue) => Math.max(0, ...queue.streams.map((s) => s.oldestPendingMs ?? 0))
-const workersOf = (queue) => new Set(queue.streams.flatMap((s) => s.consumers.map((c) => c.name))).size
+// A worker reads the workflow stream as `IDENTITY/wf` and the activity stream as `IDENTITY/act`.
+const identityOf = (consumer) => consumer.replace(/\/(wf|act)$/, "")
+const workersOf = (queue) => new Set(queue.streams.flatMap((s) => s.consumers.map((c) => identityOf(c.name)))).size
 
 /** A sparkline canvas for `values`, with the last value as its text alternative. */
 const spark = (charts, values, label, format, color) => {
@@ -105,8 +107,8 @@ export const renderTaskQueue = (main, name, config) => {
         Object.entries(q.byStatus).map(([s, n]) => `${s} ${n}`).join(", ") || "none", "."),
       table("Streams", ["Stream", "Depth", "Pending", "Oldest pending", "Dead letters", "Workers"], q.streams.map((s) =>
         [s.kind, String(s.length), String(s.pending), s.oldestPendingMs === undefined ? "—" : duration(s.oldestPendingMs), String(s.deadLetters), String(s.consumers.length)]), { id: "streams", class: "grid" }),
-      table("Workers seen (stream consumers)", ["Stream", "Worker", "Holding", "Last seen"], q.streams.flatMap((s) => s.consumers.map((c) =>
-        [s.kind, c.name, String(c.pending), `${time(now - c.idleMs)} (${duration(c.idleMs)} ago)`])), { id: "workers", class: "grid" }),
+      table("Workers seen (stream consumers)", ["Worker", "Stream", "Holding", "Last read"], q.streams.flatMap((s) => s.consumers.map((c) =>
+        [identityOf(c.name), s.kind, String(c.pending), `${time(now - c.idleMs)} (${duration(c.idleMs)} ago)`])), { id: "workers", class: "grid" }),
       h("p", {}, `Timers due now: ${q.timers.due}; next timer: ${q.timers.nextAt === undefined ? "none" : time(q.timers.nextAt)} (namespace-wide).`),
       h("section", { "aria-labelledby": "dlq-title" },
         h("h2", { id: "dlq-title" }, "Dead letters"),
