@@ -108,6 +108,8 @@ export const renderExecution = (main, workflowId, config) => {
     const o = reply.timeline.origin
     const history = reply.history
     chart?.destroy()
+    // Following re-renders every second: keep what the reader opened open.
+    const opened = [...body.querySelectorAll("details")].map((d) => d.open)
     replace(body,
       failing ? h("section", { class: "task-failure", role: "alert", id: "task-failure" },
         h("h2", {}, `Workflow task failing: ${failing.type}`),
@@ -138,6 +140,7 @@ export const renderExecution = (main, workflowId, config) => {
           String(i + 1), `+${duration(event.at - o)}`, event.task === undefined ? "" : String(event.task), event.type, reply.descriptions[i],
         ]), { id: "history", class: "grid" }),
         h("details", {}, h("summary", {}, "Raw JSON"), h("pre", { id: "history-json", class: "raw" }, json(history)))))
+    body.querySelectorAll("details").forEach((d, i) => (d.open = opened[i] ?? false))
     if (window.Chart !== undefined) chart = timelineChart(canvas, reply.timeline)
     else canvas.replaceWith(h("p", { class: "error" }, "Chart.js did not load; the timeline table below has the same bars."))
     document.body.dataset.status = e.status

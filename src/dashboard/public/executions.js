@@ -62,6 +62,9 @@ export const renderExecutions = (main, params) => {
     try {
       const reply = await api(`/api/executions?${search}`)
       if (stopped) return
+      // A refresh replaces the rows: keep the keyboard focus on the link it was on.
+      const focused = results.contains(document.activeElement) || chips.contains(document.activeElement) || pager.contains(document.activeElement)
+        ? document.activeElement.getAttribute("href") : null
       error.hidden = true
       input.removeAttribute("aria-invalid")
       renderChips(reply.counts)
@@ -82,6 +85,7 @@ export const renderExecutions = (main, params) => {
         page > 0 ? h("a", { href: hrefOf(query, status, page - 1), rel: "prev" }, "← Previous") : null,
         h("span", {}, ` Page ${page + 1} `),
         reply.hasMore ? h("a", { href: hrefOf(query, status, page + 1), rel: "next" }, "Next →") : null)
+      if (focused !== null) [...main.querySelectorAll("a")].find((a) => a.getAttribute("href") === focused)?.focus()
     } catch (failure) {
       if (stopped) return
       if (failure.body?.field === "query") {
