@@ -7,7 +7,7 @@
  * see; every page is saved as a screenshot under test/artifacts/dashboard/.
  */
 import { join } from "node:path"
-import { ApplicationFailure, Client, Connection, type Dashboard, startDashboard, Store, Worker } from "hotmesh"
+import { ApplicationFailure, Client, Connection, type Dashboard, defineSearchAttributeKey, SearchAttributeType, startDashboard, Store, Worker } from "hotmesh"
 import { Context, heartbeat } from "hotmesh/activity"
 import { condition, defineQuery, defineSignal, executeChild, proxyActivities, setHandler, sleep } from "hotmesh/workflow"
 import type { Browser, Page } from "playwright-core"
@@ -86,6 +86,7 @@ async function driftingV2(): Promise<string> {
 const redis = await useRedis()
 const namespace = unique("dash")
 const taskQueue = "dash"
+const CustomerId = defineSearchAttributeKey("CustomerId", SearchAttributeType.KEYWORD)
 const XSS_ID = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`
 
 let connection: Connection
@@ -115,10 +116,11 @@ const executionUrl = (id: string, base = dashboard.url) => `${base}#/executions/
 beforeAll(async () => {
   connection = await Connection.connect({ redis: redis.url, namespace })
   client = new Client({ connection })
+  await client.searchAttributes.define([CustomerId])
   worker = await Worker.create({ connection, taskQueue, workflows: { order, ship, failing, waiter, stalled, greet }, activities })
   running = worker.run()
   const done = await Promise.all([
-    client.workflow.execute(order, { taskQueue, workflowId: ids.order, args: [ids.order] }),
+    client.workflow.execute(order, { taskQueue, workflowId: ids.order, args: [ids.order], typedSearchAttributes: [{ key: CustomerId, value: "ada" }], memo: { note: "leave at the door" } }),
     client.workflow.execute(greet, { taskQueue, workflowId: XSS_ID, args: ["<b>bold</b>"] }),
     client.workflow.execute(failing, { taskQueue, workflowId: ids.failing }).catch((error: unknown) => error),
   ])
@@ -183,6 +185,10 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     expect(await rows.first().textContent()).toContain(ids.failing)
     expect(await rows.first().locator(".status").textContent()).toBe("Failed")
 
+    await page.getByLabel("List filter").fill("CustomerId = 'ada'")
+    await page.getByRole("button", { name: "Search" }).click()
+    await poll(() => rows.locator("td:nth-child(2)").allTextContents()).toEqual([ids.order])
+
     await page.getByLabel("List filter").fill("")
     await page.getByRole("button", { name: "Search" }).click()
     await poll(() => rows.count()).toBe(7)
@@ -216,6 +222,8 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     const page = await openPage(executionUrl(ids.order))
     await poll(() => page.locator("#status").textContent()).toBe("Completed")
     expect(await page.locator("#children").getByRole("link").textContent()).toBe(`${ids.order}-ship`)
+    expect(await page.locator("#search-attributes tbody td").allTextContents()).toEqual(["CustomerId", "ada"])
+    expect(await page.locator("#memo tbody td").allTextContents()).toEqual(["note", "leave at the door"])
     const bars = await page.locator("#timeline-table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)))
     const summary = bars.map(([lane, label, kind, , , outcome]) => `${lane} | ${label} | ${kind} | ${outcome}`)
     expect(summary).toEqual([
