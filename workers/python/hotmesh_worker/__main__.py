@@ -20,7 +20,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m hotmesh_worker", description="Serve HotMesh activities from Python.")
     parser.add_argument("module", help="module whose ACTIVITIES dict (or public functions) are served")
     parser.add_argument("--redis", default="redis://localhost:6379", help="Redis URL (default redis://localhost:6379)")
-    parser.add_argument("--namespace", default="hotmesh", help="HotMesh namespace (default hotmesh)")
+    parser.add_argument("--namespace", default="default", help="HotMesh namespace (default: default)")
     parser.add_argument("--task-queue", required=True, help="activity task queue to serve")
     parser.add_argument("--concurrency", type=int, default=10, help="activities run at once (default 10)")
     parser.add_argument("--visibility-timeout-ms", type=int, default=30_000,

@@ -171,7 +171,7 @@ class Worker:
         self,
         redis_client: Any,
         task_queue: str,
-        namespace: str = "hotmesh",
+        namespace: str = "default",
         concurrency: int = 10,
         visibility_timeout_ms: int = 30_000,
         max_deliveries: int = 10,
