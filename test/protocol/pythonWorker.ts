@@ -28,9 +28,12 @@ export interface PythonWorkerOptions {
   readonly namespace: string
   readonly taskQueue: string
   readonly visibilityTimeoutMs?: number
-  /** Module with the activities (found in test/protocol/fixtures). Default `py_activities`. */
+  /** Module with the activities. Default `py_activities` (test/protocol/fixtures). */
   readonly module?: string
+  /** Where else to look for it (PYTHONPATH entries). */
+  readonly paths?: ReadonlyArray<string>
   readonly consumer?: string
+  readonly concurrency?: number
 }
 
 const exited = (child: ChildProcess): Promise<number | null> =>
@@ -46,11 +49,12 @@ export const startPythonWorker = (options: PythonWorkerOptions): Promise<PythonW
     "--redis", options.redisUrl, "--namespace", options.namespace, "--task-queue", options.taskQueue,
     "--visibility-timeout-ms", String(options.visibilityTimeoutMs ?? 30_000),
     ...(options.consumer === undefined ? [] : ["--consumer", options.consumer]),
+    ...(options.concurrency === undefined ? [] : ["--concurrency", String(options.concurrency)]),
   ]
   const child = spawn(python, args, {
     env: {
       ...process.env,
-      PYTHONPATH: [join(root, "workers", "python"), join(here, "fixtures")].join(":"),
+      PYTHONPATH: [join(root, "workers", "python"), join(here, "fixtures"), ...(options.paths ?? [])].join(":"),
       PYTHONUNBUFFERED: "1",
       TEST_REDIS_URL: options.redisUrl,
     },
