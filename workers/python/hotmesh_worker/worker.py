@@ -268,30 +268,48 @@ class Worker:
             ready()
         rotation = 0
         block_ms = max(1, int(min(1_000, self.visibility_timeout_ms / 2)))
+        outage = 0
         try:
             while not self._stop.is_set():
                 if not self._slots.acquire(timeout=0.5):
                     continue
                 self._slots.release()
-                got = 0
-                for i in range(partitions):
-                    stream = self.streams[(rotation + i) % partitions]
-                    free = self._free()
-                    if free == 0:
-                        break
-                    reply = self._fcall("hotmesh_claim", stream, self.consumer, free, self.visibility_timeout_ms,
-                                        self.max_deliveries, cursors[stream])
-                    cursors[stream], wait_from[stream] = reply[0], reply[2]
-                    for j in range(3, len(reply), 3):
-                        got += 1
-                        self._start(stream, reply[j], int(reply[j + 1]), json.loads(reply[j + 2]))
+                try:
+                    got = self._claim_round(rotation, cursors, wait_from)
+                    outage = 0
+                except (redis.ConnectionError, redis.TimeoutError) as error:
+                    # Redis unreachable: back off and try again; running tasks keep their claims until it returns.
+                    outage += 1
+                    _log.warning("hotmesh_worker: claiming failed (%s); retrying", error)
+                    self._stop.wait(min(2.0, 0.05 * 2 ** outage))
+                    continue
                 rotation += 1
                 if got == 0 and not self._stop.is_set():
                     # Nothing to claim: wait for a new entry on any partition (or re-scan for stalled ones).
-                    self.redis.xread(wait_from, count=1, block=block_ms)
+                    try:
+                        self.redis.xread(wait_from, count=1, block=block_ms)
+                    except (redis.ConnectionError, redis.TimeoutError):
+                        continue
         finally:
             self._stop.set()
             self._give_back()
+
+    def _claim_round(self, rotation: int, cursors: Dict[str, str], wait_from: Dict[str, str]) -> int:
+        """One claim on each partition in turn (from ``rotation``), while slots are free; returns how many."""
+        partitions = len(self.streams)
+        got = 0
+        for i in range(partitions):
+            stream = self.streams[(rotation + i) % partitions]
+            free = self._free()
+            if free == 0:
+                break
+            reply = self._fcall("hotmesh_claim", stream, self.consumer, free, self.visibility_timeout_ms,
+                                self.max_deliveries, cursors[stream])
+            cursors[stream], wait_from[stream] = reply[0], reply[2]
+            for j in range(3, len(reply), 3):
+                got += 1
+                self._start(stream, reply[j], int(reply[j + 1]), json.loads(reply[j + 2]))
+        return got
 
     def shutdown(self) -> None:
         """Stop claiming; ``run`` gives running tasks back for immediate re-delivery and returns."""
