@@ -371,6 +371,8 @@ export const loadFunctionsAtStart = (client: Redis): Effect.Effect<void> =>
     Effect.flatMap((load) =>
       load.outcome === "newer"
         ? Effect.logWarning(`hotmesh redis: the hotmesh function library loaded is version ${load.loaded}, newer than this process's ${load.version}; left alone`)
+        : load.outcome === "replaced"
+        ? Effect.logInfo(`hotmesh redis: replaced the hotmesh function library version ${load.previous} with ${load.version}`)
         : load.outcome === "unsupported"
         ? Effect.logDebug(`hotmesh redis: Redis ${load.serverVersion} has no functions; the hotmesh library (workers in other languages) is not loaded`)
         : Effect.void),
