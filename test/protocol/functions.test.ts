@@ -10,6 +10,7 @@ import { Connection } from "hotmesh"
 import { Redis } from "ioredis"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
 import { LIBRARY_SOURCE, LIBRARY_VERSION, loadedLibraryVersion, loadFunctions, PROTOCOL_VERSION } from "../../src/stores/redis/functions.ts"
+import { eventually } from "../fixtures/e2e-support.ts"
 import { startRedis } from "../support/redisServer.ts"
 import { startPythonWorker } from "./pythonWorker.ts"
 
@@ -160,6 +161,32 @@ describe("the functions", () => {
       { type: "ActivityHeartbeat", runId: "r1", seq: 1, attempt: 1, details: "{\"n\":2}" },
       { type: "ActivityHeartbeat", runId: "r1", seq: 1, attempt: 1 },
     ])
+  })
+})
+
+describe("on a Redis Cluster node (slot checks on)", () => {
+  it("claim, heartbeat and complete touch only their key's slot", async () => {
+    const node = await startRedis({ extraArgs: ["--cluster-enabled", "yes"] })
+    const c = new Redis(node.url)
+    try {
+      await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+      await eventually(async () => (String(await c.call("CLUSTER", "INFO")).includes("cluster_state:ok") ? true : undefined), "cluster_state:ok")
+      expect((await Effect.runPromise(loadFunctions(c))).outcome).toBe("loaded")
+      const stream = "{cl:p3}:s:activity:q"
+      const body = JSON.stringify({
+        workflowId: "wf", runId: "r1", workflowType: "W", workflowTaskQueue: "wq", seq: 2, attempt: 1, activityType: "greet", args: [], scheduledAt: 1,
+      })
+      const id = await c.xadd(stream, "*", "k", "wf", "b", body)
+      await c.hset("{cl:p3}:x:wf", "state", JSON.stringify({ status: "RUNNING", runId: "r1", activities: { 2: { attempt: 1, dispatched: true } } }))
+      const claimed = (await c.call("FCALL", "hotmesh_claim", "1", stream, "me", "1", "30000", "10", "0-0")) as Array<unknown>
+      expect(JSON.parse(String(claimed[5])).args).toEqual([])
+      expect(await c.call("FCALL", "hotmesh_heartbeat", "1", stream, id!, "1", "")).toEqual([1, 1])
+      expect(await c.call("FCALL", "hotmesh_complete", "1", stream, id!, "")).toBe(1)
+      expect(await c.xlen("{cl:p3}:s:workflow:wq")).toBe(2)
+    } finally {
+      c.disconnect()
+      await node.stop()
+    }
   })
 })
 
