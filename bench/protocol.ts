@@ -4,7 +4,8 @@
  * store's scripts), on the same machine and Redis, each in a process of its
  * own with the same concurrency.
  *
- *   npm run bench:protocol -- [--redis redis://127.0.0.1:6379] [--tasks 5000] [--workflows 1000] [--concurrency 16] [--reps 3] [--quick]
+ *   npm run bench:protocol -- [--redis redis://127.0.0.1:6379] [--tasks 5000] [--workflows 1000] [--concurrency 16] [--reps 3]
+ *     [--only drain,e2e,calls] [--quick]
  *
  * Scenarios:
  *   drain  activity tasks/s: with the worker serving (and idle), N `echo` tasks
@@ -13,6 +14,9 @@
  *          stream — the activity worker alone: claim, run, report.
  *   e2e    workflows/s: N one-activity workflows started at once, run by a
  *          Node workflow worker in this process; only the activity worker differs.
+ *   calls  the same Lua body (`touch`) as the Node store runs it (EVALSHA, ioredis
+ *          `defineCommand`) and as the library exposes it (FCALL hotmesh_touch):
+ *          calls/s pipelined 100 at a time, and one at a time.
  *
  * Each scenario runs `--reps` times per worker (a fresh namespace each) and
  * prints the median and min–max. Without `--redis` it starts a private
@@ -24,6 +28,8 @@ import { fileURLToPath } from "node:url"
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
 import { encodeMessage } from "../src/core/messages.ts"
+import { RELEASED_CONSUMER } from "../src/stores/redis/groupReader.ts"
+import { LUA } from "../src/stores/redis/lua.ts"
 import { makeKeys } from "../src/stores/redis/keys.ts"
 import { startPythonWorker } from "../test/protocol/pythonWorker.ts"
 import { startRedis } from "../test/support/redisServer.ts"
@@ -43,6 +49,7 @@ const WORKFLOWS = num("--workflows", 1000, 200)
 const CONCURRENCY = num("--concurrency", 16, 16)
 const REPS = num("--reps", 3, 1)
 const PARTITIONS = 8
+const ONLY = new Set((flag("--only") ?? "drain,e2e,calls").split(","))
 
 type Kind = "node" | "python"
 
@@ -133,6 +140,39 @@ const e2e = async (kind: Kind, url: string, rep: number): Promise<number> => {
   }
 }
 
+/** EVALSHA vs FCALL of the same body, on one pending entry: [pipelined calls/s, sequential calls/s] per way. */
+const calls = async (url: string, redis: Redis) => {
+  const namespace = `bench-calls-${process.pid}`
+  await prepare(url, namespace)
+  const stream = `{${namespace}:p0}:s:activity:calls`
+  await redis.xgroup("CREATE", stream, "hotmesh", "0", "MKSTREAM")
+  const id = (await redis.xadd(stream, "*", "k", "x", "b", "{}"))!
+  await redis.xreadgroup("GROUP", "hotmesh", "me", "COUNT", 1, "STREAMS", stream, ">")
+  redis.defineCommand("benchTouch", { lua: LUA.touch, numberOfKeys: 1 })
+  const viaEval = () => (redis as unknown as { benchTouch: (...a: Array<string | number>) => Promise<unknown> }).benchTouch(stream, "hotmesh", id, 1, RELEASED_CONSUMER)
+  const viaFcall = () => redis.call("FCALL", "hotmesh_touch", "1", stream, id, "1")
+  const rate = async (call: () => Promise<unknown>, pipelined: boolean) => {
+    const n = pipelined ? 20_000 : 3_000
+    const started = performance.now()
+    if (pipelined) {
+      for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: 100 }, call))
+    } else {
+      for (let i = 0; i < n; i++) await call()
+    }
+    return n / ((performance.now() - started) / 1000)
+  }
+  const replies = [await viaEval(), await viaFcall()]
+  if (JSON.stringify(replies) !== "[[0,1],1]") throw new Error(`touch did not touch: ${JSON.stringify(replies)}`)
+  const out: Record<string, { pipelined: Array<number>; sequential: Array<number> }> = { EVALSHA: { pipelined: [], sequential: [] }, FCALL: { pipelined: [], sequential: [] } }
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const [name, call] of [["EVALSHA", viaEval], ["FCALL", viaFcall]] as const) {
+      out[name]!.pipelined.push(await rate(call, true))
+      out[name]!.sequential.push(await rate(call, false))
+    }
+  }
+  return out
+}
+
 const summary = (values: ReadonlyArray<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
   const median = sorted[Math.floor(sorted.length / 2)]!
@@ -145,15 +185,19 @@ const url = external ?? server!.url
 const redis = new Redis(url)
 try {
   console.log(`bench:protocol — concurrency ${CONCURRENCY} per worker, ${PARTITIONS} partitions, Redis ${external === undefined ? "private" : "given"}`)
-  for (const kind of ["node", "python"] as const) {
+  for (const kind of ONLY.has("drain") ? (["node", "python"] as const) : []) {
     const rates: Array<number> = []
     for (let rep = 0; rep < REPS; rep++) rates.push(await drain(kind, url, redis, rep))
     console.log(`drain  ${kind.padEnd(6)} ${TASKS} activity tasks:      ${summary(rates)}`)
   }
-  for (const kind of ["node", "python"] as const) {
+  for (const kind of ONLY.has("e2e") ? (["node", "python"] as const) : []) {
     const rates: Array<number> = []
     for (let rep = 0; rep < REPS; rep++) rates.push(await e2e(kind, url, rep))
     console.log(`e2e    ${kind.padEnd(6)} ${WORKFLOWS} one-activity workflows: ${summary(rates)}`)
+  }
+  const measured = ONLY.has("calls") ? await calls(url, redis) : {}
+  for (const [name, { pipelined, sequential }] of Object.entries(measured)) {
+    console.log(`calls  ${name.padEnd(7)} touch, pipelined x100: ${summary(pipelined)}   one at a time: ${summary(sequential)}`)
   }
 } finally {
   redis.disconnect()
