@@ -227,6 +227,8 @@ class Worker:
         try:
             protocol, library = _text(self.redis.execute_command("FCALL", "hotmesh_version", 0))
         except redis.ResponseError as error:
+            if "unknown command" in str(error).lower():
+                raise ProtocolError("this Redis has no functions (FCALL): the hotmesh protocol needs Redis >= 7") from error
             if "function not found" in str(error).lower():
                 raise ProtocolError(
                     "the hotmesh function library is not loaded in this Redis (Redis >= 7 needed): "
