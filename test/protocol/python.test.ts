@@ -121,3 +121,18 @@ describe("a Python worker SIGKILLed mid-task", () => {
     expect(await survivor.stop()).toBe(0)
   })
 })
+
+describe("a Python worker stopped with SIGTERM", () => {
+  it("gives its running task back for immediate re-delivery, uncounted", async () => {
+    const stopped = await python("py-stopped")
+    const key = unique("stop")
+    const handle = await client.workflow.start(workflows.pyStall, { taskQueue, workflowId: unique("pyStall"), args: [key] })
+    expect(await marker(`${key}:started`)).toBe("1")
+    expect(await stopped.stop()).toBe(0)
+    const pending = await Promise.all(Array.from({ length: 8 }, (_, p) =>
+      markers.xpending(`{${namespace}:p${p}}:s:activity:${PYTHON_QUEUE}`, "hotmesh", "-", "+", 10).catch(() => [])))
+    // Parked on the released-messages consumer, idle since the epoch, its delivery not counted.
+    expect(pending.flat().map((entry) => (entry as Array<unknown>).slice(1, 2).concat((entry as Array<unknown>)[3]))).toEqual([["hotmesh:released", 0]])
+    await handle.terminate("test over")
+  })
+})
