@@ -279,8 +279,11 @@ class Worker:
                 try:
                     got = self._claim_round(rotation, cursors, wait_from)
                     outage = 0
-                except (redis.ConnectionError, redis.TimeoutError) as error:
-                    # Redis unreachable: back off and try again; running tasks keep their claims until it returns.
+                except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as error:
+                    # Redis unreachable, or the library gone (a Redis restarted without its data): back off and
+                    # try again; running tasks keep their claims until it returns. Anything else is a bug: raise.
+                    if isinstance(error, redis.ResponseError) and "function not found" not in str(error).lower():
+                        raise
                     outage += 1
                     _log.warning("hotmesh_worker: claiming failed (%s); retrying", error)
                     self._stop.wait(min(2.0, 0.05 * 2 ** outage))
