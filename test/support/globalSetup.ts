@@ -1,6 +1,7 @@
 /**
  * Vitest global setup: make sure the Redis tests can start a real
- * `redis-server`, and the dashboard's browser tests a real `chromium`. When
+ * `redis-server`, the dashboard's browser tests a real `chromium`, and the
+ * Python worker's tests a `python3` with redis-py (Debian's `python3-redis`). When
  * one is missing (and, for Redis, no `REDIS_URL` is given; for chromium, no
  * `CHROMIUM_PATH`) and we run as root, install Debian's package, as CI does;
  * otherwise say in one line how to get it. The Redis tests then start their
@@ -9,6 +10,7 @@
  */
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
+import { findPython } from "./python.ts"
 
 const has = (binary: string): boolean => spawnSync(binary, ["--version"], { stdio: "ignore" }).error === undefined
 
@@ -39,4 +41,5 @@ export default function setup(): void {
   ensure("redis-server", () => (process.env["REDIS_URL"] ?? "") !== "" || has(redis), "the Redis tests", "set REDIS_URL to a Redis 7 server")
   const chromium = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
   ensure("chromium", () => existsSync(chromium), "the dashboard's browser tests", "set CHROMIUM_PATH to a Chromium or Chrome binary")
+  ensure("python3-redis", () => findPython() !== undefined, "the Python worker's tests (test/protocol)", "set HOTMESH_PYTHON to a python3 that can import redis")
 }
