@@ -2,7 +2,10 @@
  * `hotmesh/workflow`: the API for workflow code (Temporal's `@temporalio/workflow`).
  */
 export {
+  ActivityCancellationType,
   type ActivityInterfaceFor,
+  type LocalActivityOptions,
+  proxyLocalActivities,
   allHandlersFinished,
   currentUpdateInfo,
   defineUpdate,
