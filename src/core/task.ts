@@ -6,7 +6,7 @@
  */
 import { applyUpdates, commandEntry, isJournaled, type WorkflowCommand } from "./journal.ts"
 import { type ExecutionState, initialState, isRunning, type UpdateState } from "./state.ts"
-import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
+import { close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
 
 /** How many completed updates a run keeps for waiting clients and to dedupe update ids (state stays bounded). */
 export const UPDATE_OUTCOME_WINDOW = 64
