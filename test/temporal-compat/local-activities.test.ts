@@ -10,8 +10,9 @@
  * store and on Redis.
  */
 import { randomUUID } from "node:crypto"
+import { fileURLToPath } from "node:url"
 import { Client, Connection, DeterminismViolationError, InvalidArgumentError, Worker, type WorkerOptions } from "hotmesh"
-import { proxyLocalActivities } from "hotmesh/workflow"
+import { defaultPayloadConverter, proxyLocalActivities } from "hotmesh/workflow"
 import { afterAll, describe, expect, it } from "vitest"
 import { useRedis } from "../support/redisServer.ts"
 import { createActivities, type Hooks } from "./activities/local-activities.ts"
@@ -105,6 +106,25 @@ describe.each([
       expect(hooks.calls.get("failHard")).toBe(1)
       expect(await client.workflow.execute(workflows.callUnregistered, { taskQueue, workflowId: id() })).toMatch(/^ActivityFailure > ApplicationFailure\(NotFoundError\): Activity function missing is not registered/)
     })
+  })
+
+  it("goes through the outbound scheduleLocalActivity interceptors, whose headers reach the activity's inbound execute", async () => {
+    const seen: Array<string> = []
+    const result = await run((client, taskQueue) => client.workflow.execute(workflows.greetLocally, { taskQueue, workflowId: id(), args: ["Di"] }), {
+      interceptors: {
+        workflowModules: [fileURLToPath(new URL("./workflows/local-activities-interceptors.ts", import.meta.url))],
+        activity: [() => ({
+          inbound: {
+            execute: (input, next) => {
+              seen.push(input.headers.via === undefined ? "none" : defaultPayloadConverter.fromPayload<string>(input.headers.via))
+              return next(input)
+            },
+          },
+        })],
+      },
+    })
+    expect(result).toBe("hello Di (local: true, attempt 1, type greet)")
+    expect(seen).toStrictEqual(["scheduleLocalActivity greet"])
   })
 
   it("honours maxConcurrentLocalActivityExecutions", async () => {

@@ -117,8 +117,16 @@ const resolveLocalActivityOptions = (options: LocalActivityOptions): ResolvedOpt
   return { ...resolveActivityOptions(rest, where), local: { retryThresholdMs } }
 }
 
-/** The proxy both `proxyActivities` and `proxyLocalActivities` return: each call goes through the `scheduleActivity` interceptors. */
-const activityProxy = <A, O extends ActivityOptions | LocalActivityOptions>(options: O, resolve: (options: O) => ResolvedOptions): ActivityInterfaceFor<A> => {
+/**
+ * The proxy both `proxyActivities` and `proxyLocalActivities` return: each
+ * call goes through the outbound `scheduleActivity` (or, local,
+ * `scheduleLocalActivity`) interceptors.
+ */
+const activityProxy = <A, O extends ActivityOptions | LocalActivityOptions>(
+  options: O,
+  resolve: (options: O) => ResolvedOptions,
+  method: "scheduleActivity" | "scheduleLocalActivity",
+): ActivityInterfaceFor<A> => {
   const resolved = resolve(options)
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_, activityType) {
@@ -131,12 +139,10 @@ const activityProxy = <A, O extends ActivityOptions | LocalActivityOptions>(opti
           return run.scheduleActivity(type, input, { ...chosen, taskQueue: chosen.taskQueue ?? run.info.taskQueue }, scope, headers)
         }
         if (run.outbound.length === 0) return schedule(activityType, args, options)
-        return composeInterceptors(run.outbound, "scheduleActivity", (input) => schedule(input.activityType, input.args, input.options as O, input.headers))({
-          activityType,
-          args,
-          options,
-          headers: {},
-        })
+        const input = { activityType, args, options, headers: {} }
+        return method === "scheduleActivity"
+          ? composeInterceptors(run.outbound, method, (given) => schedule(given.activityType, given.args, given.options as O, given.headers))({ ...input, options: options as ActivityOptions })
+          : composeInterceptors(run.outbound, method, (given) => schedule(given.activityType, given.args, given.options as O, given.headers))({ ...input, options: options as LocalActivityOptions })
       }
     },
   })
@@ -147,7 +153,7 @@ const activityProxy = <A, O extends ActivityOptions | LocalActivityOptions>(opti
  * validated here, so a bad timeout or retry policy fails when the module loads.
  */
 export function proxyActivities<A = Record<string, (...args: Array<any>) => any>>(options: ActivityOptions): ActivityInterfaceFor<A> {
-  return activityProxy<A, ActivityOptions>(options, (given) => resolveActivityOptions(given))
+  return activityProxy<A, ActivityOptions>(options, (given) => resolveActivityOptions(given), "scheduleActivity")
 }
 
 /**
@@ -159,7 +165,7 @@ export function proxyActivities<A = Record<string, (...args: Array<any>) => any>
  * outcome is delivered and the activity is not run again.
  */
 export function proxyLocalActivities<A = Record<string, (...args: Array<any>) => any>>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
-  return activityProxy<A, LocalActivityOptions>(options, resolveLocalActivityOptions)
+  return activityProxy<A, LocalActivityOptions>(options, resolveLocalActivityOptions, "scheduleLocalActivity")
 }
 
 /** Sleep durably: a timer in the store, not in memory. `"30 days"` or milliseconds. */

@@ -52,6 +52,7 @@ export {
 } from "../searchAttributes.ts"
 export {
   type ActivityInput,
+  type LocalActivityInput,
   type ChildWorkflowOptionsWithDefaults,
   type ContinueAsNewInput,
   type ContinueAsNewInputOptions,
