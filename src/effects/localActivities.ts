@@ -23,6 +23,18 @@ export interface LocalActivities {
 
 const noHeartbeat = (): void => undefined
 
+/**
+ * Wait `ms` of real time. A local attempt runs in this process, in real time
+ * (as a remote activity does); under a virtual clock (the time-skipping test
+ * environment) an `Effect.sleep` here would wait for a jump that the step in
+ * progress holds back.
+ */
+const sleepRealMs = (ms: number): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), ms)
+    return Effect.sync(() => clearTimeout(timer))
+  })
+
 const messageOf = (task: ActivityTask, outcome: ActivityOutcome | "timedOut"): WorkflowMessage => {
   const at = { runId: task.runId, seq: task.seq, attempt: task.attempt }
   if (outcome === "timedOut") return { type: "TimerFired", runId: task.runId, timer: { kind: "activityTimeout", ...at } }
@@ -50,7 +62,7 @@ export const runLocalAttempt = (
 ): Effect.Effect<WorkflowMessage> =>
   Effect.gen(function* () {
     const wait = runAt - (clock.currentTimeMillisUnsafe() + clockOffset)
-    if (wait > 0) yield* Effect.sleep(wait)
+    if (wait > 0) yield* sleepRealMs(wait)
     if (local === undefined) {
       return messageOf(task, { ok: false, failure: { kind: "application", type: "NotFoundError", message: `no activities to run local activity ${task.activityType} with`, nonRetryable: true } })
     }
@@ -62,7 +74,7 @@ export const runLocalAttempt = (
       const remaining = task.deadline === undefined ? Infinity : task.deadline - (clock.currentTimeMillisUnsafe() + clockOffset)
       const outcome: ActivityOutcome | "timedOut" = remaining === Infinity
         ? yield* run
-        : yield* Effect.raceFirst(run, Effect.as(Effect.sleep(Math.max(0, remaining)), "timedOut" as const))
+        : yield* Effect.raceFirst(run, Effect.as(sleepRealMs(Math.max(0, remaining)), "timedOut" as const))
       if (outcome === "timedOut") cancellation.abort(new Error("Activity deadline passed"))
       else if (outcome.ok === false) {
         const line = `local activity ${task.activityType} (workflow ${task.workflowId}, attempt ${task.attempt}) failed: ${describeFailure(outcome.failure)}`

@@ -235,8 +235,10 @@ const settleLocalActivities = Effect.fnUntraced(function* <R>(
       const at = env.clock.currentTimeMillisUnsafe() + clockOffset
       let reduced: Transition = { state, journal: [], commands: [], activate: false, closed: false }
       let activate = false
-      for (const message of messages) {
-        const next = reduce(reduced.state, message, at)
+      for (const [i, message] of messages.entries()) {
+        // A timed-out attempt is reduced as of its deadline at the earliest (the clock may be virtual).
+        const deadline = due[i]!.task.deadline
+        const next = reduce(reduced.state, message, message.type === "TimerFired" && deadline !== undefined ? Math.max(at, deadline) : at)
         activate ||= next.activate
         reduced = chainTransitions(reduced, next)
       }

@@ -12,6 +12,7 @@
 import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { Client, Connection, DeterminismViolationError, InvalidArgumentError, Worker, type WorkerOptions } from "hotmesh"
+import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { defaultPayloadConverter, proxyLocalActivities } from "hotmesh/workflow"
 import { afterAll, describe, expect, it } from "vitest"
 import { useRedis } from "../support/redisServer.ts"
@@ -178,5 +179,27 @@ describe.each([
 
   it("rejects a maxConcurrentLocalActivityExecutions below 1", async () => {
     await expect(Worker.create({ connection: await connection, taskQueue: "q", workflows, maxConcurrentLocalActivityExecutions: 0 })).rejects.toThrow(/maxConcurrentLocalActivityExecutions must be an integer ≥ 1/)
+  })
+})
+
+describe("proxyLocalActivities under TestWorkflowEnvironment.createTimeSkipping", () => {
+  it("retries in the process and by durable timer, and times out, as on a real clock (local attempts run in real time)", async () => {
+    const env = await TestWorkflowEnvironment.createTimeSkipping()
+    try {
+      const hooks: Hooks = {
+        calls: new Map(),
+        pendingWhileRunning: async (workflowId) => (await env.client.workflow.getHandle(workflowId).describe()).pendingActivities.length,
+        onBlocked: () => Promise.resolve(),
+      }
+      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: "skip", workflows, activities: createActivities(hooks) })
+      const results = await worker.runUntil(async () => [
+        await env.client.workflow.execute(workflows.retryLocally, { taskQueue: "skip", workflowId: "skip-retry" }),
+        await env.client.workflow.execute(workflows.retryByTimer, { taskQueue: "skip", workflowId: "skip-timer" }),
+        await env.client.workflow.execute(workflows.timeOutLocally, { taskQueue: "skip", workflowId: "skip-timeout" }),
+      ])
+      expect(results).toStrictEqual(["ok on attempt 3", 1, expect.stringMatching(/^ActivityFailure > TimeoutFailure\(START_TO_CLOSE\)/)])
+    } finally {
+      await env.teardown()
+    }
   })
 })
