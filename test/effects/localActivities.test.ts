@@ -76,4 +76,43 @@ describe("workflow-task interpreter: local activities", () => {
       expect((yield* store.describeStream({ kind: "activity", taskQueue: "q" })).length).toBe(0)
     }).pipe(Effect.provide(layer)))
   })
+
+  it("keeps the delivery claimed (touched) while a local activity outlasts the visibility timeout: no other consumer gets it", async () => {
+    const seenByOther: Array<number> = []
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const layer = Layer.effect(Store, Effect.map(makeMemoryStore({ visibilityTimeoutMs: 90 }), (store): StoreShape => {
+      let touches = 0
+      return {
+        ...store,
+        // After four touches (a third of the visibility timeout apart: past it since the read), another consumer reads.
+        touch: (delivery) => Effect.flatMap(store.touch(delivery), () => {
+          if (++touches !== 4) return Effect.void
+          return Effect.map(store.read(stream, { consumer: "other", count: 10, blockMs: 0 }), (got) => {
+            seenByOther.push(got.length)
+            release()
+          })
+        }),
+      }
+    }))
+    const activities: ActivityExecutor = {
+      run: async (): Promise<ActivityOutcome> => {
+        await released
+        return { ok: true, result: JSON.stringify("slow but done") }
+      },
+    }
+    const config: WorkflowTaskConfig<object> = {
+      taskQueue: "q", consumer: "c", executor, cache: new RunCache({ maxEntries: 10, maxBytes: 1 << 20 }), batchSize: 10, retentionMs: Infinity,
+      local: { executor: activities, permits: Semaphore.makeUnsafe(1) },
+    }
+    await Effect.runPromise(Effect.gen(function* () {
+      const store = yield* Store
+      yield* startWorkflow(run)
+      const [delivery] = yield* store.read(stream, { consumer: "c", count: 1, blockMs: 0 })
+      yield* processDelivery(config, delivery!)
+      // Without the touches the other consumer would have got the message (it was read more than 90 ms before).
+      expect(seenByOther).toStrictEqual([0])
+      expect((yield* loadExecution("w1")).state).toMatchObject({ status: "COMPLETED", result: JSON.stringify("slow but done") })
+    }).pipe(Effect.provide(layer)))
+  })
 })
