@@ -128,6 +128,13 @@ describe.each([
     expect(seen).toStrictEqual(["scheduleLocalActivity greet"])
   })
 
+  it.each(["TRY_CANCEL", "WAIT_CANCELLATION_COMPLETED", "ABANDON"] as const)("a local call cancelled in the activation that made it (%s) never runs and ends cancelled", async (cancellationType) => {
+    await run(async (client, taskQueue, hooks) => {
+      expect(await client.workflow.execute(workflows.cancelLocalAtOnce, { taskQueue, workflowId: id(), args: [cancellationType] })).toBe("cancelled (ActivityFailure)")
+      expect(hooks.calls.get("greet")).toBeUndefined()
+    })
+  })
+
   it("honours maxConcurrentLocalActivityExecutions", async () => {
     expect(await run((client, taskQueue) => client.workflow.execute(workflows.runConcurrently, { taskQueue, workflowId: id(), args: [3, 1] }), { maxConcurrentLocalActivityExecutions: 1 })).toBe(1)
     // Unbounded enough: the three calls wait for each other, so they must run together.

@@ -1,4 +1,14 @@
-import { ActivityFailure, condition, defineSignal, proxyActivities, proxyLocalActivities, setHandler } from "hotmesh/workflow"
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  CancellationScope,
+  condition,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from "hotmesh/workflow"
 import type { createActivities } from "../activities/local-activities.ts"
 
 type Activities = ReturnType<typeof createActivities>
@@ -93,4 +103,17 @@ export async function blockLocally(): Promise<string> {
 export async function runConcurrently(n: number, waitFor: number): Promise<number> {
   const results = await Promise.all(Array.from({ length: n }, () => local.concurrent(waitFor)))
   return Math.max(...results)
+}
+
+/** A local call cancelled in the activation that made it: it never runs, and the call ends cancelled. */
+export async function cancelLocalAtOnce(cancellationType: ActivityCancellationType): Promise<string> {
+  const { greet } = proxyLocalActivities<Activities>({ startToCloseTimeout: "1 minute", cancellationType })
+  const scope = new CancellationScope()
+  const call = scope.run(() => greet("nobody"))
+  scope.cancel()
+  try {
+    return await call
+  } catch (err) {
+    return isCancellation(err) ? `cancelled (${(err as Error).name})` : explain(err)
+  }
 }
