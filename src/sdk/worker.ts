@@ -51,6 +51,8 @@ export interface WorkerOptions {
   readonly maxConcurrentActivityTaskExecutions?: number
   /** Local activities (`proxyLocalActivities`) this worker runs at once; default 100. */
   readonly maxConcurrentLocalActivityExecutions?: number
+  /** `false`: this worker polls no activity tasks, its `activities` serve local activities only (default `true`). */
+  readonly enableNonLocalActivities?: boolean
   /**
    * Live workflow runs kept in memory; default 10,000 (least recently used
    * are evicted and later replayed). 0 keeps none: every step replays the
@@ -80,7 +82,7 @@ export interface WorkerOptions {
 }
 
 const WORKER_OPTIONS = [
-  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxConcurrentLocalActivityExecutions", "maxCachedWorkflows",
+  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxConcurrentLocalActivityExecutions", "enableNonLocalActivities", "maxCachedWorkflows",
   "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime", "interceptors",
 ] satisfies Array<keyof WorkerOptions>
 const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle", "interceptors"] satisfies Array<keyof WorkerOptions>
@@ -215,6 +217,9 @@ export class Worker {
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
     const maxConcurrentLocal = positive(options.maxConcurrentLocalActivityExecutions, 100, "maxConcurrentLocalActivityExecutions")
+    if (options.enableNonLocalActivities !== undefined && typeof options.enableNonLocalActivities !== "boolean") {
+      throw new InvalidArgumentError({ message: `Worker.create: enableNonLocalActivities must be a boolean; got ${JSON.stringify(options.enableNonLocalActivities)}` })
+    }
     const maxCachedWorkflows = atLeast(0)(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
     const shutdownGraceMs = toMillis(options.shutdownGraceTime ?? 10_000, "shutdownGraceTime")
@@ -246,7 +251,7 @@ export class Worker {
           local: { executor: activityExecutor, permits: Semaphore.makeUnsafe(maxConcurrentLocal) },
         }))
       }
-      if (Object.keys(activities).length > 0) {
+      if (Object.keys(activities).length > 0 && options.enableNonLocalActivities !== false) {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,

@@ -135,6 +135,18 @@ describe.each([
     })
   })
 
+  it("enableNonLocalActivities: false — the worker runs its activities as local ones only; remote calls go to another worker", async () => {
+    const conn = await connection
+    const client = new Client({ connection: conn })
+    const taskQueue = `local-${randomUUID()}`
+    const hooksFor = (worker: string): Hooks => ({ worker, calls: new Map(), pendingWhileRunning: () => Promise.resolve(0), onBlocked: () => Promise.resolve() })
+    const workflowWorker = await Worker.create({ connection: conn, taskQueue, workflows, activities: createActivities(hooksFor("A")), enableNonLocalActivities: false })
+    const activityWorker = await Worker.create({ connection: conn, taskQueue, activities: createActivities(hooksFor("B")) })
+    const result = await activityWorker.runUntil(workflowWorker.runUntil(client.workflow.execute(workflows.localAndRemote, { taskQueue, workflowId: id() })))
+    expect(result).toBe("local on A / remote on B")
+    await expect(Worker.create({ connection: conn, taskQueue, workflows, enableNonLocalActivities: "no" as never })).rejects.toThrow(/enableNonLocalActivities must be a boolean/)
+  })
+
   it("honours maxConcurrentLocalActivityExecutions", async () => {
     expect(await run((client, taskQueue) => client.workflow.execute(workflows.runConcurrently, { taskQueue, workflowId: id(), args: [3, 1] }), { maxConcurrentLocalActivityExecutions: 1 })).toBe(1)
     // Unbounded enough: the three calls wait for each other, so they must run together.

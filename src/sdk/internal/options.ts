@@ -78,7 +78,6 @@ export const UNSUPPORTED_WORKER: Unsupported = {
   shutdownForceTime: NOT_YET,
   stickyQueueScheduleToStartTimeout: `${NOT_YET}: every worker keeps its own cache of live runs`,
   tuner: NOT_YET,
-  enableNonLocalActivities: NOT_YET,
 }
 
 /** Client options of Temporal's that HotMesh does not honour. */

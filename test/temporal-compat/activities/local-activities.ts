@@ -6,6 +6,8 @@ export interface Hooks {
   readonly calls: Map<string, number>
   /** What `describe()` shows of the run's pending activities while `inspect` runs. */
   readonly pendingWhileRunning: (workflowId: string) => Promise<number>
+  /** Names the worker whose activities these are (`whoRuns`). */
+  readonly worker?: string
   /** `blockOnce` started its first call; it ends when the returned promise does. */
   readonly onBlocked: () => Promise<void>
 }
@@ -49,6 +51,10 @@ export const createActivities = (hooks: Hooks) => {
       count("hang")
       await cancelled()
       return "never"
+    },
+
+    async whoRuns(): Promise<string> {
+      return `${activityInfo().isLocal ? "local" : "remote"} on ${hooks.worker ?? "?"}`
     },
 
     async failHard(): Promise<string> {

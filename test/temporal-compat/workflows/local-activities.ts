@@ -117,3 +117,8 @@ export async function cancelLocalAtOnce(cancellationType: ActivityCancellationTy
     return isCancellation(err) ? `cancelled (${(err as Error).name})` : explain(err)
   }
 }
+
+/** A local and a remote call of the same activity: which worker ran each. */
+export async function localAndRemote(): Promise<string> {
+  return `${await local.whoRuns()} / ${await remote.whoRuns()}`
+}
