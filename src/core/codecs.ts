@@ -77,6 +77,8 @@ const ActivityOptions = Schema.Struct({
   scheduleToCloseMs: Schema.optional(Time),
   heartbeatTimeoutMs: Schema.optional(Time),
   retry: RetryPolicy,
+  cancellationType: Schema.optional(Schema.Literals(["WAIT_CANCELLATION_COMPLETED", "ABANDON"])),
+  local: Schema.optional(Schema.Struct({ retryThresholdMs: Time })),
 })
 
 const TimerPurpose = Schema.Union([
@@ -206,7 +208,7 @@ const JobEntries = Job.map((job) => Schema.Struct({ ...job.fields, task: Schema.
 export const JournalEntrySchema = Schema.Union([
   // Flat, so a bad entry's reason is about the member its `type` names (not a list of every job).
   ...JobEntries,
-  Schema.Struct({ type: type("ActivityScheduled"), ...at, seq: Seq, activityType: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ActivityScheduled"), ...at, seq: Seq, activityType: Schema.String, args: PayloadList, local: Schema.optional(Schema.Literal(true)) }),
   Schema.Struct({ type: type("TimerStarted"), ...at, seq: Seq, durationMs: Time }),
   Schema.Struct({ type: Schema.Literals(["TimerCancelled", "ActivityCancelRequested", "ChildCancelRequested"]), ...at, seq: Seq }),
   Schema.Struct({
@@ -258,6 +260,8 @@ export const ExecutionStateSchema = Schema.Struct({
     heartbeatDetails: PayloadField,
     lastFailure: Schema.optional(Failure),
     headers: Headers,
+    cancelRequested: Schema.optional(Schema.Literal(true)),
+    localRunAt: Schema.optional(Time),
   })),
   timers: Schema.Array(Seq),
   children: Schema.Record(Schema.String, Schema.Struct({

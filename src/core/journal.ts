@@ -129,7 +129,8 @@ export type JobEntry = Job & { readonly task: number }
 
 /** A command as journaled. */
 export type CommandEntry =
-  | { readonly type: "ActivityScheduled"; readonly at: number; readonly seq: number; readonly activityType: string; readonly args: ReadonlyArray<Payload> }
+  /** `local`: a local activity (`proxyLocalActivities`), run by the workflow worker in the scheduling step. */
+  | { readonly type: "ActivityScheduled"; readonly at: number; readonly seq: number; readonly activityType: string; readonly args: ReadonlyArray<Payload>; readonly local?: true }
   | { readonly type: "TimerStarted"; readonly at: number; readonly seq: number; readonly durationMs: number }
   | { readonly type: "TimerCancelled"; readonly at: number; readonly seq: number }
   | { readonly type: "ActivityCancelRequested"; readonly at: number; readonly seq: number }
@@ -175,7 +176,9 @@ export const isCommandEntry = (entry: JournalEntry): entry is CommandEntry => !i
 export const commandEntry = (command: JournaledCommand, at: number): CommandEntry => {
   switch (command.type) {
     case "ScheduleActivity":
-      return { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args }
+      return command.options.local === undefined
+        ? { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args }
+        : { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args, local: true }
     case "StartTimer":
       return { type: "TimerStarted", at, seq: command.seq, durationMs: command.durationMs }
     case "CancelTimer":
@@ -221,7 +224,7 @@ export const commandEntry = (command: JournaledCommand, at: number): CommandEntr
 export const describeCall = (entry: CommandEntry): string => {
   switch (entry.type) {
     case "ActivityScheduled":
-      return `activity ${entry.activityType} (seq ${entry.seq})`
+      return `${entry.local === true ? "local activity" : "activity"} ${entry.activityType} (seq ${entry.seq})`
     case "ChildStartInitiated":
       return `child workflow ${entry.workflowType} (seq ${entry.seq})`
     case "TimerStarted":
@@ -265,7 +268,7 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
   if (recorded.type !== made.type) return false
   switch (recorded.type) {
     case "ActivityScheduled":
-      return made.type === "ActivityScheduled" && recorded.seq === made.seq && recorded.activityType === made.activityType
+      return made.type === "ActivityScheduled" && recorded.seq === made.seq && recorded.activityType === made.activityType && recorded.local === made.local
     case "ChildStartInitiated":
       return made.type === "ChildStartInitiated" && recorded.seq === made.seq && recorded.workflowType === made.workflowType
     case "ExternalSignalInitiated":

@@ -118,6 +118,20 @@ export interface ActivityOptionsResolved {
   readonly scheduleToCloseMs?: number
   readonly heartbeatTimeoutMs?: number
   readonly retry: ResolvedRetryPolicy
+  /**
+   * Temporal's `ActivityCancellationType`, when not `TRY_CANCEL` (the
+   * workflow stops waiting at once; the activity learns of it through its
+   * heartbeats): `WAIT_CANCELLATION_COMPLETED` waits for the activity's own
+   * outcome, `ABANDON` never tells the activity.
+   */
+  readonly cancellationType?: "WAIT_CANCELLATION_COMPLETED" | "ABANDON"
+  /**
+   * A local activity (`proxyLocalActivities`): run by the workflow worker in
+   * the step that scheduled it, never sent to the activity stream. A failed
+   * attempt whose backoff is at most `retryThresholdMs` is retried in that
+   * process; a longer backoff is a durable timer.
+   */
+  readonly local?: { readonly retryThresholdMs: number }
 }
 
 /** One attempt of one activity, as an activity worker receives it. */
@@ -145,6 +159,8 @@ export interface ActivityTask {
   readonly scheduleToCloseMs?: number
   /** When this attempt was dispatched (epoch ms by the dispatching step's clock). */
   readonly attemptScheduledAt?: number
+  /** A local activity's attempt: run in the workflow worker's process, never sent to a stream. */
+  readonly local?: true
 }
 
 /**

@@ -24,7 +24,7 @@ import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun, runDeadline } from "./state.ts"
 import { cancelAttemptTimers, close, type Command, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
-export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
+export { chainTransitions, type Command, deferLocalActivities, localActivitiesDue, taskRetryDelay, timerId, type Transition } from "./step.ts"
 export { type ActivationOutcome, completeActivation, completeTask, failTask, UPDATE_OUTCOME_WINDOW } from "./task.ts"
 
 /** How many recent signal ids a run remembers to drop redeliveries (state stays bounded). */
@@ -55,7 +55,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (message.type === "ActivityCompleted") {
         cancelAttemptTimers(step, message.seq, activity)
         removeActivity(step, message.seq)
-        step.job({ type: "ActivityCompleted", at: now, seq: message.seq, result: message.result })
+        if (codeWaitsFor(activity)) step.job({ type: "ActivityCompleted", at: now, seq: message.seq, result: message.result })
       } else {
         activityAttemptFailed(step, message.seq, activity, message.failure)
       }
@@ -393,19 +393,43 @@ const currentAttempt = (state: ExecutionState, seq: number, attempt: number): Ac
   return activity !== undefined && activity.attempt === attempt && activity.dispatched ? activity : undefined
 }
 
+/**
+ * Whether the code still waits for the call's outcome: always, unless the
+ * workflow cancelled it (then only under `WAIT_CANCELLATION_COMPLETED`; with
+ * `TRY_CANCEL` or `ABANDON` the code stopped waiting at the cancellation).
+ */
+const codeWaitsFor = (activity: ActivityState): boolean =>
+  activity.cancelRequested !== true || activity.options.cancellationType === "WAIT_CANCELLATION_COMPLETED"
+
+/** What the code of a cancelled call that never ran again sees: `ActivityFailure` caused by `CancelledFailure`. */
+const cancelledFailure = (activity: ActivityState): FailureInfo => ({
+  kind: "activity",
+  message: "Activity task cancelled",
+  activityType: activity.activityType,
+  cause: { kind: "cancelled", message: "Activity cancelled" },
+})
+
 const activityAttemptFailed = (step: Step, seq: number, activity: ActivityState, failure: FailureInfo): void => {
   const { now } = step
   cancelAttemptTimers(step, seq, activity)
-  const delay = nextDelay(activity.options.retry, activity.attempt, failure)
+  // A call the workflow cancelled is not retried: this attempt's outcome ends it.
+  const delay = activity.cancelRequested === true ? undefined : nextDelay(activity.options.retry, activity.attempt, failure)
   const deadline = activity.options.scheduleToCloseMs === undefined ? Infinity : activity.scheduledAt + activity.options.scheduleToCloseMs
   if (delay !== undefined && now + delay < deadline) {
     const attempt = activity.attempt + 1
     step.record({ type: "ActivityRetrying", at: now, seq, attempt, failure, delayMs: delay })
-    step.update({ activities: { ...step.state.activities, [seq]: { ...activity, attempt, dispatched: false, lastFailure: failure } } })
+    const { localRunAt: _, ...rest } = activity
+    if (activity.options.local !== undefined && delay <= activity.options.local.retryThresholdMs) {
+      // A local activity within its localRetryThreshold: retried by this step's process after the backoff.
+      step.update({ activities: { ...step.state.activities, [seq]: { ...rest, attempt, dispatched: true, lastFailure: failure, localRunAt: now + delay } } })
+      return
+    }
+    step.update({ activities: { ...step.state.activities, [seq]: { ...rest, attempt, dispatched: false, lastFailure: failure } } })
     step.timer({ kind: "activityRetry", seq, attempt }, now + delay)
     return
   }
   removeActivity(step, seq)
+  if (!codeWaitsFor(activity)) return
   step.job({
     type: "ActivityFailed",
     at: now,
@@ -425,6 +449,12 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
     case "activityRetry": {
       const activity = state.activities[purpose.seq]
       if (activity === undefined || activity.attempt !== purpose.attempt || activity.dispatched) return unchanged(state)
+      if (activity.cancelRequested === true) {
+        // Cancelled while nothing ran (WAIT_CANCELLATION_COMPLETED): the cancellation is its outcome.
+        removeActivity(step, purpose.seq)
+        step.job({ type: "ActivityFailed", at: now, seq: purpose.seq, failure: cancelledFailure(activity) })
+        return step.done()
+      }
       dispatchActivity(step, purpose.seq, { ...activity, dispatched: true })
       return step.done()
     }

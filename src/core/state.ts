@@ -28,6 +28,14 @@ export interface ActivityState {
   readonly lastFailure?: FailureInfo
   /** The interceptors' headers, sent with every attempt. */
   readonly headers?: Headers
+  /**
+   * The workflow asked to cancel it while an attempt runs: that attempt's
+   * outcome ends the call (no retry) — delivered to the code only under
+   * `WAIT_CANCELLATION_COMPLETED` (otherwise the code stopped waiting already).
+   */
+  readonly cancelRequested?: true
+  /** A local activity retried in-process: its next attempt starts at this time (a backoff within its `localRetryThreshold`). */
+  readonly localRunAt?: number
 }
 
 /** A child workflow the execution started and still waits on. */

@@ -6,7 +6,7 @@
  */
 import { applyUpdates, commandEntry, isJournaled, type WorkflowCommand } from "./journal.ts"
 import { type ExecutionState, initialState, isRunning, type UpdateState } from "./state.ts"
-import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
+import { close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
 
 /** How many completed updates a run keeps for waiting clients and to dedupe update ids (state stays bounded). */
 export const UPDATE_OUTCOME_WINDOW = 64
@@ -66,9 +66,22 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       return
     case "RequestCancelActivity": {
       const activity = state.activities[command.seq]
-      if (activity === undefined) return
+      if (activity === undefined || activity.cancelRequested === true) return
+      if (activity.dispatched && activity.options.local === undefined) {
+        // The attempt runs on, its timers armed: its outcome (or timeout) ends the call, with no retry.
+        // Its worker learns of the cancellation through heartbeats (not under ABANDON).
+        step.update({ activities: { ...state.activities, [command.seq]: { ...activity, cancelRequested: true } } })
+        return
+      }
+      // Nothing runs (a retry backoff, or a local attempt not started): the cancellation is final at once.
+      if (activity.options.cancellationType === "WAIT_CANCELLATION_COMPLETED") {
+        // The code still waits: a timer due now brings its CancelledFailure in the next step.
+        const { localRunAt: _, ...rest } = activity
+        step.update({ activities: { ...state.activities, [command.seq]: { ...rest, dispatched: false, cancelRequested: true } } })
+        step.timer({ kind: "activityRetry", seq: command.seq, attempt: activity.attempt }, now)
+        return
+      }
       removeActivity(step, command.seq)
-      cancelAttemptTimers(step, command.seq, activity)
       step.cancelTimer({ kind: "activityRetry", seq: command.seq, attempt: activity.attempt })
       return
     }

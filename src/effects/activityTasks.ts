@@ -28,10 +28,18 @@ export interface ActivityTaskConfig {
   readonly heartbeatThrottleMs: number
 }
 
-/** Is the attempt `task` (or a task token) describes still the one its workflow waits for? */
-export const stillWanted = (state: ExecutionState | undefined, task: Pick<ActivityTask, "runId" | "seq" | "attempt">): boolean => {
+/**
+ * Where the attempt `task` (or a task token) describes stands: the current
+ * one of its call (`"current"`), the current one of a call the workflow asked
+ * to cancel (`"cancelRequested"`: its outcome is still taken, and ends the
+ * call — under `ABANDON` the attempt is never told, so it stays `"current"`),
+ * or one its workflow no longer waits for (`"gone"`: retried, timed out,
+ * completed, or its workflow closed).
+ */
+export const attemptStatus = (state: ExecutionState | undefined, task: Pick<ActivityTask, "runId" | "seq" | "attempt">): "current" | "cancelRequested" | "gone" => {
   const activity = state?.activities[task.seq]
-  return state !== undefined && state.status === "RUNNING" && state.runId === task.runId && activity?.attempt === task.attempt && activity.dispatched
+  if (state === undefined || state.status !== "RUNNING" || state.runId !== task.runId || activity?.attempt !== task.attempt || !activity.dispatched) return "gone"
+  return activity.cancelRequested === true && activity.options.cancellationType !== "ABANDON" ? "cancelRequested" : "current"
 }
 
 /** An attempt in progress, as the worker's ticker sees it. */
@@ -82,9 +90,13 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
       const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
       yield* sendToWorkflow(task.workflowTaskQueue, task.workflowId, message)
       const { state } = yield* loadExecution(task.workflowId)
-      if (!stillWanted(state, task)) {
+      const status = attemptStatus(state, task)
+      if (status === "gone") {
         entry.abandoned = true
         cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
+      } else if (status === "cancelRequested") {
+        // Its outcome is still reported: the workflow may wait for it (WAIT_CANCELLATION_COMPLETED).
+        cancellation.abort(new Error("Activity cancelled by its workflow"))
       }
     }).pipe(Effect.ignore)
   const send = (details: Payload) => {

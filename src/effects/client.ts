@@ -22,7 +22,7 @@ import {
   type WorkflowIdConflictPolicy,
 } from "../core/reduce.ts"
 import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
-import { stillWanted } from "./activityTasks.ts"
+import { attemptStatus } from "./activityTasks.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 import { nextWriteToken } from "./writeToken.ts"
@@ -167,7 +167,8 @@ export interface FullActivityId {
  * names (a task token, or ids naming the current attempt) is still the one the
  * workflow waits for, else `ActivityNotFound`. An attempt that stops being
  * current between the check and the append is safe: the reducer ignores
- * outcomes of attempts that are not current.
+ * outcomes of attempts that are not current. Says whether the workflow has
+ * asked to cancel the activity (its outcome is still taken).
  */
 export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
   target: Omit<TaskToken, "namespace"> | FullActivityId,
@@ -176,7 +177,8 @@ export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
   return yield* retryBriefOutage(Effect.gen(function* () {
     const { state } = yield* loadExecution(target.workflowId)
     const token = "seq" in target ? target : currentAttempt(state, target)
-    if (state === undefined || token === undefined || !stillWanted(state, token)) {
+    const status = token === undefined ? "gone" : attemptStatus(state, token)
+    if (state === undefined || token === undefined || status === "gone") {
       const which = "seq" in target ? `${target.seq} (attempt ${target.attempt})` : target.activityId
       return yield* new ActivityNotFound({
         message: `activity ${which} of workflow ${target.workflowId}${target.runId === undefined ? "" : ` run ${target.runId}`} is not running: ` +
@@ -184,6 +186,8 @@ export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
       })
     }
     yield* sendToWorkflow(state.taskQueue, target.workflowId, message({ runId: token.runId, seq: token.seq, attempt: token.attempt }))
+    // The workflow asked to cancel the activity: a heartbeat tells its async completer (Temporal's ActivityCancelledError).
+    return { cancelRequested: status === "cancelRequested" }
   }))
 })
 

@@ -127,13 +127,13 @@ export interface WorkflowExecutionDescription {
    * Activities not yet finished: their current attempt and, after a failed
    * attempt, why it failed (e.g. an activity no worker registers, a timeout)
    * and whether the next attempt waits for its retry timer (`SCHEDULED`) or
-   * was dispatched (`STARTED`).
+   * was dispatched (`STARTED`); `CANCEL_REQUESTED` once the workflow asked to cancel a running attempt.
    */
   readonly pendingActivities: ReadonlyArray<{
     readonly activityId: string
     readonly activityType: string
     readonly attempt: number
-    readonly state: "SCHEDULED" | "STARTED"
+    readonly state: "SCHEDULED" | "STARTED" | "CANCEL_REQUESTED"
     readonly lastFailure?: { readonly type?: string; readonly message: string }
     /** The details of the last heartbeat (any attempt), decoded. */
     readonly heartbeatDetails?: unknown
@@ -287,7 +287,8 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     activityId: seq,
     activityType: activity.activityType,
     attempt: activity.attempt,
-    state: activity.dispatched ? "STARTED" as const : "SCHEDULED" as const,
+    // Under ABANDON the activity is never asked to cancel: it stays STARTED, as in Temporal.
+    state: activity.cancelRequested === true && activity.options.cancellationType !== "ABANDON" ? "CANCEL_REQUESTED" as const : activity.dispatched ? "STARTED" as const : "SCHEDULED" as const,
     ...(activity.lastFailure === undefined
       ? {}
       : { lastFailure: { ...(activity.lastFailure.type === undefined ? {} : { type: activity.lastFailure.type }), message: activity.lastFailure.message } }),

@@ -21,7 +21,7 @@ export const describeEntry = (entry: JournalEntry): string => {
     case "WorkflowStarted":
       return `started with ${list(entry.args)}`
     case "ActivityScheduled":
-      return `→ activity ${entry.activityType} (seq ${entry.seq})`
+      return `→ ${entry.local === true ? "local activity" : "activity"} ${entry.activityType} (seq ${entry.seq})`
     case "ActivityRetrying":
       return `↻ activity seq ${entry.seq} attempt ${entry.attempt} in ${formatMillis(entry.delayMs)}: ${describeFailure(entry.failure)}`
     case "ActivityCompleted":

@@ -35,6 +35,7 @@ export {
   type WorkflowHistory,
 } from "./worker.ts"
 export {
+  ActivityCancelledError,
   ActivityNotFoundError,
   DeadLetterNotFoundError,
   DeterminismViolationError,
@@ -80,6 +81,7 @@ export {
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { HandlerUnfinishedPolicy, ParentClosePolicy, type UpdateDefinition } from "./workflow/api.ts"
+export { ActivityCancellationType } from "./workflow/api.ts"
 export {
   defineSearchAttributeKey,
   type IndexedValueTypeMapping,

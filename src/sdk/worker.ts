@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os"
 import { pathToFileURL } from "node:url"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, Semaphore } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
@@ -49,6 +49,10 @@ export interface WorkerOptions {
   readonly activities?: object
   /** Default 100. */
   readonly maxConcurrentActivityTaskExecutions?: number
+  /** Local activities (`proxyLocalActivities`) this worker runs at once; default 100. */
+  readonly maxConcurrentLocalActivityExecutions?: number
+  /** `false`: this worker polls no activity tasks, its `activities` serve local activities only (default `true`). */
+  readonly enableNonLocalActivities?: boolean
   /**
    * Live workflow runs kept in memory; default 10,000 (least recently used
    * are evicted and later replayed). 0 keeps none: every step replays the
@@ -78,7 +82,7 @@ export interface WorkerOptions {
 }
 
 const WORKER_OPTIONS = [
-  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
+  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxConcurrentLocalActivityExecutions", "enableNonLocalActivities", "maxCachedWorkflows",
   "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime", "interceptors",
 ] satisfies Array<keyof WorkerOptions>
 const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle", "interceptors"] satisfies Array<keyof WorkerOptions>
@@ -212,6 +216,10 @@ export class Worker {
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
+    const maxConcurrentLocal = positive(options.maxConcurrentLocalActivityExecutions, 100, "maxConcurrentLocalActivityExecutions")
+    if (options.enableNonLocalActivities !== undefined && typeof options.enableNonLocalActivities !== "boolean") {
+      throw new InvalidArgumentError({ message: `Worker.create: enableNonLocalActivities must be a boolean; got ${JSON.stringify(options.enableNonLocalActivities)}` })
+    }
     const maxCachedWorkflows = atLeast(0)(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
     const shutdownGraceMs = toMillis(options.shutdownGraceTime ?? 10_000, "shutdownGraceTime")
@@ -219,6 +227,7 @@ export class Worker {
       maxEntries: maxCachedWorkflows,
       maxBytes: positive(options.maxCachedWorkflowBytes, 256 * 1024 * 1024, "maxCachedWorkflowBytes"),
     })
+    const activityExecutor = makeActivityExecutor(activities, options.taskQueue, connection.namespace, connection.payloads, interceptors.activity)
     const program = Effect.gen(function* () {
       const alarm = yield* makeTimerAlarm
       const loops = [alarm.run]
@@ -238,13 +247,15 @@ export class Worker {
           retentionMs: connection.retentionMs,
           onTimers: alarm.nudge,
           shutdownGraceMs,
+          // Local activities run on this worker's activities, in its workflow steps.
+          local: { executor: activityExecutor, permits: Semaphore.makeUnsafe(maxConcurrentLocal) },
         }))
       }
-      if (Object.keys(activities).length > 0) {
+      if (Object.keys(activities).length > 0 && options.enableNonLocalActivities !== false) {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue, connection.namespace, connection.payloads, interceptors.activity),
+          executor: activityExecutor,
           maxConcurrent,
           heartbeatThrottleMs: 1000,
         }))

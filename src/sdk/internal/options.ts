@@ -55,7 +55,6 @@ export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
 /** Activity options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_ACTIVITY: Unsupported = {
   scheduleToStartTimeout: `${NOT_YET}: use scheduleToCloseTimeout`,
-  cancellationType: `${NOT_YET}: a cancelled activity is abandoned by the workflow at once (TRY_CANCEL) and sees its cancellation through heartbeats`,
   activityId: `${NOT_YET}: activities are identified by their sequence number`,
   versioningIntent: NOT_YET,
   allowEagerDispatch: NOT_YET,
@@ -74,13 +73,11 @@ export const UNSUPPORTED_WORKER: Unsupported = {
   useVersioning: NOT_YET,
   workerDeploymentOptions: NOT_YET,
   maxConcurrentWorkflowTaskExecutions: `${NOT_YET}: set maxWorkflowTaskBatch`,
-  maxConcurrentLocalActivityExecutions: `${NOT_YET}: HotMesh has no local activities yet`,
   maxActivitiesPerSecond: NOT_YET,
   maxTaskQueueActivitiesPerSecond: NOT_YET,
   shutdownForceTime: NOT_YET,
   stickyQueueScheduleToStartTimeout: `${NOT_YET}: every worker keeps its own cache of live runs`,
   tuner: NOT_YET,
-  enableNonLocalActivities: NOT_YET,
 }
 
 /** Client options of Temporal's that HotMesh does not honour. */

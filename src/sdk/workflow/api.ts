@@ -15,6 +15,21 @@ import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
 import { ContinueAsNew, type WorkflowInfo } from "./internal/run.ts"
 
+/**
+ * Temporal's `ActivityCancellationType`: what cancelling a running activity
+ * (its `CancellationScope`) does.
+ */
+export const ActivityCancellationType = {
+  /** The call rejects at once with `CancelledFailure`; the activity learns of it at its next heartbeat (the default). */
+  TRY_CANCEL: "TRY_CANCEL",
+  /** The activity learns of it at its next heartbeat; the call settles with the activity's own outcome (completed, failed or cancelled). */
+  WAIT_CANCELLATION_COMPLETED: "WAIT_CANCELLATION_COMPLETED",
+  /** The call rejects at once; the activity is not told and runs on (its outcome is dropped). */
+  ABANDON: "ABANDON",
+} as const
+/** One of `ActivityCancellationType`'s values. */
+export type ActivityCancellationType = (typeof ActivityCancellationType)[keyof typeof ActivityCancellationType]
+
 /** Options of `proxyActivities` (Temporal's `ActivityOptions`). */
 export interface ActivityOptions {
   /** Defaults to the workflow's task queue. */
@@ -25,9 +40,32 @@ export interface ActivityOptions {
   readonly scheduleToCloseTimeout?: Duration
   readonly heartbeatTimeout?: Duration
   readonly retry?: RetryPolicy
+  /** What a cancellation does to a running attempt; default `TRY_CANCEL`. */
+  readonly cancellationType?: ActivityCancellationType
 }
 
-const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
+/** Options of `proxyLocalActivities` (Temporal's `LocalActivityOptions`). */
+export interface LocalActivityOptions {
+  /** Maximum time of one attempt. This or `scheduleToCloseTimeout` is required. */
+  readonly startToCloseTimeout?: Duration
+  /** Maximum time of all attempts together. */
+  readonly scheduleToCloseTimeout?: Duration
+  readonly retry?: RetryPolicy
+  /** A retry whose backoff is at most this long runs in the worker's process; a longer one waits on a durable timer. Default 1 minute. */
+  readonly localRetryThreshold?: Duration
+  /** Accepted as for `proxyActivities`; a local attempt never runs across a cancellation, so only `WAIT_CANCELLATION_COMPLETED`'s later settling shows. */
+  readonly cancellationType?: ActivityCancellationType
+}
+
+const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry", "cancellationType"] satisfies Array<keyof ActivityOptions>
+const LOCAL_ACTIVITY_OPTIONS = ["startToCloseTimeout", "scheduleToCloseTimeout", "retry", "localRetryThreshold", "cancellationType"] satisfies Array<keyof LocalActivityOptions>
+const UNSUPPORTED_LOCAL_ACTIVITY = {
+  scheduleToStartTimeout: UNSUPPORTED_ACTIVITY["scheduleToStartTimeout"]!,
+  activityId: UNSUPPORTED_ACTIVITY["activityId"]!,
+  summary: UNSUPPORTED_ACTIVITY["summary"]!,
+}
+/** Temporal's default `localRetryThreshold`. */
+const DEFAULT_LOCAL_RETRY_THRESHOLD_MS = 60_000
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
 const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof ChildWorkflowOptions>
 
@@ -39,18 +77,26 @@ export type ActivityInterfaceFor<T> = {
 /** A workflow function. */
 export type Workflow = (...args: Array<any>) => Promise<unknown>
 
-const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsResolved, "taskQueue"> & { readonly taskQueue?: string } => {
-  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: "proxyActivities(options): options must be an object" })
-  checkOptions("proxyActivities(options)", options, ACTIVITY_OPTIONS, UNSUPPORTED_ACTIVITY)
-  checkOptions("proxyActivities(options).retry", options.retry, RETRY_POLICY_OPTIONS)
+type ResolvedOptions = Omit<ActivityOptionsResolved, "taskQueue"> & { readonly taskQueue?: string }
+
+const cancellationTypeOf = (where: string, value: unknown): Pick<ActivityOptionsResolved, "cancellationType"> => {
+  if (value === undefined || value === ActivityCancellationType.TRY_CANCEL) return {}
+  if (value === ActivityCancellationType.WAIT_CANCELLATION_COMPLETED || value === ActivityCancellationType.ABANDON) return { cancellationType: value }
+  throw new InvalidArgumentError({ message: `${where}: cancellationType must be one of ${Object.values(ActivityCancellationType).join(", ")}; got ${JSON.stringify(value)}` })
+}
+
+const resolveActivityOptions = (options: ActivityOptions, where = "proxyActivities(options)"): ResolvedOptions => {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: `${where}: options must be an object` })
+  checkOptions(where, options, ACTIVITY_OPTIONS, UNSUPPORTED_ACTIVITY)
+  checkOptions(`${where}.retry`, options.retry, RETRY_POLICY_OPTIONS)
   const startToCloseMs = optionalMillis(options.startToCloseTimeout, "startToCloseTimeout")
   const scheduleToCloseMs = optionalMillis(options.scheduleToCloseTimeout, "scheduleToCloseTimeout")
   const heartbeatTimeoutMs = optionalMillis(options.heartbeatTimeout, "heartbeatTimeout")
   if (startToCloseMs === undefined && scheduleToCloseMs === undefined) {
-    throw new InvalidArgumentError({ message: "proxyActivities(options): set startToCloseTimeout or scheduleToCloseTimeout" })
+    throw new InvalidArgumentError({ message: `${where}: set startToCloseTimeout or scheduleToCloseTimeout` })
   }
   for (const [name, ms] of [["startToCloseTimeout", startToCloseMs], ["scheduleToCloseTimeout", scheduleToCloseMs]] as const) {
-    if (ms === 0) throw new InvalidArgumentError({ message: `proxyActivities(options): ${name} must be greater than 0` })
+    if (ms === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be greater than 0` })
   }
   return {
     ...(options.taskQueue === undefined ? {} : { taskQueue: options.taskQueue }),
@@ -58,7 +104,48 @@ const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsR
     ...(scheduleToCloseMs === undefined ? {} : { scheduleToCloseMs }),
     ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
     retry: resolveRetryPolicy(options.retry),
+    ...cancellationTypeOf(where, options.cancellationType),
   }
+}
+
+const resolveLocalActivityOptions = (options: LocalActivityOptions): ResolvedOptions => {
+  const where = "proxyLocalActivities(options)"
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: `${where}: options must be an object` })
+  checkOptions(where, options, LOCAL_ACTIVITY_OPTIONS, UNSUPPORTED_LOCAL_ACTIVITY)
+  const { localRetryThreshold, ...rest } = options
+  const retryThresholdMs = optionalMillis(localRetryThreshold, "localRetryThreshold") ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS
+  return { ...resolveActivityOptions(rest, where), local: { retryThresholdMs } }
+}
+
+/**
+ * The proxy both `proxyActivities` and `proxyLocalActivities` return: each
+ * call goes through the outbound `scheduleActivity` (or, local,
+ * `scheduleLocalActivity`) interceptors.
+ */
+const activityProxy = <A, O extends ActivityOptions | LocalActivityOptions>(
+  options: O,
+  resolve: (options: O) => ResolvedOptions,
+  method: "scheduleActivity" | "scheduleLocalActivity",
+): ActivityInterfaceFor<A> => {
+  const resolved = resolve(options)
+  return new Proxy({} as ActivityInterfaceFor<A>, {
+    get(_, activityType) {
+      if (typeof activityType !== "string") return undefined
+      if (activityType === "then") return undefined // not a thenable
+      return (...args: Array<unknown>) => {
+        const { run, scope } = current(`activity ${activityType}`)
+        const schedule = (type: string, input: ReadonlyArray<unknown>, given: O, headers?: Record<string, string | undefined>) => {
+          const chosen = given === options ? resolved : resolve(given)
+          return run.scheduleActivity(type, input, { ...chosen, taskQueue: chosen.taskQueue ?? run.info.taskQueue }, scope, headers)
+        }
+        if (run.outbound.length === 0) return schedule(activityType, args, options)
+        const input = { activityType, args, options, headers: {} }
+        return method === "scheduleActivity"
+          ? composeInterceptors(run.outbound, method, (given) => schedule(given.activityType, given.args, given.options as O, given.headers))({ ...input, options: options as ActivityOptions })
+          : composeInterceptors(run.outbound, method, (given) => schedule(given.activityType, given.args, given.options as O, given.headers))({ ...input, options: options as LocalActivityOptions })
+      }
+    },
+  })
 }
 
 /**
@@ -66,28 +153,19 @@ const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsR
  * validated here, so a bad timeout or retry policy fails when the module loads.
  */
 export function proxyActivities<A = Record<string, (...args: Array<any>) => any>>(options: ActivityOptions): ActivityInterfaceFor<A> {
-  const resolved = resolveActivityOptions(options)
-  const options_ = options
-  return new Proxy({} as ActivityInterfaceFor<A>, {
-    get(_, activityType) {
-      if (typeof activityType !== "string") return undefined
-      if (activityType === "then") return undefined // not a thenable
-      return (...args: Array<unknown>) => {
-        const { run, scope } = current(`activity ${activityType}`)
-        const schedule = (type: string, input: ReadonlyArray<unknown>, given: ActivityOptions, headers?: Record<string, string | undefined>) => {
-          const options = given === options_ ? resolved : resolveActivityOptions(given)
-          return run.scheduleActivity(type, input, { ...options, taskQueue: options.taskQueue ?? run.info.taskQueue }, scope, headers)
-        }
-        if (run.outbound.length === 0) return schedule(activityType, args, options_)
-        return composeInterceptors(run.outbound, "scheduleActivity", (input) => schedule(input.activityType, input.args, input.options, input.headers))({
-          activityType,
-          args,
-          options: options_,
-          headers: {},
-        })
-      }
-    },
-  })
+  return activityProxy<A, ActivityOptions>(options, (given) => resolveActivityOptions(given), "scheduleActivity")
+}
+
+/**
+ * Temporal's `proxyLocalActivities`: activities this workflow's worker runs
+ * itself (its registered `activities`), in the step that schedules them —
+ * never through the activity stream. The outcome is reduced and committed
+ * with that step; a retry within `localRetryThreshold` runs in the same
+ * process, a longer backoff is a durable timer. On replay the recorded
+ * outcome is delivered and the activity is not run again.
+ */
+export function proxyLocalActivities<A = Record<string, (...args: Array<any>) => any>>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
+  return activityProxy<A, LocalActivityOptions>(options, resolveLocalActivityOptions, "scheduleLocalActivity")
 }
 
 /** Sleep durably: a timer in the store, not in memory. `"30 days"` or milliseconds. */

@@ -2,7 +2,10 @@
  * `hotmesh/workflow`: the API for workflow code (Temporal's `@temporalio/workflow`).
  */
 export {
+  ActivityCancellationType,
   type ActivityInterfaceFor,
+  type LocalActivityOptions,
+  proxyLocalActivities,
   allHandlersFinished,
   currentUpdateInfo,
   defineUpdate,
@@ -49,6 +52,7 @@ export {
 } from "../searchAttributes.ts"
 export {
   type ActivityInput,
+  type LocalActivityInput,
   type ChildWorkflowOptionsWithDefaults,
   type ContinueAsNewInput,
   type ContinueAsNewInputOptions,

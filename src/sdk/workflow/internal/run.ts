@@ -485,12 +485,16 @@ export class WorkflowRun {
     table: Map<number, PendingCall>,
     decodeResult: (payload: Payload) => T,
     rebuild: (failure: FailureInfo) => Error,
-    onCancel: (reason: CancelledFailure) => Error,
+    /** The error the call rejects with on cancellation; `undefined`: it keeps waiting for its outcome. */
+    onCancel: (reason: CancelledFailure) => Error | undefined,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const unsubscribe = scope.onCancel((reason) => {
-        if (!table.delete(seq)) return
-        reject(onCancel(reason))
+        if (!table.has(seq)) return
+        const error = onCancel(reason)
+        if (error === undefined) return
+        table.delete(seq)
+        reject(error)
       })
       table.set(seq, {
         resolve: (payload) => {
@@ -520,8 +524,12 @@ export class WorkflowRun {
     if (scope.consideredCancelled) return Promise.reject(new ActivityFailure("Activity task cancelled", activityType, new CancelledFailure()))
     const seq = ++this.#seq
     this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options, ...(stored === undefined ? {} : { headers: stored }) })
+    let cancelRequested = false
     return this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, (reason) => {
-      this.#push({ type: "RequestCancelActivity", seq })
+      if (!cancelRequested) this.#push({ type: "RequestCancelActivity", seq })
+      cancelRequested = true
+      // WAIT_CANCELLATION_COMPLETED: the call settles with the activity's own outcome.
+      if (options.cancellationType === "WAIT_CANCELLATION_COMPLETED") return undefined
       return new ActivityFailure("Activity task cancelled", activityType, reason)
     })
   }
