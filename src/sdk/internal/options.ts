@@ -75,8 +75,6 @@ export const UNSUPPORTED_WORKER: Unsupported = {
   workerDeploymentOptions: NOT_YET,
   maxConcurrentWorkflowTaskExecutions: `${NOT_YET}: set maxWorkflowTaskBatch`,
   maxConcurrentLocalActivityExecutions: `${NOT_YET}: HotMesh has no local activities yet`,
-  maxActivitiesPerSecond: NOT_YET,
-  maxTaskQueueActivitiesPerSecond: NOT_YET,
   shutdownForceTime: NOT_YET,
   stickyQueueScheduleToStartTimeout: `${NOT_YET}: every worker keeps its own cache of live runs`,
   tuner: NOT_YET,
