@@ -8,10 +8,19 @@
  * renewed while it runs and released when it is done (or taken back by the
  * store after `leaseMs` when its worker dies).
  *
+ * Permits are used at once: a loop holding them reads without blocking (a
+ * blocked read would hold them unused, and on Redis it sees only new
+ * messages, not those another reader gave back), so a pause stops every
+ * limited loop within one read. A loop that found nothing gives its permits
+ * back and waits before asking again, 10 ms doubling up to 250 ms while the
+ * queue stays empty: the price of a limited queue is a few scans a second
+ * per idle worker, and up to 250 ms before the first task after a quiet spell.
+ *
  * The unlimited path stays as fast as before: a queue with no limits answers
- * `limited: false`, and the loop then reads without asking for a second (one
- * store call per second per loop), with reads bounded to that second, so a
- * limit set or a pause takes effect within about two seconds.
+ * `limited: false`, and the loop then reads (blocking, as before) without
+ * asking for a second (one store call per second per loop), with reads
+ * bounded to that second, so a limit set or a pause takes effect within
+ * about two seconds on a loop that last saw the queue unlimited.
  */
 import { Clock, Effect } from "effect"
 import { type Bucket, defaultBurst, msUntilToken, refill } from "../core/limits.ts"
@@ -26,6 +35,9 @@ export const UNLIMITED_RECHECK_MS = 1000
  * (An idle Redis reader re-issues its blocking read every second anyway.)
  */
 const BLOCK_MS = 1000
+/** The first and the longest wait of a limited loop that found the queue empty. */
+const IDLE_FIRST_MS = 10
+const IDLE_MAX_MS = 250
 
 /** What the loop may read now. */
 export interface Grant {
@@ -65,6 +77,7 @@ export const makeActivityPermits = (store: StoreShape, clock: Clock.Clock, confi
   const leaseMs = store.visibilityTimeoutMs
   let unlimitedUntil = -Infinity
   let localBucket: Bucket | undefined
+  let idleMs = IDLE_FIRST_MS
   const localBurst = localRate === undefined ? 0 : defaultBurst(localRate)
 
   /** This worker's own tokens: how many of `want` it may start now, or how long until one. */
@@ -100,7 +113,7 @@ export const makeActivityPermits = (store: StoreShape, clock: Clock.Clock, confi
         }
         if (permits.granted > 0) {
           giveBackLocal(localTaken - permits.granted)
-          return { count: permits.granted, blockMs: BLOCK_MS, remote: true, leases: permits.leases, local: Math.min(localTaken, permits.granted) }
+          return { count: permits.granted, blockMs: 0, remote: true, leases: permits.leases, local: Math.min(localTaken, permits.granted) }
         }
         giveBackLocal(localTaken)
         yield* Effect.sleep(Math.max(1, permits.retryAfterMs))
@@ -113,6 +126,12 @@ export const makeActivityPermits = (store: StoreShape, clock: Clock.Clock, confi
       const unused = grant.count - used
       if (grant.remote && unused > 0) {
         yield* Effect.ignore(retryStoreErrors("activity permits", store.releasePermits(taskQueue, grant.leases.slice(used), unused)))
+      }
+      if (grant.remote && used === 0) {
+        yield* Effect.sleep(idleMs)
+        idleMs = Math.min(IDLE_MAX_MS, idleMs * 2)
+      } else if (used > 0) {
+        idleMs = IDLE_FIRST_MS
       }
       return Array.from({ length: used }, (_, i) => grant.leases[i])
     })
