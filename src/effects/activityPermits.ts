@@ -12,9 +12,9 @@
  * blocked read would hold them unused, and on Redis it sees only new
  * messages, not those another reader gave back), so a pause stops every
  * limited loop within one read. A loop that found nothing gives its permits
- * back and waits before asking again, 10 ms doubling up to 250 ms while the
+ * back and waits before asking again, 10 ms doubling up to 100 ms while the
  * queue stays empty: the price of a limited queue is a few scans a second
- * per idle worker, and up to 250 ms before the first task after a quiet spell.
+ * per idle worker, and up to 100 ms before the first task after a quiet spell.
  *
  * The unlimited path stays as fast as before: a queue with no limits answers
  * `limited: false`, and the loop then reads (blocking, as before) without
@@ -37,7 +37,7 @@ export const UNLIMITED_RECHECK_MS = 1000
 const BLOCK_MS = 1000
 /** The first and the longest wait of a limited loop that found the queue empty. */
 const IDLE_FIRST_MS = 10
-const IDLE_MAX_MS = 250
+const IDLE_MAX_MS = 100
 
 /** What the loop may read now. */
 export interface Grant {

@@ -90,6 +90,8 @@ const startAll = (from: number, count: number, sleepMs = 0) =>
   Promise.all(Array.from({ length: count }, (_, k) =>
     client.workflow.start(workflows.limited, { taskQueue, workflowId: unique(`lim-${from + k}`), args: [from + k, sleepMs] })))
 
+const activityStream = async () => (await client.taskQueue(taskQueue).describe()).streams.find((s) => s.kind === "activity")!
+
 /** Every task `from..from+count-1` started exactly once, and nothing is left on the queue or in the dead letters. */
 const expectNothingLost = async (from: number, count: number) => {
   const starts = await startsOf(from, from + count)
@@ -112,11 +114,37 @@ describe(`limits hold across ${PROCESSES} worker processes on Redis`, () => {
     await expectNothingLost(0, 40)
   }, 60_000)
 
+  it("pause holds every task (the workflows' timers still fire into the queue); resume releases them all", async () => {
+    const queue = client.taskQueue(taskQueue)
+    expect(await queue.pause()).toMatchObject({ paused: true })
+    // A limit stays in force throughout, so no worker ever finds the queue unlimited (and reads without asking for a second).
+    await queue.setLimits({ concurrency: 100 })
+    expect(await queue.getLimits()).toEqual({ concurrency: 100, paused: true })
+    // Each workflow sleeps first: its task reaches the queue when its timer fires, during the pause.
+    const handles = await startAll(300, 20, 200)
+    const depth = async () => (await activityStream()).length
+    await eventually(async () => ((await depth()) === 20 ? true : undefined), "the 20 activity tasks to reach the paused queue", 20_000)
+    // Not a synchronisation: the observation window, a second (twice as long as a paused worker waits before asking again).
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(await startsOf(300, 320)).toEqual([])
+    expect(await depth()).toBe(20)
+    expect((await activityStream()).pending).toBe(0)
+
+    expect(await queue.resume()).toEqual({ concurrency: 100 })
+    expect((await Promise.all(handles.map((h) => h.result()))).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, k) => 300 + k))
+    await expectNothingLost(300, 20)
+  }, 60_000)
+
   it("rate 40/s: 120 tasks start at 40/s (within 10%) across the processes", async () => {
-    // The default burst: a tenth of a second's worth. (A burst of 1 would lose every token a late worker does not take in time.)
-    const burst = 4
-    expect(await client.taskQueue(taskQueue).setLimits({ concurrency: null, rate: 40 })).toEqual({ rate: 40 })
+    const queue = client.taskQueue(taskQueue)
+    // The tasks wait on the paused queue first, so what paces them is the limit, not how fast workflows dispatch them.
+    await queue.pause()
+    // Half a second's worth: the slack three processes slowed by a loaded machine have before a token is lost.
+    const burst = 20
+    expect(await queue.setLimits({ rate: 40, burst, concurrency: null })).toEqual({ rate: 40, burst, paused: true })
     const handles = await startAll(100, 120)
+    await eventually(async () => ((await activityStream()).length === 120 ? true : undefined), "the 120 tasks to reach the paused queue", 30_000)
+    await queue.resume()
     expect(await Promise.all(handles.map((h) => h.result()))).toHaveLength(120)
     const at = (await startsOf(100, 220)).map((s) => s.at).sort((a, b) => a - b)
     // The first `burst` start at once (a full bucket); the others one token (1/40 s) apart.
@@ -124,25 +152,5 @@ describe(`limits hold across ${PROCESSES} worker processes on Redis`, () => {
     console.log(`rate limit 40/s (burst ${burst}): observed ${observed.toFixed(2)}/s over ${at.length} tasks (${((observed / 40 - 1) * 100).toFixed(1)}%)`)
     expect(Math.abs(observed / 40 - 1)).toBeLessThanOrEqual(0.1)
     await expectNothingLost(100, 120)
-  }, 60_000)
-
-  it("pause holds every task (the workflows' timers still fire into the queue); resume releases them all", async () => {
-    const queue = client.taskQueue(taskQueue)
-    expect(await queue.pause()).toMatchObject({ paused: true })
-    await queue.clearLimits()
-    expect(await queue.getLimits()).toEqual({ paused: true })
-    // Each workflow sleeps first: its task reaches the queue when its timer fires, during the pause.
-    const handles = await startAll(300, 20, 200)
-    const depth = async () => (await queue.describe()).streams.find((s) => s.kind === "activity")!.length
-    await eventually(async () => ((await depth()) === 20 ? true : undefined), "the 20 activity tasks to reach the paused queue", 20_000)
-    // Not a synchronisation: the observation window, a second (twice as long as a paused worker waits before asking again).
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    expect(await startsOf(300, 320)).toEqual([])
-    expect(await depth()).toBe(20)
-    expect((await queue.describe()).streams.find((s) => s.kind === "activity")!.pending).toBe(0)
-
-    expect(await queue.resume()).toEqual({})
-    expect((await Promise.all(handles.map((h) => h.result()))).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, k) => 300 + k))
-    await expectNothingLost(300, 20)
   }, 60_000)
 })
