@@ -76,7 +76,38 @@ const measure = async (b: Backend) => {
   await b.resetMaxInFlight()
   await runAll(b, from, 200)
   console.log(`${b.name.padEnd(22)} concurrency limit ${CONCURRENCY}: max in flight ${await b.maxInFlight()} over 200 tasks of ${HOLD_MS} ms`)
+  from += 200
+  await sharing(b, from)
   await queue.clearLimits()
+}
+
+/**
+ * Two producers on one rate-limited queue: one floods it (400 tasks at
+ * once), one trickles (a task every 100 ms). How long the trickler's tasks
+ * wait to start: today's queue is FIFO, so they wait behind the flood.
+ */
+const sharing = async (b: Backend, from: number) => {
+  const rate = 100
+  await b.client.taskQueue(b.taskQueue).setLimits({ rate, concurrency: null })
+  const flood = runAll(b, from, 4 * rate)
+  const trickle: Array<{ readonly i: number; readonly startedAt: number }> = []
+  for (let k = 0; k < 20; k++) {
+    const i = from + 10_000 + k
+    trickle.push({ i, startedAt: Date.now() })
+    void b.client.workflow.start(workflows.limited, { taskQueue: b.taskQueue, workflowId: id(`t${i}`), args: [i, 0] })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await flood
+  const waits: Array<number> = []
+  for (;;) {
+    const started = await b.starts(from + 10_000, from + 10_020)
+    if (started.length === 20) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const startedAt = new Map((await Promise.all(trickle.map(async (t) => [t.i, (await b.starts(t.i, t.i + 1))[0]!] as const))))
+  for (const t of trickle) waits.push(startedAt.get(t.i)! - t.startedAt)
+  waits.sort((x, y) => x - y)
+  console.log(`${b.name.padEnd(22)} fair sharing at ${rate}/s, a 400-task flood and a 10/s trickle: the trickle waits p50 ${waits[10]} ms, max ${waits.at(-1)} ms (FIFO: behind the flood)`)
 }
 
 /** Three activity workers and a workflow worker in this process, on the embedded store. */
