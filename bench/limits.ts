@@ -7,9 +7,10 @@
  *
  *   npm run bench:limits -- [--redis redis://127.0.0.1:6379] [--seconds N]
  *
- * Each rate runs `rate x seconds` one-activity workflows started at once;
- * the observed rate is (tasks - burst) / (last start - first start): the
- * first `burst` start at once from the full bucket, the rest one token apart.
+ * Each rate runs `rate x seconds` one-activity workflows whose tasks wait on
+ * the paused queue first (so the limit paces them, not the dispatch); the
+ * observed rate is (tasks - burst) / (last start - first start): the first
+ * `burst` start at once from the full bucket, the rest one token apart.
  * Use a Redis nothing else writes to (the bench uses its own namespace).
  * A rate above what the machine can run shows the machine's throughput, not
  * the limiter's accuracy (on a shared 2-core machine, about 150 one-activity
@@ -52,24 +53,43 @@ const runAll = async (b: Backend, from: number, count: number) => {
   await Promise.all(handles.map((h) => h.result()))
 }
 
+/**
+ * `count` tasks put on the paused queue first, then released: what paces
+ * them is the limit (or the workers), not how fast workflows dispatch them.
+ */
+const runPreloaded = async (b: Backend, from: number, count: number) => {
+  const queue = b.client.taskQueue(b.taskQueue)
+  await queue.pause()
+  const handles = await Promise.all(Array.from({ length: count }, (_, k) =>
+    b.client.workflow.start(workflows.limited, { taskQueue: b.taskQueue, workflowId: id(`b${from + k}`), args: [from + k, 0] })))
+  for (;;) {
+    const activity = (await queue.describe()).streams.find((s) => s.kind === "activity")!
+    if (activity.length === count) break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  await queue.resume()
+  await Promise.all(handles.map((h) => h.result()))
+}
+
 const measure = async (b: Backend) => {
   const queue = b.client.taskQueue(b.taskQueue)
   let from = 0
-  {
-    // What the machine does with no rate limit (the concurrency limit is high): the ceiling of any rate.
-    const count = 600
-    await runAll(b, from, count)
-    const at = (await b.starts(from, from + count)).sort((x, y) => x - y)
-    console.log(`${b.name.padEnd(22)} no rate limit:        ${((count * 1000) / (at.at(-1)! - at[0]!)).toFixed(1).padStart(6)}/s over ${count} tasks (the machine's ceiling)`)
-    from += count
-  }
   for (const rate of RATES) {
     await queue.setLimits({ rate, concurrency: null })
     const count = rate * seconds
-    await runAll(b, from, count)
+    await runPreloaded(b, from, count)
     const at = (await b.starts(from, from + count)).sort((x, y) => x - y)
     const observed = ((at.length - burstOf(rate)) * 1000) / (at.at(-1)! - at[0]!)
     console.log(`${b.name.padEnd(22)} rate limit ${String(rate).padStart(4)}/s: observed ${observed.toFixed(1).padStart(6)}/s over ${count} tasks (${((observed / rate - 1) * 100).toFixed(1)}%)`)
+    from += count
+  }
+  {
+    // What the workers do with no rate limit (the concurrency limit is high): the ceiling of any rate.
+    await queue.setLimits({ rate: null, concurrency: 1000 })
+    const count = 600
+    await runPreloaded(b, from, count)
+    const at = (await b.starts(from, from + count)).sort((x, y) => x - y)
+    console.log(`${b.name.padEnd(22)} no rate limit:        ${((count * 1000) / (at.at(-1)! - at[0]!)).toFixed(1).padStart(6)}/s over ${count} tasks (the workers' ceiling)`)
     from += count
   }
   await queue.setLimits({ rate: null, concurrency: CONCURRENCY })
