@@ -112,8 +112,13 @@ describe("the workers' own rate options", () => {
     // Two workers at 20/s each: the queue runs at 40/s, with no queue limit in the store.
     const { mesh, run, startAll, startedIn } = useLimitedMesh(0, 2, { maxActivitiesPerSecond: 20 })
     it("two workers at 20/s each start 80 tasks at 40/s (within 10%); the queue has no limits", async () => {
+      const queue = mesh.client.taskQueue(mesh.taskQueue)
+      // The tasks wait on the paused queue first, so what paces them is the workers' own buckets, not the dispatch.
+      await queue.pause()
       void run()
       const handles = await startAll(0, 80)
+      await eventually(async () => ((await queue.describe()).streams.find((s) => s.kind === "activity")!.length === 80 ? true : undefined), "the 80 tasks to reach the paused queue", 10_000)
+      await queue.resume()
       expect(await Promise.all(handles.map((h) => h.result()))).toHaveLength(80)
       const at = startedIn(0, 80).map((s) => s.at).sort((a, b) => a - b)
       // Each worker's bucket starts full with a tenth of a second's worth (2 tokens): 4 start at once.
