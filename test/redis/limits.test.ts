@@ -6,8 +6,8 @@
  * is kept), the rate within 10% of the limit, a pause holds every task and a
  * resume releases them, nothing lost or run twice.
  *
- * Counting, not timing: the rate is measured over 120 tasks (about three
- * seconds at 40/s, where a slow machine only lowers it — the bucket bounds it
+ * Counting, not timing: the rate is measured over 80 tasks (three and a half
+ * seconds at 20/s, where a slow machine only lowers it — the bucket bounds it
  * from above), and the pause is observed for a second after every task is on
  * the queue (a second longer than any worker waits before asking again).
  */
@@ -135,22 +135,22 @@ describe(`limits hold across ${PROCESSES} worker processes on Redis`, () => {
     await expectNothingLost(300, 20)
   }, 60_000)
 
-  it("rate 40/s: 120 tasks start at 40/s (within 10%) across the processes", async () => {
+  it("rate 20/s: 80 tasks start at 20/s (within 10%) across the processes", async () => {
     const queue = client.taskQueue(taskQueue)
     // The tasks wait on the paused queue first, so what paces them is the limit, not how fast workflows dispatch them.
     await queue.pause()
     // Half a second's worth: the slack three processes slowed by a loaded machine have before a token is lost.
-    const burst = 20
-    expect(await queue.setLimits({ rate: 40, burst, concurrency: null })).toEqual({ rate: 40, burst, paused: true })
-    const handles = await startAll(100, 120)
-    await eventually(async () => ((await activityStream()).length === 120 ? true : undefined), "the 120 tasks to reach the paused queue", 30_000)
+    const burst = 10
+    expect(await queue.setLimits({ rate: 20, burst, concurrency: null })).toEqual({ rate: 20, burst, paused: true })
+    const handles = await startAll(100, 80)
+    await eventually(async () => ((await activityStream()).length === 80 ? true : undefined), "the 80 tasks to reach the paused queue", 30_000)
     await queue.resume()
-    expect(await Promise.all(handles.map((h) => h.result()))).toHaveLength(120)
-    const at = (await startsOf(100, 220)).map((s) => s.at).sort((a, b) => a - b)
-    // The first `burst` start at once (a full bucket); the others one token (1/40 s) apart.
+    expect(await Promise.all(handles.map((h) => h.result()))).toHaveLength(80)
+    const at = (await startsOf(100, 180)).map((s) => s.at).sort((a, b) => a - b)
+    // The first `burst` start at once (a full bucket); the others one token (1/20 s) apart.
     const observed = ((at.length - burst) * 1000) / (at.at(-1)! - at[0]!)
-    console.log(`rate limit 40/s (burst ${burst}): observed ${observed.toFixed(2)}/s over ${at.length} tasks (${((observed / 40 - 1) * 100).toFixed(1)}%)`)
-    expect(Math.abs(observed / 40 - 1)).toBeLessThanOrEqual(0.1)
-    await expectNothingLost(100, 120)
+    console.log(`rate limit 20/s (burst ${burst}): observed ${observed.toFixed(2)}/s over ${at.length} tasks (${((observed / 20 - 1) * 100).toFixed(1)}%)`)
+    expect(Math.abs(observed / 20 - 1)).toBeLessThanOrEqual(0.1)
+    await expectNothingLost(100, 80)
   }, 60_000)
 })
