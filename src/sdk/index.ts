@@ -23,7 +23,7 @@ export {
 export { AsyncCompletionClient, type FullActivityId } from "./asyncCompletion.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
-export { TaskQueueClient, type TaskQueueDescription } from "./taskQueues.ts"
+export { type QueueLimits, type QueueLimitsChange, TaskQueueClient, type TaskQueueDescription } from "./taskQueues.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
 export {
   bundleWorkflowCode,

@@ -235,6 +235,27 @@ describe("hotmesh task-queue and dlq", { timeout: 120_000 }, () => {
     await client.workflow.getHandle(id).terminate()
   })
 
+  it("task-queue limit, pause and resume: set, show and clear a queue's limits; bad numbers are usage errors", async () => {
+    const queue = unique("limited")
+    expect(await json(["task-queue", "limit", queue])).toEqual({ taskQueue: queue, paused: false })
+    expect(await json(["task-queue", "limit", queue, "--rate", "50", "--concurrency", "10"])).toEqual({ taskQueue: queue, rate: 50, concurrency: 10, paused: false })
+    expect(await client.taskQueue(queue).getLimits()).toEqual({ rate: 50, concurrency: 10 })
+    expect(await json(["task-queue", "pause", queue])).toEqual({ taskQueue: queue, rate: 50, concurrency: 10, paused: true })
+    const table = await hotmesh(["task-queue", "limit", queue])
+    expect(table.stdout).toMatch(/Rate.*50\/s/)
+    expect(table.stdout).toMatch(/Concurrency.*10/)
+    expect(table.stdout).toMatch(/Paused.*yes/)
+    expect(await json(["task-queue", "limit", queue, "--clear", "--concurrency", "3"])).toEqual({ taskQueue: queue, concurrency: 3, paused: true })
+    expect(await json(["task-queue", "resume", queue])).toEqual({ taskQueue: queue, concurrency: 3, paused: false })
+    expect(await json(["task-queue", "limit", queue, "--clear"])).toEqual({ taskQueue: queue, paused: false })
+    for (const bad of [["--rate", "0"], ["--rate", "fast"], ["--concurrency", "2.5"]]) {
+      const run = await hotmesh(["task-queue", "limit", queue, ...bad])
+      expect({ code: run.code, lines: run.stderr.trim().split("\n").length }, run.stderr).toEqual({ code: 2, lines: 1 })
+      expect(run.stderr).toContain(bad[0]!.slice(2))
+    }
+    expect(await client.taskQueue(queue).getLimits()).toEqual({})
+  })
+
   it("dlq list, show, retry and purge (purge asks first)", async () => {
     const key = unique("hostile")
     await workerConnection.run(Store.use((store) => store.append([{ stream: { kind: "workflow", taskQueue }, key, body: "{\"type\":\"Signal\"" }])))

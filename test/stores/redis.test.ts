@@ -506,7 +506,7 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "append", "commit", "complete", "dead", "fire", "read", "redeliver", "relay", "release", "touch"],
+        ["ack", "acquire", "append", "commit", "complete", "dead", "fire", "limits", "read", "redeliver", "relay", "release", "renew", "touch", "unlease"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))

@@ -73,8 +73,6 @@ export const UNSUPPORTED_WORKER: Unsupported = {
   useVersioning: NOT_YET,
   workerDeploymentOptions: NOT_YET,
   maxConcurrentWorkflowTaskExecutions: `${NOT_YET}: set maxWorkflowTaskBatch`,
-  maxActivitiesPerSecond: NOT_YET,
-  maxTaskQueueActivitiesPerSecond: NOT_YET,
   shutdownForceTime: NOT_YET,
   stickyQueueScheduleToStartTimeout: `${NOT_YET}: every worker keeps its own cache of live runs`,
   tuner: NOT_YET,

@@ -21,6 +21,8 @@
  * | `{ns:pN}:i:<term>`                    | zset   | visibility index: key -> score (core/visibility.ts) |
  * | `{ns:pN}:ie`                          | hash   | key -> its index zsets, for a record that expires   |
  * | `{ns:pN}:iq`                          | zset   | key -> when its record expires (index sweep, `fire`) |
+ * | `{ns:q:<taskQueue>}:lim`              | hash   | a task queue's limits and token bucket (limitsLua.ts) |
+ * | `{ns:q:<taskQueue>}:lease`            | zset   | its concurrency leases: id -> expiry (limitsLua.ts)   |
  * | `{ns}:config`                         | hash   | namespace settings: `partitions`, and `s:<name>` (`readSettings`, `defineSetting`) |
  *
  * Pub/sub channel `<ns>:updates` carries execution keys of notifying commits.
@@ -72,6 +74,9 @@ export interface Keys {
   readonly indexTerm: (p: number, term: string) => string
   readonly indexExpiring: (p: number) => string
   readonly indexExpiryQueue: (p: number) => string
+  /** A task queue's limiter hash and lease zset: one hash tag of their own (one slot). */
+  readonly limiter: (taskQueue: string) => string
+  readonly leases: (taskQueue: string) => string
   readonly config: string
   readonly channel: string
 }
@@ -98,6 +103,8 @@ export const makeKeys = (namespace: string, partitions: number): Keys => {
     indexTerm: (p, term) => `${tag(p)}:i:${term}`,
     indexExpiring: (p) => `${tag(p)}:ie`,
     indexExpiryQueue: (p) => `${tag(p)}:iq`,
+    limiter: (taskQueue) => `{${namespace}:q:${taskQueue}}:lim`,
+    leases: (taskQueue) => `{${namespace}:q:${taskQueue}}:lease`,
     config: `{${namespace}}:config`,
     channel: `${namespace}:updates`,
   }

@@ -28,6 +28,7 @@ import { loadFunctionsAtStart } from "./functions.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
 import { deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
+import { makeRedisLimits } from "./limits.ts"
 import { acquireNotifier } from "./notifier.ts"
 import { runRelay } from "./relay.ts"
 import {
@@ -300,6 +301,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
             perPartition.flat().sort((a, b) => a.letter.at - b.letter.at || (a.deadId < b.deadId ? -1 : 1))
               .map((x) => x.letter),
         ),
+
+      ...makeRedisLimits(keys, runScript),
 
       fireDueTimers: timers.fireDueTimers,
       nextTimerAt: timers.nextTimerAt,

@@ -16,6 +16,8 @@
  * 0 ok, 1 version conflict, 2 not pending, 3 consumer group missing (NOGROUP).
  */
 
+import { ACQUIRE_LUA, LIMITS_LUA, RENEW_LUA, UNLEASE_LUA } from "./limitsLua.ts"
+
 /** Helpers prepended to every script (and to the `hotmesh` function library, functions.ts). */
 export const PRELUDE = `
 local function nowMs()
@@ -430,6 +432,10 @@ export const LUA = {
   ack: PRELUDE + ACK,
   dead: PRELUDE + DEAD,
   redeliver: PRELUDE + REDELIVER,
+  limits: PRELUDE + LIMITS_LUA,
+  acquire: PRELUDE + ACQUIRE_LUA,
+  unlease: PRELUDE + UNLEASE_LUA,
+  renew: PRELUDE + RENEW_LUA,
 } as const
 
 /** The name of one of the store's scripts. */
