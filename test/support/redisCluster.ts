@@ -49,6 +49,8 @@ export interface RedisCluster {
   readonly masterOf: (slot: number) => Promise<ClusterNode>
   /** SIGKILL the node on `port` and wait until its process has exited. */
   readonly kill: (port: number) => Promise<void>
+  /** Start a killed node again on its port and dir: it rejoins (as a replica of whoever took over its slots). */
+  readonly revive: (port: number) => Promise<void>
   /**
    * Wait until the live nodes agree on a cluster where every slot is served
    * by a live master (after a `kill`: the replica promoted) and report
@@ -144,7 +146,7 @@ export const startRedisCluster = async (options: StartRedisClusterOptions = {}):
   }
   const dirs = await Promise.all(ports.map(() => mkdtemp(join(tmpdir(), "hotmesh-cluster-"))))
   const children = new Map<number, ChildProcess>()
-  ports.forEach((port, i) => {
+  const spawnNode = (port: number, i: number) => {
     const child = spawn(binary, [
       "--port", String(port), "--bind", "127.0.0.1", "--dir", dirs[i]!, "--save", "", "--appendonly", "no",
       "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", String(nodeTimeoutMs),
@@ -152,7 +154,8 @@ export const startRedisCluster = async (options: StartRedisClusterOptions = {}):
     ], { stdio: "ignore" })
     child.on("error", () => {})
     children.set(port, child)
-  })
+  }
+  ports.forEach(spawnNode)
   const cli = (port: number, ...args: ReadonlyArray<string>) => run(["-h", "127.0.0.1", "-p", String(port), ...args])
   const alive = () => ports.filter((p) => { const c = children.get(p); return c !== undefined && c.exitCode === null && c.signalCode === null })
   const stop = async () => {
@@ -211,6 +214,10 @@ export const startRedisCluster = async (options: StartRedisClusterOptions = {}):
         if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
         c.kill("SIGKILL")
         await new Promise<void>((resolve) => c.once("exit", () => resolve()))
+      },
+      revive: async (port) => {
+        spawnNode(port, ports.indexOf(port))
+        await until(`node ${port} to answer PING`, async () => (await cli(port, "PING")).trim() === "PONG", 10_000)
       },
       waitHealthy,
       reshard: async (from, to, slots) => {
