@@ -101,7 +101,7 @@ const startRun = async (n: number, steps: number, extra: Partial<ConnectionOptio
   let lastProgress = Date.now()
   const follow = (id: string) => {
     const wait = (): Promise<void> =>
-      client.workflow.getHandle(id).result().then(
+      client.workflow.getHandle<typeof workflows.chain>(id).result().then(
         (result: string) => {
           done.set(id, result)
           lastProgress = Date.now()

@@ -470,7 +470,7 @@ describe("on a Redis Cluster node", () => {
       for (const k of samples) {
         expect(Number(yield* Effect.promise(() => client.call("CLUSTER", "KEYSLOT", k)))).toBe(keySlot(k))
       }
-      // The non-blocking paths on a cluster node (blocking multi-partition reads are standalone-only).
+      // The non-blocking paths on a one-node cluster (the full cluster runs in test/redis/cluster*.test.ts).
       const store = yield* makeRedisStore({ redis: node.url, namespace: "cl", onScript })
       const q = wf("cluster")
       const a = keyIn(0, "ca")

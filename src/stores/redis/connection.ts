@@ -274,17 +274,19 @@ export interface BlockingPool {
    * Run blocking `calls` at once, each on a connection of its own; as soon
    * as one returns a `hit`, the others still blocked are ended with
    * `CLIENT UNBLOCK` (as if their timeout had passed: nothing they read is
-   * dropped, their connections stay usable). One outcome per call, in order.
+   * dropped, their connections stay usable); a call not sent yet by then is
+   * not sent and yields `none`. One outcome per call, in order.
    */
   readonly gather: <A>(
     operation: string,
     calls: ReadonlyArray<BlockingCall<A>>,
     hit: (a: A) => boolean,
+    none: A,
   ) => Effect.Effect<Array<Result.Result<A, StoreError>>>
 }
 
 /** A pool of connections duplicated from `base` (per master on a cluster), all closed with the scope. Keeps at most `maxIdle` idle per node. */
-export const acquireBlockingPool = (base: CommandClient, maxIdle = 8): Effect.Effect<BlockingPool, never, Scope.Scope> =>
+export const acquireBlockingPool = (base: CommandClient, maxIdle = isCluster(base) ? 64 : 8): Effect.Effect<BlockingPool, never, Scope.Scope> =>
   Effect.gen(function*() {
     const idle = new Map<string, Array<Redis>>()
     const all = new Set<Redis>()
@@ -354,7 +356,7 @@ export const acquireBlockingPool = (base: CommandClient, maxIdle = 8): Effect.Ef
       ids.set(c, id)
       return id
     }
-    const gather: BlockingPool["gather"] = (operation, calls, hit) =>
+    const gather: BlockingPool["gather"] = (operation, calls, hit, none) =>
       Effect.suspend(() => {
         const blocked = new Map<number, { readonly node: string | undefined; readonly id: number }>()
         let woken = false
@@ -379,7 +381,8 @@ export const acquireBlockingPool = (base: CommandClient, maxIdle = 8): Effect.Ef
           (call, i) =>
             Effect.result(use(operation, async (c) => {
               const id = await clientId(c)
-              if (woken) return call.run(c).finally(() => blocked.delete(i)) // late: the others are awake already
+              // Late (another call returned a hit while this one was connecting): do not block at all.
+              if (woken) return none
               blocked.set(i, { node: call.node, id })
               try {
                 const reply = await call.run(c)

@@ -254,7 +254,7 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
         const keys = g.indices.map((i) => stream.streams[i]!)
         return { node: g.node, keys, run: (c: Redis) => xreadgroup(c, stream, keys, consumer, count, blockMs) }
       })
-      const results = yield* pool.gather("read", calls, (reply) => Array.isArray(reply) && reply.length > 0)
+      const results = yield* pool.gather("read", calls, (reply) => Array.isArray(reply) && reply.length > 0, null as unknown)
       const out: Array<Entry> = []
       let failure: StoreError | undefined
       let failed = 0

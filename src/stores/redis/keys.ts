@@ -81,8 +81,8 @@ export interface Keys {
 /**
  * How partitions are named. `"spread"` (every namespace made since Redis
  * Cluster support): partition `p`'s hash tag is `{<ns>:s<salt>}`, the salts
- * chosen (`spreadSalts`) so that partition `p`'s slot lies in the middle half
- * of the `p`-th of `partitions` equal slices of the 16384 slots — distinct
+ * chosen (`spreadSalts`) so that partition `p`'s slot lies in the middle
+ * quarter of the `p`-th of `partitions` equal slices of the 16384 slots — distinct
  * slots, in order, as evenly over any layout of equal contiguous slot ranges
  * (what `redis-cli --cluster create` makes) as the counts allow (8 partitions
  * on 3 masters: 3/2/3). `"legacy"`: `{<ns>:p<p>}` (namespaces made before;
@@ -92,9 +92,9 @@ export type KeyLayout = "spread" | "legacy"
 
 /**
  * The salts of the `"spread"` layout: draw salts 0, 1, 2, … and give each
- * to the first-come partition whose slot window (middle half of its slice)
+ * to the first-come partition whose slot window (middle quarter of its slice)
  * its slot falls in, until every partition has one. Deterministic, stable
- * across versions (the key names depend on it), ~2·P·ln P hashes.
+ * across versions (the key names depend on it), ~4·P·ln P hashes.
  */
 export const spreadSalts = (namespace: string, partitions: number): ReadonlyArray<number> => {
   const salts: Array<number | undefined> = Array.from({ length: partitions }, () => undefined)
@@ -104,9 +104,9 @@ export const spreadSalts = (namespace: string, partitions: number): ReadonlyArra
     const slot = keySlot(`{${namespace}:s${salt}}`)
     const p = Math.floor(slot / width)
     const offset = slot - p * width
-    // The middle half of the slice [width/4, 3·width/4) (at least one slot).
-    const lo = Math.floor(width / 4)
-    const hi = Math.max(lo + 1, Math.floor((3 * width) / 4))
+    // The middle quarter of the slice [3·width/8, 5·width/8) (at least one slot).
+    const lo = Math.floor((3 * width) / 8)
+    const hi = Math.max(lo + 1, Math.floor((5 * width) / 8))
     if (offset < lo || offset >= hi || salts[p] !== undefined) continue
     salts[p] = salt
     missing--

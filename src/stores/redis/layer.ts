@@ -354,7 +354,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         }
         // Cluster: one BLPOP per slot group at once; the one that pops wakes the others.
         return Effect.flatMap(
-          pool.gather("takeReply", groups.map((g) => ({ node: g.node, run: (c) => c.blpop(...g.indices.map((i) => replyKeys[i]!), seconds) })), (reply) => reply !== null),
+          pool.gather("takeReply", groups.map((g) => ({ node: g.node, run: (c) => c.blpop(...g.indices.map((i) => replyKeys[i]!), seconds) })), (reply) => reply !== null, null),
           (results) => {
             for (const r of results) if (Result.isSuccess(r) && r.success !== null) return Effect.succeed(Option.some(r.success[1]))
             const failure = results.find(Result.isFailure)
