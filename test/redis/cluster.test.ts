@@ -133,7 +133,7 @@ describe("workflows on a Redis Cluster (worker and client on separate connection
     client = new Client({ connection: await connect() })
   })
   afterAll(async () => {
-    worker?.shutdown()
+    await worker?.shutdown()
     await running
     await Promise.allSettled(open.map((c) => c.close()))
   })
