@@ -150,6 +150,8 @@ export const startRedisCluster = async (options: StartRedisClusterOptions = {}):
     const child = spawn(binary, [
       "--port", String(port), "--bind", "127.0.0.1", "--dir", dirs[i]!, "--save", "", "--appendonly", "no",
       "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", String(nodeTimeoutMs),
+      // Replicas sync at once (the default waits 5 s for more replicas to share one transfer).
+      "--repl-diskless-sync-delay", "0",
       ...(options.extraArgs ?? []),
     ], { stdio: "ignore" })
     child.on("error", () => {})
