@@ -35,7 +35,7 @@ const spawnWorker = (options: ConnectionOptions): Promise<ChildProcess> =>
     const child = spawn(process.execPath, ["--conditions=hotmesh-source", "--import", "tsx", workerScript], {
       cwd: repoRoot,
       env: { ...process.env, HOTMESH_BENCH_CONNECT: JSON.stringify(options) },
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "ignore"],
     })
     child.stdout!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("ready")) resolve(child)
@@ -43,10 +43,20 @@ const spawnWorker = (options: ConnectionOptions): Promise<ChildProcess> =>
     child.once("exit", (code) => reject(new Error(`bench worker exited with ${code}`)))
   })
 
+/** CPU seconds (user + sys) each master's redis-server has used so far (`INFO cpu`). */
+const redisCpu = async (clustered: boolean): Promise<Array<number>> => {
+  const ports = clustered ? (await cluster.masters()).map((m) => m.port) : [single.port!]
+  return Promise.all(ports.map(async (port) => {
+    const info = await cluster.cli(port, "INFO", "cpu")
+    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0)
+    return field("used_cpu_user") + field("used_cpu_sys")
+  }))
+}
+
 let phase = 0
 const measure = async (label: string, base: Omit<ConnectionOptions, "namespace">, processes: number): Promise<number> => {
   const options = { ...base, namespace: `bench-cluster-${Date.now().toString(36)}-${++phase}` }
-  const clientConnection = await Connection.connect(options)
+  const clientConnection = await Connection.connect({ ...options, logLevel: "Error" })
   const client = new Client({ connection: clientConnection })
   let ids = 0
   const run = (n: number) =>
@@ -57,29 +67,38 @@ const measure = async (label: string, base: Omit<ConnectionOptions, "namespace">
   const children: Array<ChildProcess> = []
   let local: { readonly worker: Worker; readonly connection: Connection; readonly running: Promise<void> } | undefined
   if (processes === 0) {
-    const connection = await Connection.connect(options)
+    const connection = await Connection.connect({ ...options, logLevel: "Error" })
     const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
     local = { worker, connection, running: worker.run() }
   } else {
     for (let i = 0; i < processes; i++) children.push(await spawnWorker(options))
   }
-  await run(100) // warm-up
-  const t0 = performance.now()
-  await run(WORKFLOWS)
-  const seconds = (performance.now() - t0) / 1000
-  const rate = (WORKFLOWS * STEPS) / seconds
-  console.log(`${label.padEnd(58)} ${Math.round(rate).toLocaleString("en-US").padStart(6)} durable steps/s  (${WORKFLOWS} workflows in ${seconds.toFixed(2)} s)`)
-  if (local !== undefined) {
-    await local.worker.shutdown()
-    await local.running
-    await local.connection.close()
+  try {
+    await run(100) // warm-up
+    const clustered = typeof base.redis === "object"
+    const cpu0 = await redisCpu(clustered)
+    const t0 = performance.now()
+    await run(WORKFLOWS)
+    const seconds = (performance.now() - t0) / 1000
+    const cpu = (await redisCpu(clustered)).map((c, i) => Math.round((100 * (c - cpu0[i]!)) / seconds))
+    const rate = (WORKFLOWS * STEPS) / seconds
+    console.log(`${label.padEnd(58)} ${Math.round(rate).toLocaleString("en-US").padStart(6)} durable steps/s  (${WORKFLOWS} workflows in ${seconds.toFixed(2)} s; Redis CPU per master ${cpu.join("/")}% of a core)`)
+    return rate
+  } catch (error) {
+    console.log(`${label.padEnd(58)} failed: ${error instanceof Error ? error.message : String(error)}`)
+    return 0
+  } finally {
+    if (local !== undefined) {
+      await local.worker.shutdown()
+      await local.running
+      await local.connection.close()
+    }
+    await Promise.all(children.map((c) => new Promise((resolve) => {
+      c.once("exit", resolve)
+      c.kill("SIGTERM")
+    })))
+    await clientConnection.close()
   }
-  await Promise.all(children.map((c) => new Promise((resolve) => {
-    c.once("exit", resolve)
-    c.kill("SIGTERM")
-  })))
-  await clientConnection.close()
-  return rate
 }
 
 const clusterInput = { cluster: cluster.startupNodes }

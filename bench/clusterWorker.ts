@@ -8,7 +8,7 @@ import * as activities from "./activities.ts"
 import * as workflows from "./workflows.ts"
 
 const options = JSON.parse(process.env["HOTMESH_BENCH_CONNECT"] ?? "{}") as ConnectionOptions
-const connection = await Connection.connect(options)
+const connection = await Connection.connect({ ...options, logLevel: "Error" })
 const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
 process.on("SIGTERM", () => void worker.shutdown())
 const running = worker.run()
