@@ -40,6 +40,8 @@ export interface ChildState {
   readonly started?: boolean
   /** The parent asked it to cancel; it stays here (and is terminated with the parent) until it closes. */
   readonly cancelRequested?: boolean
+  /** The child recorded that request (reported to a parent that waits for it: `WAIT_CANCELLATION_REQUESTED`). */
+  readonly cancelDelivered?: boolean
   /** What happens to it when the parent closes; absent: `TERMINATE` (Temporal's default). */
   readonly parentClosePolicy?: ParentClosePolicy
 }
@@ -152,7 +154,8 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
 /** When the run times out (its run or its execution timeout, whichever is first), if it can. */
 export const runDeadline = (state: ExecutionState): number | undefined => {
   const deadline = Math.min(
-    state.runTimeoutMs === undefined ? Infinity : state.startTime + state.runTimeoutMs,
+    // A cron run's time starts when its code does (Temporal counts the run timeout after the schedule's backoff).
+    state.runTimeoutMs === undefined ? Infinity : (state.cronStartAt ?? state.startTime) + state.runTimeoutMs,
     state.executionExpiresAt ?? Infinity,
   )
   return deadline === Infinity ? undefined : deadline

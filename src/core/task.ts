@@ -99,6 +99,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(command.runTimeoutMs === undefined ? {} : { runTimeoutMs: command.runTimeoutMs }),
         ...(command.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: command.executionTimeoutMs }),
         ...(command.headers === undefined ? {} : { headers: command.headers }),
+        ...(command.cronSchedule === undefined ? {} : { cronSchedule: command.cronSchedule }),
+        ...(command.workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy: command.workflowIdReusePolicy }),
       })
       return
     }
@@ -108,7 +110,12 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // The child stays listed until it closes: if it catches the cancellation and runs on,
       // the parent's close still terminates it.
       step.update({ children: { ...state.children, [command.seq]: { ...child, cancelRequested: true } } })
-      step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
+      step.sendWorkflow(child.taskQueue, child.workflowId, {
+        type: "CancelRequested",
+        reason: "parent cancelled the child",
+        fromParent: parentRef(state, command.seq),
+        ...(command.acknowledge === true ? { acknowledge: true } : {}),
+      })
       return
     }
     case "SignalExternal":

@@ -20,6 +20,7 @@ import {
   type ReuseRejected,
   type StartPolicies,
   type WorkflowIdConflictPolicy,
+  type WorkflowIdReusePolicy,
 } from "../core/reduce.ts"
 import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
 import { stillWanted } from "./activityTasks.ts"
@@ -100,12 +101,15 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, p
  * its own run open and re-sends the signal under the same id, which the
  * reducer drops. Resolves to the run that received the signal.
  */
-export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal) {
-  return yield* startCommit(run.workflowId, (current, now, token) =>
+export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal, reuse?: WorkflowIdReusePolicy, retentionMs = Infinity) {
+  return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<string, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
     Effect.gen(function* () {
-      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token })
-      yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)
-      return signaledRunId
+      // Our own run (an earlier attempt landed): signal it, whatever the reuse policy says of it.
+      const own = current.state?.runId === run.runId ? undefined : reuse
+      const outcome = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token }, own)
+      if ("reuseRejected" in outcome) return yield* refused(run, outcome)
+      yield* commitTransition(undefined, current, current.state, outcome.transition, { now, retentionMs }, token)
+      return outcome.signaledRunId
     }))
 })
 
