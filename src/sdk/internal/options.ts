@@ -36,11 +36,9 @@ export const UNSUPPORTED_CLIENT_START: Unsupported = {
 /** Child-only options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
-  cronSchedule: `${NOT_YET} on child workflows (client starts take it)`,
-  cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
-  workflowIdReusePolicy: `${NOT_YET} for children: a closed workflow id may always be started again; a running one is rejected`,
-  workflowIdConflictPolicy: `${NOT_YET} for children: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
+  workflowIdConflictPolicy: "is not a child option in Temporal (its ChildWorkflowOptions omits it; the server has no conflict policy for children): " +
+    "a running child id fails the start (WorkflowExecutionAlreadyStartedError); workflowIdReusePolicy TERMINATE_IF_RUNNING replaces it",
 }
 
 /** Continue-as-new options of Temporal's that HotMesh does not honour (`makeContinueAsNewFunc`). */

@@ -4,12 +4,14 @@
  * call into a command; none of them does I/O.
  */
 import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
+import { cronProblem } from "../../core/cron.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
 import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { type ChildWorkflowOptionsWithDefaults, composeInterceptors, storedHeaders } from "../interceptors.ts"
+import { WorkflowIdReusePolicy } from "../workflowIdPolicies.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -29,7 +31,10 @@ export interface ActivityOptions {
 
 const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = [
+  "args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS,
+  "cronSchedule", "workflowIdReusePolicy", "cancellationType",
+] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -262,6 +267,42 @@ export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> exte
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** The child's memo. */
   readonly memo?: Record<string, unknown>
+  /**
+   * Run the child as a cron workflow (UTC): each run a new run of the child's
+   * id at the schedule's next time; as in Temporal, the parent's call does
+   * not complete until the chain ends (cancelled, terminated, timed out).
+   */
+  readonly cronSchedule?: string
+  /** Whether the child may reuse the id of a closed run; `TERMINATE_IF_RUNNING` also replaces an open one. Default `ALLOW_DUPLICATE`. */
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /** What cancelling the child's call does; default `WAIT_CANCELLATION_COMPLETED`, as in Temporal. */
+  readonly cancellationType?: ChildWorkflowCancellationType
+}
+
+/**
+ * Temporal's `ChildWorkflowCancellationType`: when the scope of a child's
+ * call is cancelled (or the parent is), whether the child is told, and when
+ * the call rejects with a `ChildWorkflowFailure` (cause `CancelledFailure`).
+ */
+export const ChildWorkflowCancellationType = {
+  /** Do not tell the child; reject at once. */
+  ABANDON: "ABANDON",
+  /** Ask the child to cancel, and reject at once. */
+  TRY_CANCEL: "TRY_CANCEL",
+  /** Ask the child to cancel; reject once the child has recorded the request. */
+  WAIT_CANCELLATION_REQUESTED: "WAIT_CANCELLATION_REQUESTED",
+  /** Ask the child to cancel; settle with the child's outcome once it closes (the default). */
+  WAIT_CANCELLATION_COMPLETED: "WAIT_CANCELLATION_COMPLETED",
+} as const
+/** One of `ChildWorkflowCancellationType`'s values. */
+export type ChildWorkflowCancellationType = (typeof ChildWorkflowCancellationType)[keyof typeof ChildWorkflowCancellationType]
+
+const oneOf = <T extends string>(name: string, value: unknown, values: Readonly<Record<string, T>>): T | undefined => {
+  if (value === undefined) return undefined
+  if (!(Object.values(values) as Array<unknown>).includes(value)) {
+    throw new InvalidArgumentError({ message: `child workflow: ${name} must be one of ${Object.values(values).join(", ")}; got ${JSON.stringify(value)}` })
+  }
+  return value as T
 }
 
 /** Temporal's parent-close policies (`ParentClosePolicy.ABANDON`, ...). */
@@ -281,7 +322,19 @@ const childOptionsOf = (options: ChildWorkflowOptions) => {
   if (!Object.values(ParentClosePolicy).includes(policy)) {
     throw new InvalidArgumentError({ message: `child workflow: parentClosePolicy must be one of ${Object.values(ParentClosePolicy).join(", ")}; got ${JSON.stringify(policy)}` })
   }
-  return { parentClosePolicy: policy, ...workflowTimeoutsOf(options, "child workflow") }
+  const cancellationType = oneOf("cancellationType", options.cancellationType, ChildWorkflowCancellationType)
+  const workflowIdReusePolicy = oneOf("workflowIdReusePolicy", options.workflowIdReusePolicy, WorkflowIdReusePolicy)
+  if (options.cronSchedule !== undefined) {
+    const problem = cronProblem(options.cronSchedule)
+    if (problem !== undefined) throw new InvalidArgumentError({ message: `child workflow: cronSchedule ${JSON.stringify(options.cronSchedule)} is not a cron expression: ${problem}` })
+  }
+  return {
+    parentClosePolicy: policy,
+    ...workflowTimeoutsOf(options, "child workflow"),
+    ...(options.cronSchedule === undefined ? {} : { cronSchedule: options.cronSchedule }),
+    ...(workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy }),
+    ...(cancellationType === undefined ? {} : { cancellationType }),
+  }
 }
 
 /** A started child workflow. */
