@@ -83,6 +83,8 @@ type StartOptionsWithoutPolicies<Args extends Array<any>> = Omit<WorkflowStartOp
 export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<any>, SignalArgs extends Array<any> = Array<any>> extends StartOptionsWithoutPolicies<Args> {
   readonly signal: SignalDefinition<SignalArgs> | string
   readonly signalArgs?: SignalArgs
+  /** Whether a closed run's id may be started again (default `ALLOW_DUPLICATE`); `TERMINATE_IF_RUNNING` also replaces an open run, which then does not get the signal. */
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
 }
 
 /** The handle `signalWithStart` returns: also which run received the signal. */
@@ -198,12 +200,12 @@ const START_OPTIONS = [
   "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "workflowIdConflictPolicy", "workflowIdReusePolicy",
 ] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [
-  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs",
+  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs", "workflowIdReusePolicy",
 ] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const UNSUPPORTED_SIGNAL_WITH_START = {
   ...UNSUPPORTED_CLIENT_START,
-  workflowIdConflictPolicy: "does not apply to signalWithStart: it signals the open run (USE_EXISTING) or starts one",
-  workflowIdReusePolicy: "is not supported by signalWithStart yet: a closed workflow id is always started again",
+  workflowIdConflictPolicy: "is not supported by signalWithStart yet: it signals the open run (USE_EXISTING) or starts one; " +
+    "workflowIdReusePolicy TERMINATE_IF_RUNNING terminates the open run and starts a new one with the signal",
 }
 const CLIENT_OPTIONS = ["connection", "namespace", "interceptors"] satisfies Array<keyof ClientOptions>
 const UPDATE_OPTIONS = ["args", "updateId"] satisfies Array<keyof (WorkflowUpdateOptions & { args: unknown })>
@@ -281,15 +283,15 @@ const startFieldsOf = (options: StartOptionsWithoutPolicies<Array<unknown>>, lab
   return {
     ...visibilityOf(options, label),
     ...timeouts,
-    ...cronScheduleOf(options.cronSchedule, Object.keys(timeouts).length > 0, label),
+    ...cronScheduleOf(options.cronSchedule, label),
   }
 }
 
-const cronScheduleOf = (cronSchedule: unknown, timeouts: boolean, label: string): { readonly cronSchedule?: string } => {
+/** A checked cron schedule. With timeouts, as in Temporal: the execution timeout spans every run of the chain, the run timeout each run. */
+const cronScheduleOf = (cronSchedule: unknown, label: string): { readonly cronSchedule?: string } => {
   if (cronSchedule === undefined) return {}
   const problem = cronProblem(cronSchedule)
   if (problem !== undefined) throw new InvalidArgumentError({ message: `${label}: cronSchedule ${JSON.stringify(cronSchedule)} is not a cron expression: ${problem}` })
-  if (timeouts) throw new InvalidArgumentError({ message: `${label}: cronSchedule together with workflowExecutionTimeout or workflowRunTimeout is not supported yet` })
   return { cronSchedule: cronSchedule as string }
 }
 
@@ -437,7 +439,9 @@ export class WorkflowClient {
       const name = required(input.signalName, "signal")
       const signalArgs = encodeArgs(input.signalArgs, `signal ${name} args`)
       const headers = headersField(input.headers, "client.workflow.signalWithStart")
-      return this.run(signalWithStartWorkflow({ ...run, ...headers }, { signalId: randomUUID(), name, args: signalArgs, ...headers }))
+      const { reuse } = startPolicies("client.workflow.signalWithStart(workflow, options)", input.options)
+      const signal = { signalId: randomUUID(), name, args: signalArgs, ...headers }
+      return this.run(signalWithStartWorkflow({ ...run, ...headers }, signal, reuse, this.connection.retentionMs))
     })
     const { signal, signalArgs, ...startOptions } = options
     const signaledRunId = await signalWithStart({
