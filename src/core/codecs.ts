@@ -119,6 +119,9 @@ export const WorkflowMessageSchema = Schema.Union([
     headers: Headers,
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
     workflowIdReusePolicy: Schema.optional(Schema.Literals(["ALLOW_DUPLICATE", "ALLOW_DUPLICATE_FAILED_ONLY", "REJECT_DUPLICATE", "TERMINATE_IF_RUNNING"])),
+    startDelayMs: Schema.optional(Time),
+    staticSummary: Schema.optional(Schema.String),
+    staticDetails: Schema.optional(Schema.String),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
   Schema.Struct({ type: type("ActivityFailed"), runId: Schema.String, seq: Seq, attempt: Schema.Int, failure: Failure }),
@@ -294,6 +297,8 @@ export const ExecutionStateSchema = Schema.Struct({
   externalRequests: Schema.optional(Schema.Array(Seq)),
   cronSchedule: Schema.optional(Schema.String),
   cronStartAt: Schema.optional(Time),
+  staticSummary: Schema.optional(Schema.String),
+  staticDetails: Schema.optional(Schema.String),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

@@ -66,6 +66,8 @@ export type WorkflowCommand =
       readonly cronSchedule?: string
       /** Whether the child may reuse the id of a closed run (or terminate an open one); absent: `ALLOW_DUPLICATE`. */
       readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+      readonly staticSummary?: string
+      readonly staticDetails?: string
     }
   /** Ask the child to cancel; `acknowledge`: the child reports when it has recorded the request (`ChildCancelDelivered`). */
   | { readonly type: "RequestCancelChild"; readonly seq: number; readonly acknowledge?: boolean }

@@ -70,6 +70,11 @@ export interface NewRun {
   readonly cronSchedule?: string
   /** Set by interceptors (client start, child start, continue-as-new); workflow inbound `execute` sees them. */
   readonly headers?: Headers
+  /** Temporal's `startDelay` (a client start's first run): its code starts this long after the start, or at its first signal. */
+  readonly startDelayMs?: number
+  /** Temporal's `staticSummary` / `staticDetails`: text shown by `describe`, fixed at the start. */
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** An event for one workflow execution. `runId` (when present) fences out messages for older runs. */

@@ -103,6 +103,11 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (state.signalIds.includes(message.signalId)) return unchanged(state)
       step.update({ signalIds: [...state.signalIds.slice(-(SIGNAL_DEDUPE_WINDOW - 1)), message.signalId] })
       step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) })
+      if (!state.started && state.cronStartAt !== undefined && state.cronSchedule === undefined) {
+        // Temporal: a signal ends a start delay (a cron run's schedule time holds).
+        step.cancelTimer({ kind: "cronStart" })
+        begin(step, state.parent)
+      }
       return step.done()
     case "CancelRequested": {
       // A parent that waits for its request to be recorded (WAIT_CANCELLATION_REQUESTED) hears so, redeliveries included.
@@ -111,7 +116,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (acknowledge !== undefined) step.sendWorkflow(acknowledge.taskQueue, acknowledge.workflowId, { type: "ChildCancelDelivered", runId: acknowledge.runId, seq: acknowledge.seq })
       if (state.cancelRequested) return step.done()
       if (!state.started && state.cronStartAt !== undefined) {
-        // A cron run waiting for its schedule time has no code to tell: it is cancelled at once (the chain ends).
+        // A run waiting for its schedule time (or start delay) has no code to tell: it is cancelled at once (a cron chain ends).
         close(step, "CANCELLED", { failure: { kind: "cancelled", message: message.reason ?? "Workflow cancelled" } })
         return step.done()
       }
@@ -386,11 +391,13 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
   }
   const fresh = state !== undefined && state.runId === message.runId ? state : initialState(message, now)
   const step = new Step(fresh, now)
-  if (fresh.cronSchedule !== undefined) {
-    // A cron run's code starts at its next schedule time (Temporal's first workflow task backoff);
-    // until then it runs with nothing to do, and signals wait for it. The execution's deadline
-    // spans the whole chain, waits included.
-    const at = nextCronTime(fresh.cronSchedule, fresh.startTime)
+  // A cron run's code starts at its next schedule time, a delayed start's after its delay (Temporal's
+  // first workflow task backoff); until then it runs with nothing to do. The execution's deadline
+  // spans the whole chain, waits included.
+  const at = fresh.cronSchedule !== undefined
+    ? nextCronTime(fresh.cronSchedule, fresh.startTime)
+    : message.startDelayMs !== undefined && message.startDelayMs > 0 ? fresh.startTime + message.startDelayMs : undefined
+  if (at !== undefined) {
     step.update({ cronStartAt: at })
     step.timer({ kind: "cronStart" }, at)
     if (fresh.executionExpiresAt !== undefined) step.timer({ kind: "workflowTimeout" }, fresh.executionExpiresAt)

@@ -117,8 +117,11 @@ export interface ExecutionState {
   readonly externalRequests?: ReadonlyArray<number>
   /** Temporal's `cronSchedule`: each run waits for its next time, and a run that completes, fails or times out starts the next. */
   readonly cronSchedule?: string
-  /** When this cron run's code starts (its `Start` was taken; `started` turns true then). */
+  /** When the code of a run that waits (a cron run, or a start with `startDelay`) starts (its `Start` was taken; `started` turns true then). */
   readonly cronStartAt?: number
+  /** Temporal's `staticSummary` / `staticDetails`, shown by `describe`. */
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** Parameters of a new run (defined beside the `Start` message that carries them). */
@@ -138,6 +141,8 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   ...(run.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: run.executionTimeoutMs, executionExpiresAt: run.executionExpiresAt ?? now + run.executionTimeoutMs }),
   ...(run.cronSchedule === undefined ? {} : { cronSchedule: run.cronSchedule }),
   ...(run.headers === undefined ? {} : { headers: run.headers }),
+  ...(run.staticSummary === undefined ? {} : { staticSummary: run.staticSummary }),
+  ...(run.staticDetails === undefined ? {} : { staticDetails: run.staticDetails }),
   status: "RUNNING",
   started: false,
   startTime: now,

@@ -278,6 +278,8 @@ const nextCronRun = (step: Step, closed: ExecutionState, cronSchedule: string): 
     ...(closed.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: closed.executionTimeoutMs }),
     ...(closed.executionExpiresAt === undefined ? {} : { executionExpiresAt: closed.executionExpiresAt }),
     ...(closed.headers === undefined ? {} : { headers: closed.headers }),
+    ...(closed.staticSummary === undefined ? {} : { staticSummary: closed.staticSummary }),
+    ...(closed.staticDetails === undefined ? {} : { staticDetails: closed.staticDetails }),
   }
   step.state = initialState(next, step.now)
   step.sendWorkflow(closed.taskQueue, closed.workflowId, { type: "Start", ...next })

@@ -101,6 +101,8 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(command.headers === undefined ? {} : { headers: command.headers }),
         ...(command.cronSchedule === undefined ? {} : { cronSchedule: command.cronSchedule }),
         ...(command.workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy: command.workflowIdReusePolicy }),
+        ...(command.staticSummary === undefined ? {} : { staticSummary: command.staticSummary }),
+        ...(command.staticDetails === undefined ? {} : { staticDetails: command.staticDetails }),
       })
       return
     }

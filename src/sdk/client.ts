@@ -8,6 +8,7 @@ import { asResultWaiter } from "../effects/progressProbe.ts"
 import { retryBriefOutage } from "../effects/storeRetry.ts"
 import { Effect } from "effect"
 import { cronProblem } from "../core/cron.ts"
+import { type Duration, optionalMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { decode, encodeArgs } from "../core/payload.ts"
@@ -30,6 +31,9 @@ import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
 import {
   checkOptions,
+  STATIC_METADATA_OPTIONS,
+  type StaticMetadataOptions,
+  staticMetadataOf,
   UNSUPPORTED_CLIENT,
   UNSUPPORTED_CLIENT_START,
   WORKFLOW_TIMEOUT_OPTIONS,
@@ -57,7 +61,7 @@ export { WorkflowIdConflictPolicy, WorkflowIdReusePolicy }
 import { type ClientInterceptors, composeInterceptors, type Headers, storedHeaders, type WorkflowClientInterceptor } from "./interceptors.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
-export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
+export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions, StaticMetadataOptions {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
@@ -75,6 +79,11 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> exte
    * workflow id starts (cancel or terminate ends the chain); `result()` follows the runs.
    */
   readonly cronSchedule?: string
+  /**
+   * Temporal's `startDelay`: the run is created now and its code starts this
+   * long after (or at its first signal, as in Temporal). Not with `cronSchedule`.
+   */
+  readonly startDelay?: Duration
 }
 
 type StartOptionsWithoutPolicies<Args extends Array<any>> = Omit<WorkflowStartOptions<Args>, "workflowIdConflictPolicy" | "workflowIdReusePolicy">
@@ -122,6 +131,9 @@ export interface WorkflowExecutionDescription {
   readonly memo?: Record<string, unknown>
   /** The search attributes, as started and upserted. */
   readonly typedSearchAttributes: TypedSearchAttributes
+  /** The start's `staticSummary` / `staticDetails`. */
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** Temporal's update stages; `startUpdate` waits for `ACCEPTED`. */
@@ -198,12 +210,15 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 const QUERY_TIMEOUT_MS = 10_000
 const START_OPTIONS = [
   "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "workflowIdConflictPolicy", "workflowIdReusePolicy",
+  "startDelay", ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [
   "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs", "workflowIdReusePolicy",
+  ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const UNSUPPORTED_SIGNAL_WITH_START = {
   ...UNSUPPORTED_CLIENT_START,
+  startDelay: "is not supported by signalWithStart yet (Temporal's rules for it differ from a start's: a later signalWithStart ends the delay, a signal does not)",
   workflowIdConflictPolicy: "is not supported by signalWithStart yet: it signals the open run (USE_EXISTING) or starts one; " +
     "workflowIdReusePolicy TERMINATE_IF_RUNNING terminates the open run and starts a new one with the signal",
 }
@@ -275,6 +290,8 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
   ...(state.memo === undefined ? {} : { memo: decodedMemo(state.memo)! }),
   typedSearchAttributes: typedAttributesOf(state.searchAttributes),
+  ...(state.staticSummary === undefined ? {} : { staticSummary: state.staticSummary }),
+  ...(state.staticDetails === undefined ? {} : { staticDetails: state.staticDetails }),
 })
 
 /** A start's search attributes and memo, checked and encoded, its timeouts and its cron schedule. */
@@ -284,7 +301,17 @@ const startFieldsOf = (options: StartOptionsWithoutPolicies<Array<unknown>>, lab
     ...visibilityOf(options, label),
     ...timeouts,
     ...cronScheduleOf(options.cronSchedule, label),
+    ...startDelayOf(options, label),
+    ...staticMetadataOf(options, label),
   }
+}
+
+/** A start's delay in ms (none for 0); Temporal refuses it with a cron schedule. */
+const startDelayOf = (options: StartOptionsWithoutPolicies<Array<unknown>>, label: string): { readonly startDelayMs?: number } => {
+  const startDelayMs = optionalMillis(options.startDelay, `${label}: startDelay`)
+  if (startDelayMs === undefined || startDelayMs === 0) return {}
+  if (options.cronSchedule !== undefined) throw new InvalidArgumentError({ message: `${label}: startDelay cannot be combined with cronSchedule (Temporal refuses it too)` })
+  return { startDelayMs }
 }
 
 /** A checked cron schedule. With timeouts, as in Temporal: the execution timeout spans every run of the chain, the run timeout each run. */

@@ -50,8 +50,8 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
       invalid(thrown(() => new Client(loose({ connection: env.connection, dataConverter: {} }))), '"dataConverter"', "payloads are JSON")
       const start = (extra: Record<string, unknown>) =>
         env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
-      invalid(await rejectionOf(start({ startDelay: "1 minute" })), '"startDelay" is a Temporal option HotMesh does not support yet')
-      invalid(await rejectionOf(start({ workflowTaskTimeout: "1 day", staticSummary: "s" })), '"workflowTaskTimeout"', '"staticSummary"')
+      invalid(await rejectionOf(start({ requestEagerStart: true })), '"requestEagerStart" is a Temporal option HotMesh does not support yet')
+      invalid(await rejectionOf(start({ workflowTaskTimeout: "1 day", priority: { priorityKey: 1 } })), '"workflowTaskTimeout"', '"priority"')
       invalid(await rejectionOf(start({ searchAttributes: { CustomerId: ["ada"] } })), '"searchAttributes"', "use typedSearchAttributes")
       invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
       invalid(

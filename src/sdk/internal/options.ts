@@ -19,9 +19,6 @@ export const UNSUPPORTED_START: Unsupported = {
   workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
   retry: `${NOT_YET} for workflows (activities take a retry policy)`,
-  startDelay: `${NOT_YET}: sleep() at the start of the workflow`,
-  staticSummary: NOT_YET,
-  staticDetails: NOT_YET,
   priority: NOT_YET,
   versioningOverride: NOT_YET,
 }
@@ -37,6 +34,7 @@ export const UNSUPPORTED_CLIENT_START: Unsupported = {
 export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
+  startDelay: "is not a child option in Temporal (client starts take it): sleep() at the start of the child",
   workflowIdConflictPolicy: "is not a child option in Temporal (its ChildWorkflowOptions omits it; the server has no conflict policy for children): " +
     "a running child id fails the start (WorkflowExecutionAlreadyStartedError); workflowIdReusePolicy TERMINATE_IF_RUNNING replaces it",
 }
@@ -112,6 +110,29 @@ export interface WorkflowTimeoutOptions {
   readonly workflowExecutionTimeout?: Duration
   /** Each run times out this long after it started. */
   readonly workflowRunTimeout?: Duration
+}
+
+/** Temporal's `staticSummary` / `staticDetails` (user metadata): text shown by `describe`, fixed at the start. */
+export interface StaticMetadataOptions {
+  /** A one-line summary of the execution. */
+  readonly staticSummary?: string
+  /** Longer details of the execution. */
+  readonly staticDetails?: string
+}
+
+/** The option names of `StaticMetadataOptions`. */
+export const STATIC_METADATA_OPTIONS = ["staticSummary", "staticDetails"] satisfies Array<keyof StaticMetadataOptions>
+
+/** A start's static summary and details, checked (strings), as a new run carries them. */
+export const staticMetadataOf = (options: StaticMetadataOptions, where: string): { readonly staticSummary?: string; readonly staticDetails?: string } => {
+  for (const name of STATIC_METADATA_OPTIONS) {
+    const value = options[name]
+    if (value !== undefined && typeof value !== "string") throw new InvalidArgumentError({ message: `${where}: ${name} must be a string` })
+  }
+  return {
+    ...(options.staticSummary === undefined ? {} : { staticSummary: options.staticSummary }),
+    ...(options.staticDetails === undefined ? {} : { staticDetails: options.staticDetails }),
+  }
 }
 
 /** The option names of `WorkflowTimeoutOptions`. */

@@ -8,7 +8,18 @@ import { cronProblem } from "../../core/cron.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
+import {
+  checkOptions,
+  STATIC_METADATA_OPTIONS,
+  type StaticMetadataOptions,
+  staticMetadataOf,
+  UNSUPPORTED_ACTIVITY,
+  UNSUPPORTED_CHILD,
+  UNSUPPORTED_CONTINUE_AS_NEW,
+  WORKFLOW_TIMEOUT_OPTIONS,
+  type WorkflowTimeoutOptions,
+  workflowTimeoutsOf,
+} from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { type ChildWorkflowOptionsWithDefaults, composeInterceptors, storedHeaders } from "../interceptors.ts"
 import { WorkflowIdReusePolicy } from "../workflowIdPolicies.ts"
@@ -33,7 +44,7 @@ const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTi
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
 const CHILD_OPTIONS = [
   "args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS,
-  "cronSchedule", "workflowIdReusePolicy", "cancellationType",
+  "cronSchedule", "workflowIdReusePolicy", "cancellationType", ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
@@ -255,7 +266,7 @@ export function upsertMemo(memo: Record<string, unknown>): void {
 export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
 
 /** Options of a child workflow. */
-export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
+export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions, StaticMetadataOptions {
   readonly args?: Args
   /** Defaults to a deterministic uuid. */
   readonly workflowId?: string
@@ -331,6 +342,7 @@ const childOptionsOf = (options: ChildWorkflowOptions) => {
   return {
     parentClosePolicy: policy,
     ...workflowTimeoutsOf(options, "child workflow"),
+    ...staticMetadataOf(options, "child workflow"),
     ...(options.cronSchedule === undefined ? {} : { cronSchedule: options.cronSchedule }),
     ...(workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy }),
     ...(cancellationType === undefined ? {} : { cancellationType }),

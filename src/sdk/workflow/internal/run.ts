@@ -82,6 +82,8 @@ export type ChildStartOptions = StartVisibility & {
   readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
   /** Default `WAIT_CANCELLATION_COMPLETED`, as in Temporal. */
   readonly cancellationType?: ChildCancellationType
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
