@@ -86,6 +86,8 @@ export type WorkflowCommand =
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
       readonly headers?: Headers
+      /** The next run's run timeout; absent: this run's (inherited). */
+      readonly runTimeoutMs?: number
     }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }

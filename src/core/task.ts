@@ -146,6 +146,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // As in Temporal, the next run inherits the search attributes and the memo (as upserted) unless the command sets them.
       const searchAttributes = command.searchAttributes ?? state.searchAttributes
       const memo = command.memo ?? state.memo
+      const runTimeoutMs = command.runTimeoutMs ?? state.runTimeoutMs
       const next = {
         workflowId: state.workflowId,
         runId: command.runId,
@@ -156,7 +157,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(searchAttributes === undefined ? {} : { searchAttributes }),
         ...(memo === undefined ? {} : { memo }),
         // The execution's deadline spans runs; the run timeout applies to each run afresh.
-        ...(state.runTimeoutMs === undefined ? {} : { runTimeoutMs: state.runTimeoutMs }),
+        ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }),
         ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
         ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
         ...(state.cronSchedule === undefined ? {} : { cronSchedule: state.cronSchedule }),

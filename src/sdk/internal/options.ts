@@ -16,18 +16,19 @@ const NOT_YET = "is a Temporal option HotMesh does not support yet"
 
 /** Workflow start options of Temporal's that HotMesh does not honour (client starts and children). */
 export const UNSUPPORTED_START: Unsupported = {
-  workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
+  workflowTaskTimeout: "is not honoured: HotMesh has no per-workflow task timeout; a workflow task whose worker crashed or froze is " +
+    "taken over after the connection's visibilityTimeoutMs, and one that fails is retried with backoff (1 s doubling to 10 s)",
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
-  retry: `${NOT_YET} for workflows (activities take a retry policy)`,
-  priority: NOT_YET,
-  versioningOverride: NOT_YET,
+  retry: `${NOT_YET} for workflows (Temporal advises against workflow retries; activities take a retry policy): catch the failure and continueAsNew, or start again from the client`,
+  priority: `${NOT_YET}: task queues are served in stream order (no priority keys or fairness)`,
+  versioningOverride: `${NOT_YET}: HotMesh has no worker deployments (use patched() to change workflow code safely)`,
 }
 
 /** Client-only start options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT_START: Unsupported = {
   ...UNSUPPORTED_START,
-  followRuns: `${NOT_YET}: result() always follows continue-as-new`,
-  requestEagerStart: NOT_YET,
+  followRuns: `${NOT_YET}: result() always follows continue-as-new (and cron runs)`,
+  requestEagerStart: `${NOT_YET}: there is no server to hand the first workflow task back; the start's commit already puts it on the task queue`,
 }
 
 /** Child-only options of Temporal's that HotMesh does not honour. */
@@ -41,7 +42,6 @@ export const UNSUPPORTED_CHILD: Unsupported = {
 
 /** Continue-as-new options of Temporal's that HotMesh does not honour (`makeContinueAsNewFunc`). */
 export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
-  workflowRunTimeout: `${NOT_YET} on continue-as-new: the next run keeps this run's run timeout (and the execution deadline)`,
   workflowTaskTimeout: UNSUPPORTED_START["workflowTaskTimeout"]!,
   searchAttributes: UNSUPPORTED_START["searchAttributes"]!,
   headers: NOT_YET,

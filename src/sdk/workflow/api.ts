@@ -456,9 +456,11 @@ export interface ContinueAsNewOptions {
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** The next run's memo, replacing this run's; default: this run's. */
   readonly memo?: Record<string, unknown>
+  /** The next run's run timeout; default: this run's. (The execution timeout spans the runs and is kept.) */
+  readonly workflowRunTimeout?: Duration
 }
 
-const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo"] satisfies Array<keyof ContinueAsNewOptions>
+const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo", "workflowRunTimeout"] satisfies Array<keyof ContinueAsNewOptions>
 
 /** A `continueAsNew` with options (Temporal's `makeContinueAsNewFunc`); the options are checked here. */
 export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
@@ -471,7 +473,8 @@ export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNew
     if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be a non-empty string` })
   }
   const visibility = visibilityOf(options, where)
-  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, visibility))
+  const { runTimeoutMs } = workflowTimeoutsOf({ ...(options.workflowRunTimeout === undefined ? {} : { workflowRunTimeout: options.workflowRunTimeout }) }, where)
+  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, { ...visibility, ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }) }))
 }
 
 /**

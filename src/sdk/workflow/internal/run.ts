@@ -93,8 +93,8 @@ export class ContinueAsNew extends Error {
     readonly args: ReadonlyArray<unknown>,
     readonly workflowType: string,
     readonly taskQueue: string,
-    /** The next run's search attributes and memo, where they replace the inherited ones. */
-    readonly visibility: StartVisibility = {},
+    /** The next run's search attributes and memo (and run timeout), where they replace the inherited ones. */
+    readonly visibility: StartVisibility & { readonly runTimeoutMs?: number } = {},
     /** Headers set by outbound interceptors, for the next run's inbound `execute`. */
     readonly headers?: StoredHeaders,
   ) {
