@@ -106,6 +106,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (!state.started && state.cronStartAt !== undefined && state.cronSchedule === undefined) {
         // Temporal: a signal ends a start delay (a cron run's schedule time holds).
         step.cancelTimer({ kind: "cronStart" })
+        step.update({ cronStartAt: now }) // its run timeout counts from now
         begin(step, state.parent)
       }
       return step.done()

@@ -114,3 +114,26 @@ describe("cancellation a parent waits to see recorded (WAIT_CANCELLATION_REQUEST
     })
   })
 })
+
+describe("a start delay (startDelay)", () => {
+  it("the code starts after the delay, or at the first signal (its run timeout counting from then)", () => {
+    const waiting = reduce(undefined, startMessage({ startDelayMs: 60_000, runTimeoutMs: 1000 }), T0)
+    expect(waiting.state).toMatchObject({ started: false, cronStartAt: T0 + 60_000 })
+    expect(waiting.activate).toBe(false)
+    expect(waiting.commands).toContainEqual(expect.objectContaining({ type: "SetTimer", id: "wf:r1:cron-start", fireAt: T0 + 60_000 }))
+    const signalled = reduce(waiting.state, { type: "Signal", signalId: "s1", name: "go", args: [] }, T1)
+    expect(signalled.state).toMatchObject({ started: true, cronStartAt: T1 })
+    expect(signalled.activate).toBe(true)
+    expect(signalled.commands).toEqual([
+      { type: "CancelTimer", id: "wf:r1:cron-start" },
+      expect.objectContaining({ type: "SetTimer", id: "wf:r1:workflow-timeout", fireAt: T1 + 1000 }),
+    ])
+  })
+
+  it("a cron run's schedule time holds against a signal", () => {
+    const waiting = reduce(undefined, startMessage({ cronSchedule: "*/10 * * * *" }), T0)
+    const signalled = reduce(waiting.state, { type: "Signal", signalId: "s1", name: "go", args: [] }, T1)
+    expect(signalled.state).toMatchObject({ started: false })
+    expect(signalled.activate).toBe(false)
+  })
+})
