@@ -310,8 +310,9 @@ export interface ClientSignal {
 
 /**
  * Temporal's signal-with-start, as one transition (writing `record` when it
- * starts a run): an open run of the workflow id gets the signal (reuse
- * policy `TERMINATE_IF_RUNNING`: it is terminated and a new run gets it);
+ * starts a run): an open run of the workflow id gets the signal (conflict
+ * policy `TERMINATE_EXISTING`, or reuse policy `TERMINATE_IF_RUNNING`: it
+ * is terminated and a new run gets it);
  * otherwise `run` starts (as `requestStart`, unless `reuse` keeps the
  * closed run: `ReuseRejected`) with the signal queued right behind its
  * `Start` on the same stream. Either way it is one atomic commit; the
@@ -324,9 +325,9 @@ export const requestSignalWithStart = (
   signal: ClientSignal,
   now: number,
   record: RecordWrite,
-  reuse?: WorkflowIdReusePolicy,
+  policies: StartPolicies & { readonly conflict?: "USE_EXISTING" | "TERMINATE_EXISTING" } = {},
 ): { readonly transition: Transition; readonly signaledRunId: string } | ReuseRejected => {
-  const step = startStep(state, run, now, record, { conflict: "USE_EXISTING", ...(reuse === undefined ? {} : { reuse }) })
+  const step = startStep(state, run, now, record, { ...policies, conflict: policies.conflict ?? "USE_EXISTING" })
   if ("alreadyRunning" in step || "reuseRejected" in step) return step as ReuseRejected
   const target = step instanceof Step ? run : step.existing
   const sending = step instanceof Step ? step : new Step(step.existing, now)

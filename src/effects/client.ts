@@ -20,7 +20,6 @@ import {
   type ReuseRejected,
   type StartPolicies,
   type WorkflowIdConflictPolicy,
-  type WorkflowIdReusePolicy,
 } from "../core/reduce.ts"
 import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
 import { stillWanted } from "./activityTasks.ts"
@@ -101,11 +100,16 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, p
  * its own run open and re-sends the signal under the same id, which the
  * reducer drops. Resolves to the run that received the signal.
  */
-export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal, reuse?: WorkflowIdReusePolicy, retentionMs = Infinity) {
+export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (
+  run: NewRun,
+  signal: ClientSignal,
+  policies: StartPolicies & { readonly conflict?: "USE_EXISTING" | "TERMINATE_EXISTING" } = {},
+  retentionMs = Infinity,
+) {
   return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<string, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
     Effect.gen(function* () {
       // Our own run (an earlier attempt landed): signal it, whatever the reuse policy says of it.
-      const own = current.state?.runId === run.runId ? undefined : reuse
+      const own = current.state?.runId === run.runId ? {} : policies
       const outcome = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token }, own)
       if ("reuseRejected" in outcome) return yield* refused(run, outcome)
       yield* commitTransition(undefined, current, current.state, outcome.transition, { now, retentionMs }, token)

@@ -94,6 +94,8 @@ export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<
   readonly signalArgs?: SignalArgs
   /** Whether a closed run's id may be started again (default `ALLOW_DUPLICATE`); `TERMINATE_IF_RUNNING` also replaces an open run, which then does not get the signal. */
   readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /** An open run: `USE_EXISTING` (the default) signals it, `TERMINATE_EXISTING` terminates it and starts a new run with the signal; `FAIL` is refused. */
+  readonly workflowIdConflictPolicy?: WorkflowIdConflictPolicy
 }
 
 /** The handle `signalWithStart` returns: also which run received the signal. */
@@ -213,14 +215,12 @@ const START_OPTIONS = [
   "startDelay", ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [
-  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs", "workflowIdReusePolicy",
+  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs", "workflowIdReusePolicy", "workflowIdConflictPolicy",
   ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const UNSUPPORTED_SIGNAL_WITH_START = {
   ...UNSUPPORTED_CLIENT_START,
   startDelay: "is not supported by signalWithStart yet (Temporal's rules for it differ from a start's: a later signalWithStart ends the delay, a signal does not)",
-  workflowIdConflictPolicy: "is not supported by signalWithStart yet: it signals the open run (USE_EXISTING) or starts one; " +
-    "workflowIdReusePolicy TERMINATE_IF_RUNNING terminates the open run and starts a new one with the signal",
 }
 const CLIENT_OPTIONS = ["connection", "namespace", "interceptors"] satisfies Array<keyof ClientOptions>
 const UPDATE_OPTIONS = ["args", "updateId"] satisfies Array<keyof (WorkflowUpdateOptions & { args: unknown })>
@@ -466,9 +466,13 @@ export class WorkflowClient {
       const name = required(input.signalName, "signal")
       const signalArgs = encodeArgs(input.signalArgs, `signal ${name} args`)
       const headers = headersField(input.headers, "client.workflow.signalWithStart")
-      const { reuse } = startPolicies("client.workflow.signalWithStart(workflow, options)", input.options)
+      const where = "client.workflow.signalWithStart(workflow, options)"
+      const policies = startPolicies(where, input.options)
+      if (policies.conflict === "FAIL") {
+        throw new InvalidArgumentError({ message: `${where}: workflowIdConflictPolicy FAIL is not supported by signalWithStart (it signals an open run; client.workflow.start fails on one)` })
+      }
       const signal = { signalId: randomUUID(), name, args: signalArgs, ...headers }
-      return this.run(signalWithStartWorkflow({ ...run, ...headers }, signal, reuse, this.connection.retentionMs))
+      return this.run(signalWithStartWorkflow({ ...run, ...headers }, signal, { ...policies, conflict: policies.conflict ?? "USE_EXISTING" }, this.connection.retentionMs))
     })
     const { signal, signalArgs, ...startOptions } = options
     const signaledRunId = await signalWithStart({

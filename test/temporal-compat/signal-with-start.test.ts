@@ -5,7 +5,7 @@
  * decides about a closed (or, `TERMINATE_IF_RUNNING`, an open) run; a cron
  * schedule and timeouts come along. Both stores.
  */
-import { Client, Connection, InvalidArgumentError, TimeoutFailure, Worker, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy } from "hotmesh"
+import { Client, Connection, InvalidArgumentError, TimeoutFailure, Worker, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from "hotmesh"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/signal-with-start.ts"
@@ -95,10 +95,26 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
       expect(await second.result()).toEqual(["pear"])
     })
 
-    it("refuses an unknown reuse policy and a conflict policy", async () => {
+    it("workflowIdConflictPolicy TERMINATE_EXISTING terminates the open run and starts a new one with the signal; USE_EXISTING signals it", async () => {
+      const open = await client.workflow.signalWithStart(cart, { workflowId: `conflict-${namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
+      const same = await client.workflow.signalWithStart(cart, { workflowId: open.workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["fig"], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
+      expect(same.signaledRunId).toBe(open.signaledRunId)
+      const fresh = await client.workflow.signalWithStart(cart, {
+        workflowId: open.workflowId,
+        taskQueue: "carts",
+        signal: addItem,
+        signalArgs: ["pear"],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
+      })
+      expect(fresh.signaledRunId).not.toBe(open.signaledRunId)
+      await fresh.signal(close)
+      expect(await fresh.result()).toEqual(["pear"])
+    })
+
+    it("refuses an unknown reuse policy and conflict policy FAIL", async () => {
       await expect(again(`bad-reuse-${namespace}`, "SOMETIMES" as WorkflowIdReusePolicy)).rejects.toThrow("workflowIdReusePolicy must be one of")
-      await expect(client.workflow.signalWithStart(cart, { workflowId: `bad-conflict-${namespace}`, taskQueue: "carts", signal: addItem, workflowIdConflictPolicy: "FAIL" } as never))
-        .rejects.toThrow('"workflowIdConflictPolicy" is not supported by signalWithStart yet')
+      await expect(client.workflow.signalWithStart(cart, { workflowId: `bad-conflict-${namespace}`, taskQueue: "carts", signal: addItem, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL }))
+        .rejects.toThrow("workflowIdConflictPolicy FAIL is not supported by signalWithStart")
     })
   })
 
