@@ -125,6 +125,8 @@ export interface WorkflowExecutionDescription {
     readonly attempt: number
     readonly state: "SCHEDULED" | "STARTED"
     readonly lastFailure?: { readonly type?: string; readonly message: string }
+    /** The details of the last heartbeat (any attempt), decoded. */
+    readonly heartbeatDetails?: unknown
   }>
   /** Why the workflow's last task failed (unknown type, a bug, non-determinism); it is being retried. */
   readonly taskFailure?: { readonly type: string; readonly message: string; readonly attempt: number }
@@ -283,6 +285,7 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     ...(activity.lastFailure === undefined
       ? {}
       : { lastFailure: { ...(activity.lastFailure.type === undefined ? {} : { type: activity.lastFailure.type }), message: activity.lastFailure.message } }),
+    ...(activity.heartbeatDetails === undefined ? {} : { heartbeatDetails: decode(activity.heartbeatDetails) }),
   })),
   ...(state.taskFailure === undefined
     ? {}

@@ -113,3 +113,4 @@ export {
   type WorkflowTerminateInput,
 } from "./interceptors.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"
+export { type Dashboard, type DashboardOptions, startDashboard } from "../dashboard/server.ts"

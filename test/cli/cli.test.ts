@@ -324,3 +324,28 @@ describe("hotmesh errors", { timeout: 120_000 }, () => {
     }
   })
 })
+
+describe("hotmesh dashboard (built)", { timeout: 120_000 }, () => {
+  it("the built bin serves the pages and Chart.js from the package (tsc copies no assets), until SIGTERM", async () => {
+    const child = spawn(process.execPath, ["dist/cli/main.js", "--redis", redis.url, "--namespace", namespace, "dashboard", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+    const url = await new Promise<string>((resolve, reject) => {
+      let stdout = ""
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString()
+        const match = /on (http:\/\/\S+\/)/.exec(stdout)
+        if (match !== null) resolve(match[1]!)
+      })
+      child.on("close", (code) => reject(new Error(`hotmesh dashboard exited (${code}) before serving`)))
+    })
+    for (const [path, type] of [["/", "text/html"], ["/assets/app.js", "text/javascript"], ["/vendor/chart.umd.min.js", "text/javascript"]] as const) {
+      const response = await fetch(new URL(path, url))
+      expect(response.status, path).toBe(200)
+      expect(response.headers.get("content-type"), path).toContain(type)
+    }
+    const listed = await (await fetch(new URL("/api/executions?pageSize=1", url))).json() as { executions: Array<{ taskQueue: string }> }
+    expect(listed.executions[0]?.taskQueue).toBe(taskQueue)
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
+  })
+})

@@ -24,6 +24,7 @@ import { hostname } from "node:os"
 import type { Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress, StreamDescription } from "../Store.ts"
 import { compareIndexHits, Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
+import { loadFunctionsAtStart } from "./functions.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
 import { deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
@@ -104,6 +105,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     registerScripts(client)
     yield* checkServer(client, options.connectTimeoutMs ?? 5_000, options.allowEviction === true)
     yield* checkPartitions(client, keys)
+    // The activity protocol's function library (docs/protocol.md), for workers in other languages.
+    yield* loadFunctionsAtStart(client)
     const pool = yield* acquireBlockingPool(client)
     const notifier = yield* acquireNotifier(client, keys.channel)
     const runScript = makeRunScript(client, options.onScript)

@@ -16,8 +16,8 @@
  * 0 ok, 1 version conflict, 2 not pending, 3 consumer group missing (NOGROUP).
  */
 
-/** Helpers prepended to every script. */
-const PRELUDE = `
+/** Helpers prepended to every script (and to the `hotmesh` function library, functions.ts). */
+export const PRELUDE = `
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -410,6 +410,12 @@ redis.call('XADD', KEYS[2], '*', 'k', field(fields, 'k'), 'b', field(fields, 'b'
 redis.call('XDEL', KEYS[1], ARGV[1])
 return {0, 1}
 `
+
+/**
+ * Script bodies the `hotmesh` Redis Functions library (functions.ts) wraps as
+ * functions of `(KEYS, ARGV)`: one Lua source for EVALSHA and FCALL.
+ */
+export const SCRIPT_BODIES = { read: READ, touch: TOUCH, release: RELEASE } as const
 
 /** Script sources by name. Every script is the prelude plus its body. */
 export const LUA = {
