@@ -280,7 +280,10 @@ export const close = (
     }
     step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", reason: "parent workflow closed", fromParent })
   }
-  if (state.parent !== undefined && options.notifyParent) {
+  // A cron chain goes on after this run unless it was cancelled or terminated, or its execution timed out.
+  const cronGoesOn = state.cronSchedule !== undefined && CRON_GOES_ON.has(status) && !(state.executionExpiresAt !== undefined && now >= state.executionExpiresAt)
+  // The parent of a cron child hears only of the chain's end (Temporal: a cron child does not complete).
+  if (state.parent !== undefined && options.notifyParent && !cronGoesOn) {
     step.sendWorkflow(state.parent.taskQueue, state.parent.workflowId, {
       type: "ChildClosed",
       runId: state.parent.runId,
@@ -304,13 +307,18 @@ export const close = (
     ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
   }
   step.closed = true
-  if (state.cronSchedule !== undefined && CRON_GOES_ON.has(status)) nextCronRun(step, state, state.cronSchedule)
+  if (cronGoesOn) nextCronRun(step, state, state.cronSchedule!)
 }
 
 /** The closes after which a cron chain goes on (cancel and terminate stop it, as in Temporal). */
 const CRON_GOES_ON: ReadonlySet<ClosedStatus> = new Set(["COMPLETED", "FAILED", "TIMED_OUT"])
 
-/** The closed run's successor: a new run of the workflow id with the same input, which waits for its schedule time. */
+/**
+ * The closed run's successor: a new run of the workflow id with the same
+ * input (and parent, timeouts and headers), which waits for its schedule
+ * time. The execution's deadline spans the chain; the run timeout applies
+ * to each run.
+ */
 const nextCronRun = (step: Step, closed: ExecutionState, cronSchedule: string): void => {
   const next = {
     workflowId: closed.workflowId,
@@ -320,8 +328,15 @@ const nextCronRun = (step: Step, closed: ExecutionState, cronSchedule: string): 
     taskQueue: closed.taskQueue,
     args: closed.args,
     cronSchedule,
+    ...(closed.parent === undefined ? {} : { parent: closed.parent }),
     ...(closed.searchAttributes === undefined ? {} : { searchAttributes: closed.searchAttributes }),
     ...(closed.memo === undefined ? {} : { memo: closed.memo }),
+    ...(closed.runTimeoutMs === undefined ? {} : { runTimeoutMs: closed.runTimeoutMs }),
+    ...(closed.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: closed.executionTimeoutMs }),
+    ...(closed.executionExpiresAt === undefined ? {} : { executionExpiresAt: closed.executionExpiresAt }),
+    ...(closed.headers === undefined ? {} : { headers: closed.headers }),
+    ...(closed.staticSummary === undefined ? {} : { staticSummary: closed.staticSummary }),
+    ...(closed.staticDetails === undefined ? {} : { staticDetails: closed.staticDetails }),
   }
   step.state = initialState(next, step.now)
   step.sendWorkflow(closed.taskQueue, closed.workflowId, { type: "Start", ...next })

@@ -112,6 +112,10 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(command.runTimeoutMs === undefined ? {} : { runTimeoutMs: command.runTimeoutMs }),
         ...(command.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: command.executionTimeoutMs }),
         ...(command.headers === undefined ? {} : { headers: command.headers }),
+        ...(command.cronSchedule === undefined ? {} : { cronSchedule: command.cronSchedule }),
+        ...(command.workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy: command.workflowIdReusePolicy }),
+        ...(command.staticSummary === undefined ? {} : { staticSummary: command.staticSummary }),
+        ...(command.staticDetails === undefined ? {} : { staticDetails: command.staticDetails }),
       })
       return
     }
@@ -121,7 +125,12 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // The child stays listed until it closes: if it catches the cancellation and runs on,
       // the parent's close still terminates it.
       step.update({ children: { ...state.children, [command.seq]: { ...child, cancelRequested: true } } })
-      step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
+      step.sendWorkflow(child.taskQueue, child.workflowId, {
+        type: "CancelRequested",
+        reason: "parent cancelled the child",
+        fromParent: parentRef(state, command.seq),
+        ...(command.acknowledge === true ? { acknowledge: true } : {}),
+      })
       return
     }
     case "SignalExternal":
@@ -150,6 +159,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // As in Temporal, the next run inherits the search attributes and the memo (as upserted) unless the command sets them.
       const searchAttributes = command.searchAttributes ?? state.searchAttributes
       const memo = command.memo ?? state.memo
+      const runTimeoutMs = command.runTimeoutMs ?? state.runTimeoutMs
       const next = {
         workflowId: state.workflowId,
         runId: command.runId,
@@ -160,7 +170,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(searchAttributes === undefined ? {} : { searchAttributes }),
         ...(memo === undefined ? {} : { memo }),
         // The execution's deadline spans runs; the run timeout applies to each run afresh.
-        ...(state.runTimeoutMs === undefined ? {} : { runTimeoutMs: state.runTimeoutMs }),
+        ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }),
         ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
         ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
         ...(state.cronSchedule === undefined ? {} : { cronSchedule: state.cronSchedule }),

@@ -100,12 +100,20 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, p
  * its own run open and re-sends the signal under the same id, which the
  * reducer drops. Resolves to the run that received the signal.
  */
-export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal) {
-  return yield* startCommit(run.workflowId, (current, now, token) =>
+export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (
+  run: NewRun,
+  signal: ClientSignal,
+  policies: StartPolicies & { readonly conflict?: "USE_EXISTING" | "TERMINATE_EXISTING" } = {},
+  retentionMs = Infinity,
+) {
+  return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<string, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
     Effect.gen(function* () {
-      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token })
-      yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)
-      return signaledRunId
+      // Our own run (an earlier attempt landed): signal it, whatever the reuse policy says of it.
+      const own = current.state?.runId === run.runId ? {} : policies
+      const outcome = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token }, own)
+      if ("reuseRejected" in outcome) return yield* refused(run, outcome)
+      yield* commitTransition(undefined, current, current.state, outcome.transition, { now, retentionMs }, token)
+      return outcome.signaledRunId
     }))
 })
 

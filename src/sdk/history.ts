@@ -48,6 +48,8 @@ export const describeEntry = (entry: JournalEntry): string => {
       return `✗ child seq ${entry.seq} failed: ${describeFailure(entry.failure)}`
     case "ChildCancelRequested":
       return `⊘ cancel child seq ${entry.seq}`
+    case "ChildCancelDelivered":
+      return `✓ child seq ${entry.seq} has the cancellation request`
     case "ExternalSignalInitiated":
       return `→ signal ${entry.name} to ${entry.workflowId} ${list(entry.args)} (seq ${entry.seq})`
     case "ExternalCancelInitiated":

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import type { FailureInfo } from "../../src/core/failure.ts"
 import type { WorkflowCommand } from "../../src/core/journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
-import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
+import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, type ReuseRejected, taskRetryDelay } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
 import { attributeTerm, indexChanged, indexEntries } from "../../src/core/visibility.ts"
 import {
@@ -379,10 +379,14 @@ describe("requestStart: a client asks for a new run", () => {
 describe("requestSignalWithStart: signal the open run, or start one with the signal behind its Start", () => {
   const run = { workflowId: "wf", runId: "r2", workflowType: "order", taskQueue: "q", args: [] }
   const signal = { signalId: "sig-1", name: "approve", args: ['"ada"'] }
+  const signalled = <A extends object>(outcome: A | ReuseRejected): A => {
+    if ("reuseRejected" in outcome) throw new Error("the reuse policy refused the start")
+    return outcome
+  }
 
   it("no open run: the new run's state, then Start and the signal (fenced to the new run) on its stream, in that order", () => {
     for (const previous of [undefined, closed()]) {
-      const { transition, signaledRunId } = requestSignalWithStart(previous, run, signal, T1, { version: 4, token: "t4" })
+      const { transition, signaledRunId } = signalled(requestSignalWithStart(previous, run, signal, T1, { version: 4, token: "t4" }))
       expect(signaledRunId).toBe("r2")
       expect(transition.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false })
       expect(transition.commands).toEqual([
@@ -394,7 +398,7 @@ describe("requestSignalWithStart: signal the open run, or start one with the sig
 
   it("an open run: the signal only, for that run, and the state untouched (no version bump)", () => {
     const open = running()
-    const { transition, signaledRunId } = requestSignalWithStart(open, run, signal, T1, { version: 9, token: "t9" })
+    const { transition, signaledRunId } = signalled(requestSignalWithStart(open, run, signal, T1, { version: 9, token: "t9" }))
     expect(signaledRunId).toBe(open.runId)
     expect(transition.state).toBe(open)
     expect(transition.journal).toEqual([])

@@ -4,12 +4,25 @@
  * call into a command; none of them does I/O.
  */
 import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
+import { cronProblem } from "../../core/cron.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
+import {
+  checkOptions,
+  STATIC_METADATA_OPTIONS,
+  type StaticMetadataOptions,
+  staticMetadataOf,
+  UNSUPPORTED_ACTIVITY,
+  UNSUPPORTED_CHILD,
+  UNSUPPORTED_CONTINUE_AS_NEW,
+  WORKFLOW_TIMEOUT_OPTIONS,
+  type WorkflowTimeoutOptions,
+  workflowTimeoutsOf,
+} from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { type ChildWorkflowOptionsWithDefaults, composeInterceptors, storedHeaders } from "../interceptors.ts"
+import { WorkflowIdReusePolicy } from "../workflowIdPolicies.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
@@ -67,7 +80,10 @@ const UNSUPPORTED_LOCAL_ACTIVITY = {
 /** Temporal's default `localRetryThreshold`. */
 const DEFAULT_LOCAL_RETRY_THRESHOLD_MS = 60_000
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = [
+  "args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS,
+  "cronSchedule", "workflowIdReusePolicy", "cancellationType", ...STATIC_METADATA_OPTIONS,
+] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -328,7 +344,7 @@ export function upsertMemo(memo: Record<string, unknown>): void {
 export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
 
 /** Options of a child workflow. */
-export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
+export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions, StaticMetadataOptions {
   readonly args?: Args
   /** Defaults to a deterministic uuid. */
   readonly workflowId?: string
@@ -340,6 +356,42 @@ export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> exte
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** The child's memo. */
   readonly memo?: Record<string, unknown>
+  /**
+   * Run the child as a cron workflow (UTC): each run a new run of the child's
+   * id at the schedule's next time; as in Temporal, the parent's call does
+   * not complete until the chain ends (cancelled, terminated, timed out).
+   */
+  readonly cronSchedule?: string
+  /** Whether the child may reuse the id of a closed run; `TERMINATE_IF_RUNNING` also replaces an open one. Default `ALLOW_DUPLICATE`. */
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /** What cancelling the child's call does; default `WAIT_CANCELLATION_COMPLETED`, as in Temporal. */
+  readonly cancellationType?: ChildWorkflowCancellationType
+}
+
+/**
+ * Temporal's `ChildWorkflowCancellationType`: when the scope of a child's
+ * call is cancelled (or the parent is), whether the child is told, and when
+ * the call rejects with a `ChildWorkflowFailure` (cause `CancelledFailure`).
+ */
+export const ChildWorkflowCancellationType = {
+  /** Do not tell the child; reject at once. */
+  ABANDON: "ABANDON",
+  /** Ask the child to cancel, and reject at once. */
+  TRY_CANCEL: "TRY_CANCEL",
+  /** Ask the child to cancel; reject once the child has recorded the request. */
+  WAIT_CANCELLATION_REQUESTED: "WAIT_CANCELLATION_REQUESTED",
+  /** Ask the child to cancel; settle with the child's outcome once it closes (the default). */
+  WAIT_CANCELLATION_COMPLETED: "WAIT_CANCELLATION_COMPLETED",
+} as const
+/** One of `ChildWorkflowCancellationType`'s values. */
+export type ChildWorkflowCancellationType = (typeof ChildWorkflowCancellationType)[keyof typeof ChildWorkflowCancellationType]
+
+const oneOf = <T extends string>(name: string, value: unknown, values: Readonly<Record<string, T>>): T | undefined => {
+  if (value === undefined) return undefined
+  if (!(Object.values(values) as Array<unknown>).includes(value)) {
+    throw new InvalidArgumentError({ message: `child workflow: ${name} must be one of ${Object.values(values).join(", ")}; got ${JSON.stringify(value)}` })
+  }
+  return value as T
 }
 
 /** Temporal's parent-close policies (`ParentClosePolicy.ABANDON`, ...). */
@@ -359,7 +411,20 @@ const childOptionsOf = (options: ChildWorkflowOptions) => {
   if (!Object.values(ParentClosePolicy).includes(policy)) {
     throw new InvalidArgumentError({ message: `child workflow: parentClosePolicy must be one of ${Object.values(ParentClosePolicy).join(", ")}; got ${JSON.stringify(policy)}` })
   }
-  return { parentClosePolicy: policy, ...workflowTimeoutsOf(options, "child workflow") }
+  const cancellationType = oneOf("cancellationType", options.cancellationType, ChildWorkflowCancellationType)
+  const workflowIdReusePolicy = oneOf("workflowIdReusePolicy", options.workflowIdReusePolicy, WorkflowIdReusePolicy)
+  if (options.cronSchedule !== undefined) {
+    const problem = cronProblem(options.cronSchedule)
+    if (problem !== undefined) throw new InvalidArgumentError({ message: `child workflow: cronSchedule ${JSON.stringify(options.cronSchedule)} is not a cron expression: ${problem}` })
+  }
+  return {
+    parentClosePolicy: policy,
+    ...workflowTimeoutsOf(options, "child workflow"),
+    ...staticMetadataOf(options, "child workflow"),
+    ...(options.cronSchedule === undefined ? {} : { cronSchedule: options.cronSchedule }),
+    ...(workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy }),
+    ...(cancellationType === undefined ? {} : { cancellationType }),
+  }
 }
 
 /** A started child workflow. */
@@ -469,9 +534,11 @@ export interface ContinueAsNewOptions {
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** The next run's memo, replacing this run's; default: this run's. */
   readonly memo?: Record<string, unknown>
+  /** The next run's run timeout; default: this run's. (The execution timeout spans the runs and is kept.) */
+  readonly workflowRunTimeout?: Duration
 }
 
-const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo"] satisfies Array<keyof ContinueAsNewOptions>
+const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo", "workflowRunTimeout"] satisfies Array<keyof ContinueAsNewOptions>
 
 /** A `continueAsNew` with options (Temporal's `makeContinueAsNewFunc`); the options are checked here. */
 export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
@@ -484,7 +551,8 @@ export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNew
     if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be a non-empty string` })
   }
   const visibility = visibilityOf(options, where)
-  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, visibility))
+  const { runTimeoutMs } = workflowTimeoutsOf({ ...(options.workflowRunTimeout === undefined ? {} : { workflowRunTimeout: options.workflowRunTimeout }) }, where)
+  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, { ...visibility, ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }) }))
 }
 
 /**

@@ -14,6 +14,7 @@ export {
   type UpdateHandlerOptions,
   type UpdateValidator,
   type ActivityOptions,
+  ChildWorkflowCancellationType,
   type ChildWorkflowHandle,
   type ChildWorkflowOptions,
   condition,
@@ -41,6 +42,7 @@ export {
   workflowInfo,
 } from "./api.ts"
 export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
+export { WorkflowIdReusePolicy } from "../workflowIdPolicies.ts"
 export { log } from "./log.ts"
 export {
   defineSearchAttributeKey,
