@@ -129,8 +129,10 @@ describe("a Python worker stopped with SIGTERM", () => {
     const handle = await client.workflow.start(workflows.pyStall, { taskQueue, workflowId: unique("pyStall"), args: [key] })
     expect(await marker(`${key}:started`)).toBe("1")
     expect(await stopped.stop()).toBe(0)
-    const pending = await Promise.all(Array.from({ length: 8 }, (_, p) =>
-      markers.xpending(`{${namespace}:p${p}}:s:activity:${PYTHON_QUEUE}`, "hotmesh", "-", "+", 10).catch(() => [])))
+    const tags = (await markers.hget(`{${namespace}}:config`, "tags"))!.split(" ")
+    expect(tags).toHaveLength(8)
+    const pending = await Promise.all(tags.map((tag) =>
+      markers.xpending(`${tag}:s:activity:${PYTHON_QUEUE}`, "hotmesh", "-", "+", 10).catch(() => [])))
     // Parked on the released-messages consumer, idle since the epoch, its delivery not counted.
     expect(pending.flat().map((entry) => (entry as Array<unknown>).slice(1, 2).concat((entry as Array<unknown>)[3]))).toEqual([["hotmesh:released", 0]])
     await handle.terminate("test over")

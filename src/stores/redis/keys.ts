@@ -24,7 +24,7 @@
  * | `{ns:pN}:iq`                          | zset   | key -> when its record expires (index sweep, `fire`) |
  * | `{ns:q:<taskQueue>}:lim`              | hash   | a task queue's limits and token bucket (limitsLua.ts) |
  * | `{ns:q:<taskQueue>}:lease`            | zset   | its concurrency leases: id -> expiry (limitsLua.ts)   |
- * | `{ns}:config`                         | hash   | namespace settings: `partitions`, `layout` (`KeyLayout`), and `s:<name>` (`readSettings`, `defineSetting`) |
+ * | `{ns}:config`                         | hash   | namespace settings: `partitions`, `layout` (`KeyLayout`), `tags` (the partitions' hash tags, space-separated), and `s:<name>` (`readSettings`, `defineSetting`) |
  *
  * Pub/sub channel `<ns>:updates` carries execution keys of notifying commits.
  * The partition count is part of the namespace's on-Redis format: every

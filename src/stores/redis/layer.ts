@@ -28,7 +28,7 @@ import { type Durability, durabilityProblem, withDurability } from "./durability
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
 import { loadFunctionsAtStart } from "./functions.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
-import { configKeyOf, deliveryId, isValidNamespace, type KeyLayout, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
+import { configKeyOf, deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
 import { makeRedisLimits } from "./limits.ts"
 import { acquireNotifier } from "./notifier.ts"
 import { runRelay } from "./relay.ts"
@@ -88,21 +88,32 @@ const configError = (message: string) => new StoreError({ operation: "configure"
  */
 const CONFIGURE = `
 if redis.call('HEXISTS', KEYS[1], 'partitions') == 0 then
-  redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'layout', ARGV[2])
+  redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'layout', ARGV[2], 'tags', ARGV[3])
 end
 return redis.call('HMGET', KEYS[1], 'partitions', 'layout')`
 
-/** Record or check the namespace's partition count; its key layout. */
-const configure = (client: CommandClient, namespace: string, partitions: number): Effect.Effect<KeyLayout, StoreError> =>
+/** The partitions' hash tags, space-separated, as the config's `tags` field holds them (docs/protocol.md). */
+const tagsOf = (keys: Keys): string => Array.from({ length: keys.partitions }, (_, p) => keys.tag(p)).join(" ")
+
+/**
+ * Record or check the namespace's partition count; its key layout. A new
+ * namespace records its partitions' hash tags (`tags`) with them, so a
+ * worker in another language reads its stream keys instead of computing
+ * them; a namespace recorded before `tags` existed gets them now.
+ */
+const configure = (client: CommandClient, namespace: string, partitions: number): Effect.Effect<Keys, StoreError> =>
   Effect.flatMap(
-    attempt("configure", async () => (await client.eval(CONFIGURE, 1, configKeyOf(namespace), partitions, "spread")) as [string | null, string | null]),
-    ([recorded, layout]) =>
-      Number(recorded) === partitions
-        ? Effect.succeed<KeyLayout>(layout === "spread" ? "spread" : "legacy")
-        : Effect.fail(configError(
+    attempt("configure", async () => (await client.eval(CONFIGURE, 1, configKeyOf(namespace), partitions, "spread", tagsOf(makeKeys(namespace, partitions, "spread")))) as [string | null, string | null]),
+    ([recorded, layout]) => {
+      if (Number(recorded) !== partitions) {
+        return Effect.fail(configError(
           `namespace "${namespace}" has ${recorded} partitions; this store is configured with ${partitions} ` +
             "(the count is fixed for a namespace's lifetime: see README, Running on Redis Cluster, to change it)",
-        )),
+        ))
+      }
+      const keys = makeKeys(namespace, partitions, layout === "spread" ? "spread" : "legacy")
+      return Effect.as(attempt("configure", () => client.hsetnx(configKeyOf(namespace), "tags", tagsOf(keys))), keys)
+    },
   )
 
 /** Build a Redis store; its connections and relay live as long as the scope. */
@@ -125,7 +136,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     const client = yield* acquireClient(options.redis, options.commandTimeoutMs ?? 10_000)
     registerScripts(client)
     yield* checkServer(client, options.connectTimeoutMs ?? 5_000, options.allowEviction === true)
-    const keys = makeKeys(namespace, partitions, yield* configure(client, namespace, partitions))
+    const keys = yield* configure(client, namespace, partitions)
     // The activity protocol's function library (docs/protocol.md), for workers in other languages: on every master.
     yield* Effect.tryPromise(() => forEachMaster(client, async (node) => node)).pipe(
       Effect.flatMap((masters) => Effect.forEach(masters, loadFunctionsAtStart, { discard: true })),

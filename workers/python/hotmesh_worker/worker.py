@@ -221,9 +221,10 @@ class Worker:
     def _fcall(self, function: str, stream: str, *args: Any) -> Any:
         return _text(self.redis.execute_command("FCALL", function, 1, stream, *args))
 
-    def check(self) -> int:
-        """Check the namespace and the function library; returns the partition count.
-        Raises ``ProtocolError`` saying what is missing or too old."""
+    def check(self) -> List[str]:
+        """Check the namespace and the function library; returns the partitions' hash tags
+        (the config's ``tags`` field, in partition order). Raises ``ProtocolError`` saying what
+        is missing or too old."""
         try:
             protocol, library = _text(self.redis.execute_command("FCALL", "hotmesh_version", 0))
         except redis.ResponseError as error:
@@ -245,27 +246,29 @@ class Worker:
                 f"the hotmesh function library in Redis speaks protocol {protocol}; this worker speaks "
                 f"{PROTOCOL_VERSION}: upgrade hotmesh_worker"
             )
-        partitions = _text(self.redis.hget(f"{{{self.namespace}}}:config", "partitions"))
-        if partitions is None:
+        partitions, tags = _text(self.redis.hmget(f"{{{self.namespace}}}:config", "partitions", "tags"))
+        if partitions is None or tags is None:
             raise ProtocolError(
                 f"namespace {self.namespace!r} has no partition count yet ({{{self.namespace}}}:config): "
                 "start a HotMesh process in it first"
             )
-        return int(partitions)
+        listed = tags.split(" ")
+        if len(listed) != int(partitions):
+            raise ProtocolError(f"namespace {self.namespace!r}: {len(listed)} hash tags for {partitions} partitions")
+        return listed
 
     # Running
 
     def run(self, ready: Optional[Callable[[], None]] = None) -> None:
         """Claim and run tasks until ``shutdown()``; then give running tasks back and return.
         ``ready`` is called once the namespace and the library have been checked."""
-        partitions = self.check()
-        self.streams = [f"{{{self.namespace}:p{p}}}:s:activity:{self.task_queue}" for p in range(partitions)]
+        self.streams = [f"{tag}:s:activity:{self.task_queue}" for tag in self.check()]
         cursors = {stream: "0-0" for stream in self.streams}
         wait_from = {stream: "0-0" for stream in self.streams}
         ticker = threading.Thread(target=self._tick, name="hotmesh-ticker", daemon=True)
         ticker.start()
         _log.info("hotmesh_worker: serving %s on task queue %s (%d partitions) as %s",
-                  ", ".join(sorted(self._activities)) or "nothing", self.task_queue, partitions, self.consumer)
+                  ", ".join(sorted(self._activities)) or "nothing", self.task_queue, len(self.streams), self.consumer)
         if ready is not None:
             ready()
         rotation = 0
