@@ -64,7 +64,7 @@ export type WorkflowCommand =
       readonly headers?: Headers
     }
   | { readonly type: "RequestCancelChild"; readonly seq: number }
-  | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
@@ -120,7 +120,7 @@ export type Job =
   | { readonly type: "ChildFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
-  | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** External request `seq` reached its target (no `failure`) or could not (`failure`). */
   | { readonly type: "ExternalRequestResolved"; readonly at: number; readonly seq: number; readonly failure?: FailureInfo }
 
