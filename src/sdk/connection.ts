@@ -256,12 +256,18 @@ export class Connection {
    * connection): what its workers did (steps, task and activity latencies,
    * failures, retries, timers, conflicts, store errors), and — read from the
    * store now — stream depth, pending work and dead letters of the task
-   * queues its workers poll, and the due timers. See README "Metrics".
+   * queues its workers poll (and of `options.taskQueues`, e.g. for a
+   * dashboard process that runs no worker), and the due timers. See README "Metrics".
    */
-  async metrics(): Promise<string> {
+  async metrics(options: { readonly taskQueues?: ReadonlyArray<string> } = {}): Promise<string> {
     const metrics = this.#metrics
     if (metrics === undefined) throw new InvalidArgumentError({ message: "connection.metrics(): this connection was made with metrics: false" })
-    const taskQueues = metrics.taskQueues
+    checkOptions("connection.metrics(options)", options, ["taskQueues"])
+    const extra = options.taskQueues ?? []
+    if (!Array.isArray(extra) || extra.some((name) => typeof name !== "string" || name.length === 0)) {
+      throw new InvalidArgumentError({ message: "connection.metrics(options): taskQueues must be an array of task queue names" })
+    }
+    const taskQueues = [...new Set([...metrics.taskQueues, ...extra])]
     const snapshot = await this.run(retryBriefOutage(Effect.gen(function* () {
       const store = yield* Store
       const queues = yield* Effect.forEach(taskQueues, (taskQueue) =>
