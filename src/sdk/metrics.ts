@@ -30,17 +30,84 @@ const STEP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 /** Waits: milliseconds to minutes. */
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]
 
-/** A label set's child metric, looked up once (prom-client hashes labels on every call otherwise). */
-const memo = <T>(make: (...labels: Array<string>) => T) => {
-  const children = new Map<string, T>()
-  return (...labels: Array<string>): T => {
-    const key = labels.join("\u0000")
-    let child = children.get(key)
-    if (child === undefined) {
-      child = make(...labels)
-      children.set(key, child)
+/**
+ * The hot-path metrics: a counter or histogram per label set, updated with a
+ * few arithmetic operations (prom-client's own `inc`/`observe` hash the
+ * labels and cost 0.2–0.5 µs a call, several times per durable step),
+ * registered in the prom-client registry as a metric of its protocol
+ * (`get()` returns the values, as its own metrics do) so the registry
+ * formats them with the rest.
+ */
+abstract class Cells<C> {
+  readonly aggregator = "sum"
+  readonly #cells = new Map<string, { readonly labels: Record<string, string>; readonly cell: C }>()
+  constructor(readonly name: string, readonly help: string, readonly type: "counter" | "histogram", private readonly labelNames: ReadonlyArray<string>, registry: Registry) {
+    registry.registerMetric(this as unknown as Parameters<Registry["registerMetric"]>[0])
+  }
+  protected abstract make(): C
+  /** The cell of one label set (label values in `labelNames` order), made once. */
+  cell(...values: Array<string>): C {
+    const key = values.join("\u0000")
+    let entry = this.#cells.get(key)
+    if (entry === undefined) {
+      entry = { labels: Object.fromEntries(this.labelNames.map((name, i) => [name, values[i] ?? ""])), cell: this.make() }
+      this.#cells.set(key, entry)
     }
-    return child
+    return entry.cell
+  }
+  protected abstract values(labels: Record<string, string>, cell: C): Array<{ readonly value: number; readonly labels: Record<string, string | number>; readonly metricName?: string }>
+  get() {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.#cells.values()].flatMap(({ labels, cell }) => this.values(labels, cell)) }
+  }
+}
+
+/** A counter per label set. */
+class CounterCells extends Cells<{ value: number }> {
+  constructor(name: string, help: string, labelNames: ReadonlyArray<string>, registry: Registry) {
+    super(name, help, "counter", labelNames, registry)
+  }
+  protected make() {
+    return { value: 0 }
+  }
+  protected values(labels: Record<string, string>, cell: { value: number }) {
+    return [{ value: cell.value, labels }]
+  }
+}
+
+/** A histogram cell: per-bucket (not yet cumulative) counts, sum and count. */
+interface HistogramCell {
+  readonly counts: Float64Array
+  sum: number
+  count: number
+}
+
+/** A histogram per label set. */
+class HistogramCells extends Cells<HistogramCell> {
+  constructor(name: string, help: string, labelNames: ReadonlyArray<string>, private readonly buckets: ReadonlyArray<number>, registry: Registry) {
+    super(name, help, "histogram", labelNames, registry)
+  }
+  protected make(): HistogramCell {
+    return { counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }
+  }
+  /** Count `value` in `cell` (a value equal to a bound is in that bound's bucket, as Prometheus' `le` says). */
+  observe(cell: HistogramCell, value: number): void {
+    const buckets = this.buckets
+    let i = 0
+    while (i < buckets.length && value > buckets[i]!) i++
+    cell.counts[i]! += 1
+    cell.sum += value
+    cell.count += 1
+  }
+  protected values(labels: Record<string, string>, cell: HistogramCell) {
+    let cumulative = 0
+    const out: Array<{ value: number; labels: Record<string, string | number>; metricName: string }> = this.buckets.map((le, i) => {
+      cumulative += cell.counts[i]!
+      return { value: cumulative, labels: { le, ...labels }, metricName: `${this.name}_bucket` }
+    })
+    out.push({ value: cell.count, labels: { le: "+Inf", ...labels }, metricName: `${this.name}_bucket` })
+    out.push({ value: cell.sum, labels, metricName: `${this.name}_sum` })
+    out.push({ value: cell.count, labels, metricName: `${this.name}_count` })
+    return out
   }
 }
 
@@ -54,20 +121,20 @@ export class ConnectionMetrics implements MetricsSink {
   /** Cache counters already reported, per source (prom-client counters only go up). */
   readonly #reported = new WeakMap<MetricsSource, { hits: number; misses: number; evictions: number }>()
 
-  readonly #steps = new Counter({ name: "hotmesh_durable_steps_total", help: "Durable steps committed (one message read, one transition, one atomic commit).", labelNames: ["kind", "task_queue"], registers: [this.registry] })
-  readonly #stepSeconds = new Histogram({ name: "hotmesh_durable_step_duration_seconds", help: "Time from reading a message to the end of its commit.", labelNames: ["kind", "task_queue"], buckets: STEP_BUCKETS, registers: [this.registry] })
-  readonly #wfScheduleToStart = new Histogram({ name: "hotmesh_workflow_task_schedule_to_start_seconds", help: "Time a workflow message waited on its stream before a worker took it.", labelNames: ["task_queue"], buckets: WAIT_BUCKETS, registers: [this.registry] })
-  readonly #wfExecution = new Histogram({ name: "hotmesh_workflow_task_execution_seconds", help: "Time workflow code ran in one workflow task (replay included).", labelNames: ["task_queue", "workflow_type"], buckets: STEP_BUCKETS, registers: [this.registry] })
-  readonly #wfFailures = new Counter({ name: "hotmesh_workflow_task_failures_total", help: "Workflow tasks that failed (a bug, non-determinism, an unknown type) and are retried.", labelNames: ["task_queue", "workflow_type"], registers: [this.registry] })
-  readonly #actScheduleToStart = new Histogram({ name: "hotmesh_activity_schedule_to_start_seconds", help: "Time from an activity attempt's scheduling to its start on a worker.", labelNames: ["task_queue", "activity_type"], buckets: WAIT_BUCKETS, registers: [this.registry] })
-  readonly #actExecution = new Histogram({ name: "hotmesh_activity_execution_seconds", help: "Time an activity attempt's function ran.", labelNames: ["task_queue", "activity_type", "outcome"], buckets: WAIT_BUCKETS, registers: [this.registry] })
-  readonly #actFailures = new Counter({ name: "hotmesh_activity_failures_total", help: "Activity attempts that threw.", labelNames: ["task_queue", "activity_type"], registers: [this.registry] })
-  readonly #actRetries = new Counter({ name: "hotmesh_activity_retries_total", help: "Activity attempts started after a failed one (attempt > 1).", labelNames: ["task_queue", "activity_type"], registers: [this.registry] })
-  readonly #timersFired = new Counter({ name: "hotmesh_timers_fired_total", help: "Durable timers fired by this process's timer loops.", registers: [this.registry] })
-  readonly #timerLateness = new Histogram({ name: "hotmesh_timer_lateness_seconds", help: "How late (store clock) the earliest timer of a firing pass fired.", buckets: WAIT_BUCKETS, registers: [this.registry] })
-  readonly #deadLettered = new Counter({ name: "hotmesh_dead_lettered_total", help: "Messages this process moved to the dead letters (undecodable).", labelNames: ["task_queue", "kind"], registers: [this.registry] })
-  readonly #conflicts = new Counter({ name: "hotmesh_commit_conflicts_total", help: "Commits that lost an optimistic-concurrency race and were recomputed.", registers: [this.registry] })
-  readonly #storeErrors = new Counter({ name: "hotmesh_store_errors_total", help: "Store operations that failed and were retried.", labelNames: ["operation"], registers: [this.registry] })
+  readonly #steps = new CounterCells("hotmesh_durable_steps_total", "Durable steps committed (one message read, one transition, one atomic commit).", ["kind", "task_queue"], this.registry)
+  readonly #stepSeconds = new HistogramCells("hotmesh_durable_step_duration_seconds", "Time from reading a message to the end of its commit.", ["kind", "task_queue"], STEP_BUCKETS, this.registry)
+  readonly #wfScheduleToStart = new HistogramCells("hotmesh_workflow_task_schedule_to_start_seconds", "Time a workflow message waited on its stream before a worker took it.", ["task_queue"], WAIT_BUCKETS, this.registry)
+  readonly #wfExecution = new HistogramCells("hotmesh_workflow_task_execution_seconds", "Time workflow code ran in one workflow task (replay included).", ["task_queue", "workflow_type"], STEP_BUCKETS, this.registry)
+  readonly #wfFailures = new CounterCells("hotmesh_workflow_task_failures_total", "Workflow tasks that failed (a bug, non-determinism, an unknown type) and are retried.", ["task_queue", "workflow_type"], this.registry)
+  readonly #actScheduleToStart = new HistogramCells("hotmesh_activity_schedule_to_start_seconds", "Time from an activity attempt's scheduling to its start on a worker.", ["task_queue", "activity_type"], WAIT_BUCKETS, this.registry)
+  readonly #actExecution = new HistogramCells("hotmesh_activity_execution_seconds", "Time an activity attempt's function ran.", ["task_queue", "activity_type", "outcome"], WAIT_BUCKETS, this.registry)
+  readonly #actFailures = new CounterCells("hotmesh_activity_failures_total", "Activity attempts that threw.", ["task_queue", "activity_type"], this.registry)
+  readonly #actRetries = new CounterCells("hotmesh_activity_retries_total", "Activity attempts started after a failed one (attempt > 1).", ["task_queue", "activity_type"], this.registry)
+  readonly #timersFired = new CounterCells("hotmesh_timers_fired_total", "Durable timers fired by this process's timer loops.", [], this.registry)
+  readonly #timerLateness = new HistogramCells("hotmesh_timer_lateness_seconds", "How late (store clock) the earliest timer of a firing pass fired.", [], WAIT_BUCKETS, this.registry)
+  readonly #deadLettered = new CounterCells("hotmesh_dead_lettered_total", "Messages this process moved to the dead letters (undecodable).", ["task_queue", "kind"], this.registry)
+  readonly #conflicts = new CounterCells("hotmesh_commit_conflicts_total", "Commits that lost an optimistic-concurrency race and were recomputed.", [], this.registry)
+  readonly #storeErrors = new CounterCells("hotmesh_store_errors_total", "Store operations that failed and were retried.", ["operation"], this.registry)
   readonly #streamLength = new Gauge({ name: "hotmesh_stream_messages", help: "Messages on a task queue's stream not yet acknowledged (waiting or delivered).", labelNames: ["task_queue", "kind"], registers: [this.registry] })
   readonly #streamPending = new Gauge({ name: "hotmesh_stream_pending_messages", help: "Messages delivered to a consumer and not yet acknowledged.", labelNames: ["task_queue", "kind"], registers: [this.registry] })
   readonly #oldestPending = new Gauge({ name: "hotmesh_stream_oldest_pending_seconds", help: "Age of the oldest pending message (0 when none).", labelNames: ["task_queue", "kind"], registers: [this.registry] })
@@ -79,52 +146,80 @@ export class ConnectionMetrics implements MetricsSink {
   readonly #cacheMisses = new Counter({ name: "hotmesh_workflow_cache_misses_total", help: "Workflow steps that loaded their state (and replayed, given history).", labelNames: ["task_queue"], registers: [this.registry] })
   readonly #cacheEvictions = new Counter({ name: "hotmesh_workflow_cache_evictions_total", help: "Live runs evicted from the caches.", labelNames: ["task_queue"], registers: [this.registry] })
 
-  readonly #stepOf = memo((kind, taskQueue) => ({ count: this.#steps.labels(kind!, taskQueue!), seconds: this.#stepSeconds.labels(kind!, taskQueue!) }))
-  readonly #wfOf = memo((taskQueue, type) => ({ execution: this.#wfExecution.labels(taskQueue!, type!), failures: this.#wfFailures.labels(taskQueue!, type!) }))
-  readonly #actOf = memo((taskQueue, type) => ({
-    scheduleToStart: this.#actScheduleToStart.labels(taskQueue!, type!),
-    retries: this.#actRetries.labels(taskQueue!, type!),
-    failures: this.#actFailures.labels(taskQueue!, type!),
-  }))
+  /** Cells looked up per label set once, then cached here by key. */
+  readonly #stepCells = new Map<string, { readonly count: { value: number }; readonly seconds: HistogramCell }>()
+  readonly #wfCells = new Map<string, { readonly scheduleToStart: HistogramCell; readonly execution: HistogramCell; readonly failures: { value: number } }>()
+  readonly #actCells = new Map<string, { readonly scheduleToStart: HistogramCell; readonly retries: { value: number }; readonly failures: { value: number } }>()
+  readonly #conflictCell = this.#conflicts.cell()
+  readonly #firedCell = this.#timersFired.cell()
+  readonly #latenessCell = this.#timerLateness.cell()
 
   constructor(namespace: string) {
     this.registry.setDefaultLabels({ namespace })
   }
 
   readonly step = (kind: StepKind, taskQueue: string, seconds: number): void => {
-    const child = this.#stepOf(kind, taskQueue)
-    child.count.inc()
-    child.seconds.observe(seconds)
+    const key = kind + "\u0000" + taskQueue
+    let cells = this.#stepCells.get(key)
+    if (cells === undefined) {
+      cells = { count: this.#steps.cell(kind, taskQueue), seconds: this.#stepSeconds.cell(kind, taskQueue) }
+      this.#stepCells.set(key, cells)
+    }
+    cells.count.value++
+    this.#stepSeconds.observe(cells.seconds, seconds)
   }
 
   readonly workflowTask = (taskQueue: string, workflowType: string, scheduleToStartSeconds: number | undefined, executionSeconds: number, failed: boolean): void => {
-    this.#taskQueues.add(taskQueue)
-    const child = this.#wfOf(taskQueue, workflowType)
-    if (scheduleToStartSeconds !== undefined) this.#wfScheduleToStart.labels(taskQueue).observe(scheduleToStartSeconds)
-    child.execution.observe(executionSeconds)
-    if (failed) child.failures.inc()
+    const key = taskQueue + "\u0000" + workflowType
+    let cells = this.#wfCells.get(key)
+    if (cells === undefined) {
+      this.#taskQueues.add(taskQueue)
+      cells = {
+        scheduleToStart: this.#wfScheduleToStart.cell(taskQueue),
+        execution: this.#wfExecution.cell(taskQueue, workflowType),
+        failures: this.#wfFailures.cell(taskQueue, workflowType),
+      }
+      this.#wfCells.set(key, cells)
+    }
+    if (scheduleToStartSeconds !== undefined) this.#wfScheduleToStart.observe(cells.scheduleToStart, scheduleToStartSeconds)
+    this.#wfExecution.observe(cells.execution, executionSeconds)
+    if (failed) cells.failures.value++
+  }
+
+  #actCellsOf(taskQueue: string, activityType: string) {
+    const key = taskQueue + "\u0000" + activityType
+    let cells = this.#actCells.get(key)
+    if (cells === undefined) {
+      this.#taskQueues.add(taskQueue)
+      cells = {
+        scheduleToStart: this.#actScheduleToStart.cell(taskQueue, activityType),
+        retries: this.#actRetries.cell(taskQueue, activityType),
+        failures: this.#actFailures.cell(taskQueue, activityType),
+      }
+      this.#actCells.set(key, cells)
+    }
+    return cells
   }
 
   readonly activityStarted = (taskQueue: string, activityType: string, scheduleToStartSeconds: number | undefined, attempt: number): void => {
-    this.#taskQueues.add(taskQueue)
-    const child = this.#actOf(taskQueue, activityType)
-    if (scheduleToStartSeconds !== undefined) child.scheduleToStart.observe(scheduleToStartSeconds)
-    if (attempt > 1) child.retries.inc()
+    const cells = this.#actCellsOf(taskQueue, activityType)
+    if (scheduleToStartSeconds !== undefined) this.#actScheduleToStart.observe(cells.scheduleToStart, scheduleToStartSeconds)
+    if (attempt > 1) cells.retries.value++
   }
 
   readonly activityFinished = (taskQueue: string, activityType: string, executionSeconds: number, outcome: ActivityOutcome): void => {
-    this.#actExecution.labels(taskQueue, activityType, outcome).observe(executionSeconds)
-    if (outcome === "failed") this.#actOf(taskQueue, activityType).failures.inc()
+    this.#actExecution.observe(this.#actExecution.cell(taskQueue, activityType, outcome), executionSeconds)
+    if (outcome === "failed") this.#actCellsOf(taskQueue, activityType).failures.value++
   }
 
   readonly timersFired = (count: number, latenessSeconds: number): void => {
-    this.#timersFired.inc(count)
-    this.#timerLateness.observe(latenessSeconds)
+    this.#firedCell.value += count
+    this.#timerLateness.observe(this.#latenessCell, latenessSeconds)
   }
 
-  readonly deadLettered = (taskQueue: string, kind: "workflow" | "activity"): void => this.#deadLettered.labels(taskQueue, kind).inc()
-  readonly commitConflict = (): void => this.#conflicts.inc()
-  readonly storeError = (operation: string): void => this.#storeErrors.labels(operation).inc()
+  readonly deadLettered = (taskQueue: string, kind: "workflow" | "activity"): void => void this.#deadLettered.cell(taskQueue, kind).value++
+  readonly commitConflict = (): void => void this.#conflictCell.value++
+  readonly storeError = (operation: string): void => void this.#storeErrors.cell(operation).value++
 
   /** A running worker: its task queue is scraped, its cache reported. Returns its removal. */
   addSource(source: MetricsSource): () => void {

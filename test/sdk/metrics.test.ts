@@ -97,6 +97,9 @@ describe.each([
     expect(sample(text, "hotmesh_durable_steps_total", { ...q, kind: "activity" })).toBe(3)
     expect(sample(text, "hotmesh_durable_steps_total", { kind: "timer" })).toBeGreaterThanOrEqual(1)
     expect(sample(text, "hotmesh_durable_step_duration_seconds_count", { ...q, kind: "activity" })).toBe(3)
+    expect(sample(text, "hotmesh_durable_step_duration_seconds_bucket", { ...q, kind: "activity", le: "+Inf" })).toBe(3)
+    expect(sample(text, "hotmesh_durable_step_duration_seconds_bucket", { ...q, kind: "activity", le: "10" })).toBe(3)
+    expect(sample(text, "hotmesh_durable_step_duration_seconds_sum", { ...q, kind: "activity" })).toBeGreaterThan(0)
     expect(sample(text, "hotmesh_workflow_task_execution_seconds_count", { ...q, workflow_type: "metered" })).toBeGreaterThanOrEqual(5)
     expect(sample(text, "hotmesh_workflow_task_schedule_to_start_seconds_count", q)).toBeGreaterThanOrEqual(5)
     expect(sample(text, "hotmesh_activity_schedule_to_start_seconds_count", { ...q, activity_type: "flaky" })).toBe(2)
@@ -104,7 +107,7 @@ describe.each([
     expect(sample(text, "hotmesh_activity_execution_seconds_count", { ...q, activity_type: "flaky", outcome: "completed" })).toBe(1)
     expect(sample(text, "hotmesh_activity_failures_total", { ...q, activity_type: "flaky" })).toBe(1)
     expect(sample(text, "hotmesh_activity_retries_total", { ...q, activity_type: "flaky" })).toBe(1)
-    expect(sample(text, "hotmesh_activity_failures_total", { ...q, activity_type: "steady" })).toBeUndefined()
+    expect(sample(text, "hotmesh_activity_failures_total", { ...q, activity_type: "steady" })).toBe(0)
     // The retry's backoff and the sleep: two timers.
     expect(sample(text, "hotmesh_timers_fired_total")).toBe(2)
     expect(sample(text, "hotmesh_timer_lateness_seconds_count")).toBeGreaterThanOrEqual(1)
