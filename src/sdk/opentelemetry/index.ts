@@ -32,6 +32,7 @@ import {
   type WorkflowOutboundCallsInterceptor,
 } from "../interceptors.ts"
 import { workflowInfo } from "../workflow/api.ts"
+import { storage } from "../workflow/internal/context.ts"
 
 /** The header that carries the trace context (Temporal's name). */
 export const TRACE_HEADER = "_tracer-data"
@@ -75,6 +76,12 @@ const failed = (span: Span, error: unknown): void => {
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
 }
 
+/**
+ * A span that records nothing and carries no trace (no SDK registered, no
+ * incoming context): there is nothing to propagate, so the call runs bare.
+ */
+const inert = (span: Span): boolean => !span.isRecording() && !trace.isSpanContextValid(span.spanContext())
+
 /** Run `fn` in a span that ends when it settles (recording a failure). */
 const inSpan = async <T>(span: Span, parent: Context, fn: (ctx: Context) => Promise<T>): Promise<T> => {
   const ctx = trace.setSpan(parent, span)
@@ -107,7 +114,8 @@ export class OpenTelemetryWorkflowClientInterceptor implements WorkflowClientInt
 
   #call<T>(name: string, attributes: Attributes, fn: (ctx: Context) => Promise<T>): Promise<T> {
     const parent = context.active()
-    return inSpan(this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent), parent, fn)
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent)
+    return inert(span) ? fn(parent) : inSpan(span, parent, fn)
   }
 
   start: NonNullable<WorkflowClientInterceptor["start"]> = (input, next) =>
@@ -135,7 +143,7 @@ export class OpenTelemetryWorkflowClientInterceptor implements WorkflowClientInt
 
   startUpdateWithStart: NonNullable<WorkflowClientInterceptor["startUpdateWithStart"]> = (input, next) =>
     this.#call(
-      `StartUpdateWithStartWorkflow:${input.workflowType}`,
+      `UpdateWithStartWorkflow:${input.workflowType}`,
       { [SpanAttributes.WORKFLOW_ID]: input.workflowStartOptions.workflowId, [SpanAttributes.TASK_QUEUE]: input.workflowStartOptions.taskQueue },
       (ctx) => next({ ...input, workflowStartHeaders: inject(input.workflowStartHeaders, ctx), updateHeaders: inject(input.updateHeaders, ctx) }),
     )
@@ -167,7 +175,7 @@ export class OpenTelemetryActivityInboundInterceptor implements ActivityInboundC
         [SpanAttributes.NAMESPACE]: info.workflowNamespace,
       },
     }, parent)
-    return inSpan(span, parent, () => next(input))
+    return inert(span) ? next(input) : inSpan(span, parent, () => next(input))
   }
 }
 
@@ -185,6 +193,11 @@ export const makeActivityInterceptors = (options: OpenTelemetryInterceptorOption
  */
 export const interceptors: WorkflowInterceptorsFactory = () => {
   const tracer = defaultTracer()
+  // Spans are made outside the workflow's context: there \`Math.random\` is the run's seeded
+  // generator (the same ids on every replay and every worker) and \`Date\` the workflow's time.
+  const startSpan = (...args: Parameters<Tracer["startSpan"]>): Span => storage.exit(() => tracer.startSpan(...args))
+  const end = (span: Span): void => storage.exit(() => span.end())
+  const fail = (span: Span, error: unknown): void => storage.exit(() => failed(span, error))
   const info = workflowInfo()
   /** The start's context (the client's `StartWorkflow` span, a parent's `StartChildWorkflow`). */
   let startContext: Context | undefined
@@ -201,14 +214,14 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
   /** A span that ends as soon as the command is made; `next` gets its context in the headers. */
   const scheduling = <I extends { readonly headers: Headers }, O>(name: string, attributes: Attributes, input: I, next: (input: I) => O): O => {
     if (task === undefined) return next(input)
-    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...runAttributes(), ...attributes } }, task)
+    const span = startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...runAttributes(), ...attributes } }, task)
     try {
       return next({ ...input, headers: inject(input.headers, trace.setSpan(task, span)) })
     } catch (error) {
-      failed(span, error)
+      fail(span, error)
       throw error
     } finally {
-      span.end()
+      end(span)
     }
   }
   /** A handler's span: child of the caller's context (else the task's), ended when the handler settles or the task ends. */
@@ -216,16 +229,16 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     // Signals and updates are delivered in workflow tasks: none while a task replays.
     if (task === undefined) return fn()
     const parent = extract(headers) ?? task
-    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { ...runAttributes(), ...attributes } }, parent)
+    const span = startSpan(name, { kind: SpanKind.SERVER, attributes: { ...runAttributes(), ...attributes } }, parent)
     open.add(span)
-    const end = (): void => {
-      if (open.delete(span)) span.end()
+    const settle = (): void => {
+      if (open.delete(span)) end(span)
     }
     return fn().then(
-      (value) => (end(), value),
+      (value) => (settle(), value),
       (error: unknown) => {
-        if (open.has(span)) failed(span, error)
-        end()
+        if (open.has(span)) fail(span, error)
+        settle()
         throw error
       },
     )
@@ -234,38 +247,62 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     async runTask(input, next: Next<WorkflowInboundCallsInterceptor, "runTask">) {
       startContext ??= extract(input.headers) ?? context.active()
       if (input.replaying) return next(input)
-      const span = tracer.startSpan(`RunWorkflow:${info.workflowType}`, {
+      const span = startSpan(`RunWorkflow:${info.workflowType}`, {
         kind: SpanKind.SERVER,
         attributes: { ...runAttributes(), [SpanAttributes.HISTORY_LENGTH]: input.historyLength },
       }, startContext)
+      // No SDK and no trace to continue: the task, and everything in it, runs untraced.
+      if (inert(span)) return next(input)
       task = trace.setSpan(startContext, span)
       try {
         await next(input)
       } catch (error) {
-        failed(span, error)
+        fail(span, error)
         throw error
       } finally {
         task = undefined
-        for (const handler of open) handler.end()
+        for (const handler of open) end(handler)
         open.clear()
-        span.end()
+        end(span)
       }
     },
     handleSignal: (input, next) => handling(`HandleSignal:${input.signalName}`, input.headers, {}, () => next(input)),
     handleUpdate: (input, next) => handling(`HandleUpdate:${input.name}`, input.headers, { [SpanAttributes.UPDATE_ID]: input.updateId }, () => next(input)),
+    validateUpdate(input, next) {
+      if (task === undefined) return next(input)
+      const parent = extract(input.headers) ?? task
+      const span = startSpan(`ValidateUpdate:${input.name}`, { kind: SpanKind.SERVER, attributes: { ...runAttributes(), [SpanAttributes.UPDATE_ID]: input.updateId } }, parent)
+      try {
+        next(input)
+      } catch (error) {
+        fail(span, error)
+        throw error
+      } finally {
+        end(span)
+      }
+    },
     handleQuery(input, next) {
       // Queries never replay; they run between tasks, so their parent is the caller's span.
       const parent = extract(input.headers) ?? startContext ?? context.active()
-      return inSpan(tracer.startSpan(`HandleQuery:${input.queryName}`, { kind: SpanKind.SERVER, attributes: runAttributes() }, parent), parent, () => next(input))
+      return inSpan(startSpan(`HandleQuery:${input.queryName}`, { kind: SpanKind.SERVER, attributes: runAttributes() }, parent), parent, () => next(input))
     },
   }
   const outbound: WorkflowOutboundCallsInterceptor = {
     scheduleActivity: (input, next) => scheduling(`StartActivity:${input.activityType}`, {}, input, next),
     startChildWorkflowExecution: (input, next) =>
       scheduling(`StartChildWorkflow:${input.workflowType}`, { "hotmesh.child_workflow_id": input.options.workflowId }, input, next),
-    signalWorkflow: (input, next) => scheduling(`SignalExternalWorkflow:${input.signalName}`, {}, input, next),
-    // The next run continues this trace (a replayed task's headers are not used).
-    continueAsNew: (input, next) => next(task === undefined ? input : { ...input, headers: inject(input.headers, task) }),
+    signalWorkflow: (input, next) => scheduling(`SignalWorkflow:${input.signalName}`, {}, input, next),
+    // The next run's tasks hang below this span.
+    continueAsNew: (input, next) => scheduling(`ContinueAsNew:${input.options.workflowType}`, {}, input, next),
+    startTimer(input, next) {
+      if (task === undefined) return next(input)
+      const span = startSpan("StartTimer", { kind: SpanKind.INTERNAL, attributes: { ...runAttributes(), "hotmesh.timer_ms": input.durationMs } }, task)
+      try {
+        return next(input)
+      } finally {
+        end(span)
+      }
+    },
   }
   return { inbound: [inbound], outbound: [outbound] }
 }
