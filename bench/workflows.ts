@@ -1,5 +1,5 @@
 /** Benchmark workflows. */
-import { proxyActivities, sleep, workflowInfo } from "hotmesh/workflow"
+import { proxyActivities, proxyLocalActivities, sleep, workflowInfo } from "hotmesh/workflow"
 import type * as activities from "./activities.ts"
 
 const { step, recordWake } = proxyActivities<typeof activities>({ startToCloseTimeout: "1 minute" })
@@ -37,4 +37,13 @@ export async function sleepThenRecord(durationMs: number): Promise<number> {
 /** Sleep `durationMs` (long) and return: a cached running workflow for the memory bench. */
 export async function sleepLong(durationMs: number): Promise<void> {
   await sleep(durationMs)
+}
+
+const { step: localStep } = proxyLocalActivities<typeof activities>({ startToCloseTimeout: "1 minute" })
+
+/** Ten sequential local activities: all run in the one step that takes the `Start` (one commit). */
+export async function tenLocalSteps(input: number): Promise<number> {
+  let value = input
+  for (let i = 0; i < 10; i++) value = await localStep(value)
+  return value
 }

@@ -10,7 +10,7 @@
 import fc from "fast-check"
 import { ApplicationFailure } from "hotmesh"
 import { Context } from "hotmesh/activity"
-import { condition, defineSignal, executeChild, proxyActivities, setHandler, sleep, uuid4, workflowInfo } from "hotmesh/workflow"
+import { condition, defineSignal, executeChild, proxyActivities, proxyLocalActivities, setHandler, sleep, uuid4, workflowInfo } from "hotmesh/workflow"
 
 export const WORKFLOW_TYPE = "programWorkflow"
 export const ACTIVITY_NAMES = ["alpha", "beta", "gamma"] as const
@@ -20,7 +20,8 @@ export type FailMode = "retryable" | "nonRetryable" | "fatalType"
 
 export type Node =
   | { readonly kind: "value"; readonly id: number; readonly value: number }
-  | { readonly kind: "activity"; readonly id: number; readonly name: ActivityName; readonly policy: 0 | 1; readonly failures: number; readonly mode: FailMode; readonly value: number }
+  /** `local`: called through `proxyLocalActivities` (run in the workflow step; retries on durable timers). */
+  | { readonly kind: "activity"; readonly id: number; readonly name: ActivityName; readonly policy: 0 | 1; readonly failures: number; readonly mode: FailMode; readonly value: number; readonly local?: boolean }
   | { readonly kind: "sleep"; readonly id: number; readonly ms: number }
   | { readonly kind: "signal"; readonly id: number; readonly value: number }
   | { readonly kind: "seq"; readonly id: number; readonly seed: number; readonly steps: ReadonlyArray<Node> }
@@ -58,6 +59,7 @@ const leafArb: fc.Arbitrary<Draft> = fc.oneof(
       failures: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) }),
       mode: fc.constantFrom<FailMode>("retryable", "retryable", "nonRetryable", "fatalType"),
       value: fc.nat(99),
+      local: fc.boolean(),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("sleep" as const), ms: fc.constantFrom(1, 500, 1000, 60_000, 3_600_000, 30 * 86_400_000) }) },
@@ -138,6 +140,9 @@ export interface Mutation {
 type Proxy = Record<string, (script: ActivityScript, salt: string) => Promise<number>>
 const proxies: ReadonlyArray<Proxy> = POLICIES.map((policy) =>
   proxyActivities<Proxy>({ startToCloseTimeout: "1 minute", retry: { initialInterval: "1s", backoffCoefficient: 2, ...policy } }))
+// A localRetryThreshold of 0: every retry waits on a durable timer, which the time-skipping environment skips.
+const localProxies: ReadonlyArray<Proxy> = POLICIES.map((policy) =>
+  proxyLocalActivities<Proxy>({ startToCloseTimeout: "1 minute", localRetryThreshold: 0, retry: { initialInterval: "1s", backoffCoefficient: 2, ...policy } }))
 
 const settle = (p: Promise<number>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }))
 
@@ -150,7 +155,7 @@ const interpret = async (node: Node, mutation: Mutation): Promise<number> => {
       const name = mutation.rename?.id === node.id ? mutation.rename.to : node.name
       // Ignored by the activity; recorded in the journal, so replay checks that time, randomness and ids repeat.
       const salt = `${Math.random()}|${Date.now()}|${new Date().toISOString()}|${uuid4()}`
-      return proxies[node.policy]![name]!({ id: node.id, failures: node.failures, mode: node.mode, value: node.value }, salt)
+      return (node.local === true ? localProxies : proxies)[node.policy]![name]!({ id: node.id, failures: node.failures, mode: node.mode, value: node.value }, salt)
     }
     case "sleep":
       await sleep(node.ms)

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from "commander"
 import { EXIT_USAGE, reportOf } from "./context.ts"
+import { dashboardCommand } from "./dashboard.ts"
 import { dlqCommands } from "./dlq.ts"
 import { taskQueueCommands } from "./taskQueue.ts"
 import { workflowCommands } from "./workflow.ts"
@@ -22,6 +23,7 @@ const program = new Command("hotmesh")
 workflowCommands(program)
 taskQueueCommands(program)
 dlqCommands(program)
+dashboardCommand(program)
 
 try {
   await program.parseAsync()

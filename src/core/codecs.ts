@@ -77,6 +77,8 @@ const ActivityOptions = Schema.Struct({
   scheduleToCloseMs: Schema.optional(Time),
   heartbeatTimeoutMs: Schema.optional(Time),
   retry: RetryPolicy,
+  cancellationType: Schema.optional(Schema.Literals(["WAIT_CANCELLATION_COMPLETED", "ABANDON"])),
+  local: Schema.optional(Schema.Struct({ retryThresholdMs: Time })),
 })
 
 const TimerPurpose = Schema.Union([
@@ -118,6 +120,10 @@ export const WorkflowMessageSchema = Schema.Union([
     cronSchedule: Schema.optional(Schema.String),
     headers: Headers,
     record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
+    workflowIdReusePolicy: Schema.optional(Schema.Literals(["ALLOW_DUPLICATE", "ALLOW_DUPLICATE_FAILED_ONLY", "REJECT_DUPLICATE", "TERMINATE_IF_RUNNING"])),
+    startDelayMs: Schema.optional(Time),
+    staticSummary: Schema.optional(Schema.String),
+    staticDetails: Schema.optional(Schema.String),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
   Schema.Struct({ type: type("ActivityFailed"), runId: Schema.String, seq: Seq, attempt: Schema.Int, failure: Failure }),
@@ -148,7 +154,9 @@ export const WorkflowMessageSchema = Schema.Union([
     reason: Schema.optional(Schema.String),
     fromParent: Schema.optional(ParentRef),
     requester: Schema.optional(ExternalRequester),
+    acknowledge: Schema.optional(Schema.Boolean),
   }),
+  Schema.Struct({ type: type("ChildCancelDelivered"), runId: Schema.String, seq: Seq }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
@@ -193,6 +201,7 @@ const Job = [
   Schema.Struct({ type: type("ChildStartFailed"), ...at, seq: Seq, failure: Failure }),
   Schema.Struct({ type: type("ChildCompleted"), ...at, seq: Seq, result: PayloadField }),
   Schema.Struct({ type: type("ChildFailed"), ...at, seq: Seq, failure: Failure }),
+  Schema.Struct({ type: type("ChildCancelDelivered"), ...at, seq: Seq }),
   Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
   Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
@@ -206,7 +215,7 @@ const JobEntries = Job.map((job) => Schema.Struct({ ...job.fields, task: Schema.
 export const JournalEntrySchema = Schema.Union([
   // Flat, so a bad entry's reason is about the member its `type` names (not a list of every job).
   ...JobEntries,
-  Schema.Struct({ type: type("ActivityScheduled"), ...at, seq: Seq, activityType: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("ActivityScheduled"), ...at, seq: Seq, activityType: Schema.String, args: PayloadList, local: Schema.optional(Schema.Literal(true)) }),
   Schema.Struct({ type: type("TimerStarted"), ...at, seq: Seq, durationMs: Time }),
   Schema.Struct({ type: Schema.Literals(["TimerCancelled", "ActivityCancelRequested", "ChildCancelRequested"]), ...at, seq: Seq }),
   Schema.Struct({
@@ -258,6 +267,8 @@ export const ExecutionStateSchema = Schema.Struct({
     heartbeatDetails: PayloadField,
     lastFailure: Schema.optional(Failure),
     headers: Headers,
+    cancelRequested: Schema.optional(Schema.Literal(true)),
+    localRunAt: Schema.optional(Time),
   })),
   timers: Schema.Array(Seq),
   children: Schema.Record(Schema.String, Schema.Struct({
@@ -267,6 +278,7 @@ export const ExecutionStateSchema = Schema.Struct({
     runId: Schema.String,
     started: Schema.optional(Schema.Boolean),
     cancelRequested: Schema.optional(Schema.Boolean),
+    cancelDelivered: Schema.optional(Schema.Boolean),
     parentClosePolicy: Schema.optional(Schema.Literals(["TERMINATE", "REQUEST_CANCEL", "ABANDON"])),
   })),
   cancelRequested: Schema.Boolean,
@@ -289,6 +301,8 @@ export const ExecutionStateSchema = Schema.Struct({
   externalRequests: Schema.optional(Schema.Array(Seq)),
   cronSchedule: Schema.optional(Schema.String),
   cronStartAt: Schema.optional(Time),
+  staticSummary: Schema.optional(Schema.String),
+  staticDetails: Schema.optional(Schema.String),
 })
 
 /** The schema of a query's answer, as a worker commits it for the asking client. */

@@ -14,7 +14,7 @@
  *   ignored by replay.
  */
 import type { FailureInfo } from "./failure.ts"
-import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "./messages.ts"
+import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef, WorkflowIdReusePolicy } from "./messages.ts"
 import type { Headers, Payload } from "./payload.ts"
 import type { StoredAttributes } from "./searchAttributes.ts"
 
@@ -62,8 +62,15 @@ export type WorkflowCommand =
       readonly runTimeoutMs?: number
       readonly executionTimeoutMs?: number
       readonly headers?: Headers
+      /** Run the child as a cron workflow: each run a new run of the child id; the parent hears of the chain's end. */
+      readonly cronSchedule?: string
+      /** Whether the child may reuse the id of a closed run (or terminate an open one); absent: `ALLOW_DUPLICATE`. */
+      readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+      readonly staticSummary?: string
+      readonly staticDetails?: string
     }
-  | { readonly type: "RequestCancelChild"; readonly seq: number }
+  /** Ask the child to cancel; `acknowledge`: the child reports when it has recorded the request (`ChildCancelDelivered`). */
+  | { readonly type: "RequestCancelChild"; readonly seq: number; readonly acknowledge?: boolean }
   | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
@@ -79,6 +86,8 @@ export type WorkflowCommand =
       readonly searchAttributes?: StoredAttributes
       readonly memo?: Readonly<Record<string, Payload>>
       readonly headers?: Headers
+      /** The next run's run timeout; absent: this run's (inherited). */
+      readonly runTimeoutMs?: number
     }
   /** `patched(id)` / `deprecatePatch(id)` took the new code path here. */
   | { readonly type: "Patch"; readonly patchId: string }
@@ -118,6 +127,8 @@ export type Job =
   | { readonly type: "ChildStartFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
   | { readonly type: "ChildCompleted"; readonly at: number; readonly seq: number; readonly result: Payload }
   | { readonly type: "ChildFailed"; readonly at: number; readonly seq: number; readonly failure: FailureInfo }
+  /** Child `seq` recorded this run's request to cancel it. */
+  | { readonly type: "ChildCancelDelivered"; readonly at: number; readonly seq: number }
   | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
   | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
@@ -129,7 +140,8 @@ export type JobEntry = Job & { readonly task: number }
 
 /** A command as journaled. */
 export type CommandEntry =
-  | { readonly type: "ActivityScheduled"; readonly at: number; readonly seq: number; readonly activityType: string; readonly args: ReadonlyArray<Payload> }
+  /** `local`: a local activity (`proxyLocalActivities`), run by the workflow worker in the scheduling step. */
+  | { readonly type: "ActivityScheduled"; readonly at: number; readonly seq: number; readonly activityType: string; readonly args: ReadonlyArray<Payload>; readonly local?: true }
   | { readonly type: "TimerStarted"; readonly at: number; readonly seq: number; readonly durationMs: number }
   | { readonly type: "TimerCancelled"; readonly at: number; readonly seq: number }
   | { readonly type: "ActivityCancelRequested"; readonly at: number; readonly seq: number }
@@ -160,7 +172,7 @@ export type JournalEntry = JobEntry | CommandEntry | NoteEntry
 const JOB_TYPES: ReadonlySet<string> = new Set([
   "WorkflowStarted", "ActivityCompleted", "ActivityFailed", "TimerFired", "ChildStarted",
   "ChildStartFailed", "ChildCompleted", "ChildFailed", "SignalReceived", "CancelRequested", "ExternalRequestResolved",
-  "UpdateRequested",
+  "UpdateRequested", "ChildCancelDelivered",
 ])
 const NOTE_TYPES: ReadonlySet<string> = new Set(["ActivityRetrying", "WorkflowTerminated", "WorkflowTimedOut"])
 
@@ -175,7 +187,9 @@ export const isCommandEntry = (entry: JournalEntry): entry is CommandEntry => !i
 export const commandEntry = (command: JournaledCommand, at: number): CommandEntry => {
   switch (command.type) {
     case "ScheduleActivity":
-      return { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args }
+      return command.options.local === undefined
+        ? { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args }
+        : { type: "ActivityScheduled", at, seq: command.seq, activityType: command.activityType, args: command.args, local: true }
     case "StartTimer":
       return { type: "TimerStarted", at, seq: command.seq, durationMs: command.durationMs }
     case "CancelTimer":
@@ -221,7 +235,7 @@ export const commandEntry = (command: JournaledCommand, at: number): CommandEntr
 export const describeCall = (entry: CommandEntry): string => {
   switch (entry.type) {
     case "ActivityScheduled":
-      return `activity ${entry.activityType} (seq ${entry.seq})`
+      return `${entry.local === true ? "local activity" : "activity"} ${entry.activityType} (seq ${entry.seq})`
     case "ChildStartInitiated":
       return `child workflow ${entry.workflowType} (seq ${entry.seq})`
     case "TimerStarted":
@@ -265,7 +279,7 @@ export const sameCall = (recorded: CommandEntry, made: CommandEntry): boolean =>
   if (recorded.type !== made.type) return false
   switch (recorded.type) {
     case "ActivityScheduled":
-      return made.type === "ActivityScheduled" && recorded.seq === made.seq && recorded.activityType === made.activityType
+      return made.type === "ActivityScheduled" && recorded.seq === made.seq && recorded.activityType === made.activityType && recorded.local === made.local
     case "ChildStartInitiated":
       return made.type === "ChildStartInitiated" && recorded.seq === made.seq && recorded.workflowType === made.workflowType
     case "ExternalSignalInitiated":

@@ -14,6 +14,12 @@ import type { StoredAttributes } from "./searchAttributes.ts"
  */
 export type ParentClosePolicy = "TERMINATE" | "REQUEST_CANCEL" | "ABANDON"
 
+/**
+ * Temporal's `WorkflowIdReusePolicy`: whether a start may replace a closed
+ * run of its workflow id (`TERMINATE_IF_RUNNING`: and terminate an open one).
+ */
+export type WorkflowIdReusePolicy = "ALLOW_DUPLICATE" | "ALLOW_DUPLICATE_FAILED_ONLY" | "REJECT_DUPLICATE" | "TERMINATE_IF_RUNNING"
+
 /** Where a child reports back to. */
 export interface ParentRef {
   readonly workflowId: string
@@ -64,6 +70,11 @@ export interface NewRun {
   readonly cronSchedule?: string
   /** Set by interceptors (client start, child start, continue-as-new); workflow inbound `execute` sees them. */
   readonly headers?: Headers
+  /** Temporal's `startDelay` (a client start's first run): its code starts this long after the start, or at its first signal. */
+  readonly startDelayMs?: number
+  /** Temporal's `staticSummary` / `staticDetails`: text shown by `describe`, fixed at the start. */
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** An event for one workflow execution. `runId` (when present) fences out messages for older runs. */
@@ -79,6 +90,8 @@ export type WorkflowMessage =
        * older client) a worker loads the record.
        */
       readonly record?: { readonly version: number; readonly token?: string; readonly startTime: number }
+      /** A child start's reuse policy (the parent's `workflowIdReusePolicy`), applied by the step that takes it; absent: `ALLOW_DUPLICATE`. */
+      readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
     })
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
   | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }
@@ -103,7 +116,17 @@ export type WorkflowMessage =
       readonly headers?: Headers
       readonly requester?: ExternalRequester
     }
-  | { readonly type: "CancelRequested"; readonly runId?: string; readonly reason?: string; readonly fromParent?: ParentRef; readonly requester?: ExternalRequester }
+  | {
+      readonly type: "CancelRequested"
+      readonly runId?: string
+      readonly reason?: string
+      readonly fromParent?: ParentRef
+      readonly requester?: ExternalRequester
+      /** With `fromParent`: tell the parent once the request is recorded (`ChildCancelDelivered`; cancellation type `WAIT_CANCELLATION_REQUESTED`). */
+      readonly acknowledge?: boolean
+    }
+  /** The child `seq` has recorded its parent's cancellation request. */
+  | { readonly type: "ChildCancelDelivered"; readonly runId: string; readonly seq: number }
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
   | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** A client's workflow update (`updateId` dedupes: a second one with the same id gets the first one's outcome). */
@@ -118,6 +141,20 @@ export interface ActivityOptionsResolved {
   readonly scheduleToCloseMs?: number
   readonly heartbeatTimeoutMs?: number
   readonly retry: ResolvedRetryPolicy
+  /**
+   * Temporal's `ActivityCancellationType`, when not `TRY_CANCEL` (the
+   * workflow stops waiting at once; the activity learns of it through its
+   * heartbeats): `WAIT_CANCELLATION_COMPLETED` waits for the activity's own
+   * outcome, `ABANDON` never tells the activity.
+   */
+  readonly cancellationType?: "WAIT_CANCELLATION_COMPLETED" | "ABANDON"
+  /**
+   * A local activity (`proxyLocalActivities`): run by the workflow worker in
+   * the step that scheduled it, never sent to the activity stream. A failed
+   * attempt whose backoff is at most `retryThresholdMs` is retried in that
+   * process; a longer backoff is a durable timer.
+   */
+  readonly local?: { readonly retryThresholdMs: number }
 }
 
 /** One attempt of one activity, as an activity worker receives it. */
@@ -145,6 +182,8 @@ export interface ActivityTask {
   readonly scheduleToCloseMs?: number
   /** When this attempt was dispatched (epoch ms by the dispatching step's clock). */
   readonly attemptScheduledAt?: number
+  /** A local activity's attempt: run in the workflow worker's process, never sent to a stream. */
+  readonly local?: true
 }
 
 /**

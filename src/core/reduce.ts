@@ -18,13 +18,13 @@
 import { nextCronTime } from "./cron.ts"
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
-import type { ExternalRequester, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
+import type { ExternalRequester, ParentRef, TimerPurpose, WorkflowIdReusePolicy, WorkflowMessage } from "./messages.ts"
 import type { Headers, Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun, runDeadline } from "./state.ts"
 import { cancelAttemptTimers, close, type Command, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
 
-export { type Command, taskRetryDelay, timerId, type Transition } from "./step.ts"
+export { chainTransitions, type Command, deferLocalActivities, localActivitiesDue, taskRetryDelay, timerId, type Transition } from "./step.ts"
 export { type ActivationOutcome, completeActivation, completeTask, failTask, UPDATE_OUTCOME_WINDOW } from "./task.ts"
 
 /** How many recent signal ids a run remembers to drop redeliveries (state stays bounded). */
@@ -55,7 +55,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (message.type === "ActivityCompleted") {
         cancelAttemptTimers(step, message.seq, activity)
         removeActivity(step, message.seq)
-        step.job({ type: "ActivityCompleted", at: now, seq: message.seq, result: message.result })
+        if (codeWaitsFor(activity)) step.job({ type: "ActivityCompleted", at: now, seq: message.seq, result: message.result })
       } else {
         activityAttemptFailed(step, message.seq, activity, message.failure)
       }
@@ -103,12 +103,35 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
       if (state.signalIds.includes(message.signalId)) return unchanged(state)
       step.update({ signalIds: [...state.signalIds.slice(-(SIGNAL_DEDUPE_WINDOW - 1)), message.signalId] })
       step.job({ type: "SignalReceived", at: now, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) })
+      if (!state.started && state.cronStartAt !== undefined && state.cronSchedule === undefined) {
+        // Temporal: a signal ends a start delay (a cron run's schedule time holds).
+        step.cancelTimer({ kind: "cronStart" })
+        step.update({ cronStartAt: now }) // its run timeout counts from now
+        begin(step, state.parent)
+      }
       return step.done()
-    case "CancelRequested":
-      if (state.cancelRequested) return unchanged(state)
+    case "CancelRequested": {
+      // A parent that waits for its request to be recorded (WAIT_CANCELLATION_REQUESTED) hears so, redeliveries included.
+      const acknowledge = message.acknowledge === true ? message.fromParent : undefined
+      if (state.cancelRequested && acknowledge === undefined) return unchanged(state)
+      if (acknowledge !== undefined) step.sendWorkflow(acknowledge.taskQueue, acknowledge.workflowId, { type: "ChildCancelDelivered", runId: acknowledge.runId, seq: acknowledge.seq })
+      if (state.cancelRequested) return step.done()
+      if (!state.started && state.cronStartAt !== undefined) {
+        // A run waiting for its schedule time (or start delay) has no code to tell: it is cancelled at once (a cron chain ends).
+        close(step, "CANCELLED", { failure: { kind: "cancelled", message: message.reason ?? "Workflow cancelled" } })
+        return step.done()
+      }
       step.update({ cancelRequested: true })
       step.job(message.reason === undefined ? { type: "CancelRequested", at: now } : { type: "CancelRequested", at: now, reason: message.reason })
       return step.done()
+    }
+    case "ChildCancelDelivered": {
+      const child = state.children[message.seq]
+      if (child === undefined || child.cancelRequested !== true || child.cancelDelivered === true) return unchanged(state)
+      step.update({ children: { ...state.children, [message.seq]: { ...child, cancelDelivered: true } } })
+      step.job({ type: "ChildCancelDelivered", at: now, seq: message.seq })
+      return step.done()
+    }
     case "Update":
       if (state.updates?.some((update) => update.id === message.updateId) === true) return unchanged(state)
       step.update({ updates: [...(state.updates ?? []), { id: message.updateId, name: message.name, stage: "ADMITTED" }] })
@@ -185,8 +208,8 @@ export interface UseExisting {
 /** Temporal's `WorkflowIdConflictPolicy`: what a start does when a run of its workflow id is open. */
 export type WorkflowIdConflictPolicy = "FAIL" | "USE_EXISTING" | "TERMINATE_EXISTING"
 
-/** Temporal's `WorkflowIdReusePolicy`: whether a start may replace a closed run of its workflow id. */
-export type WorkflowIdReusePolicy = "ALLOW_DUPLICATE" | "ALLOW_DUPLICATE_FAILED_ONLY" | "REJECT_DUPLICATE" | "TERMINATE_IF_RUNNING"
+/** Temporal's `WorkflowIdReusePolicy` (defined beside the child `Start` that carries it). */
+export type { WorkflowIdReusePolicy }
 
 /** A start's workflow-id policies; absent: Temporal's defaults (`FAIL`, `ALLOW_DUPLICATE`). */
 export interface StartPolicies {
@@ -206,6 +229,31 @@ const reusable = (closed: ExecutionState, policy: WorkflowIdReusePolicy | undefi
   return true
 }
 
+/** A start its policies let through: `terminate` — after terminating the open run (`TERMINATE_EXISTING`, reuse `TERMINATE_IF_RUNNING`). */
+interface Admitted {
+  readonly terminate: boolean
+}
+
+/**
+ * Temporal's workflow-id policies, one decision for every start (client
+ * starts, signal- and update-with-start, child starts): what a new run may
+ * do against the latest run of its workflow id.
+ */
+const admitStart = (state: ExecutionState | undefined, policies: StartPolicies): Admitted | AlreadyRunning | ReuseRejected | UseExisting => {
+  if (isRunning(state)) {
+    const conflict = policies.reuse === "TERMINATE_IF_RUNNING" ? "TERMINATE_EXISTING" : policies.conflict ?? "FAIL"
+    if (conflict === "FAIL") return { alreadyRunning: state }
+    if (conflict === "USE_EXISTING") return { existing: state }
+    return { terminate: true }
+  }
+  if (state !== undefined && !reusable(state, policies.reuse)) return { reuseRejected: state }
+  return { terminate: false }
+}
+
+/** The open run terminated by a start's policy, as the transition that does it. */
+const terminatedByStart = (state: ExecutionState, now: number): Transition =>
+  reduce(state, { type: "Terminate", runId: state.runId, reason: "terminated by a new start (workflowIdConflictPolicy TERMINATE_EXISTING)" }, now)
+
 /**
  * How a client's start goes, by its policies: refused, on the open run, or
  * a step that holds the new run (its initial state, written as `record`,
@@ -219,15 +267,9 @@ const startStep = (
   record: RecordWrite,
   policies: StartPolicies,
 ): Step | AlreadyRunning | ReuseRejected | UseExisting => {
-  let terminated: Transition | undefined
-  if (isRunning(state)) {
-    const conflict = policies.reuse === "TERMINATE_IF_RUNNING" ? "TERMINATE_EXISTING" : policies.conflict ?? "FAIL"
-    if (conflict === "FAIL") return { alreadyRunning: state }
-    if (conflict === "USE_EXISTING") return { existing: state }
-    terminated = reduce(state, { type: "Terminate", runId: state.runId, reason: "terminated by a new start (workflowIdConflictPolicy TERMINATE_EXISTING)" }, now)
-  } else if (state !== undefined && !reusable(state, policies.reuse)) {
-    return { reuseRejected: state }
-  }
+  const admitted = admitStart(state, policies)
+  if (!("terminate" in admitted)) return admitted
+  const terminated = admitted.terminate ? terminatedByStart(state!, now) : undefined
   const step = new Step(initialState(run, now), now)
   if (terminated !== undefined) {
     // The terminated run's note goes to its own journal; its close wakes its result waiters.
@@ -268,11 +310,14 @@ export interface ClientSignal {
 
 /**
  * Temporal's signal-with-start, as one transition (writing `record` when it
- * starts a run): an open run of the workflow id gets the signal;
- * otherwise `run` starts (as `requestStart`) with the signal queued right
- * behind its `Start` on the same stream. Either way it is one atomic commit;
- * the version check makes it lose (and retry) against a commit that opened
- * or closed a run meanwhile.
+ * starts a run): an open run of the workflow id gets the signal (conflict
+ * policy `TERMINATE_EXISTING`, or reuse policy `TERMINATE_IF_RUNNING`: it
+ * is terminated and a new run gets it);
+ * otherwise `run` starts (as `requestStart`, unless `reuse` keeps the
+ * closed run: `ReuseRejected`) with the signal queued right behind its
+ * `Start` on the same stream. Either way it is one atomic commit; the
+ * version check makes it lose (and retry) against a commit that opened or
+ * closed a run meanwhile.
  */
 export const requestSignalWithStart = (
   state: ExecutionState | undefined,
@@ -280,8 +325,10 @@ export const requestSignalWithStart = (
   signal: ClientSignal,
   now: number,
   record: RecordWrite,
-): { readonly transition: Transition; readonly signaledRunId: string } => {
-  const step = startStep(state, run, now, record, { conflict: "USE_EXISTING" }) as Step | UseExisting
+  policies: StartPolicies & { readonly conflict?: "USE_EXISTING" | "TERMINATE_EXISTING" } = {},
+): { readonly transition: Transition; readonly signaledRunId: string } | ReuseRejected => {
+  const step = startStep(state, run, now, record, { ...policies, conflict: policies.conflict ?? "USE_EXISTING" })
+  if ("alreadyRunning" in step || "reuseRejected" in step) return step as ReuseRejected
   const target = step instanceof Step ? run : step.existing
   const sending = step instanceof Step ? step : new Step(step.existing, now)
   sending.sendWorkflow(target.taskQueue, target.workflowId, { type: "Signal", runId: target.runId, ...signal })
@@ -333,31 +380,31 @@ export const recordOfStart = (message: WorkflowMessage): (RecordWrite & { readon
 const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessage, { type: "Start" }>, now: number): Transition => {
   if (state !== undefined && state.runId === message.runId) {
     if (state.started || state.cronStartAt !== undefined || !isRunning(state)) return unchanged(state)
+  } else if (message.parent !== undefined && state !== undefined) {
+    // A child start meets another run of its workflow id: its reuse policy decides (conflict policy FAIL, as in Temporal).
+    const admitted = admitStart(state, message.workflowIdReusePolicy === undefined ? {} : { reuse: message.workflowIdReusePolicy })
+    if (!("terminate" in admitted)) return childStartRefused(state, message, message.parent, now)
+    if (admitted.terminate) {
+      // TERMINATE_IF_RUNNING: this step ends the open run; the Start, sent again behind it, then finds the id closed.
+      const terminated = terminatedByStart(state, now)
+      return { ...terminated, commands: [...terminated.commands, { type: "SendWorkflow", taskQueue: message.taskQueue, key: message.workflowId, message }] }
+    }
   } else if (isRunning(state)) {
-    // Another run of this workflow id is open: reject a child start; ignore anything else.
-    if (message.parent === undefined) return unchanged(state)
-    const step = new Step(state, now)
-    step.sendWorkflow(message.parent.taskQueue, message.parent.workflowId, {
-      type: "ChildStartFailed",
-      runId: message.parent.runId,
-      seq: message.parent.seq,
-      failure: {
-        kind: "application",
-        type: "WorkflowExecutionAlreadyStartedError",
-        message: `Workflow execution already started: ${message.workflowId}`,
-        nonRetryable: true,
-      },
-    })
-    return { ...step.done(), state }
+    // Another run of this workflow id is open (a client start raced it): ignore.
+    return unchanged(state)
   }
   const fresh = state !== undefined && state.runId === message.runId ? state : initialState(message, now)
   const step = new Step(fresh, now)
-  if (fresh.cronSchedule !== undefined) {
-    // A cron run's code starts at its next schedule time (Temporal's first workflow task backoff);
-    // until then it runs with nothing to do, and signals wait for it.
-    const at = nextCronTime(fresh.cronSchedule, fresh.startTime)
+  // A cron run's code starts at its next schedule time, a delayed start's after its delay (Temporal's
+  // first workflow task backoff); until then it runs with nothing to do. The execution's deadline
+  // spans the whole chain, waits included.
+  const at = fresh.cronSchedule !== undefined
+    ? nextCronTime(fresh.cronSchedule, fresh.startTime)
+    : message.startDelayMs !== undefined && message.startDelayMs > 0 ? fresh.startTime + message.startDelayMs : undefined
+  if (at !== undefined) {
     step.update({ cronStartAt: at })
     step.timer({ kind: "cronStart" }, at)
+    if (fresh.executionExpiresAt !== undefined) step.timer({ kind: "workflowTimeout" }, fresh.executionExpiresAt)
   } else {
     begin(step, message.parent)
   }
@@ -370,6 +417,23 @@ const start = (state: ExecutionState | undefined, message: Extract<WorkflowMessa
     })
   }
   return step.done()
+}
+
+/** A child start its workflow id's latest run refuses (open, or closed and kept by the reuse policy): the parent hears why. */
+const childStartRefused = (state: ExecutionState, message: Extract<WorkflowMessage, { type: "Start" }>, parent: ParentRef, now: number): Transition => {
+  const step = new Step(state, now)
+  step.sendWorkflow(parent.taskQueue, parent.workflowId, {
+    type: "ChildStartFailed",
+    runId: parent.runId,
+    seq: parent.seq,
+    failure: {
+      kind: "application",
+      type: "WorkflowExecutionAlreadyStartedError",
+      message: `Workflow execution already started: ${message.workflowId}`,
+      nonRetryable: true,
+    },
+  })
+  return { ...step.done(), state }
 }
 
 /** The run's code starts: WorkflowStarted ahead of the jobs already queued, and its timeout armed. */
@@ -395,19 +459,43 @@ const currentAttempt = (state: ExecutionState, seq: number, attempt: number): Ac
   return activity !== undefined && activity.attempt === attempt && activity.dispatched ? activity : undefined
 }
 
+/**
+ * Whether the code still waits for the call's outcome: always, unless the
+ * workflow cancelled it (then only under `WAIT_CANCELLATION_COMPLETED`; with
+ * `TRY_CANCEL` or `ABANDON` the code stopped waiting at the cancellation).
+ */
+const codeWaitsFor = (activity: ActivityState): boolean =>
+  activity.cancelRequested !== true || activity.options.cancellationType === "WAIT_CANCELLATION_COMPLETED"
+
+/** What the code of a cancelled call that never ran again sees: `ActivityFailure` caused by `CancelledFailure`. */
+const cancelledFailure = (activity: ActivityState): FailureInfo => ({
+  kind: "activity",
+  message: "Activity task cancelled",
+  activityType: activity.activityType,
+  cause: { kind: "cancelled", message: "Activity cancelled" },
+})
+
 const activityAttemptFailed = (step: Step, seq: number, activity: ActivityState, failure: FailureInfo): void => {
   const { now } = step
   cancelAttemptTimers(step, seq, activity)
-  const delay = nextDelay(activity.options.retry, activity.attempt, failure)
+  // A call the workflow cancelled is not retried: this attempt's outcome ends it.
+  const delay = activity.cancelRequested === true ? undefined : nextDelay(activity.options.retry, activity.attempt, failure)
   const deadline = activity.options.scheduleToCloseMs === undefined ? Infinity : activity.scheduledAt + activity.options.scheduleToCloseMs
   if (delay !== undefined && now + delay < deadline) {
     const attempt = activity.attempt + 1
     step.record({ type: "ActivityRetrying", at: now, seq, attempt, failure, delayMs: delay })
-    step.update({ activities: { ...step.state.activities, [seq]: { ...activity, attempt, dispatched: false, lastFailure: failure } } })
+    const { localRunAt: _, ...rest } = activity
+    if (activity.options.local !== undefined && delay <= activity.options.local.retryThresholdMs) {
+      // A local activity within its localRetryThreshold: retried by this step's process after the backoff.
+      step.update({ activities: { ...step.state.activities, [seq]: { ...rest, attempt, dispatched: true, lastFailure: failure, localRunAt: now + delay } } })
+      return
+    }
+    step.update({ activities: { ...step.state.activities, [seq]: { ...rest, attempt, dispatched: false, lastFailure: failure } } })
     step.timer({ kind: "activityRetry", seq, attempt }, now + delay)
     return
   }
   removeActivity(step, seq)
+  if (!codeWaitsFor(activity)) return
   step.job({
     type: "ActivityFailed",
     at: now,
@@ -427,6 +515,12 @@ const timerFired = (step: Step, purpose: TimerPurpose): Transition => {
     case "activityRetry": {
       const activity = state.activities[purpose.seq]
       if (activity === undefined || activity.attempt !== purpose.attempt || activity.dispatched) return unchanged(state)
+      if (activity.cancelRequested === true) {
+        // Cancelled while nothing ran (WAIT_CANCELLATION_COMPLETED): the cancellation is its outcome.
+        removeActivity(step, purpose.seq)
+        step.job({ type: "ActivityFailed", at: now, seq: purpose.seq, failure: cancelledFailure(activity) })
+        return step.done()
+      }
       dispatchActivity(step, purpose.seq, { ...activity, dispatched: true })
       return step.done()
     }

@@ -28,6 +28,14 @@ export interface ActivityState {
   readonly lastFailure?: FailureInfo
   /** The interceptors' headers, sent with every attempt. */
   readonly headers?: Headers
+  /**
+   * The workflow asked to cancel it while an attempt runs: that attempt's
+   * outcome ends the call (no retry) — delivered to the code only under
+   * `WAIT_CANCELLATION_COMPLETED` (otherwise the code stopped waiting already).
+   */
+  readonly cancelRequested?: true
+  /** A local activity retried in-process: its next attempt starts at this time (a backoff within its `localRetryThreshold`). */
+  readonly localRunAt?: number
 }
 
 /** A child workflow the execution started and still waits on. */
@@ -40,6 +48,8 @@ export interface ChildState {
   readonly started?: boolean
   /** The parent asked it to cancel; it stays here (and is terminated with the parent) until it closes. */
   readonly cancelRequested?: boolean
+  /** The child recorded that request (reported to a parent that waits for it: `WAIT_CANCELLATION_REQUESTED`). */
+  readonly cancelDelivered?: boolean
   /** What happens to it when the parent closes; absent: `TERMINATE` (Temporal's default). */
   readonly parentClosePolicy?: ParentClosePolicy
 }
@@ -115,8 +125,11 @@ export interface ExecutionState {
   readonly externalRequests?: ReadonlyArray<number>
   /** Temporal's `cronSchedule`: each run waits for its next time, and a run that completes, fails or times out starts the next. */
   readonly cronSchedule?: string
-  /** When this cron run's code starts (its `Start` was taken; `started` turns true then). */
+  /** When the code of a run that waits (a cron run, or a start with `startDelay`) starts (its `Start` was taken; `started` turns true then). */
   readonly cronStartAt?: number
+  /** Temporal's `staticSummary` / `staticDetails`, shown by `describe`. */
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** Parameters of a new run (defined beside the `Start` message that carries them). */
@@ -136,6 +149,8 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
   ...(run.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: run.executionTimeoutMs, executionExpiresAt: run.executionExpiresAt ?? now + run.executionTimeoutMs }),
   ...(run.cronSchedule === undefined ? {} : { cronSchedule: run.cronSchedule }),
   ...(run.headers === undefined ? {} : { headers: run.headers }),
+  ...(run.staticSummary === undefined ? {} : { staticSummary: run.staticSummary }),
+  ...(run.staticDetails === undefined ? {} : { staticDetails: run.staticDetails }),
   status: "RUNNING",
   started: false,
   startTime: now,
@@ -152,7 +167,8 @@ export const initialState = (run: NewRun, now: number): ExecutionState => ({
 /** When the run times out (its run or its execution timeout, whichever is first), if it can. */
 export const runDeadline = (state: ExecutionState): number | undefined => {
   const deadline = Math.min(
-    state.runTimeoutMs === undefined ? Infinity : state.startTime + state.runTimeoutMs,
+    // A cron run's time starts when its code does (Temporal counts the run timeout after the schedule's backoff).
+    state.runTimeoutMs === undefined ? Infinity : (state.cronStartAt ?? state.startTime) + state.runTimeoutMs,
     state.executionExpiresAt ?? Infinity,
   )
   return deadline === Infinity ? undefined : deadline

@@ -158,10 +158,8 @@ export const parentRef = (state: ExecutionState, seq: number): ParentRef => ({
   seq,
 })
 
-/** Send one attempt of an activity and arm its timeout. */
-export const dispatchActivity = (step: Step, seq: number, activity: ActivityState): void => {
-  const { state, now } = step
-  step.owned().activities = { ...state.activities, [seq]: activity }
+/** The task of activity `seq`'s current attempt, dispatched at `now`. */
+export const activityTask = (state: ExecutionState, seq: number, activity: ActivityState, now: number): ActivityTask => {
   const { startToCloseMs, scheduleToCloseMs, heartbeatTimeoutMs } = activity.options
   const deadline = Math.min(
     startToCloseMs === undefined ? Infinity : now + startToCloseMs,
@@ -185,13 +183,72 @@ export const dispatchActivity = (step: Step, seq: number, activity: ActivityStat
   if (heartbeatTimeoutMs !== undefined) task.heartbeatTimeoutMs = heartbeatTimeoutMs
   if (activity.heartbeatDetails !== undefined) task.heartbeatDetails = activity.heartbeatDetails
   if (activity.headers !== undefined) task.headers = activity.headers
+  if (activity.options.local !== undefined) task.local = true
+  return task
+}
+
+/**
+ * Send one attempt of an activity and arm its timeout. A local activity's
+ * attempt is only marked dispatched: the step that made it runs it in the
+ * workflow worker's process (`localActivitiesDue`) and reduces its outcome
+ * before committing, so no committed state has one running.
+ */
+export const dispatchActivity = (step: Step, seq: number, activity: ActivityState): void => {
+  const { state, now } = step
+  step.owned().activities = { ...state.activities, [seq]: activity }
+  if (activity.options.local !== undefined) return
+  const task = activityTask(state, seq, activity, now)
   step.commands.push({ type: "SendActivity", taskQueue: activity.options.taskQueue, key: state.workflowId, task })
-  if (deadline !== Infinity) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, deadline)
-  if (heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + heartbeatTimeoutMs)
+  if (task.deadline !== undefined) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, task.deadline)
+  if (task.heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + task.heartbeatTimeoutMs)
+}
+
+/**
+ * The local activity attempts `state` waits for, to run in this process
+ * before the step commits: each one's task (as dispatched at `now`) and when
+ * it may start (after an in-process backoff).
+ */
+export const localActivitiesDue = (state: ExecutionState | undefined, now: number): Array<{ readonly task: ActivityTask; readonly runAt: number }> => {
+  const due: Array<{ readonly task: ActivityTask; readonly runAt: number }> = []
+  if (state === undefined || state.status !== "RUNNING") return due
+  for (const [seq, activity] of Object.entries(state.activities)) {
+    if (activity.options.local === undefined || !activity.dispatched) continue
+    const runAt = Math.max(now, activity.localRunAt ?? now)
+    due.push({ task: activityTask(state, Number(seq), activity, runAt), runAt })
+  }
+  return due
+}
+
+/**
+ * Hand the local activity attempts `state` waits for to durable timers (each
+ * due when it may start): a step that has run local activities for long
+ * enough commits, and the steps those timers bring run them.
+ */
+export const deferLocalActivities = (state: ExecutionState, now: number): Transition => {
+  const step = new Step(state, now)
+  for (const [seq, activity] of Object.entries(state.activities)) {
+    if (activity.options.local === undefined || !activity.dispatched) continue
+    const { localRunAt, ...rest } = activity
+    step.update({ activities: { ...step.state.activities, [seq]: { ...rest, dispatched: false } } })
+    step.timer({ kind: "activityRetry", seq: Number(seq), attempt: activity.attempt }, Math.max(now, localRunAt ?? now))
+  }
+  return step.done()
+}
+
+/** `first` then `second` (applied to `first`'s state) as one transition, committed at once. */
+export const chainTransitions = (first: Transition, second: Transition): Transition => {
+  const journalRunId = first.journalRunId ?? second.journalRunId
+  const journal = first.journal.length === 0 ? second.journal : [...first.journal, ...second.journal]
+  const commands = first.commands.length === 0 ? second.commands : [...first.commands, ...second.commands]
+  const closed = first.closed || second.closed
+  return journalRunId === undefined
+    ? { state: second.state, journal, commands, activate: second.activate, closed }
+    : { state: second.state, journal, commands, activate: second.activate, closed, journalRunId }
 }
 
 /** Cancel the timeout timers of an activity's current attempt. */
 export const cancelAttemptTimers = (step: Step, seq: number, activity: ActivityState): void => {
+  if (activity.options.local !== undefined) return
   step.cancelTimer({ kind: "activityTimeout", seq, attempt: activity.attempt })
   if (activity.options.heartbeatTimeoutMs !== undefined) step.cancelTimer({ kind: "activityHeartbeat", seq, attempt: activity.attempt })
 }
@@ -223,7 +280,10 @@ export const close = (
     }
     step.sendWorkflow(child.taskQueue, child.workflowId, { type: "Terminate", reason: "parent workflow closed", fromParent })
   }
-  if (state.parent !== undefined && options.notifyParent) {
+  // A cron chain goes on after this run unless it was cancelled or terminated, or its execution timed out.
+  const cronGoesOn = state.cronSchedule !== undefined && CRON_GOES_ON.has(status) && !(state.executionExpiresAt !== undefined && now >= state.executionExpiresAt)
+  // The parent of a cron child hears only of the chain's end (Temporal: a cron child does not complete).
+  if (state.parent !== undefined && options.notifyParent && !cronGoesOn) {
     step.sendWorkflow(state.parent.taskQueue, state.parent.workflowId, {
       type: "ChildClosed",
       runId: state.parent.runId,
@@ -247,13 +307,18 @@ export const close = (
     ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
   }
   step.closed = true
-  if (state.cronSchedule !== undefined && CRON_GOES_ON.has(status)) nextCronRun(step, state, state.cronSchedule)
+  if (cronGoesOn) nextCronRun(step, state, state.cronSchedule!)
 }
 
 /** The closes after which a cron chain goes on (cancel and terminate stop it, as in Temporal). */
 const CRON_GOES_ON: ReadonlySet<ClosedStatus> = new Set(["COMPLETED", "FAILED", "TIMED_OUT"])
 
-/** The closed run's successor: a new run of the workflow id with the same input, which waits for its schedule time. */
+/**
+ * The closed run's successor: a new run of the workflow id with the same
+ * input (and parent, timeouts and headers), which waits for its schedule
+ * time. The execution's deadline spans the chain; the run timeout applies
+ * to each run.
+ */
 const nextCronRun = (step: Step, closed: ExecutionState, cronSchedule: string): void => {
   const next = {
     workflowId: closed.workflowId,
@@ -263,8 +328,15 @@ const nextCronRun = (step: Step, closed: ExecutionState, cronSchedule: string): 
     taskQueue: closed.taskQueue,
     args: closed.args,
     cronSchedule,
+    ...(closed.parent === undefined ? {} : { parent: closed.parent }),
     ...(closed.searchAttributes === undefined ? {} : { searchAttributes: closed.searchAttributes }),
     ...(closed.memo === undefined ? {} : { memo: closed.memo }),
+    ...(closed.runTimeoutMs === undefined ? {} : { runTimeoutMs: closed.runTimeoutMs }),
+    ...(closed.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: closed.executionTimeoutMs }),
+    ...(closed.executionExpiresAt === undefined ? {} : { executionExpiresAt: closed.executionExpiresAt }),
+    ...(closed.headers === undefined ? {} : { headers: closed.headers }),
+    ...(closed.staticSummary === undefined ? {} : { staticSummary: closed.staticSummary }),
+    ...(closed.staticDetails === undefined ? {} : { staticDetails: closed.staticDetails }),
   }
   step.state = initialState(next, step.now)
   step.sendWorkflow(closed.taskQueue, closed.workflowId, { type: "Start", ...next })

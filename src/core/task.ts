@@ -6,7 +6,7 @@
  */
 import { applyUpdates, commandEntry, isJournaled, type WorkflowCommand } from "./journal.ts"
 import { type ExecutionState, initialState, isRunning, type UpdateState } from "./state.ts"
-import { cancelAttemptTimers, close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
+import { close, dispatchActivity, parentRef, removeActivity, Step, taskRetryDelay, type Transition, unchanged } from "./step.ts"
 
 /** How many completed updates a run keeps for waiting clients and to dedupe update ids (state stays bounded). */
 export const UPDATE_OUTCOME_WINDOW = 64
@@ -66,9 +66,22 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       return
     case "RequestCancelActivity": {
       const activity = state.activities[command.seq]
-      if (activity === undefined) return
+      if (activity === undefined || activity.cancelRequested === true) return
+      if (activity.dispatched && activity.options.local === undefined) {
+        // The attempt runs on, its timers armed: its outcome (or timeout) ends the call, with no retry.
+        // Its worker learns of the cancellation through heartbeats (not under ABANDON).
+        step.update({ activities: { ...state.activities, [command.seq]: { ...activity, cancelRequested: true } } })
+        return
+      }
+      // Nothing runs (a retry backoff, or a local attempt not started): the cancellation is final at once.
+      if (activity.options.cancellationType === "WAIT_CANCELLATION_COMPLETED") {
+        // The code still waits: a timer due now brings its CancelledFailure in the next step.
+        const { localRunAt: _, ...rest } = activity
+        step.update({ activities: { ...state.activities, [command.seq]: { ...rest, dispatched: false, cancelRequested: true } } })
+        step.timer({ kind: "activityRetry", seq: command.seq, attempt: activity.attempt }, now)
+        return
+      }
       removeActivity(step, command.seq)
-      cancelAttemptTimers(step, command.seq, activity)
       step.cancelTimer({ kind: "activityRetry", seq: command.seq, attempt: activity.attempt })
       return
     }
@@ -99,6 +112,10 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(command.runTimeoutMs === undefined ? {} : { runTimeoutMs: command.runTimeoutMs }),
         ...(command.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: command.executionTimeoutMs }),
         ...(command.headers === undefined ? {} : { headers: command.headers }),
+        ...(command.cronSchedule === undefined ? {} : { cronSchedule: command.cronSchedule }),
+        ...(command.workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy: command.workflowIdReusePolicy }),
+        ...(command.staticSummary === undefined ? {} : { staticSummary: command.staticSummary }),
+        ...(command.staticDetails === undefined ? {} : { staticDetails: command.staticDetails }),
       })
       return
     }
@@ -108,7 +125,12 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // The child stays listed until it closes: if it catches the cancellation and runs on,
       // the parent's close still terminates it.
       step.update({ children: { ...state.children, [command.seq]: { ...child, cancelRequested: true } } })
-      step.sendWorkflow(child.taskQueue, child.workflowId, { type: "CancelRequested", reason: "parent cancelled the child", fromParent: parentRef(state, command.seq) })
+      step.sendWorkflow(child.taskQueue, child.workflowId, {
+        type: "CancelRequested",
+        reason: "parent cancelled the child",
+        fromParent: parentRef(state, command.seq),
+        ...(command.acknowledge === true ? { acknowledge: true } : {}),
+      })
       return
     }
     case "SignalExternal":
@@ -137,6 +159,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       // As in Temporal, the next run inherits the search attributes and the memo (as upserted) unless the command sets them.
       const searchAttributes = command.searchAttributes ?? state.searchAttributes
       const memo = command.memo ?? state.memo
+      const runTimeoutMs = command.runTimeoutMs ?? state.runTimeoutMs
       const next = {
         workflowId: state.workflowId,
         runId: command.runId,
@@ -147,7 +170,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
         ...(searchAttributes === undefined ? {} : { searchAttributes }),
         ...(memo === undefined ? {} : { memo }),
         // The execution's deadline spans runs; the run timeout applies to each run afresh.
-        ...(state.runTimeoutMs === undefined ? {} : { runTimeoutMs: state.runTimeoutMs }),
+        ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }),
         ...(state.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: state.executionTimeoutMs }),
         ...(state.executionExpiresAt === undefined ? {} : { executionExpiresAt: state.executionExpiresAt }),
         ...(state.cronSchedule === undefined ? {} : { cronSchedule: state.cronSchedule }),

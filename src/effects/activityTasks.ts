@@ -14,6 +14,7 @@ import type { Payload } from "../core/payload.ts"
 import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow } from "./executions.ts"
+import { type ActivityPermits, makeActivityPermits } from "./activityPermits.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
@@ -27,12 +28,22 @@ export interface ActivityTaskConfig {
   readonly maxConcurrent: number
   /** Minimum time between two heartbeats of one task sent to the store (lower when the heartbeat timeout needs it). */
   readonly heartbeatThrottleMs: number
+  /** This loop's own rate limit, tasks started per second (Temporal's `maxActivitiesPerSecond`); the queue's limits are in the store. */
+  readonly maxPerSecond?: number
 }
 
-/** Is the attempt `task` (or a task token) describes still the one its workflow waits for? */
-export const stillWanted = (state: ExecutionState | undefined, task: Pick<ActivityTask, "runId" | "seq" | "attempt">): boolean => {
+/**
+ * Where the attempt `task` (or a task token) describes stands: the current
+ * one of its call (`"current"`), the current one of a call the workflow asked
+ * to cancel (`"cancelRequested"`: its outcome is still taken, and ends the
+ * call — under `ABANDON` the attempt is never told, so it stays `"current"`),
+ * or one its workflow no longer waits for (`"gone"`: retried, timed out,
+ * completed, or its workflow closed).
+ */
+export const attemptStatus = (state: ExecutionState | undefined, task: Pick<ActivityTask, "runId" | "seq" | "attempt">): "current" | "cancelRequested" | "gone" => {
   const activity = state?.activities[task.seq]
-  return state !== undefined && state.status === "RUNNING" && state.runId === task.runId && activity?.attempt === task.attempt && activity.dispatched
+  if (state === undefined || state.status !== "RUNNING" || state.runId !== task.runId || activity?.attempt !== task.attempt || !activity.dispatched) return "gone"
+  return activity.cancelRequested === true && activity.options.cancellationType !== "ABANDON" ? "cancelRequested" : "current"
 }
 
 /** An attempt in progress, as the worker's ticker sees it. */
@@ -44,6 +55,8 @@ interface Running {
   lastTouch: number
   /** The workflow no longer waits for this attempt, or its deadline passed: do not report an outcome. */
   abandoned: boolean
+  /** Its concurrency lease (a queue with a concurrency limit), renewed with each touch. */
+  readonly lease: string | undefined
 }
 
 /** What the loop looks up once rather than for every task. */
@@ -54,7 +67,7 @@ interface LoopEnv {
   readonly metrics: MetricsSink
 }
 
-const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>) {
+const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>, lease: string | undefined) {
   const { store, context } = env
   const decoded = activityTaskOf(delivery)
   if (Result.isFailure(decoded)) {
@@ -73,7 +86,7 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     metrics.activityStarted(config.taskQueue, task.activityType, Math.max(0, env.clock.currentTimeMillisUnsafe() - scheduledAt) / 1000, task.attempt)
   }
   const cancellation = new Cancellation()
-  const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: env.clock.currentTimeMillisUnsafe(), abandoned: false }
+  const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: env.clock.currentTimeMillisUnsafe(), abandoned: false, lease }
   const interval = Math.min(
     config.heartbeatThrottleMs,
     store.visibilityTimeoutMs / 3,
@@ -91,9 +104,13 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
       const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
       yield* sendToWorkflow(task.workflowTaskQueue, task.workflowId, message)
       const { state } = yield* loadExecution(task.workflowId)
-      if (!stillWanted(state, task)) {
+      const status = attemptStatus(state, task)
+      if (status === "gone") {
         entry.abandoned = true
         cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
+      } else if (status === "cancelRequested") {
+        // Its outcome is still reported: the workflow may wait for it (WAIT_CANCELLATION_COMPLETED).
+        cancellation.abort(new Error("Activity cancelled by its workflow"))
       }
     }).pipe(Effect.ignore)
   const send = (details: Payload) => {
@@ -163,7 +180,7 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
  * local deadline passed (cooperative: the durable timeout is the
  * workflow's timer).
  */
-const tick = (running: Set<Running>) =>
+const tick = (running: Set<Running>, permits: ActivityPermits) =>
   Effect.gen(function* () {
     const store = yield* Store
     const touchEvery = store.visibilityTimeoutMs / 3
@@ -173,6 +190,7 @@ const tick = (running: Set<Running>) =>
         yield* Effect.sleep(period)
         const now = yield* Clock.currentTimeMillis
         const touches: Array<Delivery> = []
+        const leases: Array<string> = []
         for (const entry of running) {
           if (now >= entry.deadline && !entry.abandoned) {
             entry.abandoned = true
@@ -181,16 +199,19 @@ const tick = (running: Set<Running>) =>
           if (now - entry.lastTouch >= touchEvery - period) {
             entry.lastTouch = now
             touches.push(entry.delivery)
+            if (entry.lease !== undefined) leases.push(entry.lease)
           }
         }
         yield* Effect.forEach(touches, (delivery) => Effect.ignore(store.touch(delivery)), { concurrency: 16, discard: true })
+        yield* permits.renew(leases)
       }),
     )
   })
 
 /**
  * The loop: keep up to `maxConcurrent` activities running, reading as many
- * tasks as there are free slots. Interrupting it (worker shutdown) aborts the
+ * tasks as there are free slots and permits (`activityPermits.ts`: the
+ * queue's limits, this worker's rate). Interrupting it (worker shutdown) aborts the
  * running activities' `cancellationSignal` and releases their tasks for
  * immediate re-delivery to another worker.
  */
@@ -201,7 +222,12 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
     const stream = activityStream(config.taskQueue)
     const slotFree = yield* Latch.make(true)
     const running = new Set<Running>()
-    yield* Effect.forkChild(tick(running))
+    const permits = makeActivityPermits(store, env.clock, {
+      taskQueue: config.taskQueue,
+      holder: config.consumer,
+      ...(config.maxPerSecond === undefined ? {} : { localRate: config.maxPerSecond }),
+    })
+    yield* Effect.forkChild(tick(running, permits))
     let active = 0
     return yield* Effect.forever(
       Effect.gen(function* () {
@@ -209,22 +235,26 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
           yield* slotFree.close
           if (active >= config.maxConcurrent) yield* slotFree.await
         }
+        const grant = yield* permits.take(config.maxConcurrent - active)
         const deliveries = yield* retryStoreErrors(
           "activity read",
-          store.read(stream, { consumer: config.consumer, count: config.maxConcurrent - active, blockMs: 5000 }),
+          store.read(stream, { consumer: config.consumer, count: grant.count, blockMs: grant.blockMs }),
         ).pipe(
           Effect.catchDefect((defect) =>
             Effect.logError("activity read failed unexpectedly; retrying in 1 s", defect).pipe(Effect.andThen(sleepReal(1000)), Effect.as([]))),
         )
-        for (const delivery of deliveries) {
+        const leases = yield* permits.settle(grant, deliveries.length)
+        for (const [i, delivery] of deliveries.entries()) {
           active++
-          yield* runOne(env, config, delivery, running).pipe(
+          const lease = leases[i]
+          yield* runOne(env, config, delivery, running, lease).pipe(
             Effect.catch((error) => Effect.logWarning(`activity task ${delivery.id}: store error (${error.message}); it will be re-delivered`)),
             Effect.catchDefect((defect) => Effect.logError(`activity task ${delivery.id}: failed unexpectedly; it will be re-delivered`, defect)),
-            Effect.ensuring(Effect.sync(() => {
+            // The lease first: the loop, woken by the free slot, may ask for it at once.
+            Effect.ensuring(Effect.andThen(lease === undefined ? Effect.void : permits.release(lease), Effect.sync(() => {
               active--
               slotFree.openUnsafe()
-            })),
+            }))),
             Effect.forkChild,
           )
         }

@@ -22,7 +22,7 @@ import {
   type WorkflowIdConflictPolicy,
 } from "../core/reduce.ts"
 import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
-import { stillWanted } from "./activityTasks.ts"
+import { attemptStatus } from "./activityTasks.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
 import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 import { nextWriteToken } from "./writeToken.ts"
@@ -100,12 +100,20 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, p
  * its own run open and re-sends the signal under the same id, which the
  * reducer drops. Resolves to the run that received the signal.
  */
-export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (run: NewRun, signal: ClientSignal) {
-  return yield* startCommit(run.workflowId, (current, now, token) =>
+export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (
+  run: NewRun,
+  signal: ClientSignal,
+  policies: StartPolicies & { readonly conflict?: "USE_EXISTING" | "TERMINATE_EXISTING" } = {},
+  retentionMs = Infinity,
+) {
+  return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<string, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
     Effect.gen(function* () {
-      const { transition, signaledRunId } = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token })
-      yield* commitTransition(undefined, current, current.state, transition, { now, retentionMs: Infinity }, token)
-      return signaledRunId
+      // Our own run (an earlier attempt landed): signal it, whatever the reuse policy says of it.
+      const own = current.state?.runId === run.runId ? {} : policies
+      const outcome = requestSignalWithStart(current.state, run, signal, now, { version: current.version + 1, token }, own)
+      if ("reuseRejected" in outcome) return yield* refused(run, outcome)
+      yield* commitTransition(undefined, current, current.state, outcome.transition, { now, retentionMs }, token)
+      return outcome.signaledRunId
     }))
 })
 
@@ -167,7 +175,8 @@ export interface FullActivityId {
  * names (a task token, or ids naming the current attempt) is still the one the
  * workflow waits for, else `ActivityNotFound`. An attempt that stops being
  * current between the check and the append is safe: the reducer ignores
- * outcomes of attempts that are not current.
+ * outcomes of attempts that are not current. Says whether the workflow has
+ * asked to cancel the activity (its outcome is still taken).
  */
 export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
   target: Omit<TaskToken, "namespace"> | FullActivityId,
@@ -176,7 +185,8 @@ export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
   return yield* retryBriefOutage(Effect.gen(function* () {
     const { state } = yield* loadExecution(target.workflowId)
     const token = "seq" in target ? target : currentAttempt(state, target)
-    if (state === undefined || token === undefined || !stillWanted(state, token)) {
+    const status = token === undefined ? "gone" : attemptStatus(state, token)
+    if (state === undefined || token === undefined || status === "gone") {
       const which = "seq" in target ? `${target.seq} (attempt ${target.attempt})` : target.activityId
       return yield* new ActivityNotFound({
         message: `activity ${which} of workflow ${target.workflowId}${target.runId === undefined ? "" : ` run ${target.runId}`} is not running: ` +
@@ -184,6 +194,8 @@ export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
       })
     }
     yield* sendToWorkflow(state.taskQueue, target.workflowId, message({ runId: token.runId, seq: token.seq, attempt: token.attempt }))
+    // The workflow asked to cancel the activity: a heartbeat tells its async completer (Temporal's ActivityCancelledError).
+    return { cancelRequested: status === "cancelRequested" }
   }))
 })
 

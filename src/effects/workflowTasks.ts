@@ -12,7 +12,8 @@
  * order.
  */
 import { Clock, Effect, Fiber, Result } from "effect"
-import { completeActivation, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
+import type { WorkflowMessage } from "../core/messages.ts"
+import { chainTransitions, completeActivation, deferLocalActivities, localActivitiesDue, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
 import { type Delivery, Store, type StoreError, type StoreShape } from "../stores/Store.ts"
 import {
@@ -28,6 +29,7 @@ import {
   workflowMessageOf,
 } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
+import { type LocalActivities, runLocalAttempt } from "./localActivities.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
@@ -51,9 +53,17 @@ export interface WorkflowTaskConfig<R = unknown> {
    * pending and are re-delivered). Default 10 000.
    */
   readonly shutdownGraceMs?: number
+  /** How local activities (`proxyLocalActivities`) run; without it their attempts fail as not registered. */
+  readonly local?: LocalActivities
 }
 
 const MAX_CONFLICTS = 50
+
+/** Rounds of local activities one step runs before it commits and hands the rest to durable timers. */
+const MAX_LOCAL_ROUNDS = 100
+
+/** Outcomes of the local attempts a delivery ran, kept across its retries (a lost race does not run them again). */
+type LocalOutcomes = Map<string, WorkflowMessage>
 
 /** The live run of `cached` if it belongs to `state`'s run, else the journal to replay (none needed for a run with no history yet). */
 const sourceFor = <R>(cached: CachedRun<R> | undefined, state: ExecutionState): Effect.Effect<RunSource<R>, StoreError, Store> => {
@@ -108,7 +118,14 @@ const deadLetterUndecodable = (env: StepEnv, delivery: Delivery, reason: string)
  * Process one delivery once: the whole durable step. Fails with
  * `CommitConflict` when it lost a race (nothing was written, nothing cached).
  */
-const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, firstAttempt: boolean) {
+const attempt = Effect.fnUntraced(function* <R>(
+  env: StepEnv,
+  config: WorkflowTaskConfig<R>,
+  delivery: Delivery,
+  clockOffset: number,
+  firstAttempt: boolean,
+  localOutcomes: LocalOutcomes,
+) {
   const metrics = env.metrics
   const began = metrics.enabled ? performance.now() : 0
   const decoded = workflowMessageOf(delivery)
@@ -164,6 +181,12 @@ const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTa
     runId = state.runId
     transition = completeActivation(first, executed.outcome, now)
   }
+  if (localActivitiesDue(transition.state, now).length > 0) {
+    const settled = yield* settleLocalActivities(env, config, delivery, transition, run, runId, clockOffset, localOutcomes)
+    transition = settled.transition
+    run = settled.run
+    runId = settled.runId
+  }
   const committed = yield* commitTransitionTo(env.store, delivery, revision, before, transition, { now, retentionMs: config.retentionMs })
   if (metrics.enabled) metrics.step("workflow", config.taskQueue, (performance.now() - began) / 1000)
   const after = transition.state
@@ -181,6 +204,81 @@ const attempt = Effect.fnUntraced(function* <R>(env: StepEnv, config: WorkflowTa
 })
 
 /**
+ * Run the local activities the step's transition waits for, in this
+ * process, and fold their outcomes in: each round runs every due attempt
+ * once, reduces the outcomes (a retry within its `localRetryThreshold` is due
+ * again next round) and, if that produced jobs, activates the code, which may
+ * schedule more. The delivery stays claimed meanwhile (touched), so a worker
+ * that dies here leaves it to be re-delivered, and the step — local
+ * activities included — runs again elsewhere. After `MAX_LOCAL_ROUNDS` the
+ * attempts still due go to durable timers and the step commits.
+ */
+const settleLocalActivities = Effect.fnUntraced(function* <R>(
+  env: StepEnv,
+  config: WorkflowTaskConfig<R>,
+  delivery: Delivery,
+  start: Transition,
+  startRun: R | undefined,
+  startRunId: string | undefined,
+  clockOffset: number,
+  memo: LocalOutcomes,
+) {
+  let transition = start
+  let run = startRun
+  let runId = startRunId
+  const touchEvery = env.store.visibilityTimeoutMs / 3
+  const toucher = yield* Effect.forkChild(Effect.forever(Effect.sleep(touchEvery).pipe(Effect.andThen(Effect.ignore(env.store.touch(delivery))))))
+  const rounds = Effect.gen(function* () {
+    for (let round = 0; ; round++) {
+      const state = transition.state
+      const now = env.clock.currentTimeMillisUnsafe() + clockOffset
+      const due = localActivitiesDue(state, now)
+      if (state === undefined || due.length === 0) return
+      if (round === MAX_LOCAL_ROUNDS) {
+        transition = chainTransitions(transition, deferLocalActivities(state, now))
+        return
+      }
+      const messages = yield* Effect.forEach(due, ({ task, runAt }) => {
+        const key = `${task.runId}:${task.seq}:${task.attempt}`
+        const known = memo.get(key)
+        if (known !== undefined) return Effect.succeed(known)
+        return Effect.tap(runLocalAttempt(config.local, task, runAt, env.clock, clockOffset), (message) => Effect.sync(() => memo.set(key, message)))
+      }, { concurrency: "unbounded" })
+      const at = env.clock.currentTimeMillisUnsafe() + clockOffset
+      let reduced: Transition = { state, journal: [], commands: [], activate: false, closed: false }
+      let activate = false
+      for (const [i, message] of messages.entries()) {
+        // A timed-out attempt is reduced as of its deadline at the earliest (the clock may be virtual).
+        const deadline = due[i]!.task.deadline
+        const next = reduce(reduced.state, message, message.type === "TimerFired" && deadline !== undefined ? Math.max(at, deadline) : at)
+        activate ||= next.activate
+        reduced = chainTransitions(reduced, next)
+      }
+      const after = reduced.state
+      if (activate && after !== undefined) {
+        const source: RunSource<R> = run !== undefined && runId === after.runId
+          ? { live: run }
+          : after.journalLength === 0
+          ? NO_JOURNAL
+          // Replay what is committed and what this step has journaled so far.
+          : { journal: [...(yield* loadJournal(after.workflowId, after.runId)), ...transition.journal, ...reduced.journal] }
+        const executed = yield* Effect.promise(() => config.executor.activate(after, source))
+        if (!executed.outcome.ok) {
+          const { failure } = executed.outcome
+          yield* Effect.logWarning(`workflow ${after.workflowId} (${after.workflowType}): task failed, will retry: ${failure.type}: ${failure.message}`)
+        }
+        run = executed.run
+        runId = after.runId
+        reduced = completeActivation(reduced, executed.outcome, at)
+      }
+      transition = chainTransitions(transition, reduced)
+    }
+  })
+  yield* rounds.pipe(Effect.ensuring(Fiber.interrupt(toucher)))
+  return { transition, run, runId }
+})
+
+/**
  * Process one delivery to completion: retry lost races (reloading state each
  * time) and store errors (with backoff). A step that fails, dies on a bug or
  * is interrupted leaves its message pending for redelivery and nothing in
@@ -194,12 +292,16 @@ const stepEnv: Effect.Effect<StepEnv, never, Store> = Effect.gen(function* () {
 })
 
 const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
-  attempt(env, config, delivery, clockOffset, true).pipe(
-    // The common case succeeds first time; only a failure pays for the retry machinery.
-    Effect.catch((error) => {
-      countFailure(env, error, true)
-      return retrying(env, config, delivery, clockOffset)
-    }),
+  Effect.suspend(() => {
+    const localOutcomes: LocalOutcomes = new Map()
+    return attempt(env, config, delivery, clockOffset, true, localOutcomes).pipe(
+      // The common case succeeds first time; only a failure pays for the retry machinery.
+      Effect.catch((error) => {
+        countFailure(env, error, true)
+        return retrying(env, config, delivery, clockOffset, localOutcomes)
+      }),
+    )
+  }).pipe(
     // A bug must not stop the worker: log it and leave the message pending
     // (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
     Effect.catchDefect((defect) => Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
@@ -217,10 +319,13 @@ const countFailure = (env: StepEnv, error: { readonly _tag: string }, firstAttem
  * past either bound the message is given back for re-delivery and the loop
  * goes on, so one message never holds up the batch or the loop behind it.
  */
-const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
+const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, localOutcomes: LocalOutcomes): Effect.Effect<void, never, Store> =>
   retryStoreErrorsUpTo(
     `workflow ${delivery.key}`,
-    retryConflicts(Effect.tapError(attempt(env, config, delivery, clockOffset, false), (error) => Effect.sync(() => countFailure(env, error, false))), MAX_CONFLICTS),
+    retryConflicts(
+      Effect.tapError(attempt(env, config, delivery, clockOffset, false, localOutcomes), (error) => Effect.sync(() => countFailure(env, error, false))),
+      MAX_CONFLICTS,
+    ),
     MESSAGE_STORE_RETRIES,
   ).pipe(
     Effect.catchTags({

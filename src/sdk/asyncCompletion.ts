@@ -11,7 +11,7 @@ import type { TaskToken, WorkflowMessage } from "../core/messages.ts"
 import { encode } from "../core/payload.ts"
 import { type FullActivityId, sendToActivityAttempt } from "../effects/client.ts"
 import type { Connection } from "./connection.ts"
-import { ActivityNotFoundError } from "./errors.ts"
+import { ActivityCancelledError, ActivityNotFoundError } from "./errors.ts"
 import { CancelledFailure, toFailureInfo } from "./failures.ts"
 
 export type { FullActivityId } from "../effects/client.ts"
@@ -39,11 +39,16 @@ export class AsyncCompletionClient {
     await this.#send(taskTokenOrFullActivityId, "reportCancellation", (at) => ({ type: "ActivityFailed", ...at, failure }))
   }
 
-  /** Heartbeat the attempt: re-arms its `heartbeatTimeout` and records `details` for a retry. */
+  /**
+   * Heartbeat the attempt: re-arms its `heartbeatTimeout` and records `details` for a retry.
+   * Rejects with `ActivityCancelledError` once the workflow has asked to cancel the activity
+   * (the heartbeat is recorded all the same; its outcome is still taken).
+   */
   async heartbeat(taskTokenOrFullActivityId: Uint8Array | FullActivityId, details?: unknown): Promise<void> {
     const payload = encode(details, "heartbeat details of an async activity")
     this.connection.payloads.check([payload], "heartbeat details of an async activity")
-    await this.#send(taskTokenOrFullActivityId, "heartbeat", (at) => ({ type: "ActivityHeartbeat", ...at, details: payload }))
+    const { cancelRequested } = await this.#send(taskTokenOrFullActivityId, "heartbeat", (at) => ({ type: "ActivityHeartbeat", ...at, details: payload }))
+    if (cancelRequested) throw new ActivityCancelledError("Activity cancelled: its workflow asked to cancel it (report the cancellation, or complete or fail it)")
   }
 
   #target(target: Uint8Array | FullActivityId, method: string): TaskToken | FullActivityId {
@@ -61,7 +66,11 @@ export class AsyncCompletionClient {
     return decoded.success
   }
 
-  #send(target: Uint8Array | FullActivityId, method: string, message: (at: Pick<TaskToken, "runId" | "seq" | "attempt">) => WorkflowMessage): Promise<void> {
+  #send(
+    target: Uint8Array | FullActivityId,
+    method: string,
+    message: (at: Pick<TaskToken, "runId" | "seq" | "attempt">) => WorkflowMessage,
+  ): Promise<{ readonly cancelRequested: boolean }> {
     const resolved = this.#target(target, method)
     return this.connection.run(
       sendToActivityAttempt(resolved, message).pipe(

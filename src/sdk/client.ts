@@ -8,6 +8,7 @@ import { asResultWaiter } from "../effects/progressProbe.ts"
 import { retryBriefOutage } from "../effects/storeRetry.ts"
 import { Effect } from "effect"
 import { cronProblem } from "../core/cron.ts"
+import { type Duration, optionalMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import type { JournalEntry } from "../core/journal.ts"
 import { decode, encodeArgs } from "../core/payload.ts"
@@ -30,6 +31,9 @@ import type { Store } from "../stores/Store.ts"
 import { checkNamespace, Connection } from "./connection.ts"
 import {
   checkOptions,
+  STATIC_METADATA_OPTIONS,
+  type StaticMetadataOptions,
+  staticMetadataOf,
   UNSUPPORTED_CLIENT,
   UNSUPPORTED_CLIENT_START,
   WORKFLOW_TIMEOUT_OPTIONS,
@@ -52,35 +56,12 @@ import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } fr
 import { decodedMemo, typedAttributesOf, type TypedSearchAttributes, type TypedSearchAttributesInput, visibilityOf } from "./searchAttributes.ts"
 import { type CountWorkflowExecution, countWorkflows, listWorkflows, type ListOptions, SearchAttributeClient, type WorkflowExecutionInfo } from "./visibility.ts"
 
-/** Temporal's `WorkflowIdConflictPolicy`: what a start does when a run of its workflow id is open. */
-export const WorkflowIdConflictPolicy = {
-  /** Reject the start with `WorkflowExecutionAlreadyStartedError` (the default). */
-  FAIL: "FAIL",
-  /** Start nothing: the handle is the open run's. */
-  USE_EXISTING: "USE_EXISTING",
-  /** Terminate the open run and start a new one, in one commit. */
-  TERMINATE_EXISTING: "TERMINATE_EXISTING",
-} as const
-/** One of `WorkflowIdConflictPolicy`'s values. */
-export type WorkflowIdConflictPolicy = (typeof WorkflowIdConflictPolicy)[keyof typeof WorkflowIdConflictPolicy]
-
-/** Temporal's `WorkflowIdReusePolicy`: whether a start may reuse the id of a closed run (kept for the connection's retention). */
-export const WorkflowIdReusePolicy = {
-  /** Always (the default). */
-  ALLOW_DUPLICATE: "ALLOW_DUPLICATE",
-  /** Only if the closed run did not complete (it failed, was cancelled or terminated). */
-  ALLOW_DUPLICATE_FAILED_ONLY: "ALLOW_DUPLICATE_FAILED_ONLY",
-  /** Never: `WorkflowExecutionAlreadyStartedError`. */
-  REJECT_DUPLICATE: "REJECT_DUPLICATE",
-  /** Always, and terminate an open run first (Temporal deprecates it for `WorkflowIdConflictPolicy.TERMINATE_EXISTING`). */
-  TERMINATE_IF_RUNNING: "TERMINATE_IF_RUNNING",
-} as const
-/** One of `WorkflowIdReusePolicy`'s values. */
-export type WorkflowIdReusePolicy = (typeof WorkflowIdReusePolicy)[keyof typeof WorkflowIdReusePolicy]
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from "./workflowIdPolicies.ts"
+export { WorkflowIdConflictPolicy, WorkflowIdReusePolicy }
 import { type ClientInterceptors, composeInterceptors, type Headers, storedHeaders, type WorkflowClientInterceptor } from "./interceptors.ts"
 
 /** Options of `client.workflow.start` / `execute`. */
-export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
+export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions, StaticMetadataOptions {
   readonly taskQueue: string
   readonly workflowId: string
   readonly args?: Args
@@ -98,6 +79,11 @@ export interface WorkflowStartOptions<Args extends Array<any> = Array<any>> exte
    * workflow id starts (cancel or terminate ends the chain); `result()` follows the runs.
    */
   readonly cronSchedule?: string
+  /**
+   * Temporal's `startDelay`: the run is created now and its code starts this
+   * long after (or at its first signal, as in Temporal). Not with `cronSchedule`.
+   */
+  readonly startDelay?: Duration
 }
 
 type StartOptionsWithoutPolicies<Args extends Array<any>> = Omit<WorkflowStartOptions<Args>, "workflowIdConflictPolicy" | "workflowIdReusePolicy">
@@ -106,6 +92,10 @@ type StartOptionsWithoutPolicies<Args extends Array<any>> = Omit<WorkflowStartOp
 export interface WorkflowSignalWithStartOptions<Args extends Array<any> = Array<any>, SignalArgs extends Array<any> = Array<any>> extends StartOptionsWithoutPolicies<Args> {
   readonly signal: SignalDefinition<SignalArgs> | string
   readonly signalArgs?: SignalArgs
+  /** Whether a closed run's id may be started again (default `ALLOW_DUPLICATE`); `TERMINATE_IF_RUNNING` also replaces an open run, which then does not get the signal. */
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /** An open run: `USE_EXISTING` (the default) signals it, `TERMINATE_EXISTING` terminates it and starts a new run with the signal; `FAIL` is refused. */
+  readonly workflowIdConflictPolicy?: WorkflowIdConflictPolicy
 }
 
 /** The handle `signalWithStart` returns: also which run received the signal. */
@@ -127,14 +117,16 @@ export interface WorkflowExecutionDescription {
    * Activities not yet finished: their current attempt and, after a failed
    * attempt, why it failed (e.g. an activity no worker registers, a timeout)
    * and whether the next attempt waits for its retry timer (`SCHEDULED`) or
-   * was dispatched (`STARTED`).
+   * was dispatched (`STARTED`); `CANCEL_REQUESTED` once the workflow asked to cancel a running attempt.
    */
   readonly pendingActivities: ReadonlyArray<{
     readonly activityId: string
     readonly activityType: string
     readonly attempt: number
-    readonly state: "SCHEDULED" | "STARTED"
+    readonly state: "SCHEDULED" | "STARTED" | "CANCEL_REQUESTED"
     readonly lastFailure?: { readonly type?: string; readonly message: string }
+    /** The details of the last heartbeat (any attempt), decoded. */
+    readonly heartbeatDetails?: unknown
   }>
   /** Why the workflow's last task failed (unknown type, a bug, non-determinism); it is being retried. */
   readonly taskFailure?: { readonly type: string; readonly message: string; readonly attempt: number }
@@ -143,6 +135,9 @@ export interface WorkflowExecutionDescription {
   readonly memo?: Record<string, unknown>
   /** The search attributes, as started and upserted. */
   readonly typedSearchAttributes: TypedSearchAttributes
+  /** The start's `staticSummary` / `staticDetails`. */
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** Temporal's update stages; `startUpdate` waits for `ACCEPTED`. */
@@ -219,14 +214,15 @@ export interface WorkflowHandle<T extends Workflow = Workflow> {
 const QUERY_TIMEOUT_MS = 10_000
 const START_OPTIONS = [
   "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "workflowIdConflictPolicy", "workflowIdReusePolicy",
+  "startDelay", ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof WorkflowStartOptions>
 const SIGNAL_WITH_START_OPTIONS = [
-  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs",
+  "taskQueue", "workflowId", "args", "typedSearchAttributes", "memo", "cronSchedule", ...WORKFLOW_TIMEOUT_OPTIONS, "signal", "signalArgs", "workflowIdReusePolicy", "workflowIdConflictPolicy",
+  ...STATIC_METADATA_OPTIONS,
 ] satisfies Array<keyof WorkflowSignalWithStartOptions>
 const UNSUPPORTED_SIGNAL_WITH_START = {
   ...UNSUPPORTED_CLIENT_START,
-  workflowIdConflictPolicy: "does not apply to signalWithStart: it signals the open run (USE_EXISTING) or starts one",
-  workflowIdReusePolicy: "is not supported by signalWithStart yet: a closed workflow id is always started again",
+  startDelay: "is not supported by signalWithStart yet (Temporal's rules for it differ from a start's: a later signalWithStart ends the delay, a signal does not)",
 }
 const CLIENT_OPTIONS = ["connection", "namespace", "interceptors"] satisfies Array<keyof ClientOptions>
 const UPDATE_OPTIONS = ["args", "updateId"] satisfies Array<keyof (WorkflowUpdateOptions & { args: unknown })>
@@ -285,10 +281,12 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
     activityId: seq,
     activityType: activity.activityType,
     attempt: activity.attempt,
-    state: activity.dispatched ? "STARTED" as const : "SCHEDULED" as const,
+    // Under ABANDON the activity is never asked to cancel: it stays STARTED, as in Temporal.
+    state: activity.cancelRequested === true && activity.options.cancellationType !== "ABANDON" ? "CANCEL_REQUESTED" as const : activity.dispatched ? "STARTED" as const : "SCHEDULED" as const,
     ...(activity.lastFailure === undefined
       ? {}
       : { lastFailure: { ...(activity.lastFailure.type === undefined ? {} : { type: activity.lastFailure.type }), message: activity.lastFailure.message } }),
+    ...(activity.heartbeatDetails === undefined ? {} : { heartbeatDetails: decode(activity.heartbeatDetails) }),
   })),
   ...(state.taskFailure === undefined
     ? {}
@@ -296,6 +294,8 @@ const describeState = (state: ExecutionState): WorkflowExecutionDescription => (
   ...(state.parent === undefined ? {} : { parent: { workflowId: state.parent.workflowId, runId: state.parent.runId } }),
   ...(state.memo === undefined ? {} : { memo: decodedMemo(state.memo)! }),
   typedSearchAttributes: typedAttributesOf(state.searchAttributes),
+  ...(state.staticSummary === undefined ? {} : { staticSummary: state.staticSummary }),
+  ...(state.staticDetails === undefined ? {} : { staticDetails: state.staticDetails }),
 })
 
 /** A start's search attributes and memo, checked and encoded, its timeouts and its cron schedule. */
@@ -304,15 +304,25 @@ const startFieldsOf = (options: StartOptionsWithoutPolicies<Array<unknown>>, lab
   return {
     ...visibilityOf(options, label),
     ...timeouts,
-    ...cronScheduleOf(options.cronSchedule, Object.keys(timeouts).length > 0, label),
+    ...cronScheduleOf(options.cronSchedule, label),
+    ...startDelayOf(options, label),
+    ...staticMetadataOf(options, label),
   }
 }
 
-const cronScheduleOf = (cronSchedule: unknown, timeouts: boolean, label: string): { readonly cronSchedule?: string } => {
+/** A start's delay in ms (none for 0); Temporal refuses it with a cron schedule. */
+const startDelayOf = (options: StartOptionsWithoutPolicies<Array<unknown>>, label: string): { readonly startDelayMs?: number } => {
+  const startDelayMs = optionalMillis(options.startDelay, `${label}: startDelay`)
+  if (startDelayMs === undefined || startDelayMs === 0) return {}
+  if (options.cronSchedule !== undefined) throw new InvalidArgumentError({ message: `${label}: startDelay cannot be combined with cronSchedule (Temporal refuses it too)` })
+  return { startDelayMs }
+}
+
+/** A checked cron schedule. With timeouts, as in Temporal: the execution timeout spans every run of the chain, the run timeout each run. */
+const cronScheduleOf = (cronSchedule: unknown, label: string): { readonly cronSchedule?: string } => {
   if (cronSchedule === undefined) return {}
   const problem = cronProblem(cronSchedule)
   if (problem !== undefined) throw new InvalidArgumentError({ message: `${label}: cronSchedule ${JSON.stringify(cronSchedule)} is not a cron expression: ${problem}` })
-  if (timeouts) throw new InvalidArgumentError({ message: `${label}: cronSchedule together with workflowExecutionTimeout or workflowRunTimeout is not supported yet` })
   return { cronSchedule: cronSchedule as string }
 }
 
@@ -469,7 +479,13 @@ export class WorkflowClient {
       const name = required(input.signalName, "signal")
       const signalArgs = encodeArgs(input.signalArgs, `signal ${name} args`)
       const headers = headersField(input.headers, "client.workflow.signalWithStart")
-      return this.run(signalWithStartWorkflow({ ...run, ...headers }, { signalId: randomUUID(), name, args: signalArgs, ...headers }))
+      const where = "client.workflow.signalWithStart(workflow, options)"
+      const policies = startPolicies(where, input.options)
+      if (policies.conflict === "FAIL") {
+        throw new InvalidArgumentError({ message: `${where}: workflowIdConflictPolicy FAIL is not supported by signalWithStart (it signals an open run; client.workflow.start fails on one)` })
+      }
+      const signal = { signalId: randomUUID(), name, args: signalArgs, ...headers }
+      return this.run(signalWithStartWorkflow({ ...run, ...headers }, signal, { ...policies, conflict: policies.conflict ?? "USE_EXISTING" }, this.connection.retentionMs))
     })
     const { signal, signalArgs, ...startOptions } = options
     const signaledRunId = await signalWithStart({

@@ -11,7 +11,8 @@ import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { defaultPayloadLimits, type PayloadLimits } from "../core/payload.ts"
 import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../stores/memory.ts"
-import type { RedisInput } from "../stores/redis/connection.ts"
+import { clusterOptionsProblem, type RedisClusterOptions, type RedisInput } from "../stores/redis/connection.ts"
+import { durabilityProblem } from "../stores/redis/durability.ts"
 import { layerRedis } from "../stores/redis/layer.ts"
 import { Store } from "../stores/Store.ts"
 import { checkOptions, UNSUPPORTED_CONNECTION } from "./internal/options.ts"
@@ -28,8 +29,10 @@ export interface ConnectionOptions {
   readonly namespace?: string
   /**
    * Use Redis: a URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS),
-   * ioredis options (`{ host, port, username, password, tls, db }`), or an
-   * existing ioredis client (which `close()` leaves open).
+   * ioredis options (`{ host, port, username, password, tls, db }`), an
+   * existing ioredis client or `Cluster` (which `close()` leaves open), or a
+   * Redis Cluster: `{ cluster: [{ host, port }, …], ...ioredis ClusterOptions }`
+   * (per-node `username`, `password`, `tls` in `redisOptions`).
    */
   readonly redis?: RedisInput
   /** Redis: partitions of the namespace (fixed for its lifetime). Default 8. */
@@ -43,6 +46,13 @@ export interface ConnectionOptions {
    * default, because eviction deletes workflows without an error.
    */
   readonly allowEviction?: boolean
+  /**
+   * Redis with replicas: wait until `replicas` replicas have each commit
+   * (`WAIT`, up to `timeoutMs`) before the step counts as done, so a failover
+   * cannot lose it. Default off (asynchronous replication). See README,
+   * "Running on Redis Cluster".
+   */
+  readonly durability?: { readonly replicas: number; readonly timeoutMs: number }
   /** A delivered message not acknowledged for this long is re-delivered to another consumer. Default 30 s. */
   readonly visibilityTimeoutMs?: number
   /** A message delivered more often than this goes to the dead-letter list. Default 10. */
@@ -133,10 +143,10 @@ export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: Conne
 
 const CONNECTION_OPTIONS = [
   "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",
-  "logLevel", "retention", "payloadLimits", "metrics",
+  "logLevel", "retention", "payloadLimits", "durability", "metrics",
 ] satisfies Array<keyof ConnectionOptions>
 
-const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction"] as const
+const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "durability"] as const
 
 /** Refuse options that cannot work, naming them (`InvalidArgumentError`), before anything connects. */
 const validate = (options: ConnectionOptions, namespace: string): void => {
@@ -152,6 +162,10 @@ const validate = (options: ConnectionOptions, namespace: string): void => {
     }
   }
   integer("partitions", 1, 4096)
+  if (options.durability !== undefined) {
+    const problem = durabilityProblem(options.durability)
+    if (problem !== undefined) throw invalid(problem)
+  }
   integer("maxDeliveries", 1)
   for (const name of ["visibilityTimeoutMs", "connectTimeoutMs", "commandTimeoutMs"] as const) {
     const value = options[name]
@@ -169,6 +183,10 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
     return options.store
   }
   if (options.redis !== undefined) {
+    if (typeof options.redis === "object" && options.redis !== null && "cluster" in options.redis && typeof (options.redis as { duplicate?: unknown }).duplicate !== "function") {
+      const problem = clusterOptionsProblem(options.redis as RedisClusterOptions)
+      if (problem !== undefined) throw new InvalidArgumentError({ message: `Connection.connect: ${problem}` })
+    }
     return layerRedis({
       redis: options.redis,
       namespace,
@@ -178,6 +196,7 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
       ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
       ...(options.allowEviction === undefined ? {} : { allowEviction: options.allowEviction }),
+      ...(options.durability === undefined ? {} : { durability: options.durability }),
     })
   }
   const redisOnly = REDIS_ONLY.filter((name) => options[name] !== undefined)

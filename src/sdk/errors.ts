@@ -44,6 +44,16 @@ export class ActivityNotFoundError extends Error {
   override readonly name = "ActivityNotFoundError"
 }
 
+/**
+ * `client.activity.heartbeat` of an attempt whose workflow asked to cancel
+ * the activity (Temporal's `ActivityCancelledError`): the heartbeat was
+ * recorded; the async completer should stop and `reportCancellation` (or
+ * complete or fail — the outcome is still taken).
+ */
+export class ActivityCancelledError extends Error {
+  override readonly name = "ActivityCancelledError"
+}
+
 /** A query name the workflow has no handler for. */
 export class QueryNotRegisteredError extends Error {
   override readonly name = "QueryNotRegisteredError"

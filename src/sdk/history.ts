@@ -21,7 +21,7 @@ export const describeEntry = (entry: JournalEntry): string => {
     case "WorkflowStarted":
       return `started with ${list(entry.args)}`
     case "ActivityScheduled":
-      return `→ activity ${entry.activityType} (seq ${entry.seq})`
+      return `→ ${entry.local === true ? "local activity" : "activity"} ${entry.activityType} (seq ${entry.seq})`
     case "ActivityRetrying":
       return `↻ activity seq ${entry.seq} attempt ${entry.attempt} in ${formatMillis(entry.delayMs)}: ${describeFailure(entry.failure)}`
     case "ActivityCompleted":
@@ -48,6 +48,8 @@ export const describeEntry = (entry: JournalEntry): string => {
       return `✗ child seq ${entry.seq} failed: ${describeFailure(entry.failure)}`
     case "ChildCancelRequested":
       return `⊘ cancel child seq ${entry.seq}`
+    case "ChildCancelDelivered":
+      return `✓ child seq ${entry.seq} has the cancellation request`
     case "ExternalSignalInitiated":
       return `→ signal ${entry.name} to ${entry.workflowId} ${list(entry.args)} (seq ${entry.seq})`
     case "ExternalCancelInitiated":

@@ -23,7 +23,7 @@ export {
 export { AsyncCompletionClient, type FullActivityId } from "./asyncCompletion.ts"
 export { Connection, type ConnectionLogLevel, type ConnectionOptions, NativeConnection } from "./connection.ts"
 export { DeadLetterClient, type DeadLetterEntry, type DeadLetterRef } from "./deadLetters.ts"
-export { TaskQueueClient, type TaskQueueDescription } from "./taskQueues.ts"
+export { type QueueLimits, type QueueLimitsChange, TaskQueueClient, type TaskQueueDescription } from "./taskQueues.ts"
 export { DefaultLogger, type LogEntry, type Logger, type LogLevel, type LogMetadata, Runtime, type RuntimeOptions } from "./runtime.ts"
 export {
   bundleWorkflowCode,
@@ -35,6 +35,7 @@ export {
   type WorkflowHistory,
 } from "./worker.ts"
 export {
+  ActivityCancelledError,
   ActivityNotFoundError,
   DeadLetterNotFoundError,
   DeterminismViolationError,
@@ -80,6 +81,7 @@ export {
 export { layerMemory } from "../stores/memory.ts"
 export * as Durable from "./durable.ts"
 export { HandlerUnfinishedPolicy, ParentClosePolicy, type UpdateDefinition } from "./workflow/api.ts"
+export { ActivityCancellationType } from "./workflow/api.ts"
 export {
   defineSearchAttributeKey,
   type IndexedValueTypeMapping,
@@ -117,3 +119,4 @@ export {
   type WorkflowTerminateInput,
 } from "./interceptors.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"
+export { type Dashboard, type DashboardOptions, startDashboard } from "../dashboard/server.ts"

@@ -20,7 +20,7 @@ import type { Headers as StoredHeaders } from "../core/payload.ts"
 import { decode, encode, type Payload } from "../core/payload.ts"
 import type { Context } from "./activity/index.ts"
 import type { WorkflowExecutionDescription, WorkflowSignalWithStartOptions, WorkflowStartOptions, WorkflowUpdateOptions, WorkflowUpdateStage } from "./client.ts"
-import type { ActivityOptions, ChildWorkflowOptions } from "./workflow/api.ts"
+import type { ActivityOptions, ChildWorkflowOptions, LocalActivityOptions } from "./workflow/api.ts"
 
 /** Named payloads carried with a call (Temporal's `Headers`). */
 export type Headers = Record<string, Payload>
@@ -123,6 +123,13 @@ export interface ActivityInput {
   readonly options: ActivityOptions
   readonly headers: Headers
 }
+/** Input of `scheduleLocalActivity` (a `proxyLocalActivities` call). */
+export interface LocalActivityInput {
+  readonly activityType: string
+  readonly args: Array<unknown>
+  readonly options: LocalActivityOptions
+  readonly headers: Headers
+}
 /** Input of `startTimer`. */
 export interface TimerInput {
   readonly durationMs: number
@@ -159,6 +166,8 @@ export type GetLogAttributesInput = Record<string, unknown>
 /** Calls out of workflow code (Temporal's `WorkflowOutboundCallsInterceptor`). */
 export interface WorkflowOutboundCallsInterceptor {
   scheduleActivity?: (input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, "scheduleActivity">) => Promise<unknown>
+  /** Around each `proxyLocalActivities` call (its headers reach the activity's inbound `execute`). */
+  scheduleLocalActivity?: (input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, "scheduleLocalActivity">) => Promise<unknown>
   startTimer?: (input: TimerInput, next: Next<WorkflowOutboundCallsInterceptor, "startTimer">) => Promise<void>
   /** Resolves to `[started (the child's run id), completed (its result)]`. */
   startChildWorkflowExecution?: (

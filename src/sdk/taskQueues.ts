@@ -6,9 +6,12 @@
  */
 import { Effect, Option } from "effect"
 import { InvalidArgumentError } from "../core/errors.ts"
+import { checkLimitsChange, type QueueLimits, type QueueLimitsChange } from "../core/limits.ts"
 import { retryBriefOutage } from "../effects/storeRetry.ts"
 import { Store, type StreamDescription, type StreamKind } from "../stores/Store.ts"
 import type { Connection } from "./connection.ts"
+
+export type { QueueLimits, QueueLimitsChange }
 
 /** What `client.taskQueue(name).describe()` returns. */
 export interface TaskQueueDescription {
@@ -41,5 +44,49 @@ export class TaskQueueClient {
       const next = yield* store.nextTimerAt
       return { taskQueue, streams, timers: { due, ...(Option.isSome(next) ? { nextAt: new Date(next.value) } : {}) } }
     })))
+  }
+
+  /**
+   * Back-pressure of this queue's activity tasks, across every worker of the
+   * namespace (README "Back-pressure"): `rate` (tasks started per second, a
+   * token bucket holding `burst` tokens), `concurrency` (tasks running at
+   * once). A number sets a limit, `null` clears it, an absent one stays.
+   * Takes effect within about two seconds; resolves to the limits now in force.
+   */
+  setLimits(change: QueueLimitsChange): Promise<QueueLimits> {
+    checkLimitsChange(`client.taskQueue(${JSON.stringify(this.name)}).setLimits`, change)
+    if ("paused" in change) throw new InvalidArgumentError({ message: "setLimits: use pause() and resume() to pause a task queue" })
+    return this.change(change)
+  }
+
+  /** The limits in force (`{}`: none; `paused: true` while paused). */
+  getLimits(): Promise<QueueLimits> {
+    const taskQueue = this.name
+    return this.connection.run(retryBriefOutage(Effect.flatMap(Store, (store) => store.queueLimits(taskQueue))))
+  }
+
+  /** Clear the rate and concurrency limits (a pause stays). */
+  clearLimits(): Promise<QueueLimits> {
+    return this.change({ rate: null, burst: null, concurrency: null })
+  }
+
+  /**
+   * Pause the queue (HotMesh's `throttle(-1)`): no activity task starts on
+   * any worker until `resume()`. Tasks wait on the queue, nothing is lost;
+   * workflow tasks go on (timers fire, signals land, workflows schedule
+   * more activities, which wait too). Tasks already started finish.
+   */
+  pause(): Promise<QueueLimits> {
+    return this.change({ paused: true })
+  }
+
+  /** Resume a paused queue: waiting tasks start again, under the queue's limits. */
+  resume(): Promise<QueueLimits> {
+    return this.change({ paused: false })
+  }
+
+  private change(change: QueueLimitsChange): Promise<QueueLimits> {
+    const taskQueue = this.name
+    return this.connection.run(retryBriefOutage(Effect.flatMap(Store, (store) => store.changeQueueLimits(taskQueue, change))))
   }
 }

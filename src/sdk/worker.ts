@@ -6,14 +6,15 @@
  */
 import { hostname } from "node:os"
 import { pathToFileURL } from "node:url"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, Semaphore } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
 import { Metrics } from "../effects/metrics.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
-import type { Store } from "../stores/Store.ts"
+import { Store } from "../stores/Store.ts"
+import { retryStoreErrors } from "../effects/storeRetry.ts"
 import { checkNamespace, Connection } from "./connection.ts"
 import { checkOptions, UNSUPPORTED_WORKER } from "./internal/options.ts"
 import { type Activities, makeActivityExecutor } from "./internal/activityExecutor.ts"
@@ -50,6 +51,23 @@ export interface WorkerOptions {
   readonly activities?: object
   /** Default 100. */
   readonly maxConcurrentActivityTaskExecutions?: number
+  /** Local activities (`proxyLocalActivities`) this worker runs at once; default 100. */
+  readonly maxConcurrentLocalActivityExecutions?: number
+  /** `false`: this worker polls no activity tasks, its `activities` serve local activities only (default `true`). */
+  readonly enableNonLocalActivities?: boolean
+  /**
+   * This worker's own limit on activity tasks started per second (Temporal's
+   * option; a token bucket in this process). Default: none.
+   */
+  readonly maxActivitiesPerSecond?: number
+  /**
+   * The task queue's limit on activity tasks started per second, across every
+   * worker of the namespace (Temporal's option): set as the queue's `rate`
+   * when the worker starts, as `client.taskQueue(q).setLimits({ rate })`
+   * does — the last worker started wins, as in Temporal. Default: leave the
+   * queue's limits as they are.
+   */
+  readonly maxTaskQueueActivitiesPerSecond?: number
   /**
    * Live workflow runs kept in memory; default 10,000 (least recently used
    * are evicted and later replayed). 0 keeps none: every step replays the
@@ -79,7 +97,7 @@ export interface WorkerOptions {
 }
 
 const WORKER_OPTIONS = [
-  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxCachedWorkflows",
+  "connection", "taskQueue", "namespace", "workflows", "workflowsPath", "workflowBundle", "activities", "maxConcurrentActivityTaskExecutions", "maxConcurrentLocalActivityExecutions", "enableNonLocalActivities", "maxActivitiesPerSecond", "maxTaskQueueActivitiesPerSecond", "maxCachedWorkflows",
   "maxCachedWorkflowBytes", "continueAsNewSuggestedAt", "maxWorkflowTaskBatch", "identity", "shutdownGraceTime", "interceptors",
 ] satisfies Array<keyof WorkerOptions>
 const REPLAY_OPTIONS = ["workflows", "workflowsPath", "workflowBundle", "interceptors"] satisfies Array<keyof WorkerOptions>
@@ -185,6 +203,12 @@ const atLeast = (min: number) => (value: number | undefined, fallback: number, n
   return result
 }
 const positive = atLeast(1)
+/** A rate option: absent, or a finite number > 0. */
+const rateOption = (value: number | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError({ message: `${name} must be a number > 0; got ${value}` })
+  return value
+}
 
 /** A worker for one task queue. */
 export class Worker {
@@ -213,6 +237,12 @@ export class Worker {
     const activities = (options.activities ?? {}) as Activities
     const identity = options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
     const maxConcurrent = positive(options.maxConcurrentActivityTaskExecutions, 100, "maxConcurrentActivityTaskExecutions")
+    const maxConcurrentLocal = positive(options.maxConcurrentLocalActivityExecutions, 100, "maxConcurrentLocalActivityExecutions")
+    if (options.enableNonLocalActivities !== undefined && typeof options.enableNonLocalActivities !== "boolean") {
+      throw new InvalidArgumentError({ message: `Worker.create: enableNonLocalActivities must be a boolean; got ${JSON.stringify(options.enableNonLocalActivities)}` })
+    }
+    const maxPerSecond = rateOption(options.maxActivitiesPerSecond, "maxActivitiesPerSecond")
+    const queueRate = rateOption(options.maxTaskQueueActivitiesPerSecond, "maxTaskQueueActivitiesPerSecond")
     const maxCachedWorkflows = atLeast(0)(options.maxCachedWorkflows, 10_000, "maxCachedWorkflows")
     const batchSize = positive(options.maxWorkflowTaskBatch, 64, "maxWorkflowTaskBatch")
     const shutdownGraceMs = toMillis(options.shutdownGraceTime ?? 10_000, "shutdownGraceTime")
@@ -220,7 +250,12 @@ export class Worker {
       maxEntries: maxCachedWorkflows,
       maxBytes: positive(options.maxCachedWorkflowBytes, 256 * 1024 * 1024, "maxCachedWorkflowBytes"),
     })
+    const activityExecutor = makeActivityExecutor(activities, options.taskQueue, connection.namespace, connection.payloads, interceptors.activity)
     const program = Effect.gen(function* () {
+      if (queueRate !== undefined) {
+        const store = yield* Store
+        yield* retryStoreErrors("maxTaskQueueActivitiesPerSecond", store.changeQueueLimits(options.taskQueue, { rate: queueRate }))
+      }
       const alarm = yield* makeTimerAlarm
       const loops = [alarm.run]
       if (Object.keys(workflows).length > 0) {
@@ -239,15 +274,18 @@ export class Worker {
           retentionMs: connection.retentionMs,
           onTimers: alarm.nudge,
           shutdownGraceMs,
+          // Local activities run on this worker's activities, in its workflow steps.
+          local: { executor: activityExecutor, permits: Semaphore.makeUnsafe(maxConcurrentLocal) },
         }))
       }
-      if (Object.keys(activities).length > 0) {
+      if (Object.keys(activities).length > 0 && options.enableNonLocalActivities !== false) {
         loops.push(runActivityTasks({
           taskQueue: options.taskQueue,
           consumer: `${identity}/act`,
-          executor: makeActivityExecutor(activities, options.taskQueue, connection.namespace, connection.payloads, interceptors.activity),
+          executor: activityExecutor,
           maxConcurrent,
           heartbeatThrottleMs: 1000,
+          ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
         }))
       }
       return yield* Effect.all(loops, { concurrency: "unbounded", discard: true })

@@ -30,9 +30,10 @@
  * - timer ids are scoped to the key whose commits set them.
  */
 import { Context, Data, type Effect, type Option } from "effect"
+import type { QueueLimits, QueueLimitsChange } from "../core/limits.ts"
 import type { IndexEntry } from "../core/visibility.ts"
 
-export type { IndexEntry }
+export type { IndexEntry, QueueLimits, QueueLimitsChange }
 
 /**
  * An encoded value and the value itself, for a backend in the writer's own
@@ -298,6 +299,27 @@ export interface StreamDescription {
   readonly deadLetters: number
 }
 
+/** What `acquirePermits` asks for: up to `want` activity tasks for `holder`, each concurrency lease lasting `leaseMs`. */
+export interface PermitRequest {
+  /** Names the leases (a worker's consumer name); for operators reading the store. */
+  readonly holder: string
+  readonly want: number
+  /** A lease not renewed or released within this long (store clock) is taken back: the visibility timeout. */
+  readonly leaseMs: number
+}
+
+/** What `acquirePermits` granted. */
+export interface Permits {
+  /** How many tasks the caller may read now (0..want). */
+  readonly granted: number
+  /** One concurrency lease per granted task when the queue has a concurrency limit, else none. */
+  readonly leases: ReadonlyArray<string>
+  /** False when the queue has no limits at all (nothing was counted: `granted` is `want`). */
+  readonly limited: boolean
+  /** With nothing granted: how long until asking again is worth it (a token refills, a lease may free up, a pause is re-checked). */
+  readonly retryAfterMs: number
+}
+
 /** The store failed (I/O, connection lost, script error). Callers retry. */
 export class StoreError extends Data.TaggedError("StoreError")<{
   readonly operation: string
@@ -410,6 +432,34 @@ export interface StoreShape {
   readonly scanIndex: (partition: number, term: string, options: IndexScanOptions) => Effect.Effect<ReadonlyArray<IndexHit>, StoreError>
   /** How many keys each of `terms` lists in `partition`, in order. */
   readonly countIndex: (partition: number, terms: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<number>, StoreError>
+
+  /**
+   * Back-pressure of a task queue's activity tasks, across every process of
+   * the namespace (see `core/limits.ts`). The limits are a setting of the
+   * queue, changed at run time: `changeQueueLimits` applies a change
+   * atomically and resolves to the limits now in force; `queueLimits` reads
+   * them. Clearing the rate resets its bucket (full again when set anew).
+   */
+  readonly changeQueueLimits: (taskQueue: string, change: QueueLimitsChange) => Effect.Effect<QueueLimits, StoreError>
+  readonly queueLimits: (taskQueue: string) => Effect.Effect<QueueLimits, StoreError>
+  /**
+   * Take permits to start up to `want` tasks, atomically against every other
+   * caller: none while paused; at most the bucket's whole tokens (refilled
+   * by the store clock at `rate`/s up to `burst`, and taken); at most the
+   * concurrency minus the live leases (a lease past its expiry is dropped
+   * first, so a dead holder's permits come back after `leaseMs`), and one
+   * new lease per task granted. A queue with no limits grants `want` and
+   * counts nothing (`limited: false`).
+   */
+  readonly acquirePermits: (taskQueue: string, request: PermitRequest) => Effect.Effect<Permits, StoreError>
+  /**
+   * Give permits back: delete `leases` (unknown or expired ones are ignored)
+   * and return `unusedTokens` tokens to the bucket (permits taken for tasks
+   * that were not there to read), never above its burst.
+   */
+  readonly releasePermits: (taskQueue: string, leases: ReadonlyArray<string>, unusedTokens: number) => Effect.Effect<void, StoreError>
+  /** Extend `leases` still held to `leaseMs` from now (a running task's heartbeat); an expired lease is not revived. */
+  readonly renewPermits: (taskQueue: string, leases: ReadonlyArray<string>, leaseMs: number) => Effect.Effect<void, StoreError>
 
   /** The namespace settings whose names start with `prefix`, as `[name, value]` pairs (declared search attributes, ...). */
   readonly readSettings: (prefix: string) => Effect.Effect<ReadonlyArray<readonly [string, string]>, StoreError>

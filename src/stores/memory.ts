@@ -21,6 +21,7 @@ import { Clock, Context, Effect, Layer, Option } from "effect"
 import { attachEncodedValue, type Commit, compareIndexHits, type IndexHit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
 import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type StreamDescription, type TimerEntry } from "./Store.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
+import { makeMemoryLimits } from "./internal/memoryLimits.ts"
 
 /** Tuning for `makeMemoryStore`. */
 export interface MemoryStoreOptions {
@@ -401,6 +402,8 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           settings.set(name, value)
           return value
         }),
+
+      ...makeMemoryLimits(),
 
       append: (messages) =>
         Clock.clockWith((clock) =>

@@ -235,6 +235,27 @@ describe("hotmesh task-queue and dlq", { timeout: 120_000 }, () => {
     await client.workflow.getHandle(id).terminate()
   })
 
+  it("task-queue limit, pause and resume: set, show and clear a queue's limits; bad numbers are usage errors", async () => {
+    const queue = unique("limited")
+    expect(await json(["task-queue", "limit", queue])).toEqual({ taskQueue: queue, paused: false })
+    expect(await json(["task-queue", "limit", queue, "--rate", "50", "--concurrency", "10"])).toEqual({ taskQueue: queue, rate: 50, concurrency: 10, paused: false })
+    expect(await client.taskQueue(queue).getLimits()).toEqual({ rate: 50, concurrency: 10 })
+    expect(await json(["task-queue", "pause", queue])).toEqual({ taskQueue: queue, rate: 50, concurrency: 10, paused: true })
+    const table = await hotmesh(["task-queue", "limit", queue])
+    expect(table.stdout).toMatch(/Rate.*50\/s/)
+    expect(table.stdout).toMatch(/Concurrency.*10/)
+    expect(table.stdout).toMatch(/Paused.*yes/)
+    expect(await json(["task-queue", "limit", queue, "--clear", "--concurrency", "3"])).toEqual({ taskQueue: queue, concurrency: 3, paused: true })
+    expect(await json(["task-queue", "resume", queue])).toEqual({ taskQueue: queue, concurrency: 3, paused: false })
+    expect(await json(["task-queue", "limit", queue, "--clear"])).toEqual({ taskQueue: queue, paused: false })
+    for (const bad of [["--rate", "0"], ["--rate", "fast"], ["--concurrency", "2.5"]]) {
+      const run = await hotmesh(["task-queue", "limit", queue, ...bad])
+      expect({ code: run.code, lines: run.stderr.trim().split("\n").length }, run.stderr).toEqual({ code: 2, lines: 1 })
+      expect(run.stderr).toContain(bad[0]!.slice(2))
+    }
+    expect(await client.taskQueue(queue).getLimits()).toEqual({})
+  })
+
   it("dlq list, show, retry and purge (purge asks first)", async () => {
     const key = unique("hostile")
     await workerConnection.run(Store.use((store) => store.append([{ stream: { kind: "workflow", taskQueue }, key, body: "{\"type\":\"Signal\"" }])))
@@ -322,5 +343,30 @@ describe("hotmesh errors", { timeout: 120_000 }, () => {
       expect(run.stderr).toMatch(cause)
       expect(run.stderr).toContain("cannot connect to")
     }
+  })
+})
+
+describe("hotmesh dashboard (built)", { timeout: 120_000 }, () => {
+  it("the built bin serves the pages and Chart.js from the package (tsc copies no assets), until SIGTERM", async () => {
+    const child = spawn(process.execPath, ["dist/cli/main.js", "--redis", redis.url, "--namespace", namespace, "dashboard", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+    const url = await new Promise<string>((resolve, reject) => {
+      let stdout = ""
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString()
+        const match = /on (http:\/\/\S+\/)/.exec(stdout)
+        if (match !== null) resolve(match[1]!)
+      })
+      child.on("close", (code) => reject(new Error(`hotmesh dashboard exited (${code}) before serving`)))
+    })
+    for (const [path, type] of [["/", "text/html"], ["/assets/app.js", "text/javascript"], ["/vendor/chart.umd.min.js", "text/javascript"]] as const) {
+      const response = await fetch(new URL(path, url))
+      expect(response.status, path).toBe(200)
+      expect(response.headers.get("content-type"), path).toContain(type)
+    }
+    const listed = await (await fetch(new URL("/api/executions?pageSize=1", url))).json() as { executions: Array<{ taskQueue: string }> }
+    expect(listed.executions[0]?.taskQueue).toBe(taskQueue)
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
   })
 })

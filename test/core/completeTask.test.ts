@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import type { FailureInfo } from "../../src/core/failure.ts"
 import type { WorkflowCommand } from "../../src/core/journal.ts"
 import type { ActivityOptionsResolved, ClosedStatus, WorkflowMessage } from "../../src/core/messages.ts"
-import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, taskRetryDelay } from "../../src/core/reduce.ts"
+import { type Command, completeActivation, completeTask, failTask, recordOfStart, reduce, requestSignalWithStart, requestStart, type ReuseRejected, taskRetryDelay } from "../../src/core/reduce.ts"
 import type { ExecutionState } from "../../src/core/state.ts"
 import { attributeTerm, indexChanged, indexEntries } from "../../src/core/visibility.ts"
 import {
@@ -94,10 +94,65 @@ describe("completeTask: commands", () => {
     expectUnchanged(reduce(t.state, { type: "TimerFired", runId: "r1", timer: { kind: "sleep", seq: 2 } }, T1 + 1), t.state)
   })
 
-  it("RequestCancelActivity → activity dropped, its timeout and retry timers cancelled", () => {
+  it("RequestCancelActivity of a running attempt → kept, marked cancelRequested, its timers still armed", () => {
     const t = completeTask(running({ activities: { 1: activity(), 2: activity() } }), [{ type: "RequestCancelActivity", seq: 1 }], T1)
-    expect(t.state?.activities).toStrictEqual({ 2: activity() })
-    expect(t.commands).toStrictEqual([cancelTimer("timeout:1"), cancelTimer("retry:1")])
+    expect(t.state?.activities).toStrictEqual({ 1: activity({ cancelRequested: true }), 2: activity() })
+    expect(t.journal).toContainEqual({ type: "ActivityCancelRequested", at: T1, seq: 1 })
+    expect(t.commands).toStrictEqual([])
+  })
+
+  it("RequestCancelActivity during a retry backoff → dropped and its retry timer cancelled (TRY_CANCEL, ABANDON)", () => {
+    for (const cancellationType of [undefined, "ABANDON"] as const) {
+      const waiting = activity({ dispatched: false, attempt: 2, ...(cancellationType === undefined ? {} : { options: options({ startToCloseMs: 10_000, cancellationType }) }) })
+      const t = completeTask(running({ activities: { 1: waiting } }), [{ type: "RequestCancelActivity", seq: 1 }], T1)
+      expect(t.state?.activities).toStrictEqual({})
+      expect(t.commands).toStrictEqual([cancelTimer("retry:1")])
+    }
+  })
+
+  it("RequestCancelActivity during a retry backoff, WAIT_CANCELLATION_COMPLETED → its retry timer moved to now, which delivers the CancelledFailure", () => {
+    const waiting = activity({ dispatched: false, attempt: 2, options: options({ startToCloseMs: 10_000, cancellationType: "WAIT_CANCELLATION_COMPLETED" }) })
+    const t = completeTask(running({ activities: { 1: waiting } }), [{ type: "RequestCancelActivity", seq: 1 }], T1)
+    expect(t.state?.activities).toStrictEqual({ 1: { ...waiting, cancelRequested: true } })
+    expect(t.commands).toStrictEqual([setTimer("retry:1", T1, { kind: "activityRetry", seq: 1, attempt: 2 })])
+    const fired = reduce(t.state, { type: "TimerFired", runId: "r1", timer: { kind: "activityRetry", seq: 1, attempt: 2 } }, T1 + 1)
+    expect(fired.state?.activities).toStrictEqual({})
+    expect(fired.state?.pendingJobs).toStrictEqual([{
+      type: "ActivityFailed",
+      at: T1 + 1,
+      seq: 1,
+      failure: { kind: "activity", message: "Activity task cancelled", activityType: "charge", cause: { kind: "cancelled", message: "Activity cancelled" } },
+    }])
+    expect(fired.commands).toStrictEqual([])
+  })
+
+  it.each([
+    ["TRY_CANCEL", undefined, false],
+    ["ABANDON", "ABANDON", false],
+    ["WAIT_CANCELLATION_COMPLETED", "WAIT_CANCELLATION_COMPLETED", true],
+  ] as const)("after RequestCancelActivity (%s), the attempt's outcome ends the call — delivered to the code: %s", (_name, cancellationType, delivered) => {
+    const opts = options({ startToCloseMs: 10_000, ...(cancellationType === undefined ? {} : { cancellationType }) })
+    const cancelled = running({ activities: { 1: activity({ options: opts, cancelRequested: true }) } })
+    const completed = reduce(cancelled, { type: "ActivityCompleted", runId: "r1", seq: 1, attempt: 1, result: '"done"' }, T1)
+    expect(completed.state?.activities).toStrictEqual({})
+    expect(completed.commands).toStrictEqual([cancelTimer("timeout:1")])
+    expect(completed.state?.pendingJobs).toStrictEqual(delivered ? [{ type: "ActivityCompleted", at: T1, seq: 1, result: '"done"' }] : [])
+    // A retryable failure is not retried: the call was cancelled.
+    const failure: FailureInfo = { kind: "application", message: "boom" }
+    const failed = reduce(cancelled, { type: "ActivityFailed", runId: "r1", seq: 1, attempt: 1, failure }, T1)
+    expect(failed.state?.activities).toStrictEqual({})
+    expect(failed.journal).toStrictEqual([])
+    expect(failed.state?.pendingJobs).toStrictEqual(delivered ? [{ type: "ActivityFailed", at: T1, seq: 1, failure: { kind: "activity", message: "Activity task failed", activityType: "charge", cause: failure } }] : [])
+    // Its timeout too ends it, with no retry.
+    const timedOut = reduce(cancelled, { type: "TimerFired", runId: "r1", timer: { kind: "activityTimeout", seq: 1, attempt: 1 } }, T1)
+    expect(timedOut.state?.activities).toStrictEqual({})
+    expect(timedOut.state?.pendingJobs.length).toBe(delivered ? 1 : 0)
+  })
+
+  it("a second RequestCancelActivity changes nothing", () => {
+    const t = completeTask(running({ activities: { 1: activity({ cancelRequested: true }) } }), [{ type: "RequestCancelActivity", seq: 1 }], T1)
+    expect(t.state?.activities).toStrictEqual({ 1: activity({ cancelRequested: true }) })
+    expect(t.commands).toStrictEqual([])
   })
 
   it("StartChild → Start message to the child's key with the parent ref and a derived run id", () => {
@@ -324,10 +379,14 @@ describe("requestStart: a client asks for a new run", () => {
 describe("requestSignalWithStart: signal the open run, or start one with the signal behind its Start", () => {
   const run = { workflowId: "wf", runId: "r2", workflowType: "order", taskQueue: "q", args: [] }
   const signal = { signalId: "sig-1", name: "approve", args: ['"ada"'] }
+  const signalled = <A extends object>(outcome: A | ReuseRejected): A => {
+    if ("reuseRejected" in outcome) throw new Error("the reuse policy refused the start")
+    return outcome
+  }
 
   it("no open run: the new run's state, then Start and the signal (fenced to the new run) on its stream, in that order", () => {
     for (const previous of [undefined, closed()]) {
-      const { transition, signaledRunId } = requestSignalWithStart(previous, run, signal, T1, { version: 4, token: "t4" })
+      const { transition, signaledRunId } = signalled(requestSignalWithStart(previous, run, signal, T1, { version: 4, token: "t4" }))
       expect(signaledRunId).toBe("r2")
       expect(transition.state).toMatchObject({ runId: "r2", status: "RUNNING", started: false })
       expect(transition.commands).toEqual([
@@ -339,7 +398,7 @@ describe("requestSignalWithStart: signal the open run, or start one with the sig
 
   it("an open run: the signal only, for that run, and the state untouched (no version bump)", () => {
     const open = running()
-    const { transition, signaledRunId } = requestSignalWithStart(open, run, signal, T1, { version: 9, token: "t9" })
+    const { transition, signaledRunId } = signalled(requestSignalWithStart(open, run, signal, T1, { version: 9, token: "t9" }))
     expect(signaledRunId).toBe(open.runId)
     expect(transition.state).toBe(open)
     expect(transition.journal).toEqual([])

@@ -4,9 +4,9 @@
  * runs of the same workflow id, each at its schedule time, then terminate
  * ends the chain.
  */
-import { Client, Connection, TerminatedFailure, Worker, WorkflowFailedError } from "hotmesh"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { TerminatedFailure, WorkflowFailedError } from "hotmesh"
+import { afterAll, describe, expect, it } from "vitest"
+import { BACKENDS, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "../temporal-compat/activities/cron.ts"
 import type { RunReport } from "../temporal-compat/activities/cron.ts"
@@ -14,28 +14,11 @@ import * as workflows from "../temporal-compat/workflows/cron.ts"
 
 const redis = await useRedis()
 
-for (const backend of ["memory", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`cron workflows (${backend})`, () => {
-    const namespace = unique("cron")
-    let workerConnection: Connection
-    let client: Client
-    let worker: Worker
-    let running: Promise<void>
-
-    beforeAll(async () => {
-      const connect = () => Connection.connect(backend === "memory" ? { namespace } : { redis: redis.url, namespace })
-      workerConnection = await connect()
-      client = new Client({ connection: backend === "memory" ? workerConnection : await connect() })
-      worker = await Worker.create({ connection: workerConnection, taskQueue: "cron", workflows, activities })
-      running = worker.run()
-    })
-
-    afterAll(async () => {
+    const mesh = useMesh({ backend, redis, prefix: "cron", workers: { taskQueue: "cron", workflows, activities } })
+    afterAll(() => {
       activities.listener.onRun = () => undefined
-      await worker.shutdown()
-      await running
-      if (backend === "redis") await client.connection.close()
-      await workerConnection.close()
     })
 
     it("runs twice on its schedule as two runs of one workflow id; terminate ends the chain", async () => {
@@ -46,7 +29,7 @@ for (const backend of ["memory", "redis"] as const) {
         reports.push(report)
         if (reports.length === 2) secondRun()
       }
-      const handle = await client.workflow.start(workflows.cronJob, { taskQueue: "cron", workflowId: unique("cron"), cronSchedule: "* * * * * *" })
+      const handle = await mesh.client.workflow.start(workflows.cronJob, { taskQueue: "cron", workflowId: unique("cron"), cronSchedule: "* * * * * *" })
       await twoRuns
       await handle.terminate("enough")
       const error = await rejectionOf(handle.result())

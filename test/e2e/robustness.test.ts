@@ -9,6 +9,7 @@ import { Context } from "hotmesh/activity"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import {
   CancellationScope,
+  ChildWorkflowCancellationType,
   condition,
   continueAsNew,
   defineSignal,
@@ -64,7 +65,8 @@ async function parentOfRestless(): Promise<string> {
 async function parentOfStubborn(): Promise<string> {
   await CancellationScope.cancellable(async () => {
     const scope = CancellationScope.current()
-    const child = executeChild(stubborn, { workflowId: "stubborn-kid" })
+    // TRY_CANCEL: the call rejects at once (Temporal's default, WAIT_CANCELLATION_COMPLETED, would wait for the stubborn child).
+    const child = executeChild(stubborn, { workflowId: "stubborn-kid", cancellationType: ChildWorkflowCancellationType.TRY_CANCEL })
     await sleep("1 minute")
     scope.cancel()
     await child.catch(() => undefined)

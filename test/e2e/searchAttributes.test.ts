@@ -7,7 +7,7 @@
  * embedded store and on a real Redis (separate worker and client
  * connections).
  */
-import { Client, Connection, defineSearchAttributeKey, DeterminismViolationError, SearchAttributeType, Worker, type WorkflowExecutionInfo } from "hotmesh"
+import { defineSearchAttributeKey, DeterminismViolationError, SearchAttributeType, Worker, type WorkflowExecutionInfo } from "hotmesh"
 import { assertDeterministic } from "hotmesh/testing"
 import {
   condition,
@@ -22,8 +22,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from "hotmesh/workflow"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { entriesOf, eventually, historyOf, unique } from "../fixtures/e2e-support.ts"
+import { beforeAll, describe, expect, it } from "vitest"
+import { BACKENDS, entriesOf, eventually, historyOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const Stage = defineSearchAttributeKey("Stage", SearchAttributeType.KEYWORD)
@@ -98,36 +98,18 @@ const collect = async (items: AsyncIterable<WorkflowExecutionInfo>): Promise<Arr
   return all
 }
 
-for (const backend of ["memory", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`search attributes from workflow code (${backend})`, () => {
-    const namespace = unique("ups")
-    let workerConnection: Connection
-    let client: Client
-    let worker: Worker
-    let running: Promise<void>
+    // No live-run cache: every activation replays the journal, so replay must rebuild workflowInfo() exactly.
+    const mesh = useMesh({ backend, redis, prefix: "ups", workers: { taskQueue: "ups", workflows: { pipeline, kid, parent, rollover, mistyped }, maxCachedWorkflows: 0 } })
+    beforeAll(() => mesh.client.searchAttributes.define([Stage, Attempts, DueAt]))
 
-    beforeAll(async () => {
-      const connect = () => Connection.connect(backend === "memory" ? { namespace } : { redis: redis.url, namespace })
-      workerConnection = await connect()
-      client = new Client({ connection: backend === "memory" ? workerConnection : await connect() })
-      // No live-run cache: every activation replays the journal, so replay must rebuild workflowInfo() exactly.
-      worker = await Worker.create({ connection: workerConnection, taskQueue: "ups", workflows: { pipeline, kid, parent, rollover, mistyped }, maxCachedWorkflows: 0 })
-      running = worker.run()
-      await client.searchAttributes.define([Stage, Attempts, DueAt])
-    })
-    afterAll(async () => {
-      await worker.shutdown()
-      await running
-      if (client.connection !== workerConnection) await client.connection.close()
-      await workerConnection.close()
-    })
-
-    const list = async (query: string) => collect(client.workflow.list({ query }))
+    const list = async (query: string) => collect(mesh.client.workflow.list({ query }))
     const idsOf = async (query: string) => (await list(query)).map((info) => info.workflowId)
 
     it("an upsert is listed by its new value, no longer by the old one; null removes it; the memo follows", async () => {
       const workflowId = unique("pipe")
-      const handle = await client.workflow.start(pipeline, { taskQueue: "ups", workflowId, memo: { owner: "ops" } })
+      const handle = await mesh.client.workflow.start(pipeline, { taskQueue: "ups", workflowId, memo: { owner: "ops" } })
       // A query is answered after the workflow task before it committed.
       expect(await handle.query(seen)).toEqual({ stage: "new", attempts: 0, memo: { owner: "ops" } })
       expect(await idsOf(`WorkflowId = '${workflowId}' AND Stage = 'new'`)).toEqual([workflowId])
@@ -174,7 +156,7 @@ for (const backend of ["memory", "redis"] as const) {
 
     it("a child started with typedSearchAttributes and memo is listed by them (not the parent's)", async () => {
       const workflowId = unique("parent")
-      expect(await client.workflow.execute(parent, { taskQueue: "ups", workflowId })).toEqual({
+      expect(await mesh.client.workflow.execute(parent, { taskQueue: "ups", workflowId })).toEqual({
         stage: "child",
         due: "2027-01-01T00:00:00.000Z",
         memo: { from: "parent" },
@@ -188,7 +170,7 @@ for (const backend of ["memory", "redis"] as const) {
 
     it("continue-as-new keeps the upserted attributes and memo; makeContinueAsNewFunc replaces them", async () => {
       const workflowId = unique("roll")
-      const handle = await client.workflow.start(rollover, { taskQueue: "ups", workflowId, args: [0] })
+      const handle = await mesh.client.workflow.start(rollover, { taskQueue: "ups", workflowId, args: [0] })
       expect(await handle.result()).toEqual({ stage: "replaced", memo: { round: 1 } })
       const [info] = await list(`WorkflowId = '${workflowId}'`)
       expect(info?.runId).not.toBe(handle.firstExecutionRunId)
@@ -198,7 +180,7 @@ for (const backend of ["memory", "redis"] as const) {
     })
 
     it("a value of the wrong type fails the workflow task with InvalidArgumentError, naming the attribute", async () => {
-      const handle = await client.workflow.start(mistyped, { taskQueue: "ups", workflowId: unique("mistyped") })
+      const handle = await mesh.client.workflow.start(mistyped, { taskQueue: "ups", workflowId: unique("mistyped") })
       const failure = await eventually(async () => (await handle.describe()).taskFailure, "the task failure")
       expect(failure.type).toBe("InvalidArgumentError")
       expect(failure.message).toMatch(/search attribute Attempts is INT: expected a safe integer; got "three"/)

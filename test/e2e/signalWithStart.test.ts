@@ -3,10 +3,10 @@
  * starts one with the signal behind its Start — on the embedded store and on
  * a real Redis (separate worker and client connections).
  */
-import { Client, Connection, InvalidArgumentError, Worker } from "hotmesh"
+import { InvalidArgumentError } from "hotmesh"
 import { condition, defineSignal, setHandler } from "hotmesh/workflow"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { describe, expect, it } from "vitest"
+import { BACKENDS, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const add = defineSignal<[string]>("add")
@@ -21,31 +21,14 @@ async function collector(want: number): Promise<Array<string>> {
 
 const redis = await useRedis()
 
-for (const backend of ["memory", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`signalWithStart (${backend})`, () => {
-    const namespace = unique("sws")
-    let workerConnection: Connection
-    let client: Client
-    let worker: Worker
-    let running: Promise<void>
-    beforeAll(async () => {
-      const connect = () => Connection.connect(backend === "memory" ? { namespace } : { redis: redis.url, namespace })
-      workerConnection = await connect()
-      client = new Client({ connection: backend === "memory" ? workerConnection : await connect() })
-      worker = await Worker.create({ connection: workerConnection, taskQueue: "sws", workflows: { collector } })
-      running = worker.run()
-    })
-    afterAll(async () => {
-      await worker.shutdown()
-      await running
-      if (client.connection !== workerConnection) await client.connection.close()
-      await workerConnection.close()
-    })
+    const mesh = useMesh({ backend, redis, prefix: "sws", workers: { taskQueue: "sws", workflows: { collector } } })
 
     it("starts the workflow with the signal when none runs, and signals the open run when one does", async () => {
       const workflowId = unique("collector")
-      const first = await client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [2], signal: add, signalArgs: ["a"] })
-      const second = await client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [2], signal: "add", signalArgs: ["b"] })
+      const first = await mesh.client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [2], signal: add, signalArgs: ["a"] })
+      const second = await mesh.client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [2], signal: "add", signalArgs: ["b"] })
       expect(second.signaledRunId).toBe(first.signaledRunId)
       expect(first.firstExecutionRunId).toBe(first.signaledRunId)
       expect(await first.result()).toEqual(["a", "b"])
@@ -54,18 +37,18 @@ for (const backend of ["memory", "redis"] as const) {
 
     it("starts a new run once the previous one has closed", async () => {
       const workflowId = unique("collector")
-      const first = await client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [1], signal: add, signalArgs: ["x"] })
+      const first = await mesh.client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [1], signal: add, signalArgs: ["x"] })
       expect(await first.result()).toEqual(["x"])
-      const again = await client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [1], signal: add, signalArgs: ["y"] })
+      const again = await mesh.client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId, args: [1], signal: add, signalArgs: ["y"] })
       expect(again.signaledRunId).not.toBe(first.signaledRunId)
       expect(await again.result()).toEqual(["y"])
     })
 
     it("refuses a missing signal and unknown options", async () => {
-      const error = await rejectionOf(client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId: unique("c") } as never))
+      const error = await rejectionOf(mesh.client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId: unique("c") } as never))
       expect(error).toBeInstanceOf(InvalidArgumentError)
       expect(error.message).toContain("signal is required")
-      const unknown = await rejectionOf(client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId: unique("c"), signal: add, signalArgz: [] } as never))
+      const unknown = await rejectionOf(mesh.client.workflow.signalWithStart(collector, { taskQueue: "sws", workflowId: unique("c"), signal: add, signalArgz: [] } as never))
       expect(unknown.message).toContain('unknown option "signalArgz"')
     })
   })

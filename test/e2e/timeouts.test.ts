@@ -4,10 +4,10 @@
  * timeouts: the durable timer fires by the store's clock and closes the run
  * as TIMED_OUT in the same commit that tells its parent.
  */
-import { ChildWorkflowFailure, Client, Connection, TimeoutFailure, Worker, WorkflowFailedError } from "hotmesh"
+import { ChildWorkflowFailure, TimeoutFailure, WorkflowFailedError } from "hotmesh"
 import { continueAsNew, executeChild, proxyActivities, sleep } from "hotmesh/workflow"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { deferred, rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { afterAll, describe, expect, it } from "vitest"
+import { BACKENDS, deferred, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 /** The activities of one backend's worker: `blocked` runs until the test releases it. */
@@ -44,34 +44,15 @@ async function parentOfSlowChild(childId: string): Promise<string> {
 
 const redis = await useRedis()
 
-for (const backend of ["memory", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`workflow timeouts (${backend})`, () => {
-    const namespace = unique("tmo")
     const taskQueue = "timeouts"
-    let workerConnection: Connection
-    let client: Client
-    let worker: Worker
-    let running: Promise<void>
     const { gate, started, activities } = blockingActivities()
-
-    beforeAll(async () => {
-      const connect = () => Connection.connect(backend === "memory" ? { namespace } : { redis: redis.url, namespace })
-      workerConnection = await connect()
-      client = new Client({ connection: backend === "memory" ? workerConnection : await connect() })
-      worker = await Worker.create({ connection: workerConnection, taskQueue, workflows: { waitsOnActivity, loops, sleepsLong, parentOfSlowChild }, activities })
-      running = worker.run()
-    })
-
-    afterAll(async () => {
-      gate.resolve("released")
-      await worker.shutdown()
-      await running
-      if (backend === "redis") await client.connection.close()
-      await workerConnection.close()
-    })
+    const mesh = useMesh({ backend, redis, prefix: "tmo", workers: { taskQueue, workflows: { waitsOnActivity, loops, sleepsLong, parentOfSlowChild }, activities } })
+    afterAll(() => gate.resolve("released"))
 
     it("a run timeout closes the run as TIMED_OUT while its activity runs", async () => {
-      const handle = await client.workflow.start(waitsOnActivity, { taskQueue, workflowId: unique("run"), workflowRunTimeout: 300 })
+      const handle = await mesh.client.workflow.start(waitsOnActivity, { taskQueue, workflowId: unique("run"), workflowRunTimeout: 300 })
       await started.promise
       const error = await rejectionOf(handle.result())
       expect(error).toBeInstanceOf(WorkflowFailedError)
@@ -80,7 +61,7 @@ for (const backend of ["memory", "redis"] as const) {
     })
 
     it("the execution timeout holds across continue-as-new", async () => {
-      const handle = await client.workflow.start(loops, { taskQueue, workflowId: unique("exec"), workflowExecutionTimeout: 400 })
+      const handle = await mesh.client.workflow.start(loops, { taskQueue, workflowId: unique("exec"), workflowExecutionTimeout: 400 })
       const error = await rejectionOf(handle.result())
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(TimeoutFailure)
       const description = await handle.describe()
@@ -90,11 +71,11 @@ for (const backend of ["memory", "redis"] as const) {
 
     it("a child's timeout reaches the parent as ChildWorkflowFailure caused by TimeoutFailure", async () => {
       const childId = unique("child")
-      const handle = await client.workflow.start(parentOfSlowChild, { taskQueue, workflowId: unique("parent"), args: [childId] })
+      const handle = await mesh.client.workflow.start(parentOfSlowChild, { taskQueue, workflowId: unique("parent"), args: [childId] })
       const error = await rejectionOf(handle.result())
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(ChildWorkflowFailure)
       expect((error as WorkflowFailedError).cause?.cause).toBeInstanceOf(TimeoutFailure)
-      expect((await client.workflow.getHandle(childId).describe()).status).toBe("TIMED_OUT")
+      expect((await mesh.client.workflow.getHandle(childId).describe()).status).toBe("TIMED_OUT")
     })
   })
 }

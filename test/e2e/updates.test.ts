@@ -7,8 +7,6 @@
  * update-with-start.
  */
 import {
-  Client,
-  Connection,
   InvalidArgumentError,
   WithStartWorkflowOperation,
   Worker,
@@ -17,8 +15,8 @@ import {
   WorkflowIdReusePolicy,
   WorkflowUpdateStage,
 } from "hotmesh"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { historyOf, rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { describe, expect, it } from "vitest"
+import { BACKENDS, historyOf, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import * as fixtures from "../fixtures/update-workflows.ts"
 import { useRedis } from "../support/redisServer.ts"
 
@@ -27,28 +25,11 @@ const workflows = { cart, noHandlers }
 const redis = await useRedis()
 const updateEntries = (events: ReadonlyArray<{ readonly type: string }>) => events.filter((entry) => entry.type.startsWith("Update"))
 
-for (const backend of ["memory", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`updates (${backend})`, () => {
-    const namespace = unique("updates")
     const taskQueue = "updates"
-    const connect = () => Connection.connect(backend === "memory" ? { namespace } : { redis: redis.url, namespace })
-    let workerConnection: Connection
-    let client: Client
-    let worker: Worker
-    let running: Promise<void>
-    beforeAll(async () => {
-      workerConnection = await connect()
-      client = new Client({ connection: backend === "memory" ? workerConnection : await connect() })
-      worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities })
-      running = worker.run()
-    })
-    afterAll(async () => {
-      await worker.shutdown()
-      await running
-      if (client.connection !== workerConnection) await client.connection.close()
-      await workerConnection.close()
-    })
-    const startCart = () => client.workflow.start(cart, { taskQueue, workflowId: unique("cart") })
+    const mesh = useMesh({ backend, redis, prefix: "updates", workers: { taskQueue, workflows, activities } })
+    const startCart = () => mesh.client.workflow.start(cart, { taskQueue, workflowId: unique("cart") })
 
     it("returns the handler's result, computed after an activity, and journals the update", async () => {
       const handle = await startCart()
@@ -105,7 +86,7 @@ for (const backend of ["memory", "redis"] as const) {
       expect(started.workflowId).toBe(handle.workflowId)
       expect(started.workflowRunId).toBe(handle.firstExecutionRunId)
       expect(await started.result()).toBe(1)
-      expect(await client.workflow.getHandle(handle.workflowId).getUpdateHandle<number>("u-1").result()).toBe(1)
+      expect(await mesh.client.workflow.getHandle(handle.workflowId).getUpdateHandle<number>("u-1").result()).toBe(1)
     })
 
     it("fails the update (not the workflow) when the handler throws an ApplicationFailure", async () => {
@@ -124,7 +105,7 @@ for (const backend of ["memory", "redis"] as const) {
     })
 
     it("rejects an update the workflow has no handler for", async () => {
-      const handle = await client.workflow.start(noHandlers, { taskQueue, workflowId: unique("bare") })
+      const handle = await mesh.client.workflow.start(noHandlers, { taskQueue, workflowId: unique("bare") })
       const error = await rejectionOf(handle.executeUpdate("nobody", { args: [1] }))
       expect(error.name).toBe("WorkflowUpdateFailedError")
       expect(error.cause.message).toMatch(/No registered handler for update: nobody/)
@@ -144,11 +125,8 @@ for (const backend of ["memory", "redis"] as const) {
       const handle = await startCart()
       const started = await handle.startUpdate(addSlowly, { args: ["lamp"], waitForStage: WorkflowUpdateStage.ACCEPTED })
       // Nobody serves the slow queue yet: the handler waits on its activity. Replace the workflow worker.
-      await worker.shutdown()
-      await running
-      worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities })
-      running = worker.run()
-      const slow = await Worker.create({ connection: workerConnection, taskQueue: SLOW_QUEUE, activities })
+      await mesh.restartWorkers()
+      const slow = await Worker.create({ connection: mesh.connection, taskQueue: SLOW_QUEUE, activities })
       expect(await slow.runUntil(started.result())).toBe(1)
       await handle.signal(finish)
       expect(await handle.result()).toEqual(["LAMP"])
@@ -156,11 +134,11 @@ for (const backend of ["memory", "redis"] as const) {
 
     it("start with USE_EXISTING gives the open run's handle; TERMINATE_EXISTING terminates it and starts another", async () => {
       const workflowId = unique("policy")
-      const first = await client.workflow.start(cart, { taskQueue, workflowId })
-      const again = await client.workflow.start(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
+      const first = await mesh.client.workflow.start(cart, { taskQueue, workflowId })
+      const again = await mesh.client.workflow.start(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
       expect(again.firstExecutionRunId).toBe(first.firstExecutionRunId)
-      expect(await rejectionOf(client.workflow.start(cart, { taskQueue, workflowId }))).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
-      const replaced = await client.workflow.start(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING })
+      expect(await rejectionOf(mesh.client.workflow.start(cart, { taskQueue, workflowId }))).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
+      const replaced = await mesh.client.workflow.start(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING })
       expect(replaced.firstExecutionRunId).not.toBe(first.firstExecutionRunId)
       expect(await replaced.describe()).toMatchObject({ runId: replaced.firstExecutionRunId, status: "RUNNING" })
       expect(await replaced.executeUpdate(addItem, { args: ["new"] })).toBe(1)
@@ -168,16 +146,16 @@ for (const backend of ["memory", "redis"] as const) {
 
     it("reuse policies decide whether a closed workflow id may start again", async () => {
       const workflowId = unique("reuse")
-      const first = await client.workflow.start(noHandlers, { taskQueue, workflowId })
+      const first = await mesh.client.workflow.start(noHandlers, { taskQueue, workflowId })
       await first.signal(finish)
       await first.result()
       for (const workflowIdReusePolicy of [WorkflowIdReusePolicy.REJECT_DUPLICATE, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY]) {
-        const refused = await rejectionOf(client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy }))
+        const refused = await rejectionOf(mesh.client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy }))
         expect(refused).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
       }
-      const second = await client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE })
+      const second = await mesh.client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE })
       await second.terminate("to fail it")
-      const third = await client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY })
+      const third = await mesh.client.workflow.start(noHandlers, { taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY })
       expect(third.firstExecutionRunId).not.toBe(second.firstExecutionRunId)
     })
 
@@ -185,10 +163,10 @@ for (const backend of ["memory", "redis"] as const) {
       const workflowId = unique("uws")
       const operation = () => new WithStartWorkflowOperation(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
       const first = operation()
-      expect(await client.workflow.executeUpdateWithStart(addItem, { args: ["book"], startWorkflowOperation: first })).toBe(1)
+      expect(await mesh.client.workflow.executeUpdateWithStart(addItem, { args: ["book"], startWorkflowOperation: first })).toBe(1)
       const handle = await first.workflowHandle()
       const second = operation()
-      const update = await client.workflow.startUpdateWithStart(addItem, { args: ["pen"], waitForStage: WorkflowUpdateStage.ACCEPTED, startWorkflowOperation: second })
+      const update = await mesh.client.workflow.startUpdateWithStart(addItem, { args: ["pen"], waitForStage: WorkflowUpdateStage.ACCEPTED, startWorkflowOperation: second })
       expect(await update.result()).toBe(2)
       expect((await second.workflowHandle()).firstExecutionRunId).toBe(handle.firstExecutionRunId)
       await handle.signal(finish)
@@ -198,7 +176,7 @@ for (const backend of ["memory", "redis"] as const) {
     it("update-with-start with FAIL on an open workflow is refused and delivers nothing", async () => {
       const handle = await startCart()
       const startWorkflowOperation = new WithStartWorkflowOperation(cart, { taskQueue, workflowId: handle.workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL })
-      const error = await rejectionOf(client.workflow.executeUpdateWithStart(addItem, { args: ["book"], startWorkflowOperation }))
+      const error = await rejectionOf(mesh.client.workflow.executeUpdateWithStart(addItem, { args: ["book"], startWorkflowOperation }))
       expect(error).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
       expect(await rejectionOf(startWorkflowOperation.workflowHandle())).toBe(error)
       await handle.signal(finish)
@@ -208,10 +186,10 @@ for (const backend of ["memory", "redis"] as const) {
     it("update-with-start needs a conflict policy, and an operation is used once", async () => {
       const workflowId = unique("uws-once")
       const bare = new WithStartWorkflowOperation(cart, { taskQueue, workflowId } as never)
-      expect(await rejectionOf(client.workflow.executeUpdateWithStart(addItem, { args: ["x"], startWorkflowOperation: bare }))).toBeInstanceOf(InvalidArgumentError)
+      expect(await rejectionOf(mesh.client.workflow.executeUpdateWithStart(addItem, { args: ["x"], startWorkflowOperation: bare }))).toBeInstanceOf(InvalidArgumentError)
       const startWorkflowOperation = WithStartWorkflowOperation.create(cart, { taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
-      expect(await client.workflow.executeUpdateWithStart(addItem, { args: ["x"], startWorkflowOperation })).toBe(1)
-      const reused = await rejectionOf(client.workflow.executeUpdateWithStart(addItem, { args: ["y"], startWorkflowOperation }))
+      expect(await mesh.client.workflow.executeUpdateWithStart(addItem, { args: ["x"], startWorkflowOperation })).toBe(1)
+      const reused = await rejectionOf(mesh.client.workflow.executeUpdateWithStart(addItem, { args: ["y"], startWorkflowOperation }))
       expect(reused).toBeInstanceOf(InvalidArgumentError)
       expect(reused.message).toMatch(/already been executed/)
     })

@@ -4,10 +4,10 @@
  * a real Redis (separate worker and client connections, 8 partitions, so a
  * list is a scatter-gather).
  */
-import { Client, Connection, defineSearchAttributeKey, InvalidArgumentError, SearchAttributeType, Worker, type WorkflowExecutionInfo } from "hotmesh"
+import { defineSearchAttributeKey, InvalidArgumentError, SearchAttributeType, type WorkflowExecutionInfo } from "hotmesh"
 import { ApplicationFailure, condition, defineSignal, setHandler } from "hotmesh/workflow"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { beforeAll, describe, expect, it } from "vitest"
+import { BACKENDS, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const release = defineSignal("release")
@@ -38,21 +38,13 @@ const collect = async (items: AsyncIterable<WorkflowExecutionInfo>): Promise<Arr
   return all
 }
 
-for (const backend of ["memory", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`visibility (${backend})`, () => {
-    const namespace = unique("vis")
-    let workerConnection: Connection
-    let client: Client
-    let worker: Worker
-    let running: Promise<void>
     const ids = { ada1: unique("ada-1"), ada2: unique("ada-2"), bob: unique("bob"), quick1: unique("q1"), quick2: unique("q2") }
 
+    const mesh = useMesh({ backend, redis, prefix: "vis", workers: { taskQueue: "vis", workflows: { order, quick } } })
     beforeAll(async () => {
-      const connect = () => Connection.connect(backend === "memory" ? { namespace } : { redis: redis.url, namespace })
-      workerConnection = await connect()
-      client = new Client({ connection: backend === "memory" ? workerConnection : await connect() })
-      worker = await Worker.create({ connection: workerConnection, taskQueue: "vis", workflows: { order, quick } })
-      running = worker.run()
+      const client = mesh.client
       await client.searchAttributes.define([Customer, Amount, Tags, DueAt])
       const start = (workflowId: string, customer: string, amount: number, tags: Array<string>, fail = false) =>
         client.workflow.start(order, {
@@ -77,15 +69,9 @@ for (const backend of ["memory", "redis"] as const) {
       await failing.signal(release)
       await rejectionOf(failing.result())
     })
-    afterAll(async () => {
-      await worker.shutdown()
-      await running
-      if (client.connection !== workerConnection) await client.connection.close()
-      await workerConnection.close()
-    })
 
     const idsOf = async (query?: string, pageSize?: number) =>
-      (await collect(client.workflow.list({ ...(query === undefined ? {} : { query }), ...(pageSize === undefined ? {} : { pageSize }) }))).map((info) => info.workflowId)
+      (await collect(mesh.client.workflow.list({ ...(query === undefined ? {} : { query }), ...(pageSize === undefined ? {} : { pageSize }) }))).map((info) => info.workflowId)
 
     it("lists what a filter selects, newest first, with status, attributes and memo", async () => {
       expect(await idsOf("WorkflowType = 'order' AND ExecutionStatus = 'Running'")).toEqual([ids.bob, ids.ada1])
@@ -96,7 +82,7 @@ for (const backend of ["memory", "redis"] as const) {
       expect(await idsOf("WorkflowType = 'quick' ORDER BY StartTime ASC")).toEqual([ids.quick1, ids.quick2])
       expect(await idsOf(`WorkflowId STARTS_WITH '${ids.bob.slice(0, 5)}'`)).toContain(ids.bob)
       expect(await idsOf("CloseTime IS NULL")).toEqual([ids.bob, ids.ada1])
-      const [info] = await collect(client.workflow.list({ query: `WorkflowId = '${ids.ada2}'` }))
+      const [info] = await collect(mesh.client.workflow.list({ query: `WorkflowId = '${ids.ada2}'` }))
       expect(info).toMatchObject({ type: "order", workflowId: ids.ada2, taskQueue: "vis", status: { name: "FAILED" }, memo: { note: "order of ada" } })
       expect(info?.closeTime).toBeInstanceOf(Date)
       expect(info?.typedSearchAttributes.get(Amount)).toBe(99.5)
@@ -113,16 +99,16 @@ for (const backend of ["memory", "redis"] as const) {
     })
 
     it("counts, grouped by status", async () => {
-      expect(await client.workflow.count()).toEqual({ count: 5, groups: [] })
-      const grouped = await client.workflow.count("GROUP BY ExecutionStatus")
+      expect(await mesh.client.workflow.count()).toEqual({ count: 5, groups: [] })
+      const grouped = await mesh.client.workflow.count("GROUP BY ExecutionStatus")
       expect(grouped.count).toBe(5)
       expect(new Map(grouped.groups.map((g) => [g.groupValues[0], g.count]))).toEqual(new Map([["Running", 2], ["Completed", 2], ["Failed", 1]]))
-      expect((await client.workflow.count("WorkflowType = 'order'")).count).toBe(3)
-      expect((await client.workflow.count("CustomerId = 'ada' GROUP BY ExecutionStatus")).groups).toHaveLength(2)
+      expect((await mesh.client.workflow.count("WorkflowType = 'order'")).count).toBe(3)
+      expect((await mesh.client.workflow.count("CustomerId = 'ada' GROUP BY ExecutionStatus")).groups).toHaveLength(2)
     })
 
     it("follows a status change: a released order leaves Running", async () => {
-      const handle = client.workflow.getHandle(ids.ada1)
+      const handle = mesh.client.workflow.getHandle(ids.ada1)
       await handle.signal(release)
       expect(await handle.result()).toBe("shipped")
       expect(await idsOf("ExecutionStatus = 'Running'")).toEqual([ids.bob])
@@ -130,16 +116,16 @@ for (const backend of ["memory", "redis"] as const) {
     })
 
     it("rejects malformed queries, undeclared attributes, wrong value types and redeclared keys", async () => {
-      const bad = async (query: string) => rejectionOf(collect(client.workflow.list({ query })))
+      const bad = async (query: string) => rejectionOf(collect(mesh.client.workflow.list({ query })))
       expect(await bad("WorkflowType = ")).toBeInstanceOf(InvalidArgumentError)
       expect(((await bad("Region = 'eu'")) as Error).message).toMatch(/unknown field Region/)
       expect(((await bad("Amount = 'lots'")) as Error).message).toMatch(/Amount is DOUBLE/)
-      expect(((await rejectionOf(client.workflow.count("GROUP BY WorkflowType"))) as Error).message).toMatch(/GROUP BY supports ExecutionStatus only/)
-      expect(((await rejectionOf(client.searchAttributes.define([defineSearchAttributeKey("Amount", SearchAttributeType.INT)]))) as Error).message)
+      expect(((await rejectionOf(mesh.client.workflow.count("GROUP BY WorkflowType"))) as Error).message).toMatch(/GROUP BY supports ExecutionStatus only/)
+      expect(((await rejectionOf(mesh.client.searchAttributes.define([defineSearchAttributeKey("Amount", SearchAttributeType.INT)]))) as Error).message)
         .toMatch(/already declared as DOUBLE/)
-      const start = client.workflow.start(quick, { taskQueue: "vis", workflowId: unique("bad"), typedSearchAttributes: [{ key: Amount, value: "ten" as unknown as number }] })
+      const start = mesh.client.workflow.start(quick, { taskQueue: "vis", workflowId: unique("bad"), typedSearchAttributes: [{ key: Amount, value: "ten" as unknown as number }] })
       expect(((await rejectionOf(start)) as Error).message).toMatch(/search attribute Amount is DOUBLE: expected a finite number/)
-      expect((await client.searchAttributes.list()).map((key) => key.name)).toEqual(["Amount", "CustomerId", "DueAt", "Tags"])
+      expect((await mesh.client.searchAttributes.list()).map((key) => key.name)).toEqual(["Amount", "CustomerId", "DueAt", "Tags"])
     })
   })
 }

@@ -31,8 +31,8 @@ const thrown = (f: () => unknown): unknown => {
 async function child(): Promise<string> {
   return "child"
 }
-async function cronParent(): Promise<string> {
-  return executeChild(child, loose({ workflowId: "cron-child", cronSchedule: "* * * * *" }))
+async function otherNamespaceParent(): Promise<string> {
+  return executeChild(child, loose({ workflowId: "other-child", namespace: "elsewhere" }))
 }
 
 describe("options HotMesh does not honour are rejected, naming them", () => {
@@ -50,9 +50,8 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
       invalid(thrown(() => new Client(loose({ connection: env.connection, dataConverter: {} }))), '"dataConverter"', "payloads are JSON")
       const start = (extra: Record<string, unknown>) =>
         env.client.workflow.start(child, loose({ taskQueue: "q", workflowId: unique("wf"), ...extra }))
-      invalid(await rejectionOf(start({ startDelay: "1 minute" })), '"startDelay" is a Temporal option HotMesh does not support yet')
-      invalid(await rejectionOf(start({ cronSchedule: "0 * * * *", workflowRunTimeout: "1 minute" })), "cronSchedule together with workflowExecutionTimeout or workflowRunTimeout")
-      invalid(await rejectionOf(start({ workflowTaskTimeout: "1 day", staticSummary: "s" })), '"workflowTaskTimeout"', '"staticSummary"')
+      invalid(await rejectionOf(start({ requestEagerStart: true })), '"requestEagerStart" is a Temporal option HotMesh does not support yet')
+      invalid(await rejectionOf(start({ workflowTaskTimeout: "1 day", priority: { priorityKey: 1 } })), '"workflowTaskTimeout"', '"priority"')
       invalid(await rejectionOf(start({ searchAttributes: { CustomerId: ["ada"] } })), '"searchAttributes"', "use typedSearchAttributes")
       invalid(await rejectionOf(start({ workfowId: "typo" })), 'unknown option "workfowId"')
       invalid(
@@ -78,12 +77,12 @@ describe("options HotMesh does not honour are rejected, naming them", () => {
 
     const env = await TestWorkflowEnvironment.createTimeSkipping()
     try {
-      const worker = await Worker.create({ connection: env.connection, taskQueue: "q", workflows: { child, cronParent } })
+      const worker = await Worker.create({ connection: env.connection, taskQueue: "q", workflows: { child, otherNamespaceParent } })
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start(cronParent, { taskQueue: "q", workflowId: unique("parent") })
+        const handle = await env.client.workflow.start(otherNamespaceParent, { taskQueue: "q", workflowId: unique("parent") })
         const failure = await eventually(async () => (await handle.describe()).taskFailure, "the task failure")
         expect(failure.type).toBe("InvalidArgumentError")
-        expect(failure.message).toContain('executeChild(workflow, options): "cronSchedule"')
+        expect(failure.message).toContain('executeChild(workflow, options): "namespace"')
       })
     } finally {
       await env.teardown()

@@ -470,7 +470,7 @@ describe("on a Redis Cluster node", () => {
       for (const k of samples) {
         expect(Number(yield* Effect.promise(() => client.call("CLUSTER", "KEYSLOT", k)))).toBe(keySlot(k))
       }
-      // The non-blocking paths on a cluster node (blocking multi-partition reads are standalone-only).
+      // The non-blocking paths on a one-node cluster (the full cluster runs in test/redis/cluster*.test.ts).
       const store = yield* makeRedisStore({ redis: node.url, namespace: "cl", onScript })
       const q = wf("cluster")
       const a = keyIn(0, "ca")
@@ -506,11 +506,57 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "append", "commit", "complete", "dead", "fire", "read", "redeliver", "relay", "release", "touch"],
+        ["ack", "acquire", "append", "commit", "complete", "dead", "fire", "limits", "read", "redeliver", "relay", "release", "renew", "touch", "unlease"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))
         expect({ name, slots: slots.size }).toEqual({ name, slots: 1 })
       }
     }))
+})
+
+describe("key layouts and durability on one Redis", () => {
+  it.live("a namespace recorded before layouts existed keeps the legacy {ns:pN} tags; a new one records \"spread\"", () =>
+    Effect.gen(function*() {
+      const legacy = freshNamespace()
+      yield* Effect.promise(() => admin.hset(`{${legacy}}:config`, "partitions", 8))
+      const q = wf("layout")
+      const old = yield* makeRedisStore({ redis: redis.url, namespace: legacy })
+      yield* old.append([msg(q, "k", "legacy")])
+      const p = makeKeys(legacy, 8, "legacy").partitionOf("k")
+      expect(yield* Effect.promise(() => admin.xlen(`{${legacy}:p${p}}:s:workflow:layout`))).toBe(1)
+      expect(bodies(yield* readNow(old, q))).toEqual(["legacy"])
+      const fresh = freshNamespace()
+      yield* makeRedisStore({ redis: redis.url, namespace: fresh })
+      expect(yield* Effect.promise(() => admin.hgetall(`{${fresh}}:config`))).toEqual({ partitions: "8", layout: "spread" })
+    }).pipe(Effect.scoped))
+
+  it.live("durability: a commit no replica acknowledged fails with a StoreError caused by ReplicasNotAcknowledged; with a replica it succeeds", () =>
+    Effect.gen(function*() {
+      const q = wf("durable")
+      const lonely = yield* makeRedisStore({ redis: redis.url, namespace: freshNamespace(), durability: { replicas: 1, timeoutMs: 50 } })
+      const failed = yield* Effect.flip(lonely.append([msg(q, "k", "x")]))
+      expect(failed._tag).toBe("StoreError")
+      expect(failed.message).toMatch(/durability: 0 of 1 replica of the server acknowledged the write within 50 ms/)
+      expect((failed.cause as { _tag?: string })._tag).toBe("ReplicasNotAcknowledged")
+      // The write itself stayed on the master (the caller retries; appends are at-least-once).
+      expect(bodies(yield* readNow(lonely, q))).toEqual(["x"])
+
+      if (redis.port === undefined) return // REDIS_URL: cannot attach a replica to someone else's server
+      // Sync at once (the default waits 5 s for more replicas to share one transfer).
+      yield* Effect.promise(() => admin.config("SET", "repl-diskless-sync-delay", "0"))
+      const replica = yield* Effect.promise(() => startRedis({ extraArgs: ["--replicaof", "127.0.0.1", String(redis.port)] }))
+      yield* Effect.addFinalizer(() => Effect.promise(() => replica.stop()))
+      const link = new Redis(replica.url)
+      yield* Effect.addFinalizer(() => Effect.sync(() => link.disconnect()))
+      for (let i = 0; i < 500 && !(yield* Effect.promise(() => link.info("replication"))).includes("master_link_status:up"); i++) yield* sleep(20)
+      const durable = yield* makeRedisStore({ redis: redis.url, namespace: freshNamespace(), durability: { replicas: 1, timeoutMs: 5_000 } })
+      yield* durable.append([msg(q, "k", "y")])
+      const [delivery] = yield* readNow(durable, q)
+      yield* durable.commit({ key: "k", expectedVersion: 0, state: "s", token: "t", ack: delivery! })
+      const namespaceKeys = yield* Effect.promise(() => link.keys("*:x:k"))
+      expect(namespaceKeys.length).toBeGreaterThanOrEqual(1) // the replica had the record when commit returned
+      const bad = yield* Effect.flip(Effect.scoped(makeRedisStore({ redis: redis.url, namespace: freshNamespace(), durability: { replicas: 0, timeoutMs: 10 } })))
+      expect(bad.message).toMatch(/durability.replicas must be an integer ≥ 1/)
+    }).pipe(Effect.scoped, Effect.provideService(References.MinimumLogLevel, "None")), 30_000)
 })

@@ -3,7 +3,7 @@
  * waits for the first schedule time, each run is a new run of the same
  * workflow id, `result()` follows the runs, and terminate ends the chain.
  */
-import { InvalidArgumentError, TerminatedFailure, Worker, WorkflowFailedError } from "hotmesh"
+import { InvalidArgumentError, TerminatedFailure, TimeoutFailure, Worker, WorkflowFailedError } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as activities from "./activities/cron.ts"
@@ -60,6 +60,40 @@ describe("cron workflows", () => {
     const seen = reports.length
     await env.sleep("1 hour")
     expect(reports.length).toBe(seen)
+  })
+
+  it("with workflowExecutionTimeout: the timeout spans every run of the chain, and the chain ends TIMED_OUT", async () => {
+    const reports: Array<RunReport> = []
+    activities.listener.onRun = (report) => void reports.push(report)
+    const startedAt = await env.currentTimeMs()
+    const handle = await env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-execution-timeout", cronSchedule: "*/10 * * * *", workflowExecutionTimeout: "25 minutes" })
+    const error = await handle.result().then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(WorkflowFailedError)
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(TimeoutFailure)
+    // Runs at the schedule times within 25 minutes of the start (two or three), then no run follows.
+    expect(reports.length).toBeGreaterThanOrEqual(2)
+    expect(reports.every((report) => report.at < startedAt + 25 * 60_000)).toBe(true)
+    const description = await handle.describe()
+    expect(description.status).toBe("TIMED_OUT")
+    expect(description.closeTime!.getTime()).toBe(startedAt + 25 * 60_000)
+  })
+
+  it("with workflowRunTimeout: each run that outlasts it times out and the chain goes on at the next schedule time", async () => {
+    const reports: Array<RunReport> = []
+    let secondRun!: () => void
+    const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
+    activities.listener.onRun = (report) => {
+      reports.push(report)
+      if (reports.length === 2) secondRun()
+    }
+    const handle = await env.client.workflow.start(workflows.slowCronJob, { taskQueue, workflowId: "cron-run-timeout", cronSchedule: "*/10 * * * *", workflowRunTimeout: "1 minute" })
+    const result = handle.result().then(() => undefined, (e: unknown) => e) // a waiter lets virtual time pass
+    await twoRuns
+    // The first run sleeps an hour: only its run timeout can have closed it before the second schedule time.
+    expect(reports[1]!.at - reports[0]!.at).toBeLessThan(3600_000)
+    expect(reports[1]!.runId).not.toBe(reports[0]!.runId)
+    await handle.terminate("enough")
+    expect(((await result) as WorkflowFailedError).cause).toBeInstanceOf(TerminatedFailure)
   })
 
   it("rejects an invalid cron schedule at the call, naming it", async () => {

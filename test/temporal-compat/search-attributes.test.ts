@@ -99,7 +99,7 @@ describe("search attributes and memo from workflow code", () => {
     const errors = await env.client.workflow.execute(badUpsertWorkflow, { taskQueue, workflowId: nextId("bad") })
     expect(errors).toEqual([
       "InvalidArgumentError: search attribute OrderPriority is INT: expected a safe integer; got number 1.5",
-      expect.stringMatching(/^InvalidArgumentError: makeContinueAsNewFunc\(options\): "workflowRunTimeout" is a Temporal option HotMesh does not support yet/),
+      expect.stringMatching(/^InvalidArgumentError: makeContinueAsNewFunc\(options\): "workflowTaskTimeout" is not honoured/),
       "priority undefined",
     ])
   })

@@ -69,6 +69,30 @@ describe("TestWorkflowEnvironment", () => {
     }
   })
 
+  it("with a result waiter, a buggy workflow task is retried by its backoff in virtual time, not in a hot loop", async () => {
+    const env = await TestWorkflowEnvironment.createTimeSkipping({ logLevel: "Error" })
+    try {
+      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: "bug-waited", workflows })
+      const handle = await env.client.workflow.start(buggy, { taskQueue: "bug-waited", workflowId: "buggy-waited" })
+      const before = await env.currentTimeMs()
+      await worker.runUntil(async () => {
+        const waiter = handle.result().then(() => undefined, (e: unknown) => e) // lets virtual time pass
+        for (;;) {
+          const attempt = (await handle.describe()).taskFailure?.attempt ?? 0
+          if (attempt >= 3) break
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+        // Attempt 3 came after the backoffs of attempts 1 and 2 (1 s, 2 s) had passed in virtual time.
+        expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(1000 + 2000)
+        expect((await handle.describe()).taskFailure?.attempt).toBeLessThanOrEqual(4)
+        await handle.terminate("done")
+        await waiter
+      })
+    } finally {
+      await env.teardown()
+    }
+  })
+
   it("teardown while a worker still runs raises no unhandled rejection", async () => {
     const unhandled: Array<unknown> = []
     const onUnhandled = (reason: unknown) => void unhandled.push(reason)

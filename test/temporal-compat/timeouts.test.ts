@@ -72,6 +72,16 @@ describe("workflow timeouts", () => {
     expect(result).toBe(3) // 60 s in all, never 30 s in one run
   })
 
+  it("makeContinueAsNewFunc({ workflowRunTimeout }) gives the next run its own run timeout", async () => {
+    const handle = await env.client.workflow.start(workflows.tightensItsRunTimeout, { taskQueue, workflowId: workflowId("can-run-timeout") })
+    const error = await failureOf(handle.result())
+    expect(error.cause).toBeInstanceOf(TimeoutFailure)
+    const description = await handle.describe()
+    expect(description.status).toBe("TIMED_OUT")
+    expect(description.runId).not.toBe(handle.firstExecutionRunId)
+    expect(description.closeTime!.getTime() - description.startTime.getTime()).toBe(60_000)
+  })
+
   it("workflowInfo() carries the timeouts", async () => {
     const info = await env.client.workflow.execute(workflows.timeoutInfo, {
       taskQueue,

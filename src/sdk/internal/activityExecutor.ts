@@ -74,7 +74,7 @@ export const makeActivityExecutor = (
         taskQueue,
         scheduledTimestampMs: task.scheduledAt,
         currentAttemptScheduledTimestampMs: task.attemptScheduledAt ?? task.scheduledAt,
-        isLocal: false,
+        isLocal: task.local === true,
         taskToken: taskToken(task, namespace),
         ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
         ...(task.startToCloseMs === undefined ? {} : { startToCloseTimeoutMs: task.startToCloseMs }),

@@ -16,36 +16,32 @@ const NOT_YET = "is a Temporal option HotMesh does not support yet"
 
 /** Workflow start options of Temporal's that HotMesh does not honour (client starts and children). */
 export const UNSUPPORTED_START: Unsupported = {
-  workflowTaskTimeout: `${NOT_YET}: a failed workflow task is retried with backoff`,
+  workflowTaskTimeout: "is not honoured: HotMesh has no per-workflow task timeout; a workflow task whose worker crashed or froze is " +
+    "taken over after the connection's visibilityTimeoutMs, and one that fails is retried with backoff (1 s doubling to 10 s)",
   searchAttributes: "is Temporal's deprecated untyped form: use typedSearchAttributes",
-  retry: `${NOT_YET} for workflows (activities take a retry policy)`,
-  startDelay: `${NOT_YET}: sleep() at the start of the workflow`,
-  staticSummary: NOT_YET,
-  staticDetails: NOT_YET,
-  priority: NOT_YET,
-  versioningOverride: NOT_YET,
+  retry: `${NOT_YET} for workflows (Temporal advises against workflow retries; activities take a retry policy): catch the failure and continueAsNew, or start again from the client`,
+  priority: `${NOT_YET}: task queues are served in stream order (no priority keys or fairness)`,
+  versioningOverride: `${NOT_YET}: HotMesh has no worker deployments (use patched() to change workflow code safely)`,
 }
 
 /** Client-only start options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CLIENT_START: Unsupported = {
   ...UNSUPPORTED_START,
-  followRuns: `${NOT_YET}: result() always follows continue-as-new`,
-  requestEagerStart: NOT_YET,
+  followRuns: `${NOT_YET}: result() always follows continue-as-new (and cron runs)`,
+  requestEagerStart: `${NOT_YET}: there is no server to hand the first workflow task back; the start's commit already puts it on the task queue`,
 }
 
 /** Child-only options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_CHILD: Unsupported = {
   ...UNSUPPORTED_START,
-  cronSchedule: `${NOT_YET} on child workflows (client starts take it)`,
-  cancellationType: `${NOT_YET}: a child is cancelled as TRY_CANCEL`,
   namespace: `${NOT_YET}: a child runs in its parent's namespace`,
-  workflowIdReusePolicy: `${NOT_YET} for children: a closed workflow id may always be started again; a running one is rejected`,
-  workflowIdConflictPolicy: `${NOT_YET} for children: starting a running workflow id is rejected (WorkflowExecutionAlreadyStartedError)`,
+  startDelay: "is not a child option in Temporal (client starts take it): sleep() at the start of the child",
+  workflowIdConflictPolicy: "is not a child option in Temporal (its ChildWorkflowOptions omits it; the server has no conflict policy for children): " +
+    "a running child id fails the start (WorkflowExecutionAlreadyStartedError); workflowIdReusePolicy TERMINATE_IF_RUNNING replaces it",
 }
 
 /** Continue-as-new options of Temporal's that HotMesh does not honour (`makeContinueAsNewFunc`). */
 export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
-  workflowRunTimeout: `${NOT_YET} on continue-as-new: the next run keeps this run's run timeout (and the execution deadline)`,
   workflowTaskTimeout: UNSUPPORTED_START["workflowTaskTimeout"]!,
   searchAttributes: UNSUPPORTED_START["searchAttributes"]!,
   headers: NOT_YET,
@@ -55,7 +51,6 @@ export const UNSUPPORTED_CONTINUE_AS_NEW: Unsupported = {
 /** Activity options of Temporal's that HotMesh does not honour. */
 export const UNSUPPORTED_ACTIVITY: Unsupported = {
   scheduleToStartTimeout: `${NOT_YET}: use scheduleToCloseTimeout`,
-  cancellationType: `${NOT_YET}: a cancelled activity is abandoned by the workflow at once (TRY_CANCEL) and sees its cancellation through heartbeats`,
   activityId: `${NOT_YET}: activities are identified by their sequence number`,
   versioningIntent: NOT_YET,
   allowEagerDispatch: NOT_YET,
@@ -74,13 +69,9 @@ export const UNSUPPORTED_WORKER: Unsupported = {
   useVersioning: NOT_YET,
   workerDeploymentOptions: NOT_YET,
   maxConcurrentWorkflowTaskExecutions: `${NOT_YET}: set maxWorkflowTaskBatch`,
-  maxConcurrentLocalActivityExecutions: `${NOT_YET}: HotMesh has no local activities yet`,
-  maxActivitiesPerSecond: NOT_YET,
-  maxTaskQueueActivitiesPerSecond: NOT_YET,
   shutdownForceTime: NOT_YET,
   stickyQueueScheduleToStartTimeout: `${NOT_YET}: every worker keeps its own cache of live runs`,
   tuner: NOT_YET,
-  enableNonLocalActivities: NOT_YET,
 }
 
 /** Client options of Temporal's that HotMesh does not honour. */
@@ -114,6 +105,29 @@ export interface WorkflowTimeoutOptions {
   readonly workflowExecutionTimeout?: Duration
   /** Each run times out this long after it started. */
   readonly workflowRunTimeout?: Duration
+}
+
+/** Temporal's `staticSummary` / `staticDetails` (user metadata): text shown by `describe`, fixed at the start. */
+export interface StaticMetadataOptions {
+  /** A one-line summary of the execution. */
+  readonly staticSummary?: string
+  /** Longer details of the execution. */
+  readonly staticDetails?: string
+}
+
+/** The option names of `StaticMetadataOptions`. */
+export const STATIC_METADATA_OPTIONS = ["staticSummary", "staticDetails"] satisfies Array<keyof StaticMetadataOptions>
+
+/** A start's static summary and details, checked (strings), as a new run carries them. */
+export const staticMetadataOf = (options: StaticMetadataOptions, where: string): { readonly staticSummary?: string; readonly staticDetails?: string } => {
+  for (const name of STATIC_METADATA_OPTIONS) {
+    const value = options[name]
+    if (value !== undefined && typeof value !== "string") throw new InvalidArgumentError({ message: `${where}: ${name} must be a string` })
+  }
+  return {
+    ...(options.staticSummary === undefined ? {} : { staticSummary: options.staticSummary }),
+    ...(options.staticDetails === undefined ? {} : { staticDetails: options.staticDetails }),
+  }
 }
 
 /** The option names of `WorkflowTimeoutOptions`. */

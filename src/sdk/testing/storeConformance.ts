@@ -27,6 +27,7 @@ import {
   type StoreShape,
   type StreamAddress,
 } from "../../stores/Store.ts"
+import { limitsConformance } from "./limitsConformance.ts"
 
 /** The backend limits the suite must know about. */
 export interface StoreConformanceOptions {
@@ -689,4 +690,6 @@ export const storeConformance = (
         yield* guard(store.awaitUpdate(f.key, 2, 30))
         expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
       }))
+
+    limitsConformance(it)
   })

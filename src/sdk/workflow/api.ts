@@ -4,16 +4,44 @@
  * call into a command; none of them does I/O.
  */
 import { type Duration, optionalMillis, toMillis } from "../../core/duration.ts"
+import { cronProblem } from "../../core/cron.ts"
 import { InvalidArgumentError } from "../../core/errors.ts"
 import type { ActivityOptionsResolved } from "../../core/messages.ts"
 import { type RetryPolicy, resolveRetryPolicy } from "../../core/retry.ts"
-import { checkOptions, UNSUPPORTED_ACTIVITY, UNSUPPORTED_CHILD, UNSUPPORTED_CONTINUE_AS_NEW, WORKFLOW_TIMEOUT_OPTIONS, type WorkflowTimeoutOptions, workflowTimeoutsOf } from "../internal/options.ts"
+import {
+  checkOptions,
+  STATIC_METADATA_OPTIONS,
+  type StaticMetadataOptions,
+  staticMetadataOf,
+  UNSUPPORTED_ACTIVITY,
+  UNSUPPORTED_CHILD,
+  UNSUPPORTED_CONTINUE_AS_NEW,
+  WORKFLOW_TIMEOUT_OPTIONS,
+  type WorkflowTimeoutOptions,
+  workflowTimeoutsOf,
+} from "../internal/options.ts"
 import { encodedMemoUpdates, type SearchAttributeUpdatePair, storedAttributeUpdates, type TypedSearchAttributesInput, visibilityOf } from "../searchAttributes.ts"
 import { type ChildWorkflowOptionsWithDefaults, composeInterceptors, storedHeaders } from "../interceptors.ts"
+import { WorkflowIdReusePolicy } from "../workflowIdPolicies.ts"
 import { CancellationScope } from "./cancellation.ts"
 import { current, storage, type UpdateInfo } from "./internal/context.ts"
 import { uuidFrom } from "./internal/random.ts"
 import { ContinueAsNew, type WorkflowInfo } from "./internal/run.ts"
+
+/**
+ * Temporal's `ActivityCancellationType`: what cancelling a running activity
+ * (its `CancellationScope`) does.
+ */
+export const ActivityCancellationType = {
+  /** The call rejects at once with `CancelledFailure`; the activity learns of it at its next heartbeat (the default). */
+  TRY_CANCEL: "TRY_CANCEL",
+  /** The activity learns of it at its next heartbeat; the call settles with the activity's own outcome (completed, failed or cancelled). */
+  WAIT_CANCELLATION_COMPLETED: "WAIT_CANCELLATION_COMPLETED",
+  /** The call rejects at once; the activity is not told and runs on (its outcome is dropped). */
+  ABANDON: "ABANDON",
+} as const
+/** One of `ActivityCancellationType`'s values. */
+export type ActivityCancellationType = (typeof ActivityCancellationType)[keyof typeof ActivityCancellationType]
 
 /** Options of `proxyActivities` (Temporal's `ActivityOptions`). */
 export interface ActivityOptions {
@@ -25,11 +53,37 @@ export interface ActivityOptions {
   readonly scheduleToCloseTimeout?: Duration
   readonly heartbeatTimeout?: Duration
   readonly retry?: RetryPolicy
+  /** What a cancellation does to a running attempt; default `TRY_CANCEL`. */
+  readonly cancellationType?: ActivityCancellationType
 }
 
-const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry"] satisfies Array<keyof ActivityOptions>
+/** Options of `proxyLocalActivities` (Temporal's `LocalActivityOptions`). */
+export interface LocalActivityOptions {
+  /** Maximum time of one attempt. This or `scheduleToCloseTimeout` is required. */
+  readonly startToCloseTimeout?: Duration
+  /** Maximum time of all attempts together. */
+  readonly scheduleToCloseTimeout?: Duration
+  readonly retry?: RetryPolicy
+  /** A retry whose backoff is at most this long runs in the worker's process; a longer one waits on a durable timer. Default 1 minute. */
+  readonly localRetryThreshold?: Duration
+  /** Accepted as for `proxyActivities`; a local attempt never runs across a cancellation, so only `WAIT_CANCELLATION_COMPLETED`'s later settling shows. */
+  readonly cancellationType?: ActivityCancellationType
+}
+
+const ACTIVITY_OPTIONS = ["taskQueue", "startToCloseTimeout", "scheduleToCloseTimeout", "heartbeatTimeout", "retry", "cancellationType"] satisfies Array<keyof ActivityOptions>
+const LOCAL_ACTIVITY_OPTIONS = ["startToCloseTimeout", "scheduleToCloseTimeout", "retry", "localRetryThreshold", "cancellationType"] satisfies Array<keyof LocalActivityOptions>
+const UNSUPPORTED_LOCAL_ACTIVITY = {
+  scheduleToStartTimeout: UNSUPPORTED_ACTIVITY["scheduleToStartTimeout"]!,
+  activityId: UNSUPPORTED_ACTIVITY["activityId"]!,
+  summary: UNSUPPORTED_ACTIVITY["summary"]!,
+}
+/** Temporal's default `localRetryThreshold`. */
+const DEFAULT_LOCAL_RETRY_THRESHOLD_MS = 60_000
 const RETRY_POLICY_OPTIONS = ["initialInterval", "backoffCoefficient", "maximumInterval", "maximumAttempts", "nonRetryableErrorTypes"] satisfies Array<keyof RetryPolicy>
-const CHILD_OPTIONS = ["args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS] satisfies Array<keyof ChildWorkflowOptions>
+const CHILD_OPTIONS = [
+  "args", "workflowId", "taskQueue", "parentClosePolicy", "typedSearchAttributes", "memo", ...WORKFLOW_TIMEOUT_OPTIONS,
+  "cronSchedule", "workflowIdReusePolicy", "cancellationType", ...STATIC_METADATA_OPTIONS,
+] satisfies Array<keyof ChildWorkflowOptions>
 
 /** The promise-returning view of an activities object. */
 export type ActivityInterfaceFor<T> = {
@@ -39,18 +93,26 @@ export type ActivityInterfaceFor<T> = {
 /** A workflow function. */
 export type Workflow = (...args: Array<any>) => Promise<unknown>
 
-const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsResolved, "taskQueue"> & { readonly taskQueue?: string } => {
-  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: "proxyActivities(options): options must be an object" })
-  checkOptions("proxyActivities(options)", options, ACTIVITY_OPTIONS, UNSUPPORTED_ACTIVITY)
-  checkOptions("proxyActivities(options).retry", options.retry, RETRY_POLICY_OPTIONS)
+type ResolvedOptions = Omit<ActivityOptionsResolved, "taskQueue"> & { readonly taskQueue?: string }
+
+const cancellationTypeOf = (where: string, value: unknown): Pick<ActivityOptionsResolved, "cancellationType"> => {
+  if (value === undefined || value === ActivityCancellationType.TRY_CANCEL) return {}
+  if (value === ActivityCancellationType.WAIT_CANCELLATION_COMPLETED || value === ActivityCancellationType.ABANDON) return { cancellationType: value }
+  throw new InvalidArgumentError({ message: `${where}: cancellationType must be one of ${Object.values(ActivityCancellationType).join(", ")}; got ${JSON.stringify(value)}` })
+}
+
+const resolveActivityOptions = (options: ActivityOptions, where = "proxyActivities(options)"): ResolvedOptions => {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: `${where}: options must be an object` })
+  checkOptions(where, options, ACTIVITY_OPTIONS, UNSUPPORTED_ACTIVITY)
+  checkOptions(`${where}.retry`, options.retry, RETRY_POLICY_OPTIONS)
   const startToCloseMs = optionalMillis(options.startToCloseTimeout, "startToCloseTimeout")
   const scheduleToCloseMs = optionalMillis(options.scheduleToCloseTimeout, "scheduleToCloseTimeout")
   const heartbeatTimeoutMs = optionalMillis(options.heartbeatTimeout, "heartbeatTimeout")
   if (startToCloseMs === undefined && scheduleToCloseMs === undefined) {
-    throw new InvalidArgumentError({ message: "proxyActivities(options): set startToCloseTimeout or scheduleToCloseTimeout" })
+    throw new InvalidArgumentError({ message: `${where}: set startToCloseTimeout or scheduleToCloseTimeout` })
   }
   for (const [name, ms] of [["startToCloseTimeout", startToCloseMs], ["scheduleToCloseTimeout", scheduleToCloseMs]] as const) {
-    if (ms === 0) throw new InvalidArgumentError({ message: `proxyActivities(options): ${name} must be greater than 0` })
+    if (ms === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be greater than 0` })
   }
   return {
     ...(options.taskQueue === undefined ? {} : { taskQueue: options.taskQueue }),
@@ -58,7 +120,48 @@ const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsR
     ...(scheduleToCloseMs === undefined ? {} : { scheduleToCloseMs }),
     ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
     retry: resolveRetryPolicy(options.retry),
+    ...cancellationTypeOf(where, options.cancellationType),
   }
+}
+
+const resolveLocalActivityOptions = (options: LocalActivityOptions): ResolvedOptions => {
+  const where = "proxyLocalActivities(options)"
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError({ message: `${where}: options must be an object` })
+  checkOptions(where, options, LOCAL_ACTIVITY_OPTIONS, UNSUPPORTED_LOCAL_ACTIVITY)
+  const { localRetryThreshold, ...rest } = options
+  const retryThresholdMs = optionalMillis(localRetryThreshold, "localRetryThreshold") ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS
+  return { ...resolveActivityOptions(rest, where), local: { retryThresholdMs } }
+}
+
+/**
+ * The proxy both `proxyActivities` and `proxyLocalActivities` return: each
+ * call goes through the outbound `scheduleActivity` (or, local,
+ * `scheduleLocalActivity`) interceptors.
+ */
+const activityProxy = <A, O extends ActivityOptions | LocalActivityOptions>(
+  options: O,
+  resolve: (options: O) => ResolvedOptions,
+  method: "scheduleActivity" | "scheduleLocalActivity",
+): ActivityInterfaceFor<A> => {
+  const resolved = resolve(options)
+  return new Proxy({} as ActivityInterfaceFor<A>, {
+    get(_, activityType) {
+      if (typeof activityType !== "string") return undefined
+      if (activityType === "then") return undefined // not a thenable
+      return (...args: Array<unknown>) => {
+        const { run, scope } = current(`activity ${activityType}`)
+        const schedule = (type: string, input: ReadonlyArray<unknown>, given: O, headers?: Record<string, string | undefined>) => {
+          const chosen = given === options ? resolved : resolve(given)
+          return run.scheduleActivity(type, input, { ...chosen, taskQueue: chosen.taskQueue ?? run.info.taskQueue }, scope, headers)
+        }
+        if (run.outbound.length === 0) return schedule(activityType, args, options)
+        const input = { activityType, args, options, headers: {} }
+        return method === "scheduleActivity"
+          ? composeInterceptors(run.outbound, method, (given) => schedule(given.activityType, given.args, given.options as O, given.headers))({ ...input, options: options as ActivityOptions })
+          : composeInterceptors(run.outbound, method, (given) => schedule(given.activityType, given.args, given.options as O, given.headers))({ ...input, options: options as LocalActivityOptions })
+      }
+    },
+  })
 }
 
 /**
@@ -66,28 +169,19 @@ const resolveActivityOptions = (options: ActivityOptions): Omit<ActivityOptionsR
  * validated here, so a bad timeout or retry policy fails when the module loads.
  */
 export function proxyActivities<A = Record<string, (...args: Array<any>) => any>>(options: ActivityOptions): ActivityInterfaceFor<A> {
-  const resolved = resolveActivityOptions(options)
-  const options_ = options
-  return new Proxy({} as ActivityInterfaceFor<A>, {
-    get(_, activityType) {
-      if (typeof activityType !== "string") return undefined
-      if (activityType === "then") return undefined // not a thenable
-      return (...args: Array<unknown>) => {
-        const { run, scope } = current(`activity ${activityType}`)
-        const schedule = (type: string, input: ReadonlyArray<unknown>, given: ActivityOptions, headers?: Record<string, string | undefined>) => {
-          const options = given === options_ ? resolved : resolveActivityOptions(given)
-          return run.scheduleActivity(type, input, { ...options, taskQueue: options.taskQueue ?? run.info.taskQueue }, scope, headers)
-        }
-        if (run.outbound.length === 0) return schedule(activityType, args, options_)
-        return composeInterceptors(run.outbound, "scheduleActivity", (input) => schedule(input.activityType, input.args, input.options, input.headers))({
-          activityType,
-          args,
-          options: options_,
-          headers: {},
-        })
-      }
-    },
-  })
+  return activityProxy<A, ActivityOptions>(options, (given) => resolveActivityOptions(given), "scheduleActivity")
+}
+
+/**
+ * Temporal's `proxyLocalActivities`: activities this workflow's worker runs
+ * itself (its registered `activities`), in the step that schedules them —
+ * never through the activity stream. The outcome is reduced and committed
+ * with that step; a retry within `localRetryThreshold` runs in the same
+ * process, a longer backoff is a durable timer. On replay the recorded
+ * outcome is delivered and the activity is not run again.
+ */
+export function proxyLocalActivities<A = Record<string, (...args: Array<any>) => any>>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
+  return activityProxy<A, LocalActivityOptions>(options, resolveLocalActivityOptions, "scheduleLocalActivity")
 }
 
 /** Sleep durably: a timer in the store, not in memory. `"30 days"` or milliseconds. */
@@ -250,7 +344,7 @@ export function upsertMemo(memo: Record<string, unknown>): void {
 export const uuid4 = (): string => uuidFrom(current("uuid4").run.random)
 
 /** Options of a child workflow. */
-export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions {
+export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> extends WorkflowTimeoutOptions, StaticMetadataOptions {
   readonly args?: Args
   /** Defaults to a deterministic uuid. */
   readonly workflowId?: string
@@ -262,6 +356,42 @@ export interface ChildWorkflowOptions<Args extends Array<any> = Array<any>> exte
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** The child's memo. */
   readonly memo?: Record<string, unknown>
+  /**
+   * Run the child as a cron workflow (UTC): each run a new run of the child's
+   * id at the schedule's next time; as in Temporal, the parent's call does
+   * not complete until the chain ends (cancelled, terminated, timed out).
+   */
+  readonly cronSchedule?: string
+  /** Whether the child may reuse the id of a closed run; `TERMINATE_IF_RUNNING` also replaces an open one. Default `ALLOW_DUPLICATE`. */
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /** What cancelling the child's call does; default `WAIT_CANCELLATION_COMPLETED`, as in Temporal. */
+  readonly cancellationType?: ChildWorkflowCancellationType
+}
+
+/**
+ * Temporal's `ChildWorkflowCancellationType`: when the scope of a child's
+ * call is cancelled (or the parent is), whether the child is told, and when
+ * the call rejects with a `ChildWorkflowFailure` (cause `CancelledFailure`).
+ */
+export const ChildWorkflowCancellationType = {
+  /** Do not tell the child; reject at once. */
+  ABANDON: "ABANDON",
+  /** Ask the child to cancel, and reject at once. */
+  TRY_CANCEL: "TRY_CANCEL",
+  /** Ask the child to cancel; reject once the child has recorded the request. */
+  WAIT_CANCELLATION_REQUESTED: "WAIT_CANCELLATION_REQUESTED",
+  /** Ask the child to cancel; settle with the child's outcome once it closes (the default). */
+  WAIT_CANCELLATION_COMPLETED: "WAIT_CANCELLATION_COMPLETED",
+} as const
+/** One of `ChildWorkflowCancellationType`'s values. */
+export type ChildWorkflowCancellationType = (typeof ChildWorkflowCancellationType)[keyof typeof ChildWorkflowCancellationType]
+
+const oneOf = <T extends string>(name: string, value: unknown, values: Readonly<Record<string, T>>): T | undefined => {
+  if (value === undefined) return undefined
+  if (!(Object.values(values) as Array<unknown>).includes(value)) {
+    throw new InvalidArgumentError({ message: `child workflow: ${name} must be one of ${Object.values(values).join(", ")}; got ${JSON.stringify(value)}` })
+  }
+  return value as T
 }
 
 /** Temporal's parent-close policies (`ParentClosePolicy.ABANDON`, ...). */
@@ -281,7 +411,20 @@ const childOptionsOf = (options: ChildWorkflowOptions) => {
   if (!Object.values(ParentClosePolicy).includes(policy)) {
     throw new InvalidArgumentError({ message: `child workflow: parentClosePolicy must be one of ${Object.values(ParentClosePolicy).join(", ")}; got ${JSON.stringify(policy)}` })
   }
-  return { parentClosePolicy: policy, ...workflowTimeoutsOf(options, "child workflow") }
+  const cancellationType = oneOf("cancellationType", options.cancellationType, ChildWorkflowCancellationType)
+  const workflowIdReusePolicy = oneOf("workflowIdReusePolicy", options.workflowIdReusePolicy, WorkflowIdReusePolicy)
+  if (options.cronSchedule !== undefined) {
+    const problem = cronProblem(options.cronSchedule)
+    if (problem !== undefined) throw new InvalidArgumentError({ message: `child workflow: cronSchedule ${JSON.stringify(options.cronSchedule)} is not a cron expression: ${problem}` })
+  }
+  return {
+    parentClosePolicy: policy,
+    ...workflowTimeoutsOf(options, "child workflow"),
+    ...staticMetadataOf(options, "child workflow"),
+    ...(options.cronSchedule === undefined ? {} : { cronSchedule: options.cronSchedule }),
+    ...(workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy }),
+    ...(cancellationType === undefined ? {} : { cancellationType }),
+  }
 }
 
 /** A started child workflow. */
@@ -391,9 +534,11 @@ export interface ContinueAsNewOptions {
   readonly typedSearchAttributes?: TypedSearchAttributesInput
   /** The next run's memo, replacing this run's; default: this run's. */
   readonly memo?: Record<string, unknown>
+  /** The next run's run timeout; default: this run's. (The execution timeout spans the runs and is kept.) */
+  readonly workflowRunTimeout?: Duration
 }
 
-const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo"] satisfies Array<keyof ContinueAsNewOptions>
+const CONTINUE_AS_NEW_OPTIONS = ["workflowType", "taskQueue", "typedSearchAttributes", "memo", "workflowRunTimeout"] satisfies Array<keyof ContinueAsNewOptions>
 
 /** A `continueAsNew` with options (Temporal's `makeContinueAsNewFunc`); the options are checked here. */
 export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
@@ -406,7 +551,8 @@ export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNew
     if (typeof value !== "string" || value.length === 0) throw new InvalidArgumentError({ message: `${where}: ${name} must be a non-empty string` })
   }
   const visibility = visibilityOf(options, where)
-  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, visibility))
+  const { runTimeoutMs } = workflowTimeoutsOf({ ...(options.workflowRunTimeout === undefined ? {} : { workflowRunTimeout: options.workflowRunTimeout }) }, where)
+  return (...args) => Promise.reject(new ContinueAsNew(args, workflowType, taskQueue, { ...visibility, ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }) }))
 }
 
 /**

@@ -2,7 +2,10 @@
  * `hotmesh/workflow`: the API for workflow code (Temporal's `@temporalio/workflow`).
  */
 export {
+  ActivityCancellationType,
   type ActivityInterfaceFor,
+  type LocalActivityOptions,
+  proxyLocalActivities,
   allHandlersFinished,
   currentUpdateInfo,
   defineUpdate,
@@ -11,6 +14,7 @@ export {
   type UpdateHandlerOptions,
   type UpdateValidator,
   type ActivityOptions,
+  ChildWorkflowCancellationType,
   type ChildWorkflowHandle,
   type ChildWorkflowOptions,
   condition,
@@ -38,6 +42,7 @@ export {
   workflowInfo,
 } from "./api.ts"
 export { CancellationScope, type CancellationScopeOptions } from "./cancellation.ts"
+export { WorkflowIdReusePolicy } from "../workflowIdPolicies.ts"
 export { log } from "./log.ts"
 export {
   defineSearchAttributeKey,
@@ -49,6 +54,7 @@ export {
 } from "../searchAttributes.ts"
 export {
   type ActivityInput,
+  type LocalActivityInput,
   type ChildWorkflowOptionsWithDefaults,
   type ContinueAsNewInput,
   type ContinueAsNewInputOptions,

@@ -16,19 +16,19 @@
  * count restored, so they are re-delivered at once and nothing is lost.
  *
  * Redis Cluster: a multi-key XREADGROUP must stay within one slot, so the
- * blocking step would become one blocking read per partition (or per node,
- * with the partitions grouped by slot owner), raced; the scripts are
- * single-slot already.
+ * blocking step is one blocking read per slot group on the master owning it,
+ * all at once (`blockingGather`); the scripts are single-slot already and
+ * routed by ioredis' `Cluster` to the master of their slot.
  *
  * Groups are created at id 0 with MKSTREAM (BUSYGROUP is success). Because
  * acknowledged entries are deleted (XDEL inside the acknowledging script), a
  * stream holds exactly its unacknowledged messages, so a group re-created
  * after Redis lost it re-delivers exactly those: at-least-once survives.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import type { Redis } from "ioredis"
 import type { StoreError } from "../Store.ts"
-import type { BlockingPool } from "./connection.ts"
+import { type BlockingPool, type CommandClient, groupBySlot, isCluster, isTopologyError, type SlotGroup } from "./connection.ts"
 import { monotonicNow } from "./realtime.ts"
 import { asStoreError, attempt, interpretReply, type RunScript, runOk } from "./scripts.ts"
 
@@ -73,7 +73,7 @@ export interface GroupReader {
 
 /** Dependencies of a `GroupReader`. */
 export interface GroupReaderDeps {
-  readonly client: Redis
+  readonly client: CommandClient
   readonly pool: BlockingPool
   readonly runScript: RunScript
   readonly visibilityTimeoutMs: number
@@ -143,6 +143,25 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
     )
   }
 
+  /**
+   * The `read` script on each of `partitions`. On a cluster a partition whose
+   * node is unreachable (or moving) yields nothing this time instead of
+   * failing the read: only its own messages wait. The read fails when every
+   * partition failed.
+   */
+  const readEach = (stream: PartitionedStream, partitions: ReadonlyArray<number>, consumer: string, quota: number) =>
+    isCluster(client)
+      ? Effect.flatMap(
+        Effect.forEach(partitions, (p) => Effect.result(readPartition(stream, p, consumer, quota)), { concurrency: "unbounded" }),
+        (results) => {
+          const failures = results.filter(Result.isFailure)
+          for (const f of failures) onTopologyError(f.failure)
+          if (failures.length > 0 && failures.length === results.length) return Effect.fail(failures[0]!.failure)
+          return Effect.succeed(results.map((r) => (Result.isSuccess(r) ? r.success : [])))
+        },
+      )
+      : Effect.forEach(partitions, (p) => readPartition(stream, p, consumer, quota), { concurrency: "unbounded" })
+
   /** Non-blocking: quota rounds over partitions, reclaim first. */
   const readRounds = (stream: PartitionedStream, consumer: string, count: number) =>
     Effect.gen(function*() {
@@ -152,9 +171,7 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
       const got: Array<Entry> = []
       for (let round = 0; round < 3 && active.length > 0 && got.length < count; round++) {
         const quota = Math.ceil((count - got.length) / active.length)
-        const results = yield* Effect.forEach(active, (p) => readPartition(stream, p, consumer, quota), {
-          concurrency: "unbounded",
-        })
+        const results = yield* readEach(stream, active, consumer, quota)
         const full: Array<number> = []
         results.forEach((entries, i) => {
           got.push(...entries)
@@ -165,17 +182,34 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
       return got
     })
 
+  /** Entries of an XREADGROUP reply. */
+  const parseBlocked = (stream: PartitionedStream, reply: unknown, out: Array<Entry>) => {
+    if (!Array.isArray(reply)) return
+    for (const [key, entries] of reply as ReadonlyArray<[string, ReadonlyArray<[string, ReadonlyArray<unknown>]>]>) {
+      const partition = stream.streams.indexOf(key)
+      for (const [entryId, fields] of entries) {
+        if (!Array.isArray(fields)) continue
+        out.push({ partition, entryId, deliveries: 1, key: fieldOf(fields, "k"), body: fieldOf(fields, "b") })
+      }
+    }
+  }
+
+  const xreadgroup = (c: Redis, stream: PartitionedStream, keys: ReadonlyArray<string>, consumer: string, count: number, blockMs: number) =>
+    c.call(
+      "XREADGROUP", "GROUP", stream.group, consumer, "COUNT", Math.ceil(count / stream.streams.length), "BLOCK", Math.max(1, Math.round(blockMs)),
+      "STREAMS", ...keys, ...keys.map(() => ">"),
+    )
+
   /**
    * One XREADGROUP BLOCK over all partitions (new messages only). COUNT
    * applies to each partition's stream, so each asks for its share of
    * `count`: a burst over-reads by at most one per partition (given back).
+   * On a cluster, one XREADGROUP BLOCK per slot group (see `blockingGather`).
    */
   const blockingRead = (stream: PartitionedStream, consumer: string, count: number, blockMs: number) => {
-    const once = pool.use("read", (c) =>
-      c.call(
-        "XREADGROUP", "GROUP", stream.group, consumer, "COUNT", Math.ceil(count / stream.streams.length), "BLOCK", Math.max(1, Math.round(blockMs)),
-        "STREAMS", ...stream.streams, ...stream.streams.map(() => ">"),
-      ))
+    const groups = groupBySlot(client, stream.streams)
+    if (groups.length > 1) return blockingGather(stream, groups, consumer, count, blockMs)
+    const once = pool.use("read", (c) => xreadgroup(c, stream, stream.streams, consumer, count, blockMs), groups[0]?.node)
     return once.pipe(
       Effect.catchIf(
         (e) => e.message.startsWith("NOGROUP"),
@@ -185,20 +219,61 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
             return Effect.andThen(ensureAll(stream), once)
           }),
       ),
+      Effect.tapError((e) => Effect.sync(() => onTopologyError(e))),
       Effect.map((reply) => {
         const out: Array<Entry> = []
-        if (!Array.isArray(reply)) return out
-        for (const [key, entries] of reply as ReadonlyArray<[string, ReadonlyArray<[string, ReadonlyArray<unknown>]>]>) {
-          const partition = stream.streams.indexOf(key)
-          for (const [entryId, fields] of entries) {
-            if (!Array.isArray(fields)) continue
-            out.push({ partition, entryId, deliveries: 1, key: fieldOf(fields, "k"), body: fieldOf(fields, "b") })
-          }
-        }
+        parseBlocked(stream, reply, out)
         return out
       }),
     )
   }
+
+  /** After MOVED/ASK/CLUSTERDOWN or a lost node: reload the slot map (the next read regroups). */
+  const onTopologyError = (e: StoreError) => {
+    if (isCluster(client) && isTopologyError(e.cause ?? e)) client.refreshSlotsCache()
+  }
+
+  /**
+   * Redis Cluster: a multi-key XREADGROUP must stay within one slot, so the
+   * blocking step is one XREADGROUP BLOCK per slot group, each on a
+   * connection to the master owning that slot now, all at once; the first
+   * to return messages wakes the others (CLIENT UNBLOCK), and everything
+   * they read is kept. A group whose node is gone or moved fails alone (the
+   * slot map is reloaded): the other nodes' partitions keep flowing. Only
+   * when every group failed does the read fail.
+   */
+  const blockingGather = (
+    stream: PartitionedStream,
+    groups: ReadonlyArray<SlotGroup>,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Effect.Effect<Array<Entry>, StoreError> =>
+    Effect.gen(function*() {
+      const calls = groups.map((g) => {
+        const keys = g.indices.map((i) => stream.streams[i]!)
+        return { node: g.node, keys, run: (c: Redis) => xreadgroup(c, stream, keys, consumer, count, blockMs) }
+      })
+      const results = yield* pool.gather("read", calls, (reply) => Array.isArray(reply) && reply.length > 0, null as unknown)
+      const out: Array<Entry> = []
+      let failure: StoreError | undefined
+      let failed = 0
+      for (const [i, result] of results.entries()) {
+        if (Result.isSuccess(result)) {
+          parseBlocked(stream, result.success, out)
+          continue
+        }
+        failed++
+        failure ??= result.failure
+        onTopologyError(result.failure)
+        if (result.failure.message.startsWith("NOGROUP")) {
+          for (const key of calls[i]!.keys) ensured.delete(`${stream.group}\u0000${key}`)
+        }
+      }
+      if (failed > 0) yield* ensureAll(stream).pipe(Effect.ignore)
+      if (failure !== undefined && failed === results.length) return yield* failure
+      return out
+    })
 
   const giveBack: GroupReader["giveBack"] = (stream, entries, restore) => {
     const byPartition = new Map<number, Array<string | number>>()

@@ -3,7 +3,8 @@
  *
  * A namespace has a fixed number of partitions. A routing key (workflow id)
  * lives in partition `fnv1a32(key) % partitions`, and every key of partition
- * `p` starts with the hash tag `{<ns>:p<p>}`, so all of them share one Redis
+ * `p` starts with the partition's hash tag (`{<ns>:s<salt>}`, see
+ * `KeyLayout`; written `{ns:pN}` below), so all of them share one Redis
  * Cluster slot and one Lua script may touch any of them:
  *
  * | key                                   | type   | holds                                        |
@@ -21,13 +22,16 @@
  * | `{ns:pN}:i:<term>`                    | zset   | visibility index: key -> score (core/visibility.ts) |
  * | `{ns:pN}:ie`                          | hash   | key -> its index zsets, for a record that expires   |
  * | `{ns:pN}:iq`                          | zset   | key -> when its record expires (index sweep, `fire`) |
- * | `{ns}:config`                         | hash   | namespace settings: `partitions`, and `s:<name>` (`readSettings`, `defineSetting`) |
+ * | `{ns:q:<taskQueue>}:lim`              | hash   | a task queue's limits and token bucket (limitsLua.ts) |
+ * | `{ns:q:<taskQueue>}:lease`            | zset   | its concurrency leases: id -> expiry (limitsLua.ts)   |
+ * | `{ns}:config`                         | hash   | namespace settings: `partitions`, `layout` (`KeyLayout`), and `s:<name>` (`readSettings`, `defineSetting`) |
  *
  * Pub/sub channel `<ns>:updates` carries execution keys of notifying commits.
  * The partition count is part of the namespace's on-Redis format: every
  * process of a namespace must use the same one (checked at startup).
  */
 import type { StreamAddress } from "../Store.ts"
+import { CLUSTER_SLOTS, keySlot } from "./slot.ts"
 
 /** Consumer group every task-queue stream is read with. */
 export const STREAM_GROUP = "hotmesh"
@@ -72,14 +76,56 @@ export interface Keys {
   readonly indexTerm: (p: number, term: string) => string
   readonly indexExpiring: (p: number) => string
   readonly indexExpiryQueue: (p: number) => string
+  /** A task queue's limiter hash and lease zset: one hash tag of their own (one slot). */
+  readonly limiter: (taskQueue: string) => string
+  readonly leases: (taskQueue: string) => string
   readonly config: string
   readonly channel: string
 }
 
+/**
+ * How partitions are named. `"spread"` (every namespace made since Redis
+ * Cluster support): partition `p`'s hash tag is `{<ns>:s<salt>}`, the salts
+ * chosen (`spreadSalts`) so that partition `p`'s slot lies in the middle
+ * quarter of the `p`-th of `partitions` equal slices of the 16384 slots — distinct
+ * slots, in order, as evenly over any layout of equal contiguous slot ranges
+ * (what `redis-cli --cluster create` makes) as the counts allow (8 partitions
+ * on 3 masters: 3/2/3). `"legacy"`: `{<ns>:p<p>}` (namespaces made before;
+ * their slots fall where the hash puts them). Recorded in `{ns}:config`.
+ */
+export type KeyLayout = "spread" | "legacy"
+
+/**
+ * The salts of the `"spread"` layout: draw salts 0, 1, 2, … and give each
+ * to the first-come partition whose slot window (middle quarter of its slice)
+ * its slot falls in, until every partition has one. Deterministic, stable
+ * across versions (the key names depend on it), ~4·P·ln P hashes.
+ */
+export const spreadSalts = (namespace: string, partitions: number): ReadonlyArray<number> => {
+  const salts: Array<number | undefined> = Array.from({ length: partitions }, () => undefined)
+  const width = CLUSTER_SLOTS / partitions
+  let missing = partitions
+  for (let salt = 0; missing > 0; salt++) {
+    const slot = keySlot(`{${namespace}:s${salt}}`)
+    const p = Math.floor(slot / width)
+    const offset = slot - p * width
+    // The middle quarter of the slice [3·width/8, 5·width/8) (at least one slot).
+    const lo = Math.floor((3 * width) / 8)
+    const hi = Math.max(lo + 1, Math.floor((5 * width) / 8))
+    if (offset < lo || offset >= hi || salts[p] !== undefined) continue
+    salts[p] = salt
+    missing--
+  }
+  return salts as ReadonlyArray<number>
+}
+
 /** The key layout of `namespace` with `partitions` partitions. */
-export const makeKeys = (namespace: string, partitions: number): Keys => {
+export const makeKeys = (namespace: string, partitions: number, layout: KeyLayout = "spread"): Keys => {
   const partitionOf = (key: string) => fnv1a32(key) % partitions
-  const tag = (p: number) => `{${namespace}:p${p}}`
+  const tags = layout === "legacy"
+    ? Array.from({ length: partitions }, (_, p) => `{${namespace}:p${p}}`)
+    : spreadSalts(namespace, partitions).map((salt) => `{${namespace}:s${salt}}`)
+  const tag = (p: number) => tags[p]!
   return {
     namespace,
     partitions,
@@ -98,10 +144,15 @@ export const makeKeys = (namespace: string, partitions: number): Keys => {
     indexTerm: (p, term) => `${tag(p)}:i:${term}`,
     indexExpiring: (p) => `${tag(p)}:ie`,
     indexExpiryQueue: (p) => `${tag(p)}:iq`,
-    config: `{${namespace}}:config`,
+    limiter: (taskQueue) => `{${namespace}:q:${taskQueue}}:lim`,
+    leases: (taskQueue) => `{${namespace}:q:${taskQueue}}:lease`,
+    config: configKeyOf(namespace),
     channel: `${namespace}:updates`,
   }
 }
+
+/** The namespace's settings hash (its own slot, outside every partition). */
+export const configKeyOf = (namespace: string): string => `{${namespace}}:config`
 
 /** Delivery ids name the partition and the stream entry: `<p>/<entry id>`. */
 export const deliveryId = (p: number, entryId: string): string => `${p}/${entryId}`

@@ -18,15 +18,18 @@
  * reconnect, a relay crash between deliver and ack). The workflow layer
  * ignores duplicate events; activities receive an idempotency key.
  */
-import { Effect, Layer, Option, type Scope } from "effect"
-import type { Redis } from "ioredis"
+import { Effect, Layer, Option, Result, type Scope } from "effect"
+import type { CommandClient } from "./connection.ts"
 import { hostname } from "node:os"
 import type { Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress, StreamDescription } from "../Store.ts"
 import { compareIndexHits, Store, StoreError } from "../Store.ts"
-import { acquireBlockingPool, acquireClient, checkServer, type RedisInput } from "./connection.ts"
+import { acquireBlockingPool, acquireClient, checkServer, forEachMaster, groupBySlot, type RedisInput } from "./connection.ts"
+import { type Durability, durabilityProblem, withDurability } from "./durability.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
+import { loadFunctionsAtStart } from "./functions.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
-import { deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
+import { configKeyOf, deliveryId, isValidNamespace, type KeyLayout, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
+import { makeRedisLimits } from "./limits.ts"
 import { acquireNotifier } from "./notifier.ts"
 import { runRelay } from "./relay.ts"
 import {
@@ -63,24 +66,42 @@ export interface RedisStoreOptions {
    * default: eviction deletes workflows without an error. Default false.
    */
   readonly allowEviction?: boolean
+  /**
+   * Opt-in synchronous replication: after each commit (and every other write
+   * a caller relies on) wait until `replicas` replicas of the partition's
+   * master have it (`WAIT replicas timeoutMs`); fewer within `timeoutMs` fail
+   * the operation with a `StoreError` its caller retries. Default: off
+   * (asynchronous replication: a failover may lose the last acknowledged
+   * writes). See durability.ts.
+   */
+  readonly durability?: Durability
   /** Diagnostics: called with the name and KEYS of every script invocation. */
   readonly onScript?: ScriptObserver
 }
 
 const configError = (message: string) => new StoreError({ operation: "configure", message })
 
-/** Record the partition count in the namespace, or check it against the recorded one. */
-const checkPartitions = (client: Redis, keys: Keys) =>
+/**
+ * A new namespace records its partition count and key layout atomically; an
+ * existing one is checked against them. A namespace recorded before layouts
+ * existed (no `layout` field) keeps the legacy one.
+ */
+const CONFIGURE = `
+if redis.call('HEXISTS', KEYS[1], 'partitions') == 0 then
+  redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'layout', ARGV[2])
+end
+return redis.call('HMGET', KEYS[1], 'partitions', 'layout')`
+
+/** Record or check the namespace's partition count; its key layout. */
+const configure = (client: CommandClient, namespace: string, partitions: number): Effect.Effect<KeyLayout, StoreError> =>
   Effect.flatMap(
-    attempt("configure", async () => {
-      await client.hsetnx(keys.config, "partitions", keys.partitions)
-      return client.hget(keys.config, "partitions")
-    }),
-    (recorded) =>
-      Number(recorded) === keys.partitions
-        ? Effect.void
+    attempt("configure", async () => (await client.eval(CONFIGURE, 1, configKeyOf(namespace), partitions, "spread")) as [string | null, string | null]),
+    ([recorded, layout]) =>
+      Number(recorded) === partitions
+        ? Effect.succeed<KeyLayout>(layout === "spread" ? "spread" : "legacy")
         : Effect.fail(configError(
-          `namespace "${keys.namespace}" has ${recorded} partitions; this store is configured with ${keys.partitions}`,
+          `namespace "${namespace}" has ${recorded} partitions; this store is configured with ${partitions} ` +
+            "(the count is fixed for a namespace's lifetime: see README, Running on Redis Cluster, to change it)",
         )),
   )
 
@@ -98,15 +119,23 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     }
     if (!(visibilityTimeoutMs > 0)) return yield* configError("visibilityTimeoutMs must be > 0")
     if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) return yield* configError("maxDeliveries must be >= 1")
+    const durabilityIssue = options.durability === undefined ? undefined : durabilityProblem(options.durability)
+    if (durabilityIssue !== undefined) return yield* configError(durabilityIssue)
 
-    const keys = makeKeys(namespace, partitions)
     const client = yield* acquireClient(options.redis, options.commandTimeoutMs ?? 10_000)
     registerScripts(client)
     yield* checkServer(client, options.connectTimeoutMs ?? 5_000, options.allowEviction === true)
-    yield* checkPartitions(client, keys)
+    const keys = makeKeys(namespace, partitions, yield* configure(client, namespace, partitions))
+    // The activity protocol's function library (docs/protocol.md), for workers in other languages: on every master.
+    yield* Effect.tryPromise(() => forEachMaster(client, async (node) => node)).pipe(
+      Effect.flatMap((masters) => Effect.forEach(masters, loadFunctionsAtStart, { discard: true })),
+      Effect.catch((error) => Effect.logWarning(`hotmesh redis: could not reach the masters to load the hotmesh function library: ${String(error)}`)),
+    )
     const pool = yield* acquireBlockingPool(client)
     const notifier = yield* acquireNotifier(client, keys.channel)
-    const runScript = makeRunScript(client, options.onScript)
+    const runScript = options.durability === undefined
+      ? makeRunScript(client, options.onScript)
+      : withDurability(client, makeRunScript(client, options.onScript), options.durability)
     const reader = makeGroupReader({ client, pool, runScript, visibilityTimeoutMs })
     const timers = makeTimers(client, keys, runScript)
     const all = Array.from({ length: partitions }, (_, p) => p)
@@ -301,6 +330,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
               .map((x) => x.letter),
         ),
 
+      ...makeRedisLimits(keys, runScript),
+
       fireDueTimers: timers.fireDueTimers,
       nextTimerAt: timers.nextTimerAt,
       dueTimers: Effect.suspend(() => Effect.flatMap(store.now, timers.dueBy)),
@@ -325,9 +356,22 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
             (values) => Option.fromNullishOr(values.find((v) => v !== null && v !== undefined)),
           )
         }
-        return Effect.map(
-          pool.use("takeReply", (c) => c.blpop(...replyKeys, Math.max(0.001, timeoutMs / 1000))),
-          (reply) => (reply === null ? Option.none() : Option.some(reply[1])),
+        const seconds = Math.max(0.001, timeoutMs / 1000)
+        const groups = groupBySlot(client, replyKeys)
+        if (groups.length === 1) {
+          return Effect.map(
+            pool.use("takeReply", (c) => c.blpop(...replyKeys, seconds), groups[0]?.node),
+            (reply) => (reply === null ? Option.none() : Option.some(reply[1])),
+          )
+        }
+        // Cluster: one BLPOP per slot group at once; the one that pops wakes the others.
+        return Effect.flatMap(
+          pool.gather("takeReply", groups.map((g) => ({ node: g.node, run: (c) => c.blpop(...g.indices.map((i) => replyKeys[i]!), seconds) })), (reply) => reply !== null, null),
+          (results) => {
+            for (const r of results) if (Result.isSuccess(r) && r.success !== null) return Effect.succeed(Option.some(r.success[1]))
+            const failure = results.find(Result.isFailure)
+            return failure !== undefined && results.every(Result.isFailure) ? Effect.fail(failure.failure) : Effect.succeed(Option.none())
+          },
         )
       },
 
@@ -405,7 +449,7 @@ interface PartitionDescription {
  * and XLEN of its dead letters. A stream never read has no group yet
  * (NOGROUP): nothing pending, no consumers.
  */
-const describePartition = (client: Redis, stream: string, dead: string): Effect.Effect<PartitionDescription, StoreError> =>
+const describePartition = (client: CommandClient, stream: string, dead: string): Effect.Effect<PartitionDescription, StoreError> =>
   Effect.map(
     attempt("describeStream", () => client.pipeline().xlen(stream).xpending(stream, STREAM_GROUP).xinfo("CONSUMERS", stream, STREAM_GROUP).xlen(dead).exec()),
     (replies): PartitionDescription => {

@@ -16,8 +16,10 @@
  * 0 ok, 1 version conflict, 2 not pending, 3 consumer group missing (NOGROUP).
  */
 
-/** Helpers prepended to every script. */
-const PRELUDE = `
+import { ACQUIRE_LUA, LIMITS_LUA, RENEW_LUA, UNLEASE_LUA } from "./limitsLua.ts"
+
+/** Helpers prepended to every script (and to the `hotmesh` function library, functions.ts). */
+export const PRELUDE = `
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -411,6 +413,12 @@ redis.call('XDEL', KEYS[1], ARGV[1])
 return {0, 1}
 `
 
+/**
+ * Script bodies the `hotmesh` Redis Functions library (functions.ts) wraps as
+ * functions of `(KEYS, ARGV)`: one Lua source for EVALSHA and FCALL.
+ */
+export const SCRIPT_BODIES = { read: READ, touch: TOUCH, release: RELEASE } as const
+
 /** Script sources by name. Every script is the prelude plus its body. */
 export const LUA = {
   commit: PRELUDE + COMMIT,
@@ -424,6 +432,10 @@ export const LUA = {
   ack: PRELUDE + ACK,
   dead: PRELUDE + DEAD,
   redeliver: PRELUDE + REDELIVER,
+  limits: PRELUDE + LIMITS_LUA,
+  acquire: PRELUDE + ACQUIRE_LUA,
+  unlease: PRELUDE + UNLEASE_LUA,
+  renew: PRELUDE + RENEW_LUA,
 } as const
 
 /** The name of one of the store's scripts. */

@@ -13,7 +13,7 @@
  * sharded pub/sub (SPUBLISH on a per-partition channel) would scale better.
  */
 import { Effect, type Scope } from "effect"
-import type { Redis } from "ioredis"
+import type { CommandClient } from "./connection.ts"
 import type { StoreError } from "../Store.ts"
 import { sleepReal } from "./realtime.ts"
 import { attempt } from "./scripts.ts"
@@ -39,7 +39,7 @@ interface Waiter {
 }
 
 /** Subscribe a duplicate of `base` to `channel`; closed with the scope. */
-export const acquireNotifier = (base: Redis, channel: string): Effect.Effect<Notifier, StoreError, Scope.Scope> =>
+export const acquireNotifier = (base: CommandClient, channel: string): Effect.Effect<Notifier, StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const waiters = new Map<string, Set<Waiter>>()
     const onMessage = (_channel: string, message: string) => {

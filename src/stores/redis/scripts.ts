@@ -7,7 +7,7 @@
  * failover), so each call is one round trip.
  */
 import { Data, Effect } from "effect"
-import type { Redis } from "ioredis"
+import type { Cluster, Redis } from "ioredis"
 import { CommitConflict, StoreError } from "../Store.ts"
 import { LUA, type ScriptName } from "./lua.ts"
 
@@ -66,7 +66,7 @@ export const asStoreError = (operation: string) => (e: StoreError | CommitConfli
     : new StoreError({ operation, message: `unexpected script outcome ${e._tag}`, cause: e })
 
 /** Define every script on `client` (idempotent: re-defining replaces the same source). */
-export const registerScripts = (client: Redis): void => {
+export const registerScripts = (client: Redis | Cluster): void => {
   for (const [name, lua] of Object.entries(LUA)) {
     client.defineCommand(commandName(name as ScriptName), { lua })
   }
@@ -78,7 +78,7 @@ export const registerScripts = (client: Redis): void => {
  * observer that throws, an unregistered script or a reply that breaks the
  * scripts' contract is a bug (a defect).
  */
-export const makeRunScript = (client: Redis, observe?: ScriptObserver): RunScript => (name, keys, args) =>
+export const makeRunScript = (client: Redis | Cluster, observe?: ScriptObserver): RunScript => (name, keys, args) =>
   Effect.suspend(() => {
     observe?.(name, keys)
     const command = (client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[

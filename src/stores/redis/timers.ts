@@ -18,7 +18,7 @@
  * trip (it used to cost two: a `due` count on every partition, then `fire`).
  */
 import { Effect, Option } from "effect"
-import type { Redis } from "ioredis"
+import type { CommandClient } from "./connection.ts"
 import type { StoreError } from "../Store.ts"
 import type { Keys } from "./keys.ts"
 import { attempt, type RunScript, runOk } from "./scripts.ts"
@@ -31,7 +31,7 @@ export interface Timers {
 }
 
 /** Make the timer operations over `keys`' partitions. */
-export const makeTimers = (client: Redis, keys: Keys, runScript: RunScript): Timers => {
+export const makeTimers = (client: CommandClient, keys: Keys, runScript: RunScript): Timers => {
   let rotation = 0
 
   /** `fire` on partition `p` with `quota`: [fired, due timers left beyond the quota]. */

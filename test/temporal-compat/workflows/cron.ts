@@ -1,5 +1,5 @@
 /** Workflows of the cron tests, written as Temporal code is. */
-import { proxyActivities, workflowInfo } from "hotmesh/workflow"
+import { proxyActivities, sleep, workflowInfo } from "hotmesh/workflow"
 import type * as activities from "../activities/cron.ts"
 
 const { reportRun } = proxyActivities<typeof activities>({ startToCloseTimeout: "1 minute" })
@@ -8,5 +8,13 @@ const { reportRun } = proxyActivities<typeof activities>({ startToCloseTimeout: 
 export async function cronJob(): Promise<string> {
   const info = workflowInfo()
   await reportRun({ runId: info.runId, at: Date.now(), cronSchedule: info.cronSchedule })
+  return info.runId
+}
+
+/** One cron run that outlasts its run timeout: reports, then sleeps an hour. */
+export async function slowCronJob(): Promise<string> {
+  const info = workflowInfo()
+  await reportRun({ runId: info.runId, at: Date.now(), cronSchedule: info.cronSchedule })
+  await sleep("1 hour")
   return info.runId
 }

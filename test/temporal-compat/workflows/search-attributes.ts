@@ -54,7 +54,7 @@ export async function badUpsertWorkflow(): Promise<Array<string>> {
     errors.push(`${(err as Error).name}: ${(err as Error).message}`)
   }
   try {
-    makeContinueAsNewFunc({ workflowRunTimeout: "1 minute" } as Parameters<typeof makeContinueAsNewFunc>[0])
+    makeContinueAsNewFunc({ workflowTaskTimeout: "1 minute" } as Parameters<typeof makeContinueAsNewFunc>[0])
   } catch (err) {
     errors.push(`${(err as Error).name}: ${(err as Error).message}`)
   }

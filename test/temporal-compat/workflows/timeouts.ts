@@ -1,5 +1,5 @@
 /** Workflows of the timeout tests, written as Temporal code is. */
-import { continueAsNew, executeChild, proxyActivities, sleep, workflowInfo } from "hotmesh/workflow"
+import { continueAsNew, executeChild, makeContinueAsNewFunc, proxyActivities, sleep, workflowInfo } from "hotmesh/workflow"
 import type * as activities from "../activities/timeouts.ts"
 
 const { longRunning } = proxyActivities<typeof activities>({ startToCloseTimeout: "2 hours" })
@@ -41,4 +41,11 @@ export async function sleepsAnHour(): Promise<string> {
 /** Runs `sleepsAnHour` as a child with a one-minute run timeout. */
 export async function parentOfSlowChild(childId: string): Promise<string> {
   return await executeChild(sleepsAnHour, { workflowId: childId, workflowRunTimeout: "1 minute" })
+}
+
+/** First run: continues as new with a one-minute run timeout; second run: sleeps an hour (and so times out). */
+export async function tightensItsRunTimeout(run = 1): Promise<string> {
+  if (run === 1) return await makeContinueAsNewFunc<typeof tightensItsRunTimeout>({ workflowRunTimeout: "1 minute" })(2)
+  await sleep("1 hour")
+  return `run ${run} woke (runTimeoutMs ${workflowInfo().runTimeoutMs})`
 }

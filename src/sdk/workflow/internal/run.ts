@@ -10,7 +10,7 @@
  */
 import type { FailureInfo } from "../../../core/failure.ts"
 import { type AttributeUpdates, applyUpdates, type Job, type MemoUpdates, type WorkflowCommand } from "../../../core/journal.ts"
-import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef } from "../../../core/messages.ts"
+import type { ActivityOptionsResolved, ParentClosePolicy, ParentRef, WorkflowIdReusePolicy } from "../../../core/messages.ts"
 import { decode, decodeArgs, encode, encodeArgs, type Headers as StoredHeaders, type Payload } from "../../../core/payload.ts"
 import { composeInterceptors, type Headers, storedHeaders, type WorkflowInterceptors, type WorkflowInterceptorsFactory } from "../../interceptors.ts"
 import type { StoredAttributes } from "../../../core/searchAttributes.ts"
@@ -68,13 +68,22 @@ export interface WorkflowInfo {
 /** What a run's info is built from; the rest changes as the run goes. */
 export type StartInfo = Omit<WorkflowInfo, "historyLength" | "currentTime" | "continueAsNewSuggested" | "typedSearchAttributes" | "memo">
 
-/** How a child starts besides its type, id, queue and arguments: its parent-close policy, timeouts, search attributes and memo. */
+/** Temporal's `ChildWorkflowCancellationType`: whether a cancelled child is told, and when the parent's call settles. */
+export type ChildCancellationType = "ABANDON" | "TRY_CANCEL" | "WAIT_CANCELLATION_REQUESTED" | "WAIT_CANCELLATION_COMPLETED"
+
+/** How a child starts besides its type, id, queue and arguments: its policies, timeouts, cron schedule, search attributes and memo. */
 export type ChildStartOptions = StartVisibility & {
   readonly parentClosePolicy: ParentClosePolicy
   /** Set by outbound interceptors (`startChildWorkflowExecution`). */
   readonly headers?: Headers
   readonly runTimeoutMs?: number
   readonly executionTimeoutMs?: number
+  readonly cronSchedule?: string
+  readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
+  /** Default `WAIT_CANCELLATION_COMPLETED`, as in Temporal. */
+  readonly cancellationType?: ChildCancellationType
+  readonly staticSummary?: string
+  readonly staticDetails?: string
 }
 
 /** Thrown by `continueAsNew()`; the run turns it into a ContinueAsNew command. */
@@ -84,8 +93,8 @@ export class ContinueAsNew extends Error {
     readonly args: ReadonlyArray<unknown>,
     readonly workflowType: string,
     readonly taskQueue: string,
-    /** The next run's search attributes and memo, where they replace the inherited ones. */
-    readonly visibility: StartVisibility = {},
+    /** The next run's search attributes and memo (and run timeout), where they replace the inherited ones. */
+    readonly visibility: StartVisibility & { readonly runTimeoutMs?: number } = {},
     /** Headers set by outbound interceptors, for the next run's inbound `execute`. */
     readonly headers?: StoredHeaders,
   ) {
@@ -145,6 +154,8 @@ export class WorkflowRun {
   readonly #calls = new Map<number, PendingCall>()
   readonly #childStarts = new Map<number, PendingCall>()
   readonly #externalRequests = new Map<number, PendingCall>()
+  /** Children cancelled as WAIT_CANCELLATION_REQUESTED: what their `ChildCancelDelivered` does, by sequence number. */
+  readonly #childCancelsDelivered = new Map<number, () => void>()
   readonly #conditions = new Set<Condition>()
   readonly #signalHandlers = new Map<string, Handler>()
   readonly #queryHandlers = new Map<string, Handler>()
@@ -258,6 +269,9 @@ export class WorkflowRun {
         return
       case "ChildStarted":
         this.#childStarts.get(job.seq)?.resolve(encode(job.runId, "runId"))
+        return
+      case "ChildCancelDelivered":
+        this.#childCancelsDelivered.get(job.seq)?.()
         return
       case "ChildStartFailed":
         this.#childStarts.get(job.seq)?.reject(job.failure)
@@ -504,12 +518,17 @@ export class WorkflowRun {
     table: Map<number, PendingCall>,
     decodeResult: (payload: Payload) => T,
     rebuild: (failure: FailureInfo) => Error,
-    onCancel: (reason: CancelledFailure) => Error,
+    /** The error the call rejects with on cancellation; `undefined`: it keeps waiting for its outcome. */
+    onCancel: (reason: CancelledFailure) => Error | undefined,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // `onCancel` returns the call's rejection, or nothing: the call waits on (its outcome settles it).
       const unsubscribe = scope.onCancel((reason) => {
-        if (!table.delete(seq)) return
-        reject(onCancel(reason))
+        if (!table.has(seq)) return
+        const error = onCancel(reason)
+        if (error === undefined) return
+        table.delete(seq)
+        reject(error)
       })
       table.set(seq, {
         resolve: (payload) => {
@@ -539,8 +558,12 @@ export class WorkflowRun {
     if (scope.consideredCancelled) return Promise.reject(new ActivityFailure("Activity task cancelled", activityType, new CancelledFailure()))
     const seq = ++this.#seq
     this.#push({ type: "ScheduleActivity", seq, activityType, args: payloads, options, ...(stored === undefined ? {} : { headers: stored }) })
+    let cancelRequested = false
     return this.#pending(seq, scope, this.#calls, decode, fromFailureInfo, (reason) => {
-      this.#push({ type: "RequestCancelActivity", seq })
+      if (!cancelRequested) this.#push({ type: "RequestCancelActivity", seq })
+      cancelRequested = true
+      // WAIT_CANCELLATION_COMPLETED: the call settles with the activity's own outcome.
+      if (options.cancellationType === "WAIT_CANCELLATION_COMPLETED") return undefined
       return new ActivityFailure("Activity task cancelled", activityType, reason)
     })
   }
@@ -570,7 +593,7 @@ export class WorkflowRun {
     scope: CancellationScope,
     options: ChildStartOptions,
   ): { readonly started: Promise<string>; readonly result: Promise<unknown> } {
-    const { parentClosePolicy, headers, ...rest } = options
+    const { parentClosePolicy, headers, cancellationType = "WAIT_CANCELLATION_COMPLETED", ...rest } = options
     const stored = headers === undefined ? undefined : storedHeaders(headers, `child workflow ${workflowType}`)
     const payloads = encodeArgs(args, `child workflow ${workflowType} args`)
     if (!this.#checkSize(payloads, `child workflow ${workflowType} args`)) return { started: new Promise<never>(() => undefined), result: new Promise<never>(() => undefined) }
@@ -581,11 +604,23 @@ export class WorkflowRun {
     }
     const seq = ++this.#seq
     this.#push({ type: "StartChild", seq, workflowType, workflowId, taskQueue, args: payloads, ...(parentClosePolicy === "TERMINATE" ? {} : { parentClosePolicy }), ...rest, ...(stored === undefined ? {} : { headers: stored }) })
+    // Temporal's ChildWorkflowCancellationType: whether the child is told, and when the parent's call settles.
     let cancelRequested = false
-    const onCancel = (reason: CancelledFailure) => {
-      if (!cancelRequested) this.#push({ type: "RequestCancelChild", seq })
+    const onCancel = (reason: CancelledFailure): Error | undefined => {
+      if (!cancelRequested && cancellationType !== "ABANDON") {
+        const acknowledge = cancellationType === "WAIT_CANCELLATION_REQUESTED"
+        this.#push({ type: "RequestCancelChild", seq, ...(acknowledge ? { acknowledge } : {}) })
+        if (acknowledge) {
+          this.#childCancelsDelivered.set(seq, () => {
+            this.#childCancelsDelivered.delete(seq)
+            const failure: FailureInfo = { kind: "child", message: "Child Workflow execution cancelled", workflowType, workflowId, cause: { kind: "cancelled", message: reason.message } }
+            this.#calls.get(seq)?.reject(failure)
+          })
+        }
+      }
       cancelRequested = true
-      return cancelled(reason)
+      // ABANDON and TRY_CANCEL settle at once; the WAIT types when the child has the request, or when it closes.
+      return cancellationType === "ABANDON" || cancellationType === "TRY_CANCEL" ? cancelled(reason) : undefined
     }
     // Temporal: a child id that is already running rejects with WorkflowExecutionAlreadyStartedError.
     const rebuild = (failure: FailureInfo): Error =>
