@@ -56,6 +56,12 @@ export const workflowInterceptorsModule: string = fileURLToPath(import.meta.url)
 const TRACER_NAME = "hotmesh"
 const defaultTracer = (): Tracer => trace.getTracer(TRACER_NAME)
 
+/** Whether no OpenTelemetry SDK is registered (the API's global provider has no delegate): then nothing is traced. */
+const noSdk = (): boolean => {
+  const provider = trace.getTracerProvider() as { readonly getDelegateTracer?: (name: string) => Tracer | undefined }
+  return typeof provider.getDelegateTracer === "function" && provider.getDelegateTracer(TRACER_NAME) === undefined
+}
+
 /** The context `headers` carry (none: the active one's root). */
 const extract = (headers: Headers): Context | undefined => {
   const payload = headers[TRACE_HEADER]
@@ -180,9 +186,8 @@ export class OpenTelemetryActivityInboundInterceptor implements ActivityInboundC
 }
 
 /** The activity interceptors factory for `WorkerOptions.interceptors.activity`. */
-export const makeActivityInterceptors = (options: OpenTelemetryInterceptorOptions = {}): ActivityInterceptorsFactory => (ctx) => ({
-  inbound: new OpenTelemetryActivityInboundInterceptor(ctx, options),
-})
+export const makeActivityInterceptors = (options: OpenTelemetryInterceptorOptions = {}): ActivityInterceptorsFactory => (ctx) =>
+  options.tracer === undefined && noSdk() ? {} : { inbound: new OpenTelemetryActivityInboundInterceptor(ctx, options) }
 
 /**
  * The workflow interceptors (this module's `interceptors` export, made once
@@ -192,6 +197,8 @@ export const makeActivityInterceptors = (options: OpenTelemetryInterceptorOption
  * that the scheduled work continues from goes in its headers.
  */
 export const interceptors: WorkflowInterceptorsFactory = () => {
+  // No SDK registered when the run starts: the run is not traced, and pays nothing for it.
+  if (noSdk()) return {}
   const tracer = defaultTracer()
   // Spans are made outside the workflow's context: there \`Math.random\` is the run's seeded
   // generator (the same ids on every replay and every worker) and \`Date\` the workflow's time.
