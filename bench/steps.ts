@@ -6,13 +6,22 @@
  * a 10-activity workflow takes 21 (11 workflow tasks — start + 10 results —
  * and 10 activity tasks).
  *
- *   npm run bench -- [--workflows N] [--latency-runs N]
+ *   npm run bench -- [--workflows N] [--latency-runs N] [--metrics on|off] [--tracing off|api|sdk]
+ *
+ * `--metrics off` connects with `metrics: false` (default on: what
+ * `connection.metrics()` serves). `--tracing api` adds the
+ * `hotmesh/opentelemetry` interceptors with no OpenTelemetry SDK registered
+ * (spans are no-ops); `--tracing sdk` registers the SDK's tracer provider
+ * with a processor that drops every span (the cost of making them).
  *
  * `npm run bench` builds `dist/` first and measures the compiled package (as
  * it runs in production); `tsx --conditions=hotmesh-source bench/steps.ts`
  * measures the sources through tsx instead (about 10% slower).
  */
+import { trace } from "@opentelemetry/api"
+import { BasicTracerProvider, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Client, Connection, Worker } from "hotmesh"
+import { makeActivityInterceptors, OpenTelemetryWorkflowClientInterceptor, workflowInterceptorsModule } from "hotmesh/opentelemetry"
 import * as activities from "./activities.ts"
 import * as workflows from "./workflows.ts"
 
@@ -24,9 +33,28 @@ const concurrentWorkflows = flag("--workflows", 2000)
 const latencyRuns = flag("--latency-runs", 200)
 const STEPS_PER_WORKFLOW = 21
 
-const connection = await Connection.connect({ namespace: "bench" })
-const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
-const client = new Client({ connection })
+const option = <T extends string>(name: string, values: ReadonlyArray<T>, fallback: T): T => {
+  const index = process.argv.indexOf(name)
+  const value = index === -1 ? fallback : process.argv[index + 1]
+  if (!values.includes(value as T)) throw new Error(`${name} must be one of ${values.join(", ")}`)
+  return value as T
+}
+const metrics = option("--metrics", ["on", "off"], "on")
+const tracing = option("--tracing", ["off", "api", "sdk"], "off")
+if (tracing === "sdk") trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] }))
+console.log(`metrics ${metrics}, tracing ${tracing}`)
+
+const connection = await Connection.connect({ namespace: "bench", metrics: metrics === "on" })
+const worker = await Worker.create({
+  connection,
+  taskQueue: "bench",
+  workflows,
+  activities,
+  maxConcurrentActivityTaskExecutions: 500,
+  maxWorkflowTaskBatch: 256,
+  ...(tracing === "off" ? {} : { interceptors: { workflowModules: [workflowInterceptorsModule], activity: [makeActivityInterceptors()] } }),
+})
+const client = new Client({ connection, ...(tracing === "off" ? {} : { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }) })
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 

@@ -159,7 +159,7 @@ export const WorkflowMessageSchema = Schema.Union([
   Schema.Struct({ type: type("ChildCancelDelivered"), runId: Schema.String, seq: Seq }),
   Schema.Struct({ type: type("Terminate"), runId: Schema.optional(Schema.String), reason: Schema.String, fromParent: Schema.optional(ParentRef) }),
   Schema.Struct({ type: type("Query"), runId: Schema.optional(Schema.String), queryId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
-  Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("Update"), runId: Schema.optional(Schema.String), updateId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("ExternalRequestReply"), runId: Schema.String, seq: Seq, failure: Schema.optional(Failure) }),
 ])
 
@@ -204,7 +204,7 @@ const Job = [
   Schema.Struct({ type: type("ChildCancelDelivered"), ...at, seq: Seq }),
   Schema.Struct({ type: type("SignalReceived"), ...at, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("CancelRequested"), ...at, reason: Schema.optional(Schema.String) }),
-  Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList }),
+  Schema.Struct({ type: type("UpdateRequested"), ...at, updateId: Schema.String, name: Schema.String, args: PayloadList, headers: Headers }),
   Schema.Struct({ type: type("ExternalRequestResolved"), ...at, seq: Seq, failure: Schema.optional(Failure) }),
 ] as const
 

@@ -71,7 +71,7 @@ export type WorkflowCommand =
     }
   /** Ask the child to cancel; `acknowledge`: the child reports when it has recorded the request (`ChildCancelDelivered`). */
   | { readonly type: "RequestCancelChild"; readonly seq: number; readonly acknowledge?: boolean }
-  | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "SignalExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelExternal"; readonly seq: number; readonly workflowId: string; readonly runId?: string }
   | { readonly type: "CompleteWorkflow"; readonly result: Payload }
   | { readonly type: "FailWorkflow"; readonly failure: FailureInfo }
@@ -131,7 +131,7 @@ export type Job =
   | { readonly type: "ChildCancelDelivered"; readonly at: number; readonly seq: number }
   | { readonly type: "SignalReceived"; readonly at: number; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   | { readonly type: "CancelRequested"; readonly at: number; readonly reason?: string }
-  | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "UpdateRequested"; readonly at: number; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** External request `seq` reached its target (no `failure`) or could not (`failure`). */
   | { readonly type: "ExternalRequestResolved"; readonly at: number; readonly seq: number; readonly failure?: FailureInfo }
 

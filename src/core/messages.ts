@@ -130,7 +130,7 @@ export type WorkflowMessage =
   | { readonly type: "Terminate"; readonly runId?: string; readonly reason: string; readonly fromParent?: ParentRef }
   | { readonly type: "Query"; readonly runId?: string; readonly queryId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** A client's workflow update (`updateId` dedupes: a second one with the same id gets the first one's outcome). */
-  | { readonly type: "Update"; readonly runId?: string; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload> }
+  | { readonly type: "Update"; readonly runId?: string; readonly updateId: string; readonly name: string; readonly args: ReadonlyArray<Payload>; readonly headers?: Headers }
   /** The answer to an external request `seq`: delivered, or why not (the target is not found or closed). */
   | { readonly type: "ExternalRequestReply"; readonly runId: string; readonly seq: number; readonly failure?: FailureInfo }
 

@@ -19,7 +19,7 @@ import { nextCronTime } from "./cron.ts"
 import type { FailureInfo } from "./failure.ts"
 import type { Job } from "./journal.ts"
 import type { ExternalRequester, ParentRef, TimerPurpose, WorkflowIdReusePolicy, WorkflowMessage } from "./messages.ts"
-import type { Payload } from "./payload.ts"
+import type { Headers, Payload } from "./payload.ts"
 import { nextDelay } from "./retry.ts"
 import { type ActivityState, type ExecutionState, initialState, isRunning, type NewRun, runDeadline } from "./state.ts"
 import { cancelAttemptTimers, close, type Command, dispatchActivity, removeActivity, Step, type Transition, unchanged } from "./step.ts"
@@ -135,7 +135,7 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
     case "Update":
       if (state.updates?.some((update) => update.id === message.updateId) === true) return unchanged(state)
       step.update({ updates: [...(state.updates ?? []), { id: message.updateId, name: message.name, stage: "ADMITTED" }] })
-      step.job({ type: "UpdateRequested", at: now, updateId: message.updateId, name: message.name, args: message.args })
+      step.job({ type: "UpdateRequested", at: now, updateId: message.updateId, name: message.name, args: message.args, ...(message.headers === undefined ? {} : { headers: message.headers }) })
       return step.done()
     case "ExternalRequestReply": {
       const pending = state.externalRequests ?? []
@@ -340,6 +340,8 @@ export interface ClientUpdate {
   readonly updateId: string
   readonly name: string
   readonly args: ReadonlyArray<Payload>
+  /** Set by client interceptors (`startUpdate`), for the workflow's `handleUpdate` / `validateUpdate`. */
+  readonly headers?: Headers
 }
 
 /**

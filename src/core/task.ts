@@ -140,7 +140,7 @@ const applyCommand = (step: Step, command: WorkflowCommand): void => {
       const runId = command.runId === undefined ? {} : { runId: command.runId }
       step.sendWorkflow(state.taskQueue, command.workflowId, command.type === "SignalExternal"
         // The signal id is the request's own: a redelivered request is one signal.
-        ? { type: "Signal", ...runId, signalId: `${state.runId}:${command.seq}`, name: command.name, args: command.args, requester }
+        ? { type: "Signal", ...runId, signalId: `${state.runId}:${command.seq}`, name: command.name, args: command.args, ...(command.headers === undefined ? {} : { headers: command.headers }), requester }
         : { type: "CancelRequested", ...runId, reason: `cancelled by workflow ${state.workflowId}`, requester })
       return
     }

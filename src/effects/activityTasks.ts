@@ -16,6 +16,7 @@ import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityPermits, makeActivityPermits } from "./activityPermits.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
+import { Metrics, type MetricsSink } from "./metrics.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
 /** Configuration of an activity-task loop. */
@@ -63,6 +64,7 @@ interface LoopEnv {
   readonly store: StoreShape
   readonly context: Context.Context<Store>
   readonly clock: Clock.Clock
+  readonly metrics: MetricsSink
 }
 
 const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>, lease: string | undefined) {
@@ -73,9 +75,16 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     const { reason } = decoded.failure
     yield* Effect.logWarning(`activity task ${delivery.id} (workflow ${delivery.key}) moved to the dead letters: ${reason}`)
     yield* retryStoreErrorsUpTo(`activity task ${delivery.id}`, deadLetterDelivery(delivery, reason), MESSAGE_STORE_RETRIES)
+    env.metrics.deadLettered(config.taskQueue, "activity")
     return
   }
   const task = decoded.success
+  const { metrics } = env
+  const began = metrics.enabled ? performance.now() : 0
+  if (metrics.enabled) {
+    const scheduledAt = task.attemptScheduledAt ?? task.scheduledAt
+    metrics.activityStarted(config.taskQueue, task.activityType, Math.max(0, env.clock.currentTimeMillisUnsafe() - scheduledAt) / 1000, task.attempt)
+  }
   const cancellation = new Cancellation()
   const entry: Running = { delivery, cancellation, deadline: task.deadline ?? Infinity, lastTouch: env.clock.currentTimeMillisUnsafe(), abandoned: false, lease }
   const interval = Math.min(
@@ -136,6 +145,10 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
         Effect.ignore,
       )),
   )
+  if (metrics.enabled) {
+    const result = entry.abandoned ? "abandoned" : outcome.ok === "async" ? "async" : outcome.ok ? "completed" : "failed"
+    metrics.activityFinished(config.taskQueue, task.activityType, (performance.now() - began) / 1000, result)
+  }
   const message: WorkflowMessage | undefined = outcome.ok === "async"
     ? undefined
     : outcome.ok
@@ -148,6 +161,9 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
   }
   // Bounded: past it the task is given back and runs again (activities are at-least-once).
   yield* retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, entry.abandoned ? undefined : message), MESSAGE_STORE_RETRIES).pipe(
+    Effect.tap(() => Effect.sync(() => {
+      if (metrics.enabled) metrics.step("activity", config.taskQueue, (performance.now() - began) / 1000)
+    })),
     Effect.catchTag("StoreError", (error) =>
       Effect.logWarning(`activity task ${delivery.id} (workflow ${delivery.key}): could not report its outcome (${error.message}); given back for re-delivery`).pipe(
         Effect.andThen(store.release([delivery])),
@@ -202,7 +218,7 @@ const tick = (running: Set<Running>, permits: ActivityPermits) =>
 export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<never, never, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
-    const env: LoopEnv = { store, context: yield* Effect.context<Store>(), clock: yield* Clock.Clock }
+    const env: LoopEnv = { store, context: yield* Effect.context<Store>(), clock: yield* Clock.Clock, metrics: yield* Metrics }
     const stream = activityStream(config.taskQueue)
     const slotFree = yield* Latch.make(true)
     const running = new Set<Running>()

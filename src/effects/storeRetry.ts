@@ -6,7 +6,11 @@
  */
 import { Effect } from "effect"
 import type { StoreError } from "../stores/Store.ts"
+import { Metrics } from "./metrics.ts"
 import { ProgressProbe } from "./progressProbe.ts"
+
+/** Report a store error to the metrics (by the store operation that failed: a bounded label). */
+const countStoreError = (error: StoreError): Effect.Effect<void> => Effect.map(Effect.service(Metrics), (metrics) => metrics.storeError(error.operation))
 
 /** Backoff before retry `attempt` (0-based): 10 ms doubling to 2 s. */
 export const storeBackoff = (attempt: number): number => Math.min(10 * 2 ** attempt, 2000)
@@ -40,6 +44,7 @@ export const retryStoreErrors = <A, E, R>(operation: string, effect: Effect.Effe
         (error): error is StoreError => (error as { _tag?: string })._tag === "StoreError",
         (error) =>
           (attempt % 10 === 0 ? Effect.logWarning(`${operation}: store error, retrying (attempt ${attempt + 1}): ${error.message}`) : Effect.void).pipe(
+            Effect.andThen(countStoreError(error)),
             Effect.andThen(sleepReal(storeBackoff(attempt))),
             Effect.andThen(Effect.suspend(() => loop(attempt + 1))),
           ),
@@ -63,6 +68,7 @@ export const retryStoreErrorsUpTo = <A, E, R>(operation: string, effect: Effect.
         (error): error is StoreError => (error as { _tag?: string })._tag === "StoreError" && attempt < retries,
         (error) =>
           (attempt === 0 ? Effect.logWarning(`${operation}: store error, retrying (up to ${retries} times): ${error.message}`) : Effect.void).pipe(
+            Effect.andThen(countStoreError(error)),
             Effect.andThen(sleepReal(storeBackoff(attempt))),
             Effect.andThen(Effect.suspend(() => loop(attempt + 1))),
           ),

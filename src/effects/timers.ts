@@ -14,6 +14,7 @@
  */
 import { Clock, Effect, Option, Queue } from "effect"
 import { Store } from "../stores/Store.ts"
+import { Metrics } from "./metrics.ts"
 import { retryStoreErrors } from "./storeRetry.ts"
 
 /** Timers fired per store call; a pass that fills it goes again at once. */
@@ -36,6 +37,7 @@ export const makeTimerAlarm: Effect.Effect<TimerAlarm> = Effect.map(Queue.slidin
   let sleepingUntil = -Infinity
   const run = Effect.gen(function* () {
     const store = yield* Store
+    const metrics = yield* Metrics
     let offset = 0
     let measuredAt = -Infinity
     /** The store's clock, as the local clock plus the last measured offset. */
@@ -49,7 +51,15 @@ export const makeTimerAlarm: Effect.Effect<TimerAlarm> = Effect.map(Queue.slidin
     })
     const step = Effect.gen(function* () {
       sleepingUntil = -Infinity // awake: a nudge now is redundant but harmless
+      // Measured: how late the earliest due timer fires (one more store read per pass).
+      const due = metrics.enabled ? yield* store.nextTimerAt : Option.none()
+      const began = metrics.enabled ? performance.now() : 0
       const fired = yield* store.fireDueTimers(BATCH)
+      if (fired > 0 && Option.isSome(due)) {
+        // One atomic store operation fired them all: one step (timers are namespace-wide: no task queue).
+        metrics.step("timer", "", (performance.now() - began) / 1000)
+        metrics.timersFired(fired, Math.max(0, (yield* storeNow) - due.value) / 1000)
+      }
       if (fired >= BATCH) return yield* Effect.yieldNow // more may be due: go again, letting other fibers run
       const next = yield* store.nextTimerAt
       const now = yield* storeNow

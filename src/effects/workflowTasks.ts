@@ -30,6 +30,7 @@ import {
 } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
 import { type LocalActivities, runLocalAttempt } from "./localActivities.ts"
+import { Metrics, type MetricsSink } from "./metrics.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
@@ -82,6 +83,7 @@ const sourceAtHand = <R>(cached: CachedRun<R> | undefined, state: ExecutionState
 interface StepEnv {
   readonly store: StoreShape
   readonly clock: Clock.Clock
+  readonly metrics: MetricsSink
 }
 
 /** Whether a live run may be cached next to `state`: the run is open and not waiting out a failed task. */
@@ -103,12 +105,13 @@ const notFound = (workflowId: string): QueryOutcome => ({
  * that decodes but whose step fails is left pending instead: the failure may
  * be transient, or fixed by a newer worker.)
  */
-const deadLetterUndecodable = (delivery: Delivery, reason: string) =>
+const deadLetterUndecodable = (env: StepEnv, delivery: Delivery, reason: string) =>
   Effect.gen(function* () {
     const type = claimedType(delivery.body)
     const what = type === "Signal" ? "malformed signal" : type === undefined ? "unreadable message" : `malformed ${type} message`
     yield* Effect.logWarning(`workflow ${delivery.key}: ${what} ${delivery.id} moved to the dead letters: ${reason}`)
     yield* deadLetterDelivery(delivery, reason)
+    env.metrics.deadLettered(delivery.stream.taskQueue, "workflow")
   })
 
 /**
@@ -123,8 +126,10 @@ const attempt = Effect.fnUntraced(function* <R>(
   firstAttempt: boolean,
   localOutcomes: LocalOutcomes,
 ) {
+  const metrics = env.metrics
+  const began = metrics.enabled ? performance.now() : 0
   const decoded = workflowMessageOf(delivery)
-  if (Result.isFailure(decoded)) return yield* deadLetterUndecodable(delivery, decoded.failure.reason)
+  if (Result.isFailure(decoded)) return yield* deadLetterUndecodable(env, delivery, decoded.failure.reason)
   const message = decoded.success
   // The step owns the cached entry from here on; only a committed step puts one back.
   const cached = config.cache.take(delivery.key)
@@ -148,6 +153,7 @@ const attempt = Effect.fnUntraced(function* <R>(
       run = executed.run
     }
     yield* commitQueryAnswer(delivery, revision, queryId, answer)
+    if (metrics.enabled) metrics.step("workflow", config.taskQueue, (performance.now() - began) / 1000)
     if (run !== undefined && cacheable(before) && before.pendingJobs.length === 0) {
       config.cache.put(delivery.key, cached ?? cacheEntry(revision, before, run))
     }
@@ -161,7 +167,12 @@ const attempt = Effect.fnUntraced(function* <R>(
   if (first.activate && first.state !== undefined) {
     const state = first.state
     const source = sourceAtHand(cached, state) ?? (yield* sourceFor(cached, state))
+    const ran = metrics.enabled ? performance.now() : 0
     const executed = yield* Effect.promise(() => config.executor.activate(state, source))
+    if (metrics.enabled) {
+      const waited = delivery.appendedAt === undefined ? undefined : Math.max(0, now - delivery.appendedAt) / 1000
+      metrics.workflowTask(config.taskQueue, state.workflowType, waited, (performance.now() - ran) / 1000, !executed.outcome.ok)
+    }
     if (!executed.outcome.ok) {
       const { failure } = executed.outcome
       yield* Effect.logWarning(`workflow ${state.workflowId} (${state.workflowType}): task failed, will retry: ${failure.type}: ${failure.message}`)
@@ -177,6 +188,7 @@ const attempt = Effect.fnUntraced(function* <R>(
     runId = settled.runId
   }
   const committed = yield* commitTransitionTo(env.store, delivery, revision, before, transition, { now, retentionMs: config.retentionMs })
+  if (metrics.enabled) metrics.step("workflow", config.taskQueue, (performance.now() - began) / 1000)
   const after = transition.state
   // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
   if (run !== undefined && cacheable(after) && after.runId === runId) {
@@ -276,7 +288,7 @@ export const processDelivery = <R>(config: WorkflowTaskConfig<R>, delivery: Deli
   Effect.flatMap(stepEnv, (env) => processWith(env, config, delivery, clockOffset))
 
 const stepEnv: Effect.Effect<StepEnv, never, Store> = Effect.gen(function* () {
-  return { store: yield* Store, clock: yield* Clock.Clock }
+  return { store: yield* Store, clock: yield* Clock.Clock, metrics: yield* Metrics }
 })
 
 const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
@@ -284,13 +296,22 @@ const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: D
     const localOutcomes: LocalOutcomes = new Map()
     return attempt(env, config, delivery, clockOffset, true, localOutcomes).pipe(
       // The common case succeeds first time; only a failure pays for the retry machinery.
-      Effect.catch(() => retrying(env, config, delivery, clockOffset, localOutcomes)),
+      Effect.catch((error) => {
+        countFailure(env, error, true)
+        return retrying(env, config, delivery, clockOffset, localOutcomes)
+      }),
     )
   }).pipe(
     // A bug must not stop the worker: log it and leave the message pending
     // (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
     Effect.catchDefect((defect) => Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
   )
+
+/** Count a step's lost race; and a store error of its first attempt (the retries count their own, in `retryStoreErrorsUpTo`). */
+const countFailure = (env: StepEnv, error: { readonly _tag: string }, firstAttempt: boolean): void => {
+  if (error._tag === "CommitConflict" && (error as { readonly reason?: string }).reason === "version") env.metrics.commitConflict()
+  else if (firstAttempt && error._tag === "StoreError") env.metrics.storeError((error as StoreError).operation)
+}
 
 /**
  * The slow path: lost races are recomputed (at most `MAX_CONFLICTS` times) and
@@ -301,7 +322,10 @@ const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: D
 const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, localOutcomes: LocalOutcomes): Effect.Effect<void, never, Store> =>
   retryStoreErrorsUpTo(
     `workflow ${delivery.key}`,
-    retryConflicts(attempt(env, config, delivery, clockOffset, false, localOutcomes), MAX_CONFLICTS),
+    retryConflicts(
+      Effect.tapError(attempt(env, config, delivery, clockOffset, false, localOutcomes), (error) => Effect.sync(() => countFailure(env, error, false))),
+      MAX_CONFLICTS,
+    ),
     MESSAGE_STORE_RETRIES,
   ).pipe(
     Effect.catchTags({

@@ -384,13 +384,22 @@ const checkStage = (where: string, stage: unknown): void => {
 }
 
 /** An update as the client sends it: name, id (default: a random UUID) and arguments, checked. */
-const clientUpdate = (connection: Connection, def: UpdateDefinition<unknown, Array<any>> | string, options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined): ClientUpdate => {
+const clientUpdate = (
+  connection: Connection,
+  def: UpdateDefinition<unknown, Array<any>> | string,
+  options: (WorkflowUpdateOptions & { readonly args?: ReadonlyArray<unknown> }) | undefined,
+  headers: Headers = {},
+): ClientUpdate => {
   const name = required(typeof def === "string" ? def : def?.name, "update name")
   const updateId = options?.updateId === undefined ? randomUUID() : required(options.updateId, "updateId")
   const args = encodeArgs(options?.args ?? [], `update ${name} args`)
   connection.payloads.check(args, `update ${name} args`)
-  return { updateId, name, args }
+  return { updateId, name, args, ...headersField(headers, `update ${name}`) }
 }
+
+/** The update options interceptors see: the update id is chosen before them (Temporal's order). */
+const updateOptionsOf = (options: WorkflowUpdateOptions | undefined, waitForStage: WorkflowUpdateStage) =>
+  ({ updateId: options?.updateId === undefined ? randomUUID() : required(options.updateId, "updateId"), waitForStage })
 
 /** The update's result, or the `WorkflowUpdateFailedError` it ended with. */
 const updateOutcome = (update: UpdateState): unknown => {
@@ -500,7 +509,7 @@ export class WorkflowClient {
     options: WorkflowUpdateOptions & { readonly args?: Args; readonly startWorkflowOperation: WithStartWorkflowOperation<T> },
   ): Promise<Ret> {
     checkOptions("client.workflow.executeUpdateWithStart(update, options)", options, [...UPDATE_OPTIONS, "startWorkflowOperation"])
-    const { workflowId, runId, updateId } = await this.#updateWithStart("executeUpdateWithStart", update, options)
+    const { workflowId, runId, updateId } = await this.#updateWithStart("executeUpdateWithStart", update, options, WorkflowUpdateStage.COMPLETED)
     return this.#updateHandle<Ret>(workflowId, runId, updateId).result()
   }
 
@@ -516,7 +525,7 @@ export class WorkflowClient {
     const where = "client.workflow.startUpdateWithStart(update, options)"
     checkOptions(where, options, [...START_UPDATE_OPTIONS, "startWorkflowOperation"])
     checkStage(where, options.waitForStage)
-    const { workflowId, runId, updateId } = await this.#updateWithStart("startUpdateWithStart", update, options)
+    const { workflowId, runId, updateId } = await this.#updateWithStart("startUpdateWithStart", update, options, WorkflowUpdateStage.ACCEPTED)
     return this.#accepted<Ret>(workflowId, runId, updateId)
   }
 
@@ -524,6 +533,7 @@ export class WorkflowClient {
     method: string,
     update: UpdateDefinition<any, any> | string,
     options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly startWorkflowOperation: WithStartWorkflowOperation<any> },
+    waitForStage: WorkflowUpdateStage,
   ): Promise<{ readonly workflowId: string; readonly runId: string; readonly updateId: string }> {
     const operation = options.startWorkflowOperation
     if (!(operation instanceof WithStartWorkflowOperation)) {
@@ -535,11 +545,24 @@ export class WorkflowClient {
     if (conflict === undefined) {
       throw new InvalidArgumentError({ message: `${where}: workflowIdConflictPolicy is required (Temporal's update-with-start requires it; usually USE_EXISTING)` })
     }
+    const send = composeInterceptors(this.interceptors, "startUpdateWithStart", async (input) => {
+      const run = this.#newRun(input.workflowType, input.workflowStartOptions)
+      const request = clientUpdate(this.connection, input.updateName, { ...input.updateOptions, args: input.updateArgs }, input.updateHeaders)
+      const runId = await this.run(updateWithStartWorkflow({ ...run, ...headersField(input.workflowStartHeaders, where) }, request, { ...policies, conflict }, this.connection.retentionMs))
+      return { workflowExecution: { workflowId: run.workflowId, runId }, updateId: request.updateId }
+    })
     const outcome = operation.claim(async () => {
-      const run = this.#newRun(operation.workflowTypeOrFunc, operation.options)
-      const request = clientUpdate(this.connection, update, options)
-      const runId = await this.run(updateWithStartWorkflow(run, request, { ...policies, conflict }, this.connection.retentionMs))
-      return { handle: this.#handle(run.workflowId, undefined, runId, undefined), request: { workflowId: run.workflowId, runId, updateId: request.updateId } }
+      const sent = await send({
+        workflowType: workflowTypeOf(operation.workflowTypeOrFunc),
+        workflowStartOptions: operation.options,
+        workflowStartHeaders: {},
+        updateName: required(typeof update === "string" ? update : update?.name, "update name"),
+        updateArgs: options.args ?? [],
+        updateOptions: updateOptionsOf(options, waitForStage),
+        updateHeaders: {},
+      })
+      const { workflowId, runId } = sent.workflowExecution
+      return { handle: this.#handle(workflowId, undefined, runId, undefined), request: { workflowId, runId, updateId: sent.updateId } }
     })
     return (await outcome).request
   }
@@ -586,12 +609,27 @@ export class WorkflowClient {
     const client = this
     const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
     const pinned = runId === undefined ? {} : { runId }
-    const sendUpdateOf = (def: UpdateDefinition<unknown, Array<any>> | string, options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined) => {
-      const update = clientUpdate(connection, def, options)
-      return run(sendUpdate(workflowId, runId, update)).then((sentTo) => ({ updateId: update.updateId, sentTo }))
-    }
     const workflowExecution = { workflowId, ...pinned }
     const firstRun = firstExecutionRunId === undefined ? {} : { firstExecutionRunId }
+    const sendUpdateOf = async (
+      def: UpdateDefinition<unknown, Array<any>> | string,
+      options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined,
+      waitForStage: WorkflowUpdateStage,
+    ) => {
+      const send = composeInterceptors(this.interceptors, "startUpdate", async (input) => {
+        const update = clientUpdate(connection, input.updateName, { ...input.options, args: input.args }, input.headers)
+        return { updateId: update.updateId, workflowRunId: await run(sendUpdate(workflowId, runId, update)) }
+      })
+      const sent = await send({
+        updateName: required(typeof def === "string" ? def : def?.name, "update name"),
+        args: options?.args ?? [],
+        workflowExecution,
+        ...firstRun,
+        headers: {},
+        options: updateOptionsOf(options, waitForStage),
+      })
+      return { updateId: sent.updateId, sentTo: sent.workflowRunId }
+    }
     const intercepted = <M extends "signal" | "query" | "terminate" | "cancel" | "describe">(method: M, next: Parameters<typeof composeInterceptors<WorkflowClientInterceptor, M>>[2]) =>
       composeInterceptors(this.interceptors, method, next)
     return {
@@ -637,13 +675,13 @@ export class WorkflowClient {
       },
       async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }) {
         checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)
-        const { updateId, sentTo } = await sendUpdateOf(def, options)
+        const { updateId, sentTo } = await sendUpdateOf(def, options, WorkflowUpdateStage.COMPLETED)
         return client.#updateHandle<any>(workflowId, sentTo, updateId).result()
       },
       async startUpdate(def: UpdateDefinition<any, any> | string, options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly waitForStage: string }) {
         checkOptions("handle.startUpdate(def, options)", options, START_UPDATE_OPTIONS)
         checkStage("handle.startUpdate(def, options)", options?.waitForStage)
-        const { updateId, sentTo } = await sendUpdateOf(def, options)
+        const { updateId, sentTo } = await sendUpdateOf(def, options, WorkflowUpdateStage.ACCEPTED)
         return client.#accepted<any>(workflowId, sentTo, updateId)
       },
       getUpdateHandle: <Ret>(updateId: string) => client.#updateHandle<Ret>(workflowId, runId, required(updateId, "updateId")),
@@ -717,8 +755,8 @@ export class Client {
       throw new InvalidArgumentError({ message: "new Client({ interceptors }): interceptors.workflow must be an array of WorkflowClientInterceptor (Temporal's older factory object is not supported)" })
     }
     for (const interceptor of workflowInterceptors) {
-      const unwired = ["startUpdate", "startUpdateWithStart", "startWithStart"].find((method) => typeof (interceptor as Record<string, unknown>)[method] === "function")
-      if (unwired !== undefined) throw new InvalidArgumentError({ message: `new Client({ interceptors }): ${unwired} is a Temporal client interceptor HotMesh does not support yet; it would never be called` })
+      const unwired = ["startWithDetails"].find((method) => typeof (interceptor as Record<string, unknown>)[method] === "function")
+      if (unwired !== undefined) throw new InvalidArgumentError({ message: `new Client({ interceptors }): ${unwired} is a Temporal client interceptor HotMesh does not support yet (implement start); it would never be called` })
     }
     this.workflow = new WorkflowClient(connection, workflowInterceptors)
     this.deadLetters = new DeadLetterClient(connection)

@@ -18,6 +18,10 @@ import { Store } from "../stores/Store.ts"
 import { checkOptions, UNSUPPORTED_CONNECTION } from "./internal/options.ts"
 import { installedLogger, type LogLevel as TemporalLogLevel } from "./runtime.ts"
 import { PayloadGuard } from "./internal/payloadGuard.ts"
+import { type MetricsSink, noMetrics } from "../effects/metrics.ts"
+import { retryBriefOutage } from "../effects/storeRetry.ts"
+import type { RunCacheStats } from "../effects/runCache.ts"
+import { ConnectionMetrics } from "./metrics.ts"
 
 /** Options of `Connection.connect`. */
 export interface ConnectionOptions {
@@ -73,6 +77,11 @@ export interface ConnectionOptions {
    * process of a namespace the same limits.
    */
   readonly payloadLimits?: { readonly errorBytes?: number; readonly warnBytes?: number }
+  /**
+   * Collect Prometheus metrics for `connection.metrics()` (default true);
+   * false measures nothing (`metrics()` then rejects).
+   */
+  readonly metrics?: boolean
 }
 
 /** The payload limits of `options` with defaults filled in; `InvalidArgumentError` for a bad value. */
@@ -134,7 +143,7 @@ export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: Conne
 
 const CONNECTION_OPTIONS = [
   "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",
-  "logLevel", "retention", "payloadLimits", "durability",
+  "logLevel", "retention", "payloadLimits", "durability", "metrics",
 ] satisfies Array<keyof ConnectionOptions>
 
 const REDIS_ONLY = ["partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "durability"] as const
@@ -241,10 +250,53 @@ export class Connection {
     /** How long closed executions are kept (ms; `Infinity`: forever). */
     readonly retentionMs: number = SEVEN_DAYS,
     payloadLimits: PayloadLimits = defaultPayloadLimits,
+    metrics = true,
   ) {
     this.payloads = new PayloadGuard(payloadLimits, (message) => {
       if (!this.#closed) this.runtime.runFork(Effect.logWarning(message))
     })
+    this.#metrics = metrics ? new ConnectionMetrics(namespace) : undefined
+  }
+
+  readonly #metrics: ConnectionMetrics | undefined
+
+  /** Internal: the sink the workers of this connection report to. */
+  get metricsSink(): MetricsSink {
+    return this.#metrics ?? noMetrics
+  }
+
+  /** Internal: register a running worker with the metrics (its task queue is scraped, its cache reported). */
+  addMetricsSource(source: { readonly taskQueue: string; readonly cacheStats: () => RunCacheStats }): () => void {
+    return this.#metrics?.addSource(source) ?? (() => undefined)
+  }
+
+  /**
+   * This connection's metrics as Prometheus text (one registry per
+   * connection): what its workers did (steps, task and activity latencies,
+   * failures, retries, timers, conflicts, store errors), and — read from the
+   * store now — stream depth, pending work and dead letters of the task
+   * queues its workers poll (and of `options.taskQueues`, e.g. for a
+   * dashboard process that runs no worker), and the due timers. See README "Metrics".
+   */
+  async metrics(options: { readonly taskQueues?: ReadonlyArray<string> } = {}): Promise<string> {
+    const metrics = this.#metrics
+    if (metrics === undefined) throw new InvalidArgumentError({ message: "connection.metrics(): this connection was made with metrics: false" })
+    checkOptions("connection.metrics(options)", options, ["taskQueues"])
+    const extra = options.taskQueues ?? []
+    if (!Array.isArray(extra) || extra.some((name) => typeof name !== "string" || name.length === 0)) {
+      throw new InvalidArgumentError({ message: "connection.metrics(options): taskQueues must be an array of task queue names" })
+    }
+    const taskQueues = [...new Set([...metrics.taskQueues, ...extra])]
+    const snapshot = await this.run(retryBriefOutage(Effect.gen(function* () {
+      const store = yield* Store
+      const queues = yield* Effect.forEach(taskQueues, (taskQueue) =>
+        Effect.map(
+          Effect.forEach(["workflow", "activity"] as const, (kind) => Effect.map(store.describeStream({ kind, taskQueue }), (d) => ({ kind, ...d }))),
+          (streams) => ({ taskQueue, streams }),
+        ))
+      return { taskQueues: queues, timersDue: yield* store.dueTimers }
+    })))
+    return metrics.text(snapshot)
   }
 
   /** Connect to the embedded in-memory store (default) or the store of `options.store`. */
@@ -252,7 +304,14 @@ export class Connection {
     const namespace = options.namespace ?? "default"
     const retentionMs = retentionOf(options.retention, SEVEN_DAYS)
     const payloadLimits = payloadLimitsOf(options.payloadLimits)
-    const connection = new Connection(ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)), namespace, retentionMs, payloadLimits)
+    if (options.metrics !== undefined && typeof options.metrics !== "boolean") throw new InvalidArgumentError({ message: "Connection.connect: metrics must be true or false" })
+    const connection = new Connection(
+      ManagedRuntime.make(connectionLayer(storeLayer(options, namespace), options.logLevel)),
+      namespace,
+      retentionMs,
+      payloadLimits,
+      options.metrics ?? true,
+    )
     try {
       await connection.runtime.context()
     } catch (error) {

@@ -112,6 +112,10 @@ export {
   type WorkflowSignalInput,
   type WorkflowSignalWithStartInput,
   type WorkflowStartInput,
+  type WorkflowStartUpdateInput,
+  type WorkflowStartUpdateOutput,
+  type WorkflowStartUpdateWithStartInput,
+  type WorkflowStartUpdateWithStartOutput,
   type WorkflowTerminateInput,
 } from "./interceptors.ts"
 export { type ClientConnectConfig, loadClientConnectConfig, type LoadClientConnectConfigOptions } from "./envconfig.ts"

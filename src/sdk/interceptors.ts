@@ -19,7 +19,7 @@ import { InvalidArgumentError } from "../core/errors.ts"
 import type { Headers as StoredHeaders } from "../core/payload.ts"
 import { decode, encode, type Payload } from "../core/payload.ts"
 import type { Context } from "./activity/index.ts"
-import type { WorkflowExecutionDescription, WorkflowStartOptions, WorkflowSignalWithStartOptions } from "./client.ts"
+import type { WorkflowExecutionDescription, WorkflowSignalWithStartOptions, WorkflowStartOptions, WorkflowUpdateOptions, WorkflowUpdateStage } from "./client.ts"
 import type { ActivityOptions, ChildWorkflowOptions, LocalActivityOptions } from "./workflow/api.ts"
 
 /** Named payloads carried with a call (Temporal's `Headers`). */
@@ -88,13 +88,32 @@ export interface UpdateInput {
   readonly headers: Headers
 }
 
-/** Calls into workflow code (Temporal's `WorkflowInboundCallsInterceptor`). */
+/**
+ * Input of `runTask` (a HotMesh addition): one workflow task — a batch of
+ * jobs delivered to the run and the code run until it blocks again.
+ */
+export interface WorkflowTaskInput {
+  /** Journal entries recorded before this task. */
+  readonly historyLength: number
+  /** Whether this task replays recorded history (after a cache eviction or on another worker): it makes no new commands. */
+  readonly replaying: boolean
+  /** The headers the run was started with (as `execute` sees them). */
+  readonly headers: Headers
+}
+
+/** Calls into workflow code (Temporal's `WorkflowInboundCallsInterceptor`, plus HotMesh's `runTask`). */
 export interface WorkflowInboundCallsInterceptor {
   execute?: (input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, "execute">) => Promise<unknown>
   handleSignal?: (input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, "handleSignal">) => Promise<void>
   handleQuery?: (input: QueryInput, next: Next<WorkflowInboundCallsInterceptor, "handleQuery">) => Promise<unknown>
   handleUpdate?: (input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, "handleUpdate">) => Promise<unknown>
   validateUpdate?: (input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, "validateUpdate">) => void
+  /**
+   * HotMesh's addition: wraps each workflow task of the run, replayed ones
+   * included (`input.replaying`), e.g. to trace one span per task. Await
+   * `next(input)`; the task's commands are what the code made inside it.
+   */
+  runTask?: (input: WorkflowTaskInput, next: Next<WorkflowInboundCallsInterceptor, "runTask">) => Promise<void>
 }
 
 /** Input of `scheduleActivity`. */
@@ -232,6 +251,35 @@ export interface WorkflowQueryInput {
   readonly workflowExecution: WorkflowExecution
   readonly headers: Headers
 }
+/** Input of `startUpdate` (Temporal's `WorkflowStartUpdateInput`). */
+export interface WorkflowStartUpdateInput {
+  readonly updateName: string
+  readonly args: ReadonlyArray<unknown>
+  readonly workflowExecution: WorkflowExecution
+  readonly firstExecutionRunId?: string
+  readonly headers: Headers
+  readonly options: WorkflowUpdateOptions & { readonly waitForStage: WorkflowUpdateStage }
+}
+/** Output of `startUpdate`: the update's id and the run it was sent to. */
+export interface WorkflowStartUpdateOutput {
+  readonly updateId: string
+  readonly workflowRunId: string
+}
+/** Input of `startUpdateWithStart` (Temporal's `WorkflowStartUpdateWithStartInput`). */
+export interface WorkflowStartUpdateWithStartInput {
+  readonly workflowType: string
+  readonly workflowStartOptions: WorkflowStartOptions
+  readonly workflowStartHeaders: Headers
+  readonly updateName: string
+  readonly updateArgs: ReadonlyArray<unknown>
+  readonly updateOptions: WorkflowUpdateOptions & { readonly waitForStage: WorkflowUpdateStage }
+  readonly updateHeaders: Headers
+}
+/** Output of `startUpdateWithStart`: the run that got the update (started or existing) and the update's id. */
+export interface WorkflowStartUpdateWithStartOutput {
+  readonly workflowExecution: { readonly workflowId: string; readonly runId: string }
+  readonly updateId: string
+}
 /** Input of `terminate`. */
 export interface WorkflowTerminateInput {
   readonly workflowExecution: WorkflowExecution
@@ -259,6 +307,10 @@ export interface WorkflowClientInterceptor {
   terminate?: (input: WorkflowTerminateInput, next: Next<WorkflowClientInterceptor, "terminate">) => Promise<unknown>
   cancel?: (input: WorkflowCancelInput, next: Next<WorkflowClientInterceptor, "cancel">) => Promise<unknown>
   describe?: (input: WorkflowDescribeInput, next: Next<WorkflowClientInterceptor, "describe">) => Promise<WorkflowExecutionDescription>
+  /** `handle.executeUpdate` / `startUpdate` (`waitForStage` says which; both send through here). */
+  startUpdate?: (input: WorkflowStartUpdateInput, next: Next<WorkflowClientInterceptor, "startUpdate">) => Promise<WorkflowStartUpdateOutput>
+  /** `client.workflow.executeUpdateWithStart` / `startUpdateWithStart`. */
+  startUpdateWithStart?: (input: WorkflowStartUpdateWithStartInput, next: Next<WorkflowClientInterceptor, "startUpdateWithStart">) => Promise<WorkflowStartUpdateWithStartOutput>
 }
 
 /** `ClientOptions.interceptors` (Temporal's `ClientInterceptors`, in part). */

@@ -10,6 +10,7 @@ import { Cause, Effect, Exit, Fiber, Semaphore } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
+import { Metrics } from "../effects/metrics.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
 import { Store } from "../stores/Store.ts"
@@ -288,7 +289,7 @@ export class Worker {
         }))
       }
       return yield* Effect.all(loops, { concurrency: "unbounded", discard: true })
-    })
+    }).pipe(Effect.provideService(Metrics, connection.metricsSink))
     return new Worker(connection, options, program, cache)
   }
 
@@ -355,7 +356,12 @@ export class Worker {
     this.#state = "RUNNING"
     const fiber = this.connection.runtime.runFork(this.program)
     this.#fiber = fiber
-    const unregister = this.connection.whileRunning(() => this.shutdown())
+    const stopWhenClosed = this.connection.whileRunning(() => this.shutdown())
+    const measured = this.connection.addMetricsSource({ taskQueue: this.options.taskQueue, cacheStats: () => this.cache.stats() })
+    const unregister = () => {
+      stopWhenClosed()
+      measured()
+    }
     this.#stopped = this.connection.runtime.runPromise(Fiber.await(fiber)).then((exit) => {
       this.#state = "STOPPED"
       unregister()

@@ -95,6 +95,8 @@ export interface Delivery extends MayCarryValue {
   readonly body: string
   /** How many times this message has been delivered, this time included (≥ 1). */
   readonly deliveries: number
+  /** When it was appended (store clock, epoch ms), if the backend knows: for schedule-to-start metrics only. */
+  readonly appendedAt?: number
 }
 
 /** A durable timer: when `fireAt` (store clock, epoch ms) passes, `message` is appended. */

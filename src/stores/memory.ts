@@ -81,8 +81,8 @@ const deliveryOf = (m: Message, stream: StreamAddress): Delivery => {
   const source = m.source
   const holder = source[encodedValue]
   return holder === undefined
-    ? { id: m.id, stream, key: m.key, body: source.body, deliveries: m.deliveries }
-    : attachEncodedValue<Delivery>({ id: m.id, stream, key: m.key, get body() { return source.body }, deliveries: m.deliveries }, holder)
+    ? { id: m.id, stream, key: m.key, body: source.body, deliveries: m.deliveries, appendedAt: m.appendedAt }
+    : attachEncodedValue<Delivery>({ id: m.id, stream, key: m.key, get body() { return source.body }, deliveries: m.deliveries, appendedAt: m.appendedAt }, holder)
 }
 
 /** A stored state: its text, or the holder it came with. */

@@ -74,6 +74,7 @@ export {
   type WorkflowInterceptorsFactory,
   type WorkflowInternalsInterceptor,
   type WorkflowOutboundCallsInterceptor,
+  type WorkflowTaskInput,
 } from "../interceptors.ts"
 export type { WorkflowInfo } from "./internal/run.ts"
 export type { UpdateInfo } from "./internal/context.ts"

@@ -163,6 +163,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       key: e.key,
       body: e.body,
       deliveries: e.deliveries,
+      // A stream entry id starts with the ms (Redis clock) it was appended at.
+      appendedAt: Number.parseInt(e.entryId, 10),
     })
     const toEntry = (d: Delivery): Entry | undefined => {
       const at = locateDelivery(d)
@@ -324,6 +326,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
                       key: f.get("k") ?? "",
                       body: f.get("b") ?? "",
                       deliveries: Number(f.get("n") ?? 0),
+                      ...(f.get("id") ? { appendedAt: Number.parseInt(f.get("id")!, 10) } : {}),
                     },
                     reason: f.get("r") ?? "",
                     at: Number(f.get("at") ?? 0),

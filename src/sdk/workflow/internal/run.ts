@@ -128,6 +128,7 @@ interface UpdateRequest {
   readonly updateId: string
   readonly name: string
   readonly args: ReadonlyArray<Payload>
+  readonly headers?: StoredHeaders
 }
 
 interface BufferedSignal {
@@ -171,6 +172,9 @@ export class WorkflowRun {
   #memo: Readonly<Record<string, Payload>> | undefined = undefined
   /** The interceptors of this run (made by the worker's factories when the run starts). */
   #interceptors: Required<Omit<WorkflowInterceptors, "internals">> = { inbound: [], outbound: [] }
+  #interceptorsMade = false
+  /** The start's headers (from its `WorkflowStarted` job), for `runTask` interceptors. */
+  #startHeaders: Headers = {}
 
   constructor(
     info: StartInfo,
@@ -200,6 +204,23 @@ export class WorkflowRun {
     this.#replayPatches = replayPatches
     const first = jobs[0]
     if (first !== undefined) this.info.currentTime = new RealDate(first.at)
+    for (const job of jobs) if (job.type === "WorkflowStarted") this.#startHeaders = { ...job.headers }
+    if (!this.#interceptorsMade) {
+      this.#interceptorsMade = true
+      this.#inContext(() => this.#makeInterceptors())
+    }
+    const runTask = this.#interceptors.inbound.some((interceptor) => interceptor.runTask !== undefined)
+    if (!runTask) return this.#activate(jobs)
+    let commands: Array<WorkflowCommand> = []
+    await this.#inContext(() =>
+      composeInterceptors(this.#interceptors.inbound, "runTask", async () => {
+        commands = await this.#activate(jobs)
+      })({ historyLength, replaying: this.replaying, headers: this.#startHeaders })
+    )
+    return commands
+  }
+
+  async #activate(jobs: ReadonlyArray<Job>): Promise<Array<WorkflowCommand>> {
     for (const job of jobs) this.#apply(job)
     await drainMicrotasks()
     let passes = 0
@@ -294,10 +315,14 @@ export class WorkflowRun {
   #runUpdate(entry: UpdateHandler, request: UpdateRequest): void {
     const { updateId, name } = request
     const info: UpdateInfo = { id: updateId, name }
-    const args = decodeArgs(request.args)
+    const input = { updateId, name, args: decodeArgs(request.args), headers: { ...request.headers } }
+    const inbound = this.#interceptors.inbound
     try {
-      const checked = this.#inContext(() => entry.validator?.(...args), info)
-      if (checked instanceof Promise) throw new TypeError(`the validator of update "${name}" returned a Promise; update validators must be synchronous`)
+      const validate = (input: { readonly args: Array<unknown> }): void => {
+        const checked = entry.validator?.(...input.args)
+        if (checked instanceof Promise) throw new TypeError(`the validator of update "${name}" returned a Promise; update validators must be synchronous`)
+      }
+      this.#inContext(() => (inbound.length === 0 ? validate(input) : composeInterceptors(inbound, "validateUpdate", validate)(input)), info)
     } catch (error) {
       this.#push({ type: "RejectUpdate", updateId, failure: toFailureInfo(error) })
       return
@@ -307,7 +332,9 @@ export class WorkflowRun {
     this.#inProgress.add(running)
     const result = this.#inContext(() => {
       try {
-        return Promise.resolve(entry.handler(...args))
+        return Promise.resolve(
+          inbound.length === 0 ? entry.handler(...input.args) : composeInterceptors(inbound, "handleUpdate", async (input) => entry.handler(...input.args))(input),
+        )
       } catch (error) {
         return Promise.reject(error)
       }
@@ -367,13 +394,6 @@ export class WorkflowRun {
     for (const factory of this.interceptorFactories) {
       const made = factory()
       if ((made.internals ?? []).length > 0) throw new TypeError("workflow interceptors: internals interceptors are not supported by HotMesh (it has no activation protocol); use inbound and outbound")
-      // Declared in Temporal's shapes but not wired yet: refused, never silently skipped.
-      for (const [list, methods] of [[made.inbound ?? [], ["handleUpdate", "validateUpdate"]], [made.outbound ?? [], ["signalWorkflow"]]] as const) {
-        for (const interceptor of list) {
-          const unwired = methods.find((method) => typeof (interceptor as Record<string, unknown>)[method] === "function")
-          if (unwired !== undefined) throw new TypeError(`workflow interceptors: ${unwired} is not supported by HotMesh yet; the interceptor would never be called`)
-        }
-      }
       this.#interceptors.inbound.push(...(made.inbound ?? []))
       this.#interceptors.outbound.push(...(made.outbound ?? []))
     }
@@ -382,7 +402,6 @@ export class WorkflowRun {
   #start(args: ReadonlyArray<Payload>, headers: StoredHeaders | undefined): void {
     const result = this.#inContext(() => {
       try {
-        this.#makeInterceptors()
         const execute = composeInterceptors(this.#interceptors.inbound, "execute", (input) => this.fn(...input.args))
         return Promise.resolve(execute({ args: decodeArgs(args), headers: { ...headers } }))
       } catch (error) {
@@ -644,9 +663,24 @@ export class WorkflowRun {
    * type `ExternalWorkflowExecutionNotFound` when no open run matches.
    */
   signalExternal(workflowId: string, runId: string | undefined, name: string, args: ReadonlyArray<unknown>, scope: CancellationScope): Promise<void> {
-    const payloads = encodeArgs(args, `signal ${name} args`)
-    if (!this.#checkSize(payloads, `signal ${name} args`)) return new Promise<never>(() => undefined)
-    return this.#externalRequest(scope, (seq) => ({ type: "SignalExternal", seq, workflowId, ...(runId === undefined ? {} : { runId }), name, args: payloads }))
+    const send = (input: { readonly signalName: string; readonly args: ReadonlyArray<unknown>; readonly headers: Headers }): Promise<void> => {
+      const signalName = input.signalName
+      const payloads = encodeArgs(input.args, `signal ${signalName} args`)
+      if (!this.#checkSize(payloads, `signal ${signalName} args`)) return new Promise<never>(() => undefined)
+      const stored = storedHeaders(input.headers, `signal ${signalName}`)
+      return this.#externalRequest(scope, (seq) => ({
+        type: "SignalExternal",
+        seq,
+        workflowId,
+        ...(runId === undefined ? {} : { runId }),
+        name: signalName,
+        args: payloads,
+        ...(stored === undefined ? {} : { headers: stored }),
+      }))
+    }
+    if (this.#interceptors.outbound.length === 0) return send({ signalName: name, args, headers: {} })
+    const workflowExecution = { workflowId, ...(runId === undefined ? {} : { runId }) }
+    return composeInterceptors(this.#interceptors.outbound, "signalWorkflow", send)({ signalName: name, args: [...args], target: { type: "external", workflowExecution }, headers: {} })
   }
 
   /** Ask another workflow to cancel (`getExternalWorkflowHandle(id).cancel`); settles as `signalExternal`. */

@@ -1,0 +1,121 @@
+/**
+ * Interceptors on updates and on signals between workflows, as a Temporal
+ * user writes them: the client's `startUpdate` / `startUpdateWithStart` add
+ * headers the workflow's `validateUpdate` / `handleUpdate` read; a
+ * workflow's outbound `signalWorkflow` adds a header the receiver's
+ * `handleSignal` reads. On both stores, and with every step replayed.
+ */
+import { fileURLToPath } from "node:url"
+import {
+  Client,
+  Connection,
+  defaultPayloadConverter,
+  InvalidArgumentError,
+  WithStartWorkflowOperation,
+  Worker,
+  type WorkflowClientInterceptor,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+} from "hotmesh"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useRedis } from "../support/redisServer.ts"
+import { finish, noteSender, noteTaker, rename, renamer } from "./workflows/interceptors-messages.ts"
+
+const workflowsPath = fileURLToPath(new URL("./workflows/interceptors-messages.ts", import.meta.url))
+const interceptorsModule = fileURLToPath(new URL("./workflows/interceptors-messages-module.ts", import.meta.url))
+const { toPayload } = defaultPayloadConverter
+
+const redis = await useRedis()
+
+const setups = [
+  { name: "memory", redis: false, maxCachedWorkflows: undefined },
+  { name: "memory, every step replayed", redis: false, maxCachedWorkflows: 0 },
+  { name: "redis", redis: true, maxCachedWorkflows: undefined },
+] as const
+
+describe.each(setups)("update and external-signal interceptors ($name)", (setup) => {
+  const namespace = `icpm-${Math.random().toString(36).slice(2, 8)}`
+  let connection: Connection
+  let client: Client
+  let worker: Worker
+  let running: Promise<void>
+  /** What the client interceptors saw come back: `[method, updateId, runId]`. */
+  const outputs: Array<[string, string, string]> = []
+  const requester: WorkflowClientInterceptor = {
+    async startUpdate(input, next) {
+      const output = await next({ ...input, headers: { ...input.headers, requester: toPayload(`ops (${input.updateName}, ${input.options.waitForStage})`) } })
+      outputs.push(["startUpdate", output.updateId, output.workflowRunId])
+      return output
+    },
+    async startUpdateWithStart(input, next) {
+      const output = await next({
+        ...input,
+        workflowStartHeaders: { ...input.workflowStartHeaders, tenant: toPayload(`tenant of ${input.workflowType}`) },
+        updateHeaders: { ...input.updateHeaders, requester: toPayload(`uws (${input.updateName}, ${input.updateOptions.waitForStage})`) },
+      })
+      outputs.push(["startUpdateWithStart", output.updateId, output.workflowExecution.runId])
+      return output
+    },
+  }
+  beforeAll(async () => {
+    connection = await Connection.connect(setup.redis ? { redis: redis.url, namespace } : { namespace })
+    client = new Client({ connection, interceptors: { workflow: [requester] } })
+    worker = await Worker.create({
+      connection,
+      taskQueue: "icpm",
+      workflowsPath,
+      interceptors: { workflowModules: [interceptorsModule] },
+      ...(setup.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: setup.maxCachedWorkflows }),
+    })
+    running = worker.run()
+  })
+  afterAll(async () => {
+    await worker.shutdown()
+    await running
+    await connection.close()
+  })
+
+  it("startUpdate's headers reach handleUpdate; validateUpdate can refuse before the workflow's validator", async () => {
+    const handle = await client.workflow.start(renamer, { taskQueue: "icpm", workflowId: `rename-${namespace}` })
+    expect(await handle.executeUpdate(rename, { args: ["Ada"] })).toBe("initial (for ops (rename, COMPLETED), no tenant)")
+    const started = await handle.startUpdate(rename, { args: ["Bob"], updateId: "second", waitForStage: WorkflowUpdateStage.ACCEPTED })
+    expect(started.updateId).toBe("second")
+    expect(await started.result()).toBe("Ada (for ops (rename, ACCEPTED), no tenant)")
+    const refused = await handle.executeUpdate(rename, { args: ["blocked"] }).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError)
+    expect((refused as Error).cause).toMatchObject({ message: "update rename refused by an interceptor" })
+    const invalid = await handle.executeUpdate(rename, { args: [""] }).catch((error: unknown) => error)
+    expect((invalid as Error).cause).toMatchObject({ message: "a name must not be empty" })
+    await handle.signal(finish)
+    expect(await handle.result()).toBe("Bob")
+    const { runId } = await handle.describe()
+    const mine = outputs.filter(([method]) => method === "startUpdate")
+    expect(mine).toHaveLength(4)
+    expect(mine[1]).toEqual(["startUpdate", "second", runId])
+  })
+
+  it("startUpdateWithStart's start and update headers reach execute and handleUpdate", async () => {
+    const workflowId = `uws-${namespace}`
+    const startWorkflowOperation = new WithStartWorkflowOperation(renamer, { taskQueue: "icpm", workflowId, workflowIdConflictPolicy: "USE_EXISTING" })
+    const result = await client.workflow.executeUpdateWithStart(rename, { args: ["Cy"], updateId: "uws-1", startWorkflowOperation })
+    expect(result).toBe("initial (for uws (rename, COMPLETED), tenant of renamer)")
+    const handle = await startWorkflowOperation.workflowHandle()
+    await handle.signal(finish)
+    expect(await handle.result()).toBe("Cy")
+    expect(outputs).toContainEqual(["startUpdateWithStart", "uws-1", (await handle.describe()).runId])
+  })
+
+  it("signalWorkflow's headers reach the receiver's handleSignal", async () => {
+    const targetId = `taker-${namespace}`
+    const taker = await client.workflow.start(noteTaker, { taskQueue: "icpm", workflowId: targetId })
+    expect(await client.workflow.execute(noteSender, { taskQueue: "icpm", workflowId: `sender-${namespace}`, args: [targetId, "hello"] })).toBe("sent")
+    expect(await taker.result()).toBe(`hello via note to ${targetId}`)
+  })
+})
+
+describe("client interceptor options", () => {
+  it("a Temporal client interceptor method HotMesh does not call is refused, not skipped", () => {
+    expect(() => new Client({ interceptors: { workflow: [{ startWithDetails: (input: unknown, next: (i: unknown) => unknown) => next(input) } as never] } }))
+      .toThrow(InvalidArgumentError)
+  })
+})
