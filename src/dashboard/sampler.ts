@@ -51,6 +51,11 @@ export class TaskQueueSampler {
     return this.#samples.get(taskQueue) ?? []
   }
 
+  /** The task queues sampled so far (those the dashboard has shown). */
+  get taskQueues(): ReadonlyArray<string> {
+    return [...this.#samples.keys()]
+  }
+
   /** Stop sampling; resolves once a sample under way has finished. */
   async close(): Promise<void> {
     clearInterval(this.#timer)

@@ -39,7 +39,12 @@ export interface DashboardOptions {
   readonly readOnly?: boolean
   /** Required on every request when set (Bearer, basic-auth password, or `/?token=…` once for a cookie). */
   readonly token?: string
-  /** Served at `/metrics` (Prometheus text format 0.0.4) when given. */
+  /**
+   * What `/metrics` serves (Prometheus text format 0.0.4). Default: the
+   * connection's own `connection.metrics()`, with the stream gauges of every
+   * task queue the dashboard has shown; none when the connection was made
+   * with `metrics: false`.
+   */
   readonly metricsText?: () => Promise<string>
   /** How often task queues are sampled for the sparklines (default 5 s). */
   readonly sampleIntervalMs?: number
@@ -173,7 +178,8 @@ export const startDashboard = async (options: DashboardOptions): Promise<Dashboa
   const assets = loadAssets()
   const client = new Client({ connection })
   const sampler = new TaskQueueSampler(client, sampleIntervalMs)
-  const context: ApiContext = { client, sampler, readOnly, namespace: connection.namespace, metrics: metricsText !== undefined }
+  const metrics = metricsText ?? (connection.metricsEnabled ? () => connection.metrics({ taskQueues: sampler.taskQueues }) : undefined)
+  const context: ApiContext = { client, sampler, readOnly, namespace: connection.namespace, metrics: metrics !== undefined }
   const tokenDigest = token === undefined ? undefined : digest(token)
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -200,8 +206,8 @@ export const startDashboard = async (options: DashboardOptions): Promise<Dashboa
         })
       }
     }
-    if (url.pathname === "/metrics" && metricsText !== undefined) {
-      return send(response, 200, "text/plain; version=0.0.4; charset=utf-8", await metricsText())
+    if (url.pathname === "/metrics" && metrics !== undefined) {
+      return send(response, 200, "text/plain; version=0.0.4; charset=utf-8", await metrics())
     }
     if (url.pathname.startsWith("/api/")) {
       let body: Record<string, unknown> = {}

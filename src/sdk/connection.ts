@@ -270,6 +270,11 @@ export class Connection {
     return this.#metrics?.addSource(source) ?? (() => undefined)
   }
 
+  /** Whether this connection collects metrics (`Connection.connect({ metrics })`, default true). */
+  get metricsEnabled(): boolean {
+    return this.#metrics !== undefined
+  }
+
   /**
    * This connection's metrics as Prometheus text (one registry per
    * connection): what its workers did (steps, task and activity latencies,

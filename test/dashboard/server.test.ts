@@ -129,7 +129,9 @@ describe("hotmesh dashboard", () => {
         if (match !== null) announced(match[1]!)
       })
       const at = await url
-      expect(await (await fetch(new URL("/api/config", at))).json()).toEqual({ readOnly: true, namespace: "cli-dash", metrics: false })
+      expect(await (await fetch(new URL("/api/config", at))).json()).toEqual({ readOnly: true, namespace: "cli-dash", metrics: true })
+      // By default /metrics is the connection's own Prometheus text.
+      expect(await (await fetch(new URL("/metrics", at))).text()).toMatch(/^# HELP hotmesh_/m)
       serving.child.kill("SIGTERM")
       expect((await serving.exited).code).toBe(0)
     } finally {
