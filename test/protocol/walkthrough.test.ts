@@ -56,7 +56,7 @@ it("the redis-cli walkthrough of docs/protocol.md claims, heartbeats and complet
   try {
     const client = new Client({ connection })
     const handle = await client.workflow.start(workflows.greetByHand, { taskQueue: "by-hand-workflows", workflowId: "by-hand-1", args: ["Ada"] })
-    await eventually(async () => ((await probe.xlen("{default:p4}:s:activity:by-hand")) > 0 ? true : undefined), "the activity task")
+    await eventually(async () => ((await probe.xlen("{default:s21}:s:activity:by-hand")) > 0 ? true : undefined), "the activity task")
 
     const ids = new Map<string, string>()
     const steps = walkthrough()

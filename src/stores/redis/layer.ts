@@ -126,6 +126,9 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     registerScripts(client)
     yield* checkServer(client, options.connectTimeoutMs ?? 5_000, options.allowEviction === true)
     const keys = makeKeys(namespace, partitions, yield* configure(client, namespace, partitions))
+    // The partitions' hash tags, for workers in other languages (docs/protocol.md, "Keys"); derived from the
+    // namespace, count and layout, so writing them at every start is idempotent (and fills in older namespaces).
+    yield* attempt("configure", () => client.hset(configKeyOf(namespace), "tags", Array.from({ length: partitions }, (_, p) => keys.tag(p)).join(" ")))
     // The activity protocol's function library (docs/protocol.md), for workers in other languages: on every master.
     yield* Effect.tryPromise(() => forEachMaster(client, async (node) => node)).pipe(
       Effect.flatMap((masters) => Effect.forEach(masters, loadFunctionsAtStart, { discard: true })),
