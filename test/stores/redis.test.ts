@@ -528,7 +528,13 @@ describe("key layouts and durability on one Redis", () => {
       expect(bodies(yield* readNow(old, q))).toEqual(["legacy"])
       const fresh = freshNamespace()
       yield* makeRedisStore({ redis: redis.url, namespace: fresh })
-      expect(yield* Effect.promise(() => admin.hgetall(`{${fresh}}:config`))).toEqual({ partitions: "8", layout: "spread" })
+      const spread = makeKeys(fresh, 8, "spread")
+      // The partitions' hash tags are recorded for workers in other languages (docs/protocol.md, "Keys").
+      expect(yield* Effect.promise(() => admin.hgetall(`{${fresh}}:config`))).toEqual({
+        partitions: "8", layout: "spread", tags: Array.from({ length: 8 }, (_, i) => spread.tag(i)).join(" "),
+      })
+      expect(yield* Effect.promise(() => admin.hget(`{${legacy}}:config`, "tags")))
+        .toBe(Array.from({ length: 8 }, (_, i) => `{${legacy}:p${i}}`).join(" "))
     }).pipe(Effect.scoped))
 
   it.live("durability: a commit no replica acknowledged fails with a StoreError caused by ReplicasNotAcknowledged; with a replica it succeeds", () =>
