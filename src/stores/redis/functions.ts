@@ -22,7 +22,7 @@
  * partition's stream, and a function touches one slot.
  *
  * Every function takes exactly one key, an activity stream of one partition
- * (`{<ns>:p<N>}:s:activity:<taskQueue>`), and touches only keys with the same
+ * (`<tag_N>:s:activity:<taskQueue>`, the tags listed in `{<ns>}:config`), and touches only keys with the same
  * hash tag (its dead letters, the workflow stream and execution record of
  * that partition): one slot, so the library runs unchanged on Redis Cluster
  * once loaded on every master (`loadFunctions` takes one node's client).
@@ -80,7 +80,7 @@ local function activityStream(name, keys)
   local key = keys[1]
   local tag = type(key) == 'string' and string.match(key, '^({[^{}]+}):s:activity:.') or nil
   if #keys ~= 1 or not tag then
-    bad(name, 'takes one key, an activity stream {<namespace>:p<partition>}:s:activity:<taskQueue>; got ' .. tostring(key))
+    bad(name, 'takes one key, an activity stream <partition tag>:s:activity:<taskQueue>; got ' .. tostring(key))
   end
   return key, tag
 end
