@@ -102,8 +102,9 @@ const measure = async (b: Backend) => {
 }
 
 /**
- * Two producers on one rate-limited queue: one floods it (400 tasks at
- * once), one trickles (a task every 100 ms). How long the trickler's tasks
+ * Two producers on one rate-limited queue, of two workflow types: one
+ * floods it (400 `limited` tasks at once), one trickles (a `trickled` task
+ * every 100 ms). How long the trickler's tasks
  * wait to start: today's queue is FIFO, so they wait behind the flood.
  */
 const sharing = async (b: Backend, from: number) => {
@@ -114,7 +115,7 @@ const sharing = async (b: Backend, from: number) => {
   for (let k = 0; k < 20; k++) {
     const i = from + 10_000 + k
     trickle.push({ i, startedAt: Date.now() })
-    void b.client.workflow.start(workflows.limited, { taskQueue: b.taskQueue, workflowId: id(`t${i}`), args: [i, 0] })
+    void b.client.workflow.start(workflows.trickled, { taskQueue: b.taskQueue, workflowId: id(`t${i}`), args: [i, 0] })
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   await flood

@@ -164,6 +164,68 @@ describe("the functions", () => {
   })
 })
 
+describe("the limit functions (protocol 2)", () => {
+  const lim = "{fn:q:q}:lim"
+  const call = (name: string, ...args: Array<string | number>) => client.call("FCALL", name, "1", lim, ...args.map(String))
+
+  beforeEach(async () => {
+    await load()
+    await client.del(lim, "{fn:q:q}:lease")
+  })
+
+  it("refuse a key that is not a limiter, naming the function", async () => {
+    await expect(client.call("FCALL", "hotmesh_acquire", "1", "{fn:p0}:s:activity:q", "me", "1", "1000"))
+      .rejects.toThrow(/HOTMESH hotmesh_acquire: takes one key, a task queue limiter/)
+    await expect(call("hotmesh_acquire", "me", 0, 1000)).rejects.toThrow(/ARGV\[2\] \(want\) must be >= 1/)
+  })
+
+  it("an unlimited queue grants what is asked and counts nothing", async () => {
+    expect(await call("hotmesh_acquire", "me", 5, 1000)).toEqual([5, 0, 0])
+    expect(await client.exists("{fn:q:q}:lease")).toBe(0)
+  })
+
+  it("a paused queue grants nothing and says when to ask again", async () => {
+    await client.hset(lim, "paused", "1")
+    expect(await call("hotmesh_acquire", "me", 5, 1000)).toEqual([0, 1, 500])
+  })
+
+  it("a concurrency grants leases up to the limit; unlease frees them, renew extends the live ones", async () => {
+    await client.hset(lim, "concurrency", "2")
+    expect(await call("hotmesh_acquire", "me", 5, 30_000)).toEqual([2, 1, 0, "me:1", "me:2"])
+    expect(await call("hotmesh_acquire", "you", 1, 30_000)).toEqual([0, 1, 50])
+    expect(await call("hotmesh_renew", 30_000, "me:1", "me:9")).toBe(1)
+    expect(await call("hotmesh_unlease", 0, "me:1")).toBe(1)
+    expect(await call("hotmesh_acquire", "you", 3, 30_000)).toEqual([1, 1, 0, "you:3"])
+  })
+
+  it("a rate takes whole tokens; unused ones go back", async () => {
+    await client.hset(lim, "rate", "0.001", "burst", "3")
+    expect(await call("hotmesh_acquire", "me", 5, 1000)).toEqual([3, 1, 0])
+    expect(await call("hotmesh_unlease", 2)).toBe(1)
+    expect(await call("hotmesh_acquire", "me", 5, 1000)).toEqual([2, 1, 0])
+    const [granted, limited, retry] = (await call("hotmesh_acquire", "me", 1, 1000)) as Array<number>
+    expect([granted, limited]).toEqual([0, 1])
+    expect(retry).toBeGreaterThan(0)
+  })
+
+  it("on a Redis Cluster node they touch only their key's slot", async () => {
+    const node = await startRedis({ extraArgs: ["--cluster-enabled", "yes"] })
+    const c = new Redis(node.url)
+    try {
+      await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+      await eventually(async () => (String(await c.call("CLUSTER", "INFO")).includes("cluster_state:ok") ? true : undefined), "cluster_state:ok")
+      expect((await Effect.runPromise(loadFunctions(c))).outcome).toBe("loaded")
+      await c.hset("{cl:q:q}:lim", "concurrency", "1", "rate", "100")
+      expect(await c.call("FCALL", "hotmesh_acquire", "1", "{cl:q:q}:lim", "me", "2", "30000")).toEqual([1, 1, 0, "me:1"])
+      expect(await c.call("FCALL", "hotmesh_renew", "1", "{cl:q:q}:lim", "30000", "me:1")).toBe(1)
+      expect(await c.call("FCALL", "hotmesh_unlease", "1", "{cl:q:q}:lim", "1", "me:1")).toBe(1)
+    } finally {
+      c.disconnect()
+      await node.stop()
+    }
+  })
+})
+
 describe("on a Redis Cluster node (slot checks on)", () => {
   it("claim, heartbeat and complete touch only their key's slot", async () => {
     const node = await startRedis({ extraArgs: ["--cluster-enabled", "yes"] })
@@ -195,7 +257,7 @@ describe("a worker that finds an older library, or none", () => {
     await client.call("FUNCTION", "LOAD", fakeLibrary(PROTOCOL_VERSION - 1, 1))
     await client.hset("{old}:config", "partitions", "1")
     await expect(startPythonWorker({ redisUrl: redis.url, namespace: "old", taskQueue: "q" }))
-      .rejects.toThrow(/exited \(2\)[\s\S]*older \(protocol 0, library 1\) than this worker \(protocol 1\)/)
+      .rejects.toThrow(/exited \(2\)[\s\S]*older \(protocol 1, library 1\) than this worker \(protocol 2\)/)
   })
 
   it("the Python worker exits saying the library is not loaded", async () => {

@@ -7,10 +7,10 @@
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { unique } from "../fixtures/e2e-support.ts"
+import { eventually, unique } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as workflows from "./fixtures/workflows.ts"
-import { PYTHON_QUEUE } from "./fixtures/workflows.ts"
+import { LIMITED_QUEUE, PYTHON_QUEUE } from "./fixtures/workflows.ts"
 import { type PythonWorker, startPythonWorker } from "./pythonWorker.ts"
 
 const redis = await useRedis()
@@ -44,6 +44,10 @@ const marker = async (key: string): Promise<string> => {
   if (got === null) throw new Error(`no marker on ${key} within 20 s`)
   return got[1]
 }
+
+/** A task queue's activity streams, one per partition, named by the partitions' hash tags (docs/protocol.md, "Keys"). */
+const activityStreams = async (queue: string): Promise<Array<string>> =>
+  (await markers.hget(`{${namespace}}:config`, "tags"))!.split(" ").map((tag) => `${tag}:s:activity:${queue}`)
 
 const run = (workflow: (...args: Array<any>) => Promise<unknown>, args: Array<unknown>) =>
   client.workflow.execute(workflow, { taskQueue, workflowId: unique(workflow.name), args })
@@ -129,12 +133,86 @@ describe("a Python worker stopped with SIGTERM", () => {
     const handle = await client.workflow.start(workflows.pyStall, { taskQueue, workflowId: unique("pyStall"), args: [key] })
     expect(await marker(`${key}:started`)).toBe("1")
     expect(await stopped.stop()).toBe(0)
-    const tags = (await markers.hget(`{${namespace}}:config`, "tags"))!.split(" ")
-    expect(tags).toHaveLength(8)
-    const pending = await Promise.all(tags.map((tag) =>
-      markers.xpending(`${tag}:s:activity:${PYTHON_QUEUE}`, "hotmesh", "-", "+", 10).catch(() => [])))
+    const pending = await Promise.all((await activityStreams(PYTHON_QUEUE)).map((stream) =>
+      markers.xpending(stream, "hotmesh", "-", "+", 10).catch(() => [])))
     // Parked on the released-messages consumer, idle since the epoch, its delivery not counted.
     expect(pending.flat().map((entry) => (entry as Array<unknown>).slice(1, 2).concat((entry as Array<unknown>)[3]))).toEqual([["hotmesh:released", 0]])
     await handle.terminate("test over")
   })
 })
+
+describe("a task queue's limits bind Python workers too (protocol 2: hotmesh_acquire)", () => {
+  const markerKey = unique("py-limits")
+  const limits = () => client.taskQueue(LIMITED_QUEUE)
+  const pythonPids: Array<number> = []
+  /** Activity tasks waiting or running on the limited queue, over every partition. */
+  const queued = async () =>
+    (await Promise.all((await activityStreams(LIMITED_QUEUE)).map((stream) => markers.xlen(stream)))).reduce((a, b) => a + b, 0)
+  const start = (i: number) => client.workflow.start(workflows.pyWork, { taskQueue, workflowId: unique("pyWork"), args: [i] })
+
+  beforeAll(async () => {
+    // Set before any worker of the queue polls, so none ever sees it unlimited.
+    await limits().setLimits({ concurrency: 3 })
+    await limits().pause()
+    for (const consumer of ["py-limited-1", "py-limited-2"]) {
+      const started = await startPythonWorker({
+        redisUrl: redis.url, namespace, taskQueue: LIMITED_QUEUE, visibilityTimeoutMs, consumer, concurrency: 5,
+        env: { TEST_MARKER_KEY: markerKey, TEST_HOLD_MS: "50" },
+      })
+      pythons.add(started)
+      pythonPids.push(started.process.pid!)
+    }
+  })
+
+  it("a paused queue gives them nothing until it is resumed", async () => {
+    const handles = await Promise.all([0, 1, 2, 3].map(start))
+    await eventually(async () => ((await queued()) === 4 ? true : undefined), "four activity tasks on the paused queue")
+    // Watched for 1.5 s: three times the 500 ms after which a worker asks a paused queue again.
+    expect(await markers.blpop(markerKey, 1.5)).toBeNull()
+    expect(await queued()).toBe(4)
+    await limits().resume()
+    expect(await Promise.all(handles.map((h) => h.result()))).toEqual([0, 1, 2, 3])
+    expect(await markers.llen(markerKey)).toBe(4)
+  })
+
+  it("a concurrency of 3 is never exceeded by two Python workers and a Node worker together", async () => {
+    await markers.del(markerKey, `${markerKey}:max`)
+    const nodeWorker = await Worker.create({
+      connection,
+      taskQueue: LIMITED_QUEUE,
+      maxConcurrentActivityTaskExecutions: 5,
+      activities: {
+        async work(i: number) {
+          await markers.eval(START, 3, `${markerKey}:inflight`, `${markerKey}:max`, markerKey, i, process.pid)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          await markers.decr(`${markerKey}:inflight`)
+          return i
+        },
+      },
+    })
+    const nodeRunning = nodeWorker.run()
+    try {
+      const n = 30
+      const handles = await Promise.all(Array.from({ length: n }, (_, i) => start(i)))
+      expect(await Promise.all(handles.map((h) => h.result()))).toEqual(Array.from({ length: n }, (_, i) => i))
+      const starts = (await markers.lrange(markerKey, 0, -1)).map((line) => JSON.parse(line) as { i: number; pid: number; inflight: number })
+      expect(starts.map((s) => s.i).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i))
+      const max = Number(await markers.get(`${markerKey}:max`))
+      expect(max).toBeLessThanOrEqual(3)
+      expect(max).toBeGreaterThanOrEqual(2)
+      expect(starts.some((s) => pythonPids.includes(s.pid))).toBe(true)
+      expect(new Set(starts.map((s) => s.pid)).size).toBeGreaterThanOrEqual(2)
+    } finally {
+      await nodeWorker.shutdown()
+      await nodeRunning
+    }
+  })
+})
+
+/** The activity's start, counted atomically (as py_activities.py's `work`). */
+const START = `
+local n = redis.call('INCR', KEYS[1])
+if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end
+redis.call('RPUSH', KEYS[3], cjson.encode({i = tonumber(ARGV[1]), pid = tonumber(ARGV[2]), inflight = n}))
+return n
+`

@@ -34,6 +34,8 @@ export interface PythonWorkerOptions {
   readonly paths?: ReadonlyArray<string>
   readonly consumer?: string
   readonly concurrency?: number
+  /** More environment for the activities (the fixtures read `TEST_*` settings). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 const exited = (child: ChildProcess): Promise<number | null> =>
@@ -57,6 +59,7 @@ export const startPythonWorker = (options: PythonWorkerOptions): Promise<PythonW
       PYTHONPATH: [join(root, "workers", "python"), join(here, "fixtures"), ...(options.paths ?? [])].join(":"),
       PYTHONUNBUFFERED: "1",
       TEST_REDIS_URL: options.redisUrl,
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   })

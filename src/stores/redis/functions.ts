@@ -13,8 +13,16 @@
  * goes through the generic `Store.complete` (the protocol functions are
  * activity-specific conveniences over the same commands).
  *
+ * Back-pressure (protocol 2): `hotmesh_acquire`, `hotmesh_unlease` and
+ * `hotmesh_renew` are the Node store's `acquire`, `unlease` and `renew`
+ * scripts (limitsLua.ts), so a foreign worker honours a queue's rate,
+ * concurrency and pause exactly as a Node worker does. They are separate
+ * calls, not folded into `hotmesh_claim`: a queue's limiter lives under its
+ * own hash tag (`{<ns>:q:<taskQueue>}`), a different Cluster slot from any
+ * partition's stream, and a function touches one slot.
+ *
  * Every function takes exactly one key, an activity stream of one partition
- * (`{<ns>:p<N>}:s:activity:<taskQueue>`), and touches only keys with the same
+ * (`<tag_N>:s:activity:<taskQueue>`, the tags listed in `{<ns>}:config`), and touches only keys with the same
  * hash tag (its dead letters, the workflow stream and execution record of
  * that partition): one slot, so the library runs unchanged on Redis Cluster
  * once loaded on every master (`loadFunctions` takes one node's client).
@@ -26,22 +34,26 @@
  */
 import { Effect } from "effect"
 import type { Redis } from "ioredis"
+import { CONCURRENCY_RETRY_MS, PAUSED_RETRY_MS } from "../../core/limits.ts"
 import type { StoreError } from "../Store.ts"
 import { RELEASED_CONSUMER } from "./groupReader.ts"
 import { STREAM_GROUP } from "./keys.ts"
+import { ACQUIRE_LUA, RENEW_LUA, UNLEASE_LUA } from "./limitsLua.ts"
 import { PRELUDE, SCRIPT_BODIES } from "./lua.ts"
 import { attempt } from "./scripts.ts"
 
 /** The activity protocol's version (docs/protocol.md). */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 /** The library's version: bumped whenever `LIBRARY_SOURCE` changes. */
-export const LIBRARY_VERSION = 1
+export const LIBRARY_VERSION = 2
 /** The library's name in `FUNCTION LIST`. */
 export const LIBRARY_NAME = "hotmesh"
 
 const wrap = (name: string, body: string) => `local function body_${name}(KEYS, ARGV)\n${body}\nend\n`
 
 const PROTOCOL = `
+local PAUSED_RETRY_MS = ${PAUSED_RETRY_MS}
+local CONCURRENCY_RETRY_MS = ${CONCURRENCY_RETRY_MS}
 local PROTOCOL_VERSION = ${PROTOCOL_VERSION}
 local LIBRARY_VERSION = ${LIBRARY_VERSION}
 local GROUP = '${STREAM_GROUP}'
@@ -68,7 +80,7 @@ local function activityStream(name, keys)
   local key = keys[1]
   local tag = type(key) == 'string' and string.match(key, '^({[^{}]+}):s:activity:.') or nil
   if #keys ~= 1 or not tag then
-    bad(name, 'takes one key, an activity stream {<namespace>:p<partition>}:s:activity:<taskQueue>; got ' .. tostring(key))
+    bad(name, 'takes one key, an activity stream <partition tag>:s:activity:<taskQueue>; got ' .. tostring(key))
   end
   return key, tag
 end
@@ -283,6 +295,64 @@ local function release(keys, args)
   return body_release({stream}, {GROUP, RELEASED, id, n, math.max(0, n - 1)})[2]
 end
 
+-- The one key of the limit functions: a task queue's limiter hash; its lease zset shares the hash tag.
+local function limiter(name, keys)
+  local key = keys[1]
+  local tag = type(key) == 'string' and string.match(key, '^({[^{}]+:q:[^{}]+}):lim$') or nil
+  if #keys ~= 1 or not tag then
+    bad(name, 'takes one key, a task queue limiter {<namespace>:q:<taskQueue>}:lim; got ' .. tostring(key))
+  end
+  return key, tag .. ':lease'
+end
+local function leaseIds(name, args, from)
+  local ids = {}
+  for i = from, #args do
+    if args[i] == '' then bad(name, 'ARGV[' .. i .. '] must be a lease id') end
+    ids[#ids + 1] = args[i]
+  end
+  return ids
+end
+
+--[[ hotmesh_acquire: permits to start up to ARGV[2] tasks of a task queue (its rate, concurrency, pause),
+the Node store's acquire script. KEYS[1] limiter  ARGV[1] holder (the consumer name)  ARGV[2] want (> 0)
+ARGV[3] lease ms (the visibility timeout)
+Returns {granted, limited 1|0, retry after ms, lease id, ...}: limited 0 means the queue has no limits
+(claim freely, ask again within a second); a lease id per granted task when a concurrency is set ]]
+local function acquire(keys, args)
+  local lim, leases = limiter('hotmesh_acquire', keys)
+  if type(args[1]) ~= 'string' or args[1] == '' then bad('hotmesh_acquire', 'ARGV[1] must be a holder name') end
+  local want = count('hotmesh_acquire', 'ARGV[2] (want)', args[2])
+  if want < 1 then bad('hotmesh_acquire', 'ARGV[2] (want) must be >= 1') end
+  local leaseMs = count('hotmesh_acquire', 'ARGV[3] (lease ms)', args[3])
+  if leaseMs < 1 then bad('hotmesh_acquire', 'ARGV[3] (lease ms) must be >= 1') end
+  local r = body_acquire({lim, leases}, {args[1], want, leaseMs, PAUSED_RETRY_MS, CONCURRENCY_RETRY_MS})
+  table.remove(r, 1)
+  return r
+end
+
+--[[ hotmesh_unlease: give permits back: delete leases (a task done, or granted and not claimed) and return
+unused tokens to the bucket. KEYS[1] limiter  ARGV[1] unused tokens  ARGV[2 ..] lease ids
+Returns 1 ]]
+local function unlease(keys, args)
+  local lim, leases = limiter('hotmesh_unlease', keys)
+  local unused = count('hotmesh_unlease', 'ARGV[1] (unused tokens)', args[1])
+  local argv = leaseIds('hotmesh_unlease', args, 2)
+  table.insert(argv, 1, unused)
+  body_unlease({lim, leases}, argv)
+  return 1
+end
+
+--[[ hotmesh_renew: extend live leases of running tasks to ARGV[1] ms from now (an expired one stays expired).
+KEYS[1] limiter  ARGV[1] lease ms  ARGV[2 ..] lease ids
+Returns how many were renewed ]]
+local function renew(keys, args)
+  local _, leases = limiter('hotmesh_renew', keys)
+  local leaseMs = count('hotmesh_renew', 'ARGV[1] (lease ms)', args[1])
+  local argv = leaseIds('hotmesh_renew', args, 2)
+  table.insert(argv, 1, leaseMs)
+  return body_renew({leases}, argv)[2]
+end
+
 redis.register_function{function_name = 'hotmesh_version', callback = function() return {PROTOCOL_VERSION, LIBRARY_VERSION} end, flags = {'no-writes'}}
 redis.register_function('hotmesh_claim', claim)
 redis.register_function('hotmesh_touch', touch)
@@ -291,11 +361,17 @@ redis.register_function('hotmesh_complete', complete)
 redis.register_function('hotmesh_fail', fail)
 redis.register_function('hotmesh_ack', ack)
 redis.register_function('hotmesh_release', release)
+redis.register_function('hotmesh_acquire', acquire)
+redis.register_function('hotmesh_unlease', unlease)
+redis.register_function('hotmesh_renew', renew)
 `
+
+/** The back-pressure scripts the library wraps as functions (the same Lua the Node store runs). */
+const LIMIT_BODIES = { acquire: ACQUIRE_LUA, unlease: UNLEASE_LUA, renew: RENEW_LUA } as const
 
 /** The library's Lua source, as `FUNCTION LOAD` takes it. */
 export const LIBRARY_SOURCE: string = `#!lua name=${LIBRARY_NAME}\n${PRELUDE}\n${
-  Object.entries(SCRIPT_BODIES).map(([name, body]) => wrap(name, body)).join("\n")
+  Object.entries({ ...SCRIPT_BODIES, ...LIMIT_BODIES }).map(([name, body]) => wrap(name, body)).join("\n")
 }\n${PROTOCOL}`
 
 /** What `loadFunctions` found and did. */

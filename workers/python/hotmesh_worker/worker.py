@@ -1,4 +1,4 @@
-"""The worker: claim, run, heartbeat, report (docs/protocol.md, protocol version 1)."""
+"""The worker: claim, run, heartbeat, report (docs/protocol.md, protocol version 2)."""
 import json
 import logging
 import os
@@ -7,12 +7,17 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import redis
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 """The activity protocol version this worker speaks."""
+
+UNLIMITED_RECHECK_S = 1.0
+"""How long the worker trusts "this queue has no limits" before asking again (as the Node worker does)."""
+IDLE_FIRST_S, IDLE_MAX_S = 0.01, 0.1
+"""A limited queue found empty: wait this long before asking again, doubling up to the max."""
 
 _local = threading.local()
 _log = logging.getLogger("hotmesh_worker")
@@ -86,8 +91,11 @@ def _encode(value: Any, what: str) -> str:
 class _Task:
     """One claimed attempt being run."""
 
-    def __init__(self, worker: "Worker", stream: str, entry_id: str, deliveries: int, task: Dict[str, Any]):
+    def __init__(self, worker: "Worker", stream: str, entry_id: str, deliveries: int, task: Dict[str, Any],
+                 lease: Optional[str] = None):
         self.worker = worker
+        # The task queue's concurrency lease this attempt holds (hotmesh_acquire), released when it is done.
+        self.lease = lease
         self.stream = stream
         self.entry_id = entry_id
         self.deliveries = deliveries
@@ -200,6 +208,10 @@ class Worker:
         self._slots = threading.Semaphore(concurrency)
         self._stop = threading.Event()
         self.streams: List[str] = []
+        self.tags: List[str] = []
+        # The task queue's limiter (docs/protocol.md, "Back-pressure"): its own hash tag, not a partition's.
+        self.limiter = f"{{{namespace}:q:{task_queue}}}:lim"
+        self._unlimited_until = -float("inf")
 
     # Registration
 
@@ -221,10 +233,9 @@ class Worker:
     def _fcall(self, function: str, stream: str, *args: Any) -> Any:
         return _text(self.redis.execute_command("FCALL", function, 1, stream, *args))
 
-    def check(self) -> List[str]:
-        """Check the namespace and the function library; returns the partitions' hash tags
-        (the config's ``tags`` field, in partition order). Raises ``ProtocolError`` saying what
-        is missing or too old."""
+    def check(self) -> int:
+        """Check the namespace and the function library; returns the partition count.
+        Raises ``ProtocolError`` saying what is missing or too old."""
         try:
             protocol, library = _text(self.redis.execute_command("FCALL", "hotmesh_version", 0))
         except redis.ResponseError as error:
@@ -247,40 +258,55 @@ class Worker:
                 f"{PROTOCOL_VERSION}: upgrade hotmesh_worker"
             )
         partitions, tags = _text(self.redis.hmget(f"{{{self.namespace}}}:config", "partitions", "tags"))
-        if partitions is None or tags is None:
+        if partitions is None:
             raise ProtocolError(
                 f"namespace {self.namespace!r} has no partition count yet ({{{self.namespace}}}:config): "
                 "start a HotMesh process in it first"
             )
-        listed = tags.split(" ")
-        if len(listed) != int(partitions):
-            raise ProtocolError(f"namespace {self.namespace!r}: {len(listed)} hash tags for {partitions} partitions")
-        return listed
+        # The partitions' hash tags (protocol 2); a namespace no process of protocol 2 has opened has the
+        # legacy names {<ns>:p<N>}.
+        self.tags = tags.split(" ") if tags else [f"{{{self.namespace}:p{p}}}" for p in range(int(partitions))]
+        if len(self.tags) != int(partitions):
+            raise ProtocolError(f"namespace {self.namespace!r}: {len(self.tags)} partition tags for {partitions} partitions")
+        return int(partitions)
 
     # Running
 
     def run(self, ready: Optional[Callable[[], None]] = None) -> None:
         """Claim and run tasks until ``shutdown()``; then give running tasks back and return.
         ``ready`` is called once the namespace and the library have been checked."""
-        self.streams = [f"{tag}:s:activity:{self.task_queue}" for tag in self.check()]
+        partitions = self.check()
+        self.streams = [f"{tag}:s:activity:{self.task_queue}" for tag in self.tags]
         cursors = {stream: "0-0" for stream in self.streams}
         wait_from = {stream: "0-0" for stream in self.streams}
         ticker = threading.Thread(target=self._tick, name="hotmesh-ticker", daemon=True)
         ticker.start()
         _log.info("hotmesh_worker: serving %s on task queue %s (%d partitions) as %s",
-                  ", ".join(sorted(self._activities)) or "nothing", self.task_queue, len(self.streams), self.consumer)
+                  ", ".join(sorted(self._activities)) or "nothing", self.task_queue, partitions, self.consumer)
         if ready is not None:
             ready()
         rotation = 0
         block_ms = max(1, int(min(1_000, self.visibility_timeout_ms / 2)))
         outage = 0
+        idle = IDLE_FIRST_S
         try:
             while not self._stop.is_set():
                 if not self._slots.acquire(timeout=0.5):
                     continue
                 self._slots.release()
                 try:
-                    got = self._claim_round(rotation, cursors, wait_from)
+                    permits = self._permits(self._free())
+                    if permits is not None and permits[0] == 0:
+                        # Paused, the bucket empty or every lease held: ask again when told.
+                        outage = 0
+                        self._stop.wait(max(0.001, permits[1] / 1000))
+                        continue
+                    granted = None if permits is None else permits[0]
+                    leases = [] if permits is None else permits[2]
+                    got = self._claim_round(rotation, cursors, wait_from, granted, leases)
+                    if granted is not None and got < granted:
+                        # Give back at once what was granted and not claimed (tokens, and the unused leases).
+                        self._fcall("hotmesh_unlease", self.limiter, granted - got, *leases[got:])
                     outage = 0
                 except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as error:
                     # Redis unreachable, or the library gone (a Redis restarted without its data): back off and
@@ -292,6 +318,14 @@ class Worker:
                     self._stop.wait(min(2.0, 0.05 * 2 ** outage))
                     continue
                 rotation += 1
+                if granted is not None:
+                    # A limited queue: never block holding permits; found nothing, wait a little and ask again.
+                    if got == 0:
+                        self._stop.wait(idle)
+                        idle = min(IDLE_MAX_S, idle * 2)
+                    else:
+                        idle = IDLE_FIRST_S
+                    continue
                 if got == 0 and not self._stop.is_set():
                     # Nothing to claim: wait for a new entry on any partition (or re-scan for stalled ones).
                     try:
@@ -302,21 +336,37 @@ class Worker:
             self._stop.set()
             self._give_back()
 
-    def _claim_round(self, rotation: int, cursors: Dict[str, str], wait_from: Dict[str, str]) -> int:
-        """One claim on each partition in turn (from ``rotation``), while slots are free; returns how many."""
+    def _permits(self, want: int) -> Optional[Tuple[int, int, List[str]]]:
+        """Ask the task queue's limits for ``want`` starts (``hotmesh_acquire``): ``None`` when the queue has
+        no limits (claim freely; asked again after a second), else (granted, retry after ms, lease ids)."""
+        if want <= 0 or time.monotonic() < self._unlimited_until:
+            return None
+        reply = self._fcall("hotmesh_acquire", self.limiter, self.consumer, want, self.visibility_timeout_ms)
+        granted, limited, retry_ms = int(reply[0]), int(reply[1]), int(reply[2])
+        if limited == 0:
+            self._unlimited_until = time.monotonic() + UNLIMITED_RECHECK_S
+            return None
+        return granted, retry_ms, list(reply[3:])
+
+    def _claim_round(self, rotation: int, cursors: Dict[str, str], wait_from: Dict[str, str],
+                     granted: Optional[int] = None, leases: Optional[List[str]] = None) -> int:
+        """One claim on each partition in turn (from ``rotation``), while slots are free and, on a limited
+        queue, permits remain (``granted``; each task takes the next of ``leases``); returns how many."""
         partitions = len(self.streams)
+        leases = leases or []
         got = 0
         for i in range(partitions):
             stream = self.streams[(rotation + i) % partitions]
-            free = self._free()
-            if free == 0:
+            free = self._free() if granted is None else min(self._free(), granted - got)
+            if free <= 0:
                 break
             reply = self._fcall("hotmesh_claim", stream, self.consumer, free, self.visibility_timeout_ms,
                                 self.max_deliveries, cursors[stream])
             cursors[stream], wait_from[stream] = reply[0], reply[2]
             for j in range(3, len(reply), 3):
+                lease = leases[got] if got < len(leases) else None
                 got += 1
-                self._start(stream, reply[j], int(reply[j + 1]), json.loads(reply[j + 2]))
+                self._start(stream, reply[j], int(reply[j + 1]), json.loads(reply[j + 2]), lease)
         return got
 
     def shutdown(self) -> None:
@@ -327,9 +377,10 @@ class Worker:
         with self._running_lock:
             return self.concurrency - len(self._running)
 
-    def _start(self, stream: str, entry_id: str, deliveries: int, task: Dict[str, Any]) -> None:
+    def _start(self, stream: str, entry_id: str, deliveries: int, task: Dict[str, Any],
+               lease: Optional[str] = None) -> None:
         self._slots.acquire()
-        running = _Task(self, stream, entry_id, deliveries, task)
+        running = _Task(self, stream, entry_id, deliveries, task, lease)
         with self._running_lock:
             self._running[f"{stream} {entry_id}"] = running
         threading.Thread(target=self._execute, args=(running,), name=f"hotmesh-{entry_id}", daemon=True).start()
@@ -342,7 +393,20 @@ class Worker:
         finally:
             with self._running_lock:
                 self._running.pop(f"{running.stream} {running.entry_id}", None)
+            self._unlease(running)
             self._slots.release()
+
+    def _unlease(self, running: _Task) -> None:
+        """Release the attempt's concurrency lease (after its report); a lease left behind expires after the
+        visibility timeout."""
+        lease, running.lease = running.lease, None
+        if lease is None:
+            return
+        try:
+            self._fcall("hotmesh_unlease", self.limiter, 0, lease)
+        except redis.RedisError as error:
+            _log.warning("hotmesh_worker: could not release lease %s (%s); it expires after the visibility timeout",
+                         lease, error)
 
     def _invoke(self, running: _Task) -> List[Any]:
         """Run the activity; returns the FCALL (function and arguments after the key) that reports it."""
@@ -408,10 +472,18 @@ class Worker:
         throttled heartbeats, cancel attempts whose deadline passed."""
         touch_every = self.visibility_timeout_ms / 3 / 1000
         period = min(1.0, touch_every)
+        last_renew = time.monotonic()
         while not self._stop.wait(period):
             now = time.monotonic()
             with self._running_lock:
                 running = list(self._running.values())
+            leases = [task.lease for task in running if task.lease is not None]
+            if leases and now - last_renew >= touch_every - period:
+                last_renew = now
+                try:
+                    self._fcall("hotmesh_renew", self.limiter, self.visibility_timeout_ms, *leases)
+                except redis.RedisError as error:
+                    _log.warning("hotmesh_worker: renewing leases failed: %s", error)
             for task in running:
                 try:
                     deadline = task.task.get("deadline")
@@ -436,3 +508,4 @@ class Worker:
             except redis.RedisError as error:
                 _log.warning("hotmesh_worker: could not give task %s back (%s); it is re-delivered after the "
                              "visibility timeout", task.entry_id, error)
+            self._unlease(task)
