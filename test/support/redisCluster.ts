@@ -18,9 +18,9 @@
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "./redisServer.ts"
 
 /** One node as `CLUSTER NODES` describes it. */
 export interface ClusterNode {
@@ -76,17 +76,6 @@ export interface StartRedisClusterOptions {
   readonly extraArgs?: ReadonlyArray<string>
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const cliBinary = (): string => process.env["REDIS_CLI"] ?? "redis-cli"
 

@@ -47,7 +47,8 @@ export interface RedisServer {
   readonly dir: string | undefined
 }
 
-const freePort = (): Promise<number> =>
+/** A TCP port free on 127.0.0.1 now (the OS picks it). */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
