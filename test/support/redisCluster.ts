@@ -76,7 +76,6 @@ export interface StartRedisClusterOptions {
   readonly extraArgs?: ReadonlyArray<string>
 }
 
-
 const cliBinary = (): string => process.env["REDIS_CLI"] ?? "redis-cli"
 
 const run = (args: ReadonlyArray<string>, timeoutMs = 60_000): Promise<string> =>
