@@ -520,9 +520,12 @@ export const hostileStreamEntries = async (
     const injected = (async () => {
       await delay(options.chaosMs / 4)
       let count = 0
+      // Partition 0's hash tag, as the namespace's config records it (docs/protocol.md, "Keys").
+      const tag = (await admin.hget(`{${namespace}}:config`, "tags"))?.split(" ")[0]
+      if (tag === undefined) throw new Error(`namespace ${namespace} has no recorded hash tags`)
       for (const kind of ["workflow", "activity"]) {
         for (const fields of entries) {
-          await admin.xadd(`{${namespace}:p0}:s:${kind}:${TASK_QUEUE}`, "*", ...fields)
+          await admin.xadd(`${tag}:s:${kind}:${TASK_QUEUE}`, "*", ...fields)
           count++
         }
       }
