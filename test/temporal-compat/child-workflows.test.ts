@@ -162,6 +162,9 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
     it("TRY_CANCEL: the call rejects at once, and the child is asked to cancel", async () => {
       const { parent, child } = await cancelChild("try", ChildWorkflowCancellationType.TRY_CANCEL)
       expect(await parent.result()).toBe("rejected: CancelledFailure")
+      // The parent does not wait for the request to reach the child (that is TRY_CANCEL): wait for it here,
+      // so the release signal cannot overtake it.
+      await until(historyOf(child.workflowId), hasCancelRequest)
       await child.signal(release)
       expect(await child.result()).toBe("cleaned up")
     })
