@@ -189,10 +189,10 @@ describe("on a Redis Cluster whose layout changes", () => {
       run.release()
       await cluster.kill(victim.port)
       const doneAtKill = run.done.size
-      await cluster.waitHealthy()
+      await cluster.waitHealthy(60_000)
       // The dead node comes back and rejoins as a replica of the promoted one (durable WAITs need a replica again).
       await cluster.revive(victim.port)
-      await cluster.waitHealthy()
+      await cluster.waitHealthy(60_000)
       const lost = await run.settle(durable ? 20_000 : 8_000)
       console.log(`cluster failover (${durable ? "durability replicas 1" : "async replication"}): killed ${victim.port} with ${WORKFLOWS - doneAtKill} of ${WORKFLOWS} workflows in flight; ${run.done.size} completed, ${lost.length} lost`)
       if (durable) expect(lost).toEqual([])
