@@ -217,7 +217,35 @@ export interface CommitWrites extends MayCarryValue {
    * until the next `fireDueTimers`.
    */
   readonly index?: { readonly remove: ReadonlyArray<string>; readonly add: ReadonlyArray<IndexEntry>; readonly keep: ReadonlyArray<string> }
+  /** Also claim what this commit made ready, for the consumer that runs it next (see `Claim`). */
+  readonly claim?: Claim
 }
+
+/**
+ * "Append and claim": a write that appends work may also claim it, in the
+ * same round trip, for the consumer that will run it, so that consumer
+ * skips its read (BullMQ's moveToFinished handing back the next job is the
+ * same idea). A claim is a `read` of `stream` by `consumer` of up to
+ * `count` messages, done atomically after the write's own appends and
+ * limited to what that read would deliver *new* (never delivered before),
+ * from where the write's messages went (a partitioned backend: the write's
+ * partition only); the claimed messages come back as `Delivery`s, pending
+ * on `consumer` with the usual visibility timeout, exactly as if read — a
+ * consumer that dies holding them leaves them to be reclaimed.
+ *
+ * An optimisation, never a requirement: a backend may claim fewer, or none
+ * (return nothing), and what it leaves stays on the stream for the next
+ * read. A write that fails claims nothing.
+ */
+export interface Claim {
+  readonly stream: StreamAddress
+  readonly consumer: string
+  /** At most this many (≥ 1). */
+  readonly count: number
+}
+
+/** What a write that asked for a `Claim` got: the deliveries it claimed (nothing, or none, when it claimed none). */
+export type Claimed = ReadonlyArray<Delivery> | void
 
 /** One execution a scan found: its key and its score in the scanned term. */
 export interface IndexHit {
@@ -351,7 +379,8 @@ export interface StoreShape {
 
   readonly load: (key: string) => Effect.Effect<Option.Option<ExecutionRecord>, StoreError>
   readonly loadJournal: (key: string, journalId: string) => Effect.Effect<ReadonlyArray<string>, StoreError>
-  readonly commit: (commit: Commit) => Effect.Effect<void, StoreError | CommitConflict>
+  /** Apply `commit` atomically (see `Commit`); resolves to what its `claim` claimed, if it had one. */
+  readonly commit: (commit: Commit) => Effect.Effect<Claimed, StoreError | CommitConflict>
 
   /** Append messages outside any step (clients: signals, cancellations, queries). */
   readonly append: (messages: ReadonlyArray<OutboundMessage>) => Effect.Effect<void, StoreError>
@@ -366,8 +395,10 @@ export interface StoreShape {
    * Acknowledge `ack` and append `messages`, atomically (activity completions).
    * If `ack` is no longer pending (another consumer finished it, or it was
    * dead-lettered) nothing is written and the call succeeds: the work was a duplicate.
+   * With `claim`, also claims what the messages made ready (see `Claim`; a
+   * partitioned backend claims from `ack`'s partition).
    */
-  readonly complete: (ack: Delivery, messages: ReadonlyArray<OutboundMessage>) => Effect.Effect<void, StoreError>
+  readonly complete: (ack: Delivery, messages: ReadonlyArray<OutboundMessage>, claim?: Claim) => Effect.Effect<Claimed, StoreError>
   /**
    * Give pending messages back for immediate re-delivery (clean shutdown).
    * `release` and `touch` ignore a delivery that has since been re-delivered

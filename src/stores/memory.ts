@@ -18,7 +18,7 @@
  * on the `Delivery` or `ExecutionRecord` and skip decoding.
  */
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { attachEncodedValue, type Commit, compareIndexHits, type IndexHit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
+import { attachEncodedValue, type Claim, type Commit, compareIndexHits, type IndexHit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
 import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type StreamDescription, type TimerEntry } from "./Store.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
 import { makeMemoryLimits } from "./internal/memoryLimits.ts"
@@ -165,6 +165,9 @@ const scanOrdered = (hits: ReadonlyArray<IndexHit>, direction: "ASC" | "DESC", a
 }
 
 
+/** What a claim that claimed nothing (or a write without one) returns. */
+const NOTHING: ReadonlyArray<Delivery> = []
+
 /** What the store keeps of an appended message: a copy, or the message itself when it carries its value (its writer never changes it). */
 const keptMessage = (m: OutboundMessage): OutboundMessage =>
   m[encodedValue] === undefined ? { stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body } : m
@@ -268,6 +271,26 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
     /** Hand out up to `count` messages: stalled ones first, then released, then new (FIFO). */
     const take = (s: StreamState, count: number, now: number, consumer: string): Array<Delivery> => {
+      const out = takeUnflushed(s, count, now, consumer)
+      flush()
+      return out
+    }
+
+    /** A claim (Store.ts `Claim`): up to `count` new messages (FIFO), as a read would deliver them; the caller flushes. */
+    const claimFresh = (claim: Claim | undefined, now: number): ReadonlyArray<Delivery> => {
+      if (claim === undefined || claim.count < 1) return NOTHING
+      const s = streamOf(claim.stream)
+      s.consumers.set(claim.consumer, now)
+      const out: Array<Delivery> = []
+      while (out.length < claim.count) {
+        const m = s.fresh.shift()
+        if (m === undefined) break
+        deliver(s, m, now, claim.consumer, out)
+      }
+      return out
+    }
+
+    const takeUnflushed = (s: StreamState, count: number, now: number, consumer: string): Array<Delivery> => {
       const out: Array<Delivery> = []
       s.consumers.set(consumer, now)
       let top: Message | undefined
@@ -285,7 +308,6 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (m === undefined) break
         deliver(s, m, now, consumer, out)
       }
-      flush()
       return out
     }
 
@@ -352,11 +374,12 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (c.timers !== undefined) for (const t of c.timers) setTimer(t)
         if (c.replies !== undefined) for (const r of c.replies) replies.set(r.id, r.body)
         if (c.ack !== undefined && acked !== undefined) acknowledge(c.ack, acked)
+        const claimed = claimFresh(c.claim, clock.currentTimeMillisUnsafe())
         // Everything is written; only now wake anyone (woken fibers run synchronously).
         flush()
         if (c.replies !== undefined) for (const r of c.replies) replyWaiters.wake(r.id)
         if (c.notify === true) updateWaiters.wake(c.key)
-        return Effect.void
+        return Effect.succeed(claimed)
       })
 
     const cancelTimer = (id: string): void => {
@@ -420,14 +443,16 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       // nothing. Its result is a duplicate of work already recorded (or of a
       // task operators parked), and failing with `StoreError` would make the
       // caller retry an operation that can never succeed.
-      complete: (ack, messages) =>
+      complete: (ack, messages, claim) =>
         Clock.clockWith((clock) =>
           Effect.sync(() => {
             const m = findPending(ack)
-            if (m === undefined) return
+            if (m === undefined) return NOTHING
             acknowledge(ack, m)
             for (const msg of messages) appendOne(msg, clock.currentTimeMillisUnsafe())
+            const claimed = claimFresh(claim, clock.currentTimeMillisUnsafe())
             flush()
+            return claimed
           })
         ),
 

@@ -30,7 +30,7 @@ const onScript = (name: string, keys: ReadonlyArray<string>) => {
 storeConformance(
   "redis cluster",
   layerRedis({ redis: { cluster: cluster.startupNodes }, namespace: `conf-${process.pid}`, maxDeliveries: 3, onScript }),
-  { maxDeliveries: 3 },
+  { maxDeliveries: 3, claims: true },
 )
 
 describe("the Redis Cluster layout", () => {

@@ -5,8 +5,8 @@ import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
 import { layerMemory, layerMemoryWithControl, makeMemoryStore, MemoryStoreControl } from "../../src/stores/memory.ts"
 import { encodedValue, type OutboundMessage, Store, type StreamAddress } from "../../src/stores/Store.ts"
 
-storeConformance("memory", layerMemory({ maxDeliveries: 3 }), { maxDeliveries: 3 })
-storeConformance("memory (defaults)", layerMemory(), { maxDeliveries: 10 })
+storeConformance("memory", layerMemory({ maxDeliveries: 3 }), { maxDeliveries: 3, claims: true })
+storeConformance("memory (defaults)", layerMemory(), { maxDeliveries: 10, claims: true })
 
 const wf: StreamAddress = { kind: "workflow", taskQueue: "q" }
 const msg = (body: string, stream: StreamAddress = wf): OutboundMessage => ({ stream, key: "k", body })

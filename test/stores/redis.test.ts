@@ -29,7 +29,7 @@ const freshNamespace = () => `t${++nsCounter}-${process.pid}`
 storeConformance(
   "redis",
   layerRedis({ redis: redis.url, namespace: freshNamespace(), maxDeliveries: 3, onScript }),
-  { maxDeliveries: 3 },
+  { maxDeliveries: 3, claims: true },
 )
 
 /** Run `f` with a fresh store (own namespace unless given), closed afterwards. */

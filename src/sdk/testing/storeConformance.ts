@@ -33,6 +33,12 @@ import { limitsConformance } from "./limitsConformance.ts"
 export interface StoreConformanceOptions {
   /** The backend's delivery limit: the message is dead-lettered instead of delivery `maxDeliveries + 1`. */
   readonly maxDeliveries: number
+  /**
+   * The backend implements `Claim` (append and claim) on streams a consumer
+   * has read: the suite then checks it claims exactly what a read would
+   * have delivered new. Without it, claiming nothing is also accepted.
+   */
+  readonly claims?: boolean
 }
 
 let counter = 0
@@ -468,6 +474,52 @@ export const storeConformance = (
         expect(yield* readNow(store, f.wf)).toEqual([])
         const e = yield* conflictOf(store.commit({ key: f.key, expectedVersion: 0, ack: d! }))
         expect(e.reason).toBe("not-pending")
+      }))
+
+    it.effect("a commit's claim delivers what a read would deliver new, pending on the claiming consumer", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("claim-commit")
+        expect(yield* readNow(store, f.act, "w")).toEqual([]) // a consumer has read the stream (it exists)
+        yield* store.append([f.msg("older", f.act)])
+        const result = yield* store.commit({
+          key: f.key, expectedVersion: 0, state: "s1", token: "t1",
+          messages: [f.msg("a", f.act), f.msg("b", f.act)], claim: { stream: f.act, consumer: "w", count: 2 },
+        })
+        const claimed = result ?? []
+        const rest = yield* readNow(store, f.act, "other")
+        // Every message exactly once: claimed (oldest first), or still there for a read.
+        expect([...bodies(claimed), ...bodies(rest)]).toEqual(["older", "a", "b"])
+        if (options.claims === true) expect(bodies(claimed)).toEqual(["older", "a"])
+        for (const d of claimed) {
+          expect({ stream: d.stream, key: d.key, deliveries: d.deliveries }).toEqual({ stream: f.act, key: f.key, deliveries: 1 })
+          yield* store.complete(d, []) // pending: completing it acknowledges it
+        }
+        yield* store.release(rest)
+        expect(bodies(yield* readNow(store, f.act, "third"))).toEqual(bodies(rest)) // claimed and completed: gone
+      }))
+
+    it.effect("a completion's claim delivers its own report; a failed write claims nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("claim-complete")
+        expect(yield* readNow(store, f.wf, "engine")).toEqual([])
+        yield* store.append([f.msg("task", f.act)])
+        const [d] = yield* readNow(store, f.act, "worker")
+        const claim = { stream: f.wf, consumer: "engine", count: 1 }
+        const claimed = (yield* store.complete(d!, [f.msg("report")], claim)) ?? []
+        const read = yield* readNow(store, f.wf, "other")
+        expect([...bodies(claimed), ...bodies(read)]).toEqual(["report"])
+        if (options.claims === true) expect(claimed.map((c) => ({ body: c.body, key: c.key, deliveries: c.deliveries }))).toEqual([{ body: "report", key: f.key, deliveries: 1 }])
+        yield* store.release(read)
+        // A duplicate completion writes nothing, so claims nothing, even with a message there to claim.
+        yield* store.append([f.msg("waiting")])
+        expect((yield* store.complete(d!, [f.msg("duplicate")], claim)) ?? []).toEqual([])
+        // A commit that conflicts writes nothing and claims nothing.
+        const e = yield* conflictOf(store.commit({ key: f.key, expectedVersion: 7, state: "x", token: "t9", claim }))
+        expect(e.reason).toBe("version")
+        const left = yield* readNow(store, f.wf, "last")
+        expect(bodies(left).sort()).toEqual([...(claimed.length === 0 ? ["report"] : []), "waiting"].sort())
       }))
 
     it.effect(`dead-letters a message instead of delivering it more than ${options.maxDeliveries} times`, () =>

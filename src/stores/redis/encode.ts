@@ -5,7 +5,8 @@
  * written, otherwise into that partition's outbox, from where the relay moves
  * it (see relay.ts). Pure functions: no I/O.
  */
-import type { Commit, Delivery, OutboundMessage, StreamAddress } from "../Store.ts"
+import type { Claim, Commit, Delivery, OutboundMessage, StreamAddress } from "../Store.ts"
+import type { Entry } from "./groupReader.ts"
 import { type Keys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
 
 /** KEYS and ARGV of one script call. */
@@ -83,6 +84,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
     ackId = at.entryId
   }
   const journal = c.journal?.entries ?? []
+  const claim = claimOf(c.claim)
   const routed = route(keys, p, c.messages ?? [])
   const timers = c.timers ?? []
   const cancels = c.cancelTimers ?? []
@@ -121,6 +123,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       ackKey,
       ...routed.localKeys,
       ...replies.map((r) => keys.reply(p, r.id)),
+      ...(claim === undefined ? [] : [keys.stream(p, claim.stream)]),
       ...indexKeys,
     ],
     args: [
@@ -146,6 +149,8 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       remove.length,
       add.length,
       keep.length,
+      claim?.count ?? 0,
+      claim?.consumer ?? "",
       ...journal,
       ...routed.localArgs,
       ...routed.outboxArgs,
@@ -157,15 +162,28 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
   }
 }
 
-/** The `complete` script call: acknowledge `ack`, append `messages` (routed from ack's partition). */
-export const encodeComplete = (keys: Keys, ack: Delivery, messages: ReadonlyArray<OutboundMessage>): ScriptCall | string => {
+/** The `complete` script call: acknowledge `ack`, append `messages` (routed from ack's partition), then `claim`. */
+export const encodeComplete = (keys: Keys, ack: Delivery, messages: ReadonlyArray<OutboundMessage>, wanted?: Claim): ScriptCall | string => {
+  const claim = claimOf(wanted)
   const at = locateDelivery(ack)
   if (typeof at === "string") return at
   const routed = route(keys, at.partition, messages)
   return {
-    keys: [keys.stream(at.partition, ack.stream), keys.outbox(at.partition), ...routed.localKeys],
-    args: [STREAM_GROUP, at.entryId, routed.local, routed.outbox, ...routed.localArgs, ...routed.outboxArgs],
+    keys: [keys.stream(at.partition, ack.stream), keys.outbox(at.partition), ...routed.localKeys, ...(claim === undefined ? [] : [keys.stream(at.partition, claim.stream)])],
+    args: [STREAM_GROUP, at.entryId, routed.local, routed.outbox, claim?.count ?? 0, claim?.consumer ?? "", ...routed.localArgs, ...routed.outboxArgs],
   }
+}
+
+/** A claim worth sending: one for at least one message (a count below 1 claims nothing). */
+const claimOf = (claim: Claim | undefined): Claim | undefined => (claim !== undefined && claim.count >= 1 ? claim : undefined)
+
+/** Parse `[id, key, body, id, ...]`: the entries a claim returned (new: delivered once). */
+export const parseClaimed = (partition: number, flat: ReadonlyArray<unknown>): Array<Entry> => {
+  const out: Array<Entry> = []
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    out.push({ partition, entryId: String(flat[i]), deliveries: 1, key: String(flat[i + 1]), body: String(flat[i + 2]) })
+  }
+  return out
 }
 
 /** One `append` script call per partition the messages route to. */

@@ -21,11 +21,11 @@
 import { Effect, Layer, Option, Result, type Scope } from "effect"
 import type { CommandClient } from "./connection.ts"
 import { hostname } from "node:os"
-import type { Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress, StreamDescription } from "../Store.ts"
+import type { Claim, Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress, StreamDescription } from "../Store.ts"
 import { compareIndexHits, Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, forEachMaster, groupBySlot, type RedisInput } from "./connection.ts"
 import { type Durability, durabilityProblem, withDurability } from "./durability.ts"
-import { encodeAppend, encodeCommit, encodeComplete, locateDelivery } from "./encode.ts"
+import { encodeAppend, encodeCommit, encodeComplete, locateDelivery, parseClaimed } from "./encode.ts"
 import { loadFunctionsAtStart } from "./functions.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
 import { configKeyOf, deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
@@ -174,6 +174,26 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     }
     const invalid = (operation: string, message: string) => Effect.fail(new StoreError({ operation, message }))
 
+    /** What a read (or a claim) got, as deliveries: an entry in the wrong partition is dead-lettered instead. */
+    const admit = Effect.fnUntraced(function*(address: StreamAddress, entries: ReadonlyArray<Entry>) {
+      const deliveries: Array<Delivery> = []
+      for (const e of entries) {
+        const owner = e.key === "" ? undefined : keys.partitionOf(e.key)
+        if (owner === e.partition) {
+          deliveries.push(toDelivery(address, e))
+          continue
+        }
+        // Written by hand into the wrong partition, or with no key: no step could ever commit it
+        // (its ack and its workflow's record are in different slots). Park it at once, with why.
+        const reason = owner === undefined
+          ? "misrouted: the stream entry has no routing key (field k)"
+          : `misrouted: key ${JSON.stringify(e.key)} belongs to partition ${owner}, found in partition ${e.partition}`
+        yield* Effect.logWarning(`hotmesh redis: ${address.kind} stream of task queue ${address.taskQueue}: entry ${e.entryId} ${reason}; dead-lettered`)
+        yield* runOk(runScript, "dead", [keys.stream(e.partition, address), keys.dead(e.partition, address)], [STREAM_GROUP, e.entryId, reason])
+      }
+      return deliveries
+    })
+
     const instance = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`
     yield* Effect.forkScoped(runRelay({ keys, reader, runScript, consumer: `relay:${instance}` }))
 
@@ -199,8 +219,10 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         const call = encodeCommit(keys, c, { replyTtlMs })
         if (typeof call === "string") return yield* invalid("commit", call)
         const reply = yield* runScript("commit", call.keys, call.args)
-        yield* interpretReply(reply, { operation: "commit", commit: { key: c.key, expectedVersion: c.expectedVersion } })
+        const rest = yield* interpretReply(reply, { operation: "commit", commit: { key: c.key, expectedVersion: c.expectedVersion } })
           .pipe(Effect.catchTag("MissingGroup", (e) => Effect.fail(asStoreError("commit")(e))))
+        // After the version: what the claim claimed, from the commit's partition.
+        return c.claim === undefined || rest.length < 2 ? [] : yield* admit(c.claim.stream, parseClaimed(keys.partitionOf(c.key), rest.slice(1)))
       }),
 
       append: (messages) =>
@@ -210,34 +232,20 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         }),
 
       read: Effect.fnUntraced(function*(address: StreamAddress, options: ReadOptions) {
-        const entries = yield* reader.read(taskStream(address), options)
-        const deliveries: Array<Delivery> = []
-        for (const e of entries) {
-          const owner = e.key === "" ? undefined : keys.partitionOf(e.key)
-          if (owner === e.partition) {
-            deliveries.push(toDelivery(address, e))
-            continue
-          }
-          // Written by hand into the wrong partition, or with no key: no step could ever commit it
-          // (its ack and its workflow's record are in different slots). Park it at once, with why.
-          const reason = owner === undefined
-            ? "misrouted: the stream entry has no routing key (field k)"
-            : `misrouted: key ${JSON.stringify(e.key)} belongs to partition ${owner}, found in partition ${e.partition}`
-          yield* Effect.logWarning(`hotmesh redis: ${address.kind} stream of task queue ${address.taskQueue}: entry ${e.entryId} ${reason}; dead-lettered`)
-          yield* runOk(runScript, "dead", [keys.stream(e.partition, address), keys.dead(e.partition, address)], [STREAM_GROUP, e.entryId, reason])
-        }
-        return deliveries
+        return yield* admit(address, yield* reader.read(taskStream(address), options))
       }),
 
       // Completing a message that is no longer pending is a no-op (see the memory store).
-      complete: Effect.fnUntraced(function*(ack: Delivery, messages: ReadonlyArray<OutboundMessage>) {
-        const call = encodeComplete(keys, ack, messages)
+      complete: Effect.fnUntraced(function*(ack: Delivery, messages: ReadonlyArray<OutboundMessage>, claim?: Claim) {
+        const call = encodeComplete(keys, ack, messages, claim)
         if (typeof call === "string") return yield* invalid("complete", call)
         const reply = yield* runScript("complete", call.keys, call.args)
-        yield* interpretReply(reply, { operation: "complete" }).pipe(
-          Effect.catchTag("CommitConflict", () => Effect.void),
+        const rest = yield* interpretReply(reply, { operation: "complete" }).pipe(
+          Effect.catchTag("CommitConflict", () => Effect.succeed([])),
           Effect.mapError(asStoreError("complete")),
         )
+        const at = locateDelivery(ack)
+        return claim === undefined || rest.length === 0 || typeof at === "string" ? [] : yield* admit(claim.stream, parseClaimed(at.partition, rest))
       }),
 
       release: (deliveries, options) =>

@@ -50,6 +50,18 @@ local function removeTimer(timers, data, id)
 end
 `
 
+/** The claim of "append and claim" (`Claim` in Store.ts), for the scripts that append work: commit and complete. */
+const CLAIM = `
+-- Read up to count new entries of stream for consumer, appending (id, key, body) of each to out.
+local function claimNew(stream, group, consumer, count, out)
+  local got = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
+  if type(got) ~= 'table' or got.err or not got[1] then return end
+  for _, e in ipairs(got[1][2]) do
+    table.insert(out, e[1]); table.insert(out, field(e[2], 'k')); table.insert(out, field(e[2], 'b'))
+  end
+end
+`
+
 const COMMIT = `
 --[[ commit: one durable step, all or nothing.
 KEYS[1] execution hash         KEYS[2] journal list (KEYS[1] when no journal)
@@ -58,6 +70,7 @@ KEYS[5] timer sequence string  KEYS[6] outbox stream
 KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
 KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
+KEYS[8+L+R]         the stream to claim from (only with ARGV[23] > 0)
 then the index:     IR zsets the key leaves, IA zsets it joins (or is re-scored in), IK zsets it stays in,
                     the expiring-index hash, the index expiry zset (all absent without index writes)
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
@@ -76,9 +89,12 @@ ARGV[19] journal index of the first entry, '' when KEYS[2] is not a journal:
 ARGV[20] IR index zsets to leave   ARGV[21] IA index zsets to join   ARGV[22] IK index zsets to stay in
          (with ARGV[16] = '1' the record's expiry at ARGV[15] removes the key from the IA + IK zsets:
          they are kept in the expiring-index hash and queue, which a later state write clears)
-ARGV[23 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[23] claim: after the writes, read up to this many new entries of the claim stream for
+         consumer ARGV[24] (XREADGROUP ... >), 0 for none; a missing group claims nothing
+ARGV[24] claiming consumer ('' without a claim)
+ARGV[25 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body; IA x score
-Returns {0, version} committed (version after the commit)
+Returns {0, version, id, key, body, id, ...} committed (version after the commit), then the claimed entries
         {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
         {2, version} ARGV[5] is not pending in KEYS[7]: nothing written
 ]]
@@ -92,8 +108,10 @@ if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, ve
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local IR, IA, IK = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
-local a = 23
+local claim = tonumber(ARGV[23])
+local a = 25
 local ix = 8 + L + R
+if claim > 0 then ix = ix + 1 end
 local ie, iq = KEYS[ix + IR + IA + IK], KEYS[ix + IR + IA + IK + 1]
 if ARGV[2] == '1' then
   version = version + 1
@@ -161,22 +179,28 @@ if ARGV[5] ~= '' then
   redis.call('XDEL', KEYS[7], ARGV[5])
 end
 if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], version .. ':' .. ARGV[7]) end
-return {0, version}
+local out = {0, version}
+if claim > 0 then claimNew(KEYS[8 + L + R], ARGV[4], ARGV[24], claim, out) end
+return out
 `
 
 const COMPLETE = `
 --[[ complete: acknowledge a message and append messages, atomically.
 KEYS[1] stream of the acknowledged message   KEYS[2] outbox stream
 KEYS[3 .. 2+L] target streams of the L local messages, in order
+KEYS[3+L]      the stream to claim from (only with ARGV[5] > 0)
 ARGV[1] consumer group   ARGV[2] acknowledged entry id
 ARGV[3] L local messages ARGV[4] O outbox messages
-ARGV[5 ..] L x (key, body); O x (destination, body)
-Returns {0} done
+ARGV[5] claim: after the writes, read up to this many new entries of the claim stream for
+        consumer ARGV[6] (XREADGROUP ... >), 0 for none; a missing group claims nothing
+ARGV[6] claiming consumer ('' without a claim)
+ARGV[7 ..] L x (key, body); O x (destination, body)
+Returns {0, id, key, body, id, ...} done, then the claimed entries
         {2} ARGV[2] is not pending: nothing written
 ]]
 if not isPending(KEYS[1], ARGV[1], ARGV[2]) then return {2} end
 local L, O = tonumber(ARGV[3]), tonumber(ARGV[4])
-local a = 5
+local a = 7
 for i = 1, L do
   redis.call('XADD', KEYS[2 + i], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
 end
@@ -185,7 +209,10 @@ for _ = 1, O do
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
-return {0}
+local out = {0}
+local claim = tonumber(ARGV[5])
+if claim > 0 then claimNew(KEYS[3 + L], ARGV[1], ARGV[6], claim, out) end
+return out
 `
 
 const APPEND = `
@@ -421,8 +448,8 @@ export const SCRIPT_BODIES = { read: READ, touch: TOUCH, release: RELEASE } as c
 
 /** Script sources by name. Every script is the prelude plus its body. */
 export const LUA = {
-  commit: PRELUDE + COMMIT,
-  complete: PRELUDE + COMPLETE,
+  commit: PRELUDE + CLAIM + COMMIT,
+  complete: PRELUDE + CLAIM + COMPLETE,
   append: PRELUDE + APPEND,
   read: PRELUDE + READ,
   release: PRELUDE + RELEASE,
