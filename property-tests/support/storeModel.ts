@@ -1,7 +1,7 @@
 /**
  * A model-based test of the `Store` contract: `fc.commands` drives append,
  * read, commit (with and without ack, with stale versions or another write's
- * token, journal entries from the end or cutting it), complete, release,
+ * token, journal entries from the end or cutting it, claiming or not), complete (claiming or not), release,
  * touch, deadLetter, timers and time against a backend and a simple in-test model, and
  * checks every answer the backend gives.
  *
@@ -25,7 +25,7 @@ import fc from "fast-check"
 import { describe, it } from "vitest"
 import { VirtualClock } from "../../src/sdk/testing/internal/virtualClock.ts"
 import { assertProperty, numRuns, timeoutFor } from "./check.ts"
-import { type Commit, type Delivery, type OutboundMessage, Store, type StoreShape, type StreamAddress } from "../../src/stores/Store.ts"
+import { type Claim, type Commit, type Delivery, type OutboundMessage, Store, type StoreShape, type StreamAddress } from "../../src/stores/Store.ts"
 
 export interface StoreModelTarget {
   /** A fresh, empty store (called once per generated command sequence). */
@@ -94,6 +94,7 @@ const heldAt = (m: Model, i: number) =>
   m.held.length === 0 ? undefined : i % 4 === 0 ? (i >> 2) % m.held.length : Math.max(0, m.held.length - 1 - ((i >> 2) % 3))
 
 const msgSpec = fc.tuple(fc.nat(2), fc.nat(1))
+const claimArb = fc.option(fc.tuple(fc.nat(STREAMS.length - 1), fc.integer({ min: 1, max: 3 })), { nil: undefined, freq: 2 })
 const messagesArb = fc.array(msgSpec, { maxLength: 3 })
 
 class AppendCmd implements Cmd {
@@ -171,6 +172,41 @@ interface CommitSpec {
   readonly timers: ReadonlyArray<readonly [number, number, number, number]>
   readonly cancel: ReadonlyArray<number>
   readonly ack: number | undefined
+  /** Also claim up to this many new messages of this stream (`Claim`): [stream, count]. */
+  readonly claim: readonly [number, number] | undefined
+}
+
+/** The claim of a write: a consumer of its own, so claimed deliveries are told apart from reads. */
+const claimOf = (spec: readonly [number, number] | undefined): Claim | undefined =>
+  spec === undefined ? undefined : { stream: STREAMS[spec[0] % STREAMS.length]!, consumer: "claimer", count: spec[1] }
+
+/**
+ * Check what a write claimed against the model (Store.ts `Claim`): at most
+ * `count`, each new (never delivered) on the claimed stream, and per key the
+ * oldest new ones first (a partitioned backend claims from one partition,
+ * so across keys any subset will do); then hold them like read deliveries.
+ */
+const checkClaimed = (m: Model, r: Real, claim: Claim | undefined, claimed: ReadonlyArray<Delivery>, what: string): void => {
+  if (claim === undefined) {
+    deepStrictEqual(claimed.length, 0, `${what}: claimed without a claim`)
+    return
+  }
+  const name = nameOf(claim.stream)
+  ok(claimed.length <= claim.count, `${what}: claimed more than count`)
+  const order = (x: MMsg) => x.group * 1000 + x.index
+  for (const d of claimed) {
+    const msg = m.msgs.get(d.body)
+    ok(msg !== undefined && msg.stream === name && msg.state === "fresh", `${what}: claimed ${d.body}, not new on ${name}`)
+    deepStrictEqual([d.key, nameOf(d.stream), d.deliveries], [msg.key, name, 1], `${what}: claimed delivery of ${d.body}`)
+    const older = [...m.msgs.values()].filter((x) => x.stream === name && x.key === d.key && x.state === "fresh" && order(x) < order(msg))
+    deepStrictEqual(older.filter((x) => !claimed.some((c) => c.body === x.body)).map((x) => x.body), [], `${what}: claimed ${d.body} before older new messages of its key`)
+  }
+  tally("claimed", claimed.length)
+  for (const d of claimed) {
+    Object.assign(m.msgs.get(d.body)!, { state: "pending", deliveries: 1, deadline: m.now + r.target.visibilityTimeoutMs })
+    m.held.push({ body: d.body, deliveries: 1 })
+    r.held.push(d)
+  }
 }
 
 class CommitCmd implements Cmd {
@@ -200,6 +236,7 @@ class CommitCmd implements Cmd {
       ...(timers.length > 0 ? { timers } : {}),
       ...(s.cancel.length > 0 ? { cancelTimers: s.cancel.map((i) => TIMER_IDS[i]!) } : {}),
       ...(heldIndex === undefined ? {} : { ack: r.held[heldIndex]! }),
+      ...(s.claim === undefined ? {} : { claim: claimOf(s.claim)! }),
     }
     const outcome = await r.run(Effect.result(r.store.commit(commit)))
     const acked = heldIndex === undefined ? undefined : m.msgs.get(m.held[heldIndex]!.body)
@@ -219,25 +256,31 @@ class CommitCmd implements Cmd {
     for (const id of commit.cancelTimers ?? []) m.timers.delete(id)
     for (const t of timers) m.timers.set(t.id, { fireAt: t.fireAt, seq: ++m.timerSeq, message: t.message })
     if (acked !== undefined) acked.state = "done"
+    checkClaimed(m, r, commit.claim, outcome.success ?? [], what)
   }
   toString = () => `commit(${JSON.stringify(this.spec)})`
 }
 
 class CompleteCmd implements Cmd {
-  constructor(readonly ack: number, readonly specs: ReadonlyArray<readonly [number, number]>) {}
+  constructor(readonly ack: number, readonly specs: ReadonlyArray<readonly [number, number]>, readonly claim: readonly [number, number] | undefined) {}
   check = (m: Readonly<Model>) => m.held.length > 0
   async run(m: Model, r: Real) {
     await refresh(m, r)
     const i = heldAt(m, this.ack)!
     const messages = newMessages(m, this.specs)
-    await r.run(r.store.complete(r.held[i]!, messages))
+    const claim = claimOf(this.claim)
+    const claimed = (await r.run(r.store.complete(r.held[i]!, messages, claim))) ?? []
     const msg = m.msgs.get(m.held[i]!.body)!
     tally(isPending(msg) ? "completes" : "late completes")
-    if (!isPending(msg)) return // a late completion: no-op
+    if (!isPending(msg)) {
+      deepStrictEqual(claimed.length, 0, `${this}: a late completion claimed`) // a no-op: writes and claims nothing
+      return
+    }
     msg.state = "done"
     appendModel(m, messages)
+    checkClaimed(m, r, claim, claimed, `${this}`)
   }
-  toString = () => `complete(held ${this.ack}, ${JSON.stringify(this.specs)})`
+  toString = () => `complete(held ${this.ack}, ${JSON.stringify(this.specs)}, claim ${JSON.stringify(this.claim)})`
 }
 
 class ReleaseCmd implements Cmd {
@@ -358,12 +401,13 @@ export const storeCommands = (target: StoreModelTarget) => {
     timers: fc.array(fc.tuple(fc.nat(TIMER_IDS.length - 1), fc.nat(), fc.nat(2), fc.nat(1)), { maxLength: 2 }),
     cancel: fc.array(fc.nat(TIMER_IDS.length - 1), { maxLength: 2 }),
     ack: fc.option(fc.nat(), { nil: undefined, freq: 3 }),
+    claim: claimArb,
   }).map((spec) => new CommitCmd(spec, delays))
   const commands: Array<fc.Arbitrary<Cmd>> = [
     messagesArb.map((specs) => new AppendCmd(specs)),
     fc.tuple(fc.nat(STREAMS.length - 1), fc.integer({ min: 1, max: 4 })).map(([s, n]) => new ReadCmd(s, n)),
     commit,
-    fc.tuple(fc.nat(), messagesArb).map(([a, specs]) => new CompleteCmd(a, specs)),
+    fc.tuple(fc.nat(), messagesArb, claimArb).map(([a, specs, claim]) => new CompleteCmd(a, specs, claim)),
     fc.array(fc.nat(), { minLength: 1, maxLength: 2 }).map((acks) => new ReleaseCmd(acks)),
     fc.nat().map((a) => new TouchCmd(a)),
     fc.nat().map((a) => new DeadLetterCmd(a)),

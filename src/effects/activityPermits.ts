@@ -34,7 +34,9 @@ export const UNLIMITED_RECHECK_MS = 1000
  * loop reading without asking must come back to ask within about a second.
  * (An idle Redis reader re-issues its blocking read every second anyway.)
  */
-const BLOCK_MS = 1000
+const BLOCK_MS = 900
+/** How long before "unlimited" expires a loop asks again. */
+const RECHECK_LEAD_MS = UNLIMITED_RECHECK_MS - BLOCK_MS
 /** The first and the longest wait of a limited loop that found the queue empty. */
 const IDLE_FIRST_MS = 10
 const IDLE_MAX_MS = 100
@@ -69,6 +71,12 @@ export interface ActivityPermits {
   readonly release: (lease: string) => Effect.Effect<void>
   /** Tasks are still running: extend their leases. */
   readonly renew: (leases: ReadonlyArray<string>) => Effect.Effect<void>
+  /**
+   * Whether a task may start now without asking: the queue was seen
+   * unlimited within the last `UNLIMITED_RECHECK_MS` and this worker has no
+   * rate of its own (a hand-off claims tasks only then).
+   */
+  readonly unlimited: () => boolean
 }
 
 /** Make the permits of one activity-task loop over `store`. */
@@ -103,8 +111,11 @@ export const makeActivityPermits = (store: StoreShape, clock: Clock.Clock, confi
           continue
         }
         const localTaken = localRate === undefined ? 0 : local.count
-        if (clock.currentTimeMillisUnsafe() < unlimitedUntil) {
-          return { count: local.count, blockMs: BLOCK_MS, remote: false, leases: [], local: localTaken }
+        const now = clock.currentTimeMillisUnsafe()
+        // A read ends a little before "unlimited" needs checking again, so the check comes in time and
+        // `unlimited()` (hand-offs) stays true throughout on an unlimited queue.
+        if (now < unlimitedUntil - RECHECK_LEAD_MS) {
+          return { count: local.count, blockMs: Math.min(BLOCK_MS, unlimitedUntil - RECHECK_LEAD_MS - now), remote: false, leases: [], local: localTaken }
         }
         const permits = yield* retryStoreErrors("activity permits", store.acquirePermits(taskQueue, { holder, want: local.count, leaseMs }))
         if (!permits.limited) {
@@ -141,5 +152,6 @@ export const makeActivityPermits = (store: StoreShape, clock: Clock.Clock, confi
     settle,
     release: (lease) => Effect.ignore(Effect.timeout(store.releasePermits(taskQueue, [lease], 0), "5 seconds")),
     renew: (leases) => (leases.length === 0 ? Effect.void : Effect.ignore(store.renewPermits(taskQueue, leases, leaseMs))),
+    unlimited: () => localRate === undefined && clock.currentTimeMillisUnsafe() < unlimitedUntil,
   }
 }

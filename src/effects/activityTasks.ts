@@ -7,7 +7,7 @@
  * workflow keeps waiting, under the attempt's durable timeout timers, for a
  * client to send the outcome with its task token.
  */
-import { Clock, type Context, Effect, Latch, Result } from "effect"
+import { Clock, type Context, Effect, FiberSet, Latch, Result } from "effect"
 import { describeFailure } from "../core/failure.ts"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
@@ -16,6 +16,7 @@ import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityPermits, makeActivityPermits } from "./activityPermits.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
+import type { Handoff } from "./handoff.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
@@ -30,6 +31,12 @@ export interface ActivityTaskConfig {
   readonly heartbeatThrottleMs: number
   /** This loop's own rate limit, tasks started per second (Temporal's `maxActivitiesPerSecond`); the queue's limits are in the store. */
   readonly maxPerSecond?: number
+  /**
+   * The worker's hand-off (handoff.ts): this loop takes the activity tasks
+   * the worker's own workflow steps claim, and each completion claims the
+   * workflow message it wrote when the worker runs that workflow queue.
+   */
+  readonly handoff?: Handoff
 }
 
 /**
@@ -160,7 +167,8 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     yield* outcome.failure.category === "BENIGN" ? Effect.logDebug(line) : Effect.logWarning(line)
   }
   // Bounded: past it the task is given back and runs again (activities are at-least-once).
-  yield* retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, entry.abandoned ? undefined : message), MESSAGE_STORE_RETRIES).pipe(
+  const report = entry.abandoned ? undefined : message
+  yield* retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, report, config.handoff), MESSAGE_STORE_RETRIES).pipe(
     Effect.tap(() => Effect.sync(() => {
       if (metrics.enabled) metrics.step("activity", config.taskQueue, (performance.now() - began) / 1000)
     })),
@@ -216,7 +224,7 @@ const tick = (running: Set<Running>, permits: ActivityPermits) =>
  * immediate re-delivery to another worker.
  */
 export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<never, never, Store> =>
-  Effect.gen(function* () {
+  Effect.scoped(Effect.gen(function* () {
     const store = yield* Store
     const env: LoopEnv = { store, context: yield* Effect.context<Store>(), clock: yield* Clock.Clock, metrics: yield* Metrics }
     const stream = activityStream(config.taskQueue)
@@ -229,6 +237,49 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
     })
     yield* Effect.forkChild(tick(running, permits))
     let active = 0
+    const freeSlots = (n: number) => {
+      active -= n
+      slotFree.openUnsafe()
+    }
+    /** Run one task in a slot already counted in `active`; the slot (and the lease) is freed when it is done. */
+    const start = (delivery: Delivery, lease: string | undefined) =>
+      runOne(env, config, delivery, running, lease).pipe(
+        Effect.catch((error) => Effect.logWarning(`activity task ${delivery.id}: store error (${error.message}); it will be re-delivered`)),
+        Effect.catchDefect((defect) => Effect.logError(`activity task ${delivery.id}: failed unexpectedly; it will be re-delivered`, defect)),
+        // The lease first: the loop, woken by the free slot, may ask for it at once.
+        Effect.ensuring(Effect.andThen(lease === undefined ? Effect.void : permits.release(lease), Effect.sync(() => freeSlots(1)))),
+      )
+    if (config.handoff !== undefined) {
+      // Tasks the worker's own steps claimed run here as if read (an unlimited queue only: they took no permit).
+      const runHanded = yield* FiberSet.makeRuntime<Store>()
+      let closing = false
+      const unregister = config.handoff.register("activity", config.taskQueue, {
+        consumer: config.consumer,
+        reserve: (want) => {
+          if (closing || !permits.unlimited()) return 0
+          const room = Math.min(want, config.maxConcurrent - active)
+          if (room <= 0) return 0
+          active += room
+          return room
+        },
+        accept: (reserved, claimed) => {
+          if (reserved > claimed.length) freeSlots(reserved - claimed.length)
+          if (claimed.length === 0) return
+          if (closing) {
+            // Claimed as the loop stopped: given back for another worker, uncounted (not the tasks' fault).
+            freeSlots(claimed.length)
+            Effect.runForkWith(env.context)(Effect.ignore(store.release(claimed, { uncounted: true })))
+            return
+          }
+          for (const delivery of claimed) runHanded(start(delivery, undefined))
+        },
+      })
+      // Runs before the fiber set closes (finalizers run last-added first).
+      yield* Effect.addFinalizer(() => Effect.sync(() => {
+        closing = true
+        unregister()
+      }))
+    }
     return yield* Effect.forever(
       Effect.gen(function* () {
         if (active >= config.maxConcurrent) {
@@ -243,21 +294,14 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
           Effect.catchDefect((defect) =>
             Effect.logError("activity read failed unexpectedly; retrying in 1 s", defect).pipe(Effect.andThen(sleepReal(1000)), Effect.as([]))),
         )
-        const leases = yield* permits.settle(grant, deliveries.length)
-        for (const [i, delivery] of deliveries.entries()) {
+        // Hand-offs may have taken slots while the read was out: what no longer fits goes back at once, uncounted.
+        const fits = Math.max(0, Math.min(deliveries.length, config.maxConcurrent - active))
+        if (fits < deliveries.length) yield* Effect.ignore(store.release(deliveries.slice(fits), { uncounted: true }))
+        const leases = yield* permits.settle(grant, fits)
+        for (let i = 0; i < fits; i++) {
           active++
-          const lease = leases[i]
-          yield* runOne(env, config, delivery, running, lease).pipe(
-            Effect.catch((error) => Effect.logWarning(`activity task ${delivery.id}: store error (${error.message}); it will be re-delivered`)),
-            Effect.catchDefect((defect) => Effect.logError(`activity task ${delivery.id}: failed unexpectedly; it will be re-delivered`, defect)),
-            // The lease first: the loop, woken by the free slot, may ask for it at once.
-            Effect.ensuring(Effect.andThen(lease === undefined ? Effect.void : permits.release(lease), Effect.sync(() => {
-              active--
-              slotFree.openUnsafe()
-            }))),
-            Effect.forkChild,
-          )
+          yield* Effect.forkChild(start(deliveries[i]!, leases[i]))
         }
       }),
     )
-  })
+  }))

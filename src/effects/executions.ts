@@ -8,7 +8,7 @@
  * race. The rest of `src/effects` works with `ExecutionState`, `JournalEntry`,
  * `WorkflowMessage` and `Transition`, and never parses JSON.
  */
-import { Data, Effect, Option, Result } from "effect"
+import { Data, Effect, Exit, Option, Result } from "effect"
 import { decodeActivityTask, decodeJournalEntry, decodeQueryAnswer, decodeState, decodeWorkflowMessage, type Undecodable } from "../core/codecs.ts"
 import { encodeJournalEntry, type JournalEntry } from "../core/journal.ts"
 import { type ActivityTask, encodeMessage, type WorkflowMessage } from "../core/messages.ts"
@@ -17,6 +17,8 @@ import { encodeState, type ExecutionState } from "../core/state.ts"
 import { indexChanged, indexDelta } from "../core/visibility.ts"
 import {
   attachEncodedValue,
+  type Claim,
+  type Claimed,
   type Commit,
   CommitConflict,
   type CommitStateWrite,
@@ -34,6 +36,7 @@ import {
   type TimerEntry,
 } from "../stores/Store.ts"
 import type { QueryOutcome } from "./executors.ts"
+import type { Handoff, Reservation } from "./handoff.ts"
 import { drawWriteToken } from "./writeToken.ts"
 
 /**
@@ -184,10 +187,24 @@ export const claimedType = (body: string): string | undefined => {
 export const deadLetterDelivery = (delivery: Delivery, reason: string): Effect.Effect<boolean, StoreError, Store> =>
   Store.use((store) => store.deadLetter(delivery, reason))
 
-/** Acknowledge an activity task and report its outcome to the workflow, atomically (no report: just ack). */
-export const completeActivityTask = (delivery: Delivery, task: ActivityTask, report: WorkflowMessage | undefined): Effect.Effect<void, StoreError, Store> =>
-  Store.use((store) =>
-    store.complete(delivery, report === undefined ? [] : [toWorkflow(task.workflowTaskQueue, task.workflowId, report)]))
+/**
+ * Acknowledge an activity task and report its outcome to the workflow,
+ * atomically (no report: just ack). With a hand-off whose workflow loop runs
+ * the workflow's task queue, the completion also claims the workflow's next
+ * message for that loop (its report, unless an older one is waiting).
+ */
+export const completeActivityTask = (delivery: Delivery, task: ActivityTask, report: WorkflowMessage | undefined, handoff?: Handoff): Effect.Effect<void, StoreError, Store> =>
+  Store.use((store) => {
+    if (report === undefined) return Effect.asVoid(store.complete(delivery, []))
+    const messages = [toWorkflow(task.workflowTaskQueue, task.workflowId, report)]
+    const reservation = handoff?.reserve("workflow", task.workflowTaskQueue, 1)
+    return reservation === undefined ? Effect.asVoid(store.complete(delivery, messages)) : settling(store.complete(delivery, messages, reservation.claim), reservation)
+  })
+
+/** Run `write` with `reservation`'s claim on it, and settle the reservation with what it claimed (nothing if it failed). */
+const settling = <E>(write: Effect.Effect<Claimed, E>, reservation: Reservation): Effect.Effect<void, E> =>
+  Effect.onExit(Effect.asVoid(Effect.tap(write, (claimed) => Effect.sync(() => reservation.settle(claimed)))), (exit) =>
+    Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => reservation.settle(undefined)))
 
 /** Answer a query and acknowledge the message that asked it, as one commit that leaves the state alone. */
 export const commitQueryAnswer = (delivery: Delivery, expected: Revision, queryId: string, answer: QueryOutcome): Effect.Effect<void, StoreError | CommitConflict, Store> =>
@@ -233,6 +250,7 @@ const outbound = (command: Extract<Command, { type: "SendWorkflow" | "SendActivi
  * entries are written from the length `before` claims for their run (0 for a
  * run it does not hold). A run that closes here expires `retentionMs` later
  * (its journal, and the record unless the workflow continued as new).
+ * With `claim`, the commit also claims what it made ready (Store.ts `Claim`).
  */
 export const toCommit = (
   delivery: Delivery | undefined,
@@ -241,6 +259,7 @@ export const toCommit = (
   transition: Transition,
   retention: Retention,
   token: string,
+  claim?: Claim,
 ): Commit => {
   const messages: Array<OutboundMessage> = []
   const timers: Array<TimerEntry> = []
@@ -278,6 +297,7 @@ export const toCommit = (
   if (timers.length > 0) commit.timers = timers
   if (cancelTimers.length > 0) commit.cancelTimers = cancelTimers
   if (delivery !== undefined) commit.ack = delivery
+  if (claim !== undefined) commit.claim = claim
   if (commit.token !== undefined && indexChanged(before, state)) {
     commit.index = indexDelta(before, state)
   }
@@ -322,7 +342,11 @@ export const commitTransition = (
 ): Effect.Effect<Committed, StoreError | CommitConflict, Store> =>
   Store.use((store) => commitTransitionTo(store, delivery, expected, before, transition, retention, token))
 
-/** `commitTransition` on a store the caller already holds (the workflow-task loop looks it up once). */
+/**
+ * `commitTransition` on a store the caller already holds (the workflow-task
+ * loop looks it up once). With a hand-off, a transition that schedules
+ * activities of a queue this worker runs claims them for its activity loop.
+ */
 export const commitTransitionTo = (
   store: StoreShape,
   delivery: Delivery | undefined,
@@ -331,15 +355,30 @@ export const commitTransitionTo = (
   transition: Transition,
   retention: Retention,
   token?: string,
+  handoff?: Handoff,
 ): Effect.Effect<Committed, StoreError | CommitConflict> =>
   Effect.suspend(() => {
-    const commit = toCommit(delivery, expected, before, transition, retention, token ?? drawWriteToken())
+    const reservation = handoff === undefined ? undefined : reserveActivities(handoff, transition)
+    const commit = toCommit(delivery, expected, before, transition, retention, token ?? drawWriteToken(), reservation?.claim)
     const holder = commit[encodedValue]
-    return Effect.map(store.commit(commit), (): Committed =>
+    const committed = (): Committed =>
       commit.token === undefined
         ? { ...expected, stateLength: undefined }
-        : { version: expected.version + 1, token: commit.token, stateLength: holder instanceof Lazy ? holder.known?.length ?? 0 : commit.state.length })
+        : { version: expected.version + 1, token: commit.token, stateLength: holder instanceof Lazy ? holder.known?.length ?? 0 : commit.state.length }
+    return Effect.map(reservation === undefined ? store.commit(commit) : settling(store.commit(commit), reservation), committed)
   })
+
+/** Room in the hand-off's activity loop for the activity tasks `transition` schedules on one queue (the first one's). */
+const reserveActivities = (handoff: Handoff, transition: Transition): Reservation | undefined => {
+  let queue: string | undefined
+  let count = 0
+  for (const command of transition.commands) {
+    if (command.type !== "SendActivity") continue
+    queue ??= command.taskQueue
+    if (command.taskQueue === queue) count++
+  }
+  return queue === undefined ? undefined : handoff.reserve("activity", queue, count)
+}
 
 /**
  * Run `attempt` again while it loses optimistic-concurrency races on the

@@ -11,7 +11,7 @@
  * messages of different workflows concurrently and those of one workflow in
  * order.
  */
-import { Clock, Effect, Fiber, Result } from "effect"
+import { Clock, Effect, Fiber, FiberSet, Result } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
 import { chainTransitions, completeActivation, deferLocalActivities, localActivitiesDue, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
@@ -29,6 +29,7 @@ import {
   workflowMessageOf,
 } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
+import type { Handoff } from "./handoff.ts"
 import { type LocalActivities, runLocalAttempt } from "./localActivities.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
@@ -55,6 +56,12 @@ export interface WorkflowTaskConfig<R = unknown> {
   readonly shutdownGraceMs?: number
   /** How local activities (`proxyLocalActivities`) run; without it their attempts fail as not registered. */
   readonly local?: LocalActivities
+  /**
+   * The worker's hand-off (handoff.ts): a step claims the activity tasks it
+   * schedules for the worker's activity loop, and this loop takes the
+   * workflow messages the worker's activity completions claim.
+   */
+  readonly handoff?: Handoff
 }
 
 const MAX_CONFLICTS = 50
@@ -187,7 +194,7 @@ const attempt = Effect.fnUntraced(function* <R>(
     run = settled.run
     runId = settled.runId
   }
-  const committed = yield* commitTransitionTo(env.store, delivery, revision, before, transition, { now, retentionMs: config.retentionMs })
+  const committed = yield* commitTransitionTo(env.store, delivery, revision, before, transition, { now, retentionMs: config.retentionMs }, undefined, config.handoff)
   if (metrics.enabled) metrics.step("workflow", config.taskQueue, (performance.now() - began) / 1000)
   const after = transition.state
   // A continue-as-new commits the *next* run's state: the live run belongs to the one that closed.
@@ -352,14 +359,22 @@ const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
   return [...groups.values()]
 }
 
+/** Hand-offs a loop runs at once at most, beyond its batch (more wait on the stream for a read). */
+const MAX_HANDED = 256
+
 /**
  * The loop: read a batch, process it (workflows concurrently, each workflow's
  * messages in order), repeat. A batch in progress is finished before an
  * interruption (shutdown) takes effect, within `shutdownGraceMs`; a blocked
  * read is interrupted at once. A defect in a read is logged and the read retried.
+ *
+ * With a hand-off, messages the worker's activity completions claimed run
+ * beside the batches, one workflow's messages still one at a time, in order:
+ * a workflow with a step in progress (from a batch or a hand-off) queues
+ * them behind it.
  */
 export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effect<never, never, Store> =>
-  Effect.gen(function* () {
+  Effect.scoped(Effect.gen(function* () {
     const env = yield* stepEnv
     const store = env.store
     // Durable timers fire by the store's clock (Redis: TIME); steps compute their deadlines by
@@ -382,16 +397,99 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         Effect.logError("workflow read failed unexpectedly; retrying in 1 s", defect).pipe(Effect.andThen(sleepReal(1000)), Effect.as([]))),
     )
     const graceMs = config.shutdownGraceMs ?? 10_000
+
+    /** Workflows with a step in progress, and the messages waiting behind it. */
+    const busy = new Map<string, Array<Delivery>>()
+    let handed = 0
+    let closing = false
+    const handedFibers = config.handoff === undefined ? undefined : yield* FiberSet.make<void>()
+    const runHanded = handedFibers === undefined ? undefined : yield* FiberSet.runtime(handedFibers)<Store>()
+    /** Run `first`, then whatever queued behind it, for one workflow; on interruption give the rest back. */
+    const drain = (key: string, first: Delivery): Effect.Effect<void, never, Store> => {
+      let current: Delivery | undefined = first
+      return Effect.gen(function* () {
+        while (current !== undefined) {
+          yield* processWith(env, config, current, yield* clockOffset)
+          handed--
+          current = busy.get(key)?.shift()
+        }
+        busy.delete(key)
+      }).pipe(
+        Effect.onInterrupt(() => {
+          const rest = [...(current === undefined ? [] : [current]), ...(busy.get(key) ?? [])]
+          busy.delete(key)
+          handed -= rest.length
+          // Not the messages' fault: given back uncounted, for the next read (here or elsewhere).
+          return rest.length === 0 ? Effect.void : Effect.ignore(store.release(rest, { uncounted: true }))
+        }),
+      )
+    }
+    /** A claimed message: run it now, or queue it behind its workflow's step in progress. */
+    const take = (delivery: Delivery) => {
+      const waiting = busy.get(delivery.key)
+      if (waiting !== undefined) waiting.push(delivery)
+      else {
+        busy.set(delivery.key, [])
+        runHanded!(drain(delivery.key, delivery))
+      }
+    }
+    if (config.handoff !== undefined) {
+      const unregister = config.handoff.register("workflow", config.taskQueue, {
+        consumer: config.consumer,
+        reserve: (want) => {
+          if (closing) return 0
+          const room = Math.min(want, MAX_HANDED - handed)
+          if (room <= 0) return 0
+          handed += room
+          return room
+        },
+        accept: (reserved, claimed) => {
+          handed -= reserved - claimed.length
+          if (claimed.length === 0) return
+          if (closing) {
+            handed -= claimed.length
+            Effect.runFork(Effect.ignore(store.release(claimed, { uncounted: true })))
+            return
+          }
+          for (const delivery of claimed) take(delivery)
+        },
+      })
+      // On shutdown: no more hand-offs; those in progress get the grace a batch gets, then are interrupted.
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          closing = true
+          unregister()
+        }).pipe(Effect.andThen(Effect.raceFirst(FiberSet.awaitEmpty(handedFibers!), sleepReal(graceMs))))
+      )
+    }
+
+    /** One workflow's messages of a batch, in order; behind a hand-off in progress they queue instead. */
+    const runGroup = (group: ReadonlyArray<Delivery>, offset: number): Effect.Effect<void, never, Store> => {
+      if (runHanded === undefined) {
+        return group.length === 1
+          ? processWith(env, config, group[0]!, offset)
+          : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true })
+      }
+      const key = group[0]!.key
+      const waiting = busy.get(key)
+      if (waiting !== undefined) {
+        handed += group.length
+        waiting.push(...group)
+        return Effect.void
+      }
+      busy.set(key, [])
+      return Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }).pipe(
+        // Hand-offs that queued meanwhile: their own fiber runs them (the batch does not wait for them).
+        Effect.ensuring(Effect.sync(() => {
+          const next = busy.get(key)?.shift()
+          if (next === undefined) busy.delete(key)
+          else runHanded(drain(key, next))
+        })),
+      )
+    }
     const processBatch = (deliveries: ReadonlyArray<Delivery>) =>
       Effect.flatMap(clockOffset, (offset) =>
-        Effect.forEach(
-          byKey(deliveries),
-          (group) =>
-            group.length === 1
-              ? processWith(env, config, group[0]!, offset)
-              : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }),
-          { concurrency: "unbounded", discard: true },
-        ))
+        Effect.forEach(byKey(deliveries), (group) => runGroup(group, offset), { concurrency: "unbounded", discard: true }))
     // A batch in progress is finished before an interruption (shutdown) takes effect — for up
     // to `graceMs` of real time; then it is interrupted too, and its unfinished messages stay
     // pending (re-delivered: a step that did not commit changed nothing).
@@ -405,4 +503,4 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
           )
         }))
     return yield* Effect.forever(Effect.flatMap(readBatch, withGrace))
-  })
+  }))

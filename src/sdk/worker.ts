@@ -10,6 +10,7 @@ import { Cause, Effect, Exit, Fiber, Semaphore } from "effect"
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { runActivityTasks } from "../effects/activityTasks.ts"
+import { Handoff } from "../effects/handoff.ts"
 import { Metrics } from "../effects/metrics.ts"
 import { makeTimerAlarm } from "../effects/timers.ts"
 import { runWorkflowTasks } from "../effects/workflowTasks.ts"
@@ -257,6 +258,8 @@ export class Worker {
         yield* retryStoreErrors("maxTaskQueueActivitiesPerSecond", store.changeQueueLimits(options.taskQueue, { rate: queueRate }))
       }
       const alarm = yield* makeTimerAlarm
+      // Steps hand the activity tasks they schedule to this worker's activity loop, and back (handoff.ts).
+      const handoff = new Handoff()
       const loops = [alarm.run]
       if (Object.keys(workflows).length > 0) {
         loops.push(runWorkflowTasks({
@@ -276,6 +279,7 @@ export class Worker {
           shutdownGraceMs,
           // Local activities run on this worker's activities, in its workflow steps.
           local: { executor: activityExecutor, permits: Semaphore.makeUnsafe(maxConcurrentLocal) },
+          handoff,
         }))
       }
       if (Object.keys(activities).length > 0 && options.enableNonLocalActivities !== false) {
@@ -286,6 +290,7 @@ export class Worker {
           maxConcurrent,
           heartbeatThrottleMs: 1000,
           ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
+          handoff,
         }))
       }
       return yield* Effect.all(loops, { concurrency: "unbounded", discard: true })

@@ -154,24 +154,29 @@ export const faultyStore = (inner: StoreShape, schedule: FaultSchedule, counts: 
           return yield* new CommitConflict({ key: c.key, expectedVersion: c.expectedVersion, actualVersion: c.expectedVersion, reason: "not-pending" })
         case "lostAck":
           if (!acked.has(idOf(ack))) {
-            const { ack: _, ...rest } = commit
+            const { ack: _, claim: __, ...rest } = commit
             yield* inner.commit(rest)
             yield* inner.release([ack])
             return
           }
           break
+        case "lostResponse": {
+          // The reply is lost, so what the commit claimed would be too: this one claims nothing (a store may always claim less).
+          const { claim: _, ...unclaimed } = commit
+          yield* inner.commit(unclaimed)
+          acked.add(idOf(ack))
+          return yield* new CommitConflict({ key: c.key, expectedVersion: c.expectedVersion, actualVersion: c.expectedVersion + 1, reason: "version" })
+        }
         default:
           break
       }
-      yield* inner.commit(commit)
+      const claimed = yield* inner.commit(commit)
       acked.add(idOf(ack))
       if (fault === "duplicate" && c.messages !== undefined) yield* inner.append(copies(c.messages))
-      if (fault === "lostResponse") {
-        return yield* new CommitConflict({ key: c.key, expectedVersion: c.expectedVersion, actualVersion: c.expectedVersion + 1, reason: "version" })
-      }
+      return claimed
     })
 
-  const complete: StoreShape["complete"] = (ack, messages) =>
+  const complete: StoreShape["complete"] = (ack, messages, claim) =>
     Effect.gen(function* () {
       const fault = next("completes") ?? "none"
       if (fault !== "none") count(`complete ${fault}`, ack.key)
@@ -189,9 +194,10 @@ export const faultyStore = (inner: StoreShape, schedule: FaultSchedule, counts: 
         default:
           break
       }
-      yield* inner.complete(ack, messages)
+      const claimed = yield* inner.complete(ack, messages, claim)
       acked.add(idOf(ack))
       if (fault === "duplicate") yield* inner.append(copies(messages))
+      return claimed
     })
 
   const read: StoreShape["read"] = (stream, options) =>
