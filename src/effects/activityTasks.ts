@@ -7,7 +7,7 @@
  * workflow keeps waiting, under the attempt's durable timeout timers, for a
  * client to send the outcome with its task token.
  */
-import { Clock, type Context, Effect, FiberSet, Latch, Result } from "effect"
+import { Clock, type Context, Effect, Latch, Result } from "effect"
 import { describeFailure } from "../core/failure.ts"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
@@ -16,7 +16,7 @@ import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityPermits, makeActivityPermits } from "./activityPermits.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
-import type { Handoff } from "./handoff.ts"
+import { type Handoff, makeInbox } from "./handoff.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
@@ -251,8 +251,14 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
       )
     if (config.handoff !== undefined) {
       // Tasks the worker's own steps claimed run here as if read (an unlimited queue only: they took no permit).
-      const runHanded = yield* FiberSet.makeRuntime<Store>()
+      const inbox = yield* makeInbox((delivery: Delivery) => start(delivery, undefined))
       let closing = false
+      /** Claimed as the loop stopped: given back for another worker, uncounted (not the tasks' fault). */
+      const giveBack = (deliveries: ReadonlyArray<Delivery>) => {
+        if (deliveries.length === 0) return Effect.void
+        freeSlots(deliveries.length)
+        return Effect.ignore(store.release(deliveries, { uncounted: true }))
+      }
       const unregister = config.handoff.register("activity", config.taskQueue, {
         consumer: config.consumer,
         reserve: (want) => {
@@ -264,21 +270,18 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
         },
         accept: (reserved, claimed) => {
           if (reserved > claimed.length) freeSlots(reserved - claimed.length)
-          if (claimed.length === 0) return
-          if (closing) {
-            // Claimed as the loop stopped: given back for another worker, uncounted (not the tasks' fault).
-            freeSlots(claimed.length)
-            Effect.runForkWith(env.context)(Effect.ignore(store.release(claimed, { uncounted: true })))
-            return
-          }
-          for (const delivery of claimed) runHanded(start(delivery, undefined))
+          if (closing) Effect.runForkWith(env.context)(giveBack(claimed))
+          else inbox.offer(claimed)
         },
       })
-      // Runs before the fiber set closes (finalizers run last-added first).
-      yield* Effect.addFinalizer(() => Effect.sync(() => {
-        closing = true
-        unregister()
-      }))
+      // Runs before the inbox closes (finalizers run last-added first).
+      yield* Effect.addFinalizer(() =>
+        Effect.suspend(() => {
+          closing = true
+          unregister()
+          return Effect.flatMap(inbox.unstarted, giveBack)
+        })
+      )
     }
     return yield* Effect.forever(
       Effect.gen(function* () {

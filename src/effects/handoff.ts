@@ -15,6 +15,7 @@
  * the write failed). A loop that is shutting down, limited, or full reserves
  * nothing, and the work waits on its stream for an ordinary read.
  */
+import { Effect, FiberSet, Queue, type Scope } from "effect"
 import type { Claim, Claimed, Delivery, StreamKind } from "../stores/Store.ts"
 
 /** One loop's side of the hand-off. */
@@ -63,3 +64,34 @@ export class Handoff {
     }
   }
 }
+
+/**
+ * Where a loop's claimed work waits to start: a queue, and one fiber of the
+ * loop that starts each item in the loop's scope (interrupting the loop
+ * interrupts them). Cheaper than a root fiber per item: the offer is
+ * synchronous, and what arrives together starts in one turn.
+ */
+export interface Inbox<T> {
+  /** Start these, in order. */
+  readonly offer: (items: ReadonlyArray<T>) => void
+  /** Waits until everything offered so far has finished. */
+  readonly idle: Effect.Effect<void>
+  /** Take back what was offered but has not started (on shutdown: to give it back). */
+  readonly unstarted: Effect.Effect<ReadonlyArray<T>>
+}
+
+/** An inbox whose items `start` runs; its fiber and theirs live as long as the scope. */
+export const makeInbox = <T, R>(start: (item: T) => Effect.Effect<void, never, R>): Effect.Effect<Inbox<T>, never, R | Scope.Scope> =>
+  Effect.gen(function* () {
+    const queue = yield* Queue.unbounded<T>()
+    const running = yield* FiberSet.make<void>()
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeAll(queue), (items) =>
+      Effect.forEach(items, (item) => FiberSet.run(running, start(item)), { discard: true }))))
+    return {
+      offer: (items) => {
+        for (const item of items) Queue.offerUnsafe(queue, item)
+      },
+      idle: Effect.andThen(Effect.yieldNow, FiberSet.awaitEmpty(running)),
+      unstarted: Queue.clear(queue),
+    }
+  })

@@ -11,7 +11,7 @@
  * messages of different workflows concurrently and those of one workflow in
  * order.
  */
-import { Clock, Effect, Fiber, FiberSet, Result } from "effect"
+import { Clock, Effect, Fiber, Result } from "effect"
 import type { WorkflowMessage } from "../core/messages.ts"
 import { chainTransitions, completeActivation, deferLocalActivities, localActivitiesDue, recordOfStart, reduce, type Transition } from "../core/reduce.ts"
 import type { ExecutionState } from "../core/state.ts"
@@ -29,7 +29,7 @@ import {
   workflowMessageOf,
 } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
-import type { Handoff } from "./handoff.ts"
+import { type Handoff, makeInbox } from "./handoff.ts"
 import { type LocalActivities, runLocalAttempt } from "./localActivities.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
@@ -402,8 +402,6 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
     const busy = new Map<string, Array<Delivery>>()
     let handed = 0
     let closing = false
-    const handedFibers = config.handoff === undefined ? undefined : yield* FiberSet.make<void>()
-    const runHanded = handedFibers === undefined ? undefined : yield* FiberSet.runtime(handedFibers)<Store>()
     /** Run `first`, then whatever queued behind it, for one workflow; on interruption give the rest back. */
     const drain = (key: string, first: Delivery): Effect.Effect<void, never, Store> => {
       let current: Delivery | undefined = first
@@ -418,22 +416,33 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         Effect.onInterrupt(() => {
           const rest = [...(current === undefined ? [] : [current]), ...(busy.get(key) ?? [])]
           busy.delete(key)
-          handed -= rest.length
-          // Not the messages' fault: given back uncounted, for the next read (here or elsewhere).
-          return rest.length === 0 ? Effect.void : Effect.ignore(store.release(rest, { uncounted: true }))
+          return giveBack(rest)
         }),
       )
     }
-    /** A claimed message: run it now, or queue it behind its workflow's step in progress. */
-    const take = (delivery: Delivery) => {
-      const waiting = busy.get(delivery.key)
-      if (waiting !== undefined) waiting.push(delivery)
-      else {
-        busy.set(delivery.key, [])
-        runHanded!(drain(delivery.key, delivery))
-      }
+    /** Not the messages' fault: given back uncounted, for the next read (here or elsewhere). */
+    const giveBack = (deliveries: ReadonlyArray<Delivery>) => {
+      if (deliveries.length === 0) return Effect.void
+      handed -= deliveries.length
+      return Effect.ignore(store.release(deliveries, { uncounted: true }))
     }
-    if (config.handoff !== undefined) {
+    /**
+     * A claimed message, or (`continues`) the next one of a workflow whose
+     * batch step just finished: run it now, or queue it behind its
+     * workflow's step in progress.
+     */
+    interface Handed { readonly delivery: Delivery; readonly continues: boolean }
+    const inbox = config.handoff === undefined ? undefined : yield* makeInbox(({ delivery, continues }: Handed): Effect.Effect<void, never, Store> => {
+      if (continues) return drain(delivery.key, delivery)
+      const waiting = busy.get(delivery.key)
+      if (waiting !== undefined) {
+        waiting.push(delivery)
+        return Effect.void
+      }
+      busy.set(delivery.key, [])
+      return drain(delivery.key, delivery)
+    })
+    if (config.handoff !== undefined && inbox !== undefined) {
       const unregister = config.handoff.register("workflow", config.taskQueue, {
         consumer: config.consumer,
         reserve: (want) => {
@@ -445,27 +454,26 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         },
         accept: (reserved, claimed) => {
           handed -= reserved - claimed.length
-          if (claimed.length === 0) return
-          if (closing) {
-            handed -= claimed.length
-            Effect.runFork(Effect.ignore(store.release(claimed, { uncounted: true })))
-            return
-          }
-          for (const delivery of claimed) take(delivery)
+          if (closing) Effect.runFork(giveBack(claimed))
+          else inbox.offer(claimed.map((delivery) => ({ delivery, continues: false })))
         },
       })
       // On shutdown: no more hand-offs; those in progress get the grace a batch gets, then are interrupted.
       yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
+        Effect.suspend(() => {
           closing = true
           unregister()
-        }).pipe(Effect.andThen(Effect.raceFirst(FiberSet.awaitEmpty(handedFibers!), sleepReal(graceMs))))
+          return Effect.raceFirst(inbox.idle, sleepReal(graceMs))
+        }).pipe(
+          Effect.andThen(inbox.unstarted),
+          Effect.flatMap((items) => giveBack(items.flatMap(({ delivery, continues }) => [delivery, ...(continues ? busy.get(delivery.key) ?? [] : [])]))),
+        )
       )
     }
 
     /** One workflow's messages of a batch, in order; behind a hand-off in progress they queue instead. */
     const runGroup = (group: ReadonlyArray<Delivery>, offset: number): Effect.Effect<void, never, Store> => {
-      if (runHanded === undefined) {
+      if (inbox === undefined) {
         return group.length === 1
           ? processWith(env, config, group[0]!, offset)
           : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true })
@@ -479,11 +487,11 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
       }
       busy.set(key, [])
       return Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }).pipe(
-        // Hand-offs that queued meanwhile: their own fiber runs them (the batch does not wait for them).
+        // Hand-offs that queued meanwhile: the inbox runs them (the batch does not wait for them).
         Effect.ensuring(Effect.sync(() => {
           const next = busy.get(key)?.shift()
           if (next === undefined) busy.delete(key)
-          else runHanded(drain(key, next))
+          else inbox.offer([{ delivery: next, continues: true }])
         })),
       )
     }

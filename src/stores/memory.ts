@@ -221,7 +221,13 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const flush = (): void => {
       operations++
       if (pendingCount === 0) idleWaiters.wake("")
-      while (toWake.length > 0) readers.wake(toWake.pop()!)
+      while (toWake.length > 0) {
+        const name = toWake.pop()!
+        // Nothing left to read (a claim took what was appended): the readers keep waiting, unwoken.
+        const s = streams.get(name)
+        if (s !== undefined && s.fresh.size === 0 && s.released.size === 0) continue
+        readers.wake(name)
+      }
     }
 
     const appendOne = (m: OutboundMessage, now: number): void => {

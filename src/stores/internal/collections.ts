@@ -64,6 +64,8 @@ export class Fifo<T> {
   private items: Array<T | undefined> = []
   private head = 0
   push(item: T): void { this.items.push(item) }
+  /** Items still queued. */
+  get size(): number { return this.items.length - this.head }
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined
     const item = this.items[this.head]
