@@ -46,7 +46,8 @@ export type { IndexEntry, QueueLimits, QueueLimitsChange }
  * `ExecutionRecord` it reads back, so the reader skips decoding (`value` is what decoding the text
  * gives; neither side mutates it). The text stays the contract: every field
  * still reads as the encoded string, and a backend is free to ignore the
- * holder (Redis does).
+ * holder (Redis does, but for what a write claims of its own messages: the
+ * writer's holders come back on those deliveries).
  */
 export interface EncodedValue<T = unknown> {
   readonly value: T

@@ -6,10 +6,11 @@
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Option, References } from "effect"
+import fc from "fast-check"
 import { Redis } from "ioredis"
 import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
 import type { Delivery, OutboundMessage, StoreShape, StreamAddress } from "../../src/stores/Store.ts"
-import { makeKeys } from "../../src/stores/redis/keys.ts"
+import { fnv1a32, makeKeys } from "../../src/stores/redis/keys.ts"
 import { layerRedis, makeRedisStore, type RedisStoreOptions } from "../../src/stores/redis/layer.ts"
 import type { ScriptName } from "../../src/stores/redis/lua.ts"
 import { crc16, hashTagOf, keySlot } from "../../src/stores/redis/slot.ts"
@@ -56,6 +57,21 @@ const keyIn = (p: number, label: string, partitions = 8) => {
   const keys = makeKeys("x", partitions)
   for (let i = 0; ; i++) if (keys.partitionOf(`${label}-${i}`) === p) return `${label}-${i}`
 }
+
+describe("fnv1a32 (the partitioning hash)", () => {
+  it("is FNV-1a of the key's UTF-8 bytes, as TextEncoder gives them (a lone surrogate as U+FFFD)", () => {
+    // The published FNV-1a 32-bit vectors: partitions of existing data must never move.
+    expect([fnv1a32(""), fnv1a32("a"), fnv1a32("foobar")]).toEqual([0x811c9dc5, 0xe40c292c, 0xbf9cf968])
+    const encoder = new TextEncoder()
+    const reference = (text: string) => {
+      let hash = 0x811c9dc5
+      for (const byte of encoder.encode(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
+      return hash >>> 0
+    }
+    const unit = fc.oneof(fc.constantFrom("\ud800", "\udfff", "\udbff\udc00", "é", "€", "\u{1d11e}", "\u07ff", "\u0800", "\uffff"), fc.string({ unit: "binary", maxLength: 3 }))
+    fc.assert(fc.property(fc.string({ unit }), (text) => fnv1a32(text) === reference(text)), { numRuns: 2000 })
+  })
+})
 
 describe("keySlot (CRC16/XMODEM, hash tags)", () => {
   it("matches the Redis Cluster specification's vectors", () => {

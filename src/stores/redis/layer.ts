@@ -22,7 +22,7 @@ import { Effect, Layer, Option, Result, type Scope } from "effect"
 import type { CommandClient } from "./connection.ts"
 import { hostname } from "node:os"
 import type { Claim, Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, ReadOptions, StoreShape, StreamAddress, StreamDescription } from "../Store.ts"
-import { compareIndexHits, Store, StoreError } from "../Store.ts"
+import { attachEncodedValue, compareIndexHits, encodedValue, Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, forEachMaster, groupBySlot, type RedisInput } from "./connection.ts"
 import { type Durability, durabilityProblem, withDurability } from "./durability.ts"
 import { encodeAppend, encodeCommit, encodeComplete, locateDelivery, parseClaimed } from "./encode.ts"
@@ -174,6 +174,19 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     }
     const invalid = (operation: string, message: string) => Effect.fail(new StoreError({ operation, message }))
 
+    /**
+     * Claimed deliveries of messages this very write appended carry the
+     * writer's value, as the embedded store's do (`EncodedValue`): the text
+     * is the one just sent, so decoding it would give that value back.
+     */
+    const carrying = (claimed: ReadonlyArray<Delivery>, sent: ReadonlyArray<OutboundMessage> | undefined): ReadonlyArray<Delivery> => {
+      if (sent === undefined || sent.length === 0) return claimed
+      return claimed.map((d) => {
+        const own = sent.find((m) => m[encodedValue] !== undefined && m.key === d.key && m.stream.kind === d.stream.kind && m.stream.taskQueue === d.stream.taskQueue && m.body === d.body)
+        return own === undefined ? d : attachEncodedValue(d, own[encodedValue]!)
+      })
+    }
+
     /** What a read (or a claim) got, as deliveries: an entry in the wrong partition is dead-lettered instead. */
     const admit = Effect.fnUntraced(function*(address: StreamAddress, entries: ReadonlyArray<Entry>) {
       const deliveries: Array<Delivery> = []
@@ -222,7 +235,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         const rest = yield* interpretReply(reply, { operation: "commit", commit: { key: c.key, expectedVersion: c.expectedVersion } })
           .pipe(Effect.catchTag("MissingGroup", (e) => Effect.fail(asStoreError("commit")(e))))
         // After the version: what the claim claimed, from the commit's partition.
-        return c.claim === undefined || rest.length < 2 ? [] : yield* admit(c.claim.stream, parseClaimed(keys.partitionOf(c.key), rest.slice(1)))
+        if (c.claim === undefined || rest.length < 2) return []
+        return carrying(yield* admit(c.claim.stream, parseClaimed(keys.partitionOf(c.key), rest.slice(1))), c.messages)
       }),
 
       append: (messages) =>
@@ -245,7 +259,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           Effect.mapError(asStoreError("complete")),
         )
         const at = locateDelivery(ack)
-        return claim === undefined || rest.length === 0 || typeof at === "string" ? [] : yield* admit(claim.stream, parseClaimed(at.partition, rest))
+        if (claim === undefined || rest.length === 0 || typeof at === "string") return []
+        return carrying(yield* admit(claim.stream, parseClaimed(at.partition, rest)), messages)
       }),
 
       release: (deliveries, options) =>
