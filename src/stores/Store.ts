@@ -34,6 +34,7 @@ import type { QueueLimits, QueueLimitsChange } from "../core/limits.ts"
 import type { IndexEntry } from "../core/visibility.ts"
 
 export type { IndexEntry, QueueLimits, QueueLimitsChange }
+export { laneOf } from "../core/lanes.ts"
 
 /**
  * An encoded value and the value itself, for a backend in the writer's own

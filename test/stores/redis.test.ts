@@ -31,6 +31,11 @@ storeConformance(
   layerRedis({ redis: redis.url, namespace: freshNamespace(), maxDeliveries: 3, onScript }),
   { maxDeliveries: 3 },
 )
+storeConformance(
+  "redis (4 lanes)",
+  layerRedis({ redis: redis.url, namespace: freshNamespace(), maxDeliveries: 3, lanes: 4, onScript }),
+  { maxDeliveries: 3 },
+)
 
 /** Run `f` with a fresh store (own namespace unless given), closed afterwards. */
 const withStore = <A, E>(
@@ -506,7 +511,7 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "acquire", "append", "commit", "complete", "dead", "fire", "limits", "read", "redeliver", "relay", "release", "renew", "touch", "unlease"],
+        ["ack", "acquire", "append", "commit", "complete", "dead", "fire", "limits", "read", "readLanes", "redeliver", "relay", "release", "renew", "touch", "unlease"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))
@@ -531,7 +536,7 @@ describe("key layouts and durability on one Redis", () => {
       const spread = makeKeys(fresh, 8, "spread")
       // The partitions' hash tags are recorded for workers in other languages (docs/protocol.md, "Keys").
       expect(yield* Effect.promise(() => admin.hgetall(`{${fresh}}:config`))).toEqual({
-        partitions: "8", layout: "spread", tags: Array.from({ length: 8 }, (_, i) => spread.tag(i)).join(" "),
+        partitions: "8", layout: "spread", tags: Array.from({ length: 8 }, (_, i) => spread.tag(i)).join(" "), lanes: "1",
       })
       expect(yield* Effect.promise(() => admin.hget(`{${legacy}}:config`, "tags")))
         .toBe(Array.from({ length: 8 }, (_, i) => `{${legacy}:p${i}}`).join(" "))

@@ -129,7 +129,8 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
   const ensured = new Set<string>()
   const cursors = new Map<string, string>()
   let rotation = 0
-  let laneTurn = 0
+  /** Where the next `readLanes` of a partition starts, by its lane 0 stream. */
+  const laneTurns = new Map<string, number>()
 
   const ensureGroup = (key: string, group: string): Effect.Effect<void, StoreError> =>
     attempt("ensureGroup", async () => {
@@ -152,20 +153,22 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
     )
 
   /**
-   * The `readLanes` script on partition `p`'s lanes, the first lane turning
-   * from read to read (the script creates a lane's missing group itself).
+   * The `readLanes` script on partition `p`'s lanes, starting at the lane
+   * after the last one the previous read of them took from (the script says
+   * which; it creates a lane's missing group itself).
    */
   const readLanes = (stream: PartitionedStream, lanes: ReadonlyArray<string>, p: number, consumer: string, quota: number) => {
     const dead = stream.lanes!.dead[p]!
     return Effect.gen(function*() {
       const reply = yield* runScript("readLanes", lanes.flatMap((key, lane) => [key, dead[lane]!]), [
-        stream.group, consumer, quota, visibilityTimeoutMs, stream.maxDeliveries, laneTurn++ % lanes.length,
+        stream.group, consumer, quota, visibilityTimeoutMs, stream.maxDeliveries, (laneTurns.get(lanes[0]!) ?? 0) % lanes.length,
         ...lanes.map((key) => cursors.get(key) ?? "0-0"),
       ])
       const rest = yield* interpretReply(reply, { operation: "read", stream: lanes[0]! })
-      lanes.forEach((key, lane) => cursors.set(key, String(rest[1 + lane])))
+      laneTurns.set(lanes[0]!, Number(rest[1]))
+      lanes.forEach((key, lane) => cursors.set(key, String(rest[2 + lane])))
       const out: Array<Entry> = []
-      for (let i = 1 + lanes.length; i + 4 < rest.length; i += 5) {
+      for (let i = 2 + lanes.length; i + 4 < rest.length; i += 5) {
         out.push({
           partition: p,
           lane: Number(rest[i]),

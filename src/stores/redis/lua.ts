@@ -263,18 +263,20 @@ const READ_LANES = `
 --[[ readLanes: read one partition's lanes of an activity stream, sharing the quota between them
 in turn (fair sharing): each lane still to be asked gets an equal share of what is left, starting at
 lane ARGV[6], and the lanes that filled their share are asked again with what is left after that;
-within a lane, exactly the read script (reclaim stalled messages first, then new ones).
+within a lane, exactly the read script (reclaim stalled messages first, then new ones). The next
+read starts after the last lane that gave something (the lanes take turns across reads too).
 KEYS[2l+1] stream of lane l   KEYS[2l+2] its dead-letter stream   (l = 0 .. L-1)
 ARGV[1] consumer group   ARGV[2] consumer   ARGV[3] count (> 0)
 ARGV[4] visibility timeout ms   ARGV[5] max deliveries, 0 for no limit
 ARGV[6] first lane (0 .. L-1)   ARGV[7 .. 6+L] XAUTOCLAIM start cursor of each lane
 A lane whose group is missing gets it (created at 0, MKSTREAM), as XGROUP CREATE would.
-Returns {0, dead-lettered count, next cursor of each lane (L), lane, id, deliveries, key, body, lane, ...}
+Returns {0, dead-lettered count, lane the next read starts at, next cursor of each lane (L),
+         lane, id, deliveries, key, body, lane, ...}
 ]]
 local lanes = #KEYS / 2
 local count = tonumber(ARGV[3])
-local out = {0, 0}
-for l = 1, lanes do out[2 + l] = ARGV[6 + l] end
+local out = {0, 0, tonumber(ARGV[6])}
+for l = 1, lanes do out[3 + l] = ARGV[6 + l] end
 local asked = {}
 for i = 0, lanes - 1 do asked[#asked + 1] = (tonumber(ARGV[6]) + i) % lanes end
 local got = 0
@@ -285,14 +287,14 @@ while got < count and #asked > 0 do
     local want = math.min(share, count - got)
     if want <= 0 then break end
     local keys = {KEYS[2 * l + 1], KEYS[2 * l + 2]}
-    local argv = {ARGV[1], ARGV[2], want, ARGV[4], ARGV[5], out[3 + l]}
+    local argv = {ARGV[1], ARGV[2], want, ARGV[4], ARGV[5], out[4 + l]}
     local r = readLane(keys, argv)
     if r[1] == 3 then
       redis.call('XGROUP', 'CREATE', keys[1], ARGV[1], '0', 'MKSTREAM')
       r = readLane(keys, argv)
     end
     if r.err then return r end
-    out[3 + l] = r[2]
+    out[4 + l] = r[2]
     out[2] = out[2] + r[3]
     local n = 0
     for i = 4, #r, 4 do
@@ -301,6 +303,7 @@ while got < count and #asked > 0 do
       n = n + 1
     end
     got = got + n
+    if n > 0 then out[3] = (l + 1) % lanes end
     if n >= want then full[#full + 1] = l end
   end
   asked = full
