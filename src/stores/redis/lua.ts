@@ -269,7 +269,7 @@ KEYS[2l+1] stream of lane l   KEYS[2l+2] its dead-letter stream   (l = 0 .. L-1)
 ARGV[1] consumer group   ARGV[2] consumer   ARGV[3] count (> 0)
 ARGV[4] visibility timeout ms   ARGV[5] max deliveries, 0 for no limit
 ARGV[6] first lane (0 .. L-1)   ARGV[7 .. 6+L] XAUTOCLAIM start cursor of each lane
-A lane whose group is missing gets it (created at 0, MKSTREAM), as XGROUP CREATE would.
+A lane whose group is missing gets it (created at 0, MKSTREAM); an empty lane (XLEN 0) is skipped.
 Returns {0, dead-lettered count, lane the next read starts at, next cursor of each lane (L),
          lane, id, deliveries, key, body, lane, ...}
 ]]
@@ -287,20 +287,23 @@ while got < count and #asked > 0 do
     local want = math.min(share, count - got)
     if want <= 0 then break end
     local keys = {KEYS[2 * l + 1], KEYS[2 * l + 2]}
-    local argv = {ARGV[1], ARGV[2], want, ARGV[4], ARGV[5], out[4 + l]}
-    local r = readLane(keys, argv)
-    if r[1] == 3 then
-      redis.call('XGROUP', 'CREATE', keys[1], ARGV[1], '0', 'MKSTREAM')
-      r = readLane(keys, argv)
-    end
-    if r.err then return r end
-    out[4 + l] = r[2]
-    out[2] = out[2] + r[3]
     local n = 0
-    for i = 4, #r, 4 do
-      table.insert(out, l); table.insert(out, r[i]); table.insert(out, r[i + 1])
-      table.insert(out, r[i + 2]); table.insert(out, r[i + 3])
-      n = n + 1
+    -- An empty lane (acknowledged entries are deleted: nothing new, nothing pending) costs one XLEN.
+    if redis.call('XLEN', keys[1]) > 0 then
+      local argv = {ARGV[1], ARGV[2], want, ARGV[4], ARGV[5], out[4 + l]}
+      local r = readLane(keys, argv)
+      if r[1] == 3 then
+        redis.call('XGROUP', 'CREATE', keys[1], ARGV[1], '0', 'MKSTREAM')
+        r = readLane(keys, argv)
+      end
+      if r.err then return r end
+      out[4 + l] = r[2]
+      out[2] = out[2] + r[3]
+      for i = 4, #r, 4 do
+        table.insert(out, l); table.insert(out, r[i]); table.insert(out, r[i + 1])
+        table.insert(out, r[i + 2]); table.insert(out, r[i + 3])
+        n = n + 1
+      end
     end
     got = got + n
     if n > 0 then out[3] = (l + 1) % lanes end
