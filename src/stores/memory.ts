@@ -246,13 +246,14 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       while (toWake.length > 0) readers.wake(toWake.pop()!)
     }
 
-    const appendOne = (m: OutboundMessage, now: number, lane?: number): void => {
+    /** Append `m` to its fairness key's lane (or to `intoLane`: a retried dead letter's). */
+    const appendOne = (m: OutboundMessage, now: number, intoLane?: number): void => {
       const s = streamOf(m.stream)
       const id = String(s.nextId++)
-      const at = s.fresh.length === 1 ? 0 : lane ?? (m.fairnessKey === undefined ? 0 : laneOf(m.fairnessKey, s.fresh.length))
-      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1, appendedAt: now, consumer: "", lane: at }
+      const lane = s.fresh.length === 1 ? 0 : intoLane ?? (m.fairnessKey === undefined ? 0 : laneOf(m.fairnessKey, s.fresh.length))
+      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1, appendedAt: now, consumer: "", lane }
       s.live.set(id, msg)
-      s.fresh[at]!.push(msg)
+      s.fresh[lane]!.push(msg)
       pendingCount++
       markReadable(s)
     }
