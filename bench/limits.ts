@@ -5,7 +5,10 @@
  * the embedded store, and (with `--redis URL`) in three worker processes on
  * Redis (test/redis/fixtures/limits-worker.ts).
  *
- *   npm run bench:limits -- [--redis redis://127.0.0.1:6379] [--seconds N]
+ *   npm run bench:limits -- [--redis redis://127.0.0.1:6379] [--seconds N] [--lanes L]
+ *
+ * `--lanes` (default 8) is the connections' `lanes` (fair sharing between
+ * workflow types); `--lanes 1` is one FIFO per queue, as before lanes.
  *
  * Each rate runs `rate x seconds` one-activity workflows whose tasks wait on
  * the paused queue first (so the limit paces them, not the dispatch); the
@@ -28,6 +31,7 @@ const flag = (name: string): string | undefined => {
   return index === -1 ? undefined : process.argv[index + 1]
 }
 const seconds = Number(flag("--seconds") ?? 3)
+const lanes = Number(flag("--lanes") ?? 8)
 const redisUrl = flag("--redis")
 const RATES = [20, 100, 200]
 const CONCURRENCY = 8
@@ -105,7 +109,8 @@ const measure = async (b: Backend) => {
  * Two producers on one rate-limited queue, of two workflow types: one
  * floods it (400 `limited` tasks at once), one trickles (a `trickled` task
  * every 100 ms). How long the trickler's tasks
- * wait to start: today's queue is FIFO, so they wait behind the flood.
+ * wait to start: with one lane the queue is FIFO, so they wait behind the
+ * flood; with lanes, the two types' tasks are read in turn.
  */
 const sharing = async (b: Backend, from: number) => {
   const rate = 100
@@ -128,12 +133,12 @@ const sharing = async (b: Backend, from: number) => {
   const startedAt = new Map((await Promise.all(trickle.map(async (t) => [t.i, (await b.starts(t.i, t.i + 1))[0]!] as const))))
   for (const t of trickle) waits.push(startedAt.get(t.i)! - t.startedAt)
   waits.sort((x, y) => x - y)
-  console.log(`${b.name.padEnd(22)} fair sharing at ${rate}/s, a 400-task flood and a 10/s trickle: the trickle waits p50 ${waits[10]} ms, max ${waits.at(-1)} ms (FIFO: behind the flood)`)
+  console.log(`${b.name.padEnd(22)} fair sharing at ${rate}/s, a 400-task flood and a 10/s trickle: the trickle waits p50 ${waits[10]} ms, max ${waits.at(-1)} ms (${lanes} lane${lanes === 1 ? ": FIFO" : "s"})`)
 }
 
 /** Three activity workers and a workflow worker in this process, on the embedded store. */
 const memoryBackend = async (): Promise<Backend> => {
-  const connection = await Connection.connect({ namespace: id("bench-limits") })
+  const connection = await Connection.connect({ namespace: id("bench-limits"), lanes })
   const taskQueue = id("limits")
   // Limited before the workers start: a worker that found the queue unlimited asks again only after a second.
   await new Client({ connection }).taskQueue(taskQueue).setLimits({ concurrency: 1000 })
@@ -175,7 +180,8 @@ const redisBackend = async (url: string): Promise<Backend> => {
   const taskQueue = id("limits")
   const markerKey = id("bench-limits-markers")
   const admin = new Redis(url)
-  const connection = await Connection.connect({ redis: url, namespace })
+  // The worker processes open the namespace without `lanes`: they take the count it records.
+  const connection = await Connection.connect({ redis: url, namespace, lanes })
   const client = new Client({ connection })
   await client.taskQueue(taskQueue).setLimits({ concurrency: 1000 })
   const worker = await Worker.create({ connection, taskQueue, workflows, maxWorkflowTaskBatch: 256 })

@@ -6,6 +6,7 @@
  */
 import type { FailureInfo } from "./failure.ts"
 import type { Job, JournalEntry } from "./journal.ts"
+import { fairnessKeyOf } from "./lanes.ts"
 import type { ActivityTask, ClosedStatus, ParentRef, TimerPurpose, WorkflowMessage } from "./messages.ts"
 import type { Headers, Payload } from "./payload.ts"
 import { type ActivityState, type ExecutionState, initialState, runDeadline } from "./state.ts"
@@ -16,7 +17,11 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 /** Something the interpreter must write in the step's atomic commit. */
 export type Command =
   | { readonly type: "SendWorkflow"; readonly taskQueue: string; readonly key: string; readonly message: WorkflowMessage }
-  | { readonly type: "SendActivity"; readonly taskQueue: string; readonly key: string; readonly task: ActivityTask }
+  | {
+    readonly type: "SendActivity"; readonly taskQueue: string; readonly key: string; readonly task: ActivityTask
+    /** Who the task is fair to (`fairnessKeyOf`): tasks of other keys on the queue are not read behind it. */
+    readonly fairnessKey: string
+  }
   | { readonly type: "SetTimer"; readonly id: string; readonly fireAt: number; readonly taskQueue: string; readonly key: string; readonly message: WorkflowMessage }
   | { readonly type: "CancelTimer"; readonly id: string }
 
@@ -198,7 +203,7 @@ export const dispatchActivity = (step: Step, seq: number, activity: ActivityStat
   step.owned().activities = { ...state.activities, [seq]: activity }
   if (activity.options.local !== undefined) return
   const task = activityTask(state, seq, activity, now)
-  step.commands.push({ type: "SendActivity", taskQueue: activity.options.taskQueue, key: state.workflowId, task })
+  step.commands.push({ type: "SendActivity", taskQueue: activity.options.taskQueue, key: state.workflowId, task, fairnessKey: fairnessKeyOf(task) })
   if (task.deadline !== undefined) step.timer({ kind: "activityTimeout", seq, attempt: activity.attempt }, task.deadline)
   if (task.heartbeatTimeoutMs !== undefined) step.timer({ kind: "activityHeartbeat", seq, attempt: activity.attempt }, now + task.heartbeatTimeoutMs)
 }

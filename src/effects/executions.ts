@@ -62,9 +62,12 @@ class Lazy<T> implements EncodedValue<T> {
 }
 
 /** An outbound message whose body is encoded on first read. */
-const outboundOf = (stream: StreamAddress, key: string, message: WorkflowMessage | ActivityTask): OutboundMessage => {
+const outboundOf = (stream: StreamAddress, key: string, message: WorkflowMessage | ActivityTask, fairnessKey?: string): OutboundMessage => {
   const holder = new Lazy<WorkflowMessage | ActivityTask>(message, encodeMessage)
-  return attachEncodedValue<OutboundMessage>({ stream, key, get body() { return holder.encoded } }, holder)
+  return attachEncodedValue<OutboundMessage>(
+    fairnessKey === undefined ? { stream, key, get body() { return holder.encoded } } : { stream, key, fairnessKey, get body() { return holder.encoded } },
+    holder,
+  )
 }
 
 /**
@@ -241,7 +244,7 @@ export interface Retention {
 const outbound = (command: Extract<Command, { type: "SendWorkflow" | "SendActivity" }>): OutboundMessage =>
   command.type === "SendWorkflow"
     ? toWorkflow(command.taskQueue, command.key, command.message)
-    : outboundOf(activityStream(command.taskQueue), command.key, command.task)
+    : outboundOf(activityStream(command.taskQueue), command.key, command.task, command.fairnessKey)
 
 /**
  * The atomic commit of one transition computed from `before` (the state of

@@ -10,6 +10,7 @@ import { Cause, Effect, Layer, Logger, type LogLevel as EffectLogLevel, ManagedR
 import { type Duration, toMillis } from "../core/duration.ts"
 import { InvalidArgumentError } from "../core/errors.ts"
 import { defaultPayloadLimits, type PayloadLimits } from "../core/payload.ts"
+import { MAX_LANES } from "../core/lanes.ts"
 import { makeMemoryStore, type MemoryStore, type MemoryStoreOptions } from "../stores/memory.ts"
 import { clusterOptionsProblem, type RedisClusterOptions, type RedisInput } from "../stores/redis/connection.ts"
 import { durabilityProblem } from "../stores/redis/durability.ts"
@@ -57,6 +58,16 @@ export interface ConnectionOptions {
   readonly visibilityTimeoutMs?: number
   /** A message delivered more often than this goes to the dead-letter list. Default 10. */
   readonly maxDeliveries?: number
+  /**
+   * Fair sharing: lanes of every task queue's activity tasks (1..64). An
+   * activity task waits in the lane of its workflow type, and workers take
+   * from the lanes in turn, so a flood of one workflow type does not hold
+   * back the tasks of another (docs/architecture.md, "Fair sharing"). Redis:
+   * fixed for the namespace's lifetime and recorded in it like the partition
+   * count; omitted, what the namespace records (1 for a new one). Default 1
+   * (one FIFO, as before lanes).
+   */
+  readonly lanes?: number
   /** A custom backend: any layer providing the `Store` service. */
   readonly store?: Layer.Layer<Store, unknown>
   /** The least severe log entries this connection's workers print (Effect's logger). Default `"Info"`. */
@@ -142,7 +153,7 @@ export const connectionLayer = <E>(store: Layer.Layer<Store, E>, logLevel: Conne
 }
 
 const CONNECTION_OPTIONS = [
-  "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "store",
+  "namespace", "redis", "partitions", "connectTimeoutMs", "commandTimeoutMs", "allowEviction", "visibilityTimeoutMs", "maxDeliveries", "lanes", "store",
   "logLevel", "retention", "payloadLimits", "durability", "metrics",
 ] satisfies Array<keyof ConnectionOptions>
 
@@ -155,7 +166,7 @@ const validate = (options: ConnectionOptions, namespace: string): void => {
   if (typeof namespace !== "string" || !/^[^{}:\s]+$/.test(namespace)) {
     throw invalid(`invalid namespace ${JSON.stringify(namespace)}: use a non-empty name without "{", "}", ":" or whitespace`)
   }
-  const integer = (name: "partitions" | "maxDeliveries", min: number, max = Infinity) => {
+  const integer = (name: "partitions" | "maxDeliveries" | "lanes", min: number, max = Infinity) => {
     const value = options[name]
     if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
       throw invalid(`${name} must be an integer ${max === Infinity ? `≥ ${min}` : `in ${min}..${max}`}; got ${value}`)
@@ -167,6 +178,7 @@ const validate = (options: ConnectionOptions, namespace: string): void => {
     if (problem !== undefined) throw invalid(problem)
   }
   integer("maxDeliveries", 1)
+  integer("lanes", 1, MAX_LANES)
   for (const name of ["visibilityTimeoutMs", "connectTimeoutMs", "commandTimeoutMs"] as const) {
     const value = options[name]
     if (value !== undefined && !(typeof value === "number" && value > 0 && Number.isFinite(value))) throw invalid(`${name} must be a positive number of ms; got ${value}`)
@@ -176,7 +188,7 @@ const validate = (options: ConnectionOptions, namespace: string): void => {
 const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<Store, unknown> => {
   validate(options, namespace)
   if (options.store !== undefined) {
-    const ignored = (["redis", ...REDIS_ONLY, "visibilityTimeoutMs", "maxDeliveries"] as const).filter((name) => options[name] !== undefined)
+    const ignored = (["redis", ...REDIS_ONLY, "visibilityTimeoutMs", "maxDeliveries", "lanes"] as const).filter((name) => options[name] !== undefined)
     if (ignored.length > 0) {
       throw new InvalidArgumentError({ message: `Connection.connect: ${ignored.join(", ")} cannot be combined with a custom store (configure the store's layer instead)` })
     }
@@ -193,6 +205,7 @@ const storeLayer = (options: ConnectionOptions, namespace: string): Layer.Layer<
       ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
       ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
       ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
+      ...(options.lanes === undefined ? {} : { lanes: options.lanes }),
       ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
       ...(options.allowEviction === undefined ? {} : { allowEviction: options.allowEviction }),
@@ -220,6 +233,7 @@ const embeddedStore = (namespace: string, options: ConnectionOptions): MemorySto
   const wanted: MemoryStoreOptions = {
     ...(options.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: options.visibilityTimeoutMs }),
     ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
+    ...(options.lanes === undefined ? {} : { lanes: options.lanes }),
   }
   const existing = embedded.get(namespace)
   if (existing === undefined) {
@@ -227,7 +241,7 @@ const embeddedStore = (namespace: string, options: ConnectionOptions): MemorySto
     embedded.set(namespace, { store, options: wanted })
     return store
   }
-  for (const name of ["visibilityTimeoutMs", "maxDeliveries"] as const) {
+  for (const name of ["visibilityTimeoutMs", "maxDeliveries", "lanes"] as const) {
     if (wanted[name] !== undefined && wanted[name] !== existing.options[name]) {
       throw new InvalidArgumentError({
         message: `Connection.connect: the embedded store of namespace "${namespace}" already runs in this process with ${name} ` +

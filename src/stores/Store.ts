@@ -34,6 +34,7 @@ import type { QueueLimits, QueueLimitsChange } from "../core/limits.ts"
 import type { IndexEntry } from "../core/visibility.ts"
 
 export type { IndexEntry, QueueLimits, QueueLimitsChange }
+export { laneOf } from "../core/lanes.ts"
 
 /**
  * An encoded value and the value itself, for a backend in the writer's own
@@ -85,6 +86,14 @@ export interface OutboundMessage extends MayCarryValue {
   readonly stream: StreamAddress
   readonly key: string
   readonly body: string
+  /**
+   * Who the message is fair to on an activity stream (`core/lanes.ts`: the
+   * workflow type of an activity task). The stream's messages are read from
+   * `lanes` lanes, this one from lane `laneOf(fairnessKey, lanes)`, and reads
+   * take from the lanes in turn (see `StoreShape.read`). Absent, or on a
+   * workflow stream: lane 0.
+   */
+  readonly fairnessKey?: string
 }
 
 /** A message handed to a consumer. It stays pending until acknowledged. */
@@ -375,6 +384,8 @@ export interface StoreShape {
   readonly name: string
   /** A delivered message not acknowledged (or touched) for this long is re-delivered. Workers touch sooner. */
   readonly visibilityTimeoutMs: number
+  /** Lanes of every activity stream (≥ 1; a namespace setting): see `read` and `OutboundMessage.fairnessKey`. */
+  readonly lanes: number
   /** The store's clock (epoch ms). Timers fire by this clock. */
   readonly now: Effect.Effect<number, StoreError>
 
@@ -390,6 +401,14 @@ export interface StoreShape {
    * longer than the visibility timeout are re-delivered first (stalled-work
    * reclaim); a message whose delivery count would exceed the store's limit
    * goes to the dead-letter list instead of being delivered.
+   *
+   * Fair sharing: an activity stream's new messages wait in `lanes` FIFOs
+   * (see `OutboundMessage.fairnessKey`), and a read takes them from the lanes
+   * in turn, resuming after the lane the previous read of the stream ended
+   * on — so a message in a lane of its own is delivered within the first
+   * `lanes` reads (of the first `lanes × count` messages) after it was
+   * appended, however many wait in the other lanes. A partitioned backend
+   * keeps that per partition. With one lane the stream is FIFO per key.
    */
   readonly read: (stream: StreamAddress, options: ReadOptions) => Effect.Effect<ReadonlyArray<Delivery>, StoreError>
   /**

@@ -20,6 +20,8 @@
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { attachEncodedValue, type Claim, type Commit, compareIndexHits, type IndexHit, CommitConflict, type DeadLetter, type Delivery, type EncodedValue, encodedValue, type ExecutionRecord } from "./Store.ts"
 import { type OutboundMessage, Store, type StoreShape, type StreamAddress, type StreamDescription, type TimerEntry } from "./Store.ts"
+import { InvalidArgumentError } from "../core/errors.ts"
+import { laneOf, MAX_LANES } from "../core/lanes.ts"
 import { Fifo, type HeapNode, IndexedHeap, Waiters } from "./internal/collections.ts"
 import { makeMemoryLimits } from "./internal/memoryLimits.ts"
 
@@ -29,6 +31,13 @@ export interface MemoryStoreOptions {
   readonly visibilityTimeoutMs?: number
   /** A message is dead-lettered instead of being delivered more often than this. Default 10. */
   readonly maxDeliveries?: number
+  /**
+   * Lanes of every activity stream (1..64; `StoreShape.lanes`): new tasks of
+   * a fairness key wait in their lane's FIFO and reads take from the lanes in
+   * turn. Default 1 (one FIFO, as before lanes). Anything else is a defect
+   * (`InvalidArgumentError`).
+   */
+  readonly lanes?: number
 }
 
 /** What could still happen without time passing (see `MemoryStore.progress`). */
@@ -63,7 +72,7 @@ export class MemoryStoreControl
 // ---------------------------------------------------------------------------
 // Messages, timers and expirations (the collections are in ./internal/collections.ts)
 
-const FRESH = 0 // appended, never delivered: in `fresh`
+const FRESH = 0 // appended, never delivered: in its lane of `fresh`
 const PENDING = 1 // delivered, not acknowledged: in `inFlight`
 const RELEASED = 2 // given back: in `released`, awaiting re-delivery
 const DONE = 3 // acknowledged or dead-lettered: freed
@@ -74,6 +83,8 @@ interface Message extends HeapNode {
   readonly appendedAt: number
   /** The consumer it was last delivered to. */
   consumer: string
+  /** Its lane of `StreamState.fresh` (0 on a workflow stream). */
+  readonly lane: number
 }
 
 /** A delivery of `m`: its body is read from what was appended (encoded then, if it carries its value). */
@@ -97,7 +108,12 @@ interface StreamState {
   nextId: number
   /** Every message of the stream not yet acknowledged or dead-lettered, by id. */
   readonly live: Map<string, Message>
-  readonly fresh: Fifo<Message>
+  /** New messages, one FIFO per lane (one on a workflow stream), read in turn from `turn`. */
+  readonly fresh: ReadonlyArray<Fifo<Message>>
+  /** The lane the next read of new messages starts at. */
+  turn: number
+  /** The lane of each dead letter not in lane 0, by id (a retried one goes back to it). */
+  readonly deadLanes: Map<string, number>
   readonly released: Fifo<Message>
   /** Pending messages ordered by visibility deadline. */
   readonly inFlight: IndexedHeap<Message>
@@ -170,7 +186,11 @@ const NOTHING: ReadonlyArray<Delivery> = []
 
 /** What the store keeps of an appended message: a copy, or the message itself when it carries its value (its writer never changes it). */
 const keptMessage = (m: OutboundMessage): OutboundMessage =>
-  m[encodedValue] === undefined ? { stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body } : m
+  m[encodedValue] !== undefined
+    ? m
+    : m.fairnessKey === undefined
+    ? { stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body }
+    : { stream: { kind: m.stream.kind, taskQueue: m.stream.taskQueue }, key: m.key, body: m.body, fairnessKey: m.fairnessKey }
 
 // ---------------------------------------------------------------------------
 
@@ -179,6 +199,10 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
   Effect.sync(() => {
     const visibilityMs = options?.visibilityTimeoutMs ?? 30_000
     const maxDeliveries = options?.maxDeliveries ?? 10
+    const lanes = options?.lanes ?? 1
+    if (!Number.isInteger(lanes) || lanes < 1 || lanes > MAX_LANES) {
+      throw new InvalidArgumentError({ message: `lanes must be an integer in 1..${MAX_LANES}, got ${lanes}` })
+    }
 
     const streams = new Map<string, StreamState>()
     const records = new Map<string, StoredState>()
@@ -203,8 +227,9 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       let s = streams.get(name)
       if (s === undefined) {
         const frozen = Object.freeze({ kind: address.kind, taskQueue: address.taskQueue })
+        const fresh = Array.from({ length: address.kind === "activity" ? lanes : 1 }, () => new Fifo<Message>())
         s = { name, address: frozen, nextId: 1, live: new Map(), signal: 0, deadLetters: [] as Array<DeadLetter>, consumers: new Map(),
-          fresh: new Fifo<Message>(), released: new Fifo<Message>(), inFlight: new IndexedHeap<Message>() }
+          fresh, turn: 0, deadLanes: new Map(), released: new Fifo<Message>(), inFlight: new IndexedHeap<Message>() }
         streams.set(name, s)
       }
       return s
@@ -225,17 +250,23 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         const name = toWake.pop()!
         // Nothing left to read (a claim took what was appended): the readers keep waiting, unwoken.
         const s = streams.get(name)
-        if (s !== undefined && s.fresh.size === 0 && s.released.size === 0) continue
+        if (s !== undefined && s.released.size === 0 && s.fresh.every((lane) => lane.size === 0)) continue
         readers.wake(name)
       }
     }
 
-    const appendOne = (m: OutboundMessage, now: number): void => {
+    /** The lane of `s` a new message `m` waits in: its fairness key's (0 without one, or with one lane). */
+    const laneFor = (s: StreamState, m: OutboundMessage): number =>
+      s.fresh.length === 1 || m.fairnessKey === undefined ? 0 : laneOf(m.fairnessKey, s.fresh.length)
+
+    /** Append `m` to its fairness key's lane (or to `intoLane`: a retried dead letter's). */
+    const appendOne = (m: OutboundMessage, now: number, intoLane?: number): void => {
       const s = streamOf(m.stream)
       const id = String(s.nextId++)
-      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1, appendedAt: now, consumer: "" }
+      const lane = intoLane ?? laneFor(s, m)
+      const msg: Message = { id, key: m.key, source: keptMessage(m), deliveries: 0, status: FRESH, at: 0, seq: 0, heapIndex: -1, appendedAt: now, consumer: "", lane }
       s.live.set(id, msg)
-      s.fresh.push(msg)
+      s.fresh[lane]!.push(msg)
       pendingCount++
       markReadable(s)
     }
@@ -256,14 +287,15 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const acknowledge = (d: Delivery, m: Message): void => free(streamOf(d.stream), m)
 
     /** Add a dead letter; its id is the message's (message ids are never reused within a stream). */
-    const park = (s: StreamState, delivery: Delivery, reason: string, now: number): void => {
-      s.deadLetters.push(Object.freeze({ id: delivery.id, delivery: Object.freeze(delivery), reason, at: now }))
+    const park = (s: StreamState, m: Message, reason: string, now: number): void => {
+      s.deadLetters.push(Object.freeze({ id: m.id, delivery: Object.freeze(deliveryOf(m, s.address)), reason, at: now }))
+      if (m.lane !== 0) s.deadLanes.set(m.id, m.lane)
     }
 
     const deliver = (s: StreamState, m: Message, now: number, consumer: string, out: Array<Delivery>): void => {
       if (m.deliveries >= maxDeliveries) {
         free(s, m)
-        park(s, deliveryOf(m, s.address), `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`, now)
+        park(s, m, `delivered ${m.deliveries} times without acknowledgement (maxDeliveries ${maxDeliveries})`, now)
         return
       }
       m.deliveries++
@@ -282,14 +314,20 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       return out
     }
 
-    /** A claim (Store.ts `Claim`): up to `count` new messages (FIFO), as a read would deliver them; the caller flushes. */
-    const claimFresh = (claim: Claim | undefined, now: number): ReadonlyArray<Delivery> => {
+    /**
+     * A claim (Store.ts `Claim`): up to `count` new messages, oldest first, of
+     * the lane the write's first message to the claimed stream went to (lane
+     * 0 if none did), as a read would deliver them; the caller flushes.
+     */
+    const claimFresh = (claim: Claim | undefined, sent: ReadonlyArray<OutboundMessage> | undefined, now: number): ReadonlyArray<Delivery> => {
       if (claim === undefined || claim.count < 1) return NOTHING
       const s = streamOf(claim.stream)
       s.consumers.set(claim.consumer, now)
+      const own = sent?.find((m) => m.stream.kind === claim.stream.kind && m.stream.taskQueue === claim.stream.taskQueue)
+      const lane = s.fresh[own === undefined ? 0 : laneFor(s, own)]!
       const out: Array<Delivery> = []
       while (out.length < claim.count) {
-        const m = s.fresh.shift()
+        const m = lane.shift()
         if (m === undefined) break
         deliver(s, m, now, claim.consumer, out)
       }
@@ -309,10 +347,25 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (m === undefined) break
         if (m.status === RELEASED) deliver(s, m, now, consumer, out)
       }
-      while (out.length < count) {
-        const m = s.fresh.shift()
-        if (m === undefined) break
-        deliver(s, m, now, consumer, out)
+      const lanes = s.fresh.length
+      if (lanes === 1) {
+        while (out.length < count) {
+          const m = s.fresh[0]!.shift()
+          if (m === undefined) break
+          deliver(s, m, now, consumer, out)
+        }
+      } else {
+        // One new message from each lane in turn, from where the last read stopped; stop after a
+        // whole turn of empty lanes.
+        for (let empty = 0; out.length < count && empty < lanes; s.turn = (s.turn + 1) % lanes) {
+          const m = s.fresh[s.turn]!.shift()
+          if (m === undefined) {
+            empty++
+            continue
+          }
+          empty = 0
+          deliver(s, m, now, consumer, out)
+        }
       }
       return out
     }
@@ -380,7 +433,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         if (c.timers !== undefined) for (const t of c.timers) setTimer(t)
         if (c.replies !== undefined) for (const r of c.replies) replies.set(r.id, r.body)
         if (c.ack !== undefined && acked !== undefined) acknowledge(c.ack, acked)
-        const claimed = claimFresh(c.claim, clock.currentTimeMillisUnsafe())
+        const claimed = claimFresh(c.claim, c.messages, clock.currentTimeMillisUnsafe())
         // Everything is written; only now wake anyone (woken fibers run synchronously).
         flush()
         if (c.replies !== undefined) for (const r of c.replies) replyWaiters.wake(r.id)
@@ -403,6 +456,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
     const store: MemoryStore = {
       name: "memory",
       visibilityTimeoutMs: visibilityMs,
+      lanes,
       now: Clock.currentTimeMillis,
 
       load: (key) =>
@@ -456,7 +510,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             if (m === undefined) return NOTHING
             acknowledge(ack, m)
             for (const msg of messages) appendOne(msg, clock.currentTimeMillisUnsafe())
-            const claimed = claimFresh(claim, clock.currentTimeMillisUnsafe())
+            const claimed = claimFresh(claim, messages, clock.currentTimeMillisUnsafe())
             flush()
             return claimed
           })
@@ -497,7 +551,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             if (m === undefined) return false
             const s = streamOf(d.stream)
             free(s, m)
-            park(s, deliveryOf(m, s.address), reason, clock.currentTimeMillisUnsafe())
+            park(s, m, reason, clock.currentTimeMillisUnsafe())
             flush()
             return true
           })
@@ -512,7 +566,9 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
             const index = s.deadLetters.findIndex((letter) => letter.id === id)
             if (index < 0) return false
             const [letter] = s.deadLetters.splice(index, 1)
-            appendOne({ stream: s.address, key: letter!.delivery.key, body: letter!.delivery.body }, clock.currentTimeMillisUnsafe())
+            const lane = s.deadLanes.get(id) ?? 0
+            s.deadLanes.delete(id)
+            appendOne({ stream: s.address, key: letter!.delivery.key, body: letter!.delivery.body }, clock.currentTimeMillisUnsafe(), lane)
             flush()
             return true
           })
@@ -522,9 +578,12 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         Effect.sync(() => {
           const s = streamOf(address)
           const before = s.deadLetters.length
-          if (ids === undefined) s.deadLetters.length = 0
-          else {
+          if (ids === undefined) {
+            s.deadLetters.length = 0
+            s.deadLanes.clear()
+          } else {
             const drop = new Set(ids)
+            for (const id of ids) s.deadLanes.delete(id)
             const kept = s.deadLetters.filter((letter) => !drop.has(letter.id))
             s.deadLetters.length = 0
             s.deadLetters.push(...kept)

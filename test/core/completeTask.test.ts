@@ -20,6 +20,7 @@ const sendActivity = (seq: number, extra: { deadline?: number; heartbeatTimeoutM
   taskQueue: "acts",
   key: "wf",
   task: { workflowId: "wf", runId: "r1", workflowType: "order", workflowTaskQueue: "q", seq, attempt: 1, activityType: "charge", args: ["1"], scheduledAt: T1, attemptScheduledAt: T1, ...extra },
+  fairnessKey: "order",
 })
 
 describe("completeTask: journal", () => {

@@ -251,6 +251,7 @@ describe("activity failures, retries and timeouts", () => {
           taskQueue: "acts",
           key: "wf",
           task: { workflowId: "wf", runId: "r1", workflowType: "order", workflowTaskQueue: "q", seq: 1, attempt: 2, activityType: "charge", args: ["1"], scheduledAt: T0, attemptScheduledAt: now, deadline, ...(startToCloseMs === undefined ? {} : { startToCloseMs }), ...(scheduleToCloseMs === undefined ? {} : { scheduleToCloseMs }) },
+          fairnessKey: "order",
         },
         setTimer("timeout:1", deadline, { kind: "activityTimeout", seq: 1, attempt: 2 }),
       ],

@@ -45,6 +45,10 @@ const stores = {
   memory: (tally: Tally) => Layer.effect(Store, Effect.map(makeMemoryStore(), (store) => counting(store, tally))),
   redis: (tally: Tally) =>
     Layer.effect(Store, Effect.map(makeRedisStore({ redis: redis.url, namespace: unique("handoff") }), (store) => counting(store, tally))),
+  // Fair sharing: activity tasks wait in the lane of their workflow type, and a claim reads that lane.
+  "redis, 8 lanes": (tally: Tally) =>
+    Layer.effect(Store, Effect.map(makeRedisStore({ redis: redis.url, namespace: unique("handoff"), lanes: 8 }), (store) => counting(store, tally))),
+  "memory, 8 lanes": (tally: Tally) => Layer.effect(Store, Effect.map(makeMemoryStore({ lanes: 8 }), (store) => counting(store, tally))),
 }
 
 let close: (() => Promise<void>) | undefined
@@ -72,7 +76,7 @@ const start = async (kind: keyof typeof stores) => {
   return { tally, taskQueue, connection, client: new Client({ connection }) }
 }
 
-describe.each(["memory", "redis"] as const)("hand-off (%s)", (kind) => {
+describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)("hand-off (%s)", (kind) => {
   it("a sequence of activities runs on claimed work: each step claims its task, each completion its report", async () => {
     const { tally, taskQueue, client } = await start(kind)
     // The first workflow warms the worker up (its loops' first reads and permit checks); the second is measured.

@@ -257,7 +257,7 @@ describe("a worker that finds an older library, or none", () => {
     await client.call("FUNCTION", "LOAD", fakeLibrary(PROTOCOL_VERSION - 1, 1))
     await client.hset("{old}:config", "partitions", "1")
     await expect(startPythonWorker({ redisUrl: redis.url, namespace: "old", taskQueue: "q" }))
-      .rejects.toThrow(/exited \(2\)[\s\S]*older \(protocol 1, library 1\) than this worker \(protocol 2\)/)
+      .rejects.toThrow(new RegExp(`exited \\(2\\)[\\s\\S]*older \\(protocol ${PROTOCOL_VERSION - 1}, library 1\\) than this worker \\(protocol ${PROTOCOL_VERSION}\\)`))
   })
 
   it("the Python worker exits saying the library is not loaded", async () => {

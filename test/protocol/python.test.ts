@@ -111,6 +111,44 @@ describe("the Python worker serves TypeScript workflows", () => {
   })
 })
 
+describe("lanes (protocol 3): the Python worker reads every lane of every partition", () => {
+  it("serves workflow types whose tasks wait in lane 3 and in lane 0 of a 4-lane namespace", async () => {
+    const laned = `${namespace}-lanes`
+    const laneConnection = await Connection.connect({ redis: redis.url, namespace: laned, visibilityTimeoutMs, lanes: 4 })
+    const laneWorker = await Worker.create({ connection: laneConnection, taskQueue, workflows })
+    const laneRunning = laneWorker.run()
+    try {
+      const served = await startPythonWorker({ redisUrl: redis.url, namespace: laned, taskQueue: PYTHON_QUEUE, visibilityTimeoutMs })
+      pythons.add(served)
+      expect(served.log()).toMatch(/8 partitions, 4 lanes/)
+      const laneClient = new Client({ connection: laneConnection })
+      // pyGreet's tasks go to lane 3 (fnv1a32 % 4), pyDecline's to lane 0.
+      const [greeted, declined] = await Promise.all([
+        laneClient.workflow.execute(workflows.pyGreet, { taskQueue, workflowId: unique("pyGreet"), args: ["Lane"] }),
+        laneClient.workflow.execute(workflows.pyDecline, { taskQueue, workflowId: unique("pyDecline"), args: ["no"] }),
+      ])
+      expect(greeted).toBe("Hello, Lane (from Python)")
+      expect(declined).toMatchObject({ outer: "ActivityFailure", type: "CardDeclined" })
+      const added = async (lane: number) => {
+        let sum = 0
+        for (const tag of (await markers.hget(`{${laned}}:config`, "tags"))!.split(" ")) {
+          const key = lane === 0 ? `${tag}:s:activity:${PYTHON_QUEUE}` : `${tag}:s:activity#${lane}:${PYTHON_QUEUE}`
+          const info = (await markers.call("XINFO", "STREAM", key).catch(() => [])) as Array<unknown>
+          sum += Number(info[info.indexOf("entries-added") + 1] ?? 0)
+        }
+        return sum
+      }
+      expect(await added(3)).toBe(1)
+      expect(await added(0)).toBe(1)
+      expect(await served.stop()).toBe(0)
+    } finally {
+      await laneWorker.shutdown()
+      await laneRunning
+      await laneConnection.close()
+    }
+  })
+})
+
 describe("a Python worker SIGKILLed mid-task", () => {
   it("leaves the task pending; another worker reclaims it after the visibility timeout", async () => {
     const doomed = await python("py-doomed")

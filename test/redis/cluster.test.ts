@@ -32,6 +32,11 @@ storeConformance(
   layerRedis({ redis: { cluster: cluster.startupNodes }, namespace: `conf-${process.pid}`, maxDeliveries: 3, onScript }),
   { maxDeliveries: 3, claims: true },
 )
+storeConformance(
+  "redis cluster (4 lanes)",
+  layerRedis({ redis: { cluster: cluster.startupNodes }, namespace: `conf-lanes-${process.pid}`, maxDeliveries: 3, lanes: 4, onScript }),
+  { maxDeliveries: 3 },
+)
 
 describe("the Redis Cluster layout", () => {
   it("every script the conformance suite ran touched one slot", () => {

@@ -21,6 +21,17 @@ describe("Connection.connect", () => {
     await expect(Connection.connect({ store: layerMemory(), maxDeliveries: 3 })).rejects.toThrow(/maxDeliveries cannot be combined with a custom store/)
   })
 
+  it("lanes: an integer in 1..64, the embedded store keeps the count it was opened with, not beside a custom store", async () => {
+    for (const lanes of [0, 65, 1.5]) {
+      await expect(Connection.connect({ lanes })).rejects.toThrow(new RegExp(`lanes must be an integer in 1\\.\\.64; got ${lanes}`))
+    }
+    const namespace = `lanes-${Math.random().toString(36).slice(2)}`
+    const first = await Connection.connect({ namespace, lanes: 4 })
+    await expect(Connection.connect({ namespace, lanes: 2 })).rejects.toThrow(/lanes 4.*lanes 2/)
+    await expect(Connection.connect({ store: layerMemory(), lanes: 2 })).rejects.toThrow(/lanes cannot be combined with a custom store/)
+    await first.close()
+  })
+
   it("close() shuts down the workers still running on it: their run() resolves, nothing is left rejected", async () => {
     async function quick(): Promise<number> {
       return 1

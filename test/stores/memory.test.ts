@@ -5,7 +5,7 @@ import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
 import { layerMemory, layerMemoryWithControl, makeMemoryStore, MemoryStoreControl } from "../../src/stores/memory.ts"
 import { encodedValue, type OutboundMessage, Store, type StreamAddress } from "../../src/stores/Store.ts"
 
-storeConformance("memory", layerMemory({ maxDeliveries: 3 }), { maxDeliveries: 3, claims: true })
+storeConformance("memory (4 lanes)", layerMemory({ maxDeliveries: 3, lanes: 4 }), { maxDeliveries: 3, claims: true })
 storeConformance("memory (defaults)", layerMemory(), { maxDeliveries: 10, claims: true })
 
 const wf: StreamAddress = { kind: "workflow", taskQueue: "q" }

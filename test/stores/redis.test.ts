@@ -9,7 +9,7 @@ import { Effect, Exit, Fiber, Option, References } from "effect"
 import fc from "fast-check"
 import { Redis } from "ioredis"
 import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
-import type { Delivery, OutboundMessage, StoreShape, StreamAddress } from "../../src/stores/Store.ts"
+import { type Delivery, laneOf, type OutboundMessage, type StoreShape, type StreamAddress } from "../../src/stores/Store.ts"
 import { fnv1a32, makeKeys } from "../../src/stores/redis/keys.ts"
 import { layerRedis, makeRedisStore, type RedisStoreOptions } from "../../src/stores/redis/layer.ts"
 import type { ScriptName } from "../../src/stores/redis/lua.ts"
@@ -30,6 +30,11 @@ const freshNamespace = () => `t${++nsCounter}-${process.pid}`
 storeConformance(
   "redis",
   layerRedis({ redis: redis.url, namespace: freshNamespace(), maxDeliveries: 3, onScript }),
+  { maxDeliveries: 3, claims: true },
+)
+storeConformance(
+  "redis (4 lanes)",
+  layerRedis({ redis: redis.url, namespace: freshNamespace(), maxDeliveries: 3, lanes: 4, onScript }),
   { maxDeliveries: 3, claims: true },
 )
 
@@ -522,7 +527,7 @@ describe("slot discipline", () => {
     Effect.sync(() => {
       const names = new Set(invocations.map((i) => i.name))
       expect([...names].sort()).toEqual(
-        ["ack", "acquire", "append", "commit", "complete", "dead", "fire", "limits", "read", "redeliver", "relay", "release", "renew", "touch", "unlease"],
+        ["ack", "acquire", "append", "commit", "complete", "dead", "fire", "limits", "read", "readLanes", "redeliver", "relay", "release", "renew", "touch", "unlease"],
       )
       for (const { name, keys } of invocations) {
         const slots = new Set(keys.map(keySlot))
@@ -547,10 +552,84 @@ describe("key layouts and durability on one Redis", () => {
       const spread = makeKeys(fresh, 8, "spread")
       // The partitions' hash tags are recorded for workers in other languages (docs/protocol.md, "Keys").
       expect(yield* Effect.promise(() => admin.hgetall(`{${fresh}}:config`))).toEqual({
-        partitions: "8", layout: "spread", tags: Array.from({ length: 8 }, (_, i) => spread.tag(i)).join(" "),
+        partitions: "8", layout: "spread", tags: Array.from({ length: 8 }, (_, i) => spread.tag(i)).join(" "), lanes: "1",
       })
       expect(yield* Effect.promise(() => admin.hget(`{${legacy}}:config`, "tags")))
         .toBe(Array.from({ length: 8 }, (_, i) => `{${legacy}:p${i}}`).join(" "))
+    }).pipe(Effect.scoped))
+
+  it.live("lanes 1 is the layout before lanes: a namespace recorded without lanes reads its old s:activity:<q> entries with the read script; it refuses 4 lanes", () =>
+    Effect.gen(function*() {
+      const namespace = freshNamespace()
+      const act: StreamAddress = { kind: "activity", taskQueue: "old-layout" }
+      // A namespace as a store before lanes recorded it, with tasks in its streams (as protocol 2 wrote them).
+      const keys = makeKeys(namespace, 8, "spread")
+      yield* Effect.promise(() =>
+        admin.hset(`{${namespace}}:config`, "partitions", 8, "layout", "spread", "tags", Array.from({ length: 8 }, (_, p) => keys.tag(p)).join(" ")))
+      const old = Array.from({ length: 8 }, (_, p) => ({ p, key: keyIn(p, "old") }))
+      for (const { p, key } of old) {
+        expect(keys.stream(p, act)).toBe(`${keys.tag(p)}:s:activity:old-layout`)
+        yield* Effect.promise(() => admin.xadd(keys.stream(p, act), "*", "k", key, "b", `old-${p}`))
+      }
+      const scripts: Array<ScriptName> = []
+      // The scripts that touched the queue's streams (the relay reads its outboxes meanwhile).
+      const store = yield* makeRedisStore({ redis: redis.url, namespace, onScript: (name, keys) => void (keys.some((k) => k.endsWith(":old-layout")) && scripts.push(name)) })
+      expect(store.lanes).toBe(1)
+      // New tasks of any workflow type join them in the same streams.
+      yield* store.append([{ stream: act, key: old[3]!.key, body: "new", fairnessKey: "some-type" }])
+      scripts.length = 0
+      const got = yield* readNow(store, act)
+      expect(bodies(got).sort()).toEqual([...old.map(({ p }) => `old-${p}`), "new"].sort())
+      expect(got.every((d) => /^\d+\/\d+-\d+$/.test(d.id))).toBe(true)
+      expect(new Set(scripts)).toEqual(new Set(["read"]))
+      expect(scripts).toHaveLength(8)
+      for (const d of got) yield* store.complete(d, [])
+      expect(yield* Effect.promise(() => admin.hget(`{${namespace}}:config`, "lanes"))).toBeNull()
+      const refused = yield* Effect.flip(Effect.scoped(makeRedisStore({ redis: redis.url, namespace, lanes: 4 })))
+      expect(refused.message).toMatch(/has 1 lane per activity stream; this store is configured with 4/)
+      const bad = yield* Effect.flip(Effect.scoped(makeRedisStore({ redis: redis.url, namespace: freshNamespace(), lanes: 0 })))
+      expect(bad.message).toMatch(/lanes must be an integer in 1\.\.64, got 0/)
+    }).pipe(Effect.scoped))
+
+  it.live("lanes: a task goes to its fairness key's lane stream (lane 0 the old name), its delivery id names the lane; a read is one readLanes per partition; a blocking read wakes on any lane", () =>
+    Effect.gen(function*() {
+      const namespace = freshNamespace()
+      const act: StreamAddress = { kind: "activity", taskQueue: "laned" }
+      const scripts: Array<ScriptName> = []
+      // The scripts that touched the queue's streams (the relay reads its outboxes meanwhile).
+      const store = yield* makeRedisStore({ redis: redis.url, namespace, lanes: 4, onScript: (name, keys) => void (keys.some((k) => k.endsWith(":laned")) && scripts.push(name)) })
+      expect(store.lanes).toBe(4)
+      expect(yield* Effect.promise(() => admin.hget(`{${namespace}}:config`, "lanes"))).toBe("4")
+      const keys = makeKeys(namespace, 8, "spread", 4)
+      const typeIn = (lane: number) => {
+        for (let i = 0; ; i++) if (laneOf(`type-${i}`, 4) === lane) return `type-${i}`
+      }
+      const key = keyIn(5, "laned")
+      yield* store.append([0, 1, 2, 3].map((lane) => ({ stream: act, key, body: `lane-${lane}`, fairnessKey: typeIn(lane) })))
+      expect(keys.stream(5, act, 0)).toBe(`${keys.tag(5)}:s:activity:laned`)
+      for (const lane of [0, 1, 2, 3]) {
+        const stream = lane === 0 ? `${keys.tag(5)}:s:activity:laned` : `${keys.tag(5)}:s:activity#${lane}:laned`
+        expect(yield* Effect.promise(() => admin.xrange(stream, "-", "+"))).toMatchObject([[expect.any(String), ["k", key, "b", `lane-${lane}`]]])
+      }
+      scripts.length = 0
+      const got = yield* readNow(store, act)
+      expect(new Set(scripts)).toEqual(new Set(["readLanes"]))
+      expect(scripts).toHaveLength(8)
+      expect(bodies(got).sort()).toEqual(["lane-0", "lane-1", "lane-2", "lane-3"])
+      for (const d of got) {
+        const lane = Number(d.body.slice(5))
+        expect(d.id).toMatch(lane === 0 ? /^5\/\d+-\d+$/ : new RegExp(`^5\\.${lane}/\\d+-\\d+$`))
+        yield* store.complete(d, [])
+      }
+      expect((yield* store.describeStream(act)).length).toBe(0)
+      // Nothing anywhere: the read blocks on every lane stream, and a task in lane 3 wakes it.
+      const waiting = yield* Effect.forkChild(store.read(act, { consumer: "c", count: 5, blockMs: 5000 }))
+      const blockedOn = () => Effect.promise(async () => String(await admin.client("LIST")).split("\n").filter((c) => / flags=b /.test(c) && / cmd=xreadgroup /.test(c)).length)
+      while ((yield* blockedOn()) === 0) yield* sleep(5)
+      yield* store.append([{ stream: act, key: keyIn(2, "late"), body: "late", fairnessKey: typeIn(3) }])
+      const late = yield* Fiber.join(waiting)
+      expect(bodies(late)).toEqual(["late"])
+      expect(late[0]!.id).toMatch(/^2\.3\//)
     }).pipe(Effect.scoped))
 
   it.live("durability: a commit no replica acknowledged fails with a StoreError caused by ReplicasNotAcknowledged; with a replica it succeeds", () =>

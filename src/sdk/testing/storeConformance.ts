@@ -22,6 +22,7 @@ import {
   compareIndexHits,
   type Delivery,
   type IndexHit,
+  laneOf,
   type OutboundMessage,
   Store,
   type StoreShape,
@@ -83,6 +84,11 @@ const countAll = (store: StoreShape, term: string) =>
     Effect.forEach(Array.from({ length: store.indexPartitions }, (_, p) => p), (p) => store.countIndex(p, [term])),
     (counts) => counts.reduce((sum, [n]) => sum + (n ?? 0), 0),
   )
+
+/** A fairness key whose lane (of `lanes`) is not `other`'s: any key when there is one lane. */
+const keyInAnotherLane = (other: string, lanes: number) => {
+  for (let i = 0; ; i++) if (lanes === 1 || laneOf(`trickle-${i}`, lanes) !== laneOf(other, lanes)) return `trickle-${i}`
+}
 
 const conflictOf = (self: Effect.Effect<void, unknown>) =>
   Effect.map(Effect.flip(self), (e) => e as CommitConflict)
@@ -741,6 +747,59 @@ export const storeConformance = (
         const start = yield* Clock.currentTimeMillis
         yield* guard(store.awaitUpdate(f.key, 2, 30))
         expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
+      }))
+
+    it.effect("fair sharing: a task of another fairness key starts within the first lanes × count, however many wait before it", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("fair")
+        const lanes = store.lanes
+        expect(Number.isInteger(lanes) && lanes >= 1).toBe(true)
+        const trickle = keyInAnotherLane("flood", lanes)
+        const flood = 30
+        const count = 3
+        // One routing key for all: one partition of a partitioned backend, FIFO per key when there is one lane.
+        yield* store.append(Array.from({ length: flood }, (_, i): OutboundMessage => ({ ...f.msg(`a${i}`, f.act), fairnessKey: "flood" })))
+        yield* store.append([{ ...f.msg("b", f.act), fairnessKey: trickle }])
+        const started: Array<string> = []
+        for (let reads = 0; started.length < flood + 1 && reads <= flood; reads++) {
+          const got = yield* readNow(store, f.act, "c1", count)
+          expect(got.length).toBeLessThanOrEqual(count)
+          for (const d of got) {
+            started.push(d.body)
+            yield* store.complete(d, [])
+          }
+        }
+        expect(started.filter((b) => b !== "b")).toEqual(Array.from({ length: flood }, (_, i) => `a${i}`))
+        if (lanes === 1) expect(started.indexOf("b")).toBe(flood)
+        else expect(started.indexOf("b")).toBeLessThan(lanes * count)
+      }))
+
+    it.effect("a task read from another lane than the first is released, touched, completed, dead-lettered and retried like any", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("lane-ops")
+        const fairnessKey = keyInAnotherLane("", store.lanes)
+        const task = (body: string): OutboundMessage => ({ ...f.msg(body, f.act), fairnessKey })
+        yield* store.append([task("x"), task("y")])
+        const [x, y] = yield* readNow(store, f.act)
+        expect([x?.body, y?.body]).toEqual(["x", "y"])
+        yield* store.touch(x!)
+        yield* store.release([x!])
+        const [again] = yield* readNow(store, f.act)
+        expect(again?.body).toBe("x")
+        expect(again?.deliveries).toBe(2)
+        yield* store.complete(again!, [f.msg("done")])
+        expect(bodies(yield* readNow(store, f.wf))).toEqual(["done"])
+        expect(yield* store.deadLetter(y!, "bad")).toBe(true)
+        const [letter] = yield* store.deadLetters(f.act)
+        expect(letter?.delivery.body).toBe("y")
+        expect(yield* store.retryDeadLetter(f.act, letter!.id)).toBe(true)
+        const [retried] = yield* readNow(store, f.act)
+        expect(retried?.body).toBe("y")
+        yield* store.commit({ key: f.key, expectedVersion: 0, ack: retried! })
+        expect((yield* store.describeStream(f.act)).length).toBe(0)
+        expect(yield* readNow(store, f.act)).toEqual([])
       }))
 
     limitsConformance(it)

@@ -15,33 +15,37 @@ export interface ScriptCall {
   readonly args: ReadonlyArray<string | number>
 }
 
-/** The outbox destination of a message, stored as the entry's `k` field. */
+/** The outbox destination of a message, stored as the entry's `k` field (its fairness key 4th, if it has one). */
 export const encodeDestination = (m: OutboundMessage): string =>
-  JSON.stringify([m.stream.kind, m.stream.taskQueue, m.key])
+  JSON.stringify(m.fairnessKey === undefined ? [m.stream.kind, m.stream.taskQueue, m.key] : [m.stream.kind, m.stream.taskQueue, m.key, m.fairnessKey])
 
-/** Inverse of `encodeDestination`; `undefined` when malformed. */
+/** Inverse of `encodeDestination` (the message it routes, without its body); `undefined` when malformed. */
 export const decodeDestination = (
   text: string,
-): { readonly stream: StreamAddress; readonly key: string } | undefined => {
+): { readonly stream: StreamAddress; readonly key: string; readonly fairnessKey?: string } | undefined => {
   try {
     const value: unknown = JSON.parse(text)
-    if (!Array.isArray(value) || value.length !== 3) return undefined
-    const [kind, taskQueue, key] = value as Array<unknown>
+    if (!Array.isArray(value) || (value.length !== 3 && value.length !== 4)) return undefined
+    const [kind, taskQueue, key, fairnessKey] = value as Array<unknown>
     if ((kind !== "workflow" && kind !== "activity") || typeof taskQueue !== "string" || typeof key !== "string") {
       return undefined
     }
+    if (value.length === 4) return typeof fairnessKey === "string" ? { stream: { kind, taskQueue }, key, fairnessKey } : undefined
     return { stream: { kind, taskQueue }, key }
   } catch {
     return undefined
   }
 }
 
-/** Where a delivery lives: its partition and stream entry id; a message when it is not ours. */
+/** Where a delivery lives: its partition, lane and stream entry id; a message when it is not ours. */
 export const locateDelivery = (
+  keys: Keys,
   d: Delivery,
-): { readonly partition: number; readonly entryId: string } | string => {
+): { readonly partition: number; readonly lane: number; readonly entryId: string } | string => {
   const parsed = parseDeliveryId(d.id)
-  return parsed ?? `"${d.id}" is not a delivery id of the Redis store`
+  return parsed === undefined || parsed.partition >= keys.partitions || parsed.lane >= keys.lanesOf(d.stream)
+    ? `"${d.id}" is not a delivery id of the Redis store`
+    : parsed
 }
 
 /** Split `messages` into those local to partition `p` (stream key + args) and outbox args. */
@@ -51,7 +55,7 @@ const route = (keys: Keys, p: number, messages: ReadonlyArray<OutboundMessage>) 
   const outboxArgs: Array<string> = []
   for (const m of messages) {
     if (keys.partitionOf(m.key) === p) {
-      localKeys.push(keys.stream(p, m.stream))
+      localKeys.push(keys.stream(p, m.stream, keys.laneOfMessage(m)))
       localArgs.push(m.key, m.body)
     } else {
       outboxArgs.push(encodeDestination(m), m.body)
@@ -75,12 +79,12 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
   let ackKey = exec
   let ackId = ""
   if (c.ack !== undefined) {
-    const at = locateDelivery(c.ack)
+    const at = locateDelivery(keys, c.ack)
     if (typeof at === "string") return at
     if (at.partition !== p) {
       return `commit of "${c.key}" (partition ${p}) cannot acknowledge a message of partition ${at.partition} atomically`
     }
-    ackKey = keys.stream(p, c.ack.stream)
+    ackKey = keys.stream(p, c.ack.stream, at.lane)
     ackId = at.entryId
   }
   const journal = c.journal?.entries ?? []
@@ -95,7 +99,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
     timerArgs.push(
       t.id,
       t.fireAt,
-      local ? keys.stream(p, t.message.stream) : "",
+      local ? keys.stream(p, t.message.stream, keys.laneOfMessage(t.message)) : "",
       local ? t.message.key : encodeDestination(t.message),
       t.message.body,
     )
@@ -123,7 +127,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       ackKey,
       ...routed.localKeys,
       ...replies.map((r) => keys.reply(p, r.id)),
-      ...(claim === undefined ? [] : [keys.stream(p, claim.stream)]),
+      ...(claim === undefined ? [] : [keys.stream(p, claim.stream, claimLane(keys, claim, c.messages ?? []))]),
       ...indexKeys,
     ],
     args: [
@@ -165,11 +169,16 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
 /** The `complete` script call: acknowledge `ack`, append `messages` (routed from ack's partition), then `claim`. */
 export const encodeComplete = (keys: Keys, ack: Delivery, messages: ReadonlyArray<OutboundMessage>, wanted?: Claim): ScriptCall | string => {
   const claim = claimOf(wanted)
-  const at = locateDelivery(ack)
+  const at = locateDelivery(keys, ack)
   if (typeof at === "string") return at
   const routed = route(keys, at.partition, messages)
   return {
-    keys: [keys.stream(at.partition, ack.stream), keys.outbox(at.partition), ...routed.localKeys, ...(claim === undefined ? [] : [keys.stream(at.partition, claim.stream)])],
+    keys: [
+      keys.stream(at.partition, ack.stream, at.lane),
+      keys.outbox(at.partition),
+      ...routed.localKeys,
+      ...(claim === undefined ? [] : [keys.stream(at.partition, claim.stream, claimLane(keys, claim, messages))]),
+    ],
     args: [STREAM_GROUP, at.entryId, routed.local, routed.outbox, claim?.count ?? 0, claim?.consumer ?? "", ...routed.localArgs, ...routed.outboxArgs],
   }
 }
@@ -177,11 +186,17 @@ export const encodeComplete = (keys: Keys, ack: Delivery, messages: ReadonlyArra
 /** A claim worth sending: one for at least one message (a count below 1 claims nothing). */
 const claimOf = (claim: Claim | undefined): Claim | undefined => (claim !== undefined && claim.count >= 1 ? claim : undefined)
 
-/** Parse `[id, key, body, id, ...]`: the entries a claim returned (new: delivered once). */
-export const parseClaimed = (partition: number, flat: ReadonlyArray<unknown>): Array<Entry> => {
+/** The lane a claim reads: the one the write's first message to the claimed stream went to (lane 0 if none did). */
+export const claimLane = (keys: Keys, claim: Claim, messages: ReadonlyArray<OutboundMessage>): number => {
+  const own = messages.find((m) => m.stream.kind === claim.stream.kind && m.stream.taskQueue === claim.stream.taskQueue)
+  return own === undefined ? 0 : keys.laneOfMessage(own)
+}
+
+/** Parse `[id, key, body, id, ...]`: the entries a claim of `partition`'s lane `lane` returned (new: delivered once). */
+export const parseClaimed = (partition: number, lane: number, flat: ReadonlyArray<unknown>): Array<Entry> => {
   const out: Array<Entry> = []
   for (let i = 0; i + 2 < flat.length; i += 3) {
-    out.push({ partition, entryId: String(flat[i]), deliveries: 1, key: String(flat[i + 1]), body: String(flat[i + 2]) })
+    out.push({ partition, lane, entryId: String(flat[i]), deliveries: 1, key: String(flat[i + 1]), body: String(flat[i + 2]) })
   }
   return out
 }
@@ -193,7 +208,7 @@ export const encodeAppend = (keys: Keys, messages: ReadonlyArray<OutboundMessage
     const p = keys.partitionOf(m.key)
     let call = byPartition.get(p)
     if (call === undefined) byPartition.set(p, (call = { keys: [], args: [] }))
-    call.keys.push(keys.stream(p, m.stream))
+    call.keys.push(keys.stream(p, m.stream, keys.laneOfMessage(m)))
     call.args.push(m.key, m.body)
   }
   return Array.from(byPartition.values())

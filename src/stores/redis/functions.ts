@@ -21,8 +21,13 @@
  * own hash tag (`{<ns>:q:<taskQueue>}`), a different Cluster slot from any
  * partition's stream, and a function touches one slot.
  *
+ * Lanes (protocol 3): an activity stream of a namespace with `lanes` > 1 in
+ * `{<ns>}:config` is one stream per lane and partition, lane 0 named as
+ * before and lane `l` `<tag_N>:s:activity#<l>:<taskQueue>`; every function
+ * takes either, and a lane's dead letters are its own (`:d:activity#<l>:`).
+ *
  * Every function takes exactly one key, an activity stream of one partition
- * (`<tag_N>:s:activity:<taskQueue>`, the tags listed in `{<ns>}:config`), and touches only keys with the same
+ * (`<tag_N>:s:activity:<taskQueue>`, or a lane of it; the tags listed in `{<ns>}:config`), and touches only keys with the same
  * hash tag (its dead letters, the workflow stream and execution record of
  * that partition): one slot, so the library runs unchanged on Redis Cluster
  * once loaded on every master (`loadFunctions` takes one node's client).
@@ -43,9 +48,9 @@ import { PRELUDE, SCRIPT_BODIES } from "./lua.ts"
 import { attempt } from "./scripts.ts"
 
 /** The activity protocol's version (docs/protocol.md). */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 /** The library's version: bumped whenever `LIBRARY_SOURCE` changes. */
-export const LIBRARY_VERSION = 2
+export const LIBRARY_VERSION = 3
 /** The library's name in `FUNCTION LIST`. */
 export const LIBRARY_NAME = "hotmesh"
 
@@ -75,12 +80,12 @@ local function object(fields)
   return '{' .. table.concat(out, ',') .. '}'
 end
 
--- The one key every function takes: an activity stream. Returns it and its hash tag.
+-- The one key every function takes: an activity stream (lane 0), or lane l of one. Returns it and its hash tag.
 local function activityStream(name, keys)
   local key = keys[1]
-  local tag = type(key) == 'string' and string.match(key, '^({[^{}]+}):s:activity:.') or nil
+  local tag = type(key) == 'string' and (string.match(key, '^({[^{}]+}):s:activity:.') or string.match(key, '^({[^{}]+}):s:activity#[1-9]%d*:.')) or nil
   if #keys ~= 1 or not tag then
-    bad(name, 'takes one key, an activity stream <partition tag>:s:activity:<taskQueue>; got ' .. tostring(key))
+    bad(name, 'takes one key, an activity stream <partition tag>:s:activity:<taskQueue> (or a lane, :s:activity#<lane>:<taskQueue>); got ' .. tostring(key))
   end
   return key, tag
 end

@@ -15,6 +15,11 @@
  * blocking XREADGROUP counts per stream) are given back with their delivery
  * count restored, so they are re-delivered at once and nothing is lost.
  *
+ * Lanes (fair sharing, an activity stream with `lanes`): a partition's read
+ * is one `readLanes` script over all its lane streams, which shares the
+ * partition's quota between the lanes in turn; the blocking XREADGROUP lists
+ * every lane stream. A stream without lanes reads exactly as before.
+ *
  * Redis Cluster: a multi-key XREADGROUP must stay within one slot, so the
  * blocking step is one blocking read per slot group on the master owning it,
  * all at once (`blockingGather`); the scripts are single-slot already and
@@ -44,11 +49,29 @@ export interface PartitionedStream {
   readonly group: string
   /** Dead-letter a message instead of delivering it more often than this; 0 = never. */
   readonly maxDeliveries: number
+  /**
+   * More than one lane per partition (see `Keys.stream`): each partition's
+   * lane streams and their dead letters, `[p][lane]`, lane 0 being
+   * `streams[p]` / `dead[p]`. Absent: one lane.
+   */
+  readonly lanes?: {
+    readonly streams: ReadonlyArray<ReadonlyArray<string>>
+    readonly dead: ReadonlyArray<ReadonlyArray<string>>
+  }
 }
+
+/** Every stream key of `stream`: its partitions' (lane 0 first in each), in partition order. */
+const allKeys = (stream: PartitionedStream): ReadonlyArray<string> => stream.lanes?.streams.flat() ?? stream.streams
+
+/** The stream key of `partition`'s lane `lane`. */
+const laneKey = (stream: PartitionedStream, partition: number, lane: number): string =>
+  lane === 0 ? stream.streams[partition]! : stream.lanes!.streams[partition]![lane]!
 
 /** A message handed out by `GroupReader.read`. */
 export interface Entry {
   readonly partition: number
+  /** Its lane in the partition (0 for a stream without lanes). */
+  readonly lane: number
   readonly entryId: string
   readonly deliveries: number
   readonly key: string
@@ -85,6 +108,7 @@ const parseEntries = (partition: number, flat: ReadonlyArray<unknown>): Array<En
   for (let i = 0; i + 3 < flat.length; i += 4) {
     out.push({
       partition,
+      lane: 0,
       entryId: String(flat[i]),
       deliveries: Number(flat[i + 1]),
       key: String(flat[i + 2]),
@@ -105,6 +129,8 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
   const ensured = new Set<string>()
   const cursors = new Map<string, string>()
   let rotation = 0
+  /** Where the next `readLanes` of a partition starts, by its lane 0 stream. */
+  const laneTurns = new Map<string, number>()
 
   const ensureGroup = (key: string, group: string): Effect.Effect<void, StoreError> =>
     attempt("ensureGroup", async () => {
@@ -116,18 +142,50 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
       ensured.add(`${group}\u0000${key}`)
     })
 
-  /** Create the group on every partition not known to have it (evaluated when run). */
+  /** Create the group on every partition (and lane) not known to have it (evaluated when run). */
   const ensureAll = (stream: PartitionedStream) =>
     Effect.suspend(() =>
       Effect.forEach(
-        stream.streams.filter((key) => !ensured.has(`${stream.group}\u0000${key}`)),
+        allKeys(stream).filter((key) => !ensured.has(`${stream.group}\u0000${key}`)),
         (key) => ensureGroup(key, stream.group),
         { concurrency: "unbounded", discard: true },
       )
     )
 
+  /**
+   * The `readLanes` script on partition `p`'s lanes, starting at the lane
+   * after the last one the previous read of them took from (the script says
+   * which; it creates a lane's missing group itself).
+   */
+  const readLanes = (stream: PartitionedStream, lanes: ReadonlyArray<string>, p: number, consumer: string, quota: number) => {
+    const dead = stream.lanes!.dead[p]!
+    return Effect.gen(function*() {
+      const reply = yield* runScript("readLanes", lanes.flatMap((key, lane) => [key, dead[lane]!]), [
+        stream.group, consumer, quota, visibilityTimeoutMs, stream.maxDeliveries, (laneTurns.get(lanes[0]!) ?? 0) % lanes.length,
+        ...lanes.map((key) => cursors.get(key) ?? "0-0"),
+      ])
+      const rest = yield* interpretReply(reply, { operation: "read", stream: lanes[0]! })
+      laneTurns.set(lanes[0]!, Number(rest[1]))
+      lanes.forEach((key, lane) => cursors.set(key, String(rest[2 + lane])))
+      const out: Array<Entry> = []
+      for (let i = 2 + lanes.length; i + 4 < rest.length; i += 5) {
+        out.push({
+          partition: p,
+          lane: Number(rest[i]),
+          entryId: String(rest[i + 1]),
+          deliveries: Number(rest[i + 2]),
+          key: String(rest[i + 3]),
+          body: String(rest[i + 4]),
+        })
+      }
+      return out
+    }).pipe(Effect.mapError(asStoreError("read")))
+  }
+
   /** The `read` script on partition `p`, re-creating the group once on NOGROUP. */
   const readPartition = (stream: PartitionedStream, p: number, consumer: string, quota: number) => {
+    const lanes = stream.lanes?.streams[p]
+    if (lanes !== undefined && lanes.length > 1) return readLanes(stream, lanes, p, consumer, quota)
     const key = stream.streams[p]!
     const once = Effect.gen(function*() {
       const reply = yield* runScript("read", [key, stream.dead[p]!], [
@@ -186,10 +244,14 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
   const parseBlocked = (stream: PartitionedStream, reply: unknown, out: Array<Entry>) => {
     if (!Array.isArray(reply)) return
     for (const [key, entries] of reply as ReadonlyArray<[string, ReadonlyArray<[string, ReadonlyArray<unknown>]>]>) {
-      const partition = stream.streams.indexOf(key)
+      let partition = stream.streams.indexOf(key)
+      let lane = 0
+      if (partition < 0 && stream.lanes !== undefined) {
+        partition = stream.lanes.streams.findIndex((lanes) => (lane = lanes.indexOf(key)) >= 0)
+      }
       for (const [entryId, fields] of entries) {
         if (!Array.isArray(fields)) continue
-        out.push({ partition, entryId, deliveries: 1, key: fieldOf(fields, "k"), body: fieldOf(fields, "b") })
+        out.push({ partition, lane, entryId, deliveries: 1, key: fieldOf(fields, "k"), body: fieldOf(fields, "b") })
       }
     }
   }
@@ -207,15 +269,16 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
    * On a cluster, one XREADGROUP BLOCK per slot group (see `blockingGather`).
    */
   const blockingRead = (stream: PartitionedStream, consumer: string, count: number, blockMs: number) => {
-    const groups = groupBySlot(client, stream.streams)
-    if (groups.length > 1) return blockingGather(stream, groups, consumer, count, blockMs)
-    const once = pool.use("read", (c) => xreadgroup(c, stream, stream.streams, consumer, count, blockMs), groups[0]?.node)
+    const all = allKeys(stream)
+    const groups = groupBySlot(client, all)
+    if (groups.length > 1) return blockingGather(stream, all, groups, consumer, count, blockMs)
+    const once = pool.use("read", (c) => xreadgroup(c, stream, all, consumer, count, blockMs), groups[0]?.node)
     return once.pipe(
       Effect.catchIf(
         (e) => e.message.startsWith("NOGROUP"),
         () =>
           Effect.suspend(() => {
-            for (const key of stream.streams) ensured.delete(`${stream.group}\u0000${key}`)
+            for (const key of all) ensured.delete(`${stream.group}\u0000${key}`)
             return Effect.andThen(ensureAll(stream), once)
           }),
       ),
@@ -244,6 +307,7 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
    */
   const blockingGather = (
     stream: PartitionedStream,
+    all: ReadonlyArray<string>,
     groups: ReadonlyArray<SlotGroup>,
     consumer: string,
     count: number,
@@ -251,7 +315,7 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
   ): Effect.Effect<Array<Entry>, StoreError> =>
     Effect.gen(function*() {
       const calls = groups.map((g) => {
-        const keys = g.indices.map((i) => stream.streams[i]!)
+        const keys = g.indices.map((i) => all[i]!)
         return { node: g.node, keys, run: (c: Redis) => xreadgroup(c, stream, keys, consumer, count, blockMs) }
       })
       const results = yield* pool.gather("read", calls, (reply) => Array.isArray(reply) && reply.length > 0, null as unknown)
@@ -276,15 +340,16 @@ export const makeGroupReader = (deps: GroupReaderDeps): GroupReader => {
     })
 
   const giveBack: GroupReader["giveBack"] = (stream, entries, restore) => {
-    const byPartition = new Map<number, Array<string | number>>()
+    const byStream = new Map<string, Array<string | number>>()
     for (const e of entries) {
-      let args = byPartition.get(e.partition)
-      if (args === undefined) byPartition.set(e.partition, (args = [stream.group, RELEASED_CONSUMER]))
+      const key = laneKey(stream, e.partition, e.lane)
+      let args = byStream.get(key)
+      if (args === undefined) byStream.set(key, (args = [stream.group, RELEASED_CONSUMER]))
       args.push(e.entryId, e.deliveries, restore ? e.deliveries - 1 : -1)
     }
     return Effect.forEach(
-      byPartition,
-      ([p, args]) => runOk(runScript, "release", [stream.streams[p]!], args),
+      byStream,
+      ([key, args]) => runOk(runScript, "release", [key], args),
       { concurrency: "unbounded", discard: true },
     )
   }

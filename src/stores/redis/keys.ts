@@ -11,8 +11,10 @@
  * |---------------------------------------|--------|----------------------------------------------|
  * | `{ns:pN}:x:<key>`                     | hash   | execution record: `version`, `state`         |
  * | `{ns:pN}:j:<len(key)>:<key>:<journal>`| list   | journal entries of one run                   |
- * | `{ns:pN}:s:<kind>:<taskQueue>`        | stream | messages of a task queue (group `hotmesh`)   |
- * | `{ns:pN}:d:<kind>:<taskQueue>`        | stream | dead letters of that stream                  |
+ * | `{ns:pN}:s:<kind>:<taskQueue>`        | stream | messages of a task queue (group `hotmesh`); an activity stream's lane 0 |
+ * | `{ns:pN}:s:activity#<l>:<taskQueue>`  | stream | lane `l` (1..lanes-1) of an activity stream  |
+ * | `{ns:pN}:d:<kind>:<taskQueue>`        | stream | dead letters of that stream (of lane 0)      |
+ * | `{ns:pN}:d:activity#<l>:<taskQueue>`  | stream | dead letters of lane `l`                     |
  * | `{ns:pN}:t`                           | zset   | timers: member = timer id, score = fireAt    |
  * | `{ns:pN}:td`                          | hash   | timer id -> encoded message (see scripts.ts) |
  * | `{ns:pN}:o`                           | stream | outbox: messages bound for other partitions  |
@@ -24,57 +26,24 @@
  * | `{ns:pN}:iq`                          | zset   | key -> when its record expires (index sweep, `fire`) |
  * | `{ns:q:<taskQueue>}:lim`              | hash   | a task queue's limits and token bucket (limitsLua.ts) |
  * | `{ns:q:<taskQueue>}:lease`            | zset   | its concurrency leases: id -> expiry (limitsLua.ts)   |
- * | `{ns}:config`                         | hash   | namespace settings: `partitions`, `layout` (`KeyLayout`), `tags` (the partitions' hash tags, space-separated), and `s:<name>` (`readSettings`, `defineSetting`) |
+ * | `{ns}:config`                         | hash   | namespace settings: `partitions`, `layout` (`KeyLayout`), `tags` (the partitions' hash tags, space-separated), `lanes` (lanes per activity stream; absent: 1), and `s:<name>` (`readSettings`, `defineSetting`) |
  *
  * Pub/sub channel `<ns>:updates` carries execution keys of notifying commits.
- * The partition count is part of the namespace's on-Redis format: every
- * process of a namespace must use the same one (checked at startup).
+ * The partition count and the lane count are part of the namespace's
+ * on-Redis format: every process of a namespace must use the same ones
+ * (checked at startup). With one lane the layout is the one before lanes.
  */
-import type { StreamAddress } from "../Store.ts"
+import { fnv1a32 } from "../../core/hash.ts"
+import { laneOf } from "../../core/lanes.ts"
+import type { OutboundMessage, StreamAddress } from "../Store.ts"
 import { CLUSTER_SLOTS, keySlot } from "./slot.ts"
+
+export { fnv1a32 }
 
 /** Consumer group every task-queue stream is read with. */
 export const STREAM_GROUP = "hotmesh"
 /** Consumer group of the outbox streams (read by the relay). */
 export const OUTBOX_GROUP = "relay"
-
-/**
- * FNV-1a (32 bit) of the UTF-8 bytes of `text`: the partitioning hash. Stable across versions.
- * The bytes are what `TextEncoder` gives (a lone surrogate as U+FFFD), computed in place:
- * this runs several times per step, and an encoder allocates.
- */
-export const fnv1a32 = (text: string): number => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i)
-    if (c < 0x80) {
-      hash = Math.imul(hash ^ c, 0x01000193)
-      continue
-    }
-    if (c < 0x800) {
-      hash = Math.imul(hash ^ (0xc0 | (c >> 6)), 0x01000193)
-      hash = Math.imul(hash ^ (0x80 | (c & 0x3f)), 0x01000193)
-      continue
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        const point = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00)
-        i++
-        hash = Math.imul(hash ^ (0xf0 | (point >> 18)), 0x01000193)
-        hash = Math.imul(hash ^ (0x80 | ((point >> 12) & 0x3f)), 0x01000193)
-        hash = Math.imul(hash ^ (0x80 | ((point >> 6) & 0x3f)), 0x01000193)
-        hash = Math.imul(hash ^ (0x80 | (point & 0x3f)), 0x01000193)
-        continue
-      }
-      c = 0xfffd // a lone surrogate
-    }
-    hash = Math.imul(hash ^ (0xe0 | (c >> 12)), 0x01000193)
-    hash = Math.imul(hash ^ (0x80 | ((c >> 6) & 0x3f)), 0x01000193)
-    hash = Math.imul(hash ^ (0x80 | (c & 0x3f)), 0x01000193)
-  }
-  return hash >>> 0
-}
 
 /** Whether `namespace` can be used in keys (no hash-tag braces, no `:`, no whitespace). */
 export const isValidNamespace = (namespace: string): boolean => /^[^{}:\s]+$/.test(namespace)
@@ -83,14 +52,21 @@ export const isValidNamespace = (namespace: string): boolean => /^[^{}:\s]+$/.te
 export interface Keys {
   readonly namespace: string
   readonly partitions: number
+  /** Lanes of every activity stream (1: lane 0 only, the layout before lanes). */
+  readonly lanes: number
+  /** Lanes of `address`'s stream: `lanes` for an activity stream, 1 for a workflow stream. */
+  readonly lanesOf: (address: StreamAddress) => number
+  /** The lane a message is appended to (`core/lanes.ts` `laneOf` of its fairness key; 0 without one). */
+  readonly laneOfMessage: (m: OutboundMessage) => number
   /** Partition (0..partitions-1) of a routing key. */
   readonly partitionOf: (key: string) => number
   /** Hash tag of partition `p`, braces included. */
   readonly tag: (p: number) => string
   readonly exec: (key: string) => string
   readonly journal: (key: string, journalId: string) => string
-  readonly stream: (p: number, address: StreamAddress) => string
-  readonly dead: (p: number, address: StreamAddress) => string
+  /** The stream of partition `p` (its lane `lane`, default 0). */
+  readonly stream: (p: number, address: StreamAddress, lane?: number) => string
+  readonly dead: (p: number, address: StreamAddress, lane?: number) => string
   readonly timers: (p: number) => string
   readonly timerData: (p: number) => string
   readonly outbox: (p: number) => string
@@ -146,21 +122,27 @@ export const spreadSalts = (namespace: string, partitions: number): ReadonlyArra
 }
 
 /** The key layout of `namespace` with `partitions` partitions. */
-export const makeKeys = (namespace: string, partitions: number, layout: KeyLayout = "spread"): Keys => {
+export const makeKeys = (namespace: string, partitions: number, layout: KeyLayout = "spread", lanes = 1): Keys => {
   const partitionOf = (key: string) => fnv1a32(key) % partitions
   const tags = layout === "legacy"
     ? Array.from({ length: partitions }, (_, p) => `{${namespace}:p${p}}`)
     : spreadSalts(namespace, partitions).map((salt) => `{${namespace}:s${salt}}`)
   const tag = (p: number) => tags[p]!
+  const lanesOf = (address: StreamAddress) => (address.kind === "activity" ? lanes : 1)
+  // Lane 0 is the stream's name before lanes, so a namespace with one lane has the old layout.
+  const kindOf = (address: StreamAddress, lane: number) => (lane === 0 ? address.kind : `${address.kind}#${lane}`)
   return {
     namespace,
     partitions,
+    lanes,
+    lanesOf,
+    laneOfMessage: (m) => (m.fairnessKey === undefined ? 0 : laneOf(m.fairnessKey, lanesOf(m.stream))),
     partitionOf,
     tag,
     exec: (key) => `${tag(partitionOf(key))}:x:${key}`,
     journal: (key, journalId) => `${tag(partitionOf(key))}:j:${key.length}:${key}:${journalId}`,
-    stream: (p, address) => `${tag(p)}:s:${address.kind}:${address.taskQueue}`,
-    dead: (p, address) => `${tag(p)}:d:${address.kind}:${address.taskQueue}`,
+    stream: (p, address, lane = 0) => `${tag(p)}:s:${kindOf(address, lane)}:${address.taskQueue}`,
+    dead: (p, address, lane = 0) => `${tag(p)}:d:${kindOf(address, lane)}:${address.taskQueue}`,
     timers: (p) => `${tag(p)}:t`,
     timerData: (p) => `${tag(p)}:td`,
     outbox: (p) => `${tag(p)}:o`,
@@ -180,15 +162,21 @@ export const makeKeys = (namespace: string, partitions: number, layout: KeyLayou
 /** The namespace's settings hash (its own slot, outside every partition). */
 export const configKeyOf = (namespace: string): string => `{${namespace}}:config`
 
-/** Delivery ids name the partition and the stream entry: `<p>/<entry id>`. */
-export const deliveryId = (p: number, entryId: string): string => `${p}/${entryId}`
+/**
+ * Delivery ids name the partition, the lane and the stream entry:
+ * `<p>/<entry id>` in lane 0 (the id before lanes), `<p>.<lane>/<entry id>` in another.
+ */
+export const deliveryId = (p: number, entryId: string, lane = 0): string => (lane === 0 ? `${p}/${entryId}` : `${p}.${lane}/${entryId}`)
 
 /** Inverse of `deliveryId`; `undefined` for an id this backend did not make. */
-export const parseDeliveryId = (id: string): { readonly partition: number; readonly entryId: string } | undefined => {
+export const parseDeliveryId = (id: string): { readonly partition: number; readonly lane: number; readonly entryId: string } | undefined => {
   const slash = id.indexOf("/")
   if (slash <= 0) return undefined
-  const partition = Number(id.slice(0, slash))
+  const where = id.slice(0, slash)
+  const dot = where.indexOf(".")
+  const partition = Number(dot < 0 ? where : where.slice(0, dot))
+  const lane = dot < 0 ? 0 : Number(where.slice(dot + 1))
   const entryId = id.slice(slash + 1)
-  if (!Number.isInteger(partition) || partition < 0 || !/^\d+-\d+$/.test(entryId)) return undefined
-  return { partition, entryId }
+  if (!Number.isInteger(partition) || partition < 0 || !Number.isInteger(lane) || lane < (dot < 0 ? 0 : 1) || !/^\d+-\d+$/.test(entryId)) return undefined
+  return { partition, lane, entryId }
 }

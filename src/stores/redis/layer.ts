@@ -25,9 +25,10 @@ import type { Claim, Commit, DeadLetter, Delivery, IndexHit, OutboundMessage, Re
 import { attachEncodedValue, compareIndexHits, encodedValue, Store, StoreError } from "../Store.ts"
 import { acquireBlockingPool, acquireClient, checkServer, forEachMaster, groupBySlot, type RedisInput } from "./connection.ts"
 import { type Durability, durabilityProblem, withDurability } from "./durability.ts"
-import { encodeAppend, encodeCommit, encodeComplete, locateDelivery, parseClaimed } from "./encode.ts"
+import { claimLane, encodeAppend, encodeCommit, encodeComplete, locateDelivery, parseClaimed } from "./encode.ts"
 import { loadFunctionsAtStart } from "./functions.ts"
 import { type Entry, makeGroupReader, type PartitionedStream, RELEASED_CONSUMER } from "./groupReader.ts"
+import { MAX_LANES } from "../../core/lanes.ts"
 import { configKeyOf, deliveryId, isValidNamespace, type Keys, makeKeys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
 import { makeRedisLimits } from "./limits.ts"
 import { acquireNotifier } from "./notifier.ts"
@@ -51,6 +52,15 @@ export interface RedisStoreOptions {
   readonly namespace?: string
   /** Partitions of the namespace; fixed for its lifetime (checked at startup). Default 8. */
   readonly partitions?: number
+  /**
+   * Lanes of every activity stream (1..64), for fair sharing between
+   * workflow types (`StoreShape.lanes`); fixed for the namespace's lifetime
+   * like the partition count, and recorded in `{ns}:config`. Omitted: what
+   * the namespace records, or 1 for a new one. A namespace recorded before
+   * lanes existed has 1. Given and different from the recorded count: the
+   * store fails to start. With 1 lane the layout and every read are as before lanes.
+   */
+  readonly lanes?: number
   /** A delivered message not acknowledged for this long is re-delivered. Default 30 000 ms. */
   readonly visibilityTimeoutMs?: number
   /** A message is dead-lettered instead of being delivered more often than this. Default 10. */
@@ -82,15 +92,16 @@ export interface RedisStoreOptions {
 const configError = (message: string) => new StoreError({ operation: "configure", message })
 
 /**
- * A new namespace records its partition count and key layout atomically; an
- * existing one is checked against them. A namespace recorded before layouts
- * existed (no `layout` field) keeps the legacy one.
+ * A new namespace records its partition count, key layout and lane count
+ * atomically; an existing one is checked against them. A namespace recorded
+ * before layouts existed (no `layout` field) keeps the legacy one; one
+ * recorded before lanes existed (no `lanes` field) has one lane.
  */
 const CONFIGURE = `
 if redis.call('HEXISTS', KEYS[1], 'partitions') == 0 then
-  redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'layout', ARGV[2], 'tags', ARGV[3])
+  redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'layout', ARGV[2], 'tags', ARGV[3], 'lanes', ARGV[4])
 end
-return redis.call('HMGET', KEYS[1], 'partitions', 'layout')`
+return redis.call('HMGET', KEYS[1], 'partitions', 'layout', 'lanes')`
 
 /** The partitions' hash tags, space-separated, as the config's `tags` field holds them (docs/protocol.md). */
 const tagsOf = (keys: Keys): string => Array.from({ length: keys.partitions }, (_, p) => keys.tag(p)).join(" ")
@@ -101,17 +112,24 @@ const tagsOf = (keys: Keys): string => Array.from({ length: keys.partitions }, (
  * worker in another language reads its stream keys instead of computing
  * them; a namespace recorded before `tags` existed gets them now.
  */
-const configure = (client: CommandClient, namespace: string, partitions: number): Effect.Effect<Keys, StoreError> =>
+const configure = (client: CommandClient, namespace: string, partitions: number, lanes: number | undefined): Effect.Effect<Keys, StoreError> =>
   Effect.flatMap(
-    attempt("configure", async () => (await client.eval(CONFIGURE, 1, configKeyOf(namespace), partitions, "spread", tagsOf(makeKeys(namespace, partitions, "spread")))) as [string | null, string | null]),
-    ([recorded, layout]) => {
+    attempt("configure", async () => (await client.eval(CONFIGURE, 1, configKeyOf(namespace), partitions, "spread", tagsOf(makeKeys(namespace, partitions, "spread")), lanes ?? 1)) as [string | null, string | null, string | null]),
+    ([recorded, layout, recordedLanes]) => {
       if (Number(recorded) !== partitions) {
         return Effect.fail(configError(
           `namespace "${namespace}" has ${recorded} partitions; this store is configured with ${partitions} ` +
             "(the count is fixed for a namespace's lifetime: see README, Running on Redis Cluster, to change it)",
         ))
       }
-      const keys = makeKeys(namespace, partitions, layout === "spread" ? "spread" : "legacy")
+      const hasLanes = recordedLanes === null || recordedLanes === undefined ? 1 : Number(recordedLanes)
+      if (lanes !== undefined && lanes !== hasLanes) {
+        return Effect.fail(configError(
+          `namespace "${namespace}" has ${hasLanes} lane${hasLanes === 1 ? "" : "s"} per activity stream; this store is configured with ${lanes} ` +
+            "(the count is fixed for a namespace's lifetime, like the partition count)",
+        ))
+      }
+      const keys = makeKeys(namespace, partitions, layout === "spread" ? "spread" : "legacy", hasLanes)
       return Effect.as(attempt("configure", () => client.hsetnx(configKeyOf(namespace), "tags", tagsOf(keys))), keys)
     },
   )
@@ -128,6 +146,9 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096) {
       return yield* configError(`partitions must be an integer in 1..4096, got ${partitions}`)
     }
+    if (options.lanes !== undefined && (!Number.isInteger(options.lanes) || options.lanes < 1 || options.lanes > MAX_LANES)) {
+      return yield* configError(`lanes must be an integer in 1..${MAX_LANES}, got ${options.lanes}`)
+    }
     if (!(visibilityTimeoutMs > 0)) return yield* configError("visibilityTimeoutMs must be > 0")
     if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) return yield* configError("maxDeliveries must be >= 1")
     const durabilityIssue = options.durability === undefined ? undefined : durabilityProblem(options.durability)
@@ -136,7 +157,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     const client = yield* acquireClient(options.redis, options.commandTimeoutMs ?? 10_000)
     registerScripts(client)
     yield* checkServer(client, options.connectTimeoutMs ?? 5_000, options.allowEviction === true)
-    const keys = yield* configure(client, namespace, partitions)
+    const keys = yield* configure(client, namespace, partitions, options.lanes)
     // The activity protocol's function library (docs/protocol.md), for workers in other languages: on every master.
     yield* Effect.tryPromise(() => forEachMaster(client, async (node) => node)).pipe(
       Effect.flatMap((masters) => Effect.forEach(masters, loadFunctionsAtStart, { discard: true })),
@@ -151,14 +172,27 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     const timers = makeTimers(client, keys, runScript)
     const all = Array.from({ length: partitions }, (_, p) => p)
 
-    const taskStream = (address: StreamAddress): PartitionedStream => ({
-      streams: all.map((p) => keys.stream(p, address)),
-      dead: all.map((p) => keys.dead(p, address)),
-      group: STREAM_GROUP,
-      maxDeliveries,
-    })
+    /** The lanes of a stream (0 only on a workflow stream), and every (partition, lane) of it, partition by partition. */
+    const lanesOf = (address: StreamAddress) => Array.from({ length: keys.lanesOf(address) }, (_, lane) => lane)
+    const everyLane = (address: StreamAddress) => all.flatMap((p) => lanesOf(address).map((lane) => ({ p, lane })))
+    const taskStream = (address: StreamAddress): PartitionedStream => {
+      const stream = {
+        streams: all.map((p) => keys.stream(p, address)),
+        dead: all.map((p) => keys.dead(p, address)),
+        group: STREAM_GROUP,
+        maxDeliveries,
+      }
+      if (keys.lanesOf(address) === 1) return stream
+      return {
+        ...stream,
+        lanes: {
+          streams: all.map((p) => lanesOf(address).map((lane) => keys.stream(p, address, lane))),
+          dead: all.map((p) => lanesOf(address).map((lane) => keys.dead(p, address, lane))),
+        },
+      }
+    }
     const toDelivery = (address: StreamAddress, e: Entry): Delivery => ({
-      id: deliveryId(e.partition, e.entryId),
+      id: deliveryId(e.partition, e.entryId, e.lane),
       stream: address,
       key: e.key,
       body: e.body,
@@ -167,10 +201,10 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       appendedAt: Number.parseInt(e.entryId, 10),
     })
     const toEntry = (d: Delivery): Entry | undefined => {
-      const at = locateDelivery(d)
+      const at = locateDelivery(keys, d)
       return typeof at === "string"
         ? undefined
-        : { partition: at.partition, entryId: at.entryId, deliveries: d.deliveries, key: d.key, body: d.body }
+        : { partition: at.partition, lane: at.lane, entryId: at.entryId, deliveries: d.deliveries, key: d.key, body: d.body }
     }
     const invalid = (operation: string, message: string) => Effect.fail(new StoreError({ operation, message }))
 
@@ -202,7 +236,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           ? "misrouted: the stream entry has no routing key (field k)"
           : `misrouted: key ${JSON.stringify(e.key)} belongs to partition ${owner}, found in partition ${e.partition}`
         yield* Effect.logWarning(`hotmesh redis: ${address.kind} stream of task queue ${address.taskQueue}: entry ${e.entryId} ${reason}; dead-lettered`)
-        yield* runOk(runScript, "dead", [keys.stream(e.partition, address), keys.dead(e.partition, address)], [STREAM_GROUP, e.entryId, reason])
+        yield* runOk(runScript, "dead", [keys.stream(e.partition, address, e.lane), keys.dead(e.partition, address, e.lane)], [STREAM_GROUP, e.entryId, reason])
       }
       return deliveries
     })
@@ -213,6 +247,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
     const store: StoreShape = {
       name: "redis",
       visibilityTimeoutMs,
+      lanes: keys.lanes,
 
       now: Effect.map(
         attempt("now", () => client.time()),
@@ -236,7 +271,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           .pipe(Effect.catchTag("MissingGroup", (e) => Effect.fail(asStoreError("commit")(e))))
         // After the version: what the claim claimed, from the commit's partition.
         if (c.claim === undefined || rest.length < 2) return []
-        return carrying(yield* admit(c.claim.stream, parseClaimed(keys.partitionOf(c.key), rest.slice(1))), c.messages)
+        const lane = claimLane(keys, c.claim, c.messages ?? [])
+        return carrying(yield* admit(c.claim.stream, parseClaimed(keys.partitionOf(c.key), lane, rest.slice(1))), c.messages)
       }),
 
       append: (messages) =>
@@ -258,9 +294,9 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
           Effect.catchTag("CommitConflict", () => Effect.succeed([])),
           Effect.mapError(asStoreError("complete")),
         )
-        const at = locateDelivery(ack)
+        const at = locateDelivery(keys, ack)
         if (claim === undefined || rest.length === 0 || typeof at === "string") return []
-        return carrying(yield* admit(claim.stream, parseClaimed(at.partition, rest)), messages)
+        return carrying(yield* admit(claim.stream, parseClaimed(at.partition, claimLane(keys, claim, messages), rest)), messages)
       }),
 
       release: (deliveries, options) =>
@@ -285,7 +321,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         const entry = toEntry(d)
         if (entry === undefined) return Effect.void
         return Effect.asVoid(
-          runOk(runScript, "touch", [keys.stream(entry.partition, d.stream)], [STREAM_GROUP, entry.entryId, d.deliveries, RELEASED_CONSUMER]),
+          runOk(runScript, "touch", [keys.stream(entry.partition, d.stream, entry.lane)], [STREAM_GROUP, entry.entryId, d.deliveries, RELEASED_CONSUMER]),
         )
       },
 
@@ -293,16 +329,16 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         const entry = toEntry(d)
         if (entry === undefined) return Effect.succeed(false)
         return Effect.map(
-          runOk(runScript, "dead", [keys.stream(entry.partition, d.stream), keys.dead(entry.partition, d.stream)], [STREAM_GROUP, entry.entryId, reason]),
+          runOk(runScript, "dead", [keys.stream(entry.partition, d.stream, entry.lane), keys.dead(entry.partition, d.stream, entry.lane)], [STREAM_GROUP, entry.entryId, reason]),
           (reply) => reply[0] === 1,
         )
       },
 
       retryDeadLetter: (address, id) => {
         const at = parseDeliveryId(id)
-        if (at === undefined || at.partition >= partitions) return Effect.succeed(false)
+        if (at === undefined || at.partition >= partitions || at.lane >= keys.lanesOf(address)) return Effect.succeed(false)
         return Effect.map(
-          runOk(runScript, "redeliver", [keys.dead(at.partition, address), keys.stream(at.partition, address)], [at.entryId]),
+          runOk(runScript, "redeliver", [keys.dead(at.partition, address, at.lane), keys.stream(at.partition, address, at.lane)], [at.entryId]),
           (reply) => reply[0] === 1,
         )
       },
@@ -310,22 +346,23 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       purgeDeadLetters: (address, ids) => {
         if (ids === undefined) {
           return Effect.map(
-            Effect.forEach(all, (p) =>
-              Effect.map(attempt("purgeDeadLetters", () => client.multi().xlen(keys.dead(p, address)).del(keys.dead(p, address)).exec()), (replies) =>
+            Effect.forEach(everyLane(address), ({ p, lane }) =>
+              Effect.map(attempt("purgeDeadLetters", () => client.multi().xlen(keys.dead(p, address, lane)).del(keys.dead(p, address, lane)).exec()), (replies) =>
                 Number(replies?.[0]?.[1] ?? 0)), { concurrency: "unbounded" }),
             (counts) => counts.reduce((a, b) => a + b, 0),
           )
         }
-        const byPartition = new Map<number, Array<string>>()
+        const byLane = new Map<string, Array<string>>()
         for (const id of ids) {
           const at = parseDeliveryId(id)
-          if (at === undefined || at.partition >= partitions) continue
-          const list = byPartition.get(at.partition)
-          if (list === undefined) byPartition.set(at.partition, [at.entryId])
+          if (at === undefined || at.partition >= partitions || at.lane >= keys.lanesOf(address)) continue
+          const dead = keys.dead(at.partition, address, at.lane)
+          const list = byLane.get(dead)
+          if (list === undefined) byLane.set(dead, [at.entryId])
           else list.push(at.entryId)
         }
         return Effect.map(
-          Effect.forEach(byPartition, ([p, entryIds]) => attempt("purgeDeadLetters", () => client.xdel(keys.dead(p, address), ...entryIds)), {
+          Effect.forEach(byLane, ([dead, entryIds]) => attempt("purgeDeadLetters", () => client.xdel(dead, ...entryIds)), {
             concurrency: "unbounded",
           }),
           (counts) => counts.reduce((a, b) => a + Number(b), 0),
@@ -335,16 +372,16 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       deadLetters: (address) =>
         Effect.map(
           Effect.forEach(
-            all,
-            (p) =>
-              Effect.map(attempt("deadLetters", () => client.xrange(keys.dead(p, address), "-", "+")), (entries) =>
+            everyLane(address),
+            ({ p, lane }) =>
+              Effect.map(attempt("deadLetters", () => client.xrange(keys.dead(p, address, lane), "-", "+")), (entries) =>
                 entries.map(([deadId, fields]) => {
                   const f = new Map<string, string>()
                   for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!)
                   const letter: DeadLetter = {
-                    id: deliveryId(p, deadId),
+                    id: deliveryId(p, deadId, lane),
                     delivery: {
-                      id: deliveryId(p, f.get("id") ?? ""),
+                      id: deliveryId(p, f.get("id") ?? "", lane),
                       stream: address,
                       key: f.get("k") ?? "",
                       body: f.get("b") ?? "",
@@ -373,7 +410,7 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       describeStream: (address) =>
         Effect.gen(function*() {
           const now = yield* store.now
-          const perPartition = yield* Effect.forEach(all, (p) => describePartition(client, keys.stream(p, address), keys.dead(p, address)), { concurrency: "unbounded" })
+          const perPartition = yield* Effect.forEach(everyLane(address), ({ p, lane }) => describePartition(client, keys.stream(p, address, lane), keys.dead(p, address, lane)), { concurrency: "unbounded" })
           return sumPartitions(perPartition, now)
         }),
 

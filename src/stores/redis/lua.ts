@@ -286,6 +286,61 @@ end
 return out
 `
 
+const READ_LANES = `
+--[[ readLanes: read one partition's lanes of an activity stream, sharing the quota between them
+in turn (fair sharing): each lane still to be asked gets an equal share of what is left, starting at
+lane ARGV[6], and the lanes that filled their share are asked again with what is left after that;
+within a lane, exactly the read script (reclaim stalled messages first, then new ones). The next
+read starts after the last lane that gave something (the lanes take turns across reads too).
+KEYS[2l+1] stream of lane l   KEYS[2l+2] its dead-letter stream   (l = 0 .. L-1)
+ARGV[1] consumer group   ARGV[2] consumer   ARGV[3] count (> 0)
+ARGV[4] visibility timeout ms   ARGV[5] max deliveries, 0 for no limit
+ARGV[6] first lane (0 .. L-1)   ARGV[7 .. 6+L] XAUTOCLAIM start cursor of each lane
+A lane whose group is missing gets it (created at 0, MKSTREAM); an empty lane (XLEN 0) is skipped.
+Returns {0, dead-lettered count, lane the next read starts at, next cursor of each lane (L),
+         lane, id, deliveries, key, body, lane, ...}
+]]
+local lanes = #KEYS / 2
+local count = tonumber(ARGV[3])
+local out = {0, 0, tonumber(ARGV[6])}
+for l = 1, lanes do out[3 + l] = ARGV[6 + l] end
+local asked = {}
+for i = 0, lanes - 1 do asked[#asked + 1] = (tonumber(ARGV[6]) + i) % lanes end
+local got = 0
+while got < count and #asked > 0 do
+  local share = math.ceil((count - got) / #asked)
+  local full = {}
+  for _, l in ipairs(asked) do
+    local want = math.min(share, count - got)
+    if want <= 0 then break end
+    local keys = {KEYS[2 * l + 1], KEYS[2 * l + 2]}
+    local n = 0
+    -- An empty lane (acknowledged entries are deleted: nothing new, nothing pending) costs one XLEN.
+    if redis.call('XLEN', keys[1]) > 0 then
+      local argv = {ARGV[1], ARGV[2], want, ARGV[4], ARGV[5], out[4 + l]}
+      local r = readLane(keys, argv)
+      if r[1] == 3 then
+        redis.call('XGROUP', 'CREATE', keys[1], ARGV[1], '0', 'MKSTREAM')
+        r = readLane(keys, argv)
+      end
+      if r.err then return r end
+      out[4 + l] = r[2]
+      out[2] = out[2] + r[3]
+      for i = 4, #r, 4 do
+        table.insert(out, l); table.insert(out, r[i]); table.insert(out, r[i + 1])
+        table.insert(out, r[i + 2]); table.insert(out, r[i + 3])
+        n = n + 1
+      end
+    end
+    got = got + n
+    if n > 0 then out[3] = (l + 1) % lanes end
+    if n >= want then full[#full + 1] = l end
+  end
+  asked = full
+end
+return out
+`
+
 const RELEASE = `
 --[[ release: make pending messages immediately re-deliverable (next read's XAUTOCLAIM).
 They are claimed by the sentinel consumer ARGV[2] with an idle time of "since
@@ -452,6 +507,7 @@ export const LUA = {
   complete: PRELUDE + CLAIM + COMPLETE,
   append: PRELUDE + APPEND,
   read: PRELUDE + READ,
+  readLanes: PRELUDE + `local function readLane(KEYS, ARGV)\n${READ}\nend\n` + READ_LANES,
   release: PRELUDE + RELEASE,
   touch: PRELUDE + TOUCH,
   fire: PRELUDE + FIRE,

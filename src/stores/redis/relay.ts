@@ -64,7 +64,7 @@ export const relayBatch = (
     if (call === undefined) {
       byTarget.set(target, (call = { keys: [keys.relayed(target)], args: [RELAY_DEDUPE_WINDOW_MS] }))
     }
-    call.keys.push(keys.stream(target, destination.stream))
+    call.keys.push(keys.stream(target, destination.stream, keys.laneOfMessage({ ...destination, body: "" })))
     call.args.push(`${e.partition}/${e.entryId}`, destination.key, e.body)
   }
   return Effect.gen(function*() {

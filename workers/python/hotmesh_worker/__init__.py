@@ -1,6 +1,6 @@
 """HotMesh reference worker for Python: serve HotMesh activities from any Python process.
 
-The worker speaks the activity protocol (docs/protocol.md, version 1) through the ``hotmesh``
+The worker speaks the activity protocol (docs/protocol.md, version 3) through the ``hotmesh``
 Redis Functions library that HotMesh's Redis store loads: it claims tasks with
 ``FCALL hotmesh_claim``, runs the registered function, heartbeats with ``hotmesh_heartbeat``
 (which also says when the workflow no longer wants the result) and reports with

@@ -1,4 +1,4 @@
-"""The worker: claim, run, heartbeat, report (docs/protocol.md, protocol version 2)."""
+"""The worker: claim, run, heartbeat, report (docs/protocol.md, protocol version 3)."""
 import json
 import logging
 import os
@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import redis
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 """The activity protocol version this worker speaks."""
 
 UNLIMITED_RECHECK_S = 1.0
@@ -209,6 +209,7 @@ class Worker:
         self._stop = threading.Event()
         self.streams: List[str] = []
         self.tags: List[str] = []
+        self.lanes = 1
         # The task queue's limiter (docs/protocol.md, "Back-pressure"): its own hash tag, not a partition's.
         self.limiter = f"{{{namespace}:q:{task_queue}}}:lim"
         self._unlimited_until = -float("inf")
@@ -257,7 +258,7 @@ class Worker:
                 f"the hotmesh function library in Redis speaks protocol {protocol}; this worker speaks "
                 f"{PROTOCOL_VERSION}: upgrade hotmesh_worker"
             )
-        partitions, tags = _text(self.redis.hmget(f"{{{self.namespace}}}:config", "partitions", "tags"))
+        partitions, tags, lanes = _text(self.redis.hmget(f"{{{self.namespace}}}:config", "partitions", "tags", "lanes"))
         if partitions is None:
             raise ProtocolError(
                 f"namespace {self.namespace!r} has no partition count yet ({{{self.namespace}}}:config): "
@@ -268,7 +269,20 @@ class Worker:
         self.tags = tags.split(" ") if tags else [f"{{{self.namespace}:p{p}}}" for p in range(int(partitions))]
         if len(self.tags) != int(partitions):
             raise ProtocolError(f"namespace {self.namespace!r}: {len(self.tags)} partition tags for {partitions} partitions")
+        # Lanes per activity stream (protocol 3); absent: one, the stream of protocol 2.
+        self.lanes = int(lanes) if lanes else 1
+        if self.lanes < 1:
+            raise ProtocolError(f"namespace {self.namespace!r}: lanes must be >= 1, got {lanes}")
         return int(partitions)
+
+    def lane_streams(self) -> List[str]:
+        """Every activity stream of the task queue: each partition's lanes, lane by lane (lane 0 of every
+        partition, then lane 1, ...), so claiming them in turn takes from the lanes in turn."""
+        return [
+            f"{tag}:s:activity:{self.task_queue}" if lane == 0 else f"{tag}:s:activity#{lane}:{self.task_queue}"
+            for lane in range(self.lanes)
+            for tag in self.tags
+        ]
 
     # Running
 
@@ -276,13 +290,13 @@ class Worker:
         """Claim and run tasks until ``shutdown()``; then give running tasks back and return.
         ``ready`` is called once the namespace and the library have been checked."""
         partitions = self.check()
-        self.streams = [f"{tag}:s:activity:{self.task_queue}" for tag in self.tags]
+        self.streams = self.lane_streams()
         cursors = {stream: "0-0" for stream in self.streams}
         wait_from = {stream: "0-0" for stream in self.streams}
         ticker = threading.Thread(target=self._tick, name="hotmesh-ticker", daemon=True)
         ticker.start()
-        _log.info("hotmesh_worker: serving %s on task queue %s (%d partitions) as %s",
-                  ", ".join(sorted(self._activities)) or "nothing", self.task_queue, partitions, self.consumer)
+        _log.info("hotmesh_worker: serving %s on task queue %s (%d partitions, %d lanes) as %s",
+                  ", ".join(sorted(self._activities)) or "nothing", self.task_queue, partitions, self.lanes, self.consumer)
         if ready is not None:
             ready()
         rotation = 0
@@ -351,12 +365,16 @@ class Worker:
     def _claim_round(self, rotation: int, cursors: Dict[str, str], wait_from: Dict[str, str],
                      granted: Optional[int] = None, leases: Optional[List[str]] = None) -> int:
         """One claim on each partition in turn (from ``rotation``), while slots are free and, on a limited
-        queue, permits remain (``granted``; each task takes the next of ``leases``); returns how many."""
-        partitions = len(self.streams)
+        queue, permits remain (``granted``; each task takes the next of ``leases``); returns how many.
+        With lanes, the first lane turns from round to round (every lane's partitions are asked before the
+        next lane's), so a lane with a trickle of tasks gets first pick every ``lanes`` rounds however
+        many tasks wait in another."""
+        partitions = len(self.tags)
         leases = leases or []
         got = 0
-        for i in range(partitions):
-            stream = self.streams[(rotation + i) % partitions]
+        for i in range(len(self.streams)):
+            lane = (rotation + i // partitions) % self.lanes
+            stream = self.streams[lane * partitions + (rotation // self.lanes + i) % partitions]
             free = self._free() if granted is None else min(self._free(), granted - got)
             if free <= 0:
                 break
