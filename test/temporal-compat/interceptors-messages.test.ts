@@ -16,7 +16,7 @@ import {
   WorkflowUpdateStage,
 } from "hotmesh"
 import { describe, expect, it } from "vitest"
-import { useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS_AND_REPLAY, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import { finish, noteSender, noteTaker, rename, renamer } from "./workflows/interceptors-messages.ts"
 
@@ -26,13 +26,7 @@ const { toPayload } = defaultPayloadConverter
 
 const redis = await useRedis()
 
-const setups = [
-  { name: "memory", backend: "memory", maxCachedWorkflows: undefined },
-  { name: "memory, every step replayed", backend: "memory", maxCachedWorkflows: 0 },
-  { name: "redis", backend: "redis", maxCachedWorkflows: undefined },
-] as const
-
-describe.each(setups)("update and external-signal interceptors ($name)", (setup) => {
+describe.each(BACKENDS_AND_REPLAY)("update and external-signal interceptors ($name)", (setup) => {
   /** What the client interceptors saw come back: `[method, updateId, runId]`. */
   const outputs: Array<[string, string, string]> = []
   const requester: WorkflowClientInterceptor = {
@@ -60,7 +54,7 @@ describe.each(setups)("update and external-signal interceptors ($name)", (setup)
       taskQueue: "icpm",
       workflowsPath,
       interceptors: { workflowModules: [interceptorsModule] },
-      ...(setup.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: setup.maxCachedWorkflows }),
+      ...setup.worker,
     },
   })
 

@@ -19,7 +19,7 @@ import {
   WorkflowNotFoundError,
 } from "hotmesh"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { eventually, useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS_AND_REPLAY, eventually, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/interceptors.ts"
 import { ping, tenantChild, tenantGreeting } from "./workflows/interceptors.ts"
@@ -45,13 +45,7 @@ const activityTenant: ActivityInterceptorsFactory = (ctx) => ({
 
 const redis = await useRedis()
 
-const setups = [
-  { name: "memory", backend: "memory", maxCachedWorkflows: undefined },
-  { name: "memory, every step replayed", backend: "memory", maxCachedWorkflows: 0 },
-  { name: "redis", backend: "redis", maxCachedWorkflows: undefined },
-] as const
-
-describe.each(setups)("interceptors ($name)", (setup) => {
+describe.each(BACKENDS_AND_REPLAY)("interceptors ($name)", (setup) => {
   const entries: Array<LogEntry> = []
   // Registered before the mesh: the logger is installed before its workers start and reset after they stop.
   beforeAll(() => {
@@ -70,7 +64,7 @@ describe.each(setups)("interceptors ($name)", (setup) => {
       workflowsPath,
       activities,
       interceptors: { workflowModules: [interceptorsModule], activity: [activityTenant] },
-      ...(setup.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: setup.maxCachedWorkflows }),
+      ...setup.worker,
     },
   })
 
