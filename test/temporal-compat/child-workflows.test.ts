@@ -7,10 +7,9 @@
  * options Temporal refuses on children are refused. Both stores.
  */
 import { afterAll, describe, expect, it } from "vitest"
-import { BACKENDS, eventually, notStartedYet, useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS, eventually, notStartedYet, recordRuns, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/child-workflows.ts"
-import type { RunReport } from "./activities/child-workflows.ts"
 import {
   cancellableChild,
   cancellingParent,
@@ -44,14 +43,7 @@ describe.each(BACKENDS)("child workflow options (%s)", (backend) => {
   describe("cronSchedule", () => {
     it("runs the child at each schedule time, a new run of the child id each time; the parent's call holds until the chain is terminated", async () => {
       const childId = `cron-child-${mesh.namespace}`
-      const reports: Array<RunReport> = []
-      let secondRun!: () => void
-      const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-      activities.listener.onRun = (report) => {
-        if (report.workflowId !== childId) return
-        reports.push(report)
-        if (reports.length === 2) secondRun()
-      }
+      const { reports, reached: twoRuns } = recordRuns(activities.listener, 2, (report) => report.workflowId === childId)
       const parent = await mesh.client.workflow.start(cronParent, { taskQueue, workflowId: `cron-parent-${mesh.namespace}`, args: [childId, "* * * * * *"] })
       await twoRuns
       // Two child runs have completed, and the parent still waits (as in Temporal, a cron child does not complete).

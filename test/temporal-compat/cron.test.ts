@@ -5,9 +5,8 @@
  */
 import { InvalidArgumentError, TerminatedFailure, TimeoutFailure, WorkflowFailedError } from "hotmesh"
 import { afterAll, describe, expect, it } from "vitest"
-import { useWorkerEnvironment } from "../fixtures/e2e-support.ts"
+import { recordRuns, useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import * as activities from "./activities/cron.ts"
-import type { RunReport } from "./activities/cron.ts"
 import * as workflows from "./workflows/cron.ts"
 
 const TEN_MINUTES = 600_000
@@ -20,13 +19,7 @@ describe("cron workflows", () => {
   })
 
   it("runs at its schedule times, a new run each time, until terminated", async () => {
-    const reports: Array<RunReport> = []
-    let secondRun!: () => void
-    const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-    activities.listener.onRun = (report) => {
-      reports.push(report)
-      if (reports.length === 2) secondRun()
-    }
+    const { reports, reached: twoRuns } = recordRuns(activities.listener, 2)
     const startedAt = await setup.env.currentTimeMs()
     const handle = await setup.env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-chain", cronSchedule: "*/10 * * * *" })
     const result = handle.result().then(() => undefined, (e: unknown) => e) // follows the runs: holds until the chain ends
@@ -51,8 +44,7 @@ describe("cron workflows", () => {
   })
 
   it("with workflowExecutionTimeout: the timeout spans every run of the chain, and the chain ends TIMED_OUT", async () => {
-    const reports: Array<RunReport> = []
-    activities.listener.onRun = (report) => void reports.push(report)
+    const { reports } = recordRuns(activities.listener)
     const startedAt = await setup.env.currentTimeMs()
     const handle = await setup.env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-execution-timeout", cronSchedule: "*/10 * * * *", workflowExecutionTimeout: "25 minutes" })
     const error = await handle.result().then(() => undefined, (e: unknown) => e)
@@ -67,13 +59,7 @@ describe("cron workflows", () => {
   })
 
   it("with workflowRunTimeout: each run that outlasts it times out and the chain goes on at the next schedule time", async () => {
-    const reports: Array<RunReport> = []
-    let secondRun!: () => void
-    const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-    activities.listener.onRun = (report) => {
-      reports.push(report)
-      if (reports.length === 2) secondRun()
-    }
+    const { reports, reached: twoRuns } = recordRuns(activities.listener, 2)
     const handle = await setup.env.client.workflow.start(workflows.slowCronJob, { taskQueue, workflowId: "cron-run-timeout", cronSchedule: "*/10 * * * *", workflowRunTimeout: "1 minute" })
     const result = handle.result().then(() => undefined, (e: unknown) => e) // a waiter lets virtual time pass
     await twoRuns

@@ -7,10 +7,9 @@
  */
 import { InvalidArgumentError, TimeoutFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from "hotmesh"
 import { afterAll, describe, expect, it } from "vitest"
-import { BACKENDS, useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS, recordRuns, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/signal-with-start.ts"
-import type { CartReport } from "./activities/signal-with-start.ts"
 import { addItem, cart, close, cronCart } from "./workflows/signal-with-start.ts"
 
 const redis = await useRedis()
@@ -108,8 +107,7 @@ describe.each(BACKENDS)("signalWithStart (%s)", (backend) => {
 
   it("with a cron schedule and an execution timeout: the first run gets the signal, the chain runs on each schedule time, and times out as one execution", async () => {
     const workflowId = `cron-cart-${mesh.namespace}`
-    const reports: Array<CartReport> = []
-    activities.listener.onRun = (report) => void reports.push(report)
+    const { reports } = recordRuns(activities.listener)
     const handle = await mesh.client.workflow.signalWithStart(cronCart, {
       workflowId,
       taskQueue: "carts",
