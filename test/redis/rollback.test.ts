@@ -13,68 +13,28 @@
  */
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { Client, Connection, Worker } from "hotmesh"
-import { Redis } from "ioredis"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeKeys } from "../../src/stores/redis/keys.ts"
-import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
+import { Worker } from "hotmesh"
+import { describe, expect, it } from "vitest"
+import { entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
+import { gates, useSeparateConnections } from "./fixtures/separateConnections.ts"
 import * as workflows from "./fixtures/workflows.ts"
 import type { RedisTestActivities } from "./fixtures/workflows.ts"
 
 // A server of its own, restarted from its own dump.rdb.
 const redis = await useRedis({ persistence: "snapshot" })
 const namespace = `rollback-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-
-let workerConnection: Connection
-let clientConnection: Connection
-let client: Client
-let admin: Redis
-beforeAll(async () => {
-  workerConnection = await Connection.connect({ redis: redis.url, namespace })
-  clientConnection = await Connection.connect({ redis: redis.url, namespace })
-  client = new Client({ connection: clientConnection })
-  admin = new Redis(redis.url)
-})
-afterAll(async () => {
-  await clientConnection?.close()
-  await workerConnection?.close()
-  admin?.disconnect()
-})
+const redisSetup = useSeparateConnections(redis, namespace)
 
 /** Activities for `approval`: `gate(label)` waits until the test opens that gate. */
-const gates = () => {
-  const byLabel = new Map<string, { readonly arrived: Deferred<void>; readonly open: Deferred<string> }>()
-  const gateOf = (label: string) => {
-    let gate = byLabel.get(label)
-    if (gate === undefined) byLabel.set(label, (gate = { arrived: deferred<void>(), open: deferred<string>() }))
-    return gate
-  }
+const gatedActivities = () => {
+  const gated = gates()
   const unused = () => Promise.reject(new Error("not used here"))
   const activities: RedisTestActivities = {
-    gate: async (label) => {
-      const gate = gateOf(label)
-      gate.arrived.resolve()
-      return await gate.open.promise
-    },
+    gate: gated.gate,
     greet: unused, flaky: unused, decline: unused, cleanup: unused, crashy: unused, heartbeating: unused,
   }
-  return {
-    activities,
-    arrived: (label: string) => within(gateOf(label).arrived.promise, 10_000, `an activity at gate ${label}`),
-    open: (label: string) => gateOf(label).open.resolve(`passed ${label}`),
-  }
-}
-
-/** Wait until every message of `taskQueue` has been processed (acknowledged entries are deleted; 8 partitions). */
-const drained = (taskQueue: string) => {
-  const keys = makeKeys(namespace, 8)
-  const streams = Array.from({ length: keys.partitions }, (_, p) =>
-    (["workflow", "activity"] as const).map((kind) => keys.stream(p, { kind, taskQueue }))).flat()
-  return eventually(async () => {
-    const lengths = await Promise.all(streams.map((key) => admin.xlen(key)))
-    return lengths.every((n) => n === 0) ? true : undefined
-  }, `the streams of ${taskQueue} to drain`, 15_000)
+  return { ...gated, activities }
 }
 
 /** A reading of the handle that rides out the seconds in which the restarted server is reconnected to. */
@@ -87,12 +47,12 @@ const settled = <T>(read: () => Promise<T>, what: string) =>
  * state) and restart Redis from the dump. Returns with the record back at the
  * snapshot and the gate activity still running in this process.
  */
-const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: string, gate: ReturnType<typeof gates>, worker: Worker) => {
+const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: string, gate: ReturnType<typeof gatedActivities>, worker: Worker) => {
   const label = unique("gate")
-  const handle = await client.workflow.start(workflows.approval, { taskQueue, workflowId, args: [{ timeout: "30s", gateLabel: label }] })
+  const handle = await redisSetup.client.workflow.start(workflows.approval, { taskQueue, workflowId, args: [{ timeout: "30s", gateLabel: label }] })
   await gate.arrived(label)
   const saved = (await handle.describe()).historyLength
-  expect(await admin.save()).toBe("OK")
+  expect(await redisSetup.admin.save()).toBe("OK")
   expect(existsSync(join(redis.dir!, "dump.rdb"))).toBe(true)
   await handle.signal(workflows.approve, "lost")
   await eventually(async () => ((await handle.describe()).historyLength > saved ? true : undefined), "the signal to be journaled")
@@ -110,8 +70,8 @@ const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: stri
 describe("Redis restarted from an older snapshot", () => {
   it("a worker's cached state does not commit a terminated workflow back to COMPLETED", async () => {
     const taskQueue = unique("rollback-terminate")
-    const gate = gates()
-    const worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities: gate.activities })
+    const gate = gatedActivities()
+    const worker = await Worker.create({ connection: redisSetup.workerConnection, taskQueue, workflows, activities: gate.activities })
     const running = worker.run()
     try {
       const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
@@ -120,7 +80,7 @@ describe("Redis restarted from an older snapshot", () => {
       // The gate activity, running all along, now completes: its result reaches the worker that caches
       // the lost step (approved by "lost"), which would complete the workflow from there.
       gate.open(label)
-      await drained(taskQueue)
+      await redisSetup.drained(taskQueue, 15_000)
 
       const description = await handle.describe()
       expect(description.status).toBe("TERMINATED")
@@ -139,8 +99,8 @@ describe("Redis restarted from an older snapshot", () => {
 
   it("a workflow goes on from the restored record and completes; the lost step stays lost", async () => {
     const taskQueue = unique("rollback-complete")
-    const gate = gates()
-    const worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities: gate.activities })
+    const gate = gatedActivities()
+    const worker = await Worker.create({ connection: redisSetup.workerConnection, taskQueue, workflows, activities: gate.activities })
     const running = worker.run()
     try {
       const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
