@@ -17,11 +17,10 @@ import { Client, Connection, type ConnectionOptions, Worker } from "hotmesh"
 import { startRedisCluster } from "../test/support/redisCluster.ts"
 import { startRedis } from "../test/support/redisServer.ts"
 import * as activities from "./activities.ts"
+import { num } from "./args.ts"
 import * as workflows from "./workflows.ts"
 
-const argv = process.argv.slice(2)
-const flagAt = argv.indexOf("--workflows")
-const WORKFLOWS = flagAt === -1 ? 1000 : Number(argv[flagAt + 1])
+const WORKFLOWS = num("--workflows", 1000)
 const STEPS = 21
 const repoRoot = fileURLToPath(new URL("..", import.meta.url))
 const workerScript = fileURLToPath(new URL("./clusterWorker.ts", import.meta.url))

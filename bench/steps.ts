@@ -23,19 +23,16 @@ import { BasicTracerProvider, NoopSpanProcessor } from "@opentelemetry/sdk-trace
 import { Client, Connection, Worker } from "hotmesh"
 import { makeActivityInterceptors, OpenTelemetryWorkflowClientInterceptor, workflowInterceptorsModule } from "hotmesh/opentelemetry"
 import * as activities from "./activities.ts"
+import { flag, num } from "./args.ts"
+import { percentile } from "./support.ts"
 import * as workflows from "./workflows.ts"
 
-const flag = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(name)
-  return index === -1 ? fallback : Number(process.argv[index + 1])
-}
-const concurrentWorkflows = flag("--workflows", 2000)
-const latencyRuns = flag("--latency-runs", 200)
+const concurrentWorkflows = num("--workflows", 2000)
+const latencyRuns = num("--latency-runs", 200)
 const STEPS_PER_WORKFLOW = 21
 
 const option = <T extends string>(name: string, values: ReadonlyArray<T>, fallback: T): T => {
-  const index = process.argv.indexOf(name)
-  const value = index === -1 ? fallback : process.argv[index + 1]
+  const value = flag(name) ?? fallback
   if (!values.includes(value as T)) throw new Error(`${name} must be one of ${values.join(", ")}`)
   return value as T
 }
@@ -56,7 +53,6 @@ const worker = await Worker.create({
 })
 const client = new Client({ connection, ...(tracing === "off" ? {} : { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }) })
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
 await worker.runUntil(async () => {
   // Warm-up (JIT, caches).
