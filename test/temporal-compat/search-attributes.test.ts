@@ -8,6 +8,7 @@
  * Redis: test/e2e/searchAttributes.test.ts.
  */
 import { DeterminismViolationError, Worker, type WorkflowExecutionInfo } from "hotmesh"
+import { TestWorkflowEnvironment } from "hotmesh/testing"
 import { beforeAll, describe, expect, it } from "vitest"
 import { useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import {
@@ -28,7 +29,7 @@ const workflowsPath = new URL("./workflows/search-attributes.ts", import.meta.ur
 describe("search attributes and memo from workflow code", () => {
   let counter = 0
   const taskQueue = "search-attributes"
-  const setup = useWorkerEnvironment({ taskQueue, workflowsPath }, "local")
+  const setup = useWorkerEnvironment({ taskQueue, workflowsPath }, () => TestWorkflowEnvironment.createLocal())
   beforeAll(async () => {
     await setup.env.client.searchAttributes.define([stageKey, priorityKey, tagsKey])
   })

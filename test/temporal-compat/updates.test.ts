@@ -31,7 +31,7 @@ describe("workflow updates", () => {
   beforeAll(() => {
     Runtime.install({ logger: new DefaultLogger("WARN", (entry) => logged.push(entry)) })
   })
-  const setup = useWorkerEnvironment({ taskQueue, workflowsPath, activities }, "local")
+  const setup = useWorkerEnvironment({ taskQueue, workflowsPath, activities }, () => TestWorkflowEnvironment.createLocal())
 
   const start = (workflow: typeof greetingWorkflow | typeof impatientWorkflow, workflowId: string) =>
     setup.env.client.workflow.start(workflow, { taskQueue, workflowId })
