@@ -14,17 +14,20 @@
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { Worker } from "hotmesh"
-import { describe, expect, it } from "vitest"
-import { entriesOf, expectTerminationStood, eventually, historyOf, unique, within } from "../fixtures/e2e-support.ts"
+import { Redis } from "ioredis"
+import { afterAll, describe, expect, it } from "vitest"
+import { entriesOf, expectTerminationStood, eventually, historyOf, unique, useMesh, within } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
-import { gates, useSeparateConnections } from "./fixtures/separateConnections.ts"
+import { gates, streamsDrained } from "./fixtures/redisSupport.ts"
 import * as workflows from "./fixtures/workflows.ts"
 import type { RedisTestActivities } from "./fixtures/workflows.ts"
 
 // A server of its own, restarted from its own dump.rdb.
 const redis = await useRedis({ persistence: "snapshot" })
-const namespace = `rollback-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-const redisSetup = useSeparateConnections(redis, namespace)
+// The workers' connection and the client's are separate: everything they share goes through Redis.
+const mesh = useMesh({ backend: "redis", redis, prefix: "rollback" })
+const admin = new Redis(redis.url)
+afterAll(() => admin.disconnect())
 
 /** Activities for `approval`: `gate(label)` waits until the test opens that gate. */
 const gatedActivities = () => {
@@ -49,10 +52,10 @@ const settled = <T>(read: () => Promise<T>, what: string) =>
  */
 const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: string, gate: ReturnType<typeof gatedActivities>, worker: Worker) => {
   const label = unique("gate")
-  const handle = await redisSetup.client.workflow.start(workflows.approval, { taskQueue, workflowId, args: [{ timeout: "30s", gateLabel: label }] })
+  const handle = await mesh.client.workflow.start(workflows.approval, { taskQueue, workflowId, args: [{ timeout: "30s", gateLabel: label }] })
   await gate.arrived(label)
   const saved = (await handle.describe()).historyLength
-  expect(await redisSetup.admin.save()).toBe("OK")
+  expect(await admin.save()).toBe("OK")
   expect(existsSync(join(redis.dir!, "dump.rdb"))).toBe(true)
   await handle.signal(workflows.approve, "lost")
   await eventually(async () => ((await handle.describe()).historyLength > saved ? true : undefined), "the signal to be journaled")
@@ -71,7 +74,7 @@ describe("Redis restarted from an older snapshot", () => {
   it("a worker's cached state does not commit a terminated workflow back to COMPLETED", async () => {
     const taskQueue = unique("rollback-terminate")
     const gate = gatedActivities()
-    const worker = await Worker.create({ connection: redisSetup.workerConnection, taskQueue, workflows, activities: gate.activities })
+    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities: gate.activities })
     const running = worker.run()
     try {
       const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
@@ -80,7 +83,7 @@ describe("Redis restarted from an older snapshot", () => {
       // The gate activity, running all along, now completes: its result reaches the worker that caches
       // the lost step (approved by "lost"), which would complete the workflow from there.
       gate.open(label)
-      await redisSetup.drained(taskQueue, 15_000)
+      await streamsDrained(admin, mesh.namespace, taskQueue, 15_000)
 
       const events = await expectTerminationStood(handle)
       expect(entriesOf(events, "SignalReceived")).toEqual([])
@@ -94,7 +97,7 @@ describe("Redis restarted from an older snapshot", () => {
   it("a workflow goes on from the restored record and completes; the lost step stays lost", async () => {
     const taskQueue = unique("rollback-complete")
     const gate = gatedActivities()
-    const worker = await Worker.create({ connection: redisSetup.workerConnection, taskQueue, workflows, activities: gate.activities })
+    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities: gate.activities })
     const running = worker.run()
     try {
       const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
