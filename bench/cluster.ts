@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 import { Client, Connection, type ConnectionOptions, Worker } from "hotmesh"
 import { startRedisCluster } from "../test/support/redisCluster.ts"
 import { startRedis } from "../test/support/redisServer.ts"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
 import { num } from "./args.ts"
 import * as workflows from "./workflows.ts"
 
@@ -67,7 +67,7 @@ const measure = async (label: string, base: Omit<ConnectionOptions, "namespace">
   let local: { readonly worker: Worker; readonly connection: Connection; readonly running: Promise<void> } | undefined
   if (processes === 0) {
     const connection = await Connection.connect({ ...options, logLevel: "Error" })
-    const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
+    const worker = await Worker.create({ connection, taskQueue: "bench", ...BENCH_WORKER })
     local = { worker, connection, running: worker.run() }
   } else {
     for (let i = 0; i < processes; i++) children.push(await spawnWorker(options))

@@ -39,6 +39,7 @@ import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
 import { startRedis } from "../test/support/redisServer.ts"
 import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
 import { flag, num, quick } from "./args.ts"
 import { commandStats, infoField, monitored, percentile, redactUrl, redisOptionsOf, sorted, sum, type Summary, summarize } from "./support.ts"
 import * as workflows from "./workflows.ts"
@@ -113,10 +114,7 @@ const hotmesh = async (store: StoreKind, options: { readonly maxCachedWorkflows?
   const worker = await Worker.create({
     connection: workerConnection,
     taskQueue: TASK_QUEUE,
-    workflows,
-    activities,
-    maxConcurrentActivityTaskExecutions: 500,
-    maxWorkflowTaskBatch: 256,
+    ...BENCH_WORKER,
     ...options,
   })
   const running = worker.run()

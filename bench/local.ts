@@ -8,7 +8,7 @@
  *   node --conditions=hotmesh-source --import tsx bench/local.ts [--runs N] [--workflows N] [--redis redis://127.0.0.1:6379]
  */
 import { Client, Connection, Worker } from "hotmesh"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
 import { flag, num } from "./args.ts"
 import { percentile } from "./support.ts"
 import * as workflows from "./workflows.ts"
@@ -18,7 +18,7 @@ const concurrent = num("--workflows", 1000)
 const redisUrl = flag("--redis")
 
 const connection = await Connection.connect(redisUrl === undefined ? { namespace: "bench-local" } : { redis: redisUrl, namespace: `bench-local-${process.pid}` })
-const worker = await Worker.create({ connection, taskQueue: "bench-local", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
+const worker = await Worker.create({ connection, taskQueue: "bench-local", ...BENCH_WORKER })
 const client = new Client({ connection })
 
 console.log(`store: ${redisUrl === undefined ? "memory" : `redis ${redisUrl}`}`)

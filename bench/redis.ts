@@ -26,7 +26,7 @@
  */
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
 import { flag, has, num as number } from "./args.ts"
 import { countTable, commandStats as commandStatsOf, monitored as monitoredOn, percentile, perStep, redactUrl, redisOptionsOf, sum } from "./support.ts"
 import * as workflows from "./workflows.ts"
@@ -49,10 +49,7 @@ const clientConnection = await Connection.connect({ redis: redisInput, namespace
 const worker = await Worker.create({
   connection: workerConnection,
   taskQueue: TASK_QUEUE,
-  workflows,
-  activities,
-  maxConcurrentActivityTaskExecutions: 500,
-  maxWorkflowTaskBatch: 256,
+  ...BENCH_WORKER,
 })
 const client = new Client({ connection: clientConnection })
 

@@ -22,7 +22,7 @@ import { trace } from "@opentelemetry/api"
 import { BasicTracerProvider, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Client, Connection, Worker } from "hotmesh"
 import { makeActivityInterceptors, OpenTelemetryWorkflowClientInterceptor, workflowInterceptorsModule } from "hotmesh/opentelemetry"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
 import { flag, num } from "./args.ts"
 import { percentile } from "./support.ts"
 import * as workflows from "./workflows.ts"
@@ -45,10 +45,7 @@ const connection = await Connection.connect({ namespace: "bench", metrics: metri
 const worker = await Worker.create({
   connection,
   taskQueue: "bench",
-  workflows,
-  activities,
-  maxConcurrentActivityTaskExecutions: 500,
-  maxWorkflowTaskBatch: 256,
+  ...BENCH_WORKER,
   ...(tracing === "off" ? {} : { interceptors: { workflowModules: [workflowInterceptorsModule], activity: [makeActivityInterceptors()] } }),
 })
 const client = new Client({ connection, ...(tracing === "off" ? {} : { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }) })
