@@ -70,14 +70,30 @@ const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: stri
   return { handle, label }
 }
 
+/**
+ * Run a worker with the gate activities on a fresh task queue, take a
+ * workflow past the snapshot and restore it (`advancePastSnapshotAndRestore`),
+ * run `fn` on the result, and shut the worker down.
+ */
+const afterRestore = async (
+  name: string,
+  fn: (restored: Awaited<ReturnType<typeof advancePastSnapshotAndRestore>> & { readonly gate: ReturnType<typeof gatedActivities>; readonly taskQueue: string }) => Promise<void>,
+): Promise<void> => {
+  const taskQueue = unique(name)
+  const gate = gatedActivities()
+  const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities: gate.activities })
+  const running = worker.run()
+  try {
+    await fn({ ...(await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)), gate, taskQueue })
+  } finally {
+    await worker.shutdown()
+    await running
+  }
+}
+
 describe("Redis restarted from an older snapshot", () => {
   it("a worker's cached state does not commit a terminated workflow back to COMPLETED", async () => {
-    const taskQueue = unique("rollback-terminate")
-    const gate = gatedActivities()
-    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities: gate.activities })
-    const running = worker.run()
-    try {
-      const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
+    await afterRestore("rollback-terminate", async ({ handle, label, gate, taskQueue }) => {
       // The client terminates from the restored record: it writes the version the worker cached, with other contents.
       await handle.terminate("stopped after the restore")
       // The gate activity, running all along, now completes: its result reaches the worker that caches
@@ -88,19 +104,11 @@ describe("Redis restarted from an older snapshot", () => {
       const events = await expectTerminationStood(handle)
       expect(entriesOf(events, "SignalReceived")).toEqual([])
       await Worker.runReplayHistory({ workflows }, await handle.fetchHistory())
-    } finally {
-      await worker.shutdown()
-      await running
-    }
+    })
   })
 
   it("a workflow goes on from the restored record and completes; the lost step stays lost", async () => {
-    const taskQueue = unique("rollback-complete")
-    const gate = gatedActivities()
-    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities: gate.activities })
-    const running = worker.run()
-    try {
-      const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
+    await afterRestore("rollback-complete", async ({ handle, label, gate }) => {
       const restored = (await handle.describe()).historyLength
       gate.open(label)
       // The gate's result is applied to the restored state (the cached one, which has "lost", is refused):
@@ -115,9 +123,6 @@ describe("Redis restarted from an older snapshot", () => {
       expect(events.at(-1)?.type).toBe("WorkflowCompleted")
       expect((await handle.describe()).historyLength).toBe(events.length)
       await Worker.runReplayHistory({ workflows }, await handle.fetchHistory())
-    } finally {
-      await worker.shutdown()
-      await running
-    }
+    })
   })
 })
