@@ -12,15 +12,11 @@
  * header also lists which regular tests cover which scenario).
  * `CHAOS_LOG=Warn` shows the workers' warnings.
  */
+import { flag, num, quick } from "./args.ts"
 import { allScenarios, formatTable, type ScenarioResult } from "./chaos/scenarios.ts"
 
-const quick = process.argv.includes("--quick")
-const flag = (name: string): string | undefined => {
-  const index = process.argv.indexOf(name)
-  return index === -1 ? undefined : process.argv[index + 1]
-}
 const options = {
-  workflows: Number(flag("--workflows") ?? (quick ? 20 : 200)),
+  workflows: num("--workflows", 200, 20),
   chaosMs: quick ? 4000 : 12_000,
   deadlineMs: quick ? 20_000 : 60_000,
   log: (line: string) => console.error(line),

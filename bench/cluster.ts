@@ -16,12 +16,11 @@ import { fileURLToPath } from "node:url"
 import { Client, Connection, type ConnectionOptions, Worker } from "hotmesh"
 import { startRedisCluster } from "../test/support/redisCluster.ts"
 import { startRedis } from "../test/support/redisServer.ts"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
+import { num } from "./args.ts"
 import * as workflows from "./workflows.ts"
 
-const argv = process.argv.slice(2)
-const flagAt = argv.indexOf("--workflows")
-const WORKFLOWS = flagAt === -1 ? 1000 : Number(argv[flagAt + 1])
+const WORKFLOWS = num("--workflows", 1000)
 const STEPS = 21
 const repoRoot = fileURLToPath(new URL("..", import.meta.url))
 const workerScript = fileURLToPath(new URL("./clusterWorker.ts", import.meta.url))
@@ -68,7 +67,7 @@ const measure = async (label: string, base: Omit<ConnectionOptions, "namespace">
   let local: { readonly worker: Worker; readonly connection: Connection; readonly running: Promise<void> } | undefined
   if (processes === 0) {
     const connection = await Connection.connect({ ...options, logLevel: "Error" })
-    const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
+    const worker = await Worker.create({ connection, taskQueue: "bench", ...BENCH_WORKER })
     local = { worker, connection, running: worker.run() }
   } else {
     for (let i = 0; i < processes; i++) children.push(await spawnWorker(options))

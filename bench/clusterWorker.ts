@@ -4,12 +4,11 @@
  * "bench", prints "ready" once running, shuts down cleanly on SIGTERM.
  */
 import { Connection, type ConnectionOptions, Worker } from "hotmesh"
-import * as activities from "./activities.ts"
-import * as workflows from "./workflows.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
 
 const options = JSON.parse(process.env["HOTMESH_BENCH_CONNECT"] ?? "{}") as ConnectionOptions
 const connection = await Connection.connect({ ...options, logLevel: "Error" })
-const worker = await Worker.create({ connection, taskQueue: "bench", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
+const worker = await Worker.create({ connection, taskQueue: "bench", ...BENCH_WORKER })
 process.on("SIGTERM", () => void worker.shutdown())
 const running = worker.run()
 console.log("ready")

@@ -39,18 +39,13 @@ import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
 import { startRedis } from "../test/support/redisServer.ts"
 import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
+import { flag, num, quick } from "./args.ts"
 import { commandStats, infoField, monitored, percentile, redactUrl, redisOptionsOf, sorted, sum, type Summary, summarize } from "./support.ts"
 import * as workflows from "./workflows.ts"
 
 // ---------------------------------------------------------------- options
 
-const argv = process.argv.slice(2)
-const flag = (name: string): string | undefined => {
-  const index = argv.indexOf(name)
-  return index === -1 ? undefined : argv[index + 1]
-}
-const quick = argv.includes("--quick")
-const num = (name: string, full: number, short: number): number => Number(flag(name) ?? (quick ? short : full))
 const list = (name: string, full: string, short: string): Array<string> =>
   (flag(name) ?? (quick ? short : full)).split(",").map((s) => s.trim()).filter((s) => s !== "")
 
@@ -119,10 +114,7 @@ const hotmesh = async (store: StoreKind, options: { readonly maxCachedWorkflows?
   const worker = await Worker.create({
     connection: workerConnection,
     taskQueue: TASK_QUEUE,
-    workflows,
-    activities,
-    maxConcurrentActivityTaskExecutions: 500,
-    maxWorkflowTaskBatch: 256,
+    ...BENCH_WORKER,
     ...options,
   })
   const running = worker.run()

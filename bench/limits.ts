@@ -25,13 +25,10 @@ import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
 import * as workflows from "../test/fixtures/limitsWorkflows.ts"
 import type { LimitsActivities } from "../test/fixtures/limitsWorkflows.ts"
+import { flag, num } from "./args.ts"
 
-const flag = (name: string): string | undefined => {
-  const index = process.argv.indexOf(name)
-  return index === -1 ? undefined : process.argv[index + 1]
-}
-const seconds = Number(flag("--seconds") ?? 3)
-const lanes = Number(flag("--lanes") ?? 8)
+const seconds = num("--seconds", 3)
+const lanes = num("--lanes", 8)
 const redisUrl = flag("--redis")
 const RATES = [20, 100, 200]
 const CONCURRENCY = 8

@@ -8,21 +8,18 @@
  *   node --conditions=hotmesh-source --import tsx bench/local.ts [--runs N] [--workflows N] [--redis redis://127.0.0.1:6379]
  */
 import { Client, Connection, Worker } from "hotmesh"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
+import { flag, num } from "./args.ts"
+import { percentile } from "./support.ts"
 import * as workflows from "./workflows.ts"
 
-const arg = (name: string): string | undefined => {
-  const index = process.argv.indexOf(name)
-  return index === -1 ? undefined : process.argv[index + 1]
-}
-const runs = Number(arg("--runs") ?? 200)
-const concurrent = Number(arg("--workflows") ?? 1000)
-const redisUrl = arg("--redis")
+const runs = num("--runs", 200)
+const concurrent = num("--workflows", 1000)
+const redisUrl = flag("--redis")
 
 const connection = await Connection.connect(redisUrl === undefined ? { namespace: "bench-local" } : { redis: redisUrl, namespace: `bench-local-${process.pid}` })
-const worker = await Worker.create({ connection, taskQueue: "bench-local", workflows, activities, maxConcurrentActivityTaskExecutions: 500, maxWorkflowTaskBatch: 256 })
+const worker = await Worker.create({ connection, taskQueue: "bench-local", ...BENCH_WORKER })
 const client = new Client({ connection })
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
 console.log(`store: ${redisUrl === undefined ? "memory" : `redis ${redisUrl}`}`)
 await worker.runUntil(async () => {

@@ -33,17 +33,11 @@ import { LUA } from "../src/stores/redis/lua.ts"
 import { makeKeys } from "../src/stores/redis/keys.ts"
 import { startPythonWorker } from "../test/protocol/pythonWorker.ts"
 import { startRedis } from "../test/support/redisServer.ts"
+import { flag, num } from "./args.ts"
 import * as workflows from "./protocol/workflows.ts"
 import { ACTIVITY_QUEUE } from "./protocol/workflows.ts"
 
 const here = dirname(fileURLToPath(import.meta.url))
-const argv = process.argv.slice(2)
-const flag = (name: string): string | undefined => {
-  const index = argv.indexOf(name)
-  return index === -1 ? undefined : argv[index + 1]
-}
-const quick = argv.includes("--quick")
-const num = (name: string, full: number, short: number): number => Number(flag(name) ?? (quick ? short : full))
 const TASKS = num("--tasks", 5000, 500)
 const WORKFLOWS = num("--workflows", 1000, 200)
 const CONCURRENCY = num("--concurrency", 16, 16)

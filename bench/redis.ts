@@ -26,23 +26,18 @@
  */
 import { Client, Connection, Worker } from "hotmesh"
 import { Redis } from "ioredis"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
+import { flag, has, num as number } from "./args.ts"
 import { countTable, commandStats as commandStatsOf, monitored as monitoredOn, percentile, perStep, redactUrl, redisOptionsOf, sum } from "./support.ts"
 import * as workflows from "./workflows.ts"
 
-const argv = process.argv.slice(2)
-const flag = (name: string): string | undefined => {
-  const index = argv.indexOf(name)
-  return index === -1 ? undefined : argv[index + 1]
-}
-const number = (name: string, fallback: number): number => Number(flag(name) ?? fallback)
 const url = flag("--redis") ?? process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const concurrentWorkflows = number("--workflows", 1000)
 const latencyRuns = number("--latency-runs", 100)
 const monitorWorkflows = number("--monitor-workflows", 200)
 const partitions = number("--partitions", 8)
 /** `--auto-pipelining`: ioredis batches the commands issued in one tick into one socket write. */
-const autoPipelining = argv.includes("--auto-pipelining")
+const autoPipelining = has("--auto-pipelining")
 const STEPS_PER_WORKFLOW = 21
 const TASK_QUEUE = "bench"
 
@@ -54,10 +49,7 @@ const clientConnection = await Connection.connect({ redis: redisInput, namespace
 const worker = await Worker.create({
   connection: workerConnection,
   taskQueue: TASK_QUEUE,
-  workflows,
-  activities,
-  maxConcurrentActivityTaskExecutions: 500,
-  maxWorkflowTaskBatch: 256,
+  ...BENCH_WORKER,
 })
 const client = new Client({ connection: clientConnection })
 

@@ -22,20 +22,17 @@ import { trace } from "@opentelemetry/api"
 import { BasicTracerProvider, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Client, Connection, Worker } from "hotmesh"
 import { makeActivityInterceptors, OpenTelemetryWorkflowClientInterceptor, workflowInterceptorsModule } from "hotmesh/opentelemetry"
-import * as activities from "./activities.ts"
+import { BENCH_WORKER } from "./benchWorker.ts"
+import { flag, num } from "./args.ts"
+import { percentile } from "./support.ts"
 import * as workflows from "./workflows.ts"
 
-const flag = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(name)
-  return index === -1 ? fallback : Number(process.argv[index + 1])
-}
-const concurrentWorkflows = flag("--workflows", 2000)
-const latencyRuns = flag("--latency-runs", 200)
+const concurrentWorkflows = num("--workflows", 2000)
+const latencyRuns = num("--latency-runs", 200)
 const STEPS_PER_WORKFLOW = 21
 
 const option = <T extends string>(name: string, values: ReadonlyArray<T>, fallback: T): T => {
-  const index = process.argv.indexOf(name)
-  const value = index === -1 ? fallback : process.argv[index + 1]
+  const value = flag(name) ?? fallback
   if (!values.includes(value as T)) throw new Error(`${name} must be one of ${values.join(", ")}`)
   return value as T
 }
@@ -48,15 +45,11 @@ const connection = await Connection.connect({ namespace: "bench", metrics: metri
 const worker = await Worker.create({
   connection,
   taskQueue: "bench",
-  workflows,
-  activities,
-  maxConcurrentActivityTaskExecutions: 500,
-  maxWorkflowTaskBatch: 256,
+  ...BENCH_WORKER,
   ...(tracing === "off" ? {} : { interceptors: { workflowModules: [workflowInterceptorsModule], activity: [makeActivityInterceptors()] } }),
 })
 const client = new Client({ connection, ...(tracing === "off" ? {} : { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }) })
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
 await worker.runUntil(async () => {
   // Warm-up (JIT, caches).

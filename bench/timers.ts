@@ -28,20 +28,16 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 import { Client, Connection, Worker } from "hotmesh"
 import { proxyActivities, sleep } from "hotmesh/workflow"
 import { startRedis } from "../test/support/redisServer.ts"
+import { flag, has, num as number } from "./args.ts"
+import { percentile } from "./support.ts"
 
-const argv = process.argv.slice(2)
-const flag = (name: string): string | undefined => {
-  const index = argv.indexOf(name)
-  return index === -1 ? undefined : argv[index + 1]
-}
-const number = (name: string, fallback: number): number => Number(flag(name) ?? fallback)
 const timers = number("--timers", 5000)
 const minMs = number("--min-s", 15) * 1000
 const maxMs = number("--max-s", 25) * 1000
 const partitions = number("--partitions", 8)
 const startBatch = number("--start-batch", 500)
 /** `--await-results`: the client also awaits every workflow's result (`handle.result()`), as `execute` does. */
-const awaitResults = argv.includes("--await-results")
+const awaitResults = has("--await-results")
 const TASK_QUEUE = "timers"
 
 // ---------------------------------------------------------------------------
@@ -70,7 +66,7 @@ export async function sleeper(ms: number): Promise<void> {
 
 // ---------------------------------------------------------------------------
 
-const server = argv.includes("--redis-server") ? await startRedis() : undefined
+const server = has("--redis-server") ? await startRedis() : undefined
 const url = server?.url ?? flag("--redis")
 const namespace = `timers-${Date.now().toString(36)}`
 const connect = () => Connection.connect(url === undefined ? { namespace } : { redis: url, namespace, partitions })
@@ -85,7 +81,6 @@ const worker = await Worker.create({
 })
 const client = new Client({ connection: clientConnection })
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 const ms = (value: number) => `${Math.round(value).toLocaleString("en-US")} ms`
 const store = url === undefined ? "embedded store" : `Redis ${url.replace(/\/\/[^@/]*@/, "//***@")} (${partitions} partitions)`
 

@@ -9,22 +9,16 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { Option, type Command } from "commander"
 import type { WorkflowHandle } from "../sdk/client.ts"
 import { formatHistory } from "../sdk/history.ts"
-import type { WorkflowExecutionInfo } from "../sdk/visibility.ts"
+import { attributeRecord } from "../sdk/searchAttributes.ts"
+import { executionRow, type WorkflowExecutionInfo } from "../sdk/visibility.ts"
 import { runBatch } from "./batch.ts"
 import { cell, CliError, collect, EXIT_USAGE, fields, print, parseJson, table, withClient } from "./context.ts"
 
 /** An execution as `workflow list --output json` prints it. */
 const listed = (info: WorkflowExecutionInfo) => ({
-  workflowId: info.workflowId,
-  runId: info.runId,
-  type: info.type,
-  taskQueue: info.taskQueue,
-  status: info.status.name,
-  startTime: info.startTime,
-  closeTime: info.closeTime,
-  historyLength: info.historyLength,
+  ...executionRow(info),
   memo: info.memo,
-  searchAttributes: Object.fromEntries(info.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value])),
+  searchAttributes: attributeRecord(info.typedSearchAttributes),
 })
 
 const inputsOf = (inputs: ReadonlyArray<string> | undefined): Array<unknown> => (inputs ?? []).map((text, i) => parseJson(text, `input ${i + 1} (-i)`))

@@ -10,7 +10,8 @@ import type { JournalEntry } from "../core/journal.ts"
 import { EXECUTION_STATUS_NAMES } from "../core/listFilter.ts"
 import type { Client, WorkflowExecutionDescription } from "../sdk/client.ts"
 import { describeEntry } from "../sdk/history.ts"
-import type { WorkflowExecutionInfo } from "../sdk/visibility.ts"
+import { attributeRecord } from "../sdk/searchAttributes.ts"
+import { executionRow, type WorkflowExecutionInfo } from "../sdk/visibility.ts"
 import type { StreamKind } from "../stores/Store.ts"
 import { quote, type TaskQueueSampler } from "./sampler.ts"
 import { timelineOf } from "./timeline.ts"
@@ -65,22 +66,16 @@ export const errorReply = (error: unknown): Reply => {
   return fail(500, message)
 }
 
+/** An execution as a row of the execution list: the listing's fields and how long it ran (once closed). */
 const listed = (info: WorkflowExecutionInfo) => ({
-  workflowId: info.workflowId,
-  runId: info.runId,
-  type: info.type,
-  taskQueue: info.taskQueue,
-  status: info.status.name,
-  startTime: info.startTime,
-  closeTime: info.closeTime,
+  ...executionRow(info),
   durationMs: info.closeTime === undefined ? undefined : info.closeTime.getTime() - info.startTime.getTime(),
-  historyLength: info.historyLength,
 })
 
 const described = (d: WorkflowExecutionDescription) => ({
   ...d,
   typedSearchAttributes: undefined,
-  searchAttributes: Object.fromEntries(d.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value])),
+  searchAttributes: attributeRecord(d.typedSearchAttributes),
 })
 
 /** The children a run started, with what became of each (from its history). */

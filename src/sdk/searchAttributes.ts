@@ -84,6 +84,10 @@ export class TypedSearchAttributes {
   }
 }
 
+/** The attributes as a plain `{ name: value }` record, as the CLI and the dashboard print them. */
+export const attributeRecord = (attributes: TypedSearchAttributes) =>
+  Object.fromEntries(attributes.getAll().map((pair) => [pair.key.name, pair.value]))
+
 /** Typed search attributes as start options take them: pairs or a `TypedSearchAttributes`. */
 export type TypedSearchAttributesInput = ReadonlyArray<SearchAttributePair> | TypedSearchAttributes
 

@@ -32,6 +32,22 @@ export interface WorkflowExecutionInfo {
   readonly parentExecution?: { readonly workflowId: string; readonly runId: string }
 }
 
+/**
+ * An execution as a row of a listing, in plain data (the status by name):
+ * what `hotmesh workflow list` and the dashboard's execution list show of
+ * each execution, before what each adds.
+ */
+export const executionRow = (info: WorkflowExecutionInfo) => ({
+  workflowId: info.workflowId,
+  runId: info.runId,
+  type: info.type,
+  taskQueue: info.taskQueue,
+  status: info.status.name,
+  startTime: info.startTime,
+  closeTime: info.closeTime,
+  historyLength: info.historyLength,
+})
+
 /** What `count` returns (Temporal's `CountWorkflowExecution`); `groups` with `GROUP BY ExecutionStatus`. */
 export interface CountWorkflowExecution {
   readonly count: number

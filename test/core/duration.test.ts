@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { type Duration, formatMillis, optionalMillis, toMillis } from "../../src/core/duration.ts"
-
-/** The error `fn` throws (fails the test when it throws nothing). */
-const thrown = (fn: () => unknown): { readonly _tag?: string; readonly message?: string } => {
-  try {
-    fn()
-  } catch (error) {
-    return error as { _tag?: string; message?: string }
-  }
-  throw new Error("expected a throw")
-}
+import { thrown } from "./thrown.ts"
 
 describe("toMillis", () => {
   it.each<[Duration, number]>([

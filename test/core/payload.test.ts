@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { checkPayloadSize, decode, decodeArgs, encode, encodeArgs, payloadBytes } from "../../src/core/payload.ts"
-
-const thrown = (fn: () => unknown): { readonly _tag?: string; readonly message?: string; readonly path?: string } => {
-  try {
-    fn()
-  } catch (error) {
-    return error as { _tag?: string; message?: string; path?: string }
-  }
-  throw new Error("expected a throw")
-}
+import { thrown } from "./thrown.ts"
 
 describe("encode / decode", () => {
   it.each<[string, unknown]>([

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest"
 import type { FailureInfo } from "../../src/core/failure.ts"
 import { nextDelay, resolveRetryPolicy, type RetryPolicy } from "../../src/core/retry.ts"
-
-const thrown = (fn: () => unknown): { readonly _tag?: string; readonly message?: string } => {
-  try {
-    fn()
-  } catch (error) {
-    return error as { _tag?: string; message?: string }
-  }
-  throw new Error("expected a throw")
-}
+import { thrown } from "./thrown.ts"
 
 const failure = (patch: Partial<FailureInfo> = {}): FailureInfo => ({ kind: "application", message: "boom", type: "Error", ...patch })
 

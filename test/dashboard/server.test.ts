@@ -70,7 +70,7 @@ describe("startDashboard", () => {
 
   it("the API: executions with counts, a malformed query as a 400 naming the field, one execution, 404s", async () => {
     const listed = await (await fetch(new URL("/api/executions?query=" + encodeURIComponent("WorkflowType = 'hello'"), dashboard.url))).json()
-    expect(listed).toMatchObject({ executions: [{ workflowId: "h-1", type: "hello", status: "COMPLETED", taskQueue: "srv" }], hasMore: false, counts: { total: 1, byStatus: { Completed: 1 } } })
+    expect(listed).toMatchObject({ executions: [{ workflowId: "h-1", runId: expect.any(String), type: "hello", status: "COMPLETED", taskQueue: "srv", historyLength: expect.any(Number), durationMs: expect.any(Number) }], hasMore: false, counts: { total: 1, byStatus: { Completed: 1 } } })
     const bad = await fetch(new URL("/api/executions?query=" + encodeURIComponent("Nope = 1"), dashboard.url))
     expect(bad.status).toBe(400)
     expect(await bad.json()).toEqual({ field: "query", error: expect.stringMatching(/^invalid list filter at column 1: .*Nope/) })

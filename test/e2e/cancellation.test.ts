@@ -4,17 +4,14 @@
  * nonCancellable, withTimeout) cancel timers, activities and children; and
  * terminate ends a workflow without running its code.
  */
-import { CancelledFailure, isCancellation, Worker, WorkflowFailedError, type WorkflowHandle } from "hotmesh"
+import { CancelledFailure, isCancellation, WorkflowFailedError, type WorkflowHandle } from "hotmesh"
 import { Context } from "hotmesh/activity"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it } from "vitest"
 import type { CancelActivities } from "../fixtures/cancellation-workflows.ts"
 import * as workflows from "../fixtures/cancellation-workflows.ts"
-import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
+import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, useWorkerEnvironment, within } from "../fixtures/e2e-support.ts"
 
-let env: TestWorkflowEnvironment
-let worker: Worker
-let running: Promise<void>
 const taskQueue = unique("cancellation")
 
 const cleaned: Array<string> = []
@@ -50,20 +47,11 @@ const activities: CancelActivities = {
   },
 }
 
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping()
-  worker = await Worker.create({ connection: env.connection, taskQueue, workflows, activities })
-  running = worker.run()
-})
+const setup = useWorkerEnvironment({ taskQueue, workflows, activities })
 afterEach(() => {
   // Let every blocked activity finish so that no task stays in flight.
   for (const entry of blocked.values()) entry.release.resolve("released by the test")
   cleaned.length = 0
-})
-afterAll(async () => {
-  await worker.shutdown()
-  await running
-  await env.teardown()
 })
 
 const waitFor = (handle: WorkflowHandle, type: string) =>
@@ -71,7 +59,7 @@ const waitFor = (handle: WorkflowHandle, type: string) =>
 
 describe("handle.cancel()", () => {
   it("cancels the workflow (CANCELLED) when the CancelledFailure propagates", async () => {
-    const handle = await env.client.workflow.start(workflows.sleepUntilCancelled, { taskQueue, workflowId: unique("cancel") })
+    const handle = await setup.env.client.workflow.start(workflows.sleepUntilCancelled, { taskQueue, workflowId: unique("cancel") })
     await waitFor(handle, "TimerStarted")
     await handle.cancel()
     const error = await rejectionOf(handle.result())
@@ -88,7 +76,7 @@ describe("handle.cancel()", () => {
   })
 
   it("lets the workflow catch the cancellation and complete (COMPLETED)", async () => {
-    const handle = await env.client.workflow.start(workflows.catchCancellation, { taskQueue, workflowId: unique("catch") })
+    const handle = await setup.env.client.workflow.start(workflows.catchCancellation, { taskQueue, workflowId: unique("catch") })
     await waitFor(handle, "TimerStarted")
     await handle.cancel()
     expect(await handle.result()).toEqual({ caught: true, name: "CancelledFailure", isCancellation: true, causeName: undefined })
@@ -96,7 +84,7 @@ describe("handle.cancel()", () => {
   })
 
   it("fails new calls in the cancelled scope at once; runs them in a nonCancellable scope", async () => {
-    const handle = await env.client.workflow.start(workflows.cleanupAfterCancel, { taskQueue, workflowId: unique("cleanup"), args: [false] })
+    const handle = await setup.env.client.workflow.start(workflows.cleanupAfterCancel, { taskQueue, workflowId: unique("cleanup"), args: [false] })
     await waitFor(handle, "TimerStarted")
     await handle.cancel()
     expect(await handle.result()).toEqual({
@@ -108,7 +96,7 @@ describe("handle.cancel()", () => {
   })
 
   it("ends CANCELLED when the workflow rethrows after its cleanup", async () => {
-    const handle = await env.client.workflow.start(workflows.cleanupAfterCancel, { taskQueue, workflowId: unique("cleanup-rethrow"), args: [true] })
+    const handle = await setup.env.client.workflow.start(workflows.cleanupAfterCancel, { taskQueue, workflowId: unique("cleanup-rethrow"), args: [true] })
     await waitFor(handle, "TimerStarted")
     await handle.cancel()
     const error = await rejectionOf(handle.result())
@@ -117,19 +105,19 @@ describe("handle.cancel()", () => {
   })
 
   it("does not reach a nonCancellable scope: its timer still fires", async () => {
-    const before = await env.currentTimeMs()
-    const handle = await env.client.workflow.start(workflows.nonCancellableSleep, { taskQueue, workflowId: unique("non-cancellable") })
+    const before = await setup.env.currentTimeMs()
+    const handle = await setup.env.client.workflow.start(workflows.nonCancellableSleep, { taskQueue, workflowId: unique("non-cancellable") })
     await waitFor(handle, "TimerStarted")
     await handle.cancel()
     expect(await handle.result()).toBe("finished")
     expect((await handle.describe()).status).toBe("COMPLETED")
-    expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(3_600_000)
+    expect((await setup.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(3_600_000)
     expect(entriesOf(await historyOf(handle), "TimerFired")).toHaveLength(1)
   })
 
   it("fails a pending activity with ActivityFailure(CancelledFailure) and cancels the workflow", async () => {
     const workflowId = unique("cancel-activity")
-    const handle = await env.client.workflow.start(workflows.awaitBlockedActivity, { taskQueue, workflowId })
+    const handle = await setup.env.client.workflow.start(workflows.awaitBlockedActivity, { taskQueue, workflowId })
     await within(blockedFor(workflowId).started.promise, 5000, "the activity to start")
     await handle.cancel()
     const error = await rejectionOf(handle.result())
@@ -139,18 +127,18 @@ describe("handle.cancel()", () => {
 
   it("cancels a running child when its parent is cancelled", async () => {
     const childId = unique("child")
-    const parent = await env.client.workflow.start(workflows.parentOfForever, { taskQueue, workflowId: unique("parent"), args: [childId] })
+    const parent = await setup.env.client.workflow.start(workflows.parentOfForever, { taskQueue, workflowId: unique("parent"), args: [childId] })
     await waitFor(parent, "ChildStarted")
     await parent.cancel()
     expect((await rejectionOf(parent.result())).status).toBe("CANCELLED")
-    const childError = await rejectionOf(env.client.workflow.getHandle(childId).result())
+    const childError = await rejectionOf(setup.env.client.workflow.getHandle(childId).result())
     expect(childError.status).toBe("CANCELLED")
     expect(isCancellation(childError.cause)).toBe(true)
     expect(entriesOf(await historyOf(parent), "ChildCancelRequested")).toHaveLength(1)
   })
 
   it("rejects cancel and terminate of a closed workflow with WorkflowNotFoundError", async () => {
-    const handle = await env.client.workflow.start(workflows.withTimeoutInTime, { taskQueue, workflowId: unique("closed") })
+    const handle = await setup.env.client.workflow.start(workflows.withTimeoutInTime, { taskQueue, workflowId: unique("closed") })
     await handle.result()
     expect((await rejectionOf(handle.cancel())).name).toBe("WorkflowNotFoundError")
     expect((await rejectionOf(handle.terminate("late"))).name).toBe("WorkflowNotFoundError")
@@ -159,10 +147,10 @@ describe("handle.cancel()", () => {
 
 describe("cancellation scopes", () => {
   it("cancelling a scope cancels its pending timer", async () => {
-    const before = await env.currentTimeMs()
-    const handle = await env.client.workflow.start(workflows.cancelScopeWithTimer, { taskQueue, workflowId: unique("scope-timer") })
+    const before = await setup.env.currentTimeMs()
+    const handle = await setup.env.client.workflow.start(workflows.cancelScopeWithTimer, { taskQueue, workflowId: unique("scope-timer") })
     expect(await handle.result()).toEqual({ name: "CancelledFailure", isCancellation: true, causeName: undefined })
-    expect((await env.currentTimeMs()) - before).toBeLessThan(86_400_000)
+    expect((await setup.env.currentTimeMs()) - before).toBeLessThan(86_400_000)
     const history = await historyOf(handle)
     const dayTimer = entriesOf(history, "TimerStarted").find((entry) => entry.durationMs === 86_400_000)
     expect(dayTimer).toBeDefined()
@@ -171,7 +159,7 @@ describe("cancellation scopes", () => {
 
   it("cancelling a scope fails its pending activity with ActivityFailure(CancelledFailure)", async () => {
     const workflowId = unique("scope-activity")
-    const handle = await env.client.workflow.start(workflows.cancelScopeWithActivity, { taskQueue, workflowId })
+    const handle = await setup.env.client.workflow.start(workflows.cancelScopeWithActivity, { taskQueue, workflowId })
     await within(blockedFor(workflowId).started.promise, 5000, "the activity to start")
     await handle.signal(workflows.stop)
     expect(await handle.result()).toEqual({ name: "ActivityFailure", isCancellation: true, causeName: "CancelledFailure" })
@@ -181,7 +169,7 @@ describe("cancellation scopes", () => {
 
   it("delivers the cancellation to a heartbeating activity: its cancellationSignal aborts", async () => {
     const workflowId = unique("scope-activity-abort")
-    const handle = await env.client.workflow.start(workflows.cancelScopeWithActivity, { taskQueue, workflowId })
+    const handle = await setup.env.client.workflow.start(workflows.cancelScopeWithActivity, { taskQueue, workflowId })
     await within(blockedFor(workflowId).started.promise, 5000, "the activity to start")
     await handle.signal(workflows.stop)
     await handle.result()
@@ -189,15 +177,15 @@ describe("cancellation scopes", () => {
   })
 
   it("withTimeout cancels the scope when its timeout passes", async () => {
-    const before = await env.currentTimeMs()
-    expect(await env.client.workflow.execute(workflows.withTimeoutExpires, { taskQueue, workflowId: unique("with-timeout") })).toBe("timed out")
-    const elapsed = (await env.currentTimeMs()) - before
+    const before = await setup.env.currentTimeMs()
+    expect(await setup.env.client.workflow.execute(workflows.withTimeoutExpires, { taskQueue, workflowId: unique("with-timeout") })).toBe("timed out")
+    const elapsed = (await setup.env.currentTimeMs()) - before
     expect(elapsed).toBeGreaterThanOrEqual(3_600_000)
     expect(elapsed).toBeLessThan(86_400_000)
   })
 
   it("withTimeout returns the result of a scope that finishes in time, and cancels its timer", async () => {
-    const handle = await env.client.workflow.start(workflows.withTimeoutInTime, { taskQueue, workflowId: unique("in-time") })
+    const handle = await setup.env.client.workflow.start(workflows.withTimeoutInTime, { taskQueue, workflowId: unique("in-time") })
     expect(await handle.result()).toBe("in time")
     const history = await historyOf(handle)
     const hourTimer = entriesOf(history, "TimerStarted").find((entry) => entry.durationMs === 3_600_000)
@@ -208,7 +196,7 @@ describe("cancellation scopes", () => {
 
 describe("terminate", () => {
   it("ends the workflow TERMINATED at once, running none of its code", async () => {
-    const handle = await env.client.workflow.start(workflows.terminateMe, { taskQueue, workflowId: unique("terminate") })
+    const handle = await setup.env.client.workflow.start(workflows.terminateMe, { taskQueue, workflowId: unique("terminate") })
     await waitFor(handle, "TimerStarted")
     await handle.terminate("operator said so")
     const error = await rejectionOf(handle.result())
@@ -226,7 +214,7 @@ describe("terminate", () => {
   })
 
   it("is done when terminate() resolves: describe() says TERMINATED at once (as in Temporal)", async () => {
-    const handle = await env.client.workflow.start(workflows.terminateMe, { taskQueue, workflowId: unique("terminate-sync") })
+    const handle = await setup.env.client.workflow.start(workflows.terminateMe, { taskQueue, workflowId: unique("terminate-sync") })
     await handle.terminate("now")
     const description = await handle.describe()
     expect(description.status).toBe("TERMINATED")

@@ -6,10 +6,9 @@
  */
 import { TerminatedFailure, WorkflowFailedError } from "hotmesh"
 import { afterAll, describe, expect, it } from "vitest"
-import { BACKENDS, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS, recordRuns, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "../temporal-compat/activities/cron.ts"
-import type { RunReport } from "../temporal-compat/activities/cron.ts"
 import * as workflows from "../temporal-compat/workflows/cron.ts"
 
 const redis = await useRedis()
@@ -22,13 +21,7 @@ for (const backend of BACKENDS) {
     })
 
     it("runs twice on its schedule as two runs of one workflow id; terminate ends the chain", async () => {
-      const reports: Array<RunReport> = []
-      let secondRun!: () => void
-      const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-      activities.listener.onRun = (report) => {
-        reports.push(report)
-        if (reports.length === 2) secondRun()
-      }
+      const { reports, reached: twoRuns } = recordRuns(activities.listener, 2)
       const handle = await mesh.client.workflow.start(workflows.cronJob, { taskQueue: "cron", workflowId: unique("cron"), cronSchedule: "* * * * * *" })
       await twoRuns
       await handle.terminate("enough")

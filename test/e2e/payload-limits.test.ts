@@ -5,20 +5,17 @@
  * task; an oversize activity result or heartbeat fails the attempt
  * non-retryably; above the warning size one warning is logged per call site.
  */
-import { ActivityFailure, ApplicationFailure, Connection, Client, InvalidArgumentError, PayloadSizeLimitError, QueryFailedError, Worker, WorkflowFailedError, WorkflowNotFoundError } from "hotmesh"
+import { ActivityFailure, ApplicationFailure, Connection, Client, InvalidArgumentError, PayloadSizeLimitError, QueryFailedError, WorkflowFailedError, WorkflowNotFoundError } from "hotmesh"
 import { Context } from "hotmesh/activity"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import * as workflows from "../fixtures/payload-workflows.ts"
 import type { PayloadActivities } from "../fixtures/payload-workflows.ts"
-import { eventually, rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { eventually, rejectionOf, unique, useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 
 const LIMIT = 1000
 const WARN = 100
 
-let env: TestWorkflowEnvironment
-let worker: Worker
-let running: Promise<void>
 const measured: Array<number> = []
 const attempts = new Map<string, number>()
 const activities: PayloadActivities = {
@@ -39,19 +36,11 @@ const activities: PayloadActivities = {
   },
 }
 
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ payloadLimits: { errorBytes: LIMIT, warnBytes: WARN } })
-  worker = await Worker.create({ connection: env.connection, taskQueue: "payloads", workflows, activities })
-  running = worker.run()
-})
-afterAll(async () => {
-  await worker.shutdown()
-  await running
-  await env.teardown()
-})
+const setup = useWorkerEnvironment({ taskQueue: "payloads", workflows, activities }, () =>
+  TestWorkflowEnvironment.createTimeSkipping({ payloadLimits: { errorBytes: LIMIT, warnBytes: WARN } }))
 
 const start = (workflow: string, size: number) =>
-  env.client.workflow.start(workflow, { taskQueue: "payloads", workflowId: unique(workflow), args: [size] })
+  setup.env.client.workflow.start(workflow, { taskQueue: "payloads", workflowId: unique(workflow), args: [size] })
 
 describe("options", () => {
   it("refuses invalid limits at connect with InvalidArgumentError naming the option", async () => {
@@ -82,17 +71,17 @@ describe("options", () => {
 describe("client calls", () => {
   it("start, signal and query over the limit reject with PayloadSizeLimitError naming the call", async () => {
     const big = "é".repeat(LIMIT / 2) // 2 bytes each in UTF-8: LIMIT bytes + quotes
-    const startError = await rejectionOf(env.client.workflow.start(workflows.echo, { taskQueue: "payloads", workflowId: unique("echo"), args: [big] }))
+    const startError = await rejectionOf(setup.env.client.workflow.start(workflows.echo, { taskQueue: "payloads", workflowId: unique("echo"), args: [big] }))
     expect(startError).toMatchObject({ _tag: "PayloadSizeLimitError", label: "start workflow echo args", sizeBytes: LIMIT + 2, limitBytes: LIMIT })
     expect((startError as Error).message).toContain("payloadLimits")
 
-    const handle = await env.client.workflow.start(workflows.activityArg, { taskQueue: "payloads", workflowId: unique("target"), args: [LIMIT * 2] })
+    const handle = await setup.env.client.workflow.start(workflows.activityArg, { taskQueue: "payloads", workflowId: unique("target"), args: [LIMIT * 2] })
     expect(await rejectionOf(handle.signal("poke", big))).toMatchObject({ _tag: "PayloadSizeLimitError", label: "signal poke args" })
     expect(await rejectionOf(handle.query("peek", big))).toMatchObject({ _tag: "PayloadSizeLimitError", label: "query peek args" })
   })
 
   it("a query answer over the limit rejects with QueryFailedError naming it", async () => {
-    const handle = await env.client.workflow.start(workflows.queryable, { taskQueue: "payloads", workflowId: unique("queryable") })
+    const handle = await setup.env.client.workflow.start(workflows.queryable, { taskQueue: "payloads", workflowId: unique("queryable") })
     expect(await handle.query(workflows.sized, 10)).toBe("x".repeat(10))
     const error = await rejectionOf(handle.query(workflows.sized, LIMIT * 2))
     expect(error).toBeInstanceOf(QueryFailedError)
@@ -103,8 +92,8 @@ describe("client calls", () => {
     const log = vi.spyOn(console, "log")
     try {
       const arg = "w".repeat(WARN * 2)
-      for (let i = 0; i < 3; i++) await env.client.workflow.start(workflows.echo, { taskQueue: "payloads", workflowId: unique("warn"), args: [arg] })
-      await env.client.workflow.start(workflows.echo, { taskQueue: "payloads", workflowId: unique("quiet"), args: ["small"] })
+      for (let i = 0; i < 3; i++) await setup.env.client.workflow.start(workflows.echo, { taskQueue: "payloads", workflowId: unique("warn"), args: [arg] })
+      await setup.env.client.workflow.start(workflows.echo, { taskQueue: "payloads", workflowId: unique("quiet"), args: ["small"] })
       const warnings = () => log.mock.calls.filter((call) => call.some((part) => String(part).includes("start workflow echo args is")))
       await eventually(() => (warnings().length > 0 ? true : undefined), "the payload warning")
       expect(warnings()).toHaveLength(1)

@@ -27,59 +27,27 @@ import {
 } from "hotmesh"
 import { Context } from "hotmesh/activity"
 import { Redis } from "ioredis"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { makeKeys } from "../../src/stores/redis/keys.ts"
 import { makeRedisStore } from "../../src/stores/redis/layer.ts"
-import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
+import { entriesOf, eventually, historyOf, rejectionOf, unique, useMesh, within } from "../fixtures/e2e-support.ts"
 import * as workflows from "../redis/fixtures/workflows.ts"
+import { gates, streamsDrained } from "../redis/fixtures/redisSupport.ts"
 import type { RedisTestActivities } from "../redis/fixtures/workflows.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const redis = await useRedis()
-const namespace = `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-const connect = () => Connection.connect({ redis: redis.url, namespace })
-
-let workerConnection: Connection
-let clientConnection: Connection
-let client: Client
-let admin: Redis
-beforeAll(async () => {
-  workerConnection = await connect()
-  clientConnection = await connect()
-  client = new Client({ connection: clientConnection })
-  admin = new Redis(redis.url)
-})
-afterAll(async () => {
-  await clientConnection?.close()
-  await workerConnection?.close()
-  admin?.disconnect()
-})
-
-/**
- * Wait until every message of `taskQueue` has been processed. Acknowledged
- * entries are deleted from their stream (see groupReader.ts), so the queue's
- * workflow and activity streams are empty exactly when nothing is pending
- * or unread (default layout: 8 partitions).
- */
-const drained = (taskQueue: string) => {
-  const keys = makeKeys(namespace, 8)
-  const streams = Array.from({ length: keys.partitions }, (_, p) =>
-    (["workflow", "activity"] as const).map((kind) => keys.stream(p, { kind, taskQueue }))).flat()
-  return eventually(async () => {
-    const lengths = await Promise.all(streams.map((key) => admin.xlen(key)))
-    return lengths.every((n) => n === 0) ? true : undefined
-  }, `the streams of ${taskQueue} to drain`)
-}
+// The workers' connection and the client's are separate: everything they share goes through Redis.
+const mesh = useMesh({ backend: "redis", redis, prefix: "e2e" })
+const { namespace } = mesh
+const admin = new Redis(redis.url)
+afterAll(() => admin.disconnect())
+const drained = (taskQueue: string) => streamsDrained(admin, namespace, taskQueue)
 
 /** Activities that record their calls; `gate(label)` waits until the test opens that gate. */
 const testActivities = () => {
   const calls: Array<{ readonly type: string; readonly attempt: number; readonly at: number }> = []
-  const gates = new Map<string, { readonly arrived: Deferred<void>; readonly open: Deferred<string> }>()
-  const gateOf = (label: string) => {
-    let gate = gates.get(label)
-    if (gate === undefined) gates.set(label, (gate = { arrived: deferred<void>(), open: deferred<string>() }))
-    return gate
-  }
+  const gated = gates()
   const record = (type: string) => calls.push({ type, attempt: Context.current().info.attempt, at: Date.now() })
   const activities: Omit<RedisTestActivities, "heartbeating"> = {
     async greet(name) {
@@ -98,9 +66,7 @@ const testActivities = () => {
     },
     async gate(label) {
       record("gate")
-      const gate = gateOf(label)
-      gate.arrived.resolve()
-      return await gate.open.promise
+      return await gated.gate(label)
     },
     async cleanup(label) {
       record("cleanup")
@@ -114,16 +80,15 @@ const testActivities = () => {
   return {
     activities,
     calls,
-    /** Resolves once an activity is waiting at gate `label` (fails after 10 s). */
-    arrived: (label: string) => within(gateOf(label).arrived.promise, 10_000, `an activity at gate ${label}`),
-    open: (label: string, value = `passed ${label}`) => gateOf(label).open.resolve(value),
+    arrived: gated.arrived,
+    open: gated.open,
   }
 }
 
 /** Run a worker (on the worker connection, a fresh task queue) while `fn` runs. */
 const withWorker = async <T>(options: Partial<WorkerOptions>, fn: (taskQueue: string) => Promise<T>): Promise<T> => {
   const taskQueue = unique("redis-e2e")
-  const worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, ...options })
+  const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, ...options })
   return await worker.runUntil(() => fn(taskQueue))
 }
 
@@ -131,7 +96,7 @@ describe("activities", () => {
   it("runs an activity", async () => {
     const { activities } = testActivities()
     const result = await withWorker({ activities }, (taskQueue) =>
-      client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("greet"), args: ["Ada"] }))
+      mesh.client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("greet"), args: ["Ada"] }))
     expect(result).toBe("Hello, Ada!")
   })
 
@@ -139,7 +104,7 @@ describe("activities", () => {
     const { activities, calls } = testActivities()
     const workflowId = unique("retry")
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.retrying, { taskQueue, workflowId, args: [2] })
+      const handle = await mesh.client.workflow.start(workflows.retrying, { taskQueue, workflowId, args: [2] })
       expect(await handle.result()).toBe(3)
       const history = await historyOf(handle)
       expect(entriesOf(history, "ActivityRetrying").map((e) => [e.attempt, e.delayMs])).toEqual([[2, 50], [3, 100]])
@@ -154,7 +119,7 @@ describe("activities", () => {
   it("fails the workflow on a non-retryable failure, with the cause chain", async () => {
     const { activities, calls } = testActivities()
     const error = await withWorker({ activities }, (taskQueue) =>
-      rejectionOf(client.workflow.execute(workflows.declined, { taskQueue, workflowId: unique("declined") })))
+      rejectionOf(mesh.client.workflow.execute(workflows.declined, { taskQueue, workflowId: unique("declined") })))
     expect(error).toBeInstanceOf(WorkflowFailedError)
     expect((error as WorkflowFailedError).status).toBe("FAILED")
     expect(error.cause).toBeInstanceOf(ActivityFailure)
@@ -170,9 +135,9 @@ describe("child workflows", () => {
     const { activities } = testActivities()
     const workflowId = unique("parent")
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.parentOf, { taskQueue, workflowId, args: ["Bo"] })
+      const handle = await mesh.client.workflow.start(workflows.parentOf, { taskQueue, workflowId, args: ["Bo"] })
       expect(await handle.result()).toBe("parent got: Hello, Bo!")
-      const child = client.workflow.getHandle(`${workflowId}-child`)
+      const child = mesh.client.workflow.getHandle(`${workflowId}-child`)
       const description = await child.describe()
       expect(description.status).toBe("COMPLETED")
       expect(description.type).toBe("greeting")
@@ -187,7 +152,7 @@ describe("signals and queries", () => {
     const { activities, arrived, open } = testActivities()
     const gate = unique("gate")
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.approval, {
+      const handle = await mesh.client.workflow.start(workflows.approval, {
         taskQueue,
         workflowId: unique("approval"),
         args: [{ timeout: "20s", gateLabel: gate }],
@@ -208,14 +173,14 @@ describe("signals and queries", () => {
   })
 
   it("rejects a signal to a workflow that is not running", async () => {
-    const error = await rejectionOf(client.workflow.getHandle(unique("nobody")).signal(workflows.approve, "x"))
+    const error = await rejectionOf(mesh.client.workflow.getHandle(unique("nobody")).signal(workflows.approve, "x"))
     expect(error).toBeInstanceOf(WorkflowNotFoundError)
   })
 
   it("times out a condition after its short timeout, not before", async () => {
     const { activities } = testActivities()
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.approval, { taskQueue, workflowId: unique("timeout"), args: [{ timeout: "300ms" }] })
+      const handle = await mesh.client.workflow.start(workflows.approval, { taskQueue, workflowId: unique("timeout"), args: [{ timeout: "300ms" }] })
       expect(await handle.result()).toBe("timed out")
       expect(await handle.query(workflows.status)).toBe("timed out")
       const history = await historyOf(handle)
@@ -234,7 +199,7 @@ describe("cancellation and termination", () => {
   it("cancels a sleeping workflow: result() rejects with a CancelledFailure", async () => {
     const { activities } = testActivities()
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.sleeper, { taskQueue, workflowId: unique("cancel"), args: ["1 hour"] })
+      const handle = await mesh.client.workflow.start(workflows.sleeper, { taskQueue, workflowId: unique("cancel"), args: ["1 hour"] })
       await eventually(async () => (entriesOf(await historyOf(handle), "TimerStarted").length > 0 ? true : undefined), "the workflow to start its timer")
       await handle.cancel()
       const error = await rejectionOf(handle.result())
@@ -251,7 +216,7 @@ describe("cancellation and termination", () => {
   it("lets a workflow catch its cancellation and clean up in a non-cancellable scope", async () => {
     const { activities, calls } = testActivities()
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.cancellableWithCleanup, { taskQueue, workflowId: unique("cleanup") })
+      const handle = await mesh.client.workflow.start(workflows.cancellableWithCleanup, { taskQueue, workflowId: unique("cleanup") })
       await eventually(async () => (entriesOf(await historyOf(handle), "TimerStarted").length > 0 ? true : undefined), "the workflow to start its timer")
       await handle.cancel()
       expect(await handle.result()).toBe("cancelled, then cleaned up after cancel")
@@ -264,7 +229,7 @@ describe("cancellation and termination", () => {
     const { activities, arrived, open } = testActivities()
     const gate = unique("gate")
     await withWorker({ activities }, async (taskQueue) => {
-      const handle = await client.workflow.start(workflows.gated, { taskQueue, workflowId: unique("terminate"), args: [gate] })
+      const handle = await mesh.client.workflow.start(workflows.gated, { taskQueue, workflowId: unique("terminate"), args: [gate] })
       await arrived(gate)
       await handle.terminate("enough")
       const error = await rejectionOf(handle.result())
@@ -291,19 +256,19 @@ describe("workflow ids and describe()", () => {
     const workflowId = unique("dup")
     const gate = unique("gate")
     await withWorker({ activities }, async (taskQueue) => {
-      const first = await client.workflow.start(workflows.gated, { taskQueue, workflowId, args: [gate] })
+      const first = await mesh.client.workflow.start(workflows.gated, { taskQueue, workflowId, args: [gate] })
       await arrived(gate)
-      const error = await rejectionOf(client.workflow.start(workflows.greeting, { taskQueue, workflowId, args: ["again"] }))
+      const error = await rejectionOf(mesh.client.workflow.start(workflows.greeting, { taskQueue, workflowId, args: ["again"] }))
       expect(error).toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
       expect(error.workflowId).toBe(workflowId)
       expect(error.workflowType).toBe("gated")
       open(gate, "first run")
       expect(await first.result()).toBe("first run")
 
-      const second = await client.workflow.start(workflows.greeting, { taskQueue, workflowId, args: ["again"] })
+      const second = await mesh.client.workflow.start(workflows.greeting, { taskQueue, workflowId, args: ["again"] })
       expect(second.firstExecutionRunId).not.toBe(first.firstExecutionRunId)
       expect(await second.result()).toBe("Hello, again!")
-      expect((await client.workflow.getHandle(workflowId).describe()).runId).toBe(second.firstExecutionRunId)
+      expect((await mesh.client.workflow.getHandle(workflowId).describe()).runId).toBe(second.firstExecutionRunId)
     })
   })
 
@@ -313,7 +278,7 @@ describe("workflow ids and describe()", () => {
     const gate = unique("gate")
     await withWorker({ activities }, async (taskQueue) => {
       const before = Date.now()
-      const handle = await client.workflow.start(workflows.gated, { taskQueue, workflowId, args: [gate] })
+      const handle = await mesh.client.workflow.start(workflows.gated, { taskQueue, workflowId, args: [gate] })
       await arrived(gate)
       const running = await handle.describe()
       expect(running).toMatchObject({ workflowId, runId: handle.firstExecutionRunId, type: "gated", taskQueue, status: "RUNNING" })
@@ -333,7 +298,7 @@ describe("workflow ids and describe()", () => {
   })
 
   it("rejects describe() of an unknown workflow id", async () => {
-    expect(await rejectionOf(client.workflow.getHandle(unique("missing")).describe())).toBeInstanceOf(WorkflowNotFoundError)
+    expect(await rejectionOf(mesh.client.workflow.getHandle(unique("missing")).describe())).toBeInstanceOf(WorkflowNotFoundError)
   })
 })
 
@@ -342,10 +307,10 @@ describe("workers come and go", () => {
     const { activities } = testActivities()
     const taskQueue = unique("unknown-type")
     const workflowId = unique("unknown")
-    const handle = await client.workflow.start(workflows.greeting, { taskQueue, workflowId, args: ["Late"] })
+    const handle = await mesh.client.workflow.start(workflows.greeting, { taskQueue, workflowId, args: ["Late"] })
 
     // A worker for the queue that does not know "greeting": the task fails and is retried; the workflow does not.
-    const ignorant = await Worker.create({ connection: workerConnection, taskQueue, workflows: { approval: workflows.approval }, activities })
+    const ignorant = await Worker.create({ connection: mesh.connection, taskQueue, workflows: { approval: workflows.approval }, activities })
     await ignorant.runUntil(async () => {
       const failure = await eventually(async () => (await handle.describe()).taskFailure, "the unknown type to be reported")
       expect(failure.type).toBe("UnknownWorkflowTypeError")
@@ -353,7 +318,7 @@ describe("workers come and go", () => {
     })
     expect((await handle.describe()).status).toBe("RUNNING")
 
-    const knowing = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities })
+    const knowing = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities })
     expect(await knowing.runUntil(() => handle.result())).toBe("Hello, Late!")
     expect((await handle.describe()).taskFailure).toBeUndefined()
   })
@@ -361,20 +326,20 @@ describe("workers come and go", () => {
   it("keeps a workflow started while no worker polls its queue until one does", async () => {
     const { activities } = testActivities()
     const taskQueue = unique("no-worker-yet")
-    const handle = await client.workflow.start(workflows.greeting, { taskQueue, workflowId: unique("early"), args: ["Early"] })
+    const handle = await mesh.client.workflow.start(workflows.greeting, { taskQueue, workflowId: unique("early"), args: ["Early"] })
     const description = await handle.describe()
     expect(description.status).toBe("RUNNING")
     expect(description.historyLength).toBe(0)
-    const worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities })
+    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities })
     expect(await worker.runUntil(() => handle.result())).toBe("Hello, Early!")
   })
 
   it("cooperates through Redis only: workflows, activities and the client on three separate connections", async () => {
     const { activities, calls } = testActivities()
     const taskQueue = unique("split")
-    const workflowConnection = await connect()
-    const activityConnection = await connect()
-    const ownClientConnection = await connect()
+    const workflowConnection = await mesh.connect()
+    const activityConnection = await mesh.connect()
+    const ownClientConnection = await mesh.connect()
     try {
       const workflowWorker = await Worker.create({ connection: workflowConnection, taskQueue, workflows })
       const activityWorker = await Worker.create({ connection: activityConnection, taskQueue, activities })
@@ -472,7 +437,7 @@ describe("hostile entries", () => {
       await admin.xadd(stream, "*", "k", intruder, "b", JSON.stringify({ type: "Start" }))
       await admin.xadd(stream, "*", "x", "y", "b", "{}")
       const dead = await eventually(async () => {
-        const list = await client.deadLetters.list({ taskQueue })
+        const list = await mesh.client.deadLetters.list({ taskQueue })
         return list.length === 2 ? list : undefined
       }, "both entries dead-lettered")
       const start = dead.find((d) => d.workflowId === intruder)!
@@ -483,7 +448,7 @@ describe("hostile entries", () => {
       expect(odd.raw).toBe(JSON.stringify(["x", "y", "b", "{}"]))
       expect(odd.reason).toBe("misrouted: the stream entry has no routing key (field k)")
       // The worker carries on.
-      return await client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-intruder"), args: ["Ada"] })
+      return await mesh.client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-intruder"), args: ["Ada"] })
     })
     expect(result).toBe("Hello, Ada!")
   })
@@ -495,11 +460,11 @@ describe("hostile entries", () => {
       const signal = JSON.stringify({ type: "Signal", signalId: "s-1", name: "go", args: [] })
       await admin.xadd(keys.stream(0, { kind: "workflow", taskQueue }), "*", "k", elsewhere, "b", signal)
       const [dead] = await eventually(async () => {
-        const list = await client.deadLetters.list({ taskQueue })
+        const list = await mesh.client.deadLetters.list({ taskQueue })
         return list.length === 1 ? list : undefined
       }, "the misrouted entry dead-lettered")
       expect(dead).toMatchObject({ workflowId: elsewhere, body: signal, deliveries: 1, reason: `misrouted: key "${elsewhere}" belongs to partition 3, found in partition 0` })
-      return await client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-misrouted"), args: ["Ada"] })
+      return await mesh.client.workflow.execute(workflows.greeting, { taskQueue, workflowId: unique("after-misrouted"), args: ["Ada"] })
     })
     expect(result).toBe("Hello, Ada!")
   })

@@ -4,7 +4,7 @@
  * it cannot read, children that never outlive their parent, heartbeat
  * details handed to the next attempt, idempotency keys unique across runs.
  */
-import { ApplicationFailure, Store, Worker } from "hotmesh"
+import { ApplicationFailure, Store, Worker, type WorkflowHandle } from "hotmesh"
 import { Context } from "hotmesh/activity"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
 import {
@@ -125,6 +125,16 @@ afterEach(async () => {
   await env.teardown()
 })
 
+/** Let virtual time pass until `handle`'s run is TERMINATED; until then it must still be RUNNING. */
+const terminatedLater = async (handle: WorkflowHandle): Promise<void> => {
+  for (;;) {
+    const { status } = await handle.describe()
+    if (status === "TERMINATED") return
+    expect(status).toBe("RUNNING")
+    await env.sleep(1)
+  }
+}
+
 describe("robustness", () => {
   it("signals sent through a handle follow the workflow across continue-as-new", async () => {
     const handle = await env.client.workflow.start(accumulator, { taskQueue: "robust", workflowId: "acc", args: [0] })
@@ -159,23 +169,13 @@ describe("robustness", () => {
   it("a parent's close terminates a child that has continued as new", async () => {
     expect(await env.client.workflow.execute(parentOfRestless, { taskQueue: "robust", workflowId: "p-restless" })).toBe("parent done")
     const kid = env.client.workflow.getHandle("restless-kid")
-    for (;;) {
-      const { status } = await kid.describe()
-      if (status === "TERMINATED") break
-      expect(status).toBe("RUNNING")
-      await env.sleep(1)
-    }
+    await terminatedLater(kid)
   })
 
   it("a child that catches its cancellation is still terminated when the parent closes", async () => {
     expect(await env.client.workflow.execute(parentOfStubborn, { taskQueue: "robust", workflowId: "p-stubborn" })).toBe("parent done")
     const kid = env.client.workflow.getHandle("stubborn-kid")
-    for (;;) {
-      const { status } = await kid.describe()
-      if (status === "TERMINATED") break
-      expect(status).toBe("RUNNING")
-      await env.sleep(1)
-    }
+    await terminatedLater(kid)
   })
 
   it("heartbeat details reach the next attempt, without a heartbeat timeout", async () => {

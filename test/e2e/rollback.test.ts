@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { encodeMessage } from "../../src/core/messages.ts"
 import type { MemoryStore } from "../../src/stores/memory.ts"
 import { CommitConflict, type ExecutionRecord, type StoreShape } from "../../src/stores/Store.ts"
-import { eventually, historyOf, rejectionOf, unique } from "../fixtures/e2e-support.ts"
+import { eventually, expectTerminationStood, unique } from "../fixtures/e2e-support.ts"
 import * as workflows from "../fixtures/signal-workflows.ts"
 
 /** A record and its run's journal as they were at one moment. */
@@ -125,13 +125,7 @@ describe("a store rolled back under a worker's cache", () => {
       await idle()
 
       // The cached guess lost (same version, another token): the termination stands.
-      const description = await handle.describe()
-      expect(description.status).toBe("TERMINATED")
-      expect((await rejectionOf(handle.result())).status).toBe("TERMINATED")
-      const events = await historyOf(handle)
-      expect(events.at(-1)?.type).toBe("WorkflowTerminated")
-      expect(events.map((e) => e.type)).not.toContain("WorkflowCompleted")
-      expect(description.historyLength).toBe(events.length)
+      await expectTerminationStood(handle)
       // The journal is the record's history, and replays.
       await Worker.runReplayHistory({ workflows }, await handle.fetchHistory())
     } finally {

@@ -7,7 +7,7 @@
  * embedded store and on a real Redis (separate worker and client
  * connections).
  */
-import { defineSearchAttributeKey, DeterminismViolationError, SearchAttributeType, Worker, type WorkflowExecutionInfo } from "hotmesh"
+import { defineSearchAttributeKey, DeterminismViolationError, SearchAttributeType, Worker } from "hotmesh"
 import { assertDeterministic } from "hotmesh/testing"
 import {
   condition,
@@ -23,7 +23,7 @@ import {
   workflowInfo,
 } from "hotmesh/workflow"
 import { beforeAll, describe, expect, it } from "vitest"
-import { BACKENDS, entriesOf, eventually, historyOf, unique, useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS, collectAll, entriesOf, eventually, historyOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const Stage = defineSearchAttributeKey("Stage", SearchAttributeType.KEYWORD)
@@ -92,19 +92,13 @@ async function mistyped(): Promise<void> {
 
 const redis = await useRedis()
 
-const collect = async (items: AsyncIterable<WorkflowExecutionInfo>): Promise<Array<WorkflowExecutionInfo>> => {
-  const all: Array<WorkflowExecutionInfo> = []
-  for await (const item of items) all.push(item)
-  return all
-}
-
 for (const backend of BACKENDS) {
   describe(`search attributes from workflow code (${backend})`, () => {
     // No live-run cache: every activation replays the journal, so replay must rebuild workflowInfo() exactly.
     const mesh = useMesh({ backend, redis, prefix: "ups", workers: { taskQueue: "ups", workflows: { pipeline, kid, parent, rollover, mistyped }, maxCachedWorkflows: 0 } })
     beforeAll(() => mesh.client.searchAttributes.define([Stage, Attempts, DueAt]))
 
-    const list = async (query: string) => collect(mesh.client.workflow.list({ query }))
+    const list = async (query: string) => collectAll(mesh.client.workflow.list({ query }))
     const idsOf = async (query: string) => (await list(query)).map((info) => info.workflowId)
 
     it("an upsert is listed by its new value, no longer by the old one; null removes it; the memo follows", async () => {

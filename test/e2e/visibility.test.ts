@@ -4,10 +4,10 @@
  * a real Redis (separate worker and client connections, 8 partitions, so a
  * list is a scatter-gather).
  */
-import { defineSearchAttributeKey, InvalidArgumentError, SearchAttributeType, type WorkflowExecutionInfo } from "hotmesh"
+import { defineSearchAttributeKey, InvalidArgumentError, SearchAttributeType } from "hotmesh"
 import { ApplicationFailure, condition, defineSignal, setHandler } from "hotmesh/workflow"
 import { beforeAll, describe, expect, it } from "vitest"
-import { BACKENDS, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
+import { BACKENDS, collectAll, rejectionOf, unique, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 
 const release = defineSignal("release")
@@ -31,12 +31,6 @@ const Tags = defineSearchAttributeKey("Tags", SearchAttributeType.KEYWORD_LIST)
 const DueAt = defineSearchAttributeKey("DueAt", SearchAttributeType.DATETIME)
 
 const redis = await useRedis()
-
-const collect = async (items: AsyncIterable<WorkflowExecutionInfo>): Promise<Array<WorkflowExecutionInfo>> => {
-  const all: Array<WorkflowExecutionInfo> = []
-  for await (const item of items) all.push(item)
-  return all
-}
 
 for (const backend of BACKENDS) {
   describe(`visibility (${backend})`, () => {
@@ -71,7 +65,7 @@ for (const backend of BACKENDS) {
     })
 
     const idsOf = async (query?: string, pageSize?: number) =>
-      (await collect(mesh.client.workflow.list({ ...(query === undefined ? {} : { query }), ...(pageSize === undefined ? {} : { pageSize }) }))).map((info) => info.workflowId)
+      (await collectAll(mesh.client.workflow.list({ ...(query === undefined ? {} : { query }), ...(pageSize === undefined ? {} : { pageSize }) }))).map((info) => info.workflowId)
 
     it("lists what a filter selects, newest first, with status, attributes and memo", async () => {
       expect(await idsOf("WorkflowType = 'order' AND ExecutionStatus = 'Running'")).toEqual([ids.bob, ids.ada1])
@@ -82,7 +76,7 @@ for (const backend of BACKENDS) {
       expect(await idsOf("WorkflowType = 'quick' ORDER BY StartTime ASC")).toEqual([ids.quick1, ids.quick2])
       expect(await idsOf(`WorkflowId STARTS_WITH '${ids.bob.slice(0, 5)}'`)).toContain(ids.bob)
       expect(await idsOf("CloseTime IS NULL")).toEqual([ids.bob, ids.ada1])
-      const [info] = await collect(mesh.client.workflow.list({ query: `WorkflowId = '${ids.ada2}'` }))
+      const [info] = await collectAll(mesh.client.workflow.list({ query: `WorkflowId = '${ids.ada2}'` }))
       expect(info).toMatchObject({ type: "order", workflowId: ids.ada2, taskQueue: "vis", status: { name: "FAILED" }, memo: { note: "order of ada" } })
       expect(info?.closeTime).toBeInstanceOf(Date)
       expect(info?.typedSearchAttributes.get(Amount)).toBe(99.5)
@@ -116,7 +110,7 @@ for (const backend of BACKENDS) {
     })
 
     it("rejects malformed queries, undeclared attributes, wrong value types and redeclared keys", async () => {
-      const bad = async (query: string) => rejectionOf(collect(mesh.client.workflow.list({ query })))
+      const bad = async (query: string) => rejectionOf(collectAll(mesh.client.workflow.list({ query })))
       expect(await bad("WorkflowType = ")).toBeInstanceOf(InvalidArgumentError)
       expect(((await bad("Region = 'eu'")) as Error).message).toMatch(/unknown field Region/)
       expect(((await bad("Amount = 'lots'")) as Error).message).toMatch(/Amount is DOUBLE/)

@@ -33,6 +33,21 @@ beforeEach(async () => {
   await client.call("FUNCTION", "FLUSH")
 })
 
+/** Run `fn` on a fresh one-node Redis Cluster (every slot its own) with the library loaded; stop the node after. */
+const onClusterNode = async (fn: (node: Redis) => Promise<void>): Promise<void> => {
+  const node = await startRedis({ extraArgs: ["--cluster-enabled", "yes"] })
+  const c = new Redis(node.url)
+  try {
+    await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+    await eventually(async () => (String(await c.call("CLUSTER", "INFO")).includes("cluster_state:ok") ? true : undefined), "cluster_state:ok")
+    expect((await Effect.runPromise(loadFunctions(c))).outcome).toBe("loaded")
+    await fn(c)
+  } finally {
+    c.disconnect()
+    await node.stop()
+  }
+}
+
 describe("loading the library", () => {
   it("loads it when there is none, then finds it current", async () => {
     expect(await Effect.runPromise(loadedLibraryVersion(client))).toBeUndefined()
@@ -209,31 +224,18 @@ describe("the limit functions (protocol 2)", () => {
   })
 
   it("on a Redis Cluster node they touch only their key's slot", async () => {
-    const node = await startRedis({ extraArgs: ["--cluster-enabled", "yes"] })
-    const c = new Redis(node.url)
-    try {
-      await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
-      await eventually(async () => (String(await c.call("CLUSTER", "INFO")).includes("cluster_state:ok") ? true : undefined), "cluster_state:ok")
-      expect((await Effect.runPromise(loadFunctions(c))).outcome).toBe("loaded")
+    await onClusterNode(async (c) => {
       await c.hset("{cl:q:q}:lim", "concurrency", "1", "rate", "100")
       expect(await c.call("FCALL", "hotmesh_acquire", "1", "{cl:q:q}:lim", "me", "2", "30000")).toEqual([1, 1, 0, "me:1"])
       expect(await c.call("FCALL", "hotmesh_renew", "1", "{cl:q:q}:lim", "30000", "me:1")).toBe(1)
       expect(await c.call("FCALL", "hotmesh_unlease", "1", "{cl:q:q}:lim", "1", "me:1")).toBe(1)
-    } finally {
-      c.disconnect()
-      await node.stop()
-    }
+    })
   })
 })
 
 describe("on a Redis Cluster node (slot checks on)", () => {
   it("claim, heartbeat and complete touch only their key's slot", async () => {
-    const node = await startRedis({ extraArgs: ["--cluster-enabled", "yes"] })
-    const c = new Redis(node.url)
-    try {
-      await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
-      await eventually(async () => (String(await c.call("CLUSTER", "INFO")).includes("cluster_state:ok") ? true : undefined), "cluster_state:ok")
-      expect((await Effect.runPromise(loadFunctions(c))).outcome).toBe("loaded")
+    await onClusterNode(async (c) => {
       const stream = "{cl:p3}:s:activity:q"
       const body = JSON.stringify({
         workflowId: "wf", runId: "r1", workflowType: "W", workflowTaskQueue: "wq", seq: 2, attempt: 1, activityType: "greet", args: [], scheduledAt: 1,
@@ -245,10 +247,7 @@ describe("on a Redis Cluster node (slot checks on)", () => {
       expect(await c.call("FCALL", "hotmesh_heartbeat", "1", stream, id!, "1", "")).toEqual([1, 1])
       expect(await c.call("FCALL", "hotmesh_complete", "1", stream, id!, "")).toBe(1)
       expect(await c.xlen("{cl:p3}:s:workflow:wq")).toBe(2)
-    } finally {
-      c.disconnect()
-      await node.stop()
-    }
+    })
   })
 })
 

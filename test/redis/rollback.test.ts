@@ -13,68 +13,31 @@
  */
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { Client, Connection, Worker } from "hotmesh"
+import { Worker } from "hotmesh"
 import { Redis } from "ioredis"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeKeys } from "../../src/stores/redis/keys.ts"
-import { type Deferred, deferred, entriesOf, eventually, historyOf, rejectionOf, unique, within } from "../fixtures/e2e-support.ts"
+import { afterAll, describe, expect, it } from "vitest"
+import { entriesOf, expectTerminationStood, eventually, historyOf, unique, useMesh, within } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
+import { gates, streamsDrained } from "./fixtures/redisSupport.ts"
 import * as workflows from "./fixtures/workflows.ts"
 import type { RedisTestActivities } from "./fixtures/workflows.ts"
 
 // A server of its own, restarted from its own dump.rdb.
 const redis = await useRedis({ persistence: "snapshot" })
-const namespace = `rollback-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-
-let workerConnection: Connection
-let clientConnection: Connection
-let client: Client
-let admin: Redis
-beforeAll(async () => {
-  workerConnection = await Connection.connect({ redis: redis.url, namespace })
-  clientConnection = await Connection.connect({ redis: redis.url, namespace })
-  client = new Client({ connection: clientConnection })
-  admin = new Redis(redis.url)
-})
-afterAll(async () => {
-  await clientConnection?.close()
-  await workerConnection?.close()
-  admin?.disconnect()
-})
+// The workers' connection and the client's are separate: everything they share goes through Redis.
+const mesh = useMesh({ backend: "redis", redis, prefix: "rollback" })
+const admin = new Redis(redis.url)
+afterAll(() => admin.disconnect())
 
 /** Activities for `approval`: `gate(label)` waits until the test opens that gate. */
-const gates = () => {
-  const byLabel = new Map<string, { readonly arrived: Deferred<void>; readonly open: Deferred<string> }>()
-  const gateOf = (label: string) => {
-    let gate = byLabel.get(label)
-    if (gate === undefined) byLabel.set(label, (gate = { arrived: deferred<void>(), open: deferred<string>() }))
-    return gate
-  }
+const gatedActivities = () => {
+  const gated = gates()
   const unused = () => Promise.reject(new Error("not used here"))
   const activities: RedisTestActivities = {
-    gate: async (label) => {
-      const gate = gateOf(label)
-      gate.arrived.resolve()
-      return await gate.open.promise
-    },
+    gate: gated.gate,
     greet: unused, flaky: unused, decline: unused, cleanup: unused, crashy: unused, heartbeating: unused,
   }
-  return {
-    activities,
-    arrived: (label: string) => within(gateOf(label).arrived.promise, 10_000, `an activity at gate ${label}`),
-    open: (label: string) => gateOf(label).open.resolve(`passed ${label}`),
-  }
-}
-
-/** Wait until every message of `taskQueue` has been processed (acknowledged entries are deleted; 8 partitions). */
-const drained = (taskQueue: string) => {
-  const keys = makeKeys(namespace, 8)
-  const streams = Array.from({ length: keys.partitions }, (_, p) =>
-    (["workflow", "activity"] as const).map((kind) => keys.stream(p, { kind, taskQueue }))).flat()
-  return eventually(async () => {
-    const lengths = await Promise.all(streams.map((key) => admin.xlen(key)))
-    return lengths.every((n) => n === 0) ? true : undefined
-  }, `the streams of ${taskQueue} to drain`, 15_000)
+  return { ...gated, activities }
 }
 
 /** A reading of the handle that rides out the seconds in which the restarted server is reconnected to. */
@@ -87,9 +50,9 @@ const settled = <T>(read: () => Promise<T>, what: string) =>
  * state) and restart Redis from the dump. Returns with the record back at the
  * snapshot and the gate activity still running in this process.
  */
-const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: string, gate: ReturnType<typeof gates>, worker: Worker) => {
+const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: string, gate: ReturnType<typeof gatedActivities>, worker: Worker) => {
   const label = unique("gate")
-  const handle = await client.workflow.start(workflows.approval, { taskQueue, workflowId, args: [{ timeout: "30s", gateLabel: label }] })
+  const handle = await mesh.client.workflow.start(workflows.approval, { taskQueue, workflowId, args: [{ timeout: "30s", gateLabel: label }] })
   await gate.arrived(label)
   const saved = (await handle.describe()).historyLength
   expect(await admin.save()).toBe("OK")
@@ -107,43 +70,45 @@ const advancePastSnapshotAndRestore = async (taskQueue: string, workflowId: stri
   return { handle, label }
 }
 
+/**
+ * Run a worker with the gate activities on a fresh task queue, take a
+ * workflow past the snapshot and restore it (`advancePastSnapshotAndRestore`),
+ * run `fn` on the result, and shut the worker down.
+ */
+const afterRestore = async (
+  name: string,
+  fn: (restored: Awaited<ReturnType<typeof advancePastSnapshotAndRestore>> & { readonly gate: ReturnType<typeof gatedActivities>; readonly taskQueue: string }) => Promise<void>,
+): Promise<void> => {
+  const taskQueue = unique(name)
+  const gate = gatedActivities()
+  const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities: gate.activities })
+  const running = worker.run()
+  try {
+    await fn({ ...(await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)), gate, taskQueue })
+  } finally {
+    await worker.shutdown()
+    await running
+  }
+}
+
 describe("Redis restarted from an older snapshot", () => {
   it("a worker's cached state does not commit a terminated workflow back to COMPLETED", async () => {
-    const taskQueue = unique("rollback-terminate")
-    const gate = gates()
-    const worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities: gate.activities })
-    const running = worker.run()
-    try {
-      const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
+    await afterRestore("rollback-terminate", async ({ handle, label, gate, taskQueue }) => {
       // The client terminates from the restored record: it writes the version the worker cached, with other contents.
       await handle.terminate("stopped after the restore")
       // The gate activity, running all along, now completes: its result reaches the worker that caches
       // the lost step (approved by "lost"), which would complete the workflow from there.
       gate.open(label)
-      await drained(taskQueue)
+      await streamsDrained(admin, mesh.namespace, taskQueue, 15_000)
 
-      const description = await handle.describe()
-      expect(description.status).toBe("TERMINATED")
-      expect((await rejectionOf(handle.result())).status).toBe("TERMINATED")
-      const events = await historyOf(handle)
-      expect(events.at(-1)?.type).toBe("WorkflowTerminated")
-      expect(events.map((e) => e.type)).not.toContain("WorkflowCompleted")
+      const events = await expectTerminationStood(handle)
       expect(entriesOf(events, "SignalReceived")).toEqual([])
-      expect(description.historyLength).toBe(events.length)
       await Worker.runReplayHistory({ workflows }, await handle.fetchHistory())
-    } finally {
-      await worker.shutdown()
-      await running
-    }
+    })
   })
 
   it("a workflow goes on from the restored record and completes; the lost step stays lost", async () => {
-    const taskQueue = unique("rollback-complete")
-    const gate = gates()
-    const worker = await Worker.create({ connection: workerConnection, taskQueue, workflows, activities: gate.activities })
-    const running = worker.run()
-    try {
-      const { handle, label } = await advancePastSnapshotAndRestore(taskQueue, unique("wf"), gate, worker)
+    await afterRestore("rollback-complete", async ({ handle, label, gate }) => {
       const restored = (await handle.describe()).historyLength
       gate.open(label)
       // The gate's result is applied to the restored state (the cached one, which has "lost", is refused):
@@ -158,9 +123,6 @@ describe("Redis restarted from an older snapshot", () => {
       expect(events.at(-1)?.type).toBe("WorkflowCompleted")
       expect((await handle.describe()).historyLength).toBe(events.length)
       await Worker.runReplayHistory({ workflows }, await handle.fetchHistory())
-    } finally {
-      await worker.shutdown()
-      await running
-    }
+    })
   })
 })

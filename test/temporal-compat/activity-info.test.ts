@@ -5,27 +5,22 @@
  * the memory store and on Redis (the fields travel in the activity task).
  */
 import { randomUUID } from "node:crypto"
-import { Client, Connection, Worker } from "hotmesh"
-import { afterAll, describe, expect, it } from "vitest"
+import { Client, Worker } from "hotmesh"
+import { describe, expect, it } from "vitest"
+import { BACKENDS, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/activity-info.ts"
 import * as workflows from "./workflows/activity-info.ts"
 
 const redis = await useRedis()
 
-describe.each([
-  { store: "memory", connect: () => Connection.connect({ namespace: "compat-info" }) },
-  { store: "redis", connect: () => Connection.connect({ redis: redis.url, namespace: `compat-info-${process.pid}` }) },
-])("activity Info ($store)", ({ connect }) => {
-  const connection = connect()
-  afterAll(async () => {
-    await (await connection).close()
-  })
+describe.each(BACKENDS)("activity Info (%s)", (backend) => {
+  const mesh = useMesh({ backend, redis, prefix: "compat-info" })
 
   const run = async <T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> => {
     const taskQueue = `info-${randomUUID()}`
-    const worker = await Worker.create({ connection: await connection, taskQueue, workflows, activities })
-    return await worker.runUntil(fn(new Client({ connection: await connection }), taskQueue))
+    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities })
+    return await worker.runUntil(fn(mesh.client, taskQueue))
   }
 
   it("gives the attempt its execution, timeouts, namespace, attempt times and the last heartbeat", async () => {
@@ -40,7 +35,7 @@ describe.each([
         isLocal: false,
         workflowExecution: { workflowId, runId },
         workflowType: "infoAfterRetry",
-        workflowNamespace: (await connection).namespace,
+        workflowNamespace: mesh.namespace,
         taskQueue,
         startToCloseTimeoutMs: 60_000,
         scheduleToCloseTimeoutMs: 300_000,

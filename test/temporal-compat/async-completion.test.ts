@@ -6,48 +6,32 @@
  * memory store and on Redis.
  */
 import { randomUUID } from "node:crypto"
-import { ActivityNotFoundError, ApplicationFailure, Client, Connection, InvalidArgumentError, Worker, WorkflowFailedError } from "hotmesh"
-import { afterAll, describe, expect, it } from "vitest"
+import { ActivityNotFoundError, ApplicationFailure, Client, InvalidArgumentError, Worker, WorkflowFailedError } from "hotmesh"
+import { describe, expect, it } from "vitest"
+import { BACKENDS, handOff, type HandOff, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import { createActivities } from "./activities/async-completion.ts"
 import * as workflows from "./workflows/async-completion.ts"
 
 const redis = await useRedis()
 
-/** The task tokens the activities hand out, in order, awaited one by one. */
-const tokenQueue = () => {
-  const tokens: Array<{ taskToken: Uint8Array; attempt: number }> = []
-  const waiters: Array<(token: { taskToken: Uint8Array; attempt: number }) => void> = []
-  return {
-    onToken: (taskToken: Uint8Array, attempt: number) => {
-      const waiter = waiters.shift()
-      if (waiter === undefined) tokens.push({ taskToken, attempt })
-      else waiter({ taskToken, attempt })
-    },
-    next: () => new Promise<{ taskToken: Uint8Array; attempt: number }>((resolve) => {
-      const token = tokens.shift()
-      if (token === undefined) waiters.push(resolve)
-      else resolve(token)
-    }),
-  }
+/** A task token the activities hand out, with its attempt. */
+interface HandedToken {
+  readonly taskToken: Uint8Array
+  readonly attempt: number
 }
 
 const passTime = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-describe.each([
-  { store: "memory", connect: () => Connection.connect({ namespace: "compat-async" }) },
-  { store: "redis", connect: () => Connection.connect({ redis: redis.url, namespace: `compat-async-${process.pid}` }) },
-])("async activity completion ($store)", ({ connect }) => {
-  const connection = connect()
-  afterAll(async () => {
-    await (await connection).close()
-  })
+describe.each(BACKENDS)("async activity completion (%s)", (backend) => {
+  const mesh = useMesh({ backend, redis, prefix: "compat-async" })
 
-  const run = async (fn: (client: Client, taskQueue: string, tokens: ReturnType<typeof tokenQueue>) => Promise<void>): Promise<void> => {
+  const run = async (fn: (client: Client, taskQueue: string, tokens: HandOff<HandedToken>) => Promise<void>): Promise<void> => {
     const taskQueue = `async-${randomUUID()}`
-    const tokens = tokenQueue()
-    const worker = await Worker.create({ connection: await connection, taskQueue, workflows, activities: createActivities(tokens.onToken) })
-    await worker.runUntil(fn(new Client({ connection: await connection }), taskQueue, tokens))
+    const tokens = handOff<HandedToken>()
+    const activities = createActivities((taskToken, attempt) => tokens.push({ taskToken, attempt }))
+    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities })
+    await worker.runUntil(fn(mesh.client, taskQueue, tokens))
   }
 
   it("completes the activity from the client with its task token", async () => {

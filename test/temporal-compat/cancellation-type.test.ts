@@ -8,32 +8,15 @@
  * memory store and on Redis.
  */
 import { randomUUID } from "node:crypto"
-import { ActivityCancellationType, ActivityCancelledError, ActivityNotFoundError, Client, Connection, InvalidArgumentError, Worker } from "hotmesh"
+import { ActivityCancellationType, ActivityCancelledError, ActivityNotFoundError, Client, InvalidArgumentError, Worker } from "hotmesh"
 import { proxyActivities } from "hotmesh/workflow"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { BACKENDS, handOff, type HandOff, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import { createActivities } from "./activities/cancellation-type.ts"
 import * as workflows from "./workflows/cancellation-type.ts"
 
 const redis = await useRedis()
-
-/** Values handed over one by one, awaited in order. */
-const queue = <T>() => {
-  const values: Array<T> = []
-  const waiters: Array<(value: T) => void> = []
-  return {
-    push: (value: T) => {
-      const waiter = waiters.shift()
-      if (waiter === undefined) values.push(value)
-      else waiter(value)
-    },
-    next: () => new Promise<T>((resolve) => {
-      const value = values.shift()
-      if (value === undefined) waiters.push(resolve)
-      else resolve(value)
-    }),
-  }
-}
 
 /** The pending `chargeLater` call of a run, as `describe()` shows it. */
 const charge = async (handle: { describe: () => Promise<{ pendingActivities: ReadonlyArray<{ activityType: string; state: string }> }> }) =>
@@ -42,28 +25,22 @@ const charge = async (handle: { describe: () => Promise<{ pendingActivities: Rea
 interface Harness {
   readonly client: Client
   readonly taskQueue: string
-  readonly tokens: ReturnType<typeof queue<Uint8Array>>
-  readonly started: ReturnType<typeof queue<true>>
-  readonly cancelled: ReturnType<typeof queue<true>>
-  readonly reports: ReturnType<typeof queue<string>>
+  readonly tokens: HandOff<Uint8Array>
+  readonly started: HandOff<true>
+  readonly cancelled: HandOff<true>
+  readonly reports: HandOff<string>
   /** How the heartbeating activity ends once it saw its cancellation (resolve it to let it end). */
   endAs: (how: Promise<"complete" | "fail" | "cancel">) => void
 }
 
-describe.each([
-  { store: "memory", connect: () => Connection.connect({ namespace: "compat-cancellation-type" }) },
-  { store: "redis", connect: () => Connection.connect({ redis: redis.url, namespace: `compat-cancellation-type-${process.pid}` }) },
-])("ActivityCancellationType ($store)", ({ connect }) => {
-  const connection = connect()
-  afterAll(async () => {
-    await (await connection).close()
-  })
+describe.each(BACKENDS)("ActivityCancellationType (%s)", (backend) => {
+  const mesh = useMesh({ backend, redis, prefix: "compat-cancellation-type" })
 
   const run = async (fn: (h: Harness) => Promise<void>): Promise<void> => {
-    const tokens = queue<Uint8Array>()
-    const started = queue<true>()
-    const cancelled = queue<true>()
-    const reports = queue<string>()
+    const tokens = handOff<Uint8Array>()
+    const started = handOff<true>()
+    const cancelled = handOff<true>()
+    const reports = handOff<string>()
     let ending: Promise<"complete" | "fail" | "cancel"> = Promise.resolve("cancel")
     const activities = createActivities({
       onToken: tokens.push,
@@ -75,8 +52,8 @@ describe.each([
       onReport: reports.push,
     })
     const taskQueue = `cancel-type-${randomUUID()}`
-    const worker = await Worker.create({ connection: await connection, taskQueue, workflows, activities })
-    const client = new Client({ connection: await connection })
+    const worker = await Worker.create({ connection: mesh.connection, taskQueue, workflows, activities })
+    const { client } = mesh
     await worker.runUntil(fn({ client, taskQueue, tokens, started, cancelled, reports, endAs: (how) => void (ending = how) }))
   }
 

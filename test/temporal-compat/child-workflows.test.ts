@@ -6,11 +6,10 @@
  * `WAIT_CANCELLATION_REQUESTED`, `WAIT_CANCELLATION_COMPLETED`); the
  * options Temporal refuses on children are refused. Both stores.
  */
-import { Client, Connection, Worker } from "hotmesh"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
+import { BACKENDS, eventually, notStartedYet, recordRuns, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/child-workflows.ts"
-import type { RunReport } from "./activities/child-workflows.ts"
 import {
   cancellableChild,
   cancellingParent,
@@ -28,59 +27,30 @@ const redis = await useRedis()
 
 const workflows = { cronChild, cronParent, quickChild, reuseParent, cancellableChild, cancellingParent, optionParent }
 
-/** Wait until `check` holds (each look is a store read; no timing is assumed; a workflow not there yet is looked at again). */
-const until = async <T>(look: () => Promise<T>, check: (value: T) => boolean): Promise<T> => {
-  for (;;) {
-    const value = await look().catch((error: unknown) => {
-      if ((error as Error).name === "WorkflowNotFoundError") return undefined
-      throw error
-    })
-    if (value !== undefined && check(value)) return value
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
-describe.each(["memory", "redis"] as const)("child workflow options (%s)", (backend) => {
-  const namespace = `child-${Math.random().toString(36).slice(2, 8)}`
+describe.each(BACKENDS)("child workflow options (%s)", (backend) => {
   const taskQueue = "children"
-  let connection: Connection
-  let client: Client
-  let worker: Worker
-  let running: Promise<void>
-  beforeAll(async () => {
-    connection = await Connection.connect(backend === "redis" ? { redis: redis.url, namespace } : { namespace })
-    client = new Client({ connection })
-    worker = await Worker.create({ connection, taskQueue, workflows, activities })
-    running = worker.run()
-  })
-  afterAll(async () => {
+  const mesh = useMesh({ backend, redis, prefix: "child", workers: { taskQueue, workflows, activities } })
+  afterAll(() => {
     activities.listener.onRun = () => undefined
-    await worker.shutdown()
-    await running
-    await connection.close()
   })
 
   const hasCancelRequest = (events: ReadonlyArray<{ readonly type: string }>) => events.some((event) => event.type === "CancelRequested")
-  const historyOf = (workflowId: string) => () => client.workflow.getHandle(workflowId).fetchHistory().then((history) => history.events)
+  const historyOf = (workflowId: string) => mesh.client.workflow.getHandle(workflowId).fetchHistory().then((history) => history.events)
+  /** Resolves once the child's history records the cancel request (a child not started yet is looked at again). */
+  const cancelRequested = (workflowId: string) =>
+    eventually(() => historyOf(workflowId).then((events) => hasCancelRequest(events) || undefined, notStartedYet), `the cancel request to reach ${workflowId}`)
 
   describe("cronSchedule", () => {
     it("runs the child at each schedule time, a new run of the child id each time; the parent's call holds until the chain is terminated", async () => {
-      const childId = `cron-child-${namespace}`
-      const reports: Array<RunReport> = []
-      let secondRun!: () => void
-      const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-      activities.listener.onRun = (report) => {
-        if (report.workflowId !== childId) return
-        reports.push(report)
-        if (reports.length === 2) secondRun()
-      }
-      const parent = await client.workflow.start(cronParent, { taskQueue, workflowId: `cron-parent-${namespace}`, args: [childId, "* * * * * *"] })
+      const childId = `cron-child-${mesh.namespace}`
+      const { reports, reached: twoRuns } = recordRuns(activities.listener, 2, (report) => report.workflowId === childId)
+      const parent = await mesh.client.workflow.start(cronParent, { taskQueue, workflowId: `cron-parent-${mesh.namespace}`, args: [childId, "* * * * * *"] })
       await twoRuns
       // Two child runs have completed, and the parent still waits (as in Temporal, a cron child does not complete).
       expect((await parent.describe()).status).toBe("RUNNING")
       expect(new Set(reports.map((report) => report.runId)).size).toBe(2)
       expect(reports.every((report) => report.cronSchedule === "* * * * * *" && report.parentWorkflowId === parent.workflowId)).toBe(true)
-      const child = client.workflow.getHandle(childId)
+      const child = mesh.client.workflow.getHandle(childId)
       expect((await child.describe()).parent?.workflowId).toBe(parent.workflowId)
 
       await child.terminate("enough")
@@ -88,16 +58,16 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
     })
 
     it("refuses an invalid cron schedule in the child's options (the parent's task fails, naming it)", async () => {
-      const handle = await client.workflow.start(optionParent, { taskQueue, workflowId: `cron-bad-${namespace}`, args: [{ cronSchedule: "every tuesday" }] })
-      const { taskFailure } = await until(() => handle.describe(), (description) => description.taskFailure !== undefined)
-      expect(taskFailure?.message).toContain('cronSchedule "every tuesday" is not a cron expression')
+      const handle = await mesh.client.workflow.start(optionParent, { taskQueue, workflowId: `cron-bad-${mesh.namespace}`, args: [{ cronSchedule: "every tuesday" }] })
+      const taskFailure = await eventually(async () => (await handle.describe()).taskFailure, "the parent's task failure")
+      expect(taskFailure.message).toContain('cronSchedule "every tuesday" is not a cron expression')
       await handle.terminate("done")
     })
   })
 
   describe("workflowIdReusePolicy", () => {
     const twice = (name: string, policy: WorkflowIdReusePolicy | undefined, first: "complete" | "fail") =>
-      client.workflow.execute(reuseParent, { taskQueue, workflowId: `reuse-${name}-${namespace}`, args: [`reuse-child-${name}-${namespace}`, policy, first] })
+      mesh.client.workflow.execute(reuseParent, { taskQueue, workflowId: `reuse-${name}-${mesh.namespace}`, args: [`reuse-child-${name}-${mesh.namespace}`, policy, first] })
 
     it("ALLOW_DUPLICATE (the default) starts a closed child id again", async () => {
       expect(await twice("default", undefined, "complete")).toBe("done")
@@ -115,10 +85,10 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
 
     it("TERMINATE_IF_RUNNING terminates a running workflow of the id and starts the child; without it the start is refused", async () => {
       for (const policy of [undefined, WorkflowIdReusePolicy.TERMINATE_IF_RUNNING]) {
-        const childId = `reuse-running-${policy ?? "default"}-${namespace}`
-        const squatter = await client.workflow.start(cancellableChild, { taskQueue, workflowId: childId })
-        const outcome = await client.workflow.execute(reuseParent, { taskQueue, workflowId: `reuse-running-parent-${policy ?? "default"}-${namespace}`, args: [childId, policy, "none"] })
-        const latest = await client.workflow.getHandle(childId).describe()
+        const childId = `reuse-running-${policy ?? "default"}-${mesh.namespace}`
+        const squatter = await mesh.client.workflow.start(cancellableChild, { taskQueue, workflowId: childId })
+        const outcome = await mesh.client.workflow.execute(reuseParent, { taskQueue, workflowId: `reuse-running-parent-${policy ?? "default"}-${mesh.namespace}`, args: [childId, policy, "none"] })
+        const latest = await mesh.client.workflow.getHandle(childId).describe()
         if (policy === undefined) {
           expect(outcome).toBe("rejected")
           expect(latest).toMatchObject({ runId: squatter.firstExecutionRunId, status: "RUNNING" })
@@ -136,9 +106,9 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
         ["conflict", { workflowIdConflictPolicy: "USE_EXISTING" }, '"workflowIdConflictPolicy" is not a child option in Temporal'],
         ["bad-reuse", { workflowIdReusePolicy: "SOMETIMES" }, "workflowIdReusePolicy must be one of"],
       ] as const) {
-        const handle = await client.workflow.start(optionParent, { taskQueue, workflowId: `option-${name}-${namespace}`, args: [options] })
-        const { taskFailure } = await until(() => handle.describe(), (description) => description.taskFailure !== undefined)
-        expect(taskFailure?.message).toContain(expected)
+        const handle = await mesh.client.workflow.start(optionParent, { taskQueue, workflowId: `option-${name}-${mesh.namespace}`, args: [options] })
+        const taskFailure = await eventually(async () => (await handle.describe()).taskFailure, "the parent's task failure")
+        expect(taskFailure.message).toContain(expected)
         await handle.terminate("done")
       }
     })
@@ -146,15 +116,15 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
 
   describe("cancellationType", () => {
     const cancelChild = async (name: string, type: ChildWorkflowCancellationType | undefined) => {
-      const childId = `cancel-${name}-${namespace}`
-      const parent = await client.workflow.start(cancellingParent, { taskQueue, workflowId: `cancel-parent-${name}-${namespace}`, args: [childId, type] })
-      return { parent, child: client.workflow.getHandle(childId) }
+      const childId = `cancel-${name}-${mesh.namespace}`
+      const parent = await mesh.client.workflow.start(cancellingParent, { taskQueue, workflowId: `cancel-parent-${name}-${mesh.namespace}`, args: [childId, type] })
+      return { parent, child: mesh.client.workflow.getHandle(childId) }
     }
 
     it("ABANDON: the call rejects at once and the child is never told", async () => {
       const { parent, child } = await cancelChild("abandon", ChildWorkflowCancellationType.ABANDON)
       expect(await parent.result()).toBe("rejected: CancelledFailure")
-      expect(hasCancelRequest(await historyOf(child.workflowId)())).toBe(false)
+      expect(hasCancelRequest(await historyOf(child.workflowId))).toBe(false)
       await child.signal(release)
       expect(await child.result()).toBe("not cancelled")
     })
@@ -164,7 +134,7 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
       expect(await parent.result()).toBe("rejected: CancelledFailure")
       // The parent does not wait for the request to reach the child (that is TRY_CANCEL): wait for it here,
       // so the release signal cannot overtake it.
-      await until(historyOf(child.workflowId), hasCancelRequest)
+      await cancelRequested(child.workflowId)
       await child.signal(release)
       expect(await child.result()).toBe("cleaned up")
     })
@@ -172,7 +142,7 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
     it("WAIT_CANCELLATION_REQUESTED: the call rejects once the child has recorded the request, while the child still runs", async () => {
       const { parent, child } = await cancelChild("requested", ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED)
       expect(await parent.result()).toBe("rejected: CancelledFailure")
-      expect(hasCancelRequest(await historyOf(child.workflowId)())).toBe(true)
+      expect(hasCancelRequest(await historyOf(child.workflowId))).toBe(true)
       expect((await child.describe()).status).toBe("RUNNING")
       await child.signal(release)
       expect(await child.result()).toBe("cleaned up")
@@ -181,7 +151,7 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
     it("WAIT_CANCELLATION_COMPLETED (the default): the call waits for the child to close and takes its outcome", async () => {
       for (const type of [undefined, ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED]) {
         const { parent, child } = await cancelChild(`completed-${type ?? "default"}`, type)
-        await until(historyOf(child.workflowId), hasCancelRequest)
+        await cancelRequested(child.workflowId)
         expect((await parent.describe()).status).toBe("RUNNING")
         await child.signal(release)
         // The child caught the cancellation and completed: the parent's call resolves with its result.
@@ -190,9 +160,9 @@ describe.each(["memory", "redis"] as const)("child workflow options (%s)", (back
     })
 
     it("refuses an unknown cancellation type", async () => {
-      const handle = await client.workflow.start(optionParent, { taskQueue, workflowId: `cancel-bad-${namespace}`, args: [{ cancellationType: "NEVER" }] })
-      const { taskFailure } = await until(() => handle.describe(), (description) => description.taskFailure !== undefined)
-      expect(taskFailure?.message).toContain("cancellationType must be one of")
+      const handle = await mesh.client.workflow.start(optionParent, { taskQueue, workflowId: `cancel-bad-${mesh.namespace}`, args: [{ cancellationType: "NEVER" }] })
+      const taskFailure = await eventually(async () => (await handle.describe()).taskFailure, "the parent's task failure")
+      expect(taskFailure.message).toContain("cancellationType must be one of")
       await handle.terminate("done")
     })
   })

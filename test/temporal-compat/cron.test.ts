@@ -3,44 +3,25 @@
  * waits for the first schedule time, each run is a new run of the same
  * workflow id, `result()` follows the runs, and terminate ends the chain.
  */
-import { InvalidArgumentError, TerminatedFailure, TimeoutFailure, Worker, WorkflowFailedError } from "hotmesh"
-import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { InvalidArgumentError, TerminatedFailure, TimeoutFailure, WorkflowFailedError } from "hotmesh"
+import { afterAll, describe, expect, it } from "vitest"
+import { recordRuns, useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import * as activities from "./activities/cron.ts"
-import type { RunReport } from "./activities/cron.ts"
 import * as workflows from "./workflows/cron.ts"
 
 const TEN_MINUTES = 600_000
 
 describe("cron workflows", () => {
-  let env: TestWorkflowEnvironment
-  let worker: Worker
-  let running: Promise<void>
   const taskQueue = "cron"
-
-  beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping()
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflows, activities })
-    running = worker.run()
-  })
-
-  afterAll(async () => {
+  const setup = useWorkerEnvironment({ taskQueue, workflows, activities })
+  afterAll(() => {
     activities.listener.onRun = () => undefined
-    await worker.shutdown()
-    await running
-    await env.teardown()
   })
 
   it("runs at its schedule times, a new run each time, until terminated", async () => {
-    const reports: Array<RunReport> = []
-    let secondRun!: () => void
-    const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-    activities.listener.onRun = (report) => {
-      reports.push(report)
-      if (reports.length === 2) secondRun()
-    }
-    const startedAt = await env.currentTimeMs()
-    const handle = await env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-chain", cronSchedule: "*/10 * * * *" })
+    const { reports, reached: twoRuns } = recordRuns(activities.listener, 2)
+    const startedAt = await setup.env.currentTimeMs()
+    const handle = await setup.env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-chain", cronSchedule: "*/10 * * * *" })
     const result = handle.result().then(() => undefined, (e: unknown) => e) // follows the runs: holds until the chain ends
     await twoRuns
     await handle.terminate("enough")
@@ -58,15 +39,14 @@ describe("cron workflows", () => {
 
     // Terminated: no run follows.
     const seen = reports.length
-    await env.sleep("1 hour")
+    await setup.env.sleep("1 hour")
     expect(reports.length).toBe(seen)
   })
 
   it("with workflowExecutionTimeout: the timeout spans every run of the chain, and the chain ends TIMED_OUT", async () => {
-    const reports: Array<RunReport> = []
-    activities.listener.onRun = (report) => void reports.push(report)
-    const startedAt = await env.currentTimeMs()
-    const handle = await env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-execution-timeout", cronSchedule: "*/10 * * * *", workflowExecutionTimeout: "25 minutes" })
+    const { reports } = recordRuns(activities.listener)
+    const startedAt = await setup.env.currentTimeMs()
+    const handle = await setup.env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-execution-timeout", cronSchedule: "*/10 * * * *", workflowExecutionTimeout: "25 minutes" })
     const error = await handle.result().then(() => undefined, (e: unknown) => e)
     expect(error).toBeInstanceOf(WorkflowFailedError)
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(TimeoutFailure)
@@ -79,14 +59,8 @@ describe("cron workflows", () => {
   })
 
   it("with workflowRunTimeout: each run that outlasts it times out and the chain goes on at the next schedule time", async () => {
-    const reports: Array<RunReport> = []
-    let secondRun!: () => void
-    const twoRuns = new Promise<void>((resolve) => (secondRun = resolve))
-    activities.listener.onRun = (report) => {
-      reports.push(report)
-      if (reports.length === 2) secondRun()
-    }
-    const handle = await env.client.workflow.start(workflows.slowCronJob, { taskQueue, workflowId: "cron-run-timeout", cronSchedule: "*/10 * * * *", workflowRunTimeout: "1 minute" })
+    const { reports, reached: twoRuns } = recordRuns(activities.listener, 2)
+    const handle = await setup.env.client.workflow.start(workflows.slowCronJob, { taskQueue, workflowId: "cron-run-timeout", cronSchedule: "*/10 * * * *", workflowRunTimeout: "1 minute" })
     const result = handle.result().then(() => undefined, (e: unknown) => e) // a waiter lets virtual time pass
     await twoRuns
     // The first run sleeps an hour: only its run timeout can have closed it before the second schedule time.
@@ -97,7 +71,7 @@ describe("cron workflows", () => {
   })
 
   it("rejects an invalid cron schedule at the call, naming it", async () => {
-    const error = await env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-bad", cronSchedule: "every tuesday" }).then(() => undefined, (e: unknown) => e)
+    const error = await setup.env.client.workflow.start(workflows.cronJob, { taskQueue, workflowId: "cron-bad", cronSchedule: "every tuesday" }).then(() => undefined, (e: unknown) => e)
     expect(error).toBeInstanceOf(InvalidArgumentError)
     expect((error as Error).message).toContain('cronSchedule "every tuesday" is not a cron expression')
   })

@@ -8,16 +8,15 @@
 import { fileURLToPath } from "node:url"
 import {
   Client,
-  Connection,
   defaultPayloadConverter,
   InvalidArgumentError,
   WithStartWorkflowOperation,
-  Worker,
   type WorkflowClientInterceptor,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
 } from "hotmesh"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { BACKENDS_AND_REPLAY, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import { finish, noteSender, noteTaker, rename, renamer } from "./workflows/interceptors-messages.ts"
 
@@ -27,18 +26,7 @@ const { toPayload } = defaultPayloadConverter
 
 const redis = await useRedis()
 
-const setups = [
-  { name: "memory", redis: false, maxCachedWorkflows: undefined },
-  { name: "memory, every step replayed", redis: false, maxCachedWorkflows: 0 },
-  { name: "redis", redis: true, maxCachedWorkflows: undefined },
-] as const
-
-describe.each(setups)("update and external-signal interceptors ($name)", (setup) => {
-  const namespace = `icpm-${Math.random().toString(36).slice(2, 8)}`
-  let connection: Connection
-  let client: Client
-  let worker: Worker
-  let running: Promise<void>
+describe.each(BACKENDS_AND_REPLAY)("update and external-signal interceptors ($name)", (setup) => {
   /** What the client interceptors saw come back: `[method, updateId, runId]`. */
   const outputs: Array<[string, string, string]> = []
   const requester: WorkflowClientInterceptor = {
@@ -57,26 +45,21 @@ describe.each(setups)("update and external-signal interceptors ($name)", (setup)
       return output
     },
   }
-  beforeAll(async () => {
-    connection = await Connection.connect(setup.redis ? { redis: redis.url, namespace } : { namespace })
-    client = new Client({ connection, interceptors: { workflow: [requester] } })
-    worker = await Worker.create({
-      connection,
+  const mesh = useMesh({
+    backend: setup.backend,
+    redis,
+    prefix: "icpm",
+    client: { interceptors: { workflow: [requester] } },
+    workers: {
       taskQueue: "icpm",
       workflowsPath,
       interceptors: { workflowModules: [interceptorsModule] },
-      ...(setup.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: setup.maxCachedWorkflows }),
-    })
-    running = worker.run()
-  })
-  afterAll(async () => {
-    await worker.shutdown()
-    await running
-    await connection.close()
+      ...setup.worker,
+    },
   })
 
   it("startUpdate's headers reach handleUpdate; validateUpdate can refuse before the workflow's validator", async () => {
-    const handle = await client.workflow.start(renamer, { taskQueue: "icpm", workflowId: `rename-${namespace}` })
+    const handle = await mesh.client.workflow.start(renamer, { taskQueue: "icpm", workflowId: `rename-${mesh.namespace}` })
     expect(await handle.executeUpdate(rename, { args: ["Ada"] })).toBe("initial (for ops (rename, COMPLETED), no tenant)")
     const started = await handle.startUpdate(rename, { args: ["Bob"], updateId: "second", waitForStage: WorkflowUpdateStage.ACCEPTED })
     expect(started.updateId).toBe("second")
@@ -95,9 +78,9 @@ describe.each(setups)("update and external-signal interceptors ($name)", (setup)
   })
 
   it("startUpdateWithStart's start and update headers reach execute and handleUpdate", async () => {
-    const workflowId = `uws-${namespace}`
+    const workflowId = `uws-${mesh.namespace}`
     const startWorkflowOperation = new WithStartWorkflowOperation(renamer, { taskQueue: "icpm", workflowId, workflowIdConflictPolicy: "USE_EXISTING" })
-    const result = await client.workflow.executeUpdateWithStart(rename, { args: ["Cy"], updateId: "uws-1", startWorkflowOperation })
+    const result = await mesh.client.workflow.executeUpdateWithStart(rename, { args: ["Cy"], updateId: "uws-1", startWorkflowOperation })
     expect(result).toBe("initial (for uws (rename, COMPLETED), tenant of renamer)")
     const handle = await startWorkflowOperation.workflowHandle()
     await handle.signal(finish)
@@ -106,9 +89,9 @@ describe.each(setups)("update and external-signal interceptors ($name)", (setup)
   })
 
   it("signalWorkflow's headers reach the receiver's handleSignal", async () => {
-    const targetId = `taker-${namespace}`
-    const taker = await client.workflow.start(noteTaker, { taskQueue: "icpm", workflowId: targetId })
-    expect(await client.workflow.execute(noteSender, { taskQueue: "icpm", workflowId: `sender-${namespace}`, args: [targetId, "hello"] })).toBe("sent")
+    const targetId = `taker-${mesh.namespace}`
+    const taker = await mesh.client.workflow.start(noteTaker, { taskQueue: "icpm", workflowId: targetId })
+    expect(await mesh.client.workflow.execute(noteSender, { taskQueue: "icpm", workflowId: `sender-${mesh.namespace}`, args: [targetId, "hello"] })).toBe("sent")
     expect(await taker.result()).toBe(`hello via note to ${targetId}`)
   })
 })

@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url"
 import {
   type ActivityInterceptorsFactory,
   Client,
-  Connection,
   defaultPayloadConverter,
   DefaultLogger,
   InvalidArgumentError,
@@ -20,6 +19,7 @@ import {
   WorkflowNotFoundError,
 } from "hotmesh"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BACKENDS_AND_REPLAY, eventually, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/interceptors.ts"
 import { ping, tenantChild, tenantGreeting } from "./workflows/interceptors.ts"
@@ -43,56 +43,34 @@ const activityTenant: ActivityInterceptorsFactory = (ctx) => ({
   },
 })
 
-/** Poll `fn` until it resolves (the run answers queries once its first task ran). */
-const eventually = async <T>(fn: () => Promise<T>): Promise<T> => {
-  for (;;) {
-    try {
-      return await fn()
-    } catch {
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  }
-}
-
 const redis = await useRedis()
 
-const setups = [
-  { name: "memory", redis: false, maxCachedWorkflows: undefined },
-  { name: "memory, every step replayed", redis: false, maxCachedWorkflows: 0 },
-  { name: "redis", redis: true, maxCachedWorkflows: undefined },
-] as const
-
-describe.each(setups)("interceptors ($name)", (setup) => {
-  const namespace = `icp-${Math.random().toString(36).slice(2, 8)}`
-  let connection: Connection
-  let client: Client
-  let worker: Worker
-  let running: Promise<void>
+describe.each(BACKENDS_AND_REPLAY)("interceptors ($name)", (setup) => {
   const entries: Array<LogEntry> = []
-  beforeAll(async () => {
+  // Registered before the mesh: the logger is installed before its workers start and reset after they stop.
+  beforeAll(() => {
     Runtime.install({ logger: new DefaultLogger("INFO", (entry) => entries.push(entry)) })
-    connection = await Connection.connect(setup.redis ? { redis: redis.url, namespace } : { namespace })
-    client = new Client({ connection, interceptors: { workflow: [tenantHeader] } })
-    worker = await Worker.create({
-      connection,
+  })
+  afterAll(() => {
+    Runtime.install()
+  })
+  const mesh = useMesh({
+    backend: setup.backend,
+    redis,
+    prefix: "icp",
+    client: { interceptors: { workflow: [tenantHeader] } },
+    workers: {
       taskQueue: "icp",
       workflowsPath,
       activities,
       interceptors: { workflowModules: [interceptorsModule], activity: [activityTenant] },
-      ...(setup.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: setup.maxCachedWorkflows }),
-    })
-    running = worker.run()
-  })
-  afterAll(async () => {
-    await worker.shutdown()
-    await running
-    await connection.close()
-    Runtime.install()
+      ...setup.worker,
+    },
   })
 
   it("carries the start's headers to the activity, the child and the next run; signal and query headers reach the workflow's interceptors", async () => {
-    const handle = await client.workflow.start(tenantGreeting, { taskQueue: "icp", workflowId: `greet-${namespace}`, args: ["Ada"] })
-    expect(await eventually(() => handle.query<string>("__caller"))).toBe("dashboard")
+    const handle = await mesh.client.workflow.start(tenantGreeting, { taskQueue: "icp", workflowId: `greet-${mesh.namespace}`, args: ["Ada"] })
+    expect(await eventually(() => handle.query<string>("__caller").catch(() => undefined), "the run to answer queries")).toBe("dashboard")
     await handle.signal(ping, "sender")
     expect(await handle.result()).toEqual({
       tenant: "acme",
@@ -112,15 +90,15 @@ describe.each(setups)("interceptors ($name)", (setup) => {
   })
 
   it("a client interceptor that throws stops the start: nothing is started", async () => {
-    const refusing = new Client({ connection, interceptors: { workflow: [{ start: () => Promise.reject(new Error("quota exceeded")) }] } })
-    const workflowId = `refused-${namespace}`
+    const refusing = new Client({ connection: mesh.connection, interceptors: { workflow: [{ start: () => Promise.reject(new Error("quota exceeded")) }] } })
+    const workflowId = `refused-${mesh.namespace}`
     await expect(refusing.workflow.start(tenantGreeting, { taskQueue: "icp", workflowId, args: ["Bob"] })).rejects.toThrow("quota exceeded")
-    await expect(client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError)
+    await expect(mesh.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError)
   })
 
   it("a header that is not a payload is rejected at the call", async () => {
-    const bad = new Client({ connection, interceptors: { workflow: [{ start: (input, next) => next({ ...input, headers: { tenant: 42 as unknown as string } }) }] } })
-    await expect(bad.workflow.start(tenantGreeting, { taskQueue: "icp", workflowId: `bad-${namespace}`, args: ["Cy"] })).rejects.toBeInstanceOf(InvalidArgumentError)
+    const bad = new Client({ connection: mesh.connection, interceptors: { workflow: [{ start: (input, next) => next({ ...input, headers: { tenant: 42 as unknown as string } }) }] } })
+    await expect(bad.workflow.start(tenantGreeting, { taskQueue: "icp", workflowId: `bad-${mesh.namespace}`, args: ["Cy"] })).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 })
 

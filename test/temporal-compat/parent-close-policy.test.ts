@@ -3,35 +3,20 @@
  * closes, `TERMINATE` terminates the child, `REQUEST_CANCEL` cancels it,
  * `ABANDON` leaves it running. Both stores.
  */
-import { Client, Connection, Worker } from "hotmesh"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { BACKENDS, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import { finish, longChild, parent, ParentClosePolicy } from "./workflows/parent-close-policy.ts"
 
 const redis = await useRedis()
 
-describe.each(["memory", "redis"] as const)("parentClosePolicy (%s)", (backend) => {
-  const namespace = `pcp-${Math.random().toString(36).slice(2, 8)}`
-  let connection: Connection
-  let client: Client
-  let worker: Worker
-  let running: Promise<void>
-  beforeAll(async () => {
-    connection = await Connection.connect(backend === "redis" ? { redis: redis.url, namespace } : { namespace })
-    client = new Client({ connection })
-    worker = await Worker.create({ connection, taskQueue: "pcp", workflows: { parent, longChild } })
-    running = worker.run()
-  })
-  afterAll(async () => {
-    await worker.shutdown()
-    await running
-    await connection.close()
-  })
+describe.each(BACKENDS)("parentClosePolicy (%s)", (backend) => {
+  const mesh = useMesh({ backend, redis, prefix: "pcp", workers: { taskQueue: "pcp", workflows: { parent, longChild } } })
 
   const childAfterParent = async (policy: ParentClosePolicy) => {
-    const childId = `child-${policy}-${namespace}`
-    await client.workflow.execute(parent, { taskQueue: "pcp", workflowId: `parent-${policy}-${namespace}`, args: [policy, childId] })
-    return client.workflow.getHandle(childId)
+    const childId = `child-${policy}-${mesh.namespace}`
+    await mesh.client.workflow.execute(parent, { taskQueue: "pcp", workflowId: `parent-${policy}-${mesh.namespace}`, args: [policy, childId] })
+    return mesh.client.workflow.getHandle(childId)
   }
 
   it("TERMINATE (the default in Temporal) terminates the child", async () => {

@@ -9,7 +9,8 @@
  */
 import { DeterminismViolationError, Worker, type WorkflowExecutionInfo } from "hotmesh"
 import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
+import { useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import {
   finishSignal,
   infoQuery,
@@ -26,39 +27,27 @@ import {
 const workflowsPath = new URL("./workflows/search-attributes.ts", import.meta.url).pathname
 
 describe("search attributes and memo from workflow code", () => {
-  let env: TestWorkflowEnvironment
-  let worker: Worker
-  let running: Promise<void>
   let counter = 0
   const taskQueue = "search-attributes"
+  const setup = useWorkerEnvironment({ taskQueue, workflowsPath }, () => TestWorkflowEnvironment.createLocal())
+  beforeAll(async () => {
+    await setup.env.client.searchAttributes.define([stageKey, priorityKey, tagsKey])
+  })
   const nextId = (prefix: string) => `${prefix}-${++counter}`
 
   const listIds = async (query: string): Promise<Array<string>> => {
     const ids: Array<string> = []
-    for await (const info of env.client.workflow.list({ query })) ids.push(info.workflowId)
+    for await (const info of setup.env.client.workflow.list({ query })) ids.push(info.workflowId)
     return ids
   }
   const listOne = async (query: string): Promise<WorkflowExecutionInfo | undefined> => {
-    for await (const info of env.client.workflow.list({ query })) return info
+    for await (const info of setup.env.client.workflow.list({ query })) return info
     return undefined
   }
 
-  beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createLocal()
-    await env.client.searchAttributes.define([stageKey, priorityKey, tagsKey])
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath })
-    running = worker.run()
-  })
-
-  afterAll(async () => {
-    await worker.shutdown()
-    await running
-    await env?.teardown()
-  })
-
   it("upsertSearchAttributes is visible in workflowInfo at once and makes the workflow listable by the new value only", async () => {
     const workflowId = nextId("order")
-    const handle = await env.client.workflow.start(orderWorkflow, { taskQueue, workflowId, memo: { customer: "ada" } })
+    const handle = await setup.env.client.workflow.start(orderWorkflow, { taskQueue, workflowId, memo: { customer: "ada" } })
     expect(await handle.query(infoQuery)).toEqual({ priority: 1, memo: { customer: "ada" } })
     expect(await listIds(`OrderTags = 'new' AND WorkflowId = '${workflowId}'`)).toEqual([workflowId])
 
@@ -96,7 +85,7 @@ describe("search attributes and memo from workflow code", () => {
   })
 
   it("a value of the wrong type, or an option HotMesh does not honour, throws at the call in workflow code", async () => {
-    const errors = await env.client.workflow.execute(badUpsertWorkflow, { taskQueue, workflowId: nextId("bad") })
+    const errors = await setup.env.client.workflow.execute(badUpsertWorkflow, { taskQueue, workflowId: nextId("bad") })
     expect(errors).toEqual([
       "InvalidArgumentError: search attribute OrderPriority is INT: expected a safe integer; got number 1.5",
       expect.stringMatching(/^InvalidArgumentError: makeContinueAsNewFunc\(options\): "workflowTaskTimeout" is not honoured/),
@@ -107,7 +96,7 @@ describe("search attributes and memo from workflow code", () => {
   it("a child started with typedSearchAttributes and memo has them (and is listed by them)", async () => {
     const parentId = nextId("parent")
     const childId = `${parentId}-child`
-    expect(await env.client.workflow.execute(parentWorkflow, { taskQueue, workflowId: parentId, args: [childId] })).toBe("child")
+    expect(await setup.env.client.workflow.execute(parentWorkflow, { taskQueue, workflowId: parentId, args: [childId] })).toBe("child")
     const child = await listOne(`OrderStage = 'child' AND WorkflowId = '${childId}'`)
     expect(child?.memo).toEqual({ parent: parentId })
     expect(child?.parentExecution?.workflowId).toBe(parentId)
@@ -116,7 +105,7 @@ describe("search attributes and memo from workflow code", () => {
 
   it("continueAsNew keeps upserted attributes; makeContinueAsNewFunc({ typedSearchAttributes }) replaces them", async () => {
     const workflowId = nextId("loop")
-    const handle = await env.client.workflow.start(loopingWorkflow, { taskQueue, workflowId, args: [0] })
+    const handle = await setup.env.client.workflow.start(loopingWorkflow, { taskQueue, workflowId, args: [0] })
     expect(await handle.result()).toBe("after-looping")
     const info = await listOne(`OrderStage = 'after-looping' AND WorkflowId = '${workflowId}'`)
     expect(info?.runId).not.toBe(handle.firstExecutionRunId)

@@ -1,42 +1,29 @@
 /**
- * `client.workflow.signalWithStart`, as a Temporal user calls it: on a new
+ * `mesh.client.workflow.signalWithStart`, as a Temporal user calls it: on a new
  * workflow id it starts the run with the signal; on a running one it signals
  * that run (`signaledRunId` is the running run); `workflowIdReusePolicy`
  * decides about a closed (or, `TERMINATE_IF_RUNNING`, an open) run; a cron
  * schedule and timeouts come along. Both stores.
  */
-import { Client, Connection, InvalidArgumentError, TimeoutFailure, Worker, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from "hotmesh"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { InvalidArgumentError, TimeoutFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from "hotmesh"
+import { afterAll, describe, expect, it } from "vitest"
+import { BACKENDS, recordRuns, useMesh } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import * as activities from "./activities/signal-with-start.ts"
-import type { CartReport } from "./activities/signal-with-start.ts"
 import { addItem, cart, close, cronCart } from "./workflows/signal-with-start.ts"
 
 const redis = await useRedis()
 
-describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) => {
-  const namespace = `sws-${Math.random().toString(36).slice(2, 8)}`
-  let connection: Connection
-  let client: Client
-  let worker: Worker
-  let running: Promise<void>
-  beforeAll(async () => {
-    connection = await Connection.connect(backend === "redis" ? { redis: redis.url, namespace } : { namespace })
-    client = new Client({ connection })
-    worker = await Worker.create({ connection, taskQueue: "carts", workflows: { cart, cronCart }, activities })
-    running = worker.run()
-  })
-  afterAll(async () => {
+describe.each(BACKENDS)("signalWithStart (%s)", (backend) => {
+  const mesh = useMesh({ backend, redis, prefix: "sws", workers: { taskQueue: "carts", workflows: { cart, cronCart }, activities } })
+  afterAll(() => {
     activities.listener.onRun = () => undefined
-    await worker.shutdown()
-    await running
-    await connection.close()
   })
 
   it("starts the workflow with the signal, then signals the running run", async () => {
-    const workflowId = `cart-${namespace}`
-    const first = await client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
-    const second = await client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["pear"] })
+    const workflowId = `cart-${mesh.namespace}`
+    const first = await mesh.client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
+    const second = await mesh.client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["pear"] })
     expect(second.signaledRunId).toBe(first.signaledRunId)
     expect((await second.describe()).runId).toBe(first.signaledRunId)
     await first.signal(close)
@@ -45,8 +32,8 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
 
   describe("workflowIdReusePolicy", () => {
     const closedCart = async (name: string, how: "completed" | "terminated") => {
-      const workflowId = `reuse-${name}-${namespace}`
-      const first = await client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
+      const workflowId = `reuse-${name}-${mesh.namespace}`
+      const first = await mesh.client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
       if (how === "completed") {
         await first.signal(close)
         await first.result()
@@ -56,7 +43,7 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
       return { workflowId, first }
     }
     const again = (workflowId: string, workflowIdReusePolicy?: WorkflowIdReusePolicy) =>
-      client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["pear"], ...(workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy }) })
+      mesh.client.workflow.signalWithStart(cart, { workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["pear"], ...(workflowIdReusePolicy === undefined ? {} : { workflowIdReusePolicy }) })
 
     it("ALLOW_DUPLICATE (the default) starts a closed id again, with the signal", async () => {
       const { workflowId, first } = await closedCart("allow", "completed")
@@ -69,9 +56,9 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
     it("REJECT_DUPLICATE refuses a closed id (WorkflowExecutionAlreadyStartedError) and sends no signal; an open run is signalled all the same", async () => {
       const { workflowId, first } = await closedCart("reject", "completed")
       await expect(again(workflowId, WorkflowIdReusePolicy.REJECT_DUPLICATE)).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError)
-      expect(await client.workflow.getHandle(workflowId).describe()).toMatchObject({ runId: first.signaledRunId, status: "COMPLETED" })
+      expect(await mesh.client.workflow.getHandle(workflowId).describe()).toMatchObject({ runId: first.signaledRunId, status: "COMPLETED" })
 
-      const open = await client.workflow.signalWithStart(cart, { workflowId: `reject-open-${namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
+      const open = await mesh.client.workflow.signalWithStart(cart, { workflowId: `reject-open-${mesh.namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
       const signalled = await again(open.workflowId, WorkflowIdReusePolicy.REJECT_DUPLICATE)
       expect(signalled.signaledRunId).toBe(open.signaledRunId)
       await open.signal(close)
@@ -88,7 +75,7 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
     })
 
     it("TERMINATE_IF_RUNNING terminates the open run and starts a new one with the signal", async () => {
-      const open = await client.workflow.signalWithStart(cart, { workflowId: `terminate-open-${namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
+      const open = await mesh.client.workflow.signalWithStart(cart, { workflowId: `terminate-open-${mesh.namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
       const second = await again(open.workflowId, WorkflowIdReusePolicy.TERMINATE_IF_RUNNING)
       expect(second.signaledRunId).not.toBe(open.signaledRunId)
       await second.signal(close)
@@ -96,10 +83,10 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
     })
 
     it("workflowIdConflictPolicy TERMINATE_EXISTING terminates the open run and starts a new one with the signal; USE_EXISTING signals it", async () => {
-      const open = await client.workflow.signalWithStart(cart, { workflowId: `conflict-${namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
-      const same = await client.workflow.signalWithStart(cart, { workflowId: open.workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["fig"], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
+      const open = await mesh.client.workflow.signalWithStart(cart, { workflowId: `conflict-${mesh.namespace}`, taskQueue: "carts", signal: addItem, signalArgs: ["apple"] })
+      const same = await mesh.client.workflow.signalWithStart(cart, { workflowId: open.workflowId, taskQueue: "carts", signal: addItem, signalArgs: ["fig"], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING })
       expect(same.signaledRunId).toBe(open.signaledRunId)
-      const fresh = await client.workflow.signalWithStart(cart, {
+      const fresh = await mesh.client.workflow.signalWithStart(cart, {
         workflowId: open.workflowId,
         taskQueue: "carts",
         signal: addItem,
@@ -112,17 +99,16 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
     })
 
     it("refuses an unknown reuse policy and conflict policy FAIL", async () => {
-      await expect(again(`bad-reuse-${namespace}`, "SOMETIMES" as WorkflowIdReusePolicy)).rejects.toThrow("workflowIdReusePolicy must be one of")
-      await expect(client.workflow.signalWithStart(cart, { workflowId: `bad-conflict-${namespace}`, taskQueue: "carts", signal: addItem, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL }))
+      await expect(again(`bad-reuse-${mesh.namespace}`, "SOMETIMES" as WorkflowIdReusePolicy)).rejects.toThrow("workflowIdReusePolicy must be one of")
+      await expect(mesh.client.workflow.signalWithStart(cart, { workflowId: `bad-conflict-${mesh.namespace}`, taskQueue: "carts", signal: addItem, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL }))
         .rejects.toThrow("workflowIdConflictPolicy FAIL is not supported by signalWithStart")
     })
   })
 
   it("with a cron schedule and an execution timeout: the first run gets the signal, the chain runs on each schedule time, and times out as one execution", async () => {
-    const workflowId = `cron-cart-${namespace}`
-    const reports: Array<CartReport> = []
-    activities.listener.onRun = (report) => void reports.push(report)
-    const handle = await client.workflow.signalWithStart(cronCart, {
+    const workflowId = `cron-cart-${mesh.namespace}`
+    const { reports } = recordRuns(activities.listener)
+    const handle = await mesh.client.workflow.signalWithStart(cronCart, {
       workflowId,
       taskQueue: "carts",
       cronSchedule: "* * * * * *",
@@ -142,6 +128,6 @@ describe.each(["memory", "redis"] as const)("signalWithStart (%s)", (backend) =>
   })
 
   it("refuses a missing signal", async () => {
-    await expect(client.workflow.signalWithStart(cart, { workflowId: `bad-${namespace}`, taskQueue: "carts" } as never)).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(mesh.client.workflow.signalWithStart(cart, { workflowId: `bad-${mesh.namespace}`, taskQueue: "carts" } as never)).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 })

@@ -5,30 +5,16 @@
  * milliseconds, and nothing here sleeps in real time.
  */
 import { ChildWorkflowFailure, InvalidArgumentError, TimeoutFailure, Worker, WorkflowFailedError } from "hotmesh"
-import { TestWorkflowEnvironment } from "hotmesh/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import * as activities from "./activities/timeouts.ts"
 import * as workflows from "./workflows/timeouts.ts"
 
 describe("workflow timeouts", () => {
-  let env: TestWorkflowEnvironment
-  let worker: Worker
-  let running: Promise<void>
   const taskQueue = "timeouts"
+  const setup = useWorkerEnvironment({ taskQueue, workflows, activities })
   let n = 0
   const workflowId = (name: string) => `${name}-${++n}`
-
-  beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping()
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflows, activities })
-    running = worker.run()
-  })
-
-  afterAll(async () => {
-    await worker.shutdown()
-    await running
-    await env.teardown()
-  })
 
   const failureOf = async (promise: Promise<unknown>): Promise<WorkflowFailedError> => {
     const error = await promise.then(() => undefined, (e: unknown) => e)
@@ -37,7 +23,7 @@ describe("workflow timeouts", () => {
   }
 
   it("a run timeout times the workflow out while its activity is still running", async () => {
-    const handle = await env.client.workflow.start(workflows.waitsOnActivity, { taskQueue, workflowId: workflowId("run-timeout"), workflowRunTimeout: "30 seconds" })
+    const handle = await setup.env.client.workflow.start(workflows.waitsOnActivity, { taskQueue, workflowId: workflowId("run-timeout"), workflowRunTimeout: "30 seconds" })
     const error = await failureOf(handle.result())
     expect(error.cause).toBeInstanceOf(TimeoutFailure)
     const description = await handle.describe()
@@ -48,7 +34,7 @@ describe("workflow timeouts", () => {
   })
 
   it("the execution timeout spans continue-as-new: the chain times out in a later run", async () => {
-    const handle = await env.client.workflow.start(workflows.sleepsAndContinues, {
+    const handle = await setup.env.client.workflow.start(workflows.sleepsAndContinues, {
       taskQueue,
       workflowId: workflowId("execution-timeout"),
       args: [10],
@@ -63,7 +49,7 @@ describe("workflow timeouts", () => {
   })
 
   it("the run timeout applies to each run afresh", async () => {
-    const result = await env.client.workflow.execute(workflows.boundedRuns, {
+    const result = await setup.env.client.workflow.execute(workflows.boundedRuns, {
       taskQueue,
       workflowId: workflowId("per-run"),
       args: [20, 3],
@@ -73,7 +59,7 @@ describe("workflow timeouts", () => {
   })
 
   it("makeContinueAsNewFunc({ workflowRunTimeout }) gives the next run its own run timeout", async () => {
-    const handle = await env.client.workflow.start(workflows.tightensItsRunTimeout, { taskQueue, workflowId: workflowId("can-run-timeout") })
+    const handle = await setup.env.client.workflow.start(workflows.tightensItsRunTimeout, { taskQueue, workflowId: workflowId("can-run-timeout") })
     const error = await failureOf(handle.result())
     expect(error.cause).toBeInstanceOf(TimeoutFailure)
     const description = await handle.describe()
@@ -83,32 +69,32 @@ describe("workflow timeouts", () => {
   })
 
   it("workflowInfo() carries the timeouts", async () => {
-    const info = await env.client.workflow.execute(workflows.timeoutInfo, {
+    const info = await setup.env.client.workflow.execute(workflows.timeoutInfo, {
       taskQueue,
       workflowId: workflowId("info"),
       workflowExecutionTimeout: "1 hour",
       workflowRunTimeout: "10 minutes",
     })
     expect(info).toEqual({ executionTimeoutMs: 3_600_000, runTimeoutMs: 600_000, expiresInMs: 3_600_000 })
-    expect(await env.client.workflow.execute(workflows.timeoutInfo, { taskQueue, workflowId: workflowId("info") })).toEqual({})
+    expect(await setup.env.client.workflow.execute(workflows.timeoutInfo, { taskQueue, workflowId: workflowId("info") })).toEqual({})
   })
 
   it("a child that times out fails the parent's call with ChildWorkflowFailure caused by TimeoutFailure", async () => {
     const childId = workflowId("slow-child")
-    const handle = await env.client.workflow.start(workflows.parentOfSlowChild, { taskQueue, workflowId: workflowId("parent"), args: [childId] })
+    const handle = await setup.env.client.workflow.start(workflows.parentOfSlowChild, { taskQueue, workflowId: workflowId("parent"), args: [childId] })
     const error = await failureOf(handle.result())
     expect(error.cause).toBeInstanceOf(ChildWorkflowFailure)
     expect(error.cause?.cause).toBeInstanceOf(TimeoutFailure)
-    expect((await env.client.workflow.getHandle(childId).describe()).status).toBe("TIMED_OUT")
+    expect((await setup.env.client.workflow.getHandle(childId).describe()).status).toBe("TIMED_OUT")
   })
 
   it("a workflow that timed out replays deterministically", async () => {
-    const handle = await env.client.workflow.start(workflows.waitsOnActivity, { taskQueue, workflowId: workflowId("replay"), workflowRunTimeout: "1 minute" })
+    const handle = await setup.env.client.workflow.start(workflows.waitsOnActivity, { taskQueue, workflowId: workflowId("replay"), workflowRunTimeout: "1 minute" })
     await failureOf(handle.result())
     await Worker.runReplayHistory({ workflows }, await handle.fetchHistory())
   })
 
   it("rejects a timeout that is not a duration", async () => {
-    await expect(env.client.workflow.start(workflows.timeoutInfo, { taskQueue, workflowId: workflowId("bad"), workflowRunTimeout: "soon" })).rejects.toThrow(InvalidArgumentError)
+    await expect(setup.env.client.workflow.start(workflows.timeoutInfo, { taskQueue, workflowId: workflowId("bad"), workflowRunTimeout: "soon" })).rejects.toThrow(InvalidArgumentError)
   })
 })

@@ -14,9 +14,10 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
 } from "hotmesh"
-import { TestWorkflowEnvironment, assertDeterministic } from "hotmesh/testing"
+import { assertDeterministic, TestWorkflowEnvironment } from "hotmesh/testing"
 import * as wf from "hotmesh/workflow"
-import { afterAll, beforeAll, describe, it } from "vitest"
+import { beforeAll, describe, it } from "vitest"
+import { useWorkerEnvironment } from "../fixtures/e2e-support.ts"
 import * as activities from "./activities/updates.ts"
 import * as workflows from "./workflows/updates.ts"
 import { approve, abandonedUpdate, failingUpdate, getLanguage, greetingWorkflow, impatientWorkflow, setLanguage, stop, stuckUpdate } from "./workflows/updates.ts"
@@ -25,26 +26,15 @@ const workflowsPath = fileURLToPath(new URL("./workflows/updates.ts", import.met
 const logged: Array<LogEntry> = []
 
 describe("workflow updates", () => {
-  let testEnv: TestWorkflowEnvironment
-  let worker: Worker
-  let running: Promise<void>
   const taskQueue = "updates-compat"
-
-  beforeAll(async () => {
+  // Registered before the environment: the logger is installed before its worker starts.
+  beforeAll(() => {
     Runtime.install({ logger: new DefaultLogger("WARN", (entry) => logged.push(entry)) })
-    testEnv = await TestWorkflowEnvironment.createLocal()
-    worker = await Worker.create({ connection: testEnv.nativeConnection, taskQueue, workflowsPath, activities })
-    running = worker.run()
   })
-
-  afterAll(async () => {
-    await worker?.shutdown()
-    await running
-    await testEnv?.teardown()
-  })
+  const setup = useWorkerEnvironment({ taskQueue, workflowsPath, activities }, () => TestWorkflowEnvironment.createLocal())
 
   const start = (workflow: typeof greetingWorkflow | typeof impatientWorkflow, workflowId: string) =>
-    testEnv.client.workflow.start(workflow, { taskQueue, workflowId })
+    setup.env.client.workflow.start(workflow, { taskQueue, workflowId })
 
   it("sets the language through an update that calls an activity", async () => {
     const handle = await start(greetingWorkflow, "greeting-1")
@@ -128,7 +118,7 @@ describe("workflow updates", () => {
       taskQueue,
       workflowIdConflictPolicy: "USE_EXISTING",
     })
-    const previousLanguage = await testEnv.client.workflow.executeUpdateWithStart(setLanguage, { args: ["chinese"], startWorkflowOperation })
+    const previousLanguage = await setup.env.client.workflow.executeUpdateWithStart(setLanguage, { args: ["chinese"], startWorkflowOperation })
     assert.equal(previousLanguage, "english")
     const wfHandle = await startWorkflowOperation.workflowHandle()
     const again = WithStartWorkflowOperation.create(greetingWorkflow, {
@@ -136,7 +126,7 @@ describe("workflow updates", () => {
       taskQueue,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     })
-    const updateHandle = await testEnv.client.workflow.startUpdateWithStart(setLanguage, {
+    const updateHandle = await setup.env.client.workflow.startUpdateWithStart(setLanguage, {
       args: ["french"],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
       startWorkflowOperation: again,
@@ -155,7 +145,7 @@ describe("workflow updates", () => {
       workflowIdConflictPolicy: "FAIL",
     })
     await assert.rejects(
-      testEnv.client.workflow.executeUpdateWithStart(setLanguage, { args: ["chinese"], startWorkflowOperation }),
+      setup.env.client.workflow.executeUpdateWithStart(setLanguage, { args: ["chinese"], startWorkflowOperation }),
       WorkflowExecutionAlreadyStartedError,
     )
     await assert.rejects(startWorkflowOperation.workflowHandle(), WorkflowExecutionAlreadyStartedError)
@@ -165,7 +155,7 @@ describe("workflow updates", () => {
   it("honours workflowIdConflictPolicy and workflowIdReusePolicy on start", async () => {
     const first = await start(greetingWorkflow, "greeting-policies")
     await assert.rejects(start(greetingWorkflow, "greeting-policies"), WorkflowExecutionAlreadyStartedError)
-    const existing = await testEnv.client.workflow.start(greetingWorkflow, {
+    const existing = await setup.env.client.workflow.start(greetingWorkflow, {
       taskQueue,
       workflowId: "greeting-policies",
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -174,7 +164,7 @@ describe("workflow updates", () => {
     await first.signal(approve, { name: "me" })
     await first.result()
     await assert.rejects(
-      testEnv.client.workflow.start(greetingWorkflow, { taskQueue, workflowId: "greeting-policies", workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE }),
+      setup.env.client.workflow.start(greetingWorkflow, { taskQueue, workflowId: "greeting-policies", workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE }),
       WorkflowExecutionAlreadyStartedError,
     )
   })
