@@ -427,21 +427,22 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
       return Effect.ignore(store.release(deliveries, { uncounted: true }))
     }
     /**
-     * A claimed message, or (`continues`) the next one of a workflow whose
-     * batch step just finished: run it now, or queue it behind its
-     * workflow's step in progress.
+     * Take `delivery`'s workflow for the caller to run it (true), or queue the
+     * delivery behind the step in progress there (false). Decided when the
+     * message arrives — a claim's accept, a batch's read — not when it
+     * starts, so a message never overtakes an older one of its workflow.
      */
-    interface Handed { readonly delivery: Delivery; readonly continues: boolean }
-    const inbox = config.handoff === undefined ? undefined : yield* makeInbox(({ delivery, continues }: Handed): Effect.Effect<void, never, Store> => {
-      if (continues) return drain(delivery.key, delivery)
+    const own = (delivery: Delivery): boolean => {
       const waiting = busy.get(delivery.key)
-      if (waiting !== undefined) {
-        waiting.push(delivery)
-        return Effect.void
+      if (waiting === undefined) {
+        busy.set(delivery.key, [])
+        return true
       }
-      busy.set(delivery.key, [])
-      return drain(delivery.key, delivery)
-    })
+      waiting.push(delivery)
+      return false
+    }
+    /** Claimed messages whose workflow they own: each drains its workflow's queue after it. */
+    const inbox = config.handoff === undefined ? undefined : yield* makeInbox((delivery: Delivery) => drain(delivery.key, delivery))
     if (config.handoff !== undefined && inbox !== undefined) {
       const unregister = config.handoff.register("workflow", config.taskQueue, {
         consumer: config.consumer,
@@ -455,7 +456,7 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         accept: (reserved, claimed) => {
           handed -= reserved - claimed.length
           if (closing) Effect.runFork(giveBack(claimed))
-          else inbox.offer(claimed.map((delivery) => ({ delivery, continues: false })))
+          else inbox.offer(claimed.filter(own))
         },
       })
       // On shutdown: no more hand-offs; those in progress get the grace a batch gets, then are interrupted.
@@ -466,38 +467,40 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
           return Effect.raceFirst(inbox.idle, sleepReal(graceMs))
         }).pipe(
           Effect.andThen(inbox.unstarted),
-          Effect.flatMap((items) => giveBack(items.flatMap(({ delivery, continues }) => [delivery, ...(continues ? busy.get(delivery.key) ?? [] : [])]))),
+          Effect.flatMap((unstarted) => giveBack(unstarted.flatMap((delivery) => [delivery, ...(busy.get(delivery.key) ?? [])]))),
         )
       )
     }
 
-    /** One workflow's messages of a batch, in order; behind a hand-off in progress they queue instead. */
+    /** One workflow's messages of a batch, in order (its workflow owned by the batch). */
     const runGroup = (group: ReadonlyArray<Delivery>, offset: number): Effect.Effect<void, never, Store> => {
-      if (inbox === undefined) {
-        return group.length === 1
-          ? processWith(env, config, group[0]!, offset)
-          : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true })
-      }
+      const steps = group.length === 1
+        ? processWith(env, config, group[0]!, offset)
+        : Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true })
+      if (inbox === undefined) return steps
       const key = group[0]!.key
-      const waiting = busy.get(key)
-      if (waiting !== undefined) {
-        handed += group.length
-        waiting.push(...group)
-        return Effect.void
-      }
-      busy.set(key, [])
-      return Effect.forEach(group, (delivery) => processWith(env, config, delivery, offset), { discard: true }).pipe(
+      return steps.pipe(
         // Hand-offs that queued meanwhile: the inbox runs them (the batch does not wait for them).
         Effect.ensuring(Effect.sync(() => {
           const next = busy.get(key)?.shift()
           if (next === undefined) busy.delete(key)
-          else inbox.offer([{ delivery: next, continues: true }])
+          else inbox.offer([next])
         })),
       )
     }
+    /** A batch's workflows: those with a hand-off in progress queue their messages behind it. */
     const processBatch = (deliveries: ReadonlyArray<Delivery>) =>
-      Effect.flatMap(clockOffset, (offset) =>
-        Effect.forEach(byKey(deliveries), (group) => runGroup(group, offset), { concurrency: "unbounded", discard: true }))
+      Effect.suspend(() => {
+        const groups = byKey(deliveries)
+        const owned = inbox === undefined ? groups : groups.filter((group) => {
+          if (own(group[0]!)) return true
+          // Queued behind the hand-off in progress (its drain counts them down as they run).
+          handed += group.length
+          busy.get(group[0]!.key)!.push(...group.slice(1))
+          return false
+        })
+        return Effect.flatMap(clockOffset, (offset) => Effect.forEach(owned, (group) => runGroup(group, offset), { concurrency: "unbounded", discard: true }))
+      })
     // A batch in progress is finished before an interruption (shutdown) takes effect — for up
     // to `graceMs` of real time; then it is interrupted too, and its unfinished messages stay
     // pending (re-delivered: a step that did not commit changed nothing).
