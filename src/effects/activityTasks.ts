@@ -16,7 +16,7 @@ import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow } from "./executions.ts"
 import { type ActivityPermits, makeActivityPermits } from "./activityPermits.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
-import { type Handoff, makeInbox } from "./handoff.ts"
+import { type Handoff, HANDOFF_BELOW, makeInbox } from "./handoff.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { MESSAGE_STORE_RETRIES, retryStoreErrors, retryStoreErrorsUpTo, sleepReal } from "./storeRetry.ts"
 
@@ -263,7 +263,8 @@ export const runActivityTasks = (config: ActivityTaskConfig): Effect.Effect<neve
         consumer: config.consumer,
         reserve: (want) => {
           if (closing || !permits.unlimited()) return 0
-          const room = Math.min(want, config.maxConcurrent - active)
+          // A loop with work at hand reads the rest in batches (cheaper per task than one hand-off each).
+          const room = Math.min(want, config.maxConcurrent - active, HANDOFF_BELOW - active)
           if (room <= 0) return 0
           active += room
           return room

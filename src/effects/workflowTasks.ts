@@ -29,7 +29,7 @@ import {
   workflowMessageOf,
 } from "./executions.ts"
 import type { QueryOutcome, RunSource, WorkflowExecutor } from "./executors.ts"
-import { type Handoff, makeInbox } from "./handoff.ts"
+import { type Handoff, HANDOFF_BELOW, makeInbox } from "./handoff.ts"
 import { type LocalActivities, runLocalAttempt } from "./localActivities.ts"
 import { Metrics, type MetricsSink } from "./metrics.ts"
 import { type CachedRun, estimateRunBytes, RunCache } from "./runCache.ts"
@@ -359,8 +359,6 @@ const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
   return [...groups.values()]
 }
 
-/** Hand-offs a loop runs at once at most, beyond its batch (more wait on the stream for a read). */
-const MAX_HANDED = 256
 
 /**
  * The loop: read a batch, process it (workflows concurrently, each workflow's
@@ -401,6 +399,8 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
     /** Workflows with a step in progress, and the messages waiting behind it. */
     const busy = new Map<string, Array<Delivery>>()
     let handed = 0
+    /** Messages of the batch in progress. */
+    let inBatch = 0
     let closing = false
     /** Run `first`, then whatever queued behind it, for one workflow; on interruption give the rest back. */
     const drain = (key: string, first: Delivery): Effect.Effect<void, never, Store> => {
@@ -448,7 +448,8 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         consumer: config.consumer,
         reserve: (want) => {
           if (closing) return 0
-          const room = Math.min(want, MAX_HANDED - handed)
+          // A loop with work at hand reads the rest in batches (cheaper per step than one hand-off each).
+          const room = Math.min(want, HANDOFF_BELOW - handed - inBatch)
           if (room <= 0) return 0
           handed += room
           return room
@@ -491,6 +492,7 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
     /** A batch's workflows: those with a hand-off in progress queue their messages behind it. */
     const processBatch = (deliveries: ReadonlyArray<Delivery>) =>
       Effect.suspend(() => {
+        inBatch = deliveries.length
         const groups = byKey(deliveries)
         const owned = inbox === undefined ? groups : groups.filter((group) => {
           if (own(group[0]!)) return true
@@ -500,7 +502,7 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
           return false
         })
         return Effect.flatMap(clockOffset, (offset) => Effect.forEach(owned, (group) => runGroup(group, offset), { concurrency: "unbounded", discard: true }))
-      })
+      }).pipe(Effect.ensuring(Effect.sync(() => void (inBatch = 0))))
     // A batch in progress is finished before an interruption (shutdown) takes effect — for up
     // to `graceMs` of real time; then it is interrupted too, and its unfinished messages stay
     // pending (re-delivered: a step that did not commit changed nothing).
