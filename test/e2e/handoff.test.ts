@@ -12,7 +12,8 @@ import { Client, Connection, Store, type StoreShape, Worker } from "hotmesh"
 import { afterEach, describe, expect, it } from "vitest"
 import { makeRedisStore } from "../../src/stores/redis/layer.ts"
 import { makeMemoryStore } from "../../src/stores/memory.ts"
-import { unique } from "../fixtures/e2e-support.ts"
+import { HANDOFF_BELOW } from "../../src/effects/handoff.ts"
+import { eventually, unique } from "../fixtures/e2e-support.ts"
 import * as workflows from "../fixtures/handoff-workflows.ts"
 import { useRedis } from "../support/redisServer.ts"
 
@@ -57,7 +58,7 @@ afterEach(async () => {
   close = undefined
 })
 
-const start = async (kind: keyof typeof stores) => {
+const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<number> = async (n) => n + 1) => {
   const tally: Tally = { got: {}, conflicts: 0, runs: 0 }
   const connection = await Connection.connect({ store: stores[kind](tally) })
   const taskQueue = unique("handoff")
@@ -65,7 +66,7 @@ const start = async (kind: keyof typeof stores) => {
     connection,
     taskQueue,
     workflows,
-    activities: { inc: async (n: number) => (tally.runs++, n + 1) },
+    activities: { inc: async (n: number) => (tally.runs++, await inc(n)) },
   })
   const running = worker.run()
   close = async () => {
@@ -102,6 +103,25 @@ describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)
     expect(tally.runs).toBe(100)
     expect(tally.got["claimed:workflow"] ?? 0).toBeGreaterThan(0)
     expect(tally.conflicts).toBe(0)
+  })
+
+  it(`a loop with ${HANDOFF_BELOW} activities in flight claims no more: the rest are read`, async () => {
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    let running = 0
+    const { tally, taskQueue, client } = await start(kind, async (n) => {
+      running++
+      await gate
+      return n + 1
+    })
+    const all = HANDOFF_BELOW + 8
+    const results = Array.from({ length: all }, (_, i) => client.workflow.execute(workflows.sequence, { taskQueue, workflowId: unique(`busy-${i}`), args: [1] }))
+    await eventually(() => (running === all ? true : undefined), `${all} activities running`)
+    // Each claimed task was claimed while fewer than HANDOFF_BELOW ran; past that they were read.
+    expect(tally.got["claimed:activity"] ?? 0).toBeLessThanOrEqual(HANDOFF_BELOW)
+    expect(tally.got["read:activity"] ?? 0).toBeGreaterThanOrEqual(all - HANDOFF_BELOW)
+    open()
+    expect(await Promise.all(results)).toEqual(Array.from({ length: all }, () => 1))
   })
 
   it("a queue with limits is not claimed from: its tasks wait for permits and a read", async () => {
