@@ -307,12 +307,6 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       out.push(deliveryOf(m, s.address))
     }
 
-    /** Hand out up to `count` messages: stalled ones first, then released, then new (FIFO). */
-    const take = (s: StreamState, count: number, now: number, consumer: string): Array<Delivery> => {
-      const out = takeUnflushed(s, count, now, consumer)
-      flush()
-      return out
-    }
 
     /**
      * A claim (Store.ts `Claim`): up to `count` new messages, oldest first, of
@@ -334,7 +328,8 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
       return out
     }
 
-    const takeUnflushed = (s: StreamState, count: number, now: number, consumer: string): Array<Delivery> => {
+    /** Hand out up to `count` messages: stalled ones first, then released, then new (FIFO per lane, the lanes in turn). */
+    const take = (s: StreamState, count: number, now: number, consumer: string): Array<Delivery> => {
       const out: Array<Delivery> = []
       s.consumers.set(consumer, now)
       let top: Message | undefined
@@ -367,6 +362,7 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
           deliver(s, m, now, consumer, out)
         }
       }
+      flush()
       return out
     }
 
