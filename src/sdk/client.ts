@@ -409,7 +409,17 @@ const updateOutcome = (update: UpdateState): unknown => {
 
 /** Workflow operations (`client.workflow`). */
 export class WorkflowClient {
-  constructor(private readonly connection: Connection, private readonly interceptors: ReadonlyArray<WorkflowClientInterceptor> = []) {}
+  readonly #host: HandleHost
+
+  constructor(private readonly connection: Connection, private readonly interceptors: ReadonlyArray<WorkflowClientInterceptor> = []) {
+    this.#host = {
+      connection,
+      interceptors,
+      run: (effect) => this.run(effect),
+      updateHandle: (workflowId, runId, updateId) => this.#updateHandle(workflowId, runId, updateId),
+      accepted: (workflowId, runId, updateId) => this.#accepted(workflowId, runId, updateId),
+    }
+  }
 
   /** Internal: run a client program, mapping its errors to Temporal's classes. */
   run<A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>): Promise<A> {
@@ -495,7 +505,7 @@ export class WorkflowClient {
       headers: {},
       options: startOptions,
     })
-    return { ...this.#handle<T>(options.workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), signaledRunId }
+    return Object.assign(this.#handle<T>(options.workflowId, undefined, signaledRunId === runId ? runId : undefined, undefined), { signaledRunId })
   }
 
   /**
@@ -604,93 +614,155 @@ export class WorkflowClient {
 
   /** A handle; `startedVersion` is the record version this client's start wrote (a result waiter need not load it again). */
   #handle<T extends Workflow>(workflowId: string, runId: string | undefined, firstExecutionRunId: string | undefined, startedVersion: number | undefined): WorkflowHandle<T> {
-    required(workflowId, "workflowId")
-    const connection = this.connection
-    const client = this
-    const run = <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => this.run(effect)
-    const pinned = runId === undefined ? {} : { runId }
-    const workflowExecution = { workflowId, ...pinned }
-    const firstRun = firstExecutionRunId === undefined ? {} : { firstExecutionRunId }
-    const sendUpdateOf = async (
-      def: UpdateDefinition<unknown, Array<any>> | string,
-      options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined,
-      waitForStage: WorkflowUpdateStage,
-    ) => {
-      const send = composeInterceptors(this.interceptors, "startUpdate", async (input) => {
-        const update = clientUpdate(connection, input.updateName, { ...input.options, args: input.args }, input.headers)
-        return { updateId: update.updateId, workflowRunId: await run(sendUpdate(workflowId, runId, update)) }
-      })
-      const sent = await send({
-        updateName: required(typeof def === "string" ? def : def?.name, "update name"),
-        args: options?.args ?? [],
-        workflowExecution,
-        ...firstRun,
-        headers: {},
-        options: updateOptionsOf(options, waitForStage),
-      })
-      return { updateId: sent.updateId, sentTo: sent.workflowRunId }
-    }
-    const intercepted = <M extends "signal" | "query" | "terminate" | "cancel" | "describe">(method: M, next: Parameters<typeof composeInterceptors<WorkflowClientInterceptor, M>>[2]) =>
-      composeInterceptors(this.interceptors, method, next)
-    return {
-      workflowId,
-      runId,
-      firstExecutionRunId,
-      async result() {
-        return outcomeOf(await run(asResultWaiter(awaitClosed(workflowId, undefined, startedVersion)))) as Result<T>
-      },
-      async signal(def, ...args) {
-        await intercepted("signal", async (input) => {
-          const name = required(input.signalName, "signal name")
-          const payloads = encodeArgs(input.args, `signal ${name} args`)
-          connection.payloads.check(payloads, `signal ${name} args`)
-          const signalId = randomUUID()
-          const headers = headersField(input.headers, "handle.signal")
-          await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads, ...headers })))
-        })({ signalName: required(typeof def === "string" ? def : def?.name, "signal name"), args, workflowExecution, headers: {} })
-      },
-      async query(def, ...args) {
-        return intercepted("query", (input) => queryOnce(connection, workflowId)(required(input.queryType, "query name"), input.args, input.headers))({
-          queryType: required(typeof def === "string" ? def : def?.name, "query name"),
-          args,
-          workflowExecution,
-          headers: {},
-        }) as Promise<any>
-      },
-      async cancel() {
-        await intercepted("cancel", () => run(sendToRunning(workflowId, () => ({ type: "CancelRequested", ...pinned }))))({ workflowExecution, ...firstRun })
-      },
-      async terminate(reason = "terminated by client") {
-        await intercepted("terminate", (input) => run(terminateWorkflow(workflowId, input.reason ?? reason, connection.retentionMs)))({ workflowExecution, reason, ...firstRun })
-      },
-      async describe() {
-        return intercepted("describe", async () => {
-          const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
-          // One record per workflow id: a handle pinned to an older run cannot describe it (rather than describing another run).
-          if (runId !== undefined && state.runId !== runId) {
-            throw new WorkflowNotFoundError(`run ${runId} of workflow ${workflowId} is not its latest run (${state.runId}); HotMesh keeps the latest run's record only`, workflowId)
-          }
-          return describeState(state)
-        })({ workflowExecution })
-      },
-      async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }) {
-        checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)
-        const { updateId, sentTo } = await sendUpdateOf(def, options, WorkflowUpdateStage.COMPLETED)
-        return client.#updateHandle<any>(workflowId, sentTo, updateId).result()
-      },
-      async startUpdate(def: UpdateDefinition<any, any> | string, options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly waitForStage: string }) {
-        checkOptions("handle.startUpdate(def, options)", options, START_UPDATE_OPTIONS)
-        checkStage("handle.startUpdate(def, options)", options?.waitForStage)
-        const { updateId, sentTo } = await sendUpdateOf(def, options, WorkflowUpdateStage.ACCEPTED)
-        return client.#accepted<any>(workflowId, sentTo, updateId)
-      },
-      getUpdateHandle: <Ret>(updateId: string) => client.#updateHandle<Ret>(workflowId, runId, required(updateId, "updateId")),
-      async fetchHistory() {
-        const state = await run(retryBriefOutage(describeWorkflow(workflowId)))
-        const events = await run(readJournal(workflowId, state.runId))
-        return { workflowId, runId: state.runId, workflowType: state.workflowType, events }
-      },
-    }
+    return new ClientWorkflowHandle<T>(this.#host, required(workflowId, "workflowId"), runId, firstExecutionRunId, startedVersion)
+  }
+}
+
+/** What a handle needs of its client: one per client, shared by its handles. */
+interface HandleHost {
+  readonly connection: Connection
+  readonly interceptors: ReadonlyArray<WorkflowClientInterceptor>
+  readonly run: <A>(effect: Effect.Effect<A, { readonly _tag: string }, Store>) => Promise<A>
+  readonly updateHandle: <Ret>(workflowId: string, runId: string | undefined, updateId: string) => WorkflowUpdateHandle<Ret>
+  readonly accepted: <Ret>(workflowId: string, runId: string, updateId: string) => Promise<WorkflowUpdateHandle<Ret>>
+}
+
+/**
+ * A workflow handle. Its methods live on the prototype (a client may hold
+ * thousands of handles; closures per handle cost about 1.5 KB each) and,
+ * as Temporal's, are called on the handle.
+ */
+class ClientWorkflowHandle<T extends Workflow> implements WorkflowHandle<T> {
+  readonly #host: HandleHost
+  readonly #startedVersion: number | undefined
+
+  constructor(
+    host: HandleHost,
+    readonly workflowId: string,
+    readonly runId: string | undefined,
+    readonly firstExecutionRunId: string | undefined,
+    startedVersion: number | undefined,
+  ) {
+    this.#host = host
+    this.#startedVersion = startedVersion
+  }
+
+  get #pinned(): { readonly runId?: string } {
+    return this.runId === undefined ? {} : { runId: this.runId }
+  }
+
+  get #workflowExecution(): { readonly workflowId: string; readonly runId?: string } {
+    return { workflowId: this.workflowId, ...this.#pinned }
+  }
+
+  get #firstRun(): { readonly firstExecutionRunId?: string } {
+    return this.firstExecutionRunId === undefined ? {} : { firstExecutionRunId: this.firstExecutionRunId }
+  }
+
+  #intercepted<M extends "signal" | "query" | "terminate" | "cancel" | "describe">(method: M, next: Parameters<typeof composeInterceptors<WorkflowClientInterceptor, M>>[2]) {
+    return composeInterceptors(this.#host.interceptors, method, next)
+  }
+
+  async result(): Promise<Result<T>> {
+    return outcomeOf(await this.#host.run(asResultWaiter(awaitClosed(this.workflowId, undefined, this.#startedVersion)))) as Result<T>
+  }
+
+  async signal<Args extends Array<any>>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void> {
+    const { connection, run } = this.#host
+    const workflowId = this.workflowId
+    const pinned = this.#pinned
+    await this.#intercepted("signal", async (input) => {
+      const name = required(input.signalName, "signal name")
+      const payloads = encodeArgs(input.args, `signal ${name} args`)
+      connection.payloads.check(payloads, `signal ${name} args`)
+      const signalId = randomUUID()
+      const headers = headersField(input.headers, "handle.signal")
+      await run(sendToRunning(workflowId, () => ({ type: "Signal", ...pinned, signalId, name, args: payloads, ...headers })))
+    })({ signalName: required(typeof def === "string" ? def : def?.name, "signal name"), args, workflowExecution: this.#workflowExecution, headers: {} })
+  }
+
+  async query<Ret, Args extends Array<any> = []>(def: QueryDefinition<Ret, Args> | string, ...args: Args): Promise<Ret> {
+    return this.#intercepted("query", (input) => queryOnce(this.#host.connection, this.workflowId)(required(input.queryType, "query name"), input.args, input.headers))({
+      queryType: required(typeof def === "string" ? def : def?.name, "query name"),
+      args,
+      workflowExecution: this.#workflowExecution,
+      headers: {},
+    }) as Promise<any>
+  }
+
+  async cancel(): Promise<void> {
+    const pinned = this.#pinned
+    await this.#intercepted("cancel", () => this.#host.run(sendToRunning(this.workflowId, () => ({ type: "CancelRequested", ...pinned }))))({
+      workflowExecution: this.#workflowExecution,
+      ...this.#firstRun,
+    })
+  }
+
+  async terminate(reason = "terminated by client"): Promise<void> {
+    const { connection, run } = this.#host
+    await this.#intercepted("terminate", (input) => run(terminateWorkflow(this.workflowId, input.reason ?? reason, connection.retentionMs)))({
+      workflowExecution: this.#workflowExecution,
+      reason,
+      ...this.#firstRun,
+    })
+  }
+
+  async describe(): Promise<WorkflowExecutionDescription> {
+    const { workflowId, runId } = this
+    return this.#intercepted("describe", async () => {
+      const state = await this.#host.run(retryBriefOutage(describeWorkflow(workflowId)))
+      // One record per workflow id: a handle pinned to an older run cannot describe it (rather than describing another run).
+      if (runId !== undefined && state.runId !== runId) {
+        throw new WorkflowNotFoundError(`run ${runId} of workflow ${workflowId} is not its latest run (${state.runId}); HotMesh keeps the latest run's record only`, workflowId)
+      }
+      return describeState(state)
+    })({ workflowExecution: this.#workflowExecution })
+  }
+
+  async executeUpdate(def: UpdateDefinition<any, any> | string, options?: WorkflowUpdateOptions & { readonly args?: Array<unknown> }): Promise<any> {
+    checkOptions("handle.executeUpdate(def, options)", options, UPDATE_OPTIONS)
+    const { updateId, sentTo } = await this.#sendUpdate(def, options, WorkflowUpdateStage.COMPLETED)
+    return this.#host.updateHandle<any>(this.workflowId, sentTo, updateId).result()
+  }
+
+  async startUpdate(def: UpdateDefinition<any, any> | string, options: WorkflowUpdateOptions & { readonly args?: Array<unknown>; readonly waitForStage: string }): Promise<WorkflowUpdateHandle<any>> {
+    checkOptions("handle.startUpdate(def, options)", options, START_UPDATE_OPTIONS)
+    checkStage("handle.startUpdate(def, options)", options?.waitForStage)
+    const { updateId, sentTo } = await this.#sendUpdate(def, options, WorkflowUpdateStage.ACCEPTED)
+    return this.#host.accepted<any>(this.workflowId, sentTo, updateId)
+  }
+
+  getUpdateHandle<Ret>(updateId: string): WorkflowUpdateHandle<Ret> {
+    return this.#host.updateHandle<Ret>(this.workflowId, this.runId, required(updateId, "updateId"))
+  }
+
+  async fetchHistory(): Promise<{ readonly workflowId: string; readonly runId: string; readonly workflowType: string; readonly events: ReadonlyArray<JournalEntry> }> {
+    const { run } = this.#host
+    const state = await run(retryBriefOutage(describeWorkflow(this.workflowId)))
+    const events = await run(readJournal(this.workflowId, state.runId))
+    return { workflowId: this.workflowId, runId: state.runId, workflowType: state.workflowType, events }
+  }
+
+  async #sendUpdate(
+    def: UpdateDefinition<unknown, Array<any>> | string,
+    options: (WorkflowUpdateOptions & { readonly args?: Array<unknown> }) | undefined,
+    waitForStage: WorkflowUpdateStage,
+  ): Promise<{ readonly updateId: string; readonly sentTo: string }> {
+    const { connection, run, interceptors } = this.#host
+    const { workflowId, runId } = this
+    const send = composeInterceptors(interceptors, "startUpdate", async (input) => {
+      const update = clientUpdate(connection, input.updateName, { ...input.options, args: input.args }, input.headers)
+      return { updateId: update.updateId, workflowRunId: await run(sendUpdate(workflowId, runId, update)) }
+    })
+    const sent = await send({
+      updateName: required(typeof def === "string" ? def : def?.name, "update name"),
+      args: options?.args ?? [],
+      workflowExecution: this.#workflowExecution,
+      ...this.#firstRun,
+      headers: {},
+      options: updateOptionsOf(options, waitForStage),
+    })
+    return { updateId: sent.updateId, sentTo: sent.workflowRunId }
   }
 }
 

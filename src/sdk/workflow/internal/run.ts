@@ -152,19 +152,19 @@ export class WorkflowRun {
   #closed = false
   #taskError: unknown = undefined
   readonly #calls = new Map<number, PendingCall>()
-  readonly #childStarts = new Map<number, PendingCall>()
-  readonly #externalRequests = new Map<number, PendingCall>()
+  #childStarts: Map<number, PendingCall> | undefined = undefined
+  #externalRequests: Map<number, PendingCall> | undefined = undefined
   /** Children cancelled as WAIT_CANCELLATION_REQUESTED: what their `ChildCancelDelivered` does, by sequence number. */
-  readonly #childCancelsDelivered = new Map<number, () => void>()
-  readonly #conditions = new Set<Condition>()
-  readonly #signalHandlers = new Map<string, Handler>()
-  readonly #queryHandlers = new Map<string, Handler>()
+  #childCancelsDelivered: Map<number, () => void> | undefined = undefined
+  #conditions: Set<Condition> | undefined = undefined
+  #signalHandlers: Map<string, Handler> | undefined = undefined
+  #queryHandlers: Map<string, Handler> | undefined = undefined
   #buffered: Array<BufferedSignal> = []
-  readonly #updateHandlers = new Map<string, UpdateHandler>()
+  #updateHandlers: Map<string, UpdateHandler> | undefined = undefined
   #bufferedUpdates: Array<UpdateRequest> = []
   /** Handlers still running (async signal handlers, update handlers), for `allHandlersFinished()`. */
-  readonly #inProgress = new Set<{ readonly update?: UpdateInfo; readonly policy: UnfinishedPolicy }>()
-  readonly #patches = new Map<string, boolean>()
+  #inProgress: Set<{ readonly update?: UpdateInfo; readonly policy: UnfinishedPolicy }> | undefined = undefined
+  #patches: Map<string, boolean> | undefined = undefined
   /** During a replayed activation: the patch markers that task recorded. */
   #replayPatches: ReadonlySet<string> | undefined = undefined
   /** The stored forms behind `info.typedSearchAttributes` and `info.memo`. */
@@ -260,7 +260,7 @@ export class WorkflowRun {
       case "ChildCompleted":
       case "ChildFailed":
         // A child can close before its "started" message is processed: settle the start too.
-        this.#childStarts.get(job.seq)?.resolve(encode(`${this.info.runId}.${job.seq}`, "runId"))
+        this.#childStarts?.get(job.seq)?.resolve(encode(`${this.info.runId}.${job.seq}`, "runId"))
         if (job.type === "ChildCompleted") this.#calls.get(job.seq)?.resolve(job.result)
         else this.#calls.get(job.seq)?.reject(job.failure)
         return
@@ -268,17 +268,17 @@ export class WorkflowRun {
         this.#calls.get(job.seq)?.resolve(undefined)
         return
       case "ChildStarted":
-        this.#childStarts.get(job.seq)?.resolve(encode(job.runId, "runId"))
+        this.#childStarts?.get(job.seq)?.resolve(encode(job.runId, "runId"))
         return
       case "ChildCancelDelivered":
-        this.#childCancelsDelivered.get(job.seq)?.()
+        this.#childCancelsDelivered?.get(job.seq)?.()
         return
       case "ChildStartFailed":
-        this.#childStarts.get(job.seq)?.reject(job.failure)
+        this.#childStarts?.get(job.seq)?.reject(job.failure)
         this.#calls.get(job.seq)?.reject(job.failure)
         return
       case "SignalReceived": {
-        const handler = this.#signalHandlers.get(job.name)
+        const handler = this.#signalHandlers?.get(job.name)
         const signal = { name: job.name, args: job.args, ...(job.headers === undefined ? {} : { headers: job.headers }) }
         if (handler === undefined) this.#buffered.push(signal)
         else this.#callHandler(handler, signal)
@@ -288,13 +288,13 @@ export class WorkflowRun {
         this.rootScope.cancel(new CancelledFailure(job.reason ?? "Workflow cancelled"))
         return
       case "UpdateRequested": {
-        const handler = this.#updateHandlers.get(job.name)
+        const handler = this.#updateHandlers?.get(job.name)
         if (handler === undefined) this.#bufferedUpdates.push(job)
         else this.#runUpdate(handler, job)
         return
       }
       case "ExternalRequestResolved": {
-        const request = this.#externalRequests.get(job.seq)
+        const request = this.#externalRequests?.get(job.seq)
         if (job.failure === undefined) request?.resolve(undefined)
         else request?.reject(job.failure)
         return
@@ -329,7 +329,7 @@ export class WorkflowRun {
     }
     this.#push({ type: "AcceptUpdate", updateId, name })
     const running = { update: info, policy: entry.unfinishedPolicy }
-    this.#inProgress.add(running)
+    ;(this.#inProgress ??= new Set()).add(running)
     const result = this.#inContext(() => {
       try {
         return Promise.resolve(
@@ -341,13 +341,13 @@ export class WorkflowRun {
     }, info)
     result.then(
       (value) => {
-        this.#inProgress.delete(running)
+        this.#inProgress?.delete(running)
         const label = `result of update ${name}`
         const payload = encode(value, label)
         if (this.#checkSize([payload], label)) this.#push({ type: "CompleteUpdate", updateId, result: payload })
       },
       (error: unknown) => {
-        this.#inProgress.delete(running)
+        this.#inProgress?.delete(running)
         if (isTemporalFailure(error)) this.#push({ type: "CompleteUpdate", updateId, failure: toFailureInfo(error) })
         else this.#taskError ??= error
       },
@@ -360,7 +360,7 @@ export class WorkflowRun {
   /** Temporal rejects an update that has no handler once the activation that delivered it is done. */
   #rejectUnhandledUpdates(): void {
     for (const { updateId, name } of this.#bufferedUpdates) {
-      const known = [...this.#updateHandlers.keys()]
+      const known = [...(this.#updateHandlers?.keys() ?? [])]
       this.#push({
         type: "RejectUpdate",
         updateId,
@@ -372,12 +372,12 @@ export class WorkflowRun {
 
   /** Whether no signal or update handler is still running (`allHandlersFinished()`). */
   get allHandlersFinished(): boolean {
-    return this.#inProgress.size === 0
+    return this.#inProgress === undefined || this.#inProgress.size === 0
   }
 
   /** Temporal's `HandlerUnfinishedPolicy.WARN_AND_ABANDON`: the run closes with update handlers still running. */
   #warnUnfinished(): void {
-    const unfinished = [...this.#inProgress].flatMap(({ update, policy }) => (update !== undefined && policy === "WARN_AND_ABANDON" ? [update] : []))
+    const unfinished = [...(this.#inProgress ?? [])].flatMap(({ update, policy }) => (update !== undefined && policy === "WARN_AND_ABANDON" ? [update] : []))
     if (unfinished.length === 0) return
     this.#inContext(() =>
       log.warn(
@@ -479,9 +479,9 @@ export class WorkflowRun {
         const result = handle({ signalName: signal.name, args: decodeArgs(signal.args), headers: { ...signal.headers } })
         if (result instanceof Promise) {
           const running = { policy: "ABANDON" as const }
-          this.#inProgress.add(running)
-          result.then(() => this.#inProgress.delete(running), (error: unknown) => {
-            this.#inProgress.delete(running)
+          ;(this.#inProgress ??= new Set()).add(running)
+          result.then(() => this.#inProgress?.delete(running), (error: unknown) => {
+            this.#inProgress?.delete(running)
             this.#handlerFailed(error)
           })
         }
@@ -501,9 +501,9 @@ export class WorkflowRun {
 
   #checkConditions(): boolean {
     let fired = false
-    for (const condition of [...this.#conditions]) {
+    for (const condition of [...(this.#conditions ?? [])]) {
       if (this.#inContext(condition.fn)) {
-        this.#conditions.delete(condition)
+        this.#conditions?.delete(condition)
         condition.resolve()
         fired = true
       }
@@ -611,8 +611,8 @@ export class WorkflowRun {
         const acknowledge = cancellationType === "WAIT_CANCELLATION_REQUESTED"
         this.#push({ type: "RequestCancelChild", seq, ...(acknowledge ? { acknowledge } : {}) })
         if (acknowledge) {
-          this.#childCancelsDelivered.set(seq, () => {
-            this.#childCancelsDelivered.delete(seq)
+          ;(this.#childCancelsDelivered ??= new Map()).set(seq, () => {
+            this.#childCancelsDelivered?.delete(seq)
             const failure: FailureInfo = { kind: "child", message: "Child Workflow execution cancelled", workflowType, workflowId, cause: { kind: "cancelled", message: reason.message } }
             this.#calls.get(seq)?.reject(failure)
           })
@@ -625,7 +625,7 @@ export class WorkflowRun {
     // Temporal: a child id that is already running rejects with WorkflowExecutionAlreadyStartedError.
     const rebuild = (failure: FailureInfo): Error =>
       failure.type === "WorkflowExecutionAlreadyStartedError" ? new WorkflowExecutionAlreadyStartedError(workflowId, workflowType) : fromFailureInfo(failure)
-    const started = this.#pending(seq, scope, this.#childStarts, (payload) => decode(payload) as string, rebuild, onCancel)
+    const started = this.#pending(seq, scope, (this.#childStarts ??= new Map()), (payload) => decode(payload) as string, rebuild, onCancel)
     const result = this.#pending(seq, scope, this.#calls, decode, rebuild, onCancel)
     started.catch(() => undefined)
     return { started, result }
@@ -693,7 +693,7 @@ export class WorkflowRun {
     const seq = ++this.#seq
     this.#push(command(seq))
     // A cancelled scope stops waiting; the request itself was sent.
-    return this.#pending(seq, scope, this.#externalRequests, () => undefined, fromFailureInfo, (reason) => reason)
+    return this.#pending(seq, scope, (this.#externalRequests ??= new Map()), () => undefined, fromFailureInfo, (reason) => reason)
   }
 
   /** Wait until `fn()` is true (checked after every activation). */
@@ -702,9 +702,9 @@ export class WorkflowRun {
     return new Promise<void>((resolve, reject) => {
       const condition: Condition = { fn, resolve: () => (unsubscribe(), resolve()) }
       const unsubscribe = scope.onCancel((reason) => {
-        if (this.#conditions.delete(condition)) reject(reason)
+        if (this.#conditions?.delete(condition)) reject(reason)
       })
-      this.#conditions.add(condition)
+      ;(this.#conditions ??= new Set()).add(condition)
     })
   }
 
@@ -713,28 +713,28 @@ export class WorkflowRun {
    * during replay, true only where the journal has the marker. Memoized per id.
    */
   patched(patchId: string): boolean {
-    const known = this.#patches.get(patchId)
+    const known = this.#patches?.get(patchId)
     if (known !== undefined) return known
     const value = this.#replayPatches === undefined || this.#replayPatches.has(patchId)
     if (value) this.#push({ type: "Patch", patchId })
-    this.#patches.set(patchId, value)
+    ;(this.#patches ??= new Map()).set(patchId, value)
     return value
   }
 
   /** Temporal's `deprecatePatch(id)`: the old path is gone; record the marker, never fail replay. */
   deprecatePatch(patchId: string): void {
-    if (this.#patches.has(patchId)) return
+    if (this.#patches?.has(patchId)) return
     if (this.#replayPatches === undefined || this.#replayPatches.has(patchId)) this.#push({ type: "Patch", patchId })
-    this.#patches.set(patchId, true)
+    ;(this.#patches ??= new Map()).set(patchId, true)
   }
 
   /** Set or remove a signal handler; buffered signals of that name are delivered at once. */
   setSignalHandler(name: string, handler: Handler | undefined): void {
     if (handler === undefined) {
-      this.#signalHandlers.delete(name)
+      this.#signalHandlers?.delete(name)
       return
     }
-    this.#signalHandlers.set(name, handler)
+    ;(this.#signalHandlers ??= new Map()).set(name, handler)
     const waiting = this.#buffered.filter((signal) => signal.name === name)
     this.#buffered = this.#buffered.filter((signal) => signal.name !== name)
     for (const signal of waiting) this.#callHandler(handler, signal)
@@ -743,10 +743,10 @@ export class WorkflowRun {
   /** Set or remove an update handler; updates waiting for it in this activation run at once. */
   setUpdateHandler(name: string, handler: UpdateHandler | undefined): void {
     if (handler === undefined) {
-      this.#updateHandlers.delete(name)
+      this.#updateHandlers?.delete(name)
       return
     }
-    this.#updateHandlers.set(name, handler)
+    ;(this.#updateHandlers ??= new Map()).set(name, handler)
     const waiting = this.#bufferedUpdates.filter((update) => update.name === name)
     this.#bufferedUpdates = this.#bufferedUpdates.filter((update) => update.name !== name)
     for (const update of waiting) this.#runUpdate(handler, update)
@@ -754,16 +754,16 @@ export class WorkflowRun {
 
   /** Set or remove a query handler. */
   setQueryHandler(name: string, handler: Handler | undefined): void {
-    if (handler === undefined) this.#queryHandlers.delete(name)
-    else this.#queryHandlers.set(name, handler)
+    if (handler === undefined) this.#queryHandlers?.delete(name)
+    else (this.#queryHandlers ??= new Map()).set(name, handler)
   }
 
   /** Answer a query from the run's current state, through the `handleQuery` interceptors. */
   async query(name: string, args: ReadonlyArray<Payload>, request?: { readonly queryId: string; readonly headers?: StoredHeaders }): Promise<Payload> {
     const call = (input: { readonly args: Array<unknown> }): unknown => {
-      const handler = this.#queryHandlers.get(name)
+      const handler = this.#queryHandlers?.get(name)
       if (handler === undefined) {
-        const known = [...this.#queryHandlers.keys()]
+        const known = [...(this.#queryHandlers?.keys() ?? [])]
         throw new QueryNotRegisteredError(
           `Workflow ${this.info.workflowType} (${this.info.workflowId}) has no query handler for "${name}"; known queries: ${known.length === 0 ? "none" : known.join(", ")}`,
           name,
