@@ -74,6 +74,25 @@ interface LoopEnv {
   readonly metrics: MetricsSink
 }
 
+/**
+ * A heartbeat records its details for the next attempt, re-arms the heartbeat
+ * timeout (if any), and learns whether the workflow still waits for this attempt.
+ */
+const sendHeartbeat = (task: ActivityTask, entry: Running, details: Payload) =>
+  Effect.gen(function* () {
+    const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
+    yield* sendToWorkflow(task.workflowTaskQueue, task.workflowId, message)
+    const { state } = yield* loadExecution(task.workflowId)
+    const status = attemptStatus(state, task)
+    if (status === "gone") {
+      entry.abandoned = true
+      entry.cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
+    } else if (status === "cancelRequested") {
+      // Its outcome is still reported: the workflow may wait for it (WAIT_CANCELLATION_COMPLETED).
+      entry.cancellation.abort(new Error("Activity cancelled by its workflow"))
+    }
+  }).pipe(Effect.ignore)
+
 const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskConfig, delivery: Delivery, running: Set<Running>, lease: string | undefined) {
   const { store, context } = env
   const decoded = activityTaskOf(delivery)
@@ -102,27 +121,9 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
   let lastSent = -Infinity
   let finished = false
   let trailing: { details: Payload } | undefined
-  /**
-   * A heartbeat records its details for the next attempt, re-arms the heartbeat
-   * timeout (if any), and learns whether the workflow still waits for this attempt.
-   */
-  const sendHeartbeat = (details: Payload) =>
-    Effect.gen(function* () {
-      const message: WorkflowMessage = { type: "ActivityHeartbeat", runId: task.runId, seq: task.seq, attempt: task.attempt, details }
-      yield* sendToWorkflow(task.workflowTaskQueue, task.workflowId, message)
-      const { state } = yield* loadExecution(task.workflowId)
-      const status = attemptStatus(state, task)
-      if (status === "gone") {
-        entry.abandoned = true
-        cancellation.abort(new Error("Activity cancelled: its workflow no longer waits for this attempt"))
-      } else if (status === "cancelRequested") {
-        // Its outcome is still reported: the workflow may wait for it (WAIT_CANCELLATION_COMPLETED).
-        cancellation.abort(new Error("Activity cancelled by its workflow"))
-      }
-    }).pipe(Effect.ignore)
   const send = (details: Payload) => {
     lastSent = performance.now()
-    Effect.runForkWith(context)(sendHeartbeat(details))
+    Effect.runForkWith(context)(sendHeartbeat(task, entry, details))
   }
   /** Throttled: at most one send per `interval`; the last details of a window are sent at its end. */
   const heartbeat = (details: Payload) => {

@@ -61,6 +61,8 @@ export const makeActivityExecutor = (
         },
       }
     }
+    // The token's bytes are made when read (most activities never read them).
+    let token: Uint8Array | undefined
     const context = new Context(
       {
         activityType: task.activityType,
@@ -75,7 +77,9 @@ export const makeActivityExecutor = (
         scheduledTimestampMs: task.scheduledAt,
         currentAttemptScheduledTimestampMs: task.attemptScheduledAt ?? task.scheduledAt,
         isLocal: task.local === true,
-        taskToken: taskToken(task, namespace),
+        get taskToken() {
+          return (token ??= taskToken(task, namespace))
+        },
         ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
         ...(task.startToCloseMs === undefined ? {} : { startToCloseTimeoutMs: task.startToCloseMs }),
         ...(task.scheduleToCloseMs === undefined ? {} : { scheduleToCloseTimeoutMs: task.scheduleToCloseMs }),
