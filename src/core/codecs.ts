@@ -119,7 +119,7 @@ export const WorkflowMessageSchema = Schema.Union([
     ...RunTimeouts,
     cronSchedule: Schema.optional(Schema.String),
     headers: Headers,
-    record: Schema.optional(Schema.Struct({ version: Schema.Int, startTime: Time })),
+    record: Schema.optional(Schema.Struct({ version: Schema.Int, token: Schema.optional(Schema.String), startTime: Time })),
     workflowIdReusePolicy: Schema.optional(Schema.Literals(["ALLOW_DUPLICATE", "ALLOW_DUPLICATE_FAILED_ONLY", "REJECT_DUPLICATE", "TERMINATE_IF_RUNNING"])),
     startDelayMs: Schema.optional(Time),
     staticSummary: Schema.optional(Schema.String),

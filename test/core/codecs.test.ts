@@ -14,6 +14,8 @@ const failure = { kind: "activity" as const, message: "m", type: "ActivityFailur
 
 const messages: ReadonlyArray<WorkflowMessage> = [
   { type: "Start", workflowId: "w", runId: "r", workflowType: "t", taskQueue: "q", args: ["1", undefined], parent: { workflowId: "p", runId: "pr", taskQueue: "q", seq: 2 }, record: { version: 1, startTime: 5 } },
+  // A client's start names the write it made (version and token): a worker's first step computes from it without loading the record.
+  { type: "Start", workflowId: "w", runId: "r", workflowType: "t", taskQueue: "q", args: [], record: { version: 1, token: "k", startTime: 5 } },
   { type: "ActivityCompleted", runId: "r", seq: 1, attempt: 1, result: undefined },
   { type: "ActivityFailed", runId: "r", seq: 1, attempt: 2, failure },
   { type: "TimerFired", runId: "r", timer: { kind: "activityRetry", seq: 1, attempt: 2 } },
