@@ -5,13 +5,14 @@
  * wrote (`{ns:pN}:ie` hash of full zset names, `{ns:pN}:iq` zset), and the
  * `all` / `type:<T>` entries the previous version listed executions under.
  */
+import { createHash } from "node:crypto"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Redis } from "ioredis"
 import { initialState, type ExecutionState } from "../../src/core/state.ts"
 import { indexDelta, indexEntries, retiredTerms } from "../../src/core/visibility.ts"
 import type { Commit, StoreShape } from "../../src/stores/Store.ts"
-import { decodeExpiringEntry, encodeExpiringEntry } from "../../src/stores/redis/encode.ts"
+import { decodeExpiringEntry, encodeExpiringEntry, readExpiringEntry } from "../../src/stores/redis/encode.ts"
 import { INDEX_EXPIRY_BUCKET_MS, indexExpiryBucketEnd, type Keys, makeKeys } from "../../src/stores/redis/keys.ts"
 import { makeRedisStore } from "../../src/stores/redis/layer.ts"
 import { useRedis } from "../support/redisServer.ts"
@@ -58,6 +59,9 @@ describe("index expiry buckets", () => {
     expect(spaced.startsWith(" ")).toBe(false)
     expect(decodeExpiringEntry(spaced)).toEqual({ key: "order 1", terms: ["a b", "c"] })
     expect(decodeExpiringEntry(encodeExpiringEntry("k", [])!)).toEqual({ key: "k", terms: [] })
+    // An empty term never comes first (that is the shared-terms form, read from the bucket's hash).
+    expect(decodeExpiringEntry(encodeExpiringEntry("k", ["", "a", "a"])!)).toEqual({ key: "k", terms: ["a", ""] })
+    expect(readExpiringEntry(" k  abc123", { abc123: "|a|b" })).toEqual({ key: "k", terms: ["a", "b"] })
     const everyAscii = Array.from({ length: 127 }, (_, i) => String.fromCharCode(i + 1)).join("")
     expect(encodeExpiringEntry(everyAscii, [])).toBeUndefined()
   })
@@ -86,6 +90,47 @@ describe("index expiry buckets", () => {
         yield* store.fireDueTimers(10)
         expect(yield* termsListing(keys, p, key)).toEqual([...closedTerms].sort())
         expect(yield* call(() => admin.llen(keys.indexExpiryBucket(p, end)))).toBe(1)
+      })))
+
+  it.live("records of one bucket share their terms: written once in the bucket's hash (unless its id holds others), swept with it", () =>
+    withStore((store, keys) =>
+      Effect.gen(function*() {
+        const now = yield* store.now
+        // Four records of one partition closing into one bucket (expiring together, a minute ago).
+        const all = Array.from({ length: 400 }, (_, i) => `shared-${i}`)
+        const p = keys.partitionOf(all[0]!)
+        const [first, second, third, odd] = all.filter((key) => keys.partitionOf(key) === p)
+        const at = indexExpiryBucketEnd(now - 120_000) - 1
+        const end = indexExpiryBucketEnd(at)
+        // The terms a close files, in the commit's order (joined, added, kept), and their id in the hash.
+        const filed = (running: ExecutionState) => {
+          const delta = indexDelta(running, closedOf(running, now))
+          const terms = [...delta.add.map((e) => e.term), ...delta.keep]
+          return { terms, id: createHash("sha1").update(` ${terms.join(" ")}`).digest("hex").slice(0, 6) }
+        }
+        const { terms: closedTerms, id } = filed(state(first!, now))
+        // `odd`'s terms differ; give their id (as a collision would) other terms first.
+        const { terms: oddTerms, id: oddId } = filed({ ...state(odd!, now), taskQueue: "other" })
+        yield* call(() => admin.hset(keys.indexExpiryTermSets(p, end), oddId, " not these"))
+        for (const key of [first!, second!, third!]) yield* startAndClose(store, key, now, at)
+        const running = { ...state(odd!, now), taskQueue: "other" }
+        yield* store.commit({ key: odd!, expectedVersion: 0, state: "running", token: "t1", index: indexDelta(undefined, running) })
+        yield* store.commit({
+          key: odd!, expectedVersion: 1, expectedToken: "t1", state: "closed", token: "t2",
+          journal: { id: "r1", from: 0, entries: ["a"] }, expire: { at, record: true }, index: indexDelta(running, closedOf(running, now)),
+        })
+        const entries = yield* call(() => admin.lrange(keys.indexExpiryBucket(p, end), 0, -1))
+        const sets = yield* call(() => admin.hgetall(keys.indexExpiryTermSets(p, end)))
+        expect(entries).toEqual([encodeExpiringEntry(first!, closedTerms), ` ${second}  ${id}`, ` ${third}  ${id}`, encodeExpiringEntry(odd!, oddTerms)])
+        expect(sets).toEqual({ [id]: ` ${closedTerms.join(" ")}`, [oddId]: " not these" })
+        for (const [i, key] of [first!, second!, third!, odd!].entries()) {
+          expect(readExpiringEntry(entries[i]!, sets).key).toBe(key)
+          expect([...readExpiringEntry(entries[i]!, sets).terms].sort()).toEqual(key === odd ? [...oddTerms].sort() : [...closedTerms].sort())
+        }
+        // Their records are gone already: one sweep takes all four, and the bucket's keys with them.
+        yield* store.fireDueTimers(10)
+        for (const key of [first!, second!, third!, odd!]) expect(yield* termsListing(keys, p, key)).toEqual([])
+        expect(yield* call(() => admin.exists(keys.indexExpiryBuckets(p), keys.indexExpiryBucket(p, end), keys.indexExpiryTermSets(p, end)))).toBe(0)
       })))
 
   it.live("a record gone by its expiry leaves its terms at the next sweep, and the bucket goes", () =>

@@ -123,7 +123,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       ...remove.map((term) => keys.indexTerm(p, term)),
       ...add.map((entry) => keys.indexTerm(p, entry.term)),
       ...keep.map((term) => keys.indexTerm(p, term)),
-      ...(bucketEnd === undefined ? [] : [keys.indexExpiryBuckets(p), keys.indexExpiryBucket(p, bucketEnd)]),
+      ...(bucketEnd === undefined ? [] : [keys.indexExpiryBuckets(p), keys.indexExpiryBucket(p, bucketEnd), keys.indexExpiryTermSets(p, bucketEnd)]),
     ]
   return {
     keys: [
@@ -187,13 +187,28 @@ const SEPARATORS = [" ", "\n", "\t", "|", ...Array.from({ length: 127 }, (_, i) 
  */
 export const encodeExpiringEntry = (key: string, terms: ReadonlyArray<string>): string | undefined => {
   const sep = SEPARATORS.find((s) => !key.includes(s) && terms.every((term) => !term.includes(s)))
-  return sep === undefined ? undefined : sep + [key, ...terms].join(sep)
+  // Each term once, an empty one last: `<sep><key><sep><sep><id>` is the shared-terms form.
+  const unique = [...new Set(terms)]
+  const ordered = unique.includes("") ? [...unique.filter((term) => term !== ""), ""] : unique
+  return sep === undefined ? undefined : sep + [key, ...ordered].join(sep)
 }
 
 /** Inverse of `encodeExpiringEntry` (what the `fire` script does in Lua): the key and its terms. */
 export const decodeExpiringEntry = (entry: string): { readonly key: string; readonly terms: ReadonlyArray<string> } => {
   const [key = "", ...terms] = entry.slice(1).split(entry.slice(0, 1))
   return { key, terms }
+}
+
+/**
+ * The key and terms of an entry as the commit script stored it: as written
+ * (`encodeExpiringEntry`), or `<sep><key><sep><sep><id>` with the terms in the
+ * bucket's term sets (`sets`, its hash) under `id` — what `fire` reads.
+ */
+export const readExpiringEntry = (entry: string, sets: Readonly<Record<string, string>>): { readonly key: string; readonly terms: ReadonlyArray<string> } => {
+  const { key, terms } = decodeExpiringEntry(entry)
+  if (terms.length !== 2 || terms[0] !== "") return { key, terms }
+  const text = sets[terms[1]!]
+  return { key, terms: text === undefined ? [] : text.slice(1).split(text.slice(0, 1)) }
 }
 
 /** The `complete` script call: acknowledge `ack`, append `messages` (routed from ack's partition), then `claim`. */

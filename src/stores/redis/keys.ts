@@ -23,7 +23,8 @@
  * | `{ns:pN}:tn`                          | string | timer insertion counter (tie order)          |
  * | `{ns:pN}:i:<term>`                    | zset   | visibility index: key -> score (core/visibility.ts) |
  * | `{ns:pN}:ib`                          | zset   | index expiry buckets: bucket end (ms) -> when `fire` looks at it next |
- * | `{ns:pN}:ib:<end>`                    | list   | the expiring records of one bucket: `<sep><key><sep><term><sep><term>…` per record (see `INDEX_EXPIRY_BUCKET_MS`) |
+ * | `{ns:pN}:ib:<end>`                    | list   | the expiring records of one bucket: `<sep><key><sep><term><sep><term>…` per record, or `<sep><key><sep><sep><id>` (see `INDEX_EXPIRY_BUCKET_MS`) |
+ * | `{ns:pN}:it:<end>`                    | hash   | that bucket's term sets: id -> `<sep><term><sep><term>…`, shared by its records |
  * | `{ns:pN}:ie`                          | hash   | written before the buckets, still swept: key -> JSON list of its index zset names |
  * | `{ns:pN}:iq`                          | zset   | written before the buckets, still swept: key -> when its record expires |
  * | `{ns:q:<taskQueue>}:lim`              | hash   | a task queue's limits and token bucket (limitsLua.ts) |
@@ -82,6 +83,8 @@ export interface Keys {
   readonly indexExpiryBuckets: (p: number) => string
   /** The list of the expiring records of the bucket ending at `end` (ms). */
   readonly indexExpiryBucket: (p: number, end: number) => string
+  /** The term sets of that bucket's records (hash: id -> terms), deleted with its list. */
+  readonly indexExpiryTermSets: (p: number, end: number) => string
   /** The format before the buckets (read and swept, no longer written): key -> its index zset names. */
   readonly indexExpiring: (p: number) => string
   /** The format before the buckets: key -> its record's expiry. */
@@ -160,6 +163,7 @@ export const makeKeys = (namespace: string, partitions: number, layout: KeyLayou
     indexTerm: (p, term) => `${tag(p)}:i:${term}`,
     indexExpiryBuckets: (p) => `${tag(p)}:ib`,
     indexExpiryBucket: (p, end) => `${tag(p)}:ib:${end}`,
+    indexExpiryTermSets: (p, end) => `${tag(p)}:it:${end}`,
     indexExpiring: (p) => `${tag(p)}:ie`,
     indexExpiryQueue: (p) => `${tag(p)}:iq`,
     limiter: (taskQueue) => `{${namespace}:q:${taskQueue}}:lim`,

@@ -72,8 +72,8 @@ KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
 KEYS[8+L+R]         the stream to claim from (only with ARGV[23] > 0)
 then the index:     IR zsets the key leaves, IA zsets it joins (or is re-scored in), IK zsets it stays in
-                    (absent without index writes), then, with ARGV[25] ~= '', the index expiry buckets zset
-                    and the list of the bucket ending at ARGV[26]
+                    (absent without index writes), then, with ARGV[25] ~= '', the index expiry buckets zset,
+                    the list of the bucket ending at ARGV[26] and that bucket's term sets hash
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
@@ -94,7 +94,10 @@ ARGV[24] claiming consumer ('' without a claim)
 ARGV[25] the record's expiring index entry ('' for none: only with ARGV[16] = '1', ARGV[15] and index writes):
          '<sep><key><sep><term>...' (encode.ts), appended to the bucket list; the bucket (member ARGV[26])
          is due by ARGV[15] at the latest (ZADD LT), when fire sweeps the key from those terms' zsets
-         once its record has expired (a record written again since is not swept)
+         once its record has expired (a record written again since is not swept). Records of one bucket
+         mostly share their terms: after the bucket's first entry, the terms ('<sep><term>...') go once
+         into the term sets hash under the first 6 hex digits of their SHA-1, and the entry is
+         '<sep><key><sep><sep><id>' (kept as it is when that id holds other terms)
 ARGV[26] the bucket's end, epoch ms ('' without ARGV[25])
 ARGV[27 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body; IA x score
@@ -169,7 +172,18 @@ for i = 0, IA - 1 do
   redis.call('ZADD', KEYS[ix + IR + i], ARGV[a], ARGV[7]); a = a + 1
 end
 if ARGV[25] ~= '' then
-  redis.call('RPUSH', KEYS[ix + IR + IA + IK + 1], ARGV[25])
+  local list, sets = KEYS[ix + IR + IA + IK + 1], KEYS[ix + IR + IA + IK + 2]
+  local entry = ARGV[25]
+  local sep = string.sub(entry, 1, 1)
+  local cut = string.find(entry, sep, 2, true)
+  if cut and redis.call('EXISTS', list) == 1 then
+    local terms = string.sub(entry, cut)
+    local id = string.sub(redis.sha1hex(terms), 1, 6)
+    if #terms > #id + 1 and (redis.call('HSETNX', sets, id, terms) == 1 or redis.call('HGET', sets, id) == terms) then
+      entry = string.sub(entry, 1, cut) .. sep .. id
+    end
+  end
+  redis.call('RPUSH', list, entry)
   redis.call('ZADD', KEYS[ix + IR + IA + IK], 'LT', ARGV[15], ARGV[26])
 end
 if ARGV[5] ~= '' then
@@ -398,6 +412,8 @@ KEYS[4] index expiry zset (old format)   KEYS[5] expiring-index hash (old format
 KEYS[6] index expiry buckets zset
 ARGV[1] limit (0: only report)   ARGV[2] execution key prefix of the partition
 ARGV[3] index zset key prefix of the partition   ARGV[4] expiry bucket list key prefix of the partition
+ARGV[5] expiry bucket term sets key prefix of the partition (an entry '<sep><key><sep><sep><id>' has the
+        terms ARGV[5] .. bucket [id]; the hash goes with the bucket's list)
 Returns {0, fired count, due timers left (fireAt <= now, beyond the limit)}
 ]]
 local now = string.format('%.0f', nowMs())
@@ -413,6 +429,15 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 
   redis.call('ZREM', KEYS[4], key)
   sweep = sweep - 1
 end
+local function split(text, sep, from)
+  local parts = {}
+  while true do
+    local stop = string.find(text, sep, from, true)
+    if not stop then parts[#parts + 1] = string.sub(text, from); return parts end
+    parts[#parts + 1] = string.sub(text, from, stop - 1)
+    from = stop + 1
+  end
+end
 if sweep > 0 then
   for _, bucket in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, 10)) do
     local list = ARGV[4] .. bucket
@@ -421,17 +446,17 @@ if sweep > 0 then
     while sweep > 0 do
       local entry = redis.call('LINDEX', list, 0)
       if not entry then break end
-      -- '<sep><key><sep><term>...'
-      local sep, parts, from = string.sub(entry, 1, 1), {}, 2
-      while true do
-        local stop = string.find(entry, sep, from, true)
-        if not stop then parts[#parts + 1] = string.sub(entry, from); break end
-        parts[#parts + 1] = string.sub(entry, from, stop - 1)
-        from = stop + 1
-      end
+      -- '<sep><key><sep><term>...', or '<sep><key><sep><sep><id>' (the terms in the bucket's term sets)
+      local parts = split(entry, string.sub(entry, 1, 1), 2)
       local ttl = redis.call('PTTL', ARGV[2] .. parts[1])
       if ttl == -2 then
-        for i = 2, #parts do redis.call('ZREM', ARGV[3] .. parts[i], parts[1]) end
+        local terms, from = parts, 2
+        if #parts == 3 and parts[2] == '' then
+          local text = redis.call('HGET', ARGV[5] .. bucket, parts[3])
+          terms = text and split(text, string.sub(text, 1, 1), 2) or {}
+          from = 1
+        end
+        for i = from, #terms do redis.call('ZREM', ARGV[3] .. terms[i], parts[1]) end
       elseif ttl >= 0 and not ended then
         again = math.min(tonumber(now) + ttl, tonumber(bucket))
         break
@@ -443,6 +468,7 @@ if sweep > 0 then
       redis.call('ZADD', KEYS[6], 'XX', string.format('%.0f', again), bucket)
     elseif redis.call('EXISTS', list) == 0 then
       redis.call('ZREM', KEYS[6], bucket)
+      redis.call('DEL', ARGV[5] .. bucket)
     end
     if sweep <= 0 then break end
   end

@@ -41,8 +41,8 @@ export const makeTimers = (client: CommandClient, keys: Keys, runScript: RunScri
         runScript,
         "fire",
         [keys.timers(p), keys.timerData(p), keys.outbox(p), keys.indexExpiryQueue(p), keys.indexExpiring(p), keys.indexExpiryBuckets(p)],
-        // Key prefixes the script completes: with a record's key, a term, a bucket's end.
-        [quota, `${keys.tag(p)}:x:`, keys.indexTerm(p, ""), `${keys.tag(p)}:ib:`],
+        // Key prefixes the script completes: with a record's key, a term, a bucket's end (its list, its term sets).
+        [quota, `${keys.tag(p)}:x:`, keys.indexTerm(p, ""), `${keys.tag(p)}:ib:`, `${keys.tag(p)}:it:`],
       ),
       (r) => [Number(r[0] ?? 0), Number(r[1] ?? 0)] as const,
     )
