@@ -9,7 +9,7 @@
  *
  * | key                                   | type   | holds                                        |
  * |---------------------------------------|--------|----------------------------------------------|
- * | `{ns:pN}:x:<key>`                     | hash   | execution record: `version`, `state`         |
+ * | `{ns:pN}:x:<key>`                     | hash   | execution record: `version`, `state`, `token` |
  * | `{ns:pN}:j:<len(key)>:<key>:<journal>`| list   | journal entries of one run                   |
  * | `{ns:pN}:s:<kind>:<taskQueue>`        | stream | messages of a task queue (group `hotmesh`); an activity stream's lane 0 |
  * | `{ns:pN}:s:activity#<l>:<taskQueue>`  | stream | lane `l` (1..lanes-1) of an activity stream  |
