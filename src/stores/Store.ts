@@ -224,7 +224,10 @@ export interface CommitWrites extends MayCarryValue {
    * own to diff. A commit with `expire.record` carries `index`, and the
    * record's expiry removes the key from its `add` and `keep` terms too — a
    * list never shows an execution whose record is gone for longer than
-   * until the next `fireDueTimers`.
+   * until the next `fireDueTimers`. A backend that sweeps expiries by time
+   * bucket may take until the bucket's end (Redis: one minute) for a record
+   * filed behind one that expires later (runs closed with different
+   * retentions, a record closed again).
    */
   readonly index?: { readonly remove: ReadonlyArray<string>; readonly add: ReadonlyArray<IndexEntry>; readonly keep: ReadonlyArray<string> }
   /** Also claim what this commit made ready, for the consumer that runs it next (see `Claim`). */

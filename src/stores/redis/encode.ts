@@ -7,7 +7,7 @@
  */
 import type { Claim, Commit, Delivery, OutboundMessage, StreamAddress } from "../Store.ts"
 import type { Entry } from "./groupReader.ts"
-import { type Keys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
+import { indexExpiryBucketEnd, type Keys, parseDeliveryId, STREAM_GROUP } from "./keys.ts"
 
 /** KEYS and ARGV of one script call. */
 export interface ScriptCall {
@@ -107,14 +107,23 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
   const remove = c.index?.remove ?? []
   const add = c.index?.add ?? []
   const keep = c.index?.keep ?? []
+  const expireAt = c.expire !== undefined && c.journal !== undefined ? Math.round(c.expire.at) : undefined
+  // A record that expires leaves its index terms then: it goes in the bucket of its expiry, with them.
+  let expiring = ""
+  let bucketEnd: number | undefined
+  if (c.index !== undefined && c.expire?.record === true && expireAt !== undefined) {
+    const entry = encodeExpiringEntry(c.key, [...add.map((entry) => entry.term), ...keep])
+    if (entry === undefined) return `commit of "${c.key}": no separator for its expiring index entry (every ASCII character occurs in the key or its terms)`
+    expiring = entry
+    bucketEnd = indexExpiryBucketEnd(expireAt)
+  }
   const indexKeys = c.index === undefined
     ? []
     : [
       ...remove.map((term) => keys.indexTerm(p, term)),
       ...add.map((entry) => keys.indexTerm(p, entry.term)),
       ...keep.map((term) => keys.indexTerm(p, term)),
-      keys.indexExpiring(p),
-      keys.indexExpiryQueue(p),
+      ...(bucketEnd === undefined ? [] : [keys.indexExpiryBuckets(p), keys.indexExpiryBucket(p, bucketEnd), keys.indexExpiryTermSets(p, bucketEnd)]),
     ]
   return {
     keys: [
@@ -145,7 +154,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       timers.length,
       cancels.length,
       replies.length,
-      c.expire !== undefined && c.journal !== undefined ? Math.round(c.expire.at) : "",
+      expireAt ?? "",
       c.expire?.record === true ? "1" : "0",
       c.expectedToken ?? "",
       c.token ?? "",
@@ -155,6 +164,8 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       keep.length,
       claim?.count ?? 0,
       claim?.consumer ?? "",
+      expiring,
+      bucketEnd ?? "",
       ...journal,
       ...routed.localArgs,
       ...routed.outboxArgs,
@@ -164,6 +175,40 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       ...add.map((entry) => entry.score),
     ],
   }
+}
+
+/** Separators an expiring index entry may use, the usual one first (core's terms never contain a space). */
+const SEPARATORS = [" ", "\n", "\t", "|", ...Array.from({ length: 127 }, (_, i) => String.fromCharCode(i + 1))]
+
+/**
+ * A record's entry in its index expiry bucket: `<sep><key><sep><term><sep><term>…`,
+ * `sep` a character found in neither the key nor the terms (the `fire` script
+ * splits on the first character); `undefined` when there is none.
+ */
+export const encodeExpiringEntry = (key: string, terms: ReadonlyArray<string>): string | undefined => {
+  const sep = SEPARATORS.find((s) => !key.includes(s) && terms.every((term) => !term.includes(s)))
+  // Each term once, an empty one last: `<sep><key><sep><sep><id>` is the shared-terms form.
+  const unique = [...new Set(terms)]
+  const ordered = unique.includes("") ? [...unique.filter((term) => term !== ""), ""] : unique
+  return sep === undefined ? undefined : sep + [key, ...ordered].join(sep)
+}
+
+/** Inverse of `encodeExpiringEntry` (what the `fire` script does in Lua): the key and its terms. */
+export const decodeExpiringEntry = (entry: string): { readonly key: string; readonly terms: ReadonlyArray<string> } => {
+  const [key = "", ...terms] = entry.slice(1).split(entry.slice(0, 1))
+  return { key, terms }
+}
+
+/**
+ * The key and terms of an entry as the commit script stored it: as written
+ * (`encodeExpiringEntry`), or `<sep><key><sep><sep><id>` with the terms in the
+ * bucket's term sets (`sets`, its hash) under `id` — what `fire` reads.
+ */
+export const readExpiringEntry = (entry: string, sets: Readonly<Record<string, string>>): { readonly key: string; readonly terms: ReadonlyArray<string> } => {
+  const { key, terms } = decodeExpiringEntry(entry)
+  if (terms.length !== 2 || terms[0] !== "") return { key, terms }
+  const text = sets[terms[1]!]
+  return { key, terms: text === undefined ? [] : text.slice(1).split(text.slice(0, 1)) }
 }
 
 /** The `complete` script call: acknowledge `ack`, append `messages` (routed from ack's partition), then `claim`. */

@@ -9,7 +9,7 @@
  *
  * | key                                   | type   | holds                                        |
  * |---------------------------------------|--------|----------------------------------------------|
- * | `{ns:pN}:x:<key>`                     | hash   | execution record: `version`, `state`         |
+ * | `{ns:pN}:x:<key>`                     | hash   | execution record: `version`, `state`, `token` |
  * | `{ns:pN}:j:<len(key)>:<key>:<journal>`| list   | journal entries of one run                   |
  * | `{ns:pN}:s:<kind>:<taskQueue>`        | stream | messages of a task queue (group `hotmesh`); an activity stream's lane 0 |
  * | `{ns:pN}:s:activity#<l>:<taskQueue>`  | stream | lane `l` (1..lanes-1) of an activity stream  |
@@ -22,8 +22,11 @@
  * | `{ns:pN}:r:<replyId>`                 | list   | a query reply, in the committing partition   |
  * | `{ns:pN}:tn`                          | string | timer insertion counter (tie order)          |
  * | `{ns:pN}:i:<term>`                    | zset   | visibility index: key -> score (core/visibility.ts) |
- * | `{ns:pN}:ie`                          | hash   | key -> its index zsets, for a record that expires   |
- * | `{ns:pN}:iq`                          | zset   | key -> when its record expires (index sweep, `fire`) |
+ * | `{ns:pN}:ib`                          | zset   | index expiry buckets: bucket end (ms) -> when `fire` looks at it next |
+ * | `{ns:pN}:ib:<end>`                    | list   | the expiring records of one bucket: `<sep><key><sep><term><sep><term>…` per record, or `<sep><key><sep><sep><id>` (see `INDEX_EXPIRY_BUCKET_MS`) |
+ * | `{ns:pN}:it:<end>`                    | hash   | that bucket's term sets: id -> `<sep><term><sep><term>…`, shared by its records |
+ * | `{ns:pN}:ie`                          | hash   | written before the buckets, still swept: key -> JSON list of its index zset names |
+ * | `{ns:pN}:iq`                          | zset   | written before the buckets, still swept: key -> when its record expires |
  * | `{ns:q:<taskQueue>}:lim`              | hash   | a task queue's limits and token bucket (limitsLua.ts) |
  * | `{ns:q:<taskQueue>}:lease`            | zset   | its concurrency leases: id -> expiry (limitsLua.ts)   |
  * | `{ns}:config`                         | hash   | namespace settings: `partitions`, `layout` (`KeyLayout`), `tags` (the partitions' hash tags, space-separated), `lanes` (lanes per activity stream; absent: 1), and `s:<name>` (`readSettings`, `defineSetting`) |
@@ -76,7 +79,15 @@ export interface Keys {
   readonly timerSeq: (p: number) => string
   /** A visibility-index term's sorted set in partition `p`. */
   readonly indexTerm: (p: number, term: string) => string
+  /** The expiry buckets of partition `p`'s index entries (zset: bucket end -> when to look at it). */
+  readonly indexExpiryBuckets: (p: number) => string
+  /** The list of the expiring records of the bucket ending at `end` (ms). */
+  readonly indexExpiryBucket: (p: number, end: number) => string
+  /** The term sets of that bucket's records (hash: id -> terms), deleted with its list. */
+  readonly indexExpiryTermSets: (p: number, end: number) => string
+  /** The format before the buckets (read and swept, no longer written): key -> its index zset names. */
   readonly indexExpiring: (p: number) => string
+  /** The format before the buckets: key -> its record's expiry. */
   readonly indexExpiryQueue: (p: number) => string
   /** A task queue's limiter hash and lease zset: one hash tag of their own (one slot). */
   readonly limiter: (taskQueue: string) => string
@@ -150,6 +161,9 @@ export const makeKeys = (namespace: string, partitions: number, layout: KeyLayou
     reply: (p, replyId) => `${tag(p)}:r:${replyId}`,
     timerSeq: (p) => `${tag(p)}:tn`,
     indexTerm: (p, term) => `${tag(p)}:i:${term}`,
+    indexExpiryBuckets: (p) => `${tag(p)}:ib`,
+    indexExpiryBucket: (p, end) => `${tag(p)}:ib:${end}`,
+    indexExpiryTermSets: (p, end) => `${tag(p)}:it:${end}`,
     indexExpiring: (p) => `${tag(p)}:ie`,
     indexExpiryQueue: (p) => `${tag(p)}:iq`,
     limiter: (taskQueue) => `{${namespace}:q:${taskQueue}}:lim`,
@@ -158,6 +172,20 @@ export const makeKeys = (namespace: string, partitions: number, layout: KeyLayou
     channel: `${namespace}:updates`,
   }
 }
+
+/**
+ * Width of an index expiry bucket. A record whose commit closed it with an
+ * expiry (retention) at `at` is appended to the list of the bucket ending at
+ * `(floor(at / width) + 1) · width`, with the index terms it is listed under;
+ * `fire` sweeps a bucket from its head as the records expire (by `PTTL`), so a
+ * namespace with one retention sweeps each record when it expires, and an
+ * entry that waits behind one that expires later (runs closed with another
+ * retention) waits at most until the bucket ends.
+ */
+export const INDEX_EXPIRY_BUCKET_MS = 60_000
+
+/** The end of the expiry bucket of a record that expires at `at` (ms). */
+export const indexExpiryBucketEnd = (at: number): number => (Math.floor(at / INDEX_EXPIRY_BUCKET_MS) + 1) * INDEX_EXPIRY_BUCKET_MS
 
 /** The namespace's settings hash (its own slot, outside every partition). */
 export const configKeyOf = (namespace: string): string => `{${namespace}}:config`

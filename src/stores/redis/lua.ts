@@ -71,8 +71,9 @@ KEYS[7] stream of the acknowledged message (KEYS[1] when no ack)
 KEYS[8 .. 7+L]      target streams of the L local messages, in order
 KEYS[8+L .. 7+L+R]  keys of the R replies, in order
 KEYS[8+L+R]         the stream to claim from (only with ARGV[23] > 0)
-then the index:     IR zsets the key leaves, IA zsets it joins (or is re-scored in), IK zsets it stays in,
-                    the expiring-index hash, the index expiry zset (all absent without index writes)
+then the index:     IR zsets the key leaves, IA zsets it joins (or is re-scored in), IK zsets it stays in
+                    (absent without index writes), then, with ARGV[25] ~= '', the index expiry buckets zset,
+                    the list of the bucket ending at ARGV[26] and that bucket's term sets hash
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
@@ -87,12 +88,18 @@ ARGV[18] new token (with ARGV[2] = '1')
 ARGV[19] journal index of the first entry, '' when KEYS[2] is not a journal:
          a longer journal is cut to that many entries before the J entries are appended
 ARGV[20] IR index zsets to leave   ARGV[21] IA index zsets to join   ARGV[22] IK index zsets to stay in
-         (with ARGV[16] = '1' the record's expiry at ARGV[15] removes the key from the IA + IK zsets:
-         they are kept in the expiring-index hash and queue, which a later state write clears)
 ARGV[23] claim: after the writes, read up to this many new entries of the claim stream for
          consumer ARGV[24] (XREADGROUP ... >), 0 for none; a missing group claims nothing
 ARGV[24] claiming consumer ('' without a claim)
-ARGV[25 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[25] the record's expiring index entry ('' for none: only with ARGV[16] = '1', ARGV[15] and index writes):
+         '<sep><key><sep><term>...' (encode.ts), appended to the bucket list; the bucket (member ARGV[26])
+         is due by ARGV[15] at the latest (ZADD LT), when fire sweeps the key from those terms' zsets
+         once its record has expired (a record written again since is not swept). Records of one bucket
+         mostly share their terms: after the bucket's first entry, the terms ('<sep><term>...') go once
+         into the term sets hash under the first 6 hex digits of their SHA-1, and the entry is
+         '<sep><key><sep><sep><id>' (kept as it is when that id holds other terms)
+ARGV[26] the bucket's end, epoch ms ('' without ARGV[25])
+ARGV[27 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body; IA x score
 Returns {0, version, id, key, body, id, ...} committed (version after the commit), then the claimed entries
         {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
@@ -109,18 +116,14 @@ local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local IR, IA, IK = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
 local claim = tonumber(ARGV[23])
-local a = 25
+local a = 27
 local ix = 8 + L + R
 if claim > 0 then ix = ix + 1 end
-local ie, iq = KEYS[ix + IR + IA + IK], KEYS[ix + IR + IA + IK + 1]
 if ARGV[2] == '1' then
   version = version + 1
   redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', version, 'token', ARGV[18])
-  if ARGV[16] ~= '1' then
-    redis.call('PERSIST', KEYS[1])
-    -- A written record no longer expires, so neither do its index entries.
-    if ie and redis.call('HDEL', ie, ARGV[7]) == 1 then redis.call('ZREM', iq, ARGV[7]) end
-  end
+  -- A written record no longer expires, so neither do its index entries: fire finds it there and sweeps nothing.
+  if ARGV[16] ~= '1' then redis.call('PERSIST', KEYS[1]) end
 end
 if ARGV[19] ~= '' then
   local from = tonumber(ARGV[19])
@@ -168,11 +171,20 @@ end
 for i = 0, IA - 1 do
   redis.call('ZADD', KEYS[ix + IR + i], ARGV[a], ARGV[7]); a = a + 1
 end
-if ie and ARGV[16] == '1' and ARGV[15] ~= '' then
-  local listed = {}
-  for i = 0, IA + IK - 1 do listed[#listed + 1] = KEYS[ix + IR + i] end
-  redis.call('HSET', ie, ARGV[7], cjson.encode(listed))
-  redis.call('ZADD', iq, ARGV[15], ARGV[7])
+if ARGV[25] ~= '' then
+  local list, sets = KEYS[ix + IR + IA + IK + 1], KEYS[ix + IR + IA + IK + 2]
+  local entry = ARGV[25]
+  local sep = string.sub(entry, 1, 1)
+  local cut = string.find(entry, sep, 2, true)
+  if cut and redis.call('EXISTS', list) == 1 then
+    local terms = string.sub(entry, cut)
+    local id = string.sub(redis.sha1hex(terms), 1, 6)
+    if #terms > #id + 1 and (redis.call('HSETNX', sets, id, terms) == 1 or redis.call('HGET', sets, id) == terms) then
+      entry = string.sub(entry, 1, cut) .. sep .. id
+    end
+  end
+  redis.call('RPUSH', list, entry)
+  redis.call('ZADD', KEYS[ix + IR + IA + IK], 'LT', ARGV[15], ARGV[26])
 end
 if ARGV[5] ~= '' then
   redis.call('XACK', KEYS[7], ARGV[4], ARGV[5])
@@ -388,15 +400,25 @@ A message for this partition (a workflow's own timers: sleeps, retries,
 timeouts) goes straight to its target stream (key recorded at commit time:
 same hash tag, so same slot) and is readable as soon as the script returns;
 any other goes to the outbox, for the relay.
-Also sweeps the visibility index: a key whose record expired (retention)
-leaves the index zsets the commit that closed it recorded (at most 100 per call).
+Also sweeps the visibility index (at most 100 records per call): a record that expired (retention)
+leaves the index zsets its closing commit listed. Buckets (KEYS[6]: member = bucket end, score = when
+to look) due by TIME are swept from the head of their lists (ARGV[4] .. member) while the head's record
+is gone (its key leaves the zsets ARGV[3] .. term) or written again since (no expiry, or its bucket has
+ended: nothing to sweep); a head whose record expires later is looked at again then. Entries of the
+format before the buckets (KEYS[4] key -> expiry, KEYS[5] key -> JSON list of zset names) are swept by
+their expiry, as they always were.
 KEYS[1] timers zset   KEYS[2] timer data hash   KEYS[3] outbox stream
-KEYS[4] index expiry zset   KEYS[5] expiring-index hash
+KEYS[4] index expiry zset (old format)   KEYS[5] expiring-index hash (old format)
+KEYS[6] index expiry buckets zset
 ARGV[1] limit (0: only report)   ARGV[2] execution key prefix of the partition
+ARGV[3] index zset key prefix of the partition   ARGV[4] expiry bucket list key prefix of the partition
+ARGV[5] expiry bucket term sets key prefix of the partition (an entry '<sep><key><sep><sep><id>' has the
+        terms ARGV[5] .. bucket [id]; the hash goes with the bucket's list)
 Returns {0, fired count, due timers left (fireAt <= now, beyond the limit)}
 ]]
 local now = string.format('%.0f', nowMs())
-for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)) do
+local sweep = 100
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, sweep)) do
   if redis.call('EXISTS', ARGV[2] .. key) == 0 then
     local raw = redis.call('HGET', KEYS[5], key)
     if raw then
@@ -405,6 +427,51 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 
   end
   redis.call('HDEL', KEYS[5], key)
   redis.call('ZREM', KEYS[4], key)
+  sweep = sweep - 1
+end
+local function split(text, sep, from)
+  local parts = {}
+  while true do
+    local stop = string.find(text, sep, from, true)
+    if not stop then parts[#parts + 1] = string.sub(text, from); return parts end
+    parts[#parts + 1] = string.sub(text, from, stop - 1)
+    from = stop + 1
+  end
+end
+if sweep > 0 then
+  for _, bucket in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, 10)) do
+    local list = ARGV[4] .. bucket
+    local ended = tonumber(now) >= tonumber(bucket)
+    local again = nil
+    while sweep > 0 do
+      local entry = redis.call('LINDEX', list, 0)
+      if not entry then break end
+      -- '<sep><key><sep><term>...', or '<sep><key><sep><sep><id>' (the terms in the bucket's term sets)
+      local parts = split(entry, string.sub(entry, 1, 1), 2)
+      local ttl = redis.call('PTTL', ARGV[2] .. parts[1])
+      if ttl == -2 then
+        local terms, from = parts, 2
+        if #parts == 3 and parts[2] == '' then
+          local text = redis.call('HGET', ARGV[5] .. bucket, parts[3])
+          terms = text and split(text, string.sub(text, 1, 1), 2) or {}
+          from = 1
+        end
+        for i = from, #terms do redis.call('ZREM', ARGV[3] .. terms[i], parts[1]) end
+      elseif ttl >= 0 and not ended then
+        again = math.min(tonumber(now) + ttl, tonumber(bucket))
+        break
+      end
+      redis.call('LPOP', list)
+      sweep = sweep - 1
+    end
+    if again then
+      redis.call('ZADD', KEYS[6], 'XX', string.format('%.0f', again), bucket)
+    elseif redis.call('EXISTS', list) == 0 then
+      redis.call('ZREM', KEYS[6], bucket)
+      redis.call('DEL', ARGV[5] .. bucket)
+    end
+    if sweep <= 0 then break end
+  end
 end
 local members = {}
 if tonumber(ARGV[1]) > 0 then

@@ -37,7 +37,13 @@ export const makeTimers = (client: CommandClient, keys: Keys, runScript: RunScri
   /** `fire` on partition `p` with `quota`: [fired, due timers left beyond the quota]. */
   const fire = (p: number, quota: number) =>
     Effect.map(
-      runOk(runScript, "fire", [keys.timers(p), keys.timerData(p), keys.outbox(p), keys.indexExpiryQueue(p), keys.indexExpiring(p)], [quota, `${keys.tag(p)}:x:`]),
+      runOk(
+        runScript,
+        "fire",
+        [keys.timers(p), keys.timerData(p), keys.outbox(p), keys.indexExpiryQueue(p), keys.indexExpiring(p), keys.indexExpiryBuckets(p)],
+        // Key prefixes the script completes: with a record's key, a term, a bucket's end (its list, its term sets).
+        [quota, `${keys.tag(p)}:x:`, keys.indexTerm(p, ""), `${keys.tag(p)}:ib:`, `${keys.tag(p)}:it:`],
+      ),
       (r) => [Number(r[0] ?? 0), Number(r[1] ?? 0)] as const,
     )
 
