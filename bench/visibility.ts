@@ -5,7 +5,7 @@
  * executions of two workflow types (client starts and terminates: real
  * commits through the commit script, no worker), then times, over 21 runs
  * each: the first page (100) of `WorkflowType = 'x' AND ExecutionStatus =
- * 'Running'`, `count()` grouped by status, and a filter the index cannot
+ * 'Running'`, of no filter and of `WorkflowType = 'x'`, `count()` grouped by status, and a filter the index cannot
  * narrow (a scan). Without `--redis` (or `REDIS_URL`) it starts a private
  * `redis-server`. Prints a table; writes JSON under bench/results/.
  */
@@ -68,6 +68,8 @@ const firstPage = async (query: string, want: number) => {
 
 const results = {
   firstPage: await time(21, () => firstPage("WorkflowType = 'x' AND ExecutionStatus = 'Running'", 100)),
+  firstPageAll: await time(21, () => firstPage("", 100)),
+  firstPageType: await time(21, () => firstPage("WorkflowType = 'x'", 100)),
   count: await time(21, async () => {
     const { count } = await client.workflow.count("GROUP BY ExecutionStatus")
     if (count !== closed + running) throw new Error(`count ${count}`)
@@ -82,6 +84,8 @@ const row = (name: string, s: Summary) => console.log(`| ${name.padEnd(62)} | ${
 console.log(`\nRedis, ${closed} closed + ${running} running, 8 partitions (ms)`)
 console.log(`| ${"operation".padEnd(62)} | ${"p50".padStart(8)} | min–max |`)
 row("list first page (100): WorkflowType='x' AND ExecutionStatus='Running'", results.firstPage)
+row("list first page (100): no filter", results.firstPageAll)
+row("list first page (100): WorkflowType='x'", results.firstPageType)
 row("count() GROUP BY ExecutionStatus", results.count)
 row("count(WorkflowType = 'y') (index terms)", results.countType)
 row("count(a filter the index cannot narrow: scan of all)", results.scan)
