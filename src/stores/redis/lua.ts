@@ -29,6 +29,12 @@ local function isPending(stream, group, id)
   if p.err or #p == 0 then return nil end
   return p[1]
 end
+-- Acknowledge id if it is pending in the group (any consumer): the check and the ack in one
+-- command (XACK counts what it removed; 0, or no group: not pending, nothing changed).
+local function ackPending(stream, group, id)
+  local n = redis.pcall('XACK', stream, group, id)
+  return type(n) == 'number' and n == 1
+end
 local function field(fields, name)
   for i = 1, #fields, 2 do
     if fields[i] == name then return fields[i + 1] end
@@ -110,8 +116,8 @@ local version = tonumber(record[1] or '0')
 -- Version and token: after a rollback (older snapshot, lost fsync, async replica) a version
 -- comes round again with other contents; the token of the write that produced it does not.
 if version ~= tonumber(ARGV[1]) or (record[2] or '') ~= ARGV[17] then return {1, version} end
-if ARGV[5] ~= '' and not isPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, version} end
--- Validated: nothing below can fail on well-formed input.
+-- The ack is the last check: from here on nothing can fail on well-formed input.
+if ARGV[5] ~= '' and not ackPending(KEYS[7], ARGV[4], ARGV[5]) then return {2, version} end
 local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local IR, IA, IK = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
@@ -186,10 +192,7 @@ if ARGV[25] ~= '' then
   redis.call('RPUSH', list, entry)
   redis.call('ZADD', KEYS[ix + IR + IA + IK], 'LT', ARGV[15], ARGV[26])
 end
-if ARGV[5] ~= '' then
-  redis.call('XACK', KEYS[7], ARGV[4], ARGV[5])
-  redis.call('XDEL', KEYS[7], ARGV[5])
-end
+if ARGV[5] ~= '' then redis.call('XDEL', KEYS[7], ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], version .. ':' .. ARGV[7]) end
 local out = {0, version}
 if claim > 0 then claimNew(KEYS[8 + L + R], ARGV[4], ARGV[24], claim, out) end
@@ -210,7 +213,7 @@ ARGV[7 ..] L x (key, body); O x (destination, body)
 Returns {0, id, key, body, id, ...} done, then the claimed entries
         {2} ARGV[2] is not pending: nothing written
 ]]
-if not isPending(KEYS[1], ARGV[1], ARGV[2]) then return {2} end
+if not ackPending(KEYS[1], ARGV[1], ARGV[2]) then return {2} end
 local L, O = tonumber(ARGV[3]), tonumber(ARGV[4])
 local a = 7
 for i = 1, L do
@@ -219,7 +222,6 @@ end
 for _ = 1, O do
   redis.call('XADD', KEYS[2], '*', 'k', ARGV[a], 'b', ARGV[a + 1]); a = a + 2
 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 local out = {0}
 local claim = tonumber(ARGV[5])
