@@ -126,7 +126,7 @@ export const WorkflowMessageSchema = Schema.Union([
     staticDetails: Schema.optional(Schema.String),
   }),
   Schema.Struct({ type: type("ActivityCompleted"), runId: Schema.String, seq: Seq, attempt: Schema.Int, result: PayloadField }),
-  Schema.Struct({ type: type("ActivityFailed"), runId: Schema.String, seq: Seq, attempt: Schema.Int, failure: Failure }),
+  Schema.Struct({ type: type("ActivityFailed"), runId: Schema.String, seq: Seq, attempt: Schema.Int, failure: Failure, heartbeatDetails: PayloadField }),
   Schema.Struct({ type: type("TimerFired"), runId: Schema.String, timer: TimerPurpose }),
   Schema.Struct({ type: type("ActivityHeartbeat"), runId: Schema.String, seq: Seq, attempt: Schema.Int, details: PayloadField }),
   Schema.Struct({ type: type("ChildStarted"), runId: Schema.String, seq: Seq, childRunId: Schema.String }),

@@ -94,7 +94,15 @@ export type WorkflowMessage =
       readonly workflowIdReusePolicy?: WorkflowIdReusePolicy
     })
   | { readonly type: "ActivityCompleted"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly result: Payload }
-  | { readonly type: "ActivityFailed"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly failure: FailureInfo }
+  | {
+    readonly type: "ActivityFailed"
+    readonly runId: string
+    readonly seq: number
+    readonly attempt: number
+    readonly failure: FailureInfo
+    /** The attempt's last heartbeat details, if it heartbeated (for its retry, as an `ActivityHeartbeat` would record them). */
+    readonly heartbeatDetails?: Payload
+  }
   | { readonly type: "TimerFired"; readonly runId: string; readonly timer: TimerPurpose }
   | { readonly type: "ActivityHeartbeat"; readonly runId: string; readonly seq: number; readonly attempt: number; readonly details: Payload }
   | { readonly type: "ChildStarted"; readonly runId: string; readonly seq: number; readonly childRunId: string }

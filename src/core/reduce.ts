@@ -57,7 +57,10 @@ export const reduce = (state: ExecutionState | undefined, message: WorkflowMessa
         removeActivity(step, message.seq)
         if (codeWaitsFor(activity)) step.job({ type: "ActivityCompleted", at: now, seq: message.seq, result: message.result })
       } else {
-        activityAttemptFailed(step, message.seq, activity, message.failure)
+        // The attempt's last heartbeat details ride with its failure: its retry has them whichever of
+        // the two messages is read first (a heartbeat read after the failure finds the attempt gone).
+        const failed = message.heartbeatDetails === undefined ? activity : { ...activity, heartbeatDetails: message.heartbeatDetails }
+        activityAttemptFailed(step, message.seq, failed, message.failure)
       }
       return step.done()
     }

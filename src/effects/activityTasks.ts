@@ -126,7 +126,10 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     Effect.runForkWith(context)(sendHeartbeat(task, entry, details))
   }
   /** Throttled: at most one send per `interval`; the last details of a window are sent at its end. */
+  /** The details of the attempt's last heartbeat (sent or throttled): its failure carries them. */
+  let lastDetails: { readonly details: Payload } | undefined
   const heartbeat = (details: Payload) => {
+    lastDetails = { details }
     const wait = interval - (performance.now() - lastSent)
     if (wait <= 0) return send(details)
     if (trailing !== undefined) {
@@ -161,7 +164,9 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     ? undefined
     : outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
-    : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
+    : lastDetails === undefined || lastDetails.details === undefined
+    ? { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
+    : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure, heartbeatDetails: lastDetails.details }
   if (outcome.ok === false && !entry.abandoned) {
     // As Temporal's worker: a failed attempt is a warning, unless the code marked the failure BENIGN (expected).
     const line = `activity ${task.activityType} (workflow ${task.workflowId}, attempt ${task.attempt}) failed: ${describeFailure(outcome.failure)}`

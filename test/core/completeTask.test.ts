@@ -81,6 +81,23 @@ describe("completeTask: commands", () => {
     expectUnchanged(reduce(missed.state, { type: "ActivityHeartbeat", runId: "r1", seq: 2, attempt: 1, details: undefined }, T1 + 3600), missed.state)
   })
 
+  it("a failure carries the attempt's last heartbeat details to its retry, whether or not its heartbeat was read first", () => {
+    const scheduled = completeTask(running(), [schedule(2, options())], T1).state
+    const failure: FailureInfo = { kind: "application", message: "down", type: "Unreachable" }
+    const failed = reduce(scheduled, { type: "ActivityFailed", runId: "r1", seq: 2, attempt: 1, failure, heartbeatDetails: '"half"' }, T1 + 100)
+    expect(failed.journal).toMatchObject([{ type: "ActivityRetrying", seq: 2, attempt: 2 }])
+    expect(failed.state?.activities[2]?.heartbeatDetails).toBe('"half"')
+    // The heartbeat read after the failure is stale: it changes nothing (before, it was all the retry had).
+    expectUnchanged(reduce(failed.state, { type: "ActivityHeartbeat", runId: "r1", seq: 2, attempt: 1, details: '"half"' }, T1 + 101), failed.state)
+    const retried = reduce(failed.state, { type: "TimerFired", runId: "r1", timer: { kind: "activityRetry", seq: 2, attempt: 2 } }, T1 + 10_000)
+    const sent = retried.commands.find((c) => c.type === "SendActivity")
+    expect(sent?.type === "SendActivity" ? sent.task.heartbeatDetails : "no task").toBe('"half"')
+    // A failure without details keeps what an earlier heartbeat recorded.
+    const beat = reduce(scheduled, { type: "ActivityHeartbeat", runId: "r1", seq: 2, attempt: 1, details: '"early"' }, T1 + 50)
+    const plain = reduce(beat.state, { type: "ActivityFailed", runId: "r1", seq: 2, attempt: 1, failure }, T1 + 100)
+    expect(plain.state?.activities[2]?.heartbeatDetails).toBe('"early"')
+  })
+
   it("StartTimer → pending timer and a sleep timer at now + duration", () => {
     const t = completeTask(running({ timers: [1] }), [{ type: "StartTimer", seq: 2, durationMs: 30_000 }], T1)
     expect(t.state?.timers).toStrictEqual([1, 2])
