@@ -125,9 +125,9 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     lastSent = performance.now()
     Effect.runForkWith(context)(sendHeartbeat(task, entry, details))
   }
-  /** Throttled: at most one send per `interval`; the last details of a window are sent at its end. */
   /** The details of the attempt's last heartbeat (sent or throttled): its failure carries them. */
   let lastDetails: { readonly details: Payload } | undefined
+  /** Throttled: at most one send per `interval`; the last details of a window are sent at its end. */
   const heartbeat = (details: Payload) => {
     lastDetails = { details }
     const wait = interval - (performance.now() - lastSent)
@@ -164,7 +164,7 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     ? undefined
     : outcome.ok
     ? { type: "ActivityCompleted", runId: task.runId, seq: task.seq, attempt: task.attempt, result: outcome.result }
-    : lastDetails === undefined || lastDetails.details === undefined
+    : lastDetails?.details === undefined
     ? { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure }
     : { type: "ActivityFailed", runId: task.runId, seq: task.seq, attempt: task.attempt, failure: outcome.failure, heartbeatDetails: lastDetails.details }
   if (outcome.ok === false && !entry.abandoned) {
