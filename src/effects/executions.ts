@@ -204,6 +204,30 @@ export const completeActivityTask = (delivery: Delivery, task: ActivityTask, rep
     return reservation === undefined ? Effect.asVoid(store.complete(delivery, messages)) : settling(store.complete(delivery, messages, reservation.claim), reservation)
   })
 
+/**
+ * Hand an activity's report to the loop of its workflow's queue on this
+ * worker, as that workflow's next step, unwritten (handoff.ts `Report`):
+ * true when the step is over (committed, acknowledging `delivery`), false
+ * when the report must be written (`completeActivityTask`); undefined when
+ * no loop here takes it.
+ */
+export const stepReport = (
+  handoff: Handoff | undefined,
+  delivery: Delivery,
+  task: ActivityTask,
+  report: WorkflowMessage,
+  /** When the report was made (epoch ms): its step's schedule-to-start. */
+  at: number,
+): Effect.Effect<boolean> | undefined => {
+  if (handoff === undefined) return undefined
+  const holder = new Lazy<WorkflowMessage>(report, encodeMessage)
+  const carrying = attachEncodedValue<Delivery>(
+    { id: delivery.id, stream: delivery.stream, key: delivery.key, deliveries: delivery.deliveries, appendedAt: at, get body() { return holder.encoded } },
+    holder,
+  )
+  return handoff.step(task.workflowTaskQueue, carrying)
+}
+
 /** Run `write` with `reservation`'s claim on it, and settle the reservation with what it claimed (nothing if it failed). */
 const settling = <E>(write: Effect.Effect<Claimed, E>, reservation: Reservation): Effect.Effect<void, E> =>
   Effect.onExit(Effect.asVoid(Effect.tap(write, (claimed) => Effect.sync(() => reservation.settle(claimed)))), (exit) =>

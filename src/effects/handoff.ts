@@ -15,6 +15,17 @@
  * calls `settle` exactly once after it, with what was claimed (nothing when
  * the write failed). A loop that is shutting down, limited, or full reserves
  * nothing, and the work waits on its stream for an ordinary read.
+ *
+ * An activity's report goes further: it is not written at all. The
+ * workflow loop runs it as its step at once (`Taker.step`), and that step's
+ * commit acknowledges the activity's task instead of a workflow message —
+ * the report and the transition it causes are one write, one round trip
+ * per activity instead of two. The task's acknowledgement decides which of
+ * two writes lands: a step that does not commit (it gave up, the store
+ * failed, the worker is stopping) says so, and the activity writes its
+ * report the ordinary way, acknowledging the same task; whichever write
+ * acknowledges it first wins, the other finds it not pending and changes
+ * nothing.
  */
 import { Effect, FiberSet, Queue, type Scope } from "effect"
 import type { Claim, Claimed, Delivery, StreamKind } from "../stores/Store.ts"
@@ -36,7 +47,23 @@ export interface Taker {
   readonly reserve: (want: number) => number
   /** What was claimed for a reservation of `reserved` (at most that many; none when the write failed). */
   readonly accept: (reserved: number, claimed: ReadonlyArray<Delivery>) => void
+  /**
+   * Run `report` as a step of this loop now (a workflow loop: see `Report`),
+   * and call `settled` once when it is over; false: not taken (the loop is
+   * stopping), and `settled` is never called.
+   */
+  readonly step?: (report: Delivery, settled: (done: boolean) => void) => boolean
 }
+
+/**
+ * An activity's report handed to its workflow's loop as a step, unwritten:
+ * the activity task's own delivery (id, stream, key: what the step's commit
+ * acknowledges and, while it runs, touches) carrying the report as its body.
+ * The step settles `true` when it committed — or found the task no longer
+ * pending, finished by another write — and `false` when it did not, and the
+ * report must be written.
+ */
+export type Report = Delivery
 
 /** A reservation: the claim to put on the write, and how to settle it afterwards (exactly once). */
 export interface Reservation {
@@ -72,6 +99,29 @@ export class Handoff {
         taker.accept(reserved, claimed === undefined ? [] : claimed.slice(0, reserved))
       },
     }
+  }
+
+  /**
+   * Hand `report` to the loop of `taskQueue`'s workflow stream as its step:
+   * succeeds with true when the step committed (or found the task done by
+   * another write), false when it did not and the report must be written;
+   * undefined when no loop takes it now.
+   */
+  step(taskQueue: string, report: Report): Effect.Effect<boolean> | undefined {
+    const step = this.#takers.get(`workflow:${taskQueue}`)?.step
+    if (step === undefined) return undefined
+    let outcome: boolean | undefined
+    let resume: ((effect: Effect.Effect<boolean>) => void) | undefined
+    const taken = step(report, (done) => {
+      if (outcome !== undefined) return
+      outcome = done
+      resume?.(Effect.succeed(done))
+    })
+    if (!taken) return undefined
+    return Effect.callback<boolean>((r) => {
+      if (outcome !== undefined) r(Effect.succeed(outcome))
+      else resume = r
+    })
   }
 }
 

@@ -292,26 +292,35 @@ const settleLocalActivities = Effect.fnUntraced(function* <R>(
  * the cache.
  */
 export const processDelivery = <R>(config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset = 0): Effect.Effect<void, never, Store> =>
-  Effect.flatMap(stepEnv, (env) => processWith(env, config, delivery, clockOffset))
+  Effect.flatMap(stepEnv, (env) => Effect.asVoid(processWith(env, config, delivery, clockOffset)))
 
 const stepEnv: Effect.Effect<StepEnv, never, Store> = Effect.gen(function* () {
   return { store: yield* Store, clock: yield* Clock.Clock, metrics: yield* Metrics }
 })
 
-const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number): Effect.Effect<void, never, Store> =>
+/**
+ * Whether the step is over for its message (`true`: committed, or another
+ * consumer had finished it) or left it pending (`false`: given up for now, a
+ * bug, a store that kept failing). `report`: the delivery is an activity's
+ * unwritten report (handoff.ts `Report`), which its activity writes when the
+ * step leaves it — so it is not given back here.
+ */
+const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, report = false): Effect.Effect<boolean, never, Store> =>
   Effect.suspend(() => {
     const localOutcomes: LocalOutcomes = new Map()
     return attempt(env, config, delivery, clockOffset, true, localOutcomes).pipe(
+      Effect.as(true),
       // The common case succeeds first time; only a failure pays for the retry machinery.
       Effect.catch((error) => {
         countFailure(env, error, true)
-        return retrying(env, config, delivery, clockOffset, localOutcomes)
+        return retrying(env, config, delivery, clockOffset, localOutcomes, report)
       }),
     )
   }).pipe(
     // A bug must not stop the worker: log it and leave the message pending
     // (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
-    Effect.catchDefect((defect) => Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; the message will be re-delivered`, defect)),
+    Effect.catchDefect((defect) =>
+      Effect.as(Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; ${report ? "its activity writes the report" : "the message will be re-delivered"}`, defect), false)),
   )
 
 /** Count a step's lost race; and a store error of its first attempt (the retries count their own, in `retryStoreErrorsUpTo`). */
@@ -326,7 +335,14 @@ const countFailure = (env: StepEnv, error: { readonly _tag: string }, firstAttem
  * past either bound the message is given back for re-delivery and the loop
  * goes on, so one message never holds up the batch or the loop behind it.
  */
-const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, localOutcomes: LocalOutcomes): Effect.Effect<void, never, Store> =>
+const retrying = <R>(
+  env: StepEnv,
+  config: WorkflowTaskConfig<R>,
+  delivery: Delivery,
+  clockOffset: number,
+  localOutcomes: LocalOutcomes,
+  report: boolean,
+): Effect.Effect<boolean, never, Store> =>
   retryStoreErrorsUpTo(
     `workflow ${delivery.key}`,
     retryConflicts(
@@ -335,16 +351,22 @@ const retrying = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Deli
     ),
     MESSAGE_STORE_RETRIES,
   ).pipe(
+    Effect.as(true),
     Effect.catchTags({
       // "not-pending": another consumer already finished this message; anything else: give up for now (redelivered later).
       CommitConflict: (conflict) =>
-        conflict.reason === "not-pending" ? Effect.void : Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`),
+        conflict.reason === "not-pending"
+          ? Effect.succeed(true)
+          : Effect.as(Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`), false),
       StoreError: (error) =>
-        Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); message ${delivery.id} given back for re-delivery`).pipe(
-          // The store failed, not the message: this delivery does not count toward dead-lettering.
-          Effect.andThen(env.store.release([delivery], { uncounted: true })),
-          Effect.ignore,
-        ),
+        report
+          ? Effect.as(Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); its activity writes the report`), false)
+          : Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); message ${delivery.id} given back for re-delivery`).pipe(
+            // The store failed, not the message: this delivery does not count toward dead-lettering.
+            Effect.andThen(env.store.release([delivery], { uncounted: true })),
+            Effect.ignore,
+            Effect.as(false),
+          ),
     }),
   )
 
@@ -402,12 +424,22 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
     /** Messages of the batch in progress. */
     let inBatch = 0
     let closing = false
+    /** Activities' reports run as steps (handoff.ts `Report`), and how to tell each activity its step is over. */
+    const reports = new Map<Delivery, (done: boolean) => void>()
+    const settleReport = (delivery: Delivery, done: boolean): void => {
+      const settled = reports.get(delivery)
+      if (settled === undefined) return
+      reports.delete(delivery)
+      settled(done)
+    }
     /** Run `first`, then whatever queued behind it, for one workflow; on interruption give the rest back. */
     const drain = (key: string, first: Delivery): Effect.Effect<void, never, Store> => {
       let current: Delivery | undefined = first
       return Effect.gen(function* () {
         while (current !== undefined) {
-          yield* processWith(env, config, current, yield* clockOffset)
+          const report = reports.has(current)
+          const done = yield* processWith(env, config, current, yield* clockOffset, report)
+          if (report) settleReport(current, done)
           handed--
           current = busy.get(key)?.shift()
         }
@@ -420,11 +452,16 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         }),
       )
     }
-    /** Not the messages' fault: given back uncounted, for the next read (here or elsewhere). */
+    /** Not the messages' fault: given back uncounted, for the next read (here or elsewhere); reports go back to their activities, which write them. */
     const giveBack = (deliveries: ReadonlyArray<Delivery>) => {
       if (deliveries.length === 0) return Effect.void
       handed -= deliveries.length
-      return Effect.ignore(store.release(deliveries, { uncounted: true }))
+      const messages = deliveries.filter((delivery) => {
+        if (!reports.has(delivery)) return true
+        settleReport(delivery, false)
+        return false
+      })
+      return messages.length === 0 ? Effect.void : Effect.ignore(store.release(messages, { uncounted: true }))
     }
     /**
      * Take `delivery`'s workflow for the caller to run it (true), or queue the
@@ -458,6 +495,13 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
           handed -= reserved - claimed.length
           if (closing) Effect.runFork(giveBack(claimed))
           else inbox.offer(claimed.filter(own))
+        },
+        step: (report, settled) => {
+          if (closing) return false
+          handed++
+          reports.set(report, settled)
+          if (own(report)) inbox.offer([report])
+          return true
         },
       })
       // On shutdown: no more hand-offs; those in progress get the grace a batch gets, then are interrupted.

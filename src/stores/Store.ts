@@ -201,7 +201,12 @@ export interface CommitWrites extends MayCarryValue {
   readonly cancelTimers?: ReadonlyArray<string>
   /** Query answers: `replyId -> encoded answer`, readable once with `takeReply`. */
   readonly replies?: ReadonlyArray<{ readonly id: string; readonly body: string }>
-  /** The message this step consumed. Its `key` must be the commit's `key` (one partition). */
+  /**
+   * The message this step consumed: a workflow message, or an activity task
+   * whose report the step consumed without it being written (the worker
+   * that ran the activity stepped its workflow itself). Its `key` must be
+   * the commit's `key` (one partition).
+   */
   readonly ack?: Delivery
   /** Wake `awaitUpdate` callers for this key (set when an execution closes, or one of its updates moves on). */
   readonly notify?: boolean

@@ -2,10 +2,12 @@
  * Hand-off ("append and claim", src/effects/handoff.ts): a worker that runs
  * both a queue's workflows and its activities passes work between its own
  * loops in the writes themselves — a step's commit claims the activity tasks
- * it schedules, an activity's completion claims the workflow message it
- * writes — instead of reading it back. On both stores: the work is claimed
- * (not read), every task runs once, one workflow's steps never race each
- * other (no commit conflicts), and a limited queue is never claimed from.
+ * it schedules — instead of reading it back, and an activity's report is
+ * not written at all: it is its workflow's next step, whose commit
+ * acknowledges the activity's task. On both stores: the work is claimed or
+ * stepped (not read), every task runs once, one workflow's steps never race
+ * each other (no commit conflicts), a limited queue is never claimed from,
+ * and a report whose step does not commit is written by its activity.
  */
 import { Effect, Layer } from "effect"
 import { Client, Connection, Store, type StoreShape, Worker } from "hotmesh"
@@ -20,10 +22,16 @@ import { useRedis } from "../support/redisServer.ts"
 const redis = await useRedis()
 
 interface Tally {
-  /** Deliveries by how they reached a loop: `claimed:activity`, `read:workflow`, ... */
+  /**
+   * Deliveries by how they reached a loop (`claimed:activity`, `read:workflow`, ...),
+   * and activity reports by how they were taken: `stepped` (a commit acknowledged
+   * the task), `written` (a completion appended the report).
+   */
   readonly got: Record<string, number>
   conflicts: number
   runs: number
+  /** Commits that acknowledge an activity's task (a stepped report) die while this is above 0, counting it down. */
+  failSteps: number
 }
 
 /** Count what the store hands out, by stream kind and by way (read or claim), and the commit conflicts. */
@@ -33,12 +41,20 @@ const counting = (inner: StoreShape, tally: Tally): StoreShape => {
   return {
     ...inner,
     read: (stream, options) => Effect.tap(inner.read(stream, options), (ds) => Effect.sync(() => add(`read:${stream.kind}`, ds.length))),
-    commit: (c) =>
-      inner.commit(c).pipe(
+    commit: (c) => {
+      const stepsReport = c.ack?.stream.kind === "activity"
+      if (stepsReport && tally.failSteps > 0) {
+        tally.failSteps--
+        return Effect.die(new Error("injected: the step of a report dies before its commit"))
+      }
+      return inner.commit(c).pipe(
         Effect.tap(claimed(c.claim?.stream.kind)),
+        Effect.tap(() => Effect.sync(() => add("stepped", stepsReport ? 1 : 0))),
         Effect.tapError((e) => Effect.sync(() => void (e._tag === "CommitConflict" && e.reason === "version" && tally.conflicts++))),
-      ),
-    complete: (ack, messages, claim) => Effect.tap(inner.complete(ack, messages, claim), claimed(claim?.stream.kind)),
+      )
+    },
+    complete: (ack, messages, claim) =>
+      inner.complete(ack, messages, claim).pipe(Effect.tap(claimed(claim?.stream.kind)), Effect.tap(() => Effect.sync(() => add("written", messages.length)))),
   }
 }
 
@@ -59,7 +75,7 @@ afterEach(async () => {
 })
 
 const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<number> = async (n) => n + 1) => {
-  const tally: Tally = { got: {}, conflicts: 0, runs: 0 }
+  const tally: Tally = { got: {}, conflicts: 0, runs: 0, failSteps: 0 }
   const connection = await Connection.connect({ store: stores[kind](tally) })
   const taskQueue = unique("handoff")
   const worker = await Worker.create({
@@ -78,7 +94,7 @@ const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<numb
 }
 
 describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)("hand-off (%s)", (kind) => {
-  it("a sequence of activities runs on claimed work: each step claims its task, each completion its report", async () => {
+  it("a sequence of activities runs on claimed work: each step claims its task, each report is the next step, unwritten", async () => {
     const { tally, taskQueue, client } = await start(kind)
     // The first workflow warms the worker up (its loops' first reads and permit checks); the second is measured.
     expect(await client.workflow.execute(workflows.sequence, { taskQueue, workflowId: unique("warm"), args: [3] })).toBe(3)
@@ -88,12 +104,21 @@ describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)
     const delta = (what: string) => (tally.got[what] ?? 0) - (before[what] ?? 0)
     expect(tally.runs - runsBefore).toBe(10)
     expect({ claimedActivities: delta("claimed:activity"), readActivities: delta("read:activity") }).toEqual({ claimedActivities: 10, readActivities: 0 })
-    // Ten reports claimed by their completions; only the client's start is read.
-    expect({ claimedWorkflow: delta("claimed:workflow"), readWorkflow: delta("read:workflow") }).toEqual({ claimedWorkflow: 10, readWorkflow: 1 })
+    // Ten reports taken by the steps that acknowledge their tasks, none written; only the client's start is read.
+    expect({ stepped: delta("stepped"), written: delta("written"), claimedWorkflow: delta("claimed:workflow"), readWorkflow: delta("read:workflow") })
+      .toEqual({ stepped: 10, written: 0, claimedWorkflow: 0, readWorkflow: 1 })
     expect(tally.conflicts).toBe(0)
   })
 
-  it("reports claimed all at once run one at a time per workflow, in order, without racing", async () => {
+  it("a report whose step does not commit is written by its activity: the workflow goes on, each activity ran once", async () => {
+    const { tally, taskQueue, client } = await start(kind)
+    tally.failSteps = 2
+    expect(await client.workflow.execute(workflows.sequence, { taskQueue, workflowId: unique("left"), args: [4] })).toBe(4)
+    expect(tally.runs).toBe(4)
+    expect({ failSteps: tally.failSteps, written: tally.got["written"] ?? 0, stepped: tally.got["stepped"] ?? 0 }).toEqual({ failSteps: 0, written: 2, stepped: 2 })
+  })
+
+  it("reports stepped all at once run one at a time per workflow, in order, without racing", async () => {
     const { tally, taskQueue, client } = await start(kind)
     const results = await Promise.all(
       Array.from({ length: 4 }, (_, i) => client.workflow.execute(workflows.fanOut, { taskQueue, workflowId: unique(`fan-${i}`), args: [25] })),
@@ -101,7 +126,7 @@ describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)
     // Σ (i + 1) for i < 25, per workflow.
     expect(results).toEqual([325, 325, 325, 325])
     expect(tally.runs).toBe(100)
-    expect(tally.got["claimed:workflow"] ?? 0).toBeGreaterThan(0)
+    expect(tally.got["stepped"] ?? 0).toBeGreaterThan(0)
     expect(tally.conflicts).toBe(0)
   })
 

@@ -482,6 +482,25 @@ export const storeConformance = (
         expect(e.reason).toBe("not-pending")
       }))
 
+    it.effect("a commit may acknowledge an activity task of its key; it and the task's completion exclude each other", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const f = fixture("ack-task")
+        // The step that consumed a report unwritten acknowledges the task itself: the completion after it is a no-op.
+        yield* store.append([f.msg("task-1", f.act), f.msg("task-2", f.act)])
+        const [first, second] = yield* readNow(store, f.act, "worker")
+        yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "t1", ack: first!, messages: [f.msg("next", f.act)] })
+        yield* store.complete(first!, [f.msg("report-1")])
+        expect(yield* readNow(store, f.wf)).toEqual([])
+        // The completion first: the step's commit is not-pending and changes nothing.
+        yield* store.complete(second!, [f.msg("report-2")])
+        const e = yield* conflictOf(store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", ack: second! }))
+        expect(e.reason).toBe("not-pending")
+        expect(yield* store.load(f.key)).toEqual(Option.some({ key: f.key, version: 1, token: "t1", state: "s1" }))
+        expect(bodies(yield* readNow(store, f.wf))).toEqual(["report-2"])
+        expect(bodies(yield* readNow(store, f.act, "worker-2"))).toEqual(["next"])
+      }))
+
     it.effect("a commit's claim delivers what a read would deliver new, pending on the claiming consumer", () =>
       Effect.gen(function*() {
         const store = yield* Store
