@@ -12,7 +12,7 @@ import { describeFailure } from "../core/failure.ts"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
 import type { ExecutionState } from "../core/state.ts"
-import { type Delivery, Store, type StoreShape } from "../stores/Store.ts"
+import { type Delivery, Store, type StoreError, type StoreShape } from "../stores/Store.ts"
 import { activityStream, activityTaskOf, completeActivityTask, deadLetterDelivery, loadExecution, sendToWorkflow, stepReport } from "./executions.ts"
 import { type ActivityPermits, makeActivityPermits } from "./activityPermits.ts"
 import { type ActivityExecutor, Cancellation } from "./executors.ts"
@@ -177,27 +177,17 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     if (metrics.enabled) metrics.step("activity", config.taskQueue, (performance.now() - began) / 1000)
   }
   // Bounded: past it the task is given back and runs again (activities are at-least-once).
-  const complete = retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, report, config.handoff), MESSAGE_STORE_RETRIES).pipe(
-    Effect.tap(() => Effect.sync(stepped)),
-    Effect.catchTag("StoreError", (error) =>
+  const written = retryStoreErrorsUpTo("activity completion", completeActivityTask(delivery, task, report, config.handoff), MESSAGE_STORE_RETRIES)
+  const orGiveBack = (self: Effect.Effect<void, StoreError, Store>) =>
+    Effect.catchTag(self, "StoreError", (error) =>
       Effect.logWarning(`activity task ${delivery.id} (workflow ${delivery.key}): could not report its outcome (${error.message}); given back for re-delivery`).pipe(
         Effect.andThen(store.release([delivery])),
         Effect.ignore,
-      )),
-  )
+      ))
   // A workflow this worker runs: the report is its next step, unwritten, and that step's commit
-  // acknowledges the task (handoff.ts). The task is touched until the step is over; a step that
-  // did not commit — or an interruption meanwhile — writes the report instead (the ack decides).
-  const step = report === undefined ? undefined : stepReport(config.handoff, delivery, task, report, env.clock.currentTimeMillisUnsafe())
-  if (step !== undefined) {
-    running.add(entry)
-    const done = yield* step.pipe(
-      Effect.ensuring(Effect.sync(() => running.delete(entry))),
-      Effect.onInterrupt(() => complete),
-    )
-    if (done) return stepped()
-  }
-  yield* complete
+  // acknowledges the task (handoff.ts). The loop that takes it writes it if the step does not commit.
+  if (report !== undefined && stepReport(config.handoff, delivery, task, report, env.clock.currentTimeMillisUnsafe(), orGiveBack(written))) return stepped()
+  yield* orGiveBack(Effect.tap(written, () => Effect.sync(stepped)))
 })
 
 /**

@@ -206,10 +206,10 @@ export const completeActivityTask = (delivery: Delivery, task: ActivityTask, rep
 
 /**
  * Hand an activity's report to the loop of its workflow's queue on this
- * worker, as that workflow's next step, unwritten (handoff.ts `Report`):
- * true when the step is over (committed, acknowledging `delivery`), false
- * when the report must be written (`completeActivityTask`); undefined when
- * no loop here takes it.
+ * worker, as that workflow's next step, unwritten (handoff.ts `Report`): true
+ * when a loop took it (the step's commit acknowledges `delivery`, and the
+ * loop runs `write` if it does not commit); false when none did, and the
+ * caller writes it (`completeActivityTask`).
  */
 export const stepReport = (
   handoff: Handoff | undefined,
@@ -218,14 +218,15 @@ export const stepReport = (
   report: WorkflowMessage,
   /** When the report was made (epoch ms): its step's schedule-to-start. */
   at: number,
-): Effect.Effect<boolean> | undefined => {
-  if (handoff === undefined) return undefined
+  write: Effect.Effect<void, never, Store>,
+): boolean => {
+  if (handoff === undefined) return false
   const holder = new Lazy<WorkflowMessage>(report, encodeMessage)
   const carrying = attachEncodedValue<Delivery>(
     { id: delivery.id, stream: delivery.stream, key: delivery.key, deliveries: delivery.deliveries, appendedAt: at, get body() { return holder.encoded } },
     holder,
   )
-  return handoff.step(task.workflowTaskQueue, carrying)
+  return handoff.step(task.workflowTaskQueue, carrying, write)
 }
 
 /** Run `write` with `reservation`'s claim on it, and settle the reservation with what it claimed (nothing if it failed). */

@@ -20,15 +20,14 @@
  * workflow loop runs it as its step at once (`Taker.step`), and that step's
  * commit acknowledges the activity's task instead of a workflow message —
  * the report and the transition it causes are one write, one round trip
- * per activity instead of two. The task's acknowledgement decides which of
- * two writes lands: a step that does not commit (it gave up, the store
- * failed, the worker is stopping) says so, and the activity writes its
- * report the ordinary way, acknowledging the same task; whichever write
- * acknowledges it first wins, the other finds it not pending and changes
- * nothing.
+ * per activity instead of two. The loop then owns the report: a step that
+ * does not commit (it gave up, the store failed, the worker is stopping)
+ * writes it the ordinary way, acknowledging the same task. The task's
+ * acknowledgement decides which write lands: whichever acknowledges it
+ * first wins, the other finds it not pending and changes nothing.
  */
 import { Effect, FiberSet, Queue, type Scope } from "effect"
-import type { Claim, Claimed, Delivery, StreamKind } from "../stores/Store.ts"
+import type { Claim, Claimed, Delivery, Store, StreamKind } from "../stores/Store.ts"
 
 /**
  * A loop hands off only while it has fewer than this many steps (or
@@ -49,19 +48,17 @@ export interface Taker {
   readonly accept: (reserved: number, claimed: ReadonlyArray<Delivery>) => void
   /**
    * Run `report` as a step of this loop now (a workflow loop: see `Report`),
-   * and call `settled` once when it is over; false: not taken (the loop is
-   * stopping), and `settled` is never called.
+   * or decline it (false: the loop is stopping, or its workflow has a step
+   * in progress). A loop that takes it owns it: when the step does not
+   * commit, the loop runs `write`, which reports it the ordinary way.
    */
-  readonly step?: (report: Delivery, settled: (done: boolean) => void) => boolean
+  readonly step?: (report: Report, write: Effect.Effect<void, never, Store>) => boolean
 }
 
 /**
  * An activity's report handed to its workflow's loop as a step, unwritten:
  * the activity task's own delivery (id, stream, key: what the step's commit
  * acknowledges and, while it runs, touches) carrying the report as its body.
- * The step settles `true` when it committed — or found the task no longer
- * pending, finished by another write — and `false` when it did not, and the
- * report must be written.
  */
 export type Report = Delivery
 
@@ -102,26 +99,12 @@ export class Handoff {
   }
 
   /**
-   * Hand `report` to the loop of `taskQueue`'s workflow stream as its step:
-   * succeeds with true when the step committed (or found the task done by
-   * another write), false when it did not and the report must be written;
-   * undefined when no loop takes it now.
+   * Hand `report` to the loop of `taskQueue`'s workflow stream as its step
+   * (true); false when no loop takes it now, and the caller writes it.
+   * `write` is that ordinary write: the loop runs it if the step does not commit.
    */
-  step(taskQueue: string, report: Report): Effect.Effect<boolean> | undefined {
-    const step = this.#takers.get(`workflow:${taskQueue}`)?.step
-    if (step === undefined) return undefined
-    let outcome: boolean | undefined
-    let resume: ((effect: Effect.Effect<boolean>) => void) | undefined
-    const taken = step(report, (done) => {
-      if (outcome !== undefined) return
-      outcome = done
-      resume?.(Effect.succeed(done))
-    })
-    if (!taken) return undefined
-    return Effect.callback<boolean>((r) => {
-      if (outcome !== undefined) r(Effect.succeed(outcome))
-      else resume = r
-    })
+  step(taskQueue: string, report: Report, write: Effect.Effect<void, never, Store>): boolean {
+    return this.#takers.get(`workflow:${taskQueue}`)?.step?.(report, write) ?? false
   }
 }
 

@@ -396,6 +396,7 @@ const byKey = (deliveries: ReadonlyArray<Delivery>): Array<Array<Delivery>> => {
 export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effect<never, never, Store> =>
   Effect.scoped(Effect.gen(function* () {
     const env = yield* stepEnv
+    const context = yield* Effect.context<Store>()
     const store = env.store
     // Durable timers fire by the store's clock (Redis: TIME); steps compute their deadlines by
     // it too, so a worker whose clock is skewed does not shift them. The offset between the
@@ -424,13 +425,13 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
     /** Messages of the batch in progress. */
     let inBatch = 0
     let closing = false
-    /** Activities' reports run as steps (handoff.ts `Report`), and how to tell each activity its step is over. */
-    const reports = new Map<Delivery, (done: boolean) => void>()
-    const settleReport = (delivery: Delivery, done: boolean): void => {
-      const settled = reports.get(delivery)
-      if (settled === undefined) return
-      reports.delete(delivery)
-      settled(done)
+    /** Activities' reports run as steps (handoff.ts `Report`), each with the write that reports it the ordinary way. */
+    const reports = new Map<Delivery, Effect.Effect<void, never, Store>>()
+    /** The write of `delivery`'s report if it is one (and it is then no longer this loop's), else undefined. */
+    const takeWrite = (delivery: Delivery): Effect.Effect<void, never, Store> | undefined => {
+      const write = reports.get(delivery)
+      if (write !== undefined) reports.delete(delivery)
+      return write
     }
     /** Run `first`, then whatever queued behind it, for one workflow; on interruption give the rest back. */
     const drain = (key: string, first: Delivery): Effect.Effect<void, never, Store> => {
@@ -439,7 +440,9 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         while (current !== undefined) {
           const report = reports.has(current)
           const done = yield* processWith(env, config, current, yield* clockOffset, report)
-          if (report) settleReport(current, done)
+          const write = report ? takeWrite(current) : undefined
+          // A report whose step did not commit is written, acknowledging its task (or finding it done).
+          if (write !== undefined && !done) yield* write
           handed--
           current = busy.get(key)?.shift()
         }
@@ -452,16 +455,19 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         }),
       )
     }
-    /** Not the messages' fault: given back uncounted, for the next read (here or elsewhere); reports go back to their activities, which write them. */
-    const giveBack = (deliveries: ReadonlyArray<Delivery>) => {
+    /** Not the messages' fault: given back uncounted, for the next read (here or elsewhere); reports are written instead. */
+    const giveBack = (deliveries: ReadonlyArray<Delivery>): Effect.Effect<void, never, Store> => {
       if (deliveries.length === 0) return Effect.void
       handed -= deliveries.length
-      const messages = deliveries.filter((delivery) => {
-        if (!reports.has(delivery)) return true
-        settleReport(delivery, false)
-        return false
-      })
-      return messages.length === 0 ? Effect.void : Effect.ignore(store.release(messages, { uncounted: true }))
+      const messages: Array<Delivery> = []
+      const writes: Array<Effect.Effect<void, never, Store>> = []
+      for (const delivery of deliveries) {
+        const write = takeWrite(delivery)
+        if (write === undefined) messages.push(delivery)
+        else writes.push(write)
+      }
+      const released = messages.length === 0 ? Effect.void : Effect.ignore(store.release(messages, { uncounted: true }))
+      return writes.length === 0 ? released : Effect.andThen(released, Effect.all(writes, { concurrency: "unbounded", discard: true }))
     }
     /**
      * Take `delivery`'s workflow for the caller to run it (true), or queue the
@@ -493,14 +499,17 @@ export const runWorkflowTasks = <R>(config: WorkflowTaskConfig<R>): Effect.Effec
         },
         accept: (reserved, claimed) => {
           handed -= reserved - claimed.length
-          if (closing) Effect.runFork(giveBack(claimed))
+          if (closing) Effect.runForkWith(context)(giveBack(claimed))
           else inbox.offer(claimed.filter(own))
         },
-        step: (report, settled) => {
-          if (closing) return false
+        step: (report, write) => {
+          // Only a report that runs at once: one queued behind its workflow's step in progress is
+          // written instead, so its task is never left untouched while it waits.
+          if (closing || busy.has(report.key)) return false
           handed++
-          reports.set(report, settled)
-          if (own(report)) inbox.offer([report])
+          reports.set(report, write)
+          own(report)
+          inbox.offer([report])
           return true
         },
       })
