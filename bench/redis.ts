@@ -83,11 +83,21 @@ await worker.runUntil(async () => {
   // Latency: one workflow at a time.
   await admin.config("RESETSTAT")
   const latencies: Array<number> = []
+  const redisCpuSeconds = async () => {
+    const info = await admin.info("cpu")
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? Number.NaN)
+    return field("used_cpu_user") + field("used_cpu_sys")
+  }
+  const redisCpu0 = await redisCpuSeconds()
+  const loop0 = performance.eventLoopUtilization()
+  const cpu0 = process.cpuUsage()
   for (let i = 0; i < latencyRuns; i++) {
     const start = performance.now()
     await runWorkflow(i)
     latencies.push(performance.now() - start)
   }
+  const loop = performance.eventLoopUtilization(loop0)
+  const cpu = process.cpuUsage(cpu0)
   const latencyStats = await commandStats()
   latencies.sort((a, b) => a - b)
   const latencySteps = latencyRuns * STEPS_PER_WORKFLOW
@@ -95,6 +105,10 @@ await worker.runUntil(async () => {
   console.log(`            p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p95 ${percentile(latencies, 0.95).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms` +
     ` (${(percentile(latencies, 0.5) / STEPS_PER_WORKFLOW).toFixed(2)} ms per durable step at p50)`)
   console.log(`            INFO commandstats: ${perStep(sum(latencyStats), latencySteps)} Redis commands per durable step (in scripts included)`)
+  // Where a sequential workflow's time goes: this process's event loop busy (JS and the syscalls it makes), all its threads' CPU, Redis.
+  const redisSeconds = (await redisCpuSeconds()) - redisCpu0
+  console.log(`            per workflow: event loop active ${(loop.active / latencyRuns).toFixed(2)} ms (utilisation ${loop.utilization.toFixed(2)}),` +
+    ` this process's CPU ${((cpu.user + cpu.system) / 1000 / latencyRuns).toFixed(2)} ms, redis-server's CPU ${(redisSeconds * 1000 / latencyRuns).toFixed(2)} ms`)
 
   // Round trips, by source, under MONITOR.
   for (const [label, n, phase] of [
