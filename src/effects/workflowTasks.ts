@@ -302,7 +302,7 @@ const stepEnv: Effect.Effect<StepEnv, never, Store> = Effect.gen(function* () {
  * Whether the step is over for its message (`true`: committed, or another
  * consumer had finished it) or left it pending (`false`: given up for now, a
  * bug, a store that kept failing). `report`: the delivery is an activity's
- * unwritten report (handoff.ts `Report`), which its activity writes when the
+ * unwritten report (handoff.ts `Report`), which the loop writes when the
  * step leaves it — so it is not given back here.
  */
 const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: Delivery, clockOffset: number, report = false): Effect.Effect<boolean, never, Store> =>
@@ -320,7 +320,7 @@ const processWith = <R>(env: StepEnv, config: WorkflowTaskConfig<R>, delivery: D
     // A bug must not stop the worker: log it and leave the message pending
     // (re-delivered after the visibility timeout, dead-lettered after maxDeliveries).
     Effect.catchDefect((defect) =>
-      Effect.as(Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; ${report ? "its activity writes the report" : "the message will be re-delivered"}`, defect), false)),
+      Effect.as(Effect.logError(`workflow ${delivery.key}: step failed unexpectedly; ${report ? "the report is written instead" : "the message will be re-delivered"}`, defect), false)),
   )
 
 /** Count a step's lost race; and a store error of its first attempt (the retries count their own, in `retryStoreErrorsUpTo`). */
@@ -360,7 +360,7 @@ const retrying = <R>(
           : Effect.as(Effect.logWarning(`workflow ${delivery.key}: gave up after ${MAX_CONFLICTS} commit conflicts`), false),
       StoreError: (error) =>
         report
-          ? Effect.as(Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); its activity writes the report`), false)
+          ? Effect.as(Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); the report is written instead`), false)
           : Effect.logWarning(`workflow ${delivery.key}: store error persists (${error.message}); message ${delivery.id} given back for re-delivery`).pipe(
             // The store failed, not the message: this delivery does not count toward dead-lettering.
             Effect.andThen(env.store.release([delivery], { uncounted: true })),
