@@ -4,16 +4,21 @@
  * sampling heap profiler, counting objects collected since; a library's or
  * the runtime's allocation is charged to the nearest HotMesh frame below it).
  *
- *   npm run bench:allocations -- [--workflows 2000] [--top 25]
+ *   npm run bench:allocations -- [--workflows 2000] [--top 25] [--self]
+ *
+ * `--self` charges each allocation to the function that made it instead
+ * (Effect's runtime, Node's internals and all), to see what the runtime's
+ * share is made of.
  */
 import { Session } from "node:inspector/promises"
 import { Client, Connection, Worker } from "hotmesh"
-import { num } from "./args.ts"
+import { has, num } from "./args.ts"
 import { BENCH_WORKER } from "./benchWorker.ts"
 import * as workflows from "./workflows.ts"
 
 const count = num("--workflows", 2000)
 const top = num("--top", 25)
+const self = has("--self")
 const STEPS_PER_WORKFLOW = 21
 
 interface SampleNode {
@@ -43,7 +48,7 @@ const byOwner = new Map<string, number>()
 let total = 0
 const walk = (node: SampleNode, owner: string): void => {
   const { functionName, url, lineNumber } = node.callFrame
-  const here = ours(url) ? `${functionName || "(anonymous)"} ${url.replace(/^.*\/(src|dist|bench)\//, "$1/")}:${lineNumber + 1}` : owner
+  const here = self || ours(url) ? `${functionName || "(anonymous)"} ${url.replace(/^.*\/(node_modules\/[^/]+|src|dist|bench)\//, "$1/")}:${lineNumber + 1}` : owner
   total += node.selfSize
   byOwner.set(here, (byOwner.get(here) ?? 0) + node.selfSize)
   for (const child of node.children) walk(child, here)

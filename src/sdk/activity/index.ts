@@ -73,12 +73,25 @@ export class Context {
   #lastHeartbeat: unknown = undefined
   #log: LeveledLog | undefined
   #cancelled: Promise<never> | undefined
+  #info: ActivityInfo | (() => ActivityInfo)
 
+  /**
+   * `info` may be a function: the worker builds an attempt's `ActivityInfo`
+   * only when the activity reads it (most never do).
+   */
   constructor(
-    readonly info: ActivityInfo,
+    info: ActivityInfo | (() => ActivityInfo),
     private readonly cancellation: { readonly signal: AbortSignal },
     private readonly onHeartbeat: (details: unknown) => void,
-  ) {}
+  ) {
+    this.#info = info
+  }
+
+  /** What this attempt is: its activity, workflow, attempt number, timeouts, last heartbeat details. */
+  get info(): ActivityInfo {
+    if (typeof this.#info === "function") this.#info = this.#info()
+    return this.#info
+  }
 
   /**
    * Aborts when the activity times out, its worker shuts down, or — learnt at

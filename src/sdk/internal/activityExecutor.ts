@@ -64,7 +64,7 @@ export const makeActivityExecutor = (
     // The token's bytes are made when read (most activities never read them).
     let token: Uint8Array | undefined
     const context = new Context(
-      {
+      () => ({
         activityType: task.activityType,
         activityId: String(task.seq),
         attempt: task.attempt,
@@ -86,7 +86,7 @@ export const makeActivityExecutor = (
         ...(task.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: task.heartbeatTimeoutMs }),
         idempotencyKey: `${task.workflowId}-${task.runId}-${task.seq}`,
         heartbeatDetails: decode(task.heartbeatDetails),
-      },
+      }),
       cancellation,
       (details) => {
         const encoded = encode(details, `heartbeat details of activity ${task.activityType}`)
