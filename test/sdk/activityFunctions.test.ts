@@ -46,3 +46,15 @@ it("the free functions are the running activity's context; Info has workflowExec
   }
   expect(() => activityInfo()).toThrow(/can only be called from activity code/)
 })
+
+it("a Context given a function builds its Info on the first read, once", () => {
+  let built = 0
+  const context = new Context(() => {
+    built++
+    return { activityType: "lazy" } as ReturnType<typeof activityInfo>
+  }, { signal: new AbortController().signal }, () => undefined)
+  expect(built).toBe(0)
+  expect(context.info.activityType).toBe("lazy")
+  expect(context.info).toBe(context.info)
+  expect(built).toBe(1)
+})
