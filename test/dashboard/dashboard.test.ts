@@ -12,7 +12,7 @@ import { Context, heartbeat } from "hotmesh/activity"
 import { condition, defineQuery, defineSignal, executeChild, proxyActivities, setHandler, sleep } from "hotmesh/workflow"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { eventually, unique } from "../fixtures/e2e-support.ts"
+import { collectAll, eventually, unique } from "../fixtures/e2e-support.ts"
 import { useRedis } from "../support/redisServer.ts"
 import { ARTIFACTS, launchBrowser } from "./browser.ts"
 
@@ -195,9 +195,15 @@ describe("the dashboard in chromium", { timeout: 30_000 }, () => {
     await page.locator('.chip[data-status="Running"]').click()
     await poll(() => rows.count()).toBe(3)
 
-    // Paging: 3 a page, newest first.
+    // Paging: 3 a page, newest first. Executions started in the same
+    // millisecond are ordered by key, so the expected page is the list's
+    // own first three (checked newest first), not the order they were started in.
+    const listed = await collectAll(client.workflow.list())
+    const startTimes = listed.map((e) => e.startTime.getTime())
+    expect(startTimes).toEqual([...startTimes].sort((a, b) => b - a))
+    expect(listed.slice(0, 3).map((e) => e.workflowId).sort()).toEqual([ids.drifting, ids.stalled, ids.waiter].sort())
     await page.goto(`${dashboard.url}#/executions?pageSize=3`)
-    await poll(() => page.locator("#executions tbody tr td:nth-child(2)").allTextContents()).toEqual([ids.drifting, ids.stalled, ids.waiter])
+    await poll(() => page.locator("#executions tbody tr td:nth-child(2)").allTextContents()).toEqual(listed.slice(0, 3).map((e) => e.workflowId))
     await page.getByRole("link", { name: "Next →" }).click()
     await poll(() => page.locator(".pager").textContent()).toContain("Page 2")
     expect(await rows.count()).toBe(3)
