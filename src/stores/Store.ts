@@ -475,9 +475,12 @@ export interface StoreShape {
   /** Take (and delete) a query reply, waiting up to `timeoutMs` for it. */
   readonly takeReply: (id: string, timeoutMs: number) => Effect.Effect<Option.Option<string>, StoreError>
   /**
-   * Resolve once `key`'s record may have moved past `afterVersion` (a commit with
-   * `notify`), or after `timeoutMs`. Callers re-`load` either way: this is a hint,
-   * never the source of truth, so a lost notification only costs latency.
+   * Resolve once a commit with `notify` has moved `key`'s record past
+   * `afterVersion` — at once if one already has (a backend keeps the version
+   * of the record's last notifying commit with it) — or after `timeoutMs`.
+   * Commits without `notify` wake no one. Callers re-`load` either way: this
+   * is a hint, never the source of truth, so a lost notification only costs
+   * latency.
    */
   readonly awaitUpdate: (key: string, afterVersion: number, timeoutMs: number) => Effect.Effect<void, StoreError>
 

@@ -97,9 +97,10 @@ const deliveryOf = (m: Message, stream: StreamAddress): Delivery => {
 }
 
 /** A stored state: its text, or the holder it came with. */
+/** `notified`: the version of the record's last commit with `notify` (what `awaitUpdate` waits past). */
 type StoredState =
-  | { readonly version: number; readonly token: string; readonly text: string; readonly holder?: undefined }
-  | { readonly version: number; readonly token: string; readonly holder: EncodedValue }
+  | { readonly version: number; readonly token: string; readonly notified: number; readonly text: string; readonly holder?: undefined }
+  | { readonly version: number; readonly token: string; readonly notified: number; readonly holder: EncodedValue }
 
 
 interface StreamState {
@@ -397,8 +398,11 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
         // Validated: from here on nothing can fail, so the commit is all or nothing.
         // A state that carries its value is kept as its holder (reading `c.state` would encode it).
         const stateHolder = c[encodedValue]
-        if (stateHolder !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token ?? "", holder: stateHolder })
-        else if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token, text: c.state })
+        const written = stateHolder !== undefined || c.state !== undefined
+        const notified = c.notify === true ? (written ? actualVersion + 1 : actualVersion) : (record?.notified ?? 0)
+        if (stateHolder !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token ?? "", notified, holder: stateHolder })
+        else if (c.state !== undefined) records.set(c.key, { version: actualVersion + 1, token: c.token, notified, text: c.state })
+        else if (record !== undefined && notified !== record.notified) records.set(c.key, { ...record, notified })
         if (c.expire !== undefined && c.journal !== undefined) {
           // The record expires only if no later commit has written it (its token changes).
           const recordToken = c.expire.record ? records.get(c.key)?.token : undefined
@@ -668,7 +672,8 @@ export const makeMemoryStore = (options?: MemoryStoreOptions): Effect.Effect<Mem
 
       awaitUpdate: (key, afterVersion, timeoutMs) =>
         Effect.suspend(() => {
-          const moved = () => (records.get(key)?.version ?? 0) > afterVersion
+          // Past the record's last notifying commit: a step that notifies no one wakes no one.
+          const moved = () => (records.get(key)?.notified ?? 0) > afterVersion
           if (moved() || timeoutMs <= 0) return Effect.void
           return updateWaiters.wait(key, moved, timeoutMs)
         }),

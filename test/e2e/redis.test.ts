@@ -370,7 +370,7 @@ const decoratedRedis = (decorate: (original: StoreShape["awaitUpdate"]) => Store
 describe("waiting for results", () => {
   it("wakes handle.result() with the closing commit's notification, not by polling", async () => {
     const waits: Array<{ readonly key: string; readonly startedAt: number; endedAt?: number }> = []
-    // Ignore the caller's poll interval (1 s): only a notification — or the version
+    // Ignore the caller's poll interval (5 s): only a notification — or the version
     // check a wait makes when it starts — can end these waits before the test times out.
     const layer = decoratedRedis((original) => (key, afterVersion) =>
       Effect.suspend(() => {
@@ -420,7 +420,7 @@ describe("waiting for results", () => {
         const result = handle.result()
         await arrived(gate)
         open(gate, "polled")
-        expect(await within(result, 10_000, "result() without notifications")).toBe("polled")
+        expect(await within(result, 20_000, "result() without notifications")).toBe("polled")
       })
     } finally {
       await deafConnection.close()

@@ -754,18 +754,28 @@ export const storeConformance = (
         expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
       }))
 
-    it.effect("awaitUpdate returns at once when past, wakes on a notify commit, else times out", () =>
+    it.effect("awaitUpdate wakes on a notifying commit, returns at once past one, and ignores commits that do not notify", () =>
       Effect.gen(function*() {
         const store = yield* Store
         const f = fixture("await")
+        const timesOut = (afterVersion: number) =>
+          Effect.gen(function*() {
+            const start = yield* Clock.currentTimeMillis
+            yield* guard(store.awaitUpdate(f.key, afterVersion, 30))
+            expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
+          })
         yield* store.commit({ key: f.key, expectedVersion: 0, state: "s1", token: "t1" })
-        yield* guard(store.awaitUpdate(f.key, 0, 60_000))
+        // Version 1 moved past 0, but without `notify`: nobody waiting for a notification is woken.
+        yield* timesOut(0)
         const waiter = yield* Effect.forkChild(store.awaitUpdate(f.key, 1, 60_000))
         yield* store.commit({ key: f.key, expectedVersion: 1, expectedToken: "t1", state: "closed", token: "t2", notify: true })
         yield* guard(Fiber.join(waiter))
-        const start = yield* Clock.currentTimeMillis
-        yield* guard(store.awaitUpdate(f.key, 2, 30))
-        expect((yield* Clock.currentTimeMillis) - start).toBeGreaterThanOrEqual(25)
+        // Started after the notifying commit: returns at once (no notification can be missed).
+        yield* guard(store.awaitUpdate(f.key, 1, 60_000))
+        yield* guard(store.awaitUpdate(f.key, 0, 60_000))
+        yield* timesOut(2)
+        yield* store.commit({ key: f.key, expectedVersion: 2, expectedToken: "t2", state: "s3", token: "t3" })
+        yield* timesOut(2)
       }))
 
     it.effect("fair sharing: a task of another fairness key starts within the first lanes × count, however many wait before it", () =>

@@ -490,7 +490,8 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
         notifier.wait(
           key,
           afterVersion,
-          Effect.map(attempt("awaitUpdate", () => client.hget(keys.exec(key), "version")), (v) => Number(v ?? 0)),
+          // The version of the record's last notifying commit: a step that notifies no one wakes no one.
+          Effect.map(attempt("awaitUpdate", () => client.hget(keys.exec(key), "nv")), (v) => Number(v ?? 0)),
           timeoutMs,
         ),
     }

@@ -83,7 +83,8 @@ then the index:     IR zsets the key leaves, IA zsets it joins (or is re-scored 
 ARGV[1] expected version     ARGV[2] '1': ARGV[3] is the new state; '0': keep state, version and token
 ARGV[3] new state            ARGV[4] consumer group
 ARGV[5] acknowledged entry id, '' for none
-ARGV[6] pub/sub channel, '' for no notification    ARGV[7] execution key (published as '<version>:<key>')
+ARGV[6] pub/sub channel, '' for no notification    ARGV[7] execution key (published as '<version>:<key>';
+        the record's 'nv' field keeps the version of its last notifying commit)
 ARGV[8] reply time-to-live ms
 ARGV[9] J journal entries  ARGV[10] L local messages  ARGV[11] O outbox messages
 ARGV[12] T timers          ARGV[13] C cancelled ids   ARGV[14] R replies
@@ -193,7 +194,10 @@ if ARGV[25] ~= '' then
   redis.call('ZADD', KEYS[ix + IR + IA + IK], 'LT', ARGV[15], ARGV[26])
 end
 if ARGV[5] ~= '' then redis.call('XDEL', KEYS[7], ARGV[5]) end
-if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], version .. ':' .. ARGV[7]) end
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'nv', version)
+  redis.call('PUBLISH', ARGV[6], version .. ':' .. ARGV[7])
+end
 local out = {0, version}
 if claim > 0 then claimNew(KEYS[8 + L + R], ARGV[4], ARGV[24], claim, out) end
 return out
