@@ -421,6 +421,54 @@ describe("Redis specifics", () => {
       yield* Effect.promise(() => client.quit())
     }))
 
+  it.live("a waiter on a record this store created reads no version while its subscription holds", () => {
+    const url = new URL(redis.url)
+    const connectionName = `created-${process.pid}`
+    const base = new Redis({ host: url.hostname, port: Number(url.port), connectionName })
+    let versionReads = 0
+    const hget = base.hget.bind(base) as (key: string, field: string) => Promise<string | null>
+    base.hget = ((key: string, field: string) => {
+      if (field === "nv") versionReads++
+      return hget(key, field)
+    }) as typeof base.hget
+    /** The ids of this store's subscriber connections. */
+    const subscribers = Effect.promise(async () =>
+      String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${connectionName} `) && / sub=[1-9]/.test(line))
+        .map((line) => /id=(\d+)/.exec(line)![1]!))
+    const namespace = freshNamespace()
+    return Effect.scoped(Effect.gen(function*() {
+      const mine = yield* makeRedisStore({ redis: base, namespace })
+      const other = yield* makeRedisStore({ redis: redis.url, namespace })
+      yield* mine.commit({ key: "a", expectedVersion: 0, state: "s1", token: "t1" })
+      const waiter = yield* Effect.forkChild(mine.awaitUpdate("a", 1, 60_000))
+      yield* other.commit({ key: "a", expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", notify: true })
+      yield* Effect.timeout(Fiber.join(waiter), "10 seconds")
+      // Started after the notification: it has been seen, so the wait returns at once.
+      yield* Effect.timeout(mine.awaitUpdate("a", 1, 60_000), "10 seconds")
+      expect(versionReads).toBe(0)
+      // A record another store created: the version is read, as always.
+      yield* other.commit({ key: "b", expectedVersion: 0, state: "s1", token: "t1" })
+      yield* mine.awaitUpdate("b", 1, 30)
+      expect(versionReads).toBe(1)
+      // The subscription breaks after the write: notifications may have been lost, so the version is read.
+      yield* mine.commit({ key: "c", expectedVersion: 0, state: "s1", token: "t1" })
+      const before = yield* subscribers
+      expect(before).toHaveLength(1)
+      yield* Effect.promise(() => admin.client("KILL", "ID", before[0]!))
+      for (let i = 0; i < 250; i++) {
+        const now = yield* subscribers
+        if (now.length === 1 && now[0] !== before[0]) break
+        yield* sleep(20)
+      }
+      yield* other.commit({ key: "c", expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", notify: true })
+      yield* Effect.timeout(mine.awaitUpdate("c", 1, 60_000), "10 seconds")
+      expect(versionReads).toBe(2)
+    })).pipe(
+      Effect.ensuring(Effect.promise(() => base.quit())),
+      Effect.provideService(References.MinimumLogLevel, "Error"),
+    )
+  })
+
   it.live("connection trouble: a blocked read survives a killed connection and a Redis restart", () => {
     const url = new URL(redis.url)
     const connectionName = `reconnect-${process.pid}`

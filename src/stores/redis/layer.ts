@@ -266,9 +266,12 @@ export const makeRedisStore = (options: RedisStoreOptions): Effect.Effect<StoreS
       commit: Effect.fnUntraced(function*(c: Commit) {
         const call = encodeCommit(keys, c, { replyTtlMs })
         if (typeof call === "string") return yield* invalid("commit", call)
+        // A write that creates the record (a client's start): its result waiter needs no version read (notifier.ts).
+        const mark = c.expectedVersion === 0 ? notifier.mark() : undefined
         const reply = yield* runScript("commit", call.keys, call.args)
         const rest = yield* interpretReply(reply, { operation: "commit", commit: { key: c.key, expectedVersion: c.expectedVersion } })
           .pipe(Effect.catchTag("MissingGroup", (e) => Effect.fail(asStoreError("commit")(e))))
+        if (mark !== undefined) notifier.wrote(c.key, Number(rest[0]), mark)
         // After the version: what the claim claimed, from the commit's partition.
         if (c.claim === undefined || rest.length < 2) return []
         const lane = claimLane(keys, c.claim, c.messages ?? [])

@@ -9,6 +9,16 @@
  * reconnecting are lost: when it is ready again (ioredis re-subscribes) every
  * waiter is woken to re-check, so callers' timeouts are only a last resort.
  *
+ * A record this store created (a client's start) needs no version read at
+ * all: the store notes the version it wrote, with the subscription's epoch
+ * at the time it sent the write, and the notifications it has seen for that
+ * key since. Every notification past that version was published after the
+ * write was sent — so, with the subscription unbroken since (same epoch), it
+ * has been seen or is still on its way to this subscriber, and a waiter
+ * registered now cannot miss it. Any reconnect changes the epoch, and the
+ * waiter reads the version as before. (One version read less per
+ * `execute()`: the read sat on the path between a start and its first step.)
+ *
  * Cluster note: PUBLISH is broadcast to every node, so this works unchanged;
  * sharded pub/sub (SPUBLISH on a per-partition channel) would scale better.
  */
@@ -31,6 +41,20 @@ export interface Notifier {
     currentVersion: Effect.Effect<number, StoreError>,
     timeoutMs: number,
   ) => Effect.Effect<void, StoreError>
+  /** Before sending a write that creates `key`'s record: the subscription's epoch, or undefined while it is down. */
+  readonly mark: () => number | undefined
+  /** That write committed `version`: a waiter past it needs no version read while the epoch holds. */
+  readonly wrote: (key: string, version: number, mark: number) => void
+}
+
+/** Records created by this store remembered for their waiters (oldest forgotten first). */
+const MAX_WRITTEN = 10_000
+
+interface Written {
+  readonly version: number
+  readonly epoch: number
+  /** The highest version notified for the key since. */
+  seen: number
 }
 
 interface Waiter {
@@ -42,10 +66,17 @@ interface Waiter {
 export const acquireNotifier = (base: CommandClient, channel: string): Effect.Effect<Notifier, StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const waiters = new Map<string, Set<Waiter>>()
+    const written = new Map<string, Written>()
+    /** Bumped whenever the subscription breaks or comes back: notifications may have been lost in between. */
+    let epoch = 0
+    let live = false
     const onMessage = (_channel: string, message: string) => {
       const colon = message.indexOf(":")
       const version = Number(message.slice(0, colon))
-      const set = waiters.get(message.slice(colon + 1))
+      const key = message.slice(colon + 1)
+      const mine = written.get(key)
+      if (mine !== undefined && version > mine.seen) mine.seen = version
+      const set = waiters.get(key)
       if (set === undefined) return
       for (const w of set) if (version > w.afterVersion) w.wake()
     }
@@ -59,10 +90,24 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
       (s) => Effect.sync(() => s.disconnect()),
     )
     yield* attempt("subscribe", () => subscriber.subscribe(channel))
+    live = true
+    subscriber.on("close", () => {
+      live = false
+      epoch++
+    })
     // After a reconnect, anything may have been published meanwhile: wake everyone to re-check.
     subscriber.on("ready", () => {
+      live = true
+      epoch++
       for (const set of waiters.values()) for (const w of set) w.wake()
     })
+    const mark = () => (live ? epoch : undefined)
+    const wrote = (key: string, version: number, at: number) => {
+      if (at !== epoch) return
+      written.delete(key)
+      written.set(key, { version, epoch: at, seen: 0 })
+      if (written.size > MAX_WRITTEN) written.delete(written.keys().next().value!)
+    }
 
     const register = (key: string, waiter: Waiter): (() => void) => {
       let set = waiters.get(key)
@@ -90,10 +135,12 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
           if (notified) return resume(Effect.void)
           resumeFiber = () => resume(Effect.void)
         })
+        const mine = written.get(key)
+        const known = live && mine !== undefined && mine.version === afterVersion && mine.epoch === epoch
         return Effect.gen(function*() {
-          if ((yield* currentVersion) > afterVersion) return
+          if (known ? mine.seen > afterVersion : (yield* currentVersion) > afterVersion) return
           yield* Effect.raceFirst(signal, sleepReal(timeoutMs))
         }).pipe(Effect.ensuring(Effect.sync(unregister)))
       })
-    return { wait }
+    return { wait, mark, wrote }
   })
