@@ -421,7 +421,7 @@ describe("Redis specifics", () => {
       yield* Effect.promise(() => client.quit())
     }))
 
-  it.live("a waiter on a record this store created reads no version while its subscription holds", () => {
+  it.live("a store subscribes at its first wait; a waiter on a record it created reads no version while the subscription holds", () => {
     const url = new URL(redis.url)
     const connectionName = `created-${process.pid}`
     const base = new Redis({ host: url.hostname, port: Number(url.port), connectionName })
@@ -439,6 +439,12 @@ describe("Redis specifics", () => {
     return Effect.scoped(Effect.gen(function*() {
       const mine = yield* makeRedisStore({ redis: base, namespace })
       const other = yield* makeRedisStore({ redis: redis.url, namespace })
+      // Subscribed at the first wait, not before: a store that never waits is sent no notifications.
+      yield* other.commit({ key: "n", expectedVersion: 0, state: "s1", token: "t1", notify: true })
+      expect(yield* subscribers).toEqual([])
+      yield* mine.awaitUpdate("n", 0, 60_000)
+      expect(yield* subscribers).toHaveLength(1)
+      versionReads = 0
       yield* mine.commit({ key: "a", expectedVersion: 0, state: "s1", token: "t1" })
       const waiter = yield* Effect.forkChild(mine.awaitUpdate("a", 1, 60_000))
       yield* other.commit({ key: "a", expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", notify: true })

@@ -1,6 +1,7 @@
 /**
  * `awaitUpdate` notifications: one subscriber connection per store listens on
- * the namespace channel, where a commit with `notify` PUBLISHes
+ * the namespace channel from the store's first wait on (a worker, which never
+ * waits, receives nothing), where a commit with `notify` PUBLISHes
  * `<version>:<execution key>` (inside the commit script). A waiter wakes only
  * for a version past the one it waits beyond, so a late notification of an
  * older commit cannot cut a newer wait short. Waiters register before
@@ -62,7 +63,7 @@ interface Waiter {
   readonly wake: () => void
 }
 
-/** Subscribe a duplicate of `base` to `channel`; closed with the scope. */
+/** Subscribe a duplicate of `base` to `channel` (at the first wait); closed with the scope. */
 export const acquireNotifier = (base: CommandClient, channel: string): Effect.Effect<Notifier, StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const waiters = new Map<string, Set<Waiter>>()
@@ -89,14 +90,31 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
       }),
       (s) => Effect.sync(() => s.disconnect()),
     )
-    yield* attempt("subscribe", () => subscriber.subscribe(channel))
-    live = true
+    // Subscribed on the first wait, not before: a store that never waits (a worker's) is sent no notifications.
+    let subscribed = false
+    let subscribing: Promise<unknown> | undefined
+    const ensureSubscribed = Effect.suspend(() => {
+      if (subscribed) return Effect.void
+      subscribing ??= subscriber.subscribe(channel).then(
+        () => {
+          subscribed = true
+          live = true
+        },
+        (error: unknown) => {
+          subscribing = undefined
+          throw error
+        },
+      )
+      const pending = subscribing
+      return attempt("subscribe", () => pending)
+    })
     subscriber.on("close", () => {
       live = false
       epoch++
     })
-    // After a reconnect, anything may have been published meanwhile: wake everyone to re-check.
+    // After a reconnect (ioredis subscribes again), anything may have been published meanwhile: wake everyone to re-check.
     subscriber.on("ready", () => {
+      if (!subscribed) return
       live = true
       epoch++
       for (const set of waiters.values()) for (const w of set) w.wake()
@@ -120,8 +138,9 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
     }
 
     const wait: Notifier["wait"] = (key, afterVersion, currentVersion, timeoutMs) =>
+      timeoutMs <= 0 ? Effect.void : Effect.andThen(ensureSubscribed, waitSubscribed(key, afterVersion, currentVersion, timeoutMs))
+    const waitSubscribed: Notifier["wait"] = (key, afterVersion, currentVersion, timeoutMs) =>
       Effect.suspend(() => {
-        if (timeoutMs <= 0) return Effect.void
         let notified = false
         let resumeFiber: (() => void) | undefined
         const unregister = register(key, {
