@@ -475,6 +475,53 @@ describe("Redis specifics", () => {
     )
   })
 
+  it.live("the notifier subscribes once its connection is ready, and again after a reconnect", () => {
+    const url = new URL(redis.url)
+    const connectionName = `ready-${process.pid}`
+    const base = new Redis({ host: url.hostname, port: Number(url.port), connectionName })
+    /** The connection's status at each SUBSCRIBE (sent before "ready", ioredis' ready check fails and the reconnect forgets it). */
+    const subscribedWhen: Array<string> = []
+    const duplicate = base.duplicate.bind(base)
+    base.duplicate = ((override?: Parameters<typeof duplicate>[0]) => {
+      // Not connected until asked: the first wait finds the subscriber's connection not ready.
+      const connection = duplicate({ ...override, lazyConnect: true })
+      const subscribe = connection.subscribe.bind(connection) as (...channels: Array<string>) => Promise<unknown>
+      connection.subscribe = ((...channels: Array<string>) => {
+        subscribedWhen.push(connection.status)
+        return subscribe(...channels)
+      }) as typeof connection.subscribe
+      return connection
+    }) as typeof base.duplicate
+    const subscriberIds = Effect.promise(async () =>
+      String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${connectionName} `) && / sub=[1-9]/.test(line))
+        .map((line) => /id=(\d+)/.exec(line)![1]!))
+    const namespace = freshNamespace()
+    return Effect.scoped(Effect.gen(function*() {
+      const mine = yield* makeRedisStore({ redis: base, namespace })
+      const other = yield* makeRedisStore({ redis: redis.url, namespace })
+      const wakes = (afterVersion: number, commit: Effect.Effect<unknown, unknown>) =>
+        Effect.gen(function*() {
+          const waiter = yield* Effect.forkChild(mine.awaitUpdate("k", afterVersion, 60_000))
+          yield* sleep(50) // the waiter is parked (no notification yet)
+          yield* commit
+          yield* Effect.timeout(Fiber.join(waiter), "10 seconds")
+        })
+      yield* wakes(0, other.commit({ key: "k", expectedVersion: 0, state: "s1", token: "t1", notify: true }))
+      expect(subscribedWhen).toEqual(["ready"])
+      const [first] = yield* subscriberIds
+      yield* Effect.promise(() => admin.client("KILL", "ID", first!))
+      for (let i = 0; i < 250 && subscribedWhen.length < 2; i++) yield* sleep(20)
+      // Subscribed again (by the notifier, and by ioredis' own resubscription), each once ready.
+      expect(subscribedWhen.length).toBeGreaterThanOrEqual(2)
+      expect(subscribedWhen.every((status) => status === "ready")).toBe(true)
+      for (let i = 0; i < 250 && (yield* subscriberIds)[0] === first; i++) yield* sleep(20)
+      yield* wakes(1, other.commit({ key: "k", expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", notify: true }))
+    })).pipe(
+      Effect.ensuring(Effect.promise(() => base.quit())),
+      Effect.provideService(References.MinimumLogLevel, "Error"),
+    )
+  })
+
   it.live("connection trouble: a blocked read survives a killed connection and a Redis restart", () => {
     const url = new URL(redis.url)
     const connectionName = `reconnect-${process.pid}`

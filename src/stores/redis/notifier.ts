@@ -7,7 +7,7 @@
  * older commit cannot cut a newer wait short. Waiters register before
  * checking the stored version, so a notification between the check and the
  * wait is never missed. Notifications published while the subscriber was
- * reconnecting are lost: when it is ready again (ioredis re-subscribes) every
+ * reconnecting are lost: when it is ready again it subscribes again and every
  * waiter is woken to re-check, so callers' timeouts are only a last resort.
  *
  * A record this store created (a client's start) needs no version read at
@@ -23,7 +23,7 @@
  * Cluster note: PUBLISH is broadcast to every node, so this works unchanged;
  * sharded pub/sub (SPUBLISH on a per-partition channel) would scale better.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import type { CommandClient } from "./connection.ts"
 import type { StoreError } from "../Store.ts"
 import { sleepReal } from "./realtime.ts"
@@ -90,15 +90,26 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
       }),
       (s) => Effect.sync(() => s.disconnect()),
     )
-    // Subscribed on the first wait, not before: a store that never waits (a worker's) is sent no notifications.
+    // Subscribed on the first wait, not before: a store that never waits (a worker's) is sent no
+    // notifications. SUBSCRIBE goes out only once the connection is ready: sent earlier, ioredis'
+    // ready check (INFO) then fails in subscriber mode, the connection is dropped, and the
+    // reconnect does not subscribe again (seen: a result waited out its poll for nothing).
     let subscribed = false
-    let subscribing: Promise<unknown> | undefined
+    let subscribing: Promise<void> | undefined
+    const whenReady = (): Promise<void> => {
+      if (subscriber.status === "ready") return Promise.resolve()
+      const ready = new Promise<void>((resolve) => subscriber.once("ready", () => resolve()))
+      if (subscriber.status === "wait") subscriber.connect().catch(() => {}) // lazyConnect: connect now
+      return ready
+    }
+    /** The first subscription; after a reconnect the "ready" handler subscribes again. */
     const ensureSubscribed = Effect.suspend(() => {
       if (subscribed) return Effect.void
-      subscribing ??= subscriber.subscribe(channel).then(
+      subscribing ??= whenReady().then(() => subscriber.subscribe(channel)).then(
         () => {
           subscribed = true
           live = true
+          epoch++
         },
         (error: unknown) => {
           subscribing = undefined
@@ -112,12 +123,18 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
       live = false
       epoch++
     })
-    // After a reconnect (ioredis subscribes again), anything may have been published meanwhile: wake everyone to re-check.
+    // After a reconnect: subscribe again (whatever ioredis re-sends), and only then trust the channel;
+    // anything may have been published meanwhile, so every waiter is woken to re-check.
     subscriber.on("ready", () => {
       if (!subscribed) return
-      live = true
-      epoch++
-      for (const set of waiters.values()) for (const w of set) w.wake()
+      subscriber.subscribe(channel).then(
+        () => {
+          live = true
+          epoch++
+          for (const set of waiters.values()) for (const w of set) w.wake()
+        },
+        () => {}, // the connection dropped again: its next "ready" tries again
+      )
     })
     const mark = () => (live ? epoch : undefined)
     const wrote = (key: string, version: number, at: number) => {
@@ -138,7 +155,11 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
     }
 
     const wait: Notifier["wait"] = (key, afterVersion, currentVersion, timeoutMs) =>
-      timeoutMs <= 0 ? Effect.void : Effect.andThen(ensureSubscribed, waitSubscribed(key, afterVersion, currentVersion, timeoutMs))
+      timeoutMs <= 0
+        ? Effect.void
+        // Not subscribed within the wait's time (Redis unreachable): the wait is over, the caller re-reads.
+        : Effect.flatMap(Effect.timeoutOption(ensureSubscribed, timeoutMs), (ready) =>
+          Option.isSome(ready) ? waitSubscribed(key, afterVersion, currentVersion, timeoutMs) : Effect.void)
     const waitSubscribed: Notifier["wait"] = (key, afterVersion, currentVersion, timeoutMs) =>
       Effect.suspend(() => {
         let notified = false
