@@ -82,7 +82,7 @@ export interface Started {
  * store outage is ridden out. A start that terminates the open run
  * (`TERMINATE_EXISTING`) expires it after `retentionMs`.
  */
-export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, policies: StartPolicies = {}, retentionMs = Infinity) {
+export const startWorkflow = Effect.fnUntraced(function* (run: NewRun, policies: StartPolicies = {}, retentionMs = Infinity) {
   return yield* startCommit(run.workflowId, (current, now, token): Effect.Effect<Started, WorkflowAlreadyRunning | CommitConflict | StoreError, Store> =>
     Effect.gen(function* () {
       // Our own run: an earlier attempt landed but its reply was lost.
@@ -100,7 +100,7 @@ export const startWorkflow = Effect.fn("Client.start")(function* (run: NewRun, p
  * its own run open and re-sends the signal under the same id, which the
  * reducer drops. Resolves to the run that received the signal.
  */
-export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(function* (
+export const signalWithStartWorkflow = Effect.fnUntraced(function* (
   run: NewRun,
   signal: ClientSignal,
   policies: StartPolicies & { readonly conflict?: "USE_EXISTING" | "TERMINATE_EXISTING" } = {},
@@ -124,7 +124,7 @@ export const signalWithStartWorkflow = Effect.fn("Client.signalWithStart")(funct
  * after a lost reply finds its own run open and re-sends the update under
  * the same id, which the reducer drops. Resolves to the run that got the update.
  */
-export const updateWithStartWorkflow = Effect.fn("Client.updateWithStart")(function* (
+export const updateWithStartWorkflow = Effect.fnUntraced(function* (
   run: NewRun,
   update: ClientUpdate,
   policies: StartPolicies & { readonly conflict: WorkflowIdConflictPolicy },
@@ -141,7 +141,7 @@ export const updateWithStartWorkflow = Effect.fn("Client.updateWithStart")(funct
 })
 
 /** The state of `workflowId`'s latest run, or `WorkflowNotFound`. */
-export const describeWorkflow = Effect.fn("Client.describe")(function* (workflowId: string) {
+export const describeWorkflow = Effect.fnUntraced(function* (workflowId: string) {
   const { state } = yield* loadExecution(workflowId)
   if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
   return state
@@ -152,7 +152,7 @@ export const describeWorkflow = Effect.fn("Client.describe")(function* (workflow
  * is not running. Rides out a brief store outage: signals carry an id the
  * reducer dedupes, and a second cancel request changes nothing.
  */
-export const sendToRunning = Effect.fn("Client.send")(function* (workflowId: string, message: (state: ExecutionState) => WorkflowMessage) {
+export const sendToRunning = Effect.fnUntraced(function* (workflowId: string, message: (state: ExecutionState) => WorkflowMessage) {
   return yield* retryBriefOutage(Effect.gen(function* () {
     const state = yield* describeWorkflow(workflowId)
     if (state.status !== "RUNNING") {
@@ -178,7 +178,7 @@ export interface FullActivityId {
  * outcomes of attempts that are not current. Says whether the workflow has
  * asked to cancel the activity (its outcome is still taken).
  */
-export const sendToActivityAttempt = Effect.fn("Client.activity")(function* (
+export const sendToActivityAttempt = Effect.fnUntraced(function* (
   target: Omit<TaskToken, "namespace"> | FullActivityId,
   message: (token: Pick<TaskToken, "runId" | "seq" | "attempt">) => WorkflowMessage,
 ) {
@@ -214,7 +214,7 @@ const currentAttempt = (state: ExecutionState | undefined, id: FullActivityId) =
  * and is done when it returns. A worker racing it — or one whose cached state
  * predates a store rollback — loses the commit and sees TERMINATED.
  */
-export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workflowId: string, reason: string, retentionMs: number) {
+export const terminateWorkflow = Effect.fnUntraced(function* (workflowId: string, reason: string, retentionMs: number) {
   const attempt = Effect.gen(function* () {
     const loaded = yield* loadExecution(workflowId)
     const { state } = loaded
@@ -230,7 +230,7 @@ export const terminateWorkflow = Effect.fn("Client.terminate")(function* (workfl
 })
 
 /** Ask the workflow a query and wait for the answer from a worker. */
-export const queryWorkflow = Effect.fn("Client.query")(function* (
+export const queryWorkflow = Effect.fnUntraced(function* (
   workflowId: string,
   queryId: string,
   name: string,
@@ -254,7 +254,7 @@ const alreadyCompleted = (workflowId: string) => new WorkflowNotFound({ workflow
  * run than `runId`) `WorkflowNotFound`, as Temporal's "workflow execution
  * already completed".
  */
-export const sendUpdate = Effect.fn("Client.update")(function* (workflowId: string, runId: string | undefined, update: ClientUpdate) {
+export const sendUpdate = Effect.fnUntraced(function* (workflowId: string, runId: string | undefined, update: ClientUpdate) {
   return yield* retryBriefOutage(Effect.gen(function* () {
     const state = yield* describeWorkflow(workflowId)
     if (runId !== undefined && state.runId !== runId) return yield* alreadyCompleted(workflowId)
@@ -341,7 +341,7 @@ export const awaitUpdateStage = (
   })
 
 /** The journal of a run (default: the latest), riding out a brief store outage. */
-export const readJournal = Effect.fn("Client.journal")(function* (workflowId: string, runId?: string) {
+export const readJournal = Effect.fnUntraced(function* (workflowId: string, runId?: string) {
   const state = yield* retryBriefOutage(describeWorkflow(workflowId))
   return yield* retryBriefOutage(loadJournal(workflowId, runId ?? state.runId))
 })
