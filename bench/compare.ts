@@ -175,18 +175,8 @@ const yesNo = (ok: boolean) => (ok ? "yes" : "NO")
 // ---------------------------------------------------------------- 1. ten sequential activities
 
 const latency10 = async () => {
-  log(`latency10: HotMesh 10-activity workflow, ${latencyRuns} sequential runs × ${reps}`)
+  log(`latency10: HotMesh 10-activity workflow and BullMQ 10-job chain, ${latencyRuns} sequential runs each, alternated × ${reps}`)
   const env = await hotmesh("redis")
-  for (let i = 0; i < 20; i++) await tenSteps(env)
-  const hm: Array<number> = []
-  for (let r = 0; r < reps; r++) {
-    const runs: Array<number> = []
-    for (let i = 0; i < latencyRuns; i++) runs.push(await timed(() => tenSteps(env, i)))
-    hm.push(p50Of(runs))
-  }
-  await env.close()
-
-  log(`latency10: BullMQ 10-job chain, ${latencyRuns} sequential chains × ${reps}`)
   const name = "chain"
   const queue = bullQueue(name)
   const waiting = new Map<number, () => void>()
@@ -207,15 +197,23 @@ const latency10 = async () => {
       await done
       waiting.delete(run)
     })
-  for (let i = 0; i < 20; i++) await runChain()
+  // A full repetition's worth of warm-up each: with 20 runs, HotMesh's p50 still fell rep after rep (7.6, 7.2, 5.5 ms) while the JIT warmed.
+  for (let i = 0; i < latencyRuns; i++) await tenSteps(env)
+  for (let i = 0; i < latencyRuns; i++) await runChain()
+  // Alternated repetitions: the VM's speed drifts over minutes, and both sides of a ratio should see the same drift.
+  const hm: Array<number> = []
   const bull: Array<number> = []
   for (let r = 0; r < reps; r++) {
     const runs: Array<number> = []
-    for (let i = 0; i < latencyRuns; i++) runs.push(await runChain())
-    bull.push(p50Of(runs))
+    for (let i = 0; i < latencyRuns; i++) runs.push(await timed(() => tenSteps(env, i)))
+    hm.push(p50Of(runs))
+    const chains: Array<number> = []
+    for (let i = 0; i < latencyRuns; i++) chains.push(await runChain())
+    bull.push(p50Of(chains))
   }
   await worker.close()
   await queue.close()
+  await env.close()
 
   const h = summarize(hm)
   const b = summarize(bull)
@@ -233,18 +231,8 @@ const latency10 = async () => {
 // ---------------------------------------------------------------- 2. one activity vs one raw hop
 
 const latency1 = async () => {
-  log(`latency1: HotMesh 1-activity workflow, ${latencyRuns * 2} sequential runs × ${reps}`)
+  log(`latency1: HotMesh 1-activity workflow (${latencyRuns * 2} sequential runs) and raw stream hop XADD → XREADGROUP BLOCK → XACK (${hops} hops), alternated × ${reps}`)
   const env = await hotmesh("redis")
-  for (let i = 0; i < 30; i++) await oneStep(env)
-  const hm: Array<number> = []
-  for (let r = 0; r < reps; r++) {
-    const runs: Array<number> = []
-    for (let i = 0; i < latencyRuns * 2; i++) runs.push(await timed(() => oneStep(env, i)))
-    hm.push(p50Of(runs))
-  }
-  await env.close()
-
-  log(`latency1: raw stream hop XADD → XREADGROUP BLOCK → XACK, ${hops} hops × ${reps}`)
   const producer = new Redis(url)
   const consumer = new Redis(url)
   const key = `rawhop:${tag}`
@@ -263,16 +251,22 @@ const latency1 = async () => {
     await producer.xdel(key, id)
     return dt
   }
-  for (let i = 0; i < 50; i++) await hop()
+  for (let i = 0; i < latencyRuns * 2; i++) await oneStep(env)
+  for (let i = 0; i < hops; i++) await hop()
+  const hm: Array<number> = []
   const raw: Array<number> = []
   for (let r = 0; r < reps; r++) {
     const runs: Array<number> = []
-    for (let i = 0; i < hops; i++) runs.push(await hop())
-    raw.push(p50Of(runs))
+    for (let i = 0; i < latencyRuns * 2; i++) runs.push(await timed(() => oneStep(env, i)))
+    hm.push(p50Of(runs))
+    const hopRuns: Array<number> = []
+    for (let i = 0; i < hops; i++) hopRuns.push(await hop())
+    raw.push(p50Of(hopRuns))
   }
   await producer.del(key)
   producer.disconnect()
   consumer.disconnect()
+  await env.close()
 
   const h = summarize(hm)
   const b = summarize(raw)
@@ -291,19 +285,41 @@ const latency1 = async () => {
 
 const throughput = async () => {
   const env = await hotmesh("redis")
+  const name = "noop"
+  const queue = bullQueue(name)
+  let completed = 0
+  let target = 0
+  let reached: (() => void) | undefined
+  const worker = new BullWorker(name, async () => undefined, { connection: bullWorkerConnection, prefix: BULL_PREFIX, concurrency: bullConcurrency })
+  worker.on("completed", () => {
+    if (++completed >= target) reached?.()
+  })
+  await worker.waitUntilReady()
+  const bullBatch = async (jobs: number) => {
+    completed = 0
+    target = jobs
+    const all = new Promise<void>((resolve) => (reached = resolve))
+    const t0 = performance.now()
+    for (let i = 0; i < jobs; i += 1000) {
+      await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: "noop", data: { i: i + j } })))
+    }
+    await all
+    return jobs / ((performance.now() - t0) / 1000)
+  }
   // Warm-up in the measured shape: two batches of the largest N at once. With
   // 200 workflows the JIT and V8's young generation were still cold when the
   // first (smallest) N ran: successive batches of 3,000 went from ~1,300 to
   // ~2,400 workflows/s, which made the small-N rate look like a fixed tail.
   const largest = Math.max(...throughputNs)
-  log(`throughput: warm-up, 2 × ${largest} 1-activity workflows at once`)
+  log(`throughput: warm-up, 2 × ${largest} 1-activity workflows at once, ${1000} BullMQ jobs`)
   for (let w = 0; w < 2; w++) await concurrently(largest, (i) => oneStep(env, i))
-  const byN = new Map<number, Array<number>>()
-  const details: Record<string, unknown> = {}
-  for (const n of throughputNs) {
-    const rates: Array<number> = []
-    const tails: Array<unknown> = []
-    for (let r = 0; r < reps; r++) {
+  await bullBatch(1000)
+  const byN = new Map<number, Array<number>>(throughputNs.map((n) => [n, []]))
+  const tailsByN = new Map<number, Array<unknown>>(throughputNs.map((n) => [n, []]))
+  const bull: Array<number> = []
+  // Alternated repetitions (every N, then BullMQ): the VM's speed drifts over minutes, and both sides of a ratio should see the same drift.
+  for (let r = 0; r < reps; r++) {
+    for (const n of throughputNs) {
       log(`throughput: ${n} 1-activity workflows at once (rep ${r + 1}/${reps})`)
       const t0 = performance.now()
       let lastStarted = 0
@@ -315,46 +331,22 @@ const throughput = async () => {
         done.push(performance.now() - t0)
       })
       const ms = performance.now() - t0
-      rates.push(n / (ms / 1000))
+      byN.get(n)!.push(n / (ms / 1000))
       const s = sorted(done)
-      tails.push({
+      tailsByN.get(n)!.push({
         totalMs: ms, lastStartReturnedMs: lastStarted,
         resultP50Ms: percentile(s, 0.5), resultP90Ms: percentile(s, 0.9), resultP99Ms: percentile(s, 0.99), lastResultMs: s[s.length - 1],
       })
       await sleepMs(200)
     }
-    byN.set(n, rates)
-    details[String(n)] = { workflowsPerSecond: summarize(rates), runs: tails }
+    log(`throughput: BullMQ ${bullJobs} no-op jobs, one Worker, concurrency ${bullConcurrency} (rep ${r + 1}/${reps})`)
+    bull.push(await bullBatch(bullJobs))
   }
-  await env.close()
-
-  log(`throughput: BullMQ ${bullJobs} no-op jobs, one Worker, concurrency ${bullConcurrency} × ${reps}`)
-  const name = "noop"
-  const queue = bullQueue(name)
-  let completed = 0
-  let target = 0
-  let reached: (() => void) | undefined
-  const worker = new BullWorker(name, async () => undefined, { connection: bullWorkerConnection, prefix: BULL_PREFIX, concurrency: bullConcurrency })
-  worker.on("completed", () => {
-    if (++completed >= target) reached?.()
-  })
-  await worker.waitUntilReady()
-  const batch = async (jobs: number) => {
-    completed = 0
-    target = jobs
-    const all = new Promise<void>((resolve) => (reached = resolve))
-    const t0 = performance.now()
-    for (let i = 0; i < jobs; i += 1000) {
-      await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: "noop", data: { i: i + j } })))
-    }
-    await all
-    return jobs / ((performance.now() - t0) / 1000)
-  }
-  await batch(1000)
-  const bull: Array<number> = []
-  for (let r = 0; r < reps; r++) bull.push(await batch(bullJobs))
+  const details: Record<string, unknown> = {}
+  for (const n of throughputNs) details[String(n)] = { workflowsPerSecond: summarize(byN.get(n)!), runs: tailsByN.get(n) }
   await worker.close()
   await queue.close()
+  await env.close()
 
   const b = summarize(bull)
   figures["throughput"] = { hotmesh: details, bullmq: { jobs: bullJobs, concurrency: bullConcurrency, jobsPerSecond: b } }
