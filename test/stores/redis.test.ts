@@ -57,6 +57,12 @@ const readNow = (store: StoreShape, stream: StreamAddress, consumer = "c", count
   store.read(stream, { consumer, count, blockMs: 0 })
 const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
 
+/** The ids of the subscribed connections named `connectionName` (a store's notifier). */
+const subscriberIdsOf = (connectionName: string) =>
+  Effect.promise(async () =>
+    String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${connectionName} `) && / sub=[1-9]/.test(line))
+      .map((line) => /id=(\d+)/.exec(line)![1]!))
+
 /** A routing key of partition `p` (of `partitions`), distinct per `label`. */
 const keyIn = (p: number, label: string, partitions = 8) => {
   const keys = makeKeys("x", partitions)
@@ -431,10 +437,7 @@ describe("Redis specifics", () => {
       if (field === "nv") versionReads++
       return hget(key, field)
     }) as typeof base.hget
-    /** The ids of this store's subscriber connections. */
-    const subscribers = Effect.promise(async () =>
-      String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${connectionName} `) && / sub=[1-9]/.test(line))
-        .map((line) => /id=(\d+)/.exec(line)![1]!))
+    const subscribers = subscriberIdsOf(connectionName)
     const namespace = freshNamespace()
     return Effect.scoped(Effect.gen(function*() {
       const mine = yield* makeRedisStore({ redis: base, namespace })
@@ -492,9 +495,7 @@ describe("Redis specifics", () => {
       }) as typeof connection.subscribe
       return connection
     }) as typeof base.duplicate
-    const subscriberIds = Effect.promise(async () =>
-      String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${connectionName} `) && / sub=[1-9]/.test(line))
-        .map((line) => /id=(\d+)/.exec(line)![1]!))
+    const subscriberIds = subscriberIdsOf(connectionName)
     const namespace = freshNamespace()
     return Effect.scoped(Effect.gen(function*() {
       const mine = yield* makeRedisStore({ redis: base, namespace })
