@@ -96,8 +96,10 @@ const deliveryOf = (m: Message, stream: StreamAddress): Delivery => {
     : attachEncodedValue<Delivery>({ id: m.id, stream, key: m.key, get body() { return source.body }, deliveries: m.deliveries, appendedAt: m.appendedAt }, holder)
 }
 
-/** A stored state: its text, or the holder it came with. */
-/** `notified`: the version of the record's last commit with `notify` (what `awaitUpdate` waits past). */
+/**
+ * A stored state: its text, or the holder it came with; `notified` is the
+ * version of the record's last commit with `notify` (what `awaitUpdate` waits past).
+ */
 type StoredState =
   | { readonly version: number; readonly token: string; readonly notified: number; readonly text: string; readonly holder?: undefined }
   | { readonly version: number; readonly token: string; readonly notified: number; readonly holder: EncodedValue }

@@ -57,11 +57,32 @@ const readNow = (store: StoreShape, stream: StreamAddress, consumer = "c", count
   store.read(stream, { consumer, count, blockMs: 0 })
 const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
 
-/** The ids of the subscribed connections named `connectionName` (a store's notifier). */
-const subscriberIdsOf = (connectionName: string) =>
-  Effect.promise(async () =>
+/**
+ * An ioredis client of its own name, for a store under test: `subscribers`
+ * lists its notifier's subscribed connections, `killSubscriber` kills the one
+ * there is and waits until another is subscribed, `run` quits the client after.
+ */
+const namedClient = (label: string) => {
+  const url = new URL(redis.url)
+  const connectionName = `${label}-${process.pid}`
+  const base = new Redis({ host: url.hostname, port: Number(url.port), connectionName })
+  const subscribers = Effect.promise(async () =>
     String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${connectionName} `) && / sub=[1-9]/.test(line))
       .map((line) => /id=(\d+)/.exec(line)![1]!))
+  const killSubscriber = Effect.gen(function*() {
+    const before = yield* subscribers
+    expect(before).toHaveLength(1)
+    yield* Effect.promise(() => admin.client("KILL", "ID", before[0]!))
+    for (let i = 0; i < 250; i++) {
+      const now = yield* subscribers
+      if (now.length === 1 && now[0] !== before[0]) return
+      yield* sleep(20)
+    }
+  })
+  const run = <A, E>(self: Effect.Effect<A, E>) =>
+    self.pipe(Effect.ensuring(Effect.promise(() => base.quit())), Effect.provideService(References.MinimumLogLevel, "Error"))
+  return { base, subscribers, killSubscriber, run }
+}
 
 /** A routing key of partition `p` (of `partitions`), distinct per `label`. */
 const keyIn = (p: number, label: string, partitions = 8) => {
@@ -428,18 +449,15 @@ describe("Redis specifics", () => {
     }))
 
   it.live("a store subscribes at its first wait; a waiter on a record it created reads no version while the subscription holds", () => {
-    const url = new URL(redis.url)
-    const connectionName = `created-${process.pid}`
-    const base = new Redis({ host: url.hostname, port: Number(url.port), connectionName })
+    const { base, subscribers, killSubscriber, run } = namedClient("created")
     let versionReads = 0
     const hget = base.hget.bind(base) as (key: string, field: string) => Promise<string | null>
     base.hget = ((key: string, field: string) => {
       if (field === "nv") versionReads++
       return hget(key, field)
     }) as typeof base.hget
-    const subscribers = subscriberIdsOf(connectionName)
     const namespace = freshNamespace()
-    return Effect.scoped(Effect.gen(function*() {
+    return run(Effect.scoped(Effect.gen(function*() {
       const mine = yield* makeRedisStore({ redis: base, namespace })
       const other = yield* makeRedisStore({ redis: redis.url, namespace })
       // Subscribed at the first wait, not before: a store that never waits is sent no notifications.
@@ -461,27 +479,15 @@ describe("Redis specifics", () => {
       expect(versionReads).toBe(1)
       // The subscription breaks after the write: notifications may have been lost, so the version is read.
       yield* mine.commit({ key: "c", expectedVersion: 0, state: "s1", token: "t1" })
-      const before = yield* subscribers
-      expect(before).toHaveLength(1)
-      yield* Effect.promise(() => admin.client("KILL", "ID", before[0]!))
-      for (let i = 0; i < 250; i++) {
-        const now = yield* subscribers
-        if (now.length === 1 && now[0] !== before[0]) break
-        yield* sleep(20)
-      }
+      yield* killSubscriber
       yield* other.commit({ key: "c", expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", notify: true })
       yield* Effect.timeout(mine.awaitUpdate("c", 1, 60_000), "10 seconds")
       expect(versionReads).toBe(2)
-    })).pipe(
-      Effect.ensuring(Effect.promise(() => base.quit())),
-      Effect.provideService(References.MinimumLogLevel, "Error"),
-    )
+    })))
   })
 
   it.live("the notifier subscribes once its connection is ready, and again after a reconnect", () => {
-    const url = new URL(redis.url)
-    const connectionName = `ready-${process.pid}`
-    const base = new Redis({ host: url.hostname, port: Number(url.port), connectionName })
+    const { base, killSubscriber, run } = namedClient("ready")
     /** The connection's status at each SUBSCRIBE (sent before "ready", ioredis' ready check fails and the reconnect forgets it). */
     const subscribedWhen: Array<string> = []
     const duplicate = base.duplicate.bind(base)
@@ -495,9 +501,8 @@ describe("Redis specifics", () => {
       }) as typeof connection.subscribe
       return connection
     }) as typeof base.duplicate
-    const subscriberIds = subscriberIdsOf(connectionName)
     const namespace = freshNamespace()
-    return Effect.scoped(Effect.gen(function*() {
+    return run(Effect.scoped(Effect.gen(function*() {
       const mine = yield* makeRedisStore({ redis: base, namespace })
       const other = yield* makeRedisStore({ redis: redis.url, namespace })
       const wakes = (afterVersion: number, commit: Effect.Effect<unknown, unknown>) =>
@@ -509,18 +514,12 @@ describe("Redis specifics", () => {
         })
       yield* wakes(0, other.commit({ key: "k", expectedVersion: 0, state: "s1", token: "t1", notify: true }))
       expect(subscribedWhen).toEqual(["ready"])
-      const [first] = yield* subscriberIds
-      yield* Effect.promise(() => admin.client("KILL", "ID", first!))
-      for (let i = 0; i < 250 && subscribedWhen.length < 2; i++) yield* sleep(20)
+      yield* killSubscriber
       // Subscribed again (by the notifier, and by ioredis' own resubscription), each once ready.
       expect(subscribedWhen.length).toBeGreaterThanOrEqual(2)
       expect(subscribedWhen.every((status) => status === "ready")).toBe(true)
-      for (let i = 0; i < 250 && (yield* subscriberIds)[0] === first; i++) yield* sleep(20)
       yield* wakes(1, other.commit({ key: "k", expectedVersion: 1, expectedToken: "t1", state: "s2", token: "t2", notify: true }))
-    })).pipe(
-      Effect.ensuring(Effect.promise(() => base.quit())),
-      Effect.provideService(References.MinimumLogLevel, "Error"),
-    )
+    })))
   })
 
   it.live("connection trouble: a blocked read survives a killed connection and a Redis restart", () => {
