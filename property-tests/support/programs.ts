@@ -112,11 +112,11 @@ export const nodesOf = (node: Node): Array<Node> => {
 export interface ActivityScript { readonly id: number; readonly failures: number; readonly mode: FailMode; readonly value: number }
 
 /** One activity invocation, as the activity saw it. */
-export interface Invocation { readonly workflowId: string; readonly seq: number; readonly attempt: number; readonly activityType: string }
+export interface Invocation { readonly workflowId: string; readonly seq: number; readonly attempt: number; readonly activityType: string; readonly local: boolean }
 
 const scripted = (name: string, log: Array<Invocation>) => async (script: ActivityScript): Promise<number> => {
   const { info } = Context.current()
-  log.push({ workflowId: info.workflowId, seq: Number(info.activityId), attempt: info.attempt, activityType: info.activityType })
+  log.push({ workflowId: info.workflowId, seq: Number(info.activityId), attempt: info.attempt, activityType: info.activityType, local: info.isLocal })
   if (info.attempt > script.failures) return activityResult(script.value, info.attempt)
   const message = failureMessage(name, script.id, info.attempt)
   if (script.mode === "nonRetryable") throw ApplicationFailure.nonRetryable(message, "Scripted")

@@ -158,7 +158,8 @@ const CLOSE = new Set(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled
 /**
  * Journals record each fact exactly once, resolve every call they start, and
  * agree with the reference: outcome, calls, activity attempts. Activity
- * invocations are the recorded attempts (exactly once each when `exact`).
+ * invocations are the recorded attempts (exactly once each when `exact`), but
+ * for local ones: a step that lost a commit race runs its local activities again.
  */
 export const checkJournals = (expected: Expected, run: RunResult, exact: boolean): void => {
   deepStrictEqual(run.outcome, expected.outcome, "workflow outcome differs from the reference")
@@ -207,7 +208,15 @@ export const checkJournals = (expected: Expected, run: RunResult, exact: boolean
   }
   const invoked = new Map<string, number>()
   for (const i of run.invocations) invoked.set(`${i.workflowId}/${i.seq}/${i.attempt}`, (invoked.get(`${i.workflowId}/${i.seq}/${i.attempt}`) ?? 0) + 1)
-  deepStrictEqual([...invoked.keys()].filter((k) => !recordedAttempts.has(k)), [], "activity attempts invoked but never recorded")
+  // A local activity runs inside its workflow step: a step that loses a commit race to another
+  // worker's step of the same workflow is recomputed, and its local activities run again — at
+  // another seq when the other step changed the order of events (seen: seq 3 attempt 1, then seq 4
+  // attempts 1 and 2). Such an attempt is never recorded, and that is at-least-once, not a loss.
+  const unrecordedRemote = run.invocations.filter((i) => !i.local && !recordedAttempts.has(`${i.workflowId}/${i.seq}/${i.attempt}`))
+  deepStrictEqual(unrecordedRemote.map((i) => `${i.workflowId}/${i.seq}/${i.attempt}`), [], "activity attempts invoked but never recorded")
   deepStrictEqual([...recordedAttempts].filter((k) => !invoked.has(k)), [], "activity attempts recorded but never invoked")
-  if (exact) deepStrictEqual([...invoked].filter(([, n]) => n !== 1), [], "activity attempts invoked more than once without faults")
+  if (exact) {
+    const local = new Set(run.invocations.filter((i) => i.local).map((i) => `${i.workflowId}/${i.seq}/${i.attempt}`))
+    deepStrictEqual([...invoked].filter(([k, n]) => n !== 1 && !local.has(k)), [], "activity attempts invoked more than once without faults")
+  }
 }
