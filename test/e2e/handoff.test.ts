@@ -32,6 +32,9 @@ interface Tally {
   runs: number
   /** Commits that acknowledge an activity's task (a stepped report) die while this is above 0, counting it down. */
   failSteps: number
+  /** Such commits never finish while this is above 0 (counting it down); `onHang` is told when one starts hanging. */
+  hangSteps: number
+  onHang?: () => void
 }
 
 /** Count what the store hands out, by stream kind and by way (read or claim), and the commit conflicts. */
@@ -46,6 +49,10 @@ const counting = (inner: StoreShape, tally: Tally): StoreShape => {
       if (stepsReport && tally.failSteps > 0) {
         tally.failSteps--
         return Effect.die(new Error("injected: the step of a report dies before its commit"))
+      }
+      if (stepsReport && tally.hangSteps > 0) {
+        tally.hangSteps--
+        return Effect.andThen(Effect.sync(() => tally.onHang?.()), Effect.never)
       }
       return inner.commit(c).pipe(
         Effect.tap(claimed(c.claim?.stream.kind)),
@@ -75,22 +82,35 @@ afterEach(async () => {
 })
 
 const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<number> = async (n) => n + 1) => {
-  const tally: Tally = { got: {}, conflicts: 0, runs: 0, failSteps: 0 }
+  const tally: Tally = { got: {}, conflicts: 0, runs: 0, failSteps: 0, hangSteps: 0 }
   const connection = await Connection.connect({ store: stores[kind](tally) })
   const taskQueue = unique("handoff")
-  const worker = await Worker.create({
-    connection,
-    taskQueue,
-    workflows,
-    activities: { inc: async (n: number) => (tally.runs++, await inc(n)) },
-  })
-  const running = worker.run()
+  /** A worker of the queue on the connection, running (`stop`: shut it down and wait for it). */
+  const runWorker = async (options: { readonly shutdownGraceTime?: number } = {}) => {
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflows,
+      activities: { inc: async (n: number) => (tally.runs++, await inc(n)) },
+      ...options,
+    })
+    const running = worker.run()
+    return async () => {
+      await worker.shutdown()
+      await running
+    }
+  }
+  let stop = await runWorker()
   close = async () => {
-    await worker.shutdown()
-    await running
+    await stop()
     await connection.close()
   }
-  return { tally, taskQueue, connection, client: new Client({ connection }) }
+  /** Shut the worker down (its in-flight steps get `shutdownGraceTime`), then start another in its place. */
+  const restart = async (options: { readonly shutdownGraceTime?: number } = {}) => {
+    await stop()
+    stop = await runWorker(options)
+  }
+  return { tally, taskQueue, connection, client: new Client({ connection }), restart }
 }
 
 describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)("hand-off (%s)", (kind) => {
@@ -116,6 +136,27 @@ describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)
     expect(await client.workflow.execute(workflows.sequence, { taskQueue, workflowId: unique("left"), args: [4] })).toBe(4)
     expect(tally.runs).toBe(4)
     expect({ failSteps: tally.failSteps, written: tally.got["written"] ?? 0, stepped: tally.got["stepped"] ?? 0 }).toEqual({ failSteps: 0, written: 2, stepped: 2 })
+  })
+
+  it("a report whose step is cut off by a shutdown is written, not lost: the next worker goes on, each activity ran once", async () => {
+    const started = await start(kind)
+    // The first worker ends with a short grace, so its hanging step is interrupted rather than awaited.
+    await started.restart({ shutdownGraceTime: 100 })
+    const { client, taskQueue } = started
+    let hung!: () => void
+    const hanging = new Promise<void>((resolve) => (hung = resolve))
+    started.tally.hangSteps = 1
+    started.tally.onHang = hung
+    const result = client.workflow.execute(workflows.sequence, { taskQueue, workflowId: unique("cut"), args: [3] })
+    await hanging
+    const before = { written: started.tally.got["written"] ?? 0, runs: started.tally.runs }
+    // Shutdown: the step's grace runs out, it is interrupted, and its report is written the ordinary way.
+    await started.restart()
+    expect(await result).toBe(3)
+    expect(started.tally.hangSteps).toBe(0)
+    expect(before.runs).toBe(1)
+    expect((started.tally.got["written"] ?? 0) - before.written).toBeGreaterThanOrEqual(1)
+    expect(started.tally.runs).toBe(3)
   })
 
   it("reports stepped all at once run one at a time per workflow, in order, without racing", async () => {
