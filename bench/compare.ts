@@ -393,14 +393,15 @@ const prng = (seed: number) => () => {
  * 1%: 50 of 5,000 wakes, so one 40 ms pause with ~500 wakes due per second
  * is enough to move it).
  */
-const gcPauses = async <T>(f: () => Promise<T>): Promise<{ readonly result: T; readonly pausesMs: ReadonlyArray<number> }> => {
+const gcPauses = async (f: () => Promise<void>): Promise<ReadonlyArray<number>> => {
   const pausesMs: Array<number> = []
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) pausesMs.push(entry.duration)
   })
   observer.observe({ entryTypes: ["gc"] })
   try {
-    return { result: await f(), pausesMs }
+    await f()
+    return pausesMs
   } finally {
     observer.disconnect()
   }
@@ -429,7 +430,7 @@ const timers = async () => {
       const startSeconds = (performance.now() - t0) / 1000
       log(`timers: ${config.count} started in ${startSeconds.toFixed(1)} s; waiting for the wakes`)
       const deadline = Date.now() + config.maxS * 1000 + 120_000
-      const { pausesMs } = await gcPauses(async () => {
+      const pausesMs = await gcPauses(async () => {
         while (activities.wakes.length < config.count && Date.now() < deadline) await sleepMs(200)
       })
       const gc = { count: pausesMs.length, maxMs: Math.round(Math.max(0, ...pausesMs)), over10Ms: pausesMs.filter((ms) => ms > 10).length }
