@@ -81,12 +81,14 @@ afterEach(async () => {
   close = undefined
 })
 
-const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<number> = async (n) => n + 1) => {
+type WorkerOptions = { readonly shutdownGraceTime?: number }
+
+const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<number> = async (n) => n + 1, firstWorker: WorkerOptions = {}) => {
   const tally: Tally = { got: {}, conflicts: 0, runs: 0, failSteps: 0, hangSteps: 0 }
   const connection = await Connection.connect({ store: stores[kind](tally) })
   const taskQueue = unique("handoff")
   /** A worker of the queue on the connection, running (`stop`: shut it down and wait for it). */
-  const runWorker = async (options: { readonly shutdownGraceTime?: number } = {}) => {
+  const runWorker = async (options: WorkerOptions) => {
     const worker = await Worker.create({
       connection,
       taskQueue,
@@ -100,13 +102,13 @@ const start = async (kind: keyof typeof stores, inc: (n: number) => Promise<numb
       await running
     }
   }
-  let stop = await runWorker()
+  let stop = await runWorker(firstWorker)
   close = async () => {
     await stop()
     await connection.close()
   }
   /** Shut the worker down (its in-flight steps get `shutdownGraceTime`), then start another in its place. */
-  const restart = async (options: { readonly shutdownGraceTime?: number } = {}) => {
+  const restart = async (options: WorkerOptions = {}) => {
     await stop()
     stop = await runWorker(options)
   }
@@ -139,9 +141,8 @@ describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)
   })
 
   it("a report whose step is cut off by a shutdown is written, not lost: the next worker goes on, each activity ran once", async () => {
-    const started = await start(kind)
     // The first worker ends with a short grace, so its hanging step is interrupted rather than awaited.
-    await started.restart({ shutdownGraceTime: 100 })
+    const started = await start(kind, undefined, { shutdownGraceTime: 100 })
     const { client, taskQueue } = started
     let hung!: () => void
     const hanging = new Promise<void>((resolve) => (hung = resolve))
@@ -155,7 +156,7 @@ describe.each(["memory", "redis", "memory, 8 lanes", "redis, 8 lanes"] as const)
     expect(await result).toBe(3)
     expect(started.tally.hangSteps).toBe(0)
     expect(before.runs).toBe(1)
-    expect((started.tally.got["written"] ?? 0) - before.written).toBeGreaterThanOrEqual(1)
+    expect((started.tally.got["written"] ?? 0) - before.written).toBe(1)
     expect(started.tally.runs).toBe(3)
   })
 
