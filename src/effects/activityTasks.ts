@@ -7,7 +7,7 @@
  * workflow keeps waiting, under the attempt's durable timeout timers, for a
  * client to send the outcome with its task token.
  */
-import { Clock, type Context, Effect, Latch, Result } from "effect"
+import { Clock, type Context, Effect, Exit, Latch, Result } from "effect"
 import { describeFailure } from "../core/failure.ts"
 import type { ActivityTask, WorkflowMessage } from "../core/messages.ts"
 import type { Payload } from "../core/payload.ts"
@@ -144,18 +144,15 @@ const runOne = Effect.fnUntraced(function* (env: LoopEnv, config: ActivityTaskCo
     }, wait)
   }
   running.add(entry)
-  const outcome = yield* Effect.promise(() => config.executor.run(task, cancellation, heartbeat)).pipe(
-    Effect.ensuring(Effect.sync(() => {
-      finished = true
-      running.delete(entry)
-    })),
-    Effect.onInterrupt(() =>
-      Effect.sync(() => cancellation.abort(new Error("Worker shutting down"))).pipe(
-        // A worker shutting down is not the task's fault: its delivery does not count toward dead-lettering.
-        Effect.andThen(store.release([delivery], { uncounted: true })),
-        Effect.ignore,
-      )),
-  )
+  // One finalizer for both ends (cheaper per task than `ensuring` plus `onInterrupt`).
+  const outcome = yield* Effect.onExit(Effect.promise(() => config.executor.run(task, cancellation, heartbeat)), (exit) => {
+    finished = true
+    running.delete(entry)
+    if (!Exit.hasInterrupts(exit)) return Effect.void
+    cancellation.abort(new Error("Worker shutting down"))
+    // A worker shutting down is not the task's fault: its delivery does not count toward dead-lettering.
+    return Effect.ignore(store.release([delivery], { uncounted: true }))
+  })
   if (metrics.enabled) {
     const result = entry.abandoned ? "abandoned" : outcome.ok === "async" ? "async" : outcome.ok ? "completed" : "failed"
     metrics.activityFinished(config.taskQueue, task.activityType, (performance.now() - began) / 1000, result)

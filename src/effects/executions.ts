@@ -289,20 +289,21 @@ export const toCommit = (
   token: string,
   claim?: Claim,
 ): Commit => {
-  const messages: Array<OutboundMessage> = []
-  const timers: Array<TimerEntry> = []
-  const cancelTimers: Array<string> = []
+  // Made only when a command needs one: most steps send a message and set no timer.
+  let messages: Array<OutboundMessage> | undefined
+  let timers: Array<TimerEntry> | undefined
+  let cancelTimers: Array<string> | undefined
   for (const command of transition.commands) {
     switch (command.type) {
       case "SendWorkflow":
       case "SendActivity":
-        messages.push(outbound(command))
+        ;(messages ??= []).push(outbound(command))
         break
       case "SetTimer":
-        timers.push({ id: command.id, fireAt: command.fireAt, message: toWorkflow(command.taskQueue, command.key, command.message) })
+        ;(timers ??= []).push({ id: command.id, fireAt: command.fireAt, message: toWorkflow(command.taskQueue, command.key, command.message) })
         break
       case "CancelTimer":
-        cancelTimers.push(command.id)
+        ;(cancelTimers ??= []).push(command.id)
         break
     }
   }
@@ -321,9 +322,9 @@ export const toCommit = (
       entries: transition.journal.map(encodeJournalEntry),
     }
   }
-  if (messages.length > 0) commit.messages = messages
-  if (timers.length > 0) commit.timers = timers
-  if (cancelTimers.length > 0) commit.cancelTimers = cancelTimers
+  if (messages !== undefined) commit.messages = messages
+  if (timers !== undefined) commit.timers = timers
+  if (cancelTimers !== undefined) commit.cancelTimers = cancelTimers
   if (delivery !== undefined) commit.ack = delivery
   if (claim !== undefined) commit.claim = claim
   if (commit.token !== undefined && indexChanged(before, state)) {
