@@ -4,7 +4,11 @@
  * sampling heap profiler, counting objects collected since; a library's or
  * the runtime's allocation is charged to the nearest HotMesh frame below it).
  *
- *   npm run bench:allocations -- [--workflows 2000] [--top 25] [--self]
+ *   npm run bench:allocations -- [--workflows 2000] [--top 25] [--self] [--redis URL]
+ *
+ * `--redis URL` runs the same workflows on a Redis store instead (in a new
+ * namespace; client and worker share one connection and process), to see
+ * what the network path adds.
  *
  * `--self` charges each allocation to the function that made it instead
  * (Effect's runtime, Node's internals and all), to see what the runtime's
@@ -12,7 +16,7 @@
  */
 import { Session } from "node:inspector/promises"
 import { Client, Connection, Worker } from "hotmesh"
-import { has, num } from "./args.ts"
+import { flag, has, num } from "./args.ts"
 import { BENCH_WORKER } from "./benchWorker.ts"
 import * as workflows from "./workflows.ts"
 
@@ -27,7 +31,9 @@ interface SampleNode {
   readonly children: ReadonlyArray<SampleNode>
 }
 
-const connection = await Connection.connect({ namespace: "alloc" })
+const redis = flag("--redis")
+// A namespace of its own on Redis: nothing of an earlier run is read back.
+const connection = await Connection.connect(redis === undefined ? { namespace: "alloc" } : { redis, namespace: `alloc-${Date.now()}` })
 const worker = await Worker.create({ connection, taskQueue: "alloc", ...BENCH_WORKER })
 const client = new Client({ connection })
 const session = new Session()
@@ -55,7 +61,7 @@ const walk = (node: SampleNode, owner: string): void => {
 }
 walk(profile.head, "(runtime: no HotMesh frame below)")
 const steps = count * STEPS_PER_WORKFLOW
-console.log(`${count} concurrent 10-activity workflows: ${Math.round(total / steps).toLocaleString("en-US")} bytes allocated per durable step`)
+console.log(`${count} concurrent 10-activity workflows${redis === undefined ? "" : " on Redis"}: ${Math.round(total / steps).toLocaleString("en-US")} bytes allocated per durable step`)
 for (const [owner, bytes] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   console.log(`${String(Math.round(bytes / steps)).padStart(8)} B  ${owner}`)
 }

@@ -22,9 +22,11 @@ export const completeTask = (state: ExecutionState, commands: ReadonlyArray<Work
   if (!isRunning(state)) return unchanged(state)
   const step = new Step(state, now)
   const task = state.tasks + 1
-  const rejected = new Set(commands.flatMap((command) => (command.type === "RejectUpdate" ? [command.updateId] : [])))
+  // Made only when the task rejects an update (most tasks reject none).
+  let rejected: Set<string> | undefined
+  for (const command of commands) if (command.type === "RejectUpdate") (rejected ??= new Set()).add(command.updateId)
   for (const job of state.pendingJobs) {
-    if (job.type !== "UpdateRequested" || !rejected.has(job.updateId)) step.record({ ...job, task })
+    if (job.type !== "UpdateRequested" || rejected?.has(job.updateId) !== true) step.record({ ...job, task })
   }
   if (state.taskFailure !== undefined) {
     step.cancelTimer({ kind: "taskRetry", attempt: state.taskFailure.attempt })
