@@ -15,7 +15,8 @@
  * Scenarios (`--only` takes these names):
  *   latency10   10 sequential activities end to end, p50: a HotMesh workflow vs a BullMQ 10-job chain
  *   latency1    1 activity end to end, p50: a HotMesh workflow vs one raw stream hop (XADD → XREADGROUP BLOCK → XACK)
- *   throughput  1-activity workflows/s, N started at once, vs BullMQ no-op jobs/s (one Worker, concurrency 16)
+ *   throughput  1-activity workflows/s, N started at once, vs BullMQ no-op jobs/s (one Worker, concurrency 16),
+ *               and the process CPU per workflow / per job
  *   timers      timer lateness (real wake time minus due time), Redis and the embedded store
  *   steps       embedded store, durable steps/s (concurrent 10-activity workflows, 21 steps each)
  *   rss         worker RSS per cached running (sleeping) workflow, embedded store
@@ -301,12 +302,17 @@ const throughput = async () => {
     target = jobs
     const all = new Promise<void>((resolve) => (reached = resolve))
     const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     for (let i = 0; i < jobs; i += 1000) {
       await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: "noop", data: { i: i + j } })))
     }
     await all
+    bullCpu.push(cpuMicros(process.cpuUsage(cpu0)) / jobs)
     return jobs / ((performance.now() - t0) / 1000)
   }
+  /** Process CPU (user + system, every thread: GC helpers included) per workflow or job, µs. */
+  const bullCpu: Array<number> = []
+  const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system
   // Warm-up in the measured shape: two batches of the largest N at once. With
   // 200 workflows the JIT and V8's young generation were still cold when the
   // first (smallest) N ran: successive batches of 3,000 went from ~1,300 to
@@ -315,7 +321,9 @@ const throughput = async () => {
   log(`throughput: warm-up, 2 × ${largest} 1-activity workflows at once, ${1000} BullMQ jobs`)
   for (let w = 0; w < 2; w++) await concurrently(largest, (i) => oneStep(env, i))
   await bullBatch(1000)
+  bullCpu.length = 0
   const byN = new Map<number, Array<number>>(throughputNs.map((n) => [n, []]))
+  const cpuByN = new Map<number, Array<number>>(throughputNs.map((n) => [n, []]))
   const tailsByN = new Map<number, Array<unknown>>(throughputNs.map((n) => [n, []]))
   const bull: Array<number> = []
   // Alternated repetitions (every N, then BullMQ): the VM's speed drifts over minutes, and both sides of a ratio should see the same drift.
@@ -323,6 +331,7 @@ const throughput = async () => {
     for (const n of throughputNs) {
       log(`throughput: ${n} 1-activity workflows at once (rep ${r + 1}/${reps})`)
       const t0 = performance.now()
+      const cpu0 = process.cpuUsage()
       let lastStarted = 0
       const done: Array<number> = []
       await concurrently(n, async (i) => {
@@ -332,6 +341,7 @@ const throughput = async () => {
         done.push(performance.now() - t0)
       })
       const ms = performance.now() - t0
+      cpuByN.get(n)!.push(cpuMicros(process.cpuUsage(cpu0)) / n)
       byN.get(n)!.push(n / (ms / 1000))
       const s = sorted(done)
       tailsByN.get(n)!.push({
@@ -344,13 +354,16 @@ const throughput = async () => {
     bull.push(await bullBatch(bullJobs))
   }
   const details: Record<string, unknown> = {}
-  for (const n of throughputNs) details[String(n)] = { workflowsPerSecond: summarize(byN.get(n)!), runs: tailsByN.get(n) }
+  for (const n of throughputNs) {
+    details[String(n)] = { workflowsPerSecond: summarize(byN.get(n)!), cpuMicrosPerWorkflow: summarize(cpuByN.get(n)!), runs: tailsByN.get(n) }
+  }
   await worker.close()
   await queue.close()
   await env.close()
 
   const b = summarize(bull)
-  figures["throughput"] = { hotmesh: details, bullmq: { jobs: bullJobs, concurrency: bullConcurrency, jobsPerSecond: b } }
+  const bc = summarize(bullCpu)
+  figures["throughput"] = { hotmesh: details, bullmq: { jobs: bullJobs, concurrency: bullConcurrency, jobsPerSecond: b, cpuMicrosPerJob: bc } }
   for (const n of throughputNs) {
     const h = summarize(byN.get(n)!)
     addRow("throughput", {
@@ -362,6 +375,16 @@ const throughput = async () => {
       met: yesNo(h.median / b.median >= 0.5),
     })
   }
+  // Not a goal of its own: where the rate goes (the process, not Redis, is the limit on this machine).
+  const largestCpu = summarize(cpuByN.get(largest)!)
+  addRow("throughput", {
+    scenario: `3. process CPU per workflow / per job (µs), N = ${largest.toLocaleString("en-US")}`,
+    hotmesh: fmt(largestCpu, 0),
+    other: `${fmt(bc, 0)} BullMQ`,
+    ratio: `${(largestCpu.median / bc.median).toFixed(1)}×`,
+    goal: "—",
+    met: "—",
+  })
   if (throughputNs.length >= 2) {
     const small = summarize(byN.get(throughputNs[0]!)!)
     const large = summarize(byN.get(throughputNs[throughputNs.length - 1]!)!)

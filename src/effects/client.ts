@@ -24,7 +24,7 @@ import {
 import { type CommitConflict, Store, type StoreError } from "../stores/Store.ts"
 import { attemptStatus } from "./activityTasks.ts"
 import { retryBriefOutage } from "./storeRetry.ts"
-import { commitTransition, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
+import { commitTransition, decodeExecution, loadExecution, loadJournal, NO_RECORD, retryConflicts, sendToWorkflow, takeQueryAnswer, type Versioned } from "./executions.ts"
 import { nextWriteToken } from "./writeToken.ts"
 
 /** `start` found a running execution with the same workflow id. */
@@ -292,13 +292,14 @@ const watchExecution = <A>(
     const store = yield* Store
     let pollMs = FIRST_POLL_MS
     // A result may be awaited for days: each store call rides out a brief outage on its own.
-    if (knownVersion !== undefined) yield* retryBriefOutage(store.awaitUpdate(workflowId, knownVersion, pollMs))
+    // A wake that brings the notifying commit's record (a store may send it along) saves the load.
+    let woken = knownVersion === undefined ? undefined : yield* retryBriefOutage(store.awaitUpdate(workflowId, knownVersion, pollMs))
     for (;;) {
-      const { state, version } = yield* retryBriefOutage(loadExecution(workflowId))
+      const { state, version } = woken ? yield* decodeExecution(workflowId, woken) : yield* retryBriefOutage(loadExecution(workflowId))
       if (state === undefined) return yield* new WorkflowNotFound({ workflowId, message: `workflow ${workflowId} not found` })
       const found = yield* settled(state)
       if (found !== undefined) return found
-      yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
+      woken = yield* retryBriefOutage(store.awaitUpdate(workflowId, version, pollMs))
       pollMs = Math.min(pollMs * 2, MAX_POLL_MS)
     }
   })

@@ -26,6 +26,7 @@ import {
   type Delivery,
   type EncodedValue,
   encodedValue,
+  type ExecutionRecord,
   type MayCarryValue,
   type OutboundMessage,
   type ReadOptions,
@@ -121,20 +122,23 @@ export interface Versioned extends Revision {
  */
 export class CorruptRecord extends Data.TaggedError("CorruptRecord")<{ readonly key: string; readonly message: string }> {}
 
+/** Decode a record `load` (or `awaitUpdate`) returned for `workflowId`. */
+export const decodeExecution = (workflowId: string, record: ExecutionRecord): Effect.Effect<Versioned> => {
+  const { version, token } = record
+  // A state this process wrote and the store kept whole was typed before it was encoded: no need to check it again.
+  const kept = carried<ExecutionState>(record)
+  if (kept !== undefined) return Effect.succeed({ version, token, state: kept })
+  const state = decodeState(record.state)
+  return Result.isSuccess(state)
+    ? Effect.succeed({ version, token, state: state.success })
+    : Effect.die(new CorruptRecord({ key: workflowId, message: `record of workflow ${workflowId}: ${state.failure.reason}` }))
+}
+
 /** Load and decode an execution's state; `version` 0 and no state when there is none. */
 export const loadExecution = (workflowId: string): Effect.Effect<Versioned, StoreError, Store> =>
   Store.use((store) =>
-    Effect.flatMap(store.load(workflowId), (record): Effect.Effect<Versioned> => {
-      if (Option.isNone(record)) return Effect.succeed({ ...NO_RECORD, state: undefined })
-      const { version, token } = record.value
-      // A state this process wrote and the store kept whole was typed before it was encoded: no need to check it again.
-      const kept = carried<ExecutionState>(record.value)
-      if (kept !== undefined) return Effect.succeed({ version, token, state: kept })
-      const state = decodeState(record.value.state)
-      return Result.isSuccess(state)
-        ? Effect.succeed({ version, token, state: state.success })
-        : Effect.die(new CorruptRecord({ key: workflowId, message: `record of workflow ${workflowId}: ${state.failure.reason}` }))
-    }))
+    Effect.flatMap(store.load(workflowId), (record): Effect.Effect<Versioned> =>
+      Option.isNone(record) ? Effect.succeed({ ...NO_RECORD, state: undefined }) : decodeExecution(workflowId, record.value)))
 
 /** Load and decode a run's journal. */
 export const loadJournal = (workflowId: string, runId: string): Effect.Effect<Array<JournalEntry>, StoreError, Store> =>

@@ -478,11 +478,13 @@ export interface StoreShape {
    * Resolve once a commit with `notify` has moved `key`'s record past
    * `afterVersion` — at once if one already has (a backend keeps the version
    * of the record's last notifying commit with it) — or after `timeoutMs`.
-   * Commits without `notify` wake no one. Callers re-`load` either way: this
-   * is a hint, never the source of truth, so a lost notification only costs
-   * latency.
+   * Commits without `notify` wake no one. A backend may resolve with the
+   * record the notifying commit wrote (exactly what `load` returned right
+   * after it), saving the caller its `load`; otherwise (`void`) callers
+   * re-`load`. Either way this is a hint, never the source of truth, so a
+   * lost notification only costs latency.
    */
-  readonly awaitUpdate: (key: string, afterVersion: number, timeoutMs: number) => Effect.Effect<void, StoreError>
+  readonly awaitUpdate: (key: string, afterVersion: number, timeoutMs: number) => Effect.Effect<ExecutionRecord | void, StoreError>
 
   /**
    * How many partitions the visibility index has: a list scans every

@@ -10,9 +10,11 @@ import fc from "fast-check"
 import { Redis } from "ioredis"
 import { storeConformance } from "../../src/sdk/testing/storeConformance.ts"
 import { type Delivery, laneOf, type OutboundMessage, type StoreShape, type StreamAddress } from "../../src/stores/Store.ts"
+import { NOTIFY_RECORD_MAX } from "../../src/stores/redis/encode.ts"
 import { fnv1a32, makeKeys } from "../../src/stores/redis/keys.ts"
 import { layerRedis, makeRedisStore, type RedisStoreOptions } from "../../src/stores/redis/layer.ts"
 import type { ScriptName } from "../../src/stores/redis/lua.ts"
+import { parseNotification } from "../../src/stores/redis/notifier.ts"
 import { crc16, hashTagOf, keySlot } from "../../src/stores/redis/slot.ts"
 import { startRedis, useRedis } from "../support/redisServer.ts"
 
@@ -484,6 +486,61 @@ describe("Redis specifics", () => {
       yield* Effect.timeout(mine.awaitUpdate("c", 1, 60_000), "10 seconds")
       expect(versionReads).toBe(2)
     })))
+  })
+
+  it.live("a notification carries a small record to its waiter (no read), a large one only its version; the earlier form still wakes", () => {
+    const { base, run } = namedClient("carry")
+    let loads = 0
+    const hmget = base.hmget.bind(base)
+    base.hmget = ((...args: Parameters<typeof base.hmget>) => {
+      loads++
+      return hmget(...args)
+    }) as typeof base.hmget
+    // A waiter registers, then reads the version of the record's last notification: once that read is
+    // answered, a notification can only come after it.
+    let versionRead = () => {}
+    const hget = base.hget.bind(base)
+    base.hget = ((key: string, field: string) =>
+      hget(key, field).then((v) => {
+        if (field === "nv") versionRead()
+        return v
+      })) as typeof base.hget
+    const waiting = <A, E>(wait: Effect.Effect<A, E>) =>
+      Effect.gen(function*() {
+        const read = new Promise<void>((resolve) => (versionRead = resolve))
+        const fiber = yield* Effect.forkChild(wait)
+        yield* Effect.promise(() => read)
+        return fiber
+      })
+    const namespace = freshNamespace()
+    const key = "k\n:#" // what either form must carry intact
+    return run(Effect.scoped(Effect.gen(function*() {
+      const mine = yield* makeRedisStore({ redis: base, namespace })
+      const other = yield* makeRedisStore({ redis: redis.url, namespace })
+      const small = "s".repeat(NOTIFY_RECORD_MAX)
+      yield* other.commit({ key, expectedVersion: 0, state: "s1", token: "t1" })
+      const waiter = yield* waiting(mine.awaitUpdate(key, 1, 60_000))
+      yield* other.commit({ key, expectedVersion: 1, expectedToken: "t1", state: small, token: "t2", notify: true })
+      expect(yield* Effect.timeout(Fiber.join(waiter), "10 seconds")).toEqual({ key, version: 2, token: "t2", state: small })
+      // One character more: the waiter wakes with nothing and reads the record itself.
+      const large = yield* waiting(mine.awaitUpdate(key, 2, 60_000))
+      yield* other.commit({ key, expectedVersion: 2, expectedToken: "t2", state: `${small}x`, token: "t3", notify: true })
+      expect(yield* Effect.timeout(Fiber.join(large), "10 seconds")).toBeUndefined()
+      // A writer of an earlier version publishes only '<version>:<key>': it still wakes the waiter.
+      const plain = yield* waiting(mine.awaitUpdate(key, 3, 60_000))
+      yield* Effect.promise(() => admin.publish(makeKeys(namespace, 8, "spread").channel, `4:${key}`))
+      expect(yield* Effect.timeout(Fiber.join(plain), "10 seconds")).toBeUndefined()
+      expect(loads).toBe(0)
+    })))
+  })
+
+  it("parseNotification reads both forms and refuses malformed ones", () => {
+    expect(parseNotification("3:wf:1")).toEqual({ version: 3, key: "wf:1" })
+    expect(parseNotification(`#${JSON.stringify([3, "a\nb", "t"])}\n{"s":1}\nmore`))
+      .toEqual({ version: 3, key: "a\nb", record: { key: "a\nb", version: 3, token: "t", state: `{"s":1}\nmore` } })
+    for (const bad of ["x:k", "nocolon", "#[3,\"k\"]\ns", "#{}\ns", "#[3,\"k\",\"t\"]", "#[1.5,\"k\",\"t\"]\ns", "#[3,4,\"t\"]\ns"]) {
+      expect(parseNotification(bad)).toBeUndefined()
+    }
   })
 
   it.live("the notifier subscribes once its connection is ready, and again after a reconnect", () => {

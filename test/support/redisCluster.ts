@@ -20,6 +20,7 @@ import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_proces
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { createServer } from "node:net"
 import { freePort } from "./redisServer.ts"
 
 /** One node as `CLUSTER NODES` describes it. */
@@ -89,7 +90,10 @@ const run = (args: ReadonlyArray<string>, timeoutMs = 60_000): Promise<string> =
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (await check().catch(() => false)) return
+    if (await check().catch((error: unknown) => {
+      if (error instanceof NodeExited) throw error
+      return false
+    })) return
     if (Date.now() > deadline) throw new Error(`redis cluster: timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
@@ -117,7 +121,19 @@ export const parseClusterNodes = (text: string): Array<ClusterNode> =>
     } satisfies ClusterNode
   })
 
-/** Start a 3-master, 3-replica cluster on loopback. */
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+const portFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = createServer()
+    server.unref()
+    server.once("error", () => resolve(false))
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)))
+  })
+
+/** A node exited before it answered: its port (or its bus port) was taken in the meantime. */
+class NodeExited extends Error {}
+
+/** Start a 3-master, 3-replica cluster on loopback (with fresh ports again, up to twice, when a node cannot bind its own). */
 export const startRedisCluster = async (options: StartRedisClusterOptions = {}): Promise<RedisCluster> => {
   const binary = process.env["REDIS_SERVER"] ?? "redis-server"
   for (const b of [binary, cliBinary()]) {
@@ -125,12 +141,22 @@ export const startRedisCluster = async (options: StartRedisClusterOptions = {}):
       throw new Error(`The Redis Cluster tests need ${b} (Debian/Ubuntu: apt-get install redis-server, which ships redis-cli). .ci/run installs it.`)
     }
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, options)
+    } catch (error) {
+      if (!(error instanceof NodeExited) || attempt === 3) throw error
+    }
+  }
+}
+
+const startOnce = async (binary: string, options: StartRedisClusterOptions): Promise<RedisCluster> => {
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 1_000
   const ports: Array<number> = []
   while (ports.length < 6) {
     const port = await freePort()
     // The cluster bus listens on port + 10000: both must be free and distinct.
-    if (port + 10_000 < 65_536 && !ports.includes(port)) ports.push(port)
+    if (port + 10_000 < 65_536 && !ports.includes(port) && !ports.includes(port + 10_000) && await portFree(port + 10_000)) ports.push(port)
   }
   const dirs = await Promise.all(ports.map(() => mkdtemp(join(tmpdir(), "hotmesh-cluster-"))))
   const children = new Map<number, ChildProcess>()
@@ -157,7 +183,12 @@ export const startRedisCluster = async (options: StartRedisClusterOptions = {}):
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
   }
   try {
-    for (const port of ports) await until(`node ${port} to answer PING`, async () => (await cli(port, "PING")).trim() === "PONG", 10_000)
+    for (const port of ports) {
+      await until(`node ${port} to answer PING`, async () => {
+        if (!alive().includes(port)) throw new NodeExited(`redis cluster: node ${port} exited before it answered`)
+        return (await cli(port, "PING")).trim() === "PONG"
+      }, 10_000)
+    }
     await run(["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"])
     const nodes = async () => parseClusterNodes(await cli(alive()[0]!, "CLUSTER", "NODES"))
     const waitHealthy = async (timeoutMs = 30_000) => {

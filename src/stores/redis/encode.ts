@@ -64,6 +64,14 @@ const route = (keys: Keys, p: number, messages: ReadonlyArray<OutboundMessage>) 
   return { localKeys, localArgs, outboxArgs, local: localKeys.length, outbox: outboxArgs.length / 2 }
 }
 
+/**
+ * The longest state (in characters) a notification carries with it: a waiter
+ * woken by it needs no read. Every subscribed client of the namespace receives
+ * every notification, so only small records travel this way; a larger one is
+ * read by its waiters as before.
+ */
+export const NOTIFY_RECORD_MAX = 1024
+
 /** Options that shape a commit call. */
 export interface CommitEncoding {
   readonly replyTtlMs: number
@@ -166,6 +174,7 @@ export const encodeCommit = (keys: Keys, c: Commit, options: CommitEncoding): Sc
       claim?.consumer ?? "",
       expiring,
       bucketEnd ?? "",
+      c.notify === true && c.state !== undefined && c.state.length <= NOTIFY_RECORD_MAX ? "1" : "0",
       ...journal,
       ...routed.localArgs,
       ...routed.outboxArgs,

@@ -106,7 +106,9 @@ ARGV[25] the record's expiring index entry ('' for none: only with ARGV[16] = '1
          into the term sets hash under the first 6 hex digits of their SHA-1, and the entry is
          '<sep><key><sep><sep><id>' (kept as it is when that id holds other terms)
 ARGV[26] the bucket's end, epoch ms ('' without ARGV[25])
-ARGV[27 ..] J x entry; L x (key, body); O x (destination, body);
+ARGV[27] '1': the notification also carries the record written (ARGV[2] = '1'), published first as
+         '#' .. cjson [version, key, token] .. '\\n' .. state (notifier.ts); '0': only '<version>:<key>'
+ARGV[28 ..] J x entry; L x (key, body); O x (destination, body);
             T x (id, fireAt, target stream key or '' for the outbox, k, b); C x id; R x body; IA x score
 Returns {0, version, id, key, body, id, ...} committed (version after the commit), then the claimed entries
         {1, version} the record is not at (ARGV[1], ARGV[17]): nothing written
@@ -123,7 +125,7 @@ local J, L, O = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local T, C, R = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local IR, IA, IK = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
 local claim = tonumber(ARGV[23])
-local a = 27
+local a = 28
 local ix = 8 + L + R
 if claim > 0 then ix = ix + 1 end
 if ARGV[2] == '1' then
@@ -196,6 +198,10 @@ end
 if ARGV[5] ~= '' then redis.call('XDEL', KEYS[7], ARGV[5]) end
 if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[1], 'nv', version)
+  if ARGV[27] == '1' and ARGV[2] == '1' then
+    redis.call('PUBLISH', ARGV[6], '#' .. cjson.encode({version, ARGV[7], ARGV[18]}) .. '\\n' .. ARGV[3])
+  end
+  -- Also in the earlier form, for clients of versions before the record-carrying one.
   redis.call('PUBLISH', ARGV[6], version .. ':' .. ARGV[7])
 end
 local out = {0, version}

@@ -20,12 +20,19 @@
  * waiter reads the version as before. (One version read less per
  * `execute()`: the read sat on the path between a start and its first step.)
  *
+ * A notification of a small record carries the record too (`#` followed by
+ * `[version, key, token]` as JSON, a newline, then the state; encode.ts
+ * `NOTIFY_RECORD_MAX`), published just before the plain `<version>:<key>`
+ * (which clients of earlier versions read): the waiter it wakes resolves
+ * with that record, and its caller skips the read it would make. The plain
+ * notification that follows finds no waiter left.
+ *
  * Cluster note: PUBLISH is broadcast to every node, so this works unchanged;
  * sharded pub/sub (SPUBLISH on a per-partition channel) would scale better.
  */
 import { Effect, Option, type Scope } from "effect"
 import type { CommandClient } from "./connection.ts"
-import type { StoreError } from "../Store.ts"
+import type { ExecutionRecord, StoreError } from "../Store.ts"
 import { sleepReal } from "./realtime.ts"
 import { attempt } from "./scripts.ts"
 
@@ -41,7 +48,7 @@ export interface Notifier {
     afterVersion: number,
     currentVersion: Effect.Effect<number, StoreError>,
     timeoutMs: number,
-  ) => Effect.Effect<void, StoreError>
+  ) => Effect.Effect<ExecutionRecord | void, StoreError>
   /** Before sending a write that creates `key`'s record: the subscription's epoch, or undefined while it is down. */
   readonly mark: () => number | undefined
   /** That write committed `version`: a waiter past it needs no version read while the epoch holds. */
@@ -60,7 +67,36 @@ interface Written {
 
 interface Waiter {
   readonly afterVersion: number
-  readonly wake: () => void
+  /** `record`: what the notifying commit wrote, when the notification carried it. */
+  readonly wake: (record?: ExecutionRecord) => void
+}
+
+/** A notification: the version a commit moved `key` to, and the record it wrote when it carries it. */
+interface Notification {
+  readonly version: number
+  readonly key: string
+  readonly record?: ExecutionRecord
+}
+
+/** Parse a notification of either form (see the module comment); `undefined` when malformed. */
+export const parseNotification = (message: string): Notification | undefined => {
+  if (message.startsWith("#")) {
+    const newline = message.indexOf("\n")
+    if (newline < 0) return undefined
+    let header: unknown
+    try {
+      header = JSON.parse(message.slice(1, newline))
+    } catch {
+      return undefined
+    }
+    if (!Array.isArray(header) || header.length !== 3) return undefined
+    const [version, key, token] = header as Array<unknown>
+    if (typeof version !== "number" || !Number.isInteger(version) || typeof key !== "string" || typeof token !== "string") return undefined
+    return { version, key, record: { key, version, token, state: message.slice(newline + 1) } }
+  }
+  const colon = message.indexOf(":")
+  const version = Number(message.slice(0, colon))
+  return colon < 0 || !Number.isInteger(version) ? undefined : { version, key: message.slice(colon + 1) }
 }
 
 /** Subscribe a duplicate of `base` to `channel` (at the first wait); closed with the scope. */
@@ -72,14 +108,14 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
     let epoch = 0
     let live = false
     const onMessage = (_channel: string, message: string) => {
-      const colon = message.indexOf(":")
-      const version = Number(message.slice(0, colon))
-      const key = message.slice(colon + 1)
+      const notification = parseNotification(message)
+      if (notification === undefined) return
+      const { version, key, record } = notification
       const mine = written.get(key)
       if (mine !== undefined && version > mine.seen) mine.seen = version
       const set = waiters.get(key)
       if (set === undefined) return
-      for (const w of set) if (version > w.afterVersion) w.wake()
+      for (const w of set) if (version > w.afterVersion) w.wake(record)
     }
     const subscriber = yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -163,23 +199,28 @@ export const acquireNotifier = (base: CommandClient, channel: string): Effect.Ef
     const waitSubscribed: Notifier["wait"] = (key, afterVersion, currentVersion, timeoutMs) =>
       Effect.suspend(() => {
         let notified = false
+        let carried: ExecutionRecord | undefined
         let resumeFiber: (() => void) | undefined
         const unregister = register(key, {
           afterVersion,
-          wake: () => {
+          wake: (record) => {
+            // The first wake decides: a record comes only with the notification that woke the waiter.
+            if (notified) return
             notified = true
+            carried = record
             resumeFiber?.()
           },
         })
-        const signal = Effect.callback<void>((resume) => {
-          if (notified) return resume(Effect.void)
-          resumeFiber = () => resume(Effect.void)
+        const signal = Effect.callback<ExecutionRecord | void>((resume) => {
+          if (notified) return resume(Effect.succeed(carried))
+          resumeFiber = () => resume(Effect.succeed(carried))
         })
         const mine = written.get(key)
         const known = live && mine !== undefined && mine.version === afterVersion && mine.epoch === epoch
         return Effect.gen(function*() {
-          if (known ? mine.seen > afterVersion : (yield* currentVersion) > afterVersion) return
-          yield* Effect.raceFirst(signal, sleepReal(timeoutMs))
+          // Past it already; a notification that came meanwhile may still have brought the record.
+          if (known ? mine.seen > afterVersion : (yield* currentVersion) > afterVersion) return carried
+          return yield* Effect.raceFirst(signal, sleepReal(timeoutMs))
         }).pipe(Effect.ensuring(Effect.sync(unregister)))
       })
     return { wait, mark, wrote }
