@@ -297,6 +297,9 @@ const throughput = async () => {
     if (++completed >= target) reached?.()
   })
   await worker.waitUntilReady()
+  /** Process CPU (user + system, every thread: GC helpers included) per workflow or job, µs. */
+  const bullCpu: Array<number> = []
+  const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system
   const bullBatch = async (jobs: number) => {
     completed = 0
     target = jobs
@@ -310,9 +313,6 @@ const throughput = async () => {
     bullCpu.push(cpuMicros(process.cpuUsage(cpu0)) / jobs)
     return jobs / ((performance.now() - t0) / 1000)
   }
-  /** Process CPU (user + system, every thread: GC helpers included) per workflow or job, µs. */
-  const bullCpu: Array<number> = []
-  const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system
   // Warm-up in the measured shape: two batches of the largest N at once. With
   // 200 workflows the JIT and V8's young generation were still cold when the
   // first (smallest) N ran: successive batches of 3,000 went from ~1,300 to
